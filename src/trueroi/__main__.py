@@ -1,0 +1,3 @@
+from trueroi.cli.main import main
+
+main()

@@ -1,0 +1,115 @@
+"""What every CLI command shares: output formats, the workspace option, command groups."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+_GROUPS: dict[str, typer.Typer] = {}
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace directory (default: $TRUEROI_WORKSPACE or the current one)."),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, json or csv for scripts.")]
+
+
+def group(name: str, help: str) -> typer.Typer:  # noqa: A002 - mirrors Typer's keyword
+    """A command group (``trueroi NAME ...``) shared by every module that adds commands to it."""
+    if name not in _GROUPS:
+        _GROUPS[name] = typer.Typer(name=name, help=help, no_args_is_help=True)
+    return _GROUPS[name]
+
+
+def groups() -> dict[str, typer.Typer]:
+    return _GROUPS
+
+
+def jsonable(value: Any) -> Any:
+    """Turn numpy/pandas scalars, dates and NaN into what ``json`` writes (NaN and inf become null)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(jsonable(payload), indent=2) + "\n")
+
+
+def print_csv(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([{k: jsonable(v) for k, v in row.items()} for row in rows])
+    sys.stdout.write(buffer.getvalue())
+
+
+def format_number(value: Any, kind: str = "number") -> str:
+    """Human formatting: money with thousands separators, ratios as percent or x, counts as integers."""
+    value = jsonable(value)
+    if value is None:
+        return "–"
+    if isinstance(value, str | bool):
+        return str(value)
+    if kind == "percent":
+        return f"{value * 100:,.1f}%"
+    if kind == "ratio":
+        return f"{value:,.2f}"
+    if kind == "count":
+        return f"{value:,.0f}"
+    if kind == "money":
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    return f"{value:,.2f}"
+
+
+def print_table(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], title: str | None = None,
+    caption: str | None = None,
+) -> None:
+    """Print rows as a rich table; ``columns`` holds (key, header, kind) with kind as for format_number."""
+    table = Table(title=title, caption=caption, header_style="bold")
+    for _, header, kind in columns:
+        table.add_column(header, justify="left" if kind == "text" else "right")
+    for row in rows:
+        table.add_row(*[format_number(row.get(key), kind) for key, _, kind in columns])
+    console.print(table)

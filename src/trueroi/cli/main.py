@@ -1,0 +1,72 @@
+"""The ``trueroi`` command: a thin face over the library.
+
+Each domain adds its commands from its own module (``trueroi.cli.<domain>``) through a ``register(app)``
+function, so commands live next to nothing but their own domain. Errors the library raises on purpose
+(:class:`~trueroi.errors.TrueRoiError`) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from trueroi.cli.common import err_console, groups
+from trueroi.errors import TrueRoiError
+
+COMMAND_MODULES = (
+    "trueroi.cli.workspace",
+    "trueroi.cli.demo",
+    "trueroi.cli.kpis",
+    "trueroi.cli.ingest",
+    "trueroi.cli.quality",
+    "trueroi.cli.attribution",
+    "trueroi.cli.mmm",
+    "trueroi.cli.budget",
+    "trueroi.cli.experiment",
+    "trueroi.cli.clv",
+    "trueroi.cli.monitor",
+    "trueroi.cli.report",
+)
+
+
+def build_app() -> typer.Typer:
+    """The Typer application with every available command module registered."""
+    app = typer.Typer(
+        name="trueroi",
+        help="What each channel, campaign and euro really returns, and where the next euro should go.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(_root)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that domain has no commands yet
+                continue
+            raise
+        module.register(app)
+    for group_name, sub in groups().items():
+        app.add_typer(sub, name=group_name)
+    return app
+
+
+def _root() -> None:
+    """What each channel, campaign and euro really returns, and where the next euro should go."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``trueroi`` console script."""
+    app = build_app()
+    try:
+        app(args=argv, prog_name="trueroi")
+    except TrueRoiError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

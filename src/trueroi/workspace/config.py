@@ -1,0 +1,179 @@
+"""Workspace configuration: ``trueroi.toml``.
+
+The file holds what differs between one business and the next: base currency, time zone, brand terms,
+channel rules, how non-media costs are allocated, and where the warehouse lives (an Ibis backend URL).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trueroi.errors import ConfigError
+
+CONFIG_FILE = "trueroi.toml"
+ALLOCATION_RULES = ("spend_share", "revenue_share", "fixed")
+COST_CATEGORIES = ("agency_fee", "salaries", "tools", "production", "server", "other")
+
+
+@dataclass
+class ChannelRule:
+    """A workspace channel rule, applied after GA4's default grouping; the first matching rule wins.
+
+    Each non-empty pattern is a case-insensitive regular expression matched against the touch's field;
+    all given patterns must match.
+    """
+
+    channel: str
+    source: str = ""
+    medium: str = ""
+    campaign: str = ""
+
+    def matches(self, source: str | None, medium: str | None, campaign: str | None) -> bool:
+        pairs = ((self.source, source), (self.medium, medium), (self.campaign, campaign))
+        return all(not pat or re.search(pat, val or "", re.IGNORECASE) for pat, val in pairs)
+
+
+@dataclass
+class CostAllocation:
+    """How non-media costs without a channel are spread over channels.
+
+    ``spend_share``: by each channel's share of media spend on the same day; ``revenue_share``: by each
+    channel's share of attributed revenue on the same day; ``fixed``: all to ``channel``.
+    """
+
+    rule: str = "spend_share"
+    channel: str = ""
+
+
+@dataclass
+class Branding:
+    """Report branding, per client where an agency serves several."""
+
+    name: str = "trueroi"
+    logo: str = ""
+    primary_color: str = "#1f4e79"
+    accent_color: str = "#e07b39"
+
+
+@dataclass
+class WorkspaceConfig:
+    """Settings of one workspace, read from and written to ``trueroi.toml``."""
+
+    name: str = "workspace"
+    base_currency: str = "EUR"
+    timezone: str = "Europe/Berlin"
+    backend_url: str = "duckdb://warehouse.duckdb"
+    brand_terms: list[str] = field(default_factory=list)
+    lookback_days: int = 30
+    attribution_model: str = "last_non_direct_click"
+    default_margin: float | None = None
+    channel_rules: list[ChannelRule] = field(default_factory=list)
+    cost_allocation: CostAllocation = field(default_factory=CostAllocation)
+    branding: Branding = field(default_factory=Branding)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if not re.fullmatch(r"[A-Z]{3}", self.base_currency):
+            raise ConfigError(f"base_currency {self.base_currency!r} is not an ISO 4217 code like 'EUR'")
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"timezone {self.timezone!r} is not an IANA time zone like 'Europe/Berlin'") from exc
+        if self.cost_allocation.rule not in ALLOCATION_RULES:
+            raise ConfigError(
+                f"cost_allocation.rule {self.cost_allocation.rule!r} is unknown; expected one of "
+                + ", ".join(ALLOCATION_RULES)
+            )
+        if self.cost_allocation.rule == "fixed" and not self.cost_allocation.channel:
+            raise ConfigError("cost_allocation.rule 'fixed' needs cost_allocation.channel")
+        if self.lookback_days <= 0:
+            raise ConfigError(f"lookback_days must be positive, got {self.lookback_days}")
+        for term in self.brand_terms:
+            _check_regex(term, "brand_terms")
+        for rule in self.channel_rules:
+            for pat in (rule.source, rule.medium, rule.campaign):
+                _check_regex(pat, "channel_rules")
+
+    @property
+    def brand_regex(self) -> re.Pattern[str] | None:
+        """One case-insensitive pattern matching any brand term, or None when no terms are set."""
+        if not self.brand_terms:
+            return None
+        return re.compile("|".join(f"(?:{t})" for t in self.brand_terms), re.IGNORECASE)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkspaceConfig:
+        data = dict(data)
+        try:
+            rules = [ChannelRule(**r) for r in data.pop("channel_rules", [])]
+            alloc = CostAllocation(**data.pop("cost_allocation", {}))
+            branding = Branding(**data.pop("branding", {}))
+            return cls(**data, channel_rules=rules, cost_allocation=alloc, branding=branding)
+        except TypeError as exc:
+            raise ConfigError(f"{CONFIG_FILE}: {exc}") from exc
+
+    @classmethod
+    def load(cls, directory: Path) -> WorkspaceConfig:
+        path = Path(directory) / CONFIG_FILE
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path} not found; run 'trueroi init {directory}' first") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        return cls.from_dict(data)
+
+    def save(self, directory: Path) -> Path:
+        path = Path(directory) / CONFIG_FILE
+        path.write_text(dump_toml(asdict(self)), encoding="utf-8")
+        return path
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: {pattern!r} is not a valid regular expression ({exc})") from exc
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ConfigError(f"cannot write {value!r} to TOML")
+
+
+def dump_toml(data: dict[str, Any]) -> str:
+    """Write the configuration dict as TOML: scalars first, then tables, then arrays of tables."""
+    lines = ["# trueroi workspace configuration", ""]
+    tables, arrays = {}, {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables[key] = value
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            arrays[key] = value
+        elif value is None:
+            continue
+        elif isinstance(value, list) and not value and key == "channel_rules":
+            continue
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, table in tables.items():
+        lines += ["", f"[{key}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None]
+    for key, rows in arrays.items():
+        for row in rows:
+            lines += ["", f"[[{key}]]"] + [f"{k} = {_toml_value(v)}" for k, v in row.items() if v is not None]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,318 @@
+"""A workspace: a directory with ``trueroi.toml`` and a warehouse of canonical tables.
+
+All reads go through Ibis, so the warehouse is whatever backend the config's URL names (embedded DuckDB by
+default). Loads are atomic on DuckDB: rows, replacements and the ``imports`` record are written in one
+transaction, so a failed or killed load leaves the workspace exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pyarrow as pa
+
+from trueroi.errors import DataValidationError, WorkspaceError
+from trueroi.workspace.config import CONFIG_FILE, WorkspaceConfig
+from trueroi.workspace.schema import TABLES, arrow_schema, schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ENV_VAR = "TRUEROI_WORKSPACE"
+DATA_TABLES = ("ad_performance", "touchpoints", "orders", "conversions", "costs", "fx_rates")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load did: its id, rows written per table, and whether it was skipped as a repeat."""
+
+    import_id: str
+    rows: dict[str, int]
+    skipped: bool = False
+    replaced: int = 0
+
+
+def resolve_path(path: str | os.PathLike[str] | None) -> Path:
+    """The workspace directory: the given path, else ``$TRUEROI_WORKSPACE``, else the current directory."""
+    if path is not None:
+        return Path(path).expanduser().resolve()
+    env = os.environ.get(ENV_VAR)
+    return Path(env).expanduser().resolve() if env else Path.cwd()
+
+
+def file_sha256(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Workspace:
+    """One business's data and settings.
+
+    Use :meth:`init` to create a workspace and :meth:`open` to open an existing one. Tables are read as
+    Ibis expressions with :meth:`table`; data enters through :meth:`load`.
+    """
+
+    def __init__(self, path: Path, config: WorkspaceConfig, backend: Any | None = None) -> None:
+        self.path = Path(path)
+        self.config = config
+        self._con = backend
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], config: WorkspaceConfig | None = None) -> Workspace:
+        """Create a workspace in ``path`` (created if missing) with empty canonical tables.
+
+        Raises
+        ------
+        WorkspaceError
+            If ``path`` already holds a workspace.
+        """
+        directory = Path(path).expanduser().resolve()
+        if (directory / CONFIG_FILE).exists():
+            raise WorkspaceError(f"{directory} already holds a workspace ({CONFIG_FILE} exists)")
+        directory.mkdir(parents=True, exist_ok=True)
+        config = config or WorkspaceConfig(name=directory.name)
+        ws = cls(directory, config)
+        ws.create_tables()
+        config.save(directory)
+        return ws
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
+        """Open the workspace at ``path`` (see :func:`resolve_path`)."""
+        directory = resolve_path(path)
+        if not (directory / CONFIG_FILE).exists():
+            raise WorkspaceError(
+                f"{directory} is not a trueroi workspace (no {CONFIG_FILE}); "
+                f"run 'trueroi init {directory}' or pass --workspace DIR"
+            )
+        return cls(directory, WorkspaceConfig.load(directory))
+
+    @classmethod
+    def from_backend(cls, backend: Any, config: WorkspaceConfig | None = None) -> Workspace:
+        """Wrap an already connected Ibis backend holding the canonical tables (Spark, Postgres, ...)."""
+        return cls(Path("."), config or WorkspaceConfig(), backend=backend)
+
+    @property
+    def con(self) -> Any:
+        """The Ibis backend, connected on first use."""
+        if self._con is None:
+            self._con = ibis.connect(self.backend_url)
+        return self._con
+
+    @property
+    def backend_url(self) -> str:
+        url = self.config.backend_url
+        if url.startswith("duckdb://"):
+            target = url.removeprefix("duckdb://")
+            if target and target != ":memory:" and not Path(target).is_absolute():
+                return f"duckdb://{self.path / target}"
+        return url
+
+    @property
+    def is_duckdb(self) -> bool:
+        return getattr(self.con, "name", "") == "duckdb"
+
+    def close(self) -> None:
+        if self._con is not None:
+            disconnect = getattr(self._con, "disconnect", None)
+            if disconnect is not None:
+                disconnect()
+            self._con = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def create_tables(self) -> None:
+        """Create every canonical table that does not exist yet."""
+        existing = set(self.con.list_tables())
+        for name in TABLES:
+            if name not in existing:
+                self.con.create_table(name, schema=schema(name))
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        """The canonical table ``name`` as an Ibis expression."""
+        if name not in TABLES:
+            raise WorkspaceError(f"unknown table {name!r}; canonical tables: {', '.join(TABLES)}")
+        return self.con.table(name)
+
+    def row_count(self, name: str) -> int:
+        return int(self.table(name).count().execute())
+
+    def is_empty(self) -> bool:
+        return all(self.row_count(t) == 0 for t in ("ad_performance", "orders", "touchpoints"))
+
+    def require_data(self) -> None:
+        """Raise a clear error when the workspace holds no ads, orders or touchpoints."""
+        if self.is_empty():
+            raise WorkspaceError(
+                f"workspace {self.path} holds no data; load files with 'trueroi import' or run 'trueroi demo'"
+            )
+
+    def checksum(self) -> dict[str, tuple[int, str]]:
+        """Row count and an order-independent content hash per table, to prove a load changed nothing."""
+        result = {}
+        for name in TABLES:
+            tbl = self.table(name)
+            cols = [c for c in tbl.columns if not (name == "imports" and c == "loaded_at")]
+            row_hash = tbl.select(cols).mutate(_h=ibis.literal("|").join(
+                [tbl[c].cast("string").fill_null("∅") for c in cols]).hash())
+            agg = row_hash.aggregate(n=row_hash.count(), h=row_hash._h.sum())
+            df = agg.execute()
+            result[name] = (int(df["n"].iloc[0]), str(df["h"].iloc[0]))
+        return result
+
+    # -- loading ---------------------------------------------------------------------------------------
+    def already_loaded(self, sha256: str, target_table: str) -> str | None:
+        """The import id under which this file hash was loaded into ``target_table``, if any."""
+        imports = self.table("imports")
+        hit = imports.filter(
+            (imports.sha256 == sha256) & (imports.target_table == target_table) & (imports.status == "loaded")
+        ).import_id.execute()
+        return None if hit.empty else str(hit.iloc[0])
+
+    def load(
+        self,
+        batches: dict[str, pa.Table | pd.DataFrame | Iterable[pa.Table]],
+        *,
+        source_format: str,
+        file_name: str,
+        sha256: str,
+        replace_on: dict[str, list[str]] | None = None,
+    ) -> LoadResult:
+        """Load rows into one or more canonical tables in a single transaction.
+
+        Parameters
+        ----------
+        batches
+            Table name to rows: an Arrow table, a DataFrame or an iterable of Arrow tables (streamed). Missing
+            optional columns are added as nulls; ``import_id`` is set here.
+        source_format, file_name, sha256
+            Recorded in ``imports``; a file whose hash was loaded before into the same table is skipped.
+        replace_on
+            Table name to key columns: existing rows whose key appears in the new rows are deleted first, so
+            a corrected re-export replaces the days it overlaps instead of adding to them.
+        """
+        targets = list(batches)
+        for name in targets:
+            if name not in DATA_TABLES:
+                raise WorkspaceError(f"cannot load into {name!r}; loadable tables: {', '.join(DATA_TABLES)}")
+        target_key = ",".join(sorted(targets))
+        previous = self.already_loaded(sha256, target_key)
+        if previous is not None:
+            return LoadResult(import_id=previous, rows=dict.fromkeys(targets, 0), skipped=True)
+        import_id = uuid.uuid4().hex[:16]
+        if not self.is_duckdb:
+            return self._load_generic(batches, import_id, source_format, file_name, sha256, target_key)
+        raw = self.con.con
+        rows: dict[str, int] = {}
+        replaced = 0
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            for name, data in batches.items():
+                keys = (replace_on or {}).get(name)
+                staged = f"_stage_{import_id}_{name}"
+                raw.execute(f"CREATE TEMP TABLE {staged} AS SELECT * FROM {name} LIMIT 0")
+                for chunk in _chunks(data):
+                    arrow = conform(chunk, name, import_id)
+                    raw.register("_chunk", arrow)
+                    raw.execute(f"INSERT INTO {staged} SELECT * FROM _chunk")
+                    raw.unregister("_chunk")
+                if keys:
+                    cols = ", ".join(keys)
+                    before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                    raw.execute(f"DELETE FROM {name} WHERE ({cols}) IN (SELECT DISTINCT {cols} FROM {staged})")
+                    replaced += before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                raw.execute(f"INSERT INTO {name} SELECT * FROM {staged}")
+                rows[name] = raw.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
+                raw.execute(f"DROP TABLE {staged}")
+            raw.execute(
+                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded')",
+                [import_id, source_format, file_name, sha256, target_key, sum(rows.values()), _now()],
+            )
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        return LoadResult(import_id=import_id, rows=rows, replaced=replaced)
+
+    def _load_generic(self, batches, import_id, source_format, file_name, sha256, target_key) -> LoadResult:
+        """Load through Ibis ``insert`` on backends without our transaction path (not atomic)."""
+        rows = {}
+        for name, data in batches.items():
+            rows[name] = 0
+            for chunk in _chunks(data):
+                arrow = conform(chunk, name, import_id)
+                self.con.insert(name, arrow.to_pandas())
+                rows[name] += arrow.num_rows
+        record = pa.table(
+            {
+                "import_id": [import_id], "source_format": [source_format], "file_name": [file_name],
+                "sha256": [sha256], "target_table": [target_key], "rows": [sum(rows.values())],
+                "loaded_at": [_now()], "status": ["loaded"],
+            },
+            schema=arrow_schema("imports"),
+        )
+        self.con.insert("imports", record.to_pandas())
+        return LoadResult(import_id=import_id, rows=rows)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _chunks(data: Any) -> Iterable[pa.Table]:
+    if isinstance(data, pa.Table | pa.RecordBatch):
+        yield pa.table(data) if isinstance(data, pa.RecordBatch) else data
+    elif hasattr(data, "to_records") and hasattr(data, "columns"):  # a pandas DataFrame
+        yield pa.Table.from_pandas(data, preserve_index=False)
+    else:
+        for chunk in data:
+            yield from _chunks(chunk)
+
+
+def conform(data: pa.Table, table: str, import_id: str) -> pa.Table:
+    """Arrange ``data`` in the canonical column order and types, adding missing optional columns as nulls.
+
+    Raises
+    ------
+    DataValidationError
+        When a column is not canonical, a required column is missing, or a value cannot be cast.
+    """
+    target = arrow_schema(table)
+    unknown = [c for c in data.column_names if c not in target.names]
+    if unknown:
+        raise DataValidationError(
+            f"unknown column(s) {', '.join(unknown)} for table {table}",
+            expected="columns among " + ", ".join(target.names),
+        )
+    columns = []
+    for field in target:
+        if field.name == "import_id":
+            columns.append(pa.array([import_id] * data.num_rows, pa.string()))
+        elif field.name in data.column_names:
+            try:
+                columns.append(data[field.name].cast(field.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise DataValidationError(
+                    f"cannot be read as {field.type}: {exc}", column=field.name, expected=str(field.type)
+                ) from exc
+        else:
+            columns.append(pa.nulls(data.num_rows, field.type))
+    return pa.Table.from_arrays(columns, schema=target)

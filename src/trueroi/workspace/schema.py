@@ -1,0 +1,141 @@
+"""The canonical tables of the warehouse (see DESIGN.md, "Canonical tables").
+
+Column vocabulary follows the common unified ad-reporting schema. Each table lists its columns in order
+with an Ibis type; ``REQUIRED`` names the identifying and measured columns an importer must deliver, the
+others may be derived or left null.
+
+One addition to DESIGN.md: ``orders``, ``touchpoints`` and ``conversions`` carry ``date_day``, the local
+calendar day of ``ts`` in the workspace time zone, computed at load time. Timestamps stay in UTC; storing
+the local day once keeps every backend's day cut identical (no time-zone functions in queries).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.datatypes as dt
+
+TABLES: dict[str, dict[str, str]] = {
+    "ad_performance": {
+        "date_day": "date",
+        "platform": "string",
+        "account_id": "string",
+        "account_name": "string",
+        "campaign_id": "string",
+        "campaign_name": "string",
+        "ad_group_id": "string",
+        "ad_group_name": "string",
+        "channel": "string",
+        "is_brand": "boolean",
+        "funnel_stage": "string",
+        "currency": "string",
+        "spend": "float64",
+        "impressions": "int64",
+        "reach": "int64",
+        "clicks": "int64",
+        "conversions": "float64",
+        "conversions_value": "float64",
+        "import_id": "string",
+    },
+    "touchpoints": {
+        "touch_id": "string",
+        "user_id": "string",
+        "ts": "timestamp",
+        "date_day": "date",
+        "session_id": "string",
+        "source": "string",
+        "medium": "string",
+        "campaign": "string",
+        "term": "string",
+        "content": "string",
+        "click_id": "string",
+        "channel": "string",
+        "is_brand": "boolean",
+        "landing_page": "string",
+        "engaged": "boolean",
+        "pageviews": "int32",
+        "import_id": "string",
+    },
+    "orders": {
+        "order_id": "string",
+        "customer_id": "string",
+        "user_id": "string",
+        "ts": "timestamp",
+        "date_day": "date",
+        "currency": "string",
+        "revenue": "float64",
+        "cogs": "float64",
+        "status": "string",
+        "is_new_customer": "boolean",
+        "import_id": "string",
+    },
+    "conversions": {
+        "conversion_id": "string",
+        "user_id": "string",
+        "click_id": "string",
+        "ts": "timestamp",
+        "date_day": "date",
+        "type": "string",
+        "value": "float64",
+        "currency": "string",
+        "order_id": "string",
+        "is_offline": "boolean",
+        "import_id": "string",
+    },
+    "costs": {
+        "period_start": "date",
+        "period_end": "date",
+        "category": "string",
+        "amount": "float64",
+        "currency": "string",
+        "channel": "string",
+        "campaign_id": "string",
+        "import_id": "string",
+    },
+    "fx_rates": {
+        "date_day": "date",
+        "currency": "string",
+        "rate_to_base": "float64",
+        "import_id": "string",
+    },
+    "imports": {
+        "import_id": "string",
+        "source_format": "string",
+        "file_name": "string",
+        "sha256": "string",
+        "target_table": "string",
+        "rows": "int64",
+        "loaded_at": "timestamp",
+        "status": "string",
+    },
+}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "ad_performance": ("date_day", "platform", "campaign_id", "currency", "spend", "impressions", "clicks"),
+    "touchpoints": ("user_id", "ts"),
+    "orders": ("order_id", "ts", "currency", "revenue"),
+    "conversions": ("conversion_id", "ts", "type"),
+    "costs": ("period_start", "period_end", "category", "amount", "currency"),
+    "fx_rates": ("date_day", "currency", "rate_to_base"),
+    "imports": ("import_id", "source_format", "sha256", "target_table", "rows", "loaded_at", "status"),
+}
+
+# Columns holding money, converted to the base currency through fx_rates before any sum.
+MONEY: dict[str, tuple[str, ...]] = {
+    "ad_performance": ("spend", "conversions_value"),
+    "orders": ("revenue", "cogs"),
+    "conversions": ("value",),
+    "costs": ("amount",),
+}
+
+# Order statuses that count as sales; the rest (cancelled, refunded, pending, test) are kept but excluded.
+SALE_STATUSES = ("paid", "fulfilled", "completed", "partially_refunded")
+
+
+def schema(table: str) -> ibis.Schema:
+    """The Ibis schema of a canonical table."""
+    return ibis.schema({name: dt.dtype(typ) for name, typ in TABLES[table].items()})
+
+
+def arrow_schema(table: str):  # noqa: ANN201 - pyarrow is imported lazily
+    """The Arrow schema of a canonical table, for building load batches."""
+    return schema(table).to_pyarrow()
