@@ -1,0 +1,158 @@
+"""What every CLV fitter shares: maximum likelihood on log parameters, standard errors, not-fitted checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from trueroi.errors import ConvergenceError, NotFittedError
+
+LogLik = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+
+def maximize(
+    loglik: LogLik, init: np.ndarray, scale: float, *, tol: float = 1e-10, max_iter: int = 1000,
+    starts: tuple[np.ndarray, ...] = (),
+) -> tuple[np.ndarray, float, int]:
+    """Maximise ``loglik`` over positive parameters with L-BFGS-B on their logarithms and exact gradients.
+
+    Parameters
+    ----------
+    loglik
+        Parameters (natural scale) -> (total log-likelihood, gradient).
+    init
+        Starting parameters; ``starts`` are further starting points tried when the first one fails.
+    scale
+        The total weight (number of customers); the objective is divided by it so tolerances do not depend
+        on the size of the data.
+
+    Returns
+    -------
+    (params, log_likelihood, iterations)
+
+    Raises
+    ------
+    ConvergenceError
+        When no start reaches a point with a vanishing gradient.
+    """
+    from scipy.optimize import minimize
+
+    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        params = np.exp(log_params)
+        with np.errstate(all="ignore"):
+            ll, grad = loglik(params)
+        if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
+            return np.inf, np.zeros_like(log_params)
+        return -ll / scale, -grad * params / scale
+
+    best = None
+    for start in (np.asarray(init, dtype=float), *starts):
+        res = minimize(
+            objective, np.log(start), jac=True, method="L-BFGS-B",
+            bounds=[(-20.0, 20.0)] * len(start),
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol},
+        )
+        ok = np.isfinite(res.fun) and np.max(np.abs(res.jac)) < 1e-5
+        if best is None or res.fun < best.fun:
+            best = res
+        if ok:
+            break
+    if best is None or not np.isfinite(best.fun) or np.max(np.abs(best.jac)) >= 1e-5:
+        raise ConvergenceError(
+            f"maximum likelihood did not converge ({getattr(best, 'message', 'no finite value')}); check the "
+            "data (frequency, recency, T in the same time unit) or pass other initial parameters"
+        )
+    return np.exp(best.x), -best.fun * scale, int(best.nit)
+
+
+def hessian(loglik: LogLik, params: np.ndarray, rel_step: float = 1e-5) -> np.ndarray:
+    """Hessian of the log-likelihood by central differences of its exact gradient (natural scale)."""
+    params = np.asarray(params, dtype=float)
+    k = len(params)
+    out = np.empty((k, k))
+    for j in range(k):
+        h = rel_step * max(abs(params[j]), 1e-8)
+        up, down = params.copy(), params.copy()
+        up[j] += h
+        down[j] -= h
+        out[:, j] = (loglik(up)[1] - loglik(down)[1]) / (2 * h)
+    return (out + out.T) / 2
+
+
+def covariance(loglik: LogLik, params: np.ndarray) -> np.ndarray:
+    """Asymptotic covariance of the MLE: the inverse of the observed information (NaN if singular)."""
+    info = -hessian(loglik, params)
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return np.full_like(info, np.nan)
+    if np.any(np.diag(cov) <= 0):
+        return np.full_like(info, np.nan)
+    return cov
+
+
+class BaseFitter:
+    """Common plumbing of the fitters: parameter dictionaries, standard errors and the not-fitted check.
+
+    Subclasses set ``param_names`` and implement ``fit``, which must call :meth:`_store`.
+    """
+
+    param_names: tuple[str, ...] = ()
+
+    def __init__(self, *, initial_params: dict[str, float] | None = None, tol: float = 1e-10,
+                 max_iter: int = 1000) -> None:
+        self.initial_params = initial_params
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _init(self, default: tuple[float, ...]) -> np.ndarray:
+        if self.initial_params is None:
+            return np.array(default, dtype=float)
+        return np.array([float(self.initial_params[n]) for n in self.param_names])
+
+    def _fit_params(self, loglik: LogLik, default: tuple[float, ...], scale: float,
+                    starts: tuple[tuple[float, ...], ...] = ()) -> None:
+        params, ll, nit = maximize(
+            loglik, self._init(default), scale, tol=self.tol, max_iter=self.max_iter,
+            starts=tuple(np.array(s, dtype=float) for s in starts),
+        )
+        cov = covariance(loglik, params)
+        self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))
+        self.covariance_ = cov
+        self.standard_errors_ = dict(zip(self.param_names, (float(v) for v in np.sqrt(np.diag(cov))),
+                                         strict=True))
+        self.log_likelihood_ = float(ll)
+        self.n_iter_ = nit
+
+    def _check_fitted(self) -> dict[str, float]:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(...) first")
+        return self.params_
+
+    def _params(self) -> tuple[float, ...]:
+        params = self._check_fitted()
+        return tuple(params[n] for n in self.param_names)
+
+    def summary(self) -> Any:
+        """A DataFrame with each parameter's estimate, standard error and 95% interval (Wald)."""
+        import pandas as pd
+
+        params = self._check_fitted()
+        se = self.standard_errors_
+        return pd.DataFrame(
+            {
+                "estimate": [params[n] for n in self.param_names],
+                "std_error": [se[n] for n in self.param_names],
+                "lower_95": [params[n] - 1.959964 * se[n] for n in self.param_names],
+                "upper_95": [params[n] + 1.959964 * se[n] for n in self.param_names],
+            },
+            index=list(self.param_names),
+        )
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}({inner})"
+        return f"{type(self).__name__}()"
