@@ -1,0 +1,212 @@
+"""What every importer shares: the format registry, the import context, FX checks and the atomic load.
+
+An importer is a function ``read(path, ctx) -> {table: iterable of Arrow tables}``. It streams its file,
+records bad values in ``ctx.problems`` and raises them at the end of each chunk. :func:`import_file` wraps
+the iterables so that every row in a non-base currency is checked against ``fx_rates`` (a missing rate is an
+error naming the currency and days, never a silent 1.0), then hands them to
+:meth:`~trueroi.workspace.Workspace.load`, which writes everything and the ``imports`` record in one
+transaction. An error anywhere, including one raised after the last chunk, rolls the whole file back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from trueroi.errors import DataValidationError, UsageError
+from trueroi.ingest.parse import Problems
+from trueroi.workspace import LoadResult, file_sha256
+from trueroi.workspace.config import WorkspaceConfig
+
+if TYPE_CHECKING:
+    from trueroi.workspace import Workspace
+
+Reader = Callable[[Path, "ImportContext"], dict[str, Iterable[pa.Table]]]
+
+# Rows a corrected re-export replaces: existing rows whose key appears in the new file are deleted first.
+REPLACE_KEYS: dict[str, list[str]] = {
+    "ad_performance": ["date_day", "platform", "campaign_id"],
+    "orders": ["order_id"],
+    "touchpoints": ["touch_id"],
+    "conversions": ["conversion_id"],
+    "costs": ["period_start", "period_end", "category"],
+    "fx_rates": ["date_day", "currency"],
+}
+MONEY_DAY: dict[str, str] = {"ad_performance": "date_day", "orders": "date_day", "conversions": "date_day",
+                             "costs": "period_start"}
+
+
+@dataclass(frozen=True)
+class Format:
+    """One import format: its name, the tables it fills, how to read it and how to recognise it."""
+
+    name: str
+    tables: tuple[str, ...]
+    read: Reader
+    description: str
+    detect: Callable[[Path], bool] | None = None
+
+
+@dataclass
+class ImportContext:
+    """Settings an importer needs: the workspace config, the file's name and the problem collector."""
+
+    config: WorkspaceConfig
+    file: str
+    problems: Problems
+    options: dict[str, Any] = field(default_factory=dict)
+    today: date | None = None
+    on_rows: Callable[[int], None] | None = None
+
+    @property
+    def tz(self) -> str:
+        return self.config.timezone
+
+
+FORMATS: dict[str, Format] = {}
+
+
+def register(fmt: Format) -> Format:
+    FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def get_format(name: str) -> Format:
+    _load_all()
+    if name not in FORMATS:
+        raise UsageError(f"unknown import format {name!r}; expected one of {', '.join(FORMATS)}")
+    return FORMATS[name]
+
+
+def _load_all() -> None:
+    """Import every format module once; each registers its formats."""
+    import importlib
+
+    for module in ("generic", "ads", "shop", "conversions", "ga4"):
+        try:
+            importlib.import_module(f"trueroi.ingest.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"trueroi.ingest.{module}":
+                raise
+
+
+def known_rates(ws: Workspace) -> dict[str, set[date]]:
+    """Days with an FX rate per currency, from the workspace's ``fx_rates``."""
+    df = ws.table("fx_rates").select("currency", "date_day").distinct().execute()
+    rates: dict[str, set[date]] = {}
+    for cur, day in zip(df["currency"], df["date_day"], strict=True):
+        rates.setdefault(str(cur), set()).add(day.date() if hasattr(day, "date") else day)
+    return rates
+
+
+class FxGuard:
+    """Collects the (currency, day) pairs of a load and refuses those without a rate in ``fx_rates``."""
+
+    def __init__(self, base: str, rates: dict[str, set[date]], file: str) -> None:
+        self.base, self.rates, self.file = base, rates, file
+        self.missing: dict[str, set[date]] = {}
+
+    def watch(self, table: str, chunks: Iterable[pa.Table]) -> Iterator[pa.Table]:
+        for chunk in chunks:
+            if table in MONEY_DAY and "currency" in chunk.column_names:
+                self._collect(table, chunk)
+            yield chunk
+        self.raise_missing()
+
+    def _collect(self, table: str, chunk: pa.Table) -> None:
+        cur = chunk["currency"]
+        foreign = pc.and_(pc.is_valid(cur), pc.not_equal(cur, self.base))
+        if not pc.any(pc.fill_null(foreign, False)).as_py():
+            return
+        if table == "costs":
+            sub = chunk.filter(foreign).select(["currency", "period_start", "period_end"]).to_pylist()
+            pairs = {(r["currency"], r["period_start"] + timedelta(days=k)) for r in sub
+                     for k in range(((r["period_end"] or r["period_start"]) - r["period_start"]).days + 1)}
+        else:
+            sub = chunk.filter(foreign).select(["currency", MONEY_DAY[table]])
+            uniq = sub.group_by(["currency", MONEY_DAY[table]]).aggregate([]).to_pylist()
+            pairs = {(r["currency"], r[MONEY_DAY[table]]) for r in uniq}
+        for cur_code, day in pairs:
+            if day is not None and day not in self.rates.get(cur_code, ()):
+                self.missing.setdefault(cur_code, set()).add(day)
+
+    def raise_missing(self) -> None:
+        if not self.missing:
+            return
+        parts = []
+        for cur in sorted(self.missing):
+            days = sorted(self.missing[cur])
+            shown = ", ".join(d.isoformat() for d in days[:8]) + (f" and {len(days) - 8} more" if len(days) > 8 else "")
+            parts.append(f"{cur} on {len(days)} day(s): {shown}")
+        raise DataValidationError(
+            f"no exchange rate to {self.base} for " + "; ".join(parts),
+            file=self.file,
+            expected=f"rates in fx_rates for every day and currency other than {self.base}; "
+            "import them first with 'trueroi import fx-rates FILE'",
+        )
+
+
+def import_file(
+    ws: Workspace,
+    format_name: str,
+    path: str | Path,
+    *,
+    options: dict[str, Any] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    today: date | None = None,
+) -> LoadResult:
+    """Import one file of the named format into the workspace, atomically and idempotently.
+
+    Parameters
+    ----------
+    ws
+        The target workspace.
+    format_name
+        A name from :data:`FORMATS` (``google-ads``, ``orders``, ...).
+    path
+        The export file.
+    options
+        Format options (``product_costs`` for shop orders, ``account_timezone`` ...).
+    on_rows
+        Called with the number of rows in each parsed chunk (progress bars).
+
+    Raises
+    ------
+    DataValidationError
+        When the file is broken; nothing is written then.
+    """
+    fmt = get_format(format_name)
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist or is not a file")
+    ctx = ImportContext(ws.config, path.name, Problems(path.name), dict(options or {}), today, on_rows)
+    sha = file_sha256(path)
+    target = ",".join(sorted(fmt.tables))
+    previous = ws.already_loaded(sha, target)
+    if previous is not None:
+        return LoadResult(import_id=previous, rows=dict.fromkeys(fmt.tables, 0), skipped=True)
+    batches = fmt.read(path, ctx)
+    guard = FxGuard(ws.config.base_currency, known_rates(ws), path.name)
+    wrapped = {name: guard.watch(name, chunks) for name, chunks in batches.items()}
+    return ws.load(
+        wrapped, source_format=fmt.name, file_name=path.name, sha256=sha,
+        replace_on={name: REPLACE_KEYS[name] for name in batches},
+    )
+
+
+def missing_columns(present: Iterable[str], required: Iterable[str], file: str, fmt: str) -> None:
+    """Raise a clear error when required columns are absent."""
+    present = list(present)
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise DataValidationError(
+            f"missing required column(s) {', '.join(missing)} for {fmt}",
+            file=file,
+            expected=f"columns {', '.join(required)} (found: {', '.join(present) or 'none'})",
+        )
