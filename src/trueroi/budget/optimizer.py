@@ -261,7 +261,8 @@ def _reason(bound: str | None, cur: float, rec: float, m_cur: float, m_rec: floa
     if bound and bound != "zero" and at_top:
         return f"capped by its {bound} bound: marginal ROI {m_rec:.2f} is still above the plan's {level:.2f}"
     if bound == "zero":
-        return f"switched off: marginal ROI {m_rec:.2f} even at zero spend is below the plan's {level:.2f}"
+        return (f"switched off: no spend level returns the plan's marginal ROI {level:.2f} "
+                f"(marginal ROI {m_cur:.2f} at current spend)")
     if bound:
         return f"held at its {bound} bound: marginal ROI {m_rec:.2f} is below the plan's {level:.2f}"
     if abs(rec - cur) <= 0.005 * max(cur, 1e-9):
