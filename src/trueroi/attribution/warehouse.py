@@ -1,0 +1,180 @@
+"""Journeys from the workspace warehouse, built as Ibis expressions (DuckDB, Spark or any Ibis backend).
+
+A conversion is a sale order (``orders.status`` in :data:`~trueroi.workspace.schema.SALE_STATUSES` or null)
+or, with ``source="conversions"`` or ``"both"``, a row of ``conversions``. Each user's touchpoints and
+conversions are put on one timeline; a touch belongs to the user's next conversion at or after it (a touch at
+the same instant as a conversion comes first), provided it lies within that conversion's lookback window
+(default the workspace's ``lookback_days``, 30; per conversion type through ``lookback_by_type``, e.g.
+``{"deal_won": 90}`` as GA4 uses 30 and 90 days). Journeys therefore never overlap: a conversion's path starts
+after the user's previous conversion. Touches after a user's last conversion form a non-converting journey
+(a null), limited to the lookback window before that user's last touch. Touches older than their
+conversion's window are dropped.
+
+Only the final pull into numpy leaves the backend: :func:`journeys_expr` builds the expression,
+:func:`build_journeys` runs it and returns :class:`~trueroi.attribution.journeys.Journeys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from trueroi.attribution.journeys import DIRECT_LABELS, SECONDS_PER_DAY, Journeys
+from trueroi.errors import UsageError
+from trueroi.workspace.schema import SALE_STATUSES
+
+SOURCES = ("orders", "conversions", "both")
+
+
+def conversion_events(ws: Any, source: str = "orders", types: list[str] | None = None) -> ibis.Table:
+    """Conversions as ``event_id, user_id, ts, value, event_type`` (orders: value = revenue, type "order")."""
+    if source not in SOURCES:
+        raise UsageError(f"unknown conversion source {source!r}; expected one of {', '.join(SOURCES)}")
+    parts = []
+    if source in ("orders", "both"):
+        o = ws.table("orders")
+        o = o.filter(o.user_id.notnull() & (o.status.isnull() | o.status.lower().isin(list(SALE_STATUSES))))
+        parts.append(o.select(event_id=o.order_id, user_id=o.user_id, ts=o.ts,
+                              value=o.revenue.fill_null(0.0), event_type=ibis.literal("order")))
+    if source in ("conversions", "both"):
+        c = ws.table("conversions")
+        c = c.filter(c.user_id.notnull())
+        if source == "both":
+            c = c.filter(c.order_id.isnull())  # conversions that mirror an order are counted once, as the order
+        if types:
+            c = c.filter(c.type.isin(types))
+        parts.append(c.select(event_id=c.conversion_id, user_id=c.user_id, ts=c.ts,
+                              value=c.value.fill_null(0.0), event_type=c.type.cast("string")))
+    return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+
+
+def _lookback_seconds(event_type: ibis.Value, default_days: float, by_type: Mapping[str, float]) -> ibis.Value:
+    expr = ibis.literal(float(default_days) * SECONDS_PER_DAY)
+    if by_type:
+        cases = [(event_type == k, ibis.literal(float(v) * SECONDS_PER_DAY)) for k, v in by_type.items()]
+        expr = ibis.cases(*cases, else_=expr)
+    return expr
+
+
+def journeys_expr(
+    ws: Any,
+    *,
+    lookback_days: float | None = None,
+    lookback_by_type: Mapping[str, float] | None = None,
+    source: str = "orders",
+    types: list[str] | None = None,
+    exclude_direct: bool = False,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> ibis.Table:
+    """The touches of every journey as an Ibis expression (not executed).
+
+    Returns
+    -------
+    ibis.Table
+        ``journey_id, user_id, ts, channel, campaign, is_brand, event_id, event_type, end_ts, value, converted``:
+        one row per touch; ``event_id`` (the order id for orders) and ``value`` are null for non-converting
+        journeys; ``end_ts`` is the conversion time (or the journey's last touch for nulls).
+
+    Parameters
+    ----------
+    lookback_days
+        Default window before a conversion, days (workspace ``lookback_days`` when None).
+    lookback_by_type
+        Window per conversion type (``"order"`` for orders, else ``conversions.type``).
+    exclude_direct
+        Drop direct touches ("Direct", "(direct)") except from journeys that have nothing else.
+    start, end
+        Keep conversions (and null journeys) ending in ``[start, end)`` (UTC).
+    """
+    days = ws.config.lookback_days if lookback_days is None else lookback_days
+    if days <= 0:
+        raise UsageError(f"lookback_days must be positive, got {days}")
+    tp = ws.table("touchpoints")
+    tp = tp.filter(tp.user_id.notnull() & tp.channel.notnull() & tp.ts.notnull())
+    null_str = ibis.null().cast("string")
+    touches = tp.select(
+        user_id=tp.user_id, ts=tp.ts, kind=ibis.literal(0), channel=tp.channel, campaign=tp.campaign,
+        is_brand=tp.is_brand, event_id=null_str, event_type=null_str, value=ibis.null().cast("float64"),
+    )
+    ev = conversion_events(ws, source, types)
+    events = ev.select(
+        user_id=ev.user_id, ts=ev.ts, kind=ibis.literal(1), channel=null_str, campaign=null_str,
+        is_brand=ibis.null().cast("boolean"), event_id=ev.event_id, event_type=ev.event_type, value=ev.value,
+    )
+    line = touches.union(events)
+    win = ibis.window(group_by=line.user_id, order_by=[line.ts, line.kind], preceding=None, following=0)
+    line = line.mutate(seq=line.kind.sum().over(win))
+    evs = line.filter(line.kind == 1).select(
+        user_id=line.user_id, ev_seq=line.seq, ev_id=line.event_id, ev_type=line.event_type, ev_ts=line.ts,
+        ev_value=line.value,
+    )
+    tch = line.filter(line.kind == 0)
+    tch = tch.mutate(next_seq=tch.seq + 1)
+    joined = tch.left_join(evs, [tch.user_id == evs.user_id, tch.next_seq == evs.ev_seq])
+    converted = joined.ev_id.notnull()
+    seg = ibis.window(group_by=[joined.user_id, joined.next_seq])
+    end_ts = ibis.ifelse(converted, joined.ev_ts, joined.ts.max().over(seg))
+    window_s = _lookback_seconds(joined.ev_type, days, lookback_by_type or {})
+    j = joined.mutate(end_ts=end_ts, converted=converted, window_s=window_s)
+    j = j.filter((j.end_ts.epoch_seconds() - j.ts.epoch_seconds()) <= j.window_s)
+    if start is not None:
+        j = j.filter(j.end_ts >= start)
+    if end is not None:
+        j = j.filter(j.end_ts < end)
+    j = j.mutate(
+        journey_id=ibis.ifelse(
+            j.converted, "c:" + j.ev_id, "n:" + j.user_id + ":" + j.next_seq.cast("string")
+        )
+    )
+    if exclude_direct:
+        direct = j.channel.lower().strip().isin(list(DIRECT_LABELS))
+        n_other = (~direct).cast("int64").sum().over(ibis.window(group_by=j.journey_id))
+        j = j.filter(~direct | (n_other == 0))
+    return j.select(
+        "journey_id", "user_id", "ts", "channel", "campaign", "is_brand",
+        event_id=j.ev_id, event_type=ibis.ifelse(j.converted, j.ev_type, ibis.null().cast("string")),
+        end_ts=j.end_ts, value=ibis.ifelse(j.converted, j.ev_value, ibis.null().cast("float64")),
+        converted=j.converted,
+    )
+
+
+def build_journeys(ws: Any, **options: Any) -> Journeys:
+    """Run :func:`journeys_expr` and return :class:`Journeys` with ``age_days`` and metadata.
+
+    ``touch_meta`` holds ``campaign, is_brand`` per touch; ``journey_meta`` holds
+    ``journey_id, user_id, event_id, event_type, end_ts`` per journey. Options are those of
+    :func:`journeys_expr`.
+    """
+    expr = journeys_expr(ws, **options).order_by(["journey_id", "ts", "channel"])
+    frame = expr.to_pandas()
+    return journeys_from_frame(frame)
+
+
+def journeys_from_frame(frame: pd.DataFrame) -> Journeys:
+    """Journeys from the touch rows of :func:`journeys_expr`, sorted by journey and time."""
+    if frame.empty:
+        empty = np.zeros(0)
+        return Journeys((), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, empty, empty,
+                        age_days=empty, touch_meta=pd.DataFrame({"campaign": [], "is_brand": []}),
+                        journey_meta=pd.DataFrame(columns=["journey_id", "user_id", "event_id", "event_type", "end_ts"]))
+    jid = frame["journey_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, jid[1:] != jid[:-1]])
+    offsets = np.r_[starts, len(jid)].astype(np.int64)
+    conv = frame["converted"].to_numpy(dtype=bool)[starts]
+    value = frame["value"].to_numpy(dtype=np.float64, na_value=0.0)[starts]
+    ts = pd.to_datetime(frame["ts"]).to_numpy().astype("datetime64[ns]").astype(np.int64)
+    end = pd.to_datetime(frame["end_ts"]).to_numpy().astype("datetime64[ns]").astype(np.int64)
+    age = (end - ts) / 1e9 / SECONDS_PER_DAY
+    uniques, codes = np.unique(frame["channel"].astype(str).str.strip().to_numpy(dtype=object), return_inverse=True)
+    journey_meta = frame.iloc[starts][["journey_id", "user_id", "event_id", "event_type", "end_ts"]].reset_index(drop=True)
+    return Journeys(
+        tuple(str(u) for u in uniques), offsets, codes.astype(np.int32), conv.astype(np.float64),
+        np.where(conv, value, 0.0), (~conv).astype(np.float64), age_days=np.maximum(age, 0.0),
+        touch_meta=frame[["campaign", "is_brand"]].reset_index(drop=True), journey_meta=journey_meta,
+    )
