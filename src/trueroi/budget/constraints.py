@@ -84,7 +84,8 @@ def build_bounds(
     minimum, maximum
         Channel name -> amount per week, absolute or relative to current spend (see :func:`parse_amount`).
     max_change
-        Largest relative change of any channel, e.g. 0.3 keeps each channel within +-30% of current spend.
+        Largest relative change of any channel, e.g. 0.3 keeps each channel within +-30% of current spend;
+        where it contradicts a channel's own ``minimum`` or ``maximum``, those win.
     locked
         Channels held at their current spend.
 
@@ -118,8 +119,9 @@ def build_bounds(
     if max_change is not None:
         if not np.isfinite(max_change) or max_change < 0:
             raise UsageError(f"--max-change must be a non-negative fraction like 0.3, got {max_change}")
-        for j in range(len(channels)):
-            tighten(j, current[j] * (1 - max_change), current[j] * (1 + max_change), "max_change")
+        for j in range(len(channels)):  # a channel's own --min / --max win where they disagree with it
+            tighten(j, min(current[j] * (1 - max_change), upper[j]), max(current[j] * (1 + max_change), lower[j]),
+                    "max_change")
     for name in locked:
         j = position(name, "--lock")
         lower[j], upper[j], lo_src[j], hi_src[j] = current[j], current[j], "locked", "locked"

@@ -28,6 +28,8 @@ from trueroi.errors import ConvergenceError, UsageError
 Vector = Callable[[np.ndarray], np.ndarray]
 _GRID = 48
 _MAX_OUTER = 200
+_TOGGLE_PASSES = 3
+_TOGGLE_LIMIT = 30
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,50 @@ def solve_separable(
             "raise --total or lower --min / --max-change"
         )
     upper = np.minimum(upper, lower + max(budget - lower.sum(), 0.0))
-    start = falling_start(marginal, lower, upper)
+    start = np.minimum(falling_start(marginal, lower, upper), upper)
     solution = _dual_bisection(marginal, value, lower, upper, start, budget, rel_tol, on=None)
-    if solution is None:  # total spend jumps at the multiplier: fix which S-shaped channels are on
-        on = _switched_on(marginal, value, lower, upper, start, budget, rel_tol)
-        solution = _dual_bisection(marginal, value, lower, np.where(on, upper, lower), np.where(on, start, lower),
-                                   budget, rel_tol, on=on)
-    if solution is None:
+    s_shaped = np.flatnonzero(start > lower)
+    if s_shaped.size == 0 and solution is not None:
+        return solution
+    tol = rel_tol * max(budget, 1e-300)
+    on = (solution.x > lower + tol) if solution is not None else _switched_on(
+        marginal, value, lower, upper, start, budget, rel_tol)
+    on |= start <= lower
+    best = _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, on)
+    if best is None:
         raise ConvergenceError("budget bisection did not converge; check that responses rise with spend")
-    return solution
+    return _toggle_search(marginal, value, lower, upper, start, budget, rel_tol, on, best, s_shaped)
+
+
+def _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, on) -> SeparableSolution | None:
+    """Solve with S-shaped channels fixed on (spend on the falling part of the marginal) or off (at lower)."""
+    low = np.where(on, start, lower)
+    if low.sum() > budget * (1 + 1e-12):
+        return None
+    return _dual_bisection(marginal, value, low, np.where(on, upper, lower), low, budget, rel_tol, on=on)
+
+
+def _toggle_search(marginal, value, lower, upper, start, budget, rel_tol, on, best, s_shaped):
+    """Local search over which S-shaped channels are on: toggle one at a time while the objective improves.
+
+    The problem with a fixed set is concave, so each candidate is solved exactly; the search itself is a
+    heuristic (the on/off choice is a knapsack-like combinatorial problem).
+    """
+    best_value = float(value(best.x).sum())
+    for _ in range(_TOGGLE_PASSES):
+        improved = False
+        for j in s_shaped[:_TOGGLE_LIMIT]:
+            trial = on.copy()
+            trial[j] = ~trial[j]
+            candidate = _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, trial)
+            if candidate is None:
+                continue
+            candidate_value = float(value(candidate.x).sum())
+            if candidate_value > best_value + 1e-12 * abs(best_value):
+                best, best_value, on, improved = candidate, candidate_value, trial, True
+        if not improved:
+            break
+    return best
 
 
 def _allocate(lam, marginal, value, lower, upper, start, bracket, tol, on) -> np.ndarray:
