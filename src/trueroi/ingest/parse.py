@@ -68,8 +68,12 @@ class Problems:
     limit: int = 20
     items: list[tuple[int | None, str | None, Any, str]] = field(default_factory=list)
     total: int = 0
+    seen: set[tuple[int | None, str | None]] = field(default_factory=set)
 
     def add(self, message: str, *, row: int | None = None, column: str | None = None, value: Any = None) -> None:
+        if row is not None and (row, column) in self.seen:
+            return
+        self.seen.add((row, column))
         self.total += 1
         if len(self.items) < self.limit:
             self.items.append((row, column, value, message))
@@ -82,11 +86,15 @@ class Problems:
         hits = np.flatnonzero(mask)
         if not len(hits):
             return
-        self.total += len(hits)
+        rows = offset + hits + 1 + header_rows
+        fresh = [i for i, r in zip(hits.tolist(), rows.tolist(), strict=True) if (r, column) not in self.seen]
+        self.total += len(fresh)
         room = self.limit - len(self.items)
-        for i in hits[: max(room, 0)]:
+        for i in fresh[: max(room, 0)]:
             value = values[int(i)].as_py() if values is not None else None
             self.items.append((offset + int(i) + 1 + header_rows, column, value, message))
+        if len(self.seen) < 10 * self.limit:
+            self.seen.update((offset + i + 1 + header_rows, column) for i in fresh[: 10 * self.limit])
 
     def check(self) -> None:
         if self.total:
@@ -147,15 +155,20 @@ def parse_number(
 
 
 def _best_format(series: pd.Series, formats: tuple[str, ...], parse: Any) -> tuple[pd.Series, str]:
-    best, best_fmt, best_n = None, formats[0], -1
+    """Parse with the format that reads the most values (the first that reads all wins ties), then fill the
+    values it could not read from the other formats in order (a file mixing ``1/6/2025`` and ``2025-01-05``)."""
+    target = int(series.notna().sum())
+    results = []
     for fmt in formats:
         parsed = parse(series, fmt)
-        n = int(parsed.notna().sum())
-        if n > best_n:
-            best, best_fmt, best_n = parsed, fmt, n
-        if n == int(series.notna().sum()):
-            break
-    return best, best_fmt
+        results.append((int(parsed.notna().sum()), fmt, parsed))
+        if results[-1][0] == target:
+            return parsed, fmt
+    results.sort(key=lambda r: -r[0])
+    best = results[0][2]
+    for _, _, parsed in results[1:]:
+        best = best.fillna(parsed)
+    return best, results[0][1]
 
 
 def parse_date(

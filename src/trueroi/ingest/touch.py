@@ -66,12 +66,12 @@ def enrich_touches(cols: dict[str, pa.Array], n: int, config: WorkspaceConfig) -
         if url is not None:
             given = pc.coalesce(_blank_to_null(given), _blank_to_null(url_param(url, param)))
         cols[canon] = pc.utf8_lower(pc.utf8_trim_whitespace(given))
-    click_kind = null
+    click_kind = cols.pop("click_kind", null)
     click = cols.get("click_id", null)
     if url is not None:
         for name in CLICK_IDS:
             value = _blank_to_null(url_param(url, name))
-            click_kind = pc.if_else(pc.and_(pc.is_null(click), pc.is_valid(value)), pa.scalar(name), click_kind)
+            click_kind = pc.if_else(pc.and_(pc.is_null(click_kind), pc.is_valid(value)), pa.scalar(name), click_kind)
             click = pc.coalesce(click, value)
     cols["click_id"] = click
     untagged = pc.and_(pc.is_null(cols["source"]), pc.is_null(cols["medium"]))

@@ -1,0 +1,167 @@
+"""Shop orders: the Shopify orders export -> ``orders``, with COGS from the file, a product cost table or a
+default margin.
+
+Shopify writes one row per line item; the order-level fields (``Financial Status``, ``Paid at``,
+``Subtotal``, ``Shipping``, ``Taxes``, ``Total``, ``Refunded Amount``) are filled on the order's first row
+only. Net revenue is ``Total - Taxes - Shipping - Refunded Amount``: product revenue after discounts, without
+tax, shipping income or what was paid back. The order's status is ``cancelled`` when ``Cancelled at`` is set,
+else the financial status (``paid``, ``partially_refunded``, ``refunded``, ``pending``; ``voided`` becomes
+``cancelled``). The customer id is a hash of the e-mail address, so no address is stored.
+
+COGS per line item, first found: a ``Lineitem cost`` / ``Cost per item`` column times quantity; the product
+cost table (option ``product_costs``: a CSV with ``sku`` or ``name`` and ``unit_cost``); ``Lineitem price x
+quantity x (1 - default_margin)`` from the workspace config. An order with a line of unknown cost and no
+default margin has null COGS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from trueroi.errors import DataValidationError
+from trueroi.ingest.base import Format, ImportContext, missing_columns, register
+from trueroi.ingest.parse import as_strings, local_day, parse_currency, parse_number, parse_timestamp
+from trueroi.ingest.read import iter_rows, norm_header, sniff
+
+SHOPIFY = {
+    "name": "order_id", "email": "email", "financial status": "financial_status", "paid at": "paid_at",
+    "created at": "created_at", "currency": "currency", "subtotal": "subtotal", "shipping": "shipping",
+    "taxes": "taxes", "total": "total", "discount amount": "discount", "lineitem quantity": "qty",
+    "lineitem name": "item_name", "lineitem price": "item_price", "lineitem sku": "sku",
+    "cancelled at": "cancelled_at", "refunded amount": "refunded", "lineitem cost": "item_cost",
+    "cost per item": "item_cost", "id": "shopify_id",
+}
+STATUS = {"paid": "paid", "partially_paid": "pending", "partially_refunded": "partially_refunded",
+          "refunded": "refunded", "pending": "pending", "authorized": "pending", "voided": "cancelled",
+          "expired": "cancelled"}
+MONEY_COLS = ("subtotal", "shipping", "taxes", "total", "discount", "item_price", "refunded", "item_cost")
+
+
+def _read_shopify(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table]]:
+    def orders():  # noqa: ANN202 - a generator of one table
+        src = sniff(path, lambda cells: sum(c in SHOPIFY for c in cells) >= 5)
+        parts = []
+        for off, raw in iter_rows(src):
+            parts.append(_parse_lines(raw, off, ctx, src.header))
+            ctx.problems.check()
+            if ctx.on_rows:
+                ctx.on_rows(raw.num_rows)
+        lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        yield _to_orders(lines, ctx)
+
+    return {"orders": orders()}
+
+
+def _parse_lines(raw: pa.Table, off: int, ctx: ImportContext, header: list[str]) -> pd.DataFrame:
+    mapping = {h: SHOPIFY[norm_header(h)] for h in raw.column_names if norm_header(h) in SHOPIFY}
+    if off == 0:
+        missing_columns(set(mapping.values()), ("order_id", "currency", "total", "qty", "item_price"), ctx.file,
+                        "shopify-orders")
+        if "paid_at" not in mapping.values() and "created_at" not in mapping.values():
+            missing_columns(set(mapping.values()), ("paid_at",), ctx.file, "shopify-orders")
+    t = raw.select(list(mapping)).rename_columns(list(mapping.values()))
+    p, out = ctx.problems, {}
+    for name in t.column_names:
+        if name in MONEY_COLS:
+            out[name] = parse_number(t[name], p, off, name, non_negative=True)
+        elif name == "qty":
+            out[name] = parse_number(t[name], p, off, name, integer=True, non_negative=True)
+        elif name in ("paid_at", "created_at", "cancelled_at"):
+            out[name] = parse_timestamp(t[name], p, off, name, tz=ctx.tz, today=ctx.today)
+        elif name == "currency":
+            out[name] = parse_currency(t[name], p, off, name)
+        else:
+            out[name] = as_strings(t[name])
+    frame = pa.table(out).to_pandas()
+    frame["row"] = np.arange(off + 1, off + 1 + len(frame))
+    return frame
+
+
+def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
+    if lines.empty:
+        raise DataValidationError("holds no order rows", file=ctx.file, expected="one row per line item")
+    lines = lines.copy()
+    lines["line_cogs"] = _line_cogs(lines, ctx)
+    first = lines.groupby("order_id", sort=False).first()  # order-level fields are on the first row
+    totals = lines.groupby("order_id", sort=False)["line_cogs"].agg(lambda s: s.sum() if s.notna().all() else np.nan)
+    for col in ("taxes", "shipping", "refunded", "cancelled_at", "email", "financial_status", "created_at"):
+        if col not in first:
+            first[col] = np.nan
+    missing_total = first["total"].isna()
+    if missing_total.any():
+        oid = first.index[missing_total][0]
+        raise DataValidationError("has no Total on its first row", file=ctx.file, row=int(first.loc[oid, "row"]),
+                                  column="Total", expected="the order total on the first line item of each order")
+    ts = first["paid_at"] if "paid_at" in first else first["created_at"]
+    ts = ts.fillna(first["created_at"]) if "created_at" in first else ts
+    revenue = (first["total"] - first["taxes"].fillna(0) - first["shipping"].fillna(0)
+               - first["refunded"].fillna(0)).clip(lower=0)
+    status = first["financial_status"].str.lower().map(STATUS).fillna("pending")
+    status = status.where(first["cancelled_at"].isna(), "cancelled")
+    customer = first["email"].map(_hash_email, na_action="ignore")
+    ts_arr = pa.array(ts.astype("datetime64[us]"), pa.timestamp("us"), from_pandas=True)
+    return pa.table({
+        "order_id": pa.array(first.index.astype(str)), "customer_id": pa.array(customer, pa.string(), from_pandas=True),
+        "ts": ts_arr, "date_day": local_day(ts_arr, ctx.tz), "currency": pa.array(first["currency"], pa.string()),
+        "revenue": pa.array(revenue, pa.float64()), "cogs": pa.array(totals.reindex(first.index), pa.float64(),
+                                                                     from_pandas=True),
+        "status": pa.array(status, pa.string()),
+    })
+
+
+def _hash_email(email: str) -> str:
+    return "c_" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+
+
+def _line_cogs(lines: pd.DataFrame, ctx: ImportContext) -> pd.Series:
+    qty = lines["qty"].astype(float)
+    cost = lines["item_cost"] * qty if "item_cost" in lines else pd.Series(np.nan, index=lines.index)
+    table = ctx.options.get("product_costs")
+    if table is not None:
+        unit = _product_costs(Path(table))
+        by_sku = lines["sku"].map(unit) if "sku" in lines else pd.Series(np.nan, index=lines.index)
+        by_name = lines["item_name"].map(unit) if "item_name" in lines else pd.Series(np.nan, index=lines.index)
+        cost = cost.fillna(by_sku.astype(float) * qty).fillna(by_name.astype(float) * qty)
+    margin = ctx.config.default_margin
+    if margin is not None:
+        cost = cost.fillna(lines["item_price"] * qty * (1.0 - margin))
+    return cost
+
+
+def _product_costs(path: Path) -> dict[str, float]:
+    """Unit cost by SKU and by product name from a CSV with ``sku`` and/or ``name`` and ``unit_cost``."""
+    from trueroi.ingest.parse import Problems
+
+    src = sniff(path)
+    problems = Problems(path.name)
+    costs: dict[str, float] = {}
+    for off, raw in iter_rows(src):
+        cols = {norm_header(c): c for c in raw.column_names}
+        missing_columns(cols, ("unit_cost",), path.name, "product cost table")
+        unit = parse_number(raw[cols["unit_cost"]], problems, off, "unit_cost", non_negative=True)
+        problems.check()
+        for key in ("sku", "name"):
+            if key in cols:
+                names = as_strings(raw[cols[key]])
+                for k, v in zip(names.to_pylist(), unit.to_pylist(), strict=True):
+                    if k is not None and v is not None:
+                        costs.setdefault(k, v)
+    return costs
+
+
+def _detect(path: Path) -> bool:
+    try:
+        src = sniff(path, lambda cells: sum(c in SHOPIFY for c in cells) >= 5)
+    except DataValidationError:
+        return False
+    return {"financial status", "lineitem quantity"} <= {norm_header(h) for h in src.header}
+
+
+register(Format("shopify-orders", ("orders",), _read_shopify,
+                "Shopify orders export (one row per line item)", _detect))
