@@ -161,13 +161,13 @@ def prepare_panel(
         )
     start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end) if end is not None else wide.index[-1]
     first, last = wide.index[0], wide.index[-1]
-    if end_ts < start_ts:
-        raise UsageError(f"test end {end_ts.date()} is before its start {start_ts.date()}")
     if start_ts <= first or start_ts > last or end_ts > last:
         raise UsageError(
             f"test period {start_ts.date()}..{end_ts.date()} is not inside the data ({first.date()}..{last.date()}"
             "); the test must start after the first date and end by the last"
         )
+    if end_ts < start_ts:
+        raise UsageError(f"test end {end_ts.date()} is before its start {start_ts.date()}")
     wide = wide.loc[:end_ts]
     n_pre = int((wide.index < start_ts).sum())
     controls = [c for c in wide.columns if c not in set(treated)]
