@@ -259,7 +259,7 @@ def from_touchpoints(frame: pd.DataFrame, *, file: str | None = None) -> Journey
         raise DataValidationError("is negative", file=file, row=row + 1, column="conversion", value=conv[row])
     val = _numeric(frame, "value", file, default=0.0)
     work = pd.DataFrame(
-        {"user": frame["user_id"].astype(str).to_numpy(), "t": ts.to_numpy(), "c": conv, "v": val,
+        {"user": frame["user_id"].astype(str).to_numpy(), "t": ts.dt.tz_localize(None).to_numpy(), "c": conv, "v": val,
          "ch": chan.astype(str).str.strip().to_numpy(), "row": np.arange(len(frame))}
     )
     work = work.sort_values(["user", "t", "row"], kind="stable")
