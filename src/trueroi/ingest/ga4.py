@@ -51,7 +51,8 @@ def _connect() -> tuple[duckdb.DuckDBPyConnection, tempfile.TemporaryDirectory]:
     con.execute(f"SET temp_directory='{spill.name}'")
     con.execute("SET preserve_insertion_order=false")
     con.execute("CREATE MACRO p_str(ps, k) AS list_filter(ps, x -> x.key = k)[1].value.string_value")
-    con.execute("CREATE MACRO p_int(ps, k) AS coalesce(list_filter(ps, x -> x.key = k)[1].value.int_value, "
+    con.execute("CREATE MACRO p_int(ps, k) AS coalesce("
+                "TRY_CAST(list_filter(ps, x -> x.key = k)[1].value.int_value AS BIGINT), "
                 "TRY_CAST(list_filter(ps, x -> x.key = k)[1].value.string_value AS BIGINT))")
     return con, spill
 

@@ -1,0 +1,58 @@
+"""Naming the format of a file from its header (``trueroi import --detect FILE``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trueroi.errors import DataValidationError
+from trueroi.ingest.base import FORMATS, _load_all
+from trueroi.ingest.read import norm_header, sniff
+
+# Canonical columns that identify each generic format, tried after the platform formats.
+GENERIC_SIGNATURES = (
+    ("fx-rates", {"date_day", "currency", "rate_to_base"}),
+    ("costs", {"period_start", "period_end", "category", "amount"}),
+    ("ad-performance", {"date_day", "platform", "campaign_id", "spend"}),
+    ("orders", {"order_id", "ts", "revenue"}),
+    ("conversions", {"conversion_id", "ts", "type"}),
+    ("touchpoints", {"user_id", "ts"}),
+)
+SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", "google-ads", "meta-ads", "microsoft-ads", "crm")
+
+
+def detect_format(path: str | Path) -> str:
+    """The import format of ``path``: a platform format when its header says so, else a generic one.
+
+    Raises
+    ------
+    DataValidationError
+        When no format matches.
+    """
+    _load_all()
+    path = Path(path)
+    for name in SPECIFIC:
+        fmt = FORMATS.get(name)
+        if fmt is not None and fmt.detect is not None and fmt.detect(path):
+            return name
+    columns = _columns(path)
+    for name, needed in GENERIC_SIGNATURES:
+        if needed <= columns:
+            return name
+    raise DataValidationError(
+        "matches no import format", file=path.name,
+        expected="one of " + ", ".join(sorted(FORMATS)) + " (see 'trueroi import --help')",
+    )
+
+
+def _columns(path: Path) -> set[str]:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        try:
+            return {norm_header(c).replace(" ", "_") for c in pq.read_schema(path).names}
+        except Exception:  # noqa: BLE001 - any unreadable file simply matches nothing
+            return set()
+    try:
+        return {norm_header(c).replace(" ", "_") for c in sniff(path).header}
+    except DataValidationError:
+        return set()
