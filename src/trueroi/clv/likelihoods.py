@@ -159,40 +159,42 @@ def beta_geo_loglik(params, data: RFMData, *, modified: bool = False) -> tuple[f
 # --- Pareto/NBD -------------------------------------------------------------------------------------------
 
 
-def _hyp2f1_one(c1: np.ndarray, c2: np.ndarray, z: np.ndarray, max_terms: int = 100_000):
+def _hyp2f1_one(c1, c2, z, max_terms: int = 200_000):
     """``2F1(1, c1; c2; z)`` for ``0 <= z < 1`` and ``0 < c1 < c2``, with its log-derivatives.
 
     Every term of the series is positive and the ratio of consecutive terms is below ``z``, so summing until
-    the next term no longer changes the total is exact to rounding. Returns ``(log F, dlogF/dc1,
-    dlogF/dc2, dlogF/dz)``.
+    the next term no longer changes the total is exact to rounding. Customers whose series has converged
+    are dropped every 16 terms. Returns ``(log F, dlogF/dc1, dlogF/dc2, dlogF/dz)``.
     """
-    total = np.ones_like(z)
-    d_c1 = np.zeros_like(z)
-    d_c2 = np.zeros_like(z)
-    d_z = np.zeros_like(z)
-    u = c1 / c2  # (c1)_n / (c2)_n z^(n-1) for n = 1
-    s1 = 1.0 / c1  # sum_{k<n} 1/(c1+k)
-    s2 = 1.0 / c2
-    active = np.arange(len(z))
+    c1, c2, z = (np.array(v, dtype=float) for v in np.broadcast_arrays(c1, c2, z))
+    out = [np.ones(z.shape), np.zeros(z.shape), np.zeros(z.shape), np.zeros(z.shape)]
+    idx = np.arange(len(z))
+    total, d_c1, d_c2, d_z = (o.copy() for o in out)
+    u = c1 / c2  # (c1)_n / (c2)_n z^(n-1) at n = 1
+    s1, s2 = 1.0 / c1, 1.0 / c2  # sum_{k<n} 1/(c_i+k), including k = 0 for the n = 1 term
     for n in range(1, max_terms):
-        zi = z[active]
-        term = u * zi
-        total[active] += term
-        d_c1[active] += term * s1
-        d_c2[active] -= term * s2
-        d_z[active] += n * u
-        keep = term > 1e-17 * total[active]
-        if not keep.all():
-            active, u, s1, s2 = active[keep], u[keep], s1[keep], s2[keep]
-            zi = zi[keep]
-            if len(active) == 0:
-                break
-        c1a, c2a = c1[active], c2[active]
-        u = u * (c1a + n) / (c2a + n) * zi
-        s1 = s1 + 1.0 / (c1a + n)
-        s2 = s2 + 1.0 / (c2a + n)
+        term = u * z
+        total += term
+        d_c1 += term * s1
+        d_c2 -= term * s2
+        d_z += n * u
+        u *= (c1 + n) / (c2 + n) * z
+        s1 += 1.0 / (c1 + n)
+        s2 += 1.0 / (c2 + n)
+        if n % 16 == 0 or n == max_terms - 1:
+            keep = term > 1e-17 * total
+            if not keep.all():
+                for o, v in zip(out, (total, d_c1, d_c2, d_z), strict=True):
+                    o[idx[~keep]] = v[~keep]
+                idx = idx[keep]
+                if len(idx) == 0:
+                    break
+                total, d_c1, d_c2, d_z, u, s1, s2, c1, c2, z = (
+                    v[keep] for v in (total, d_c1, d_c2, d_z, u, s1, s2, c1, c2, z)
+                )
     else:
         raise ConvergenceError("the Pareto/NBD hypergeometric series did not converge; rescale time units")
+    total, d_c1, d_c2, d_z = out
     return np.log(total), d_c1 / total, d_c2 / total, d_z / total
 
 

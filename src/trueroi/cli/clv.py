@@ -1,0 +1,172 @@
+"""``trueroi clv ...``: fit buy-till-you-die models and predict customer lifetime value from a CSV file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trueroi.cli.common import FormatOpt, OutputFormat, print_csv, print_json, print_table
+from trueroi.errors import ConvergenceError, DataValidationError, UsageError
+
+DataArg = Annotated[Path, typer.Argument(help="CSV of transactions (or of an RFM summary with --summary).")]
+SummaryOpt = Annotated[bool, typer.Option("--summary", help="DATA holds frequency,recency,T[,monetary_value].")]
+CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer id column (default customer_id).")]
+DateOpt = Annotated[str, typer.Option("--date", help="Transaction date column.")]
+AmountOpt = Annotated[str | None, typer.Option("--amount", help="Transaction value column (enables spend).")]
+ModelOpt = Annotated[str, typer.Option("--model", help="bgnbd, pareto or mbgnbd.")]
+CalEndOpt = Annotated[str | None, typer.Option("--calibration-end", help="Ignore transactions after DATE.")]
+UnitOpt = Annotated[str, typer.Option("--unit", help="Time unit of the model: W (weeks) or D (days).")]
+
+
+def _read(path: Path, summary: bool, customer: str | None, date: str, amount: str | None,
+          calibration_end: str | None, unit: str):
+    """The RFM summary (DataFrame with frequency, recency, T[, monetary_value]) from the CLI inputs."""
+    import pandas as pd
+
+    from trueroi.clv.data import rfm_summary, unit_days
+
+    unit_days(unit)
+    if not path.exists():
+        raise UsageError(f"{path} does not exist; pass a CSV of transactions or of an RFM summary")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"cannot be read as CSV: {exc}", file=str(path)) from exc
+    if summary:
+        missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
+        if missing:
+            raise DataValidationError(f"missing column(s) {', '.join(missing)}", file=str(path),
+                                      expected="columns frequency,recency,T (and optionally monetary_value)")
+        for col in [c for c in ("frequency", "recency", "T", "monetary_value") if c in frame.columns]:
+            values = pd.to_numeric(frame[col], errors="coerce")
+            if values.isna().any():
+                row = int(values.isna().to_numpy().argmax())
+                raise DataValidationError("is not a number", file=str(path), row=row + 1, column=col,
+                                          value=frame[col].iloc[row])
+            frame[col] = values
+        key = customer or next((c for c in frame.columns if c not in ("frequency", "recency", "T",
+                                                                        "monetary_value")), None)
+        return frame.set_index(key) if key else frame
+    try:
+        return rfm_summary(frame, customer_col=customer or "customer_id", date_col=date, amount_col=amount,
+                           observation_end=calibration_end, unit=unit)
+    except DataValidationError as exc:
+        raise DataValidationError(exc.reason, file=str(path), row=exc.row, column=exc.column, value=exc.value,
+                                  expected=exc.expected) from exc
+
+
+def _fit(summary, model_name: str):
+    from trueroi.clv import GammaGammaFitter, get_model
+    from trueroi.clv.likelihoods import RFMData
+
+    model = get_model(model_name)
+    RFMData.from_arrays(summary["frequency"], summary["recency"], summary["T"])  # validates with rows
+    model.fit(summary["frequency"], summary["recency"], summary["T"])
+    spend = None
+    if "monetary_value" in summary.columns and ((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum() >= 2:
+        try:
+            spend = GammaGammaFitter().fit(summary["frequency"], summary["monetary_value"])
+        except ConvergenceError:
+            spend = None
+    return model, spend
+
+
+def fit(
+    data: DataArg, summary: SummaryOpt = False, customer: CustomerOpt = None, date: DateOpt = "date",
+    amount: AmountOpt = None, model: ModelOpt = "bgnbd", calibration_end: CalEndOpt = None,
+    unit: UnitOpt = "W", fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Fit a transaction model (and Gamma-Gamma spend when values are given) by maximum likelihood."""
+    table = _read(data, summary, customer, date, amount, calibration_end, unit)
+    fitted, spend = _fit(table, model)
+    payload: dict[str, Any] = {
+        "model": model,
+        "params": fitted.params_,
+        "log_likelihood": fitted.log_likelihood_,
+        "gamma_gamma": None if spend is None else {k: spend.params_[k] for k in ("p", "q", "v")},
+    }
+    if fmt == OutputFormat.json:
+        print_json(payload)
+        return
+    rows = [{"model": model, "parameter": k, "estimate": v, "std_error": fitted.standard_errors_[k]}
+            for k, v in fitted.params_.items()]
+    if spend is not None:
+        rows += [{"model": "gamma_gamma", "parameter": k, "estimate": v, "std_error": spend.standard_errors_[k]}
+                 for k, v in spend.params_.items()]
+    if fmt == OutputFormat.csv:
+        print_csv(rows)
+        return
+    print_table(rows, [("model", "Model", "text"), ("parameter", "Parameter", "text"),
+                       ("estimate", "Estimate", "number"), ("std_error", "Std. error", "number")],
+                title=f"{len(table):,} customers", caption=f"log-likelihood {fitted.log_likelihood_:,.1f}")
+
+
+def predict(
+    data: DataArg, summary: SummaryOpt = False, customer: CustomerOpt = None, date: DateOpt = "date",
+    amount: AmountOpt = None, model: ModelOpt = "bgnbd", calibration_end: CalEndOpt = None,
+    unit: UnitOpt = "W",
+    horizon: Annotated[float, typer.Option("--horizon", help="Horizon of expected purchases, in --unit.")] = 52.0,
+    months: Annotated[int, typer.Option("--months", help="CLV horizon in months.")] = 12,
+    discount_rate: Annotated[float, typer.Option("--discount-rate", help="Monthly discount rate.")] = 0.01,
+    margin: Annotated[float, typer.Option("--margin", help="Contribution-margin share of spend.")] = 1.0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the CSV here.")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Per-customer predictions: probability alive, expected purchases, expected spend and CLV."""
+    from trueroi.clv.data import unit_days
+
+    if horizon <= 0 or months <= 0 or discount_rate < 0 or margin < 0:
+        raise UsageError("--horizon and --months must be positive, --discount-rate and --margin non-negative")
+    table = _read(data, summary, customer, date, amount, calibration_end, unit)
+    fitted, spend = _fit(table, model)
+    f, r, age = (table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    out = table[["frequency", "recency", "T"]].copy()
+    out["p_alive"] = fitted.probability_alive(f, r, age)
+    out["expected_purchases"] = fitted.predict_purchases(horizon, f, r, age)
+    if spend is not None:
+        value = spend.expected_spend(f, table["monetary_value"].to_numpy(dtype=float))
+        out["expected_spend"] = value
+        out["clv"] = fitted.customer_lifetime_value(f, r, age, value, months=months, discount_rate=discount_rate,
+                                                    margin=margin, time_unit_days=unit_days(unit))
+    out = out.reset_index().rename(columns={out.index.name or "index": "customer_id"})
+    if output is not None:
+        _write_atomic(out, output)
+        typer.echo(f"wrote {len(out):,} customers to {output}", err=True)
+        return
+    rows = out.to_dict("records")
+    if fmt == OutputFormat.json:
+        print_json(rows)
+    elif fmt == OutputFormat.csv:
+        print_csv(rows)
+    else:
+        rows = [{**row, "customer_id": str(row["customer_id"])} for row in rows[:50]]
+        cols = [("customer_id", "Customer", "text"), ("frequency", "Frequency", "count"),
+                ("p_alive", "P(alive)", "percent"), ("expected_purchases", "Purchases", "ratio")]
+        if spend is not None:
+            cols += [("expected_spend", "Spend", "money"), ("clv", "CLV", "money")]
+        print_table(rows, cols, caption=f"first 50 of {len(out):,} customers; use --output for all")
+
+
+def _write_atomic(frame, path: Path) -> None:
+    """Write a CSV to a temporary file beside ``path`` and rename it, so nothing half-written remains."""
+    path = Path(path)
+    handle, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
+    os.close(handle)
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def register(app: typer.Typer) -> None:
+    from trueroi.cli.common import group
+
+    grp = group("clv", "Customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma.")
+    grp.command("fit")(fit)
+    grp.command("predict")(predict)

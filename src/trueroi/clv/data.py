@@ -1,0 +1,196 @@
+"""From transactions to the RFM summaries the models take, calibration/holdout splits and holdout checks.
+
+Conventions (those of Fader, Hardie & Lee 2005a and of lifetimes): purchases are counted per calendar day
+(several orders on one day are one purchase whose value is their sum); ``frequency`` counts repeat purchase
+days (the first is not counted); ``recency`` is the time from the first to the last purchase; ``T`` the time
+from the first purchase to the end of the observation period; ``monetary_value`` the mean value of the
+repeat purchases (0 without repeat purchases). Times are in ``unit``: ``"W"`` weeks (days / 7) or ``"D"``
+days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trueroi.errors import DataValidationError, UsageError
+
+UNIT_DAYS = {"D": 1.0, "W": 7.0}
+
+
+def unit_days(unit: str) -> float:
+    """Days per model time unit (``"D"`` or ``"W"``)."""
+    try:
+        return UNIT_DAYS[unit.upper()]
+    except KeyError:
+        raise UsageError(f"unknown time unit {unit!r}; expected 'D' (days) or 'W' (weeks)") from None
+
+
+def _daily(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str | None) -> pd.DataFrame:
+    """One row per customer and purchase day with the day's total amount."""
+    needed = [customer_col, date_col] + ([amount_col] if amount_col else [])
+    missing = [c for c in needed if c not in transactions.columns]
+    if missing:
+        raise DataValidationError(
+            f"missing column(s) {', '.join(missing)}", expected="columns " + ", ".join(needed)
+        )
+    days = pd.to_datetime(transactions[date_col], errors="coerce", utc=False)
+    if days.isna().any():
+        row = int(np.argmax(days.isna().to_numpy()))
+        raise DataValidationError("is not a date", row=row + 1, column=date_col,
+                                  value=transactions[date_col].iloc[row], expected="a date like 2024-01-31")
+    if getattr(days.dt, "tz", None) is not None:
+        days = days.dt.tz_localize(None)
+    frame = pd.DataFrame({"customer": transactions[customer_col].to_numpy(), "day": days.dt.floor("D")})
+    if amount_col:
+        amount = pd.to_numeric(transactions[amount_col], errors="coerce")
+        if amount.isna().any():
+            row = int(np.argmax(amount.isna().to_numpy()))
+            raise DataValidationError("is not a number", row=row + 1, column=amount_col,
+                                      value=transactions[amount_col].iloc[row])
+        frame["amount"] = amount.to_numpy()
+    else:
+        frame["amount"] = 0.0
+    return frame.groupby(["customer", "day"], sort=True, as_index=False)["amount"].sum()
+
+
+def rfm_summary(
+    transactions: pd.DataFrame, *, customer_col: str = "customer_id", date_col: str = "date",
+    amount_col: str | None = None, observation_end=None, unit: str = "W",
+) -> pd.DataFrame:
+    """RFM summary per customer from a transaction log.
+
+    Parameters
+    ----------
+    transactions
+        One row per transaction with ``customer_col``, ``date_col`` (date or timestamp) and optionally
+        ``amount_col`` (value of the transaction, e.g. revenue or margin).
+    observation_end
+        End of the observation period (inclusive day); default the last transaction day. Later
+        transactions are ignored.
+    unit
+        ``"W"`` for weeks or ``"D"`` for days.
+
+    Returns
+    -------
+    DataFrame indexed by customer with ``frequency, recency, T`` (and ``monetary_value`` with an amount).
+    """
+    days_per_unit = unit_days(unit)
+    daily = _daily(transactions, customer_col, date_col, amount_col)
+    end = daily["day"].max() if observation_end is None else pd.Timestamp(observation_end).floor("D")
+    daily = daily[daily["day"] <= end]
+    if daily.empty:
+        raise DataValidationError(f"no transactions on or before {end.date()}", column=date_col)
+    grouped = daily.groupby("customer", sort=True)
+    first, last = grouped["day"].min(), grouped["day"].max()
+    count = grouped["day"].size()
+    out = pd.DataFrame(
+        {
+            "frequency": (count - 1).astype(np.int64),
+            "recency": (last - first).dt.days / days_per_unit,
+            "T": (end - first).dt.days / days_per_unit,
+        }
+    )
+    out.index.name = customer_col
+    if amount_col:
+        first_amount = daily.drop_duplicates("customer", keep="first").set_index("customer")["amount"]
+        repeat_total = grouped["amount"].sum() - first_amount
+        out["monetary_value"] = np.where(out["frequency"] > 0, repeat_total / out["frequency"].clip(lower=1), 0.0)
+    return out
+
+
+def calibration_holdout(
+    transactions: pd.DataFrame, calibration_end, *, observation_end=None, customer_col: str = "customer_id",
+    date_col: str = "date", amount_col: str | None = None, unit: str = "W",
+) -> pd.DataFrame:
+    """Summaries of a calibration period and of the holdout period after it.
+
+    Customers are those whose first purchase falls in the calibration period (up to ``calibration_end``
+    inclusive). Holdout columns count purchase days in ``(calibration_end, observation_end]``.
+
+    Returns
+    -------
+    DataFrame indexed by customer with ``frequency_cal, recency_cal, T_cal, [monetary_value_cal,]
+    frequency_holdout, [monetary_value_holdout,] duration_holdout``.
+    """
+    days_per_unit = unit_days(unit)
+    cal_end = pd.Timestamp(calibration_end).floor("D")
+    daily = _daily(transactions, customer_col, date_col, amount_col)
+    obs_end = daily["day"].max() if observation_end is None else pd.Timestamp(observation_end).floor("D")
+    if obs_end <= cal_end:
+        raise UsageError(f"observation end {obs_end.date()} must come after calibration end {cal_end.date()}")
+    cal_rows = daily[daily["day"] <= cal_end].rename(columns={"customer": customer_col, "day": date_col})
+    cal = rfm_summary(cal_rows, customer_col=customer_col, date_col=date_col,
+                      amount_col="amount" if amount_col else None, observation_end=cal_end, unit=unit)
+    cal.columns = [f"{c}_cal" for c in cal.columns]
+    hold = daily[(daily["day"] > cal_end) & (daily["day"] <= obs_end)].groupby("customer")
+    cal["frequency_holdout"] = hold.size().reindex(cal.index, fill_value=0).astype(np.int64)
+    if amount_col:
+        cal["monetary_value_holdout"] = hold["amount"].mean().reindex(cal.index, fill_value=0.0)
+    cal["duration_holdout"] = (obs_end - cal_end).days / days_per_unit
+    return cal
+
+
+def holdout_check(model, summary: pd.DataFrame, *, max_frequency: int = 7) -> pd.DataFrame:
+    """Predicted against actual holdout purchases by calibration frequency (FHL 2005a, figure 4).
+
+    Parameters
+    ----------
+    model
+        A fitted transaction model (``predict_purchases``).
+    summary
+        Output of :func:`calibration_holdout`.
+    max_frequency
+        Customers with more calibration purchases are pooled into the last group (``"7+"``).
+
+    Returns
+    -------
+    DataFrame with ``frequency_cal`` (group label), ``customers``, ``actual`` and ``predicted`` (mean
+    holdout purchases per customer).
+    """
+    predicted = model.predict_purchases(
+        summary["duration_holdout"].to_numpy(), summary["frequency_cal"].to_numpy(),
+        summary["recency_cal"].to_numpy(), summary["T_cal"].to_numpy(),
+    )
+    group = summary["frequency_cal"].clip(upper=max_frequency)
+    frame = pd.DataFrame({"group": group, "actual": summary["frequency_holdout"], "predicted": predicted})
+    out = frame.groupby("group").agg(customers=("actual", "size"), actual=("actual", "mean"),
+                                     predicted=("predicted", "mean")).reset_index()
+    out["frequency_cal"] = [f"{g}+" if g == max_frequency else str(g) for g in out["group"]]
+    return out[["frequency_cal", "customers", "actual", "predicted"]]
+
+
+def tracking(
+    model, transactions: pd.DataFrame, *, customer_col: str = "customer_id", date_col: str = "date",
+    calibration_end=None, observation_end=None, unit: str = "W",
+) -> pd.DataFrame:
+    """Cumulative repeat purchases over time: actual against the model (FHL 2005a, figure 2).
+
+    The expected cumulative repeat purchases at time ``t`` are ``sum_i E[X(t - first_i)]`` over the
+    customers whose first purchase came before ``t`` (and, when ``calibration_end`` is given, on or before
+    it; later customers are left out of both curves).
+
+    Returns
+    -------
+    DataFrame with ``period_end`` (date), ``actual`` and ``predicted`` cumulative repeat purchases, one row
+    per ``unit`` from the first purchase to ``observation_end``.
+    """
+    days_per_unit = unit_days(unit)
+    daily = _daily(transactions, customer_col, date_col, None)
+    obs_end = daily["day"].max() if observation_end is None else pd.Timestamp(observation_end).floor("D")
+    daily = daily[daily["day"] <= obs_end]
+    first = daily.groupby("customer")["day"].transform("min")
+    if calibration_end is not None:
+        keep = first <= pd.Timestamp(calibration_end).floor("D")
+        daily, first = daily[keep], first[keep]
+    start = first.min()
+    grid = pd.date_range(start, obs_end, freq=f"{int(days_per_unit)}D")[1:]
+    repeat_days = np.sort(daily.loc[daily["day"] > first, "day"].to_numpy())
+    actual = np.searchsorted(repeat_days, grid.to_numpy(), side="right")
+    cohorts = first[~daily["customer"].duplicated()].value_counts()
+    predicted = []
+    for end in grid:
+        age = (end - cohorts.index).days.to_numpy() / days_per_unit
+        pos = age > 0
+        predicted.append(float(np.dot(cohorts.to_numpy()[pos], model.expected_purchases(age[pos]))))
+    return pd.DataFrame({"period_end": grid.date, "actual": actual, "predicted": predicted})
