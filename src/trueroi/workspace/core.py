@@ -110,6 +110,8 @@ class Workspace:
         """The Ibis backend, connected on first use."""
         if self._con is None:
             self._con = ibis.connect(self.backend_url)
+            if getattr(self._con, "name", "") == "duckdb":
+                self._con.raw_sql("SET enable_progress_bar = false")
         return self._con
 
     @property
@@ -227,21 +229,17 @@ class Workspace:
         try:
             for name, data in batches.items():
                 keys = (replace_on or {}).get(name)
-                staged = f"_stage_{import_id}_{name}"
-                raw.execute(f"CREATE TEMP TABLE {staged} AS SELECT * FROM {name} LIMIT 0")
-                for chunk in _chunks(data):
+                if keys:
+                    rows[name], n_replaced = self._stage_and_replace(raw, name, data, keys, import_id)
+                    replaced += n_replaced
+                    continue
+                rows[name] = 0
+                for chunk in _chunks(data):  # straight into the table: the transaction keeps it atomic
                     arrow = conform(chunk, name, import_id)
                     raw.register("_chunk", arrow)
-                    raw.execute(f"INSERT INTO {staged} SELECT * FROM _chunk")
+                    raw.execute(f"INSERT INTO {name} SELECT * FROM _chunk")
                     raw.unregister("_chunk")
-                if keys:
-                    cols = ", ".join(keys)
-                    before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-                    raw.execute(f"DELETE FROM {name} WHERE ({cols}) IN (SELECT DISTINCT {cols} FROM {staged})")
-                    replaced += before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-                raw.execute(f"INSERT INTO {name} SELECT * FROM {staged}")
-                rows[name] = raw.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
-                raw.execute(f"DROP TABLE {staged}")
+                    rows[name] += arrow.num_rows
             raw.execute(
                 "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded')",
                 [import_id, source_format, file_name, sha256, target_key, sum(rows.values()), _now()],
@@ -251,6 +249,24 @@ class Workspace:
             raw.execute("ROLLBACK")
             raise
         return LoadResult(import_id=import_id, rows=rows, replaced=replaced)
+
+    @staticmethod
+    def _stage_and_replace(raw: Any, name: str, data: Any, keys: list[str], import_id: str) -> tuple[int, int]:
+        """Stage new rows, delete existing rows sharing a key with them, then insert; returns (rows, deleted)."""
+        staged = f"_stage_{import_id}_{name}"
+        raw.execute(f"CREATE TEMP TABLE {staged} AS SELECT * FROM {name} LIMIT 0")
+        for chunk in _chunks(data):
+            raw.register("_chunk", conform(chunk, name, import_id))
+            raw.execute(f"INSERT INTO {staged} SELECT * FROM _chunk")
+            raw.unregister("_chunk")
+        cols = ", ".join(keys)
+        before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        raw.execute(f"DELETE FROM {name} WHERE ({cols}) IN (SELECT DISTINCT {cols} FROM {staged})")
+        deleted = before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        raw.execute(f"INSERT INTO {name} SELECT * FROM {staged}")
+        rows = raw.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
+        raw.execute(f"DROP TABLE {staged}")
+        return rows, deleted
 
     def _load_generic(self, batches, import_id, source_format, file_name, sha256, target_key) -> LoadResult:
         """Load through Ibis ``insert`` on backends without our transaction path (not atomic)."""

@@ -1,0 +1,69 @@
+"""``trueroi kpis``: KPIs and ROI by any breakdown, with year-over-year or previous-period change."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, print_csv, print_json, print_table
+from trueroi.errors import UsageError
+
+TABLE_KPIS = [("spend", "Spend", "money"), ("revenue", "Revenue", "money"), ("roas", "ROAS", "ratio"),
+              ("media_roi", "Media ROI", "percent"), ("full_roi", "Full ROI", "percent"), ("cpa", "CPA", "money"),
+              ("conversions", "Conv.", "count")]
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(f"{option} {value!r} is not a date; expected YYYY-MM-DD") from exc
+
+
+def kpis(
+    by: Annotated[str, typer.Option("--by", help="Breakdown, e.g. channel,week (day/week/month/quarter/year, "
+                                                 "channel, campaign, is_brand, funnel_stage, platform).")] = "channel",
+    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    period: Annotated[str | None, typer.Option(help="Named period instead of --from/--to: 2026-Q3, 2026-07.")] = None,
+    compare: Annotated[str | None, typer.Option(help="yoy or previous.")] = None,
+    attribution: Annotated[str | None, typer.Option(help="Attribution model for revenue and conversions.")] = None,
+    output: FormatOpt = OutputFormat.table,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """KPIs and ROI (media and full, on contribution margin) by channel, campaign, week, ..."""
+    from trueroi.metrics import kpi_report, parse_period
+    from trueroi.workspace import Workspace
+
+    start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
+    if period:
+        p = parse_period(period)
+        start, end = start or p.start, end or p.end
+    with Workspace.open(workspace) as ws:
+        report = kpi_report(ws, by=by, start=start, end=end, compare=compare, attribution=attribution)
+    if output == OutputFormat.json:
+        print_json(report.to_dict())
+    elif output == OutputFormat.csv:
+        print_csv(report.rows.to_dict(orient="records"))
+    else:
+        print_report(report)
+
+
+def print_report(report, title: str | None = None) -> None:  # noqa: ANN001 - KpiReport
+    columns = [(d, d.replace("_", " ").title(), "text") for d in report.dims] + list(TABLE_KPIS)
+    if report.compare:
+        columns += [("revenue_change_pct", f"Revenue {report.compare}", "percent"),
+                    ("media_roi_change", f"Media ROI {report.compare} (pts)", "percent")]
+    rows = report.rows.to_dict(orient="records")
+    totals = {**report.totals, **{d: "Total" if i == 0 else "" for i, d in enumerate(report.dims)}}
+    print_table(rows + [totals], columns,
+                title=title or f"KPIs {report.period} ({report.currency}, attribution: {report.attribution_model})",
+                caption="ROI on contribution margin; media ROI counts ad spend only, full ROI all marketing costs.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(kpis)

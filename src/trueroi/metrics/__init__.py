@@ -1,0 +1,14 @@
+"""KPI and ROI engine: Ibis expressions over the warehouse, weighted ratios, media and full ROI.
+
+>>> from trueroi.metrics import kpi_report
+>>> report = kpi_report(ws, by="channel", compare="yoy")  # doctest: +SKIP
+"""
+
+from trueroi.metrics.definitions import ALL_KPIS, KPIS, Kpi
+from trueroi.metrics.dimensions import DIMENSIONS, Period, last_full_quarter, parse_by, parse_period
+from trueroi.metrics.engine import KpiReport, data_range, kpi_report
+
+__all__ = [
+    "ALL_KPIS", "DIMENSIONS", "KPIS", "Kpi", "KpiReport", "Period", "data_range", "kpi_report",
+    "last_full_quarter", "parse_by", "parse_period",
+]

@@ -1,0 +1,75 @@
+"""Per-order attribution credits the KPI engine joins onto orders.
+
+``last_non_direct_click`` is built in as an Ibis expression (it runs in the warehouse on any backend).
+Every other model name is asked of :mod:`trueroi.attribution` (``order_credits``), which returns one row
+per order and channel with a credit; credits of one order sum to 1.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+
+from trueroi.errors import UsageError
+from trueroi.workspace import Workspace
+from trueroi.workspace.schema import SALE_STATUSES
+
+DIRECT = ("direct", "(direct)")
+BUILT_IN = ("last_non_direct_click", "last_click")
+
+
+def sale_orders(ws: Workspace, start: date, end: date) -> ibis.Table:
+    """Orders of the period that count as sales (paid or fulfilled; null status counts)."""
+    o = ws.table("orders")
+    status = o.status.lower()
+    return o.filter(o.date_day.between(start, end), status.isnull() | status.isin(SALE_STATUSES))
+
+
+def norm_campaign(value: ibis.Value) -> ibis.Value:
+    return value.strip().lower()
+
+
+def last_click_credits(ws: Workspace, start: date, end: date, *, skip_direct: bool = True,
+                       lookback_days: int | None = None) -> ibis.Table:
+    """The last (non-direct) touch of each order's user within the lookback window before the order.
+
+    Returns ``order_id, channel, campaign, is_brand, credit`` with credit 1.0. With ``skip_direct`` a
+    direct touch wins only when the journey has nothing else (GA4's "last non-direct click").
+    """
+    lookback = lookback_days or ws.config.lookback_days
+    orders = sale_orders(ws, start, end).select("order_id", "user_id", o_ts="ts")
+    tp = ws.table("touchpoints")
+    tp = tp.filter(tp.date_day.between(start - timedelta(days=lookback + 1), end), tp.user_id.notnull())
+    tp = tp.select(t_user="user_id", t_ts="ts", t_channel="channel", t_campaign="campaign",
+                   t_brand="is_brand")
+    j = orders.inner_join(tp, [orders.user_id == tp.t_user, tp.t_ts <= orders.o_ts,
+                               tp.t_ts >= orders.o_ts - ibis.interval(days=lookback)])
+    direct = j.t_channel.lower().isin(DIRECT).cast("int8") if skip_direct else ibis.literal(0).cast("int8")
+    ranked = j.mutate(_direct=direct).mutate(
+        _rank=ibis.row_number().over(group_by="order_id", order_by=["_direct", ibis.desc("t_ts")])
+    )
+    best = ranked.filter(ranked._rank == 0)
+    return best.select(
+        "order_id", channel=best.t_channel, campaign=norm_campaign(best.t_campaign),
+        is_brand=best.t_brand.fill_null(False), credit=ibis.literal(1.0),
+    )
+
+
+def order_credits(ws: Workspace, model: str, start: date, end: date) -> ibis.Table:
+    """Credits per order for ``model`` over orders of [start, end]."""
+    if model == "last_non_direct_click":
+        return last_click_credits(ws, start, end, skip_direct=True)
+    if model == "last_click":
+        return last_click_credits(ws, start, end, skip_direct=False)
+    try:
+        from trueroi import attribution
+    except ImportError as exc:  # pragma: no cover - the package ships with trueroi
+        raise UsageError(f"attribution model {model!r} is not available") from exc
+    getter = getattr(attribution, "order_credits", None)
+    if getter is None:
+        raise UsageError(f"unknown attribution model {model!r}; available: {', '.join(BUILT_IN)}")
+    frame = getter(ws, model)
+    frame = frame[frame["order_id"].isin(sale_orders(ws, start, end).order_id.execute())]
+    frame = frame.assign(campaign=frame["campaign"].str.strip().str.lower())
+    return ibis.memtable(frame[["order_id", "channel", "campaign", "is_brand", "credit"]])
