@@ -1,0 +1,205 @@
+"""Lifetime-value ROI: acquisition channel per customer, CLV and CAC per channel, cohort retention.
+
+The acquisition channel of a customer is the channel of the last non-direct touch within the workspace's
+``lookback_days`` before (or at) the customer's first order, the last-non-direct-click rule; customers with
+only direct touches get ``"Direct"``, customers without any touch in the window ``"(none)"``. Data-heavy
+steps are Ibis expressions run on the workspace backend; the per-channel roll-up runs in pandas on one row
+per customer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from trueroi.errors import DataValidationError
+from trueroi.workspace.schema import SALE_STATUSES
+
+if TYPE_CHECKING:
+    import ibis
+
+    from trueroi.workspace import Workspace
+
+DIRECT = "Direct"
+NO_TOUCH = "(none)"
+
+
+def _sales(orders: ibis.Table) -> ibis.Table:
+    """Orders that count as sales (status among SALE_STATUSES or missing) with a customer key.
+
+    The key is ``customer_id``, falling back to ``user_id`` for guest orders.
+    """
+    status = orders.status.lower()
+    sales = orders.filter(status.isin(list(SALE_STATUSES)) | orders.status.isnull())
+    return sales.mutate(customer_key=sales.customer_id.fill_null(sales.user_id))
+
+
+def first_orders_expr(orders: ibis.Table) -> ibis.Table:
+    """One row per customer: the first sale (``customer_id, user_id, first_ts``), ties broken by order id."""
+    import ibis
+
+    sales = _sales(orders).filter(lambda t: t.customer_key.notnull())
+    ranked = sales.mutate(
+        _rank=ibis.row_number().over(group_by=sales.customer_key, order_by=[sales.ts, sales.order_id])
+    )
+    first = ranked.filter(ranked._rank == 0)
+    return first.select(customer_id=first.customer_key, user_id=first.user_id, first_ts=first.ts)
+
+
+def acquisition_channels_expr(orders: ibis.Table, touchpoints: ibis.Table, lookback_days: int = 30) -> ibis.Table:
+    """Ibis expression: ``customer_id, channel`` by last non-direct touch before the first order.
+
+    A touch qualifies when it belongs to the first order's ``user_id``, happened at most ``lookback_days``
+    days before the order (and not after it), and its channel is not "Direct" (case-insensitive).
+    """
+    import ibis
+
+    first = first_orders_expr(orders)
+    touches = touchpoints.filter(touchpoints.user_id.notnull()).select(
+        t_user=touchpoints.user_id, t_ts=touchpoints.ts, t_channel=touchpoints.channel
+    )
+    joined = first.join(
+        touches,
+        [
+            first.user_id == touches.t_user,
+            touches.t_ts <= first.first_ts,
+            touches.t_ts >= first.first_ts - ibis.interval(days=lookback_days),
+        ],
+    )
+    is_direct = joined.t_channel.isnull() | (joined.t_channel.lower().strip() == DIRECT.lower())
+    joined = joined.mutate(_direct=is_direct.cast("int8"))
+    ranked = joined.mutate(
+        _rank=ibis.row_number().over(
+            group_by=joined.customer_id, order_by=[joined._direct, ibis.desc(joined.t_ts), joined.t_channel]
+        )
+    )
+    best = ranked.filter(ranked._rank == 0).select(
+        b_customer=ranked.customer_id,
+        b_channel=ibis.ifelse(ranked._direct == 1, ibis.literal(DIRECT), ranked.t_channel),
+    )
+    out = first.left_join(best, first.customer_id == best.b_customer)
+    return out.select(customer_id=out.customer_id, channel=out.b_channel.fill_null(NO_TOUCH))
+
+
+def acquisition_channels(workspace: Workspace) -> pd.DataFrame:
+    """Acquisition channel of every customer in the workspace: DataFrame ``customer_id, channel``.
+
+    Built on the canonical ``orders`` and ``touchpoints`` tables with the workspace's ``lookback_days``
+    (see :func:`acquisition_channels_expr`).
+    """
+    expr = acquisition_channels_expr(
+        workspace.table("orders"), workspace.table("touchpoints"), workspace.config.lookback_days
+    )
+    return expr.order_by("customer_id").execute().reset_index(drop=True)
+
+
+def cohort_retention_expr(orders: ibis.Table) -> ibis.Table:
+    """Ibis expression: ``cohort`` (month of the first sale), ``period`` (months since), ``active`` customers."""
+    sales = _sales(orders).filter(lambda t: t.customer_key.notnull())
+    day = sales.date_day.fill_null(sales.ts.date())
+    month = day.year() * 12 + day.month() - 1
+    sales = sales.mutate(_month=month)
+    first = sales.group_by("customer_key").aggregate(_cohort=sales._month.min())
+    joined = sales.join(first, "customer_key")
+    joined = joined.mutate(period=joined._month - joined._cohort)
+    return joined.group_by([joined._cohort, joined.period]).aggregate(active=joined.customer_key.nunique())
+
+
+def cohort_retention(workspace_or_orders) -> pd.DataFrame:
+    """Monthly cohort retention curves.
+
+    Parameters
+    ----------
+    workspace_or_orders
+        A :class:`~trueroi.workspace.Workspace` or an Ibis ``orders`` table (needs ``date_day``).
+
+    Returns
+    -------
+    DataFrame ``cohort`` (first day of the acquisition month), ``period`` (months since acquisition, 0 =
+    acquisition month), ``customers`` (cohort size), ``active`` (customers with a sale in that month) and
+    ``retention = active / customers``.
+    """
+    orders = workspace_or_orders.table("orders") if hasattr(workspace_or_orders, "table") else workspace_or_orders
+    frame = cohort_retention_expr(orders).execute()
+    if frame.empty:
+        return pd.DataFrame(columns=["cohort", "period", "customers", "active", "retention"])
+    size = frame[frame["period"] == 0].set_index("_cohort")["active"]
+    frame["customers"] = frame["_cohort"].map(size).astype(np.int64)
+    frame["retention"] = frame["active"] / frame["customers"]
+    years, months = np.divmod(frame["_cohort"].astype(int), 12)
+    frame["cohort"] = pd.to_datetime({"year": years, "month": months + 1, "day": 1}).dt.date
+    frame = frame.sort_values(["_cohort", "period"]).reset_index(drop=True)
+    return frame[["cohort", "period", "customers", "active", "retention"]].astype(
+        {"period": np.int64, "active": np.int64}
+    )
+
+
+def _per_customer(values, name: str) -> pd.Series:
+    if isinstance(values, pd.DataFrame):
+        if not {"customer_id", name} <= set(values.columns):
+            raise DataValidationError(f"needs columns customer_id and {name}", column=name)
+        return values.set_index("customer_id")[name]
+    return pd.Series(values)
+
+
+def clv_by_channel(clv, channels: pd.DataFrame, spend, *, value_curve: pd.DataFrame | None = None,
+                   horizon_months: int = 12) -> pd.DataFrame:
+    """Average and total predicted CLV, CAC, CLV/CAC and payback period per acquisition channel.
+
+    Parameters
+    ----------
+    clv
+        Predicted (discounted, margin) CLV per customer: a Series indexed by customer id or a DataFrame
+        with ``customer_id, clv``.
+    channels
+        ``customer_id, channel`` (e.g. :func:`acquisition_channels`); these customers are the ones counted.
+    spend
+        Acquisition spend per channel (base currency): a mapping, a Series indexed by channel or a
+        DataFrame with ``channel, spend``.
+    value_curve
+        Optional cumulative discounted value per customer at the end of each month (index customer id,
+        columns months 1..H), e.g. from ``value_curve`` of a fitted model. Without it, value is assumed to
+        accrue evenly over ``horizon_months``.
+    horizon_months
+        Horizon of ``clv`` in months (used without ``value_curve``).
+
+    Returns
+    -------
+    DataFrame ``channel, customers, avg_clv, total_clv, cac, clv_cac, payback_months`` sorted by
+    ``total_clv``. ``cac = spend / customers``; ``clv_cac = avg_clv / cac``; ``payback_months`` is the
+    first (interpolated) month at which the channel's average cumulative value reaches its CAC, null if it
+    never does within the horizon or no spend is known. Zero denominators give null.
+    """
+    values = _per_customer(clv, "clv").astype(float)
+    if isinstance(spend, pd.DataFrame):
+        spend = spend.groupby("channel")["spend"].sum()
+    spend = pd.Series(spend, dtype=float)
+    frame = channels[["customer_id", "channel"]].copy()
+    frame["clv"] = frame["customer_id"].map(values).fillna(0.0).to_numpy()
+    out = frame.groupby("channel").agg(customers=("clv", "size"), total_clv=("clv", "sum")).reset_index()
+    out["avg_clv"] = out["total_clv"] / out["customers"]
+    out["cac"] = out["channel"].map(spend) / out["customers"]
+    out["clv_cac"] = np.where(out["cac"] > 0, out["avg_clv"] / out["cac"].where(out["cac"] > 0), np.nan)
+    if value_curve is None:
+        months = np.arange(1, horizon_months + 1)
+        curves = {ch: avg * months / horizon_months for ch, avg in zip(out["channel"], out["avg_clv"], strict=True)}
+    else:
+        joined = value_curve.reindex(frame["customer_id"]).fillna(0.0).to_numpy()
+        curves = {ch: joined[(frame["channel"] == ch).to_numpy()].mean(axis=0) for ch in out["channel"]}
+    out["payback_months"] = [_payback(curves[ch], cac) for ch, cac in zip(out["channel"], out["cac"], strict=True)]
+    out = out.sort_values("total_clv", ascending=False).reset_index(drop=True)
+    return out[["channel", "customers", "avg_clv", "total_clv", "cac", "clv_cac", "payback_months"]]
+
+
+def _payback(curve: np.ndarray, cac: float) -> float:
+    """First month (linear interpolation, month 0 holds value 0) where ``curve`` reaches ``cac``."""
+    if not np.isfinite(cac) or cac <= 0:
+        return float("nan") if not np.isfinite(cac) else 0.0
+    full = np.concatenate([[0.0], np.asarray(curve, dtype=float)])
+    hit = np.nonzero(full >= cac)[0]
+    if len(hit) == 0:
+        return float("nan")
+    m = int(hit[0])
+    return m - 1 + (cac - full[m - 1]) / (full[m] - full[m - 1])
