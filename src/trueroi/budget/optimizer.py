@@ -272,3 +272,20 @@ def _reason(bound: str | None, cur: float, rec: float, m_cur: float, m_rec: floa
                 f"raised until it falls to {m_rec:.2f}")
     return (f"saturated: marginal ROI {m_cur:.2f} at current spend is below the plan's {level:.2f}; "
             f"cut until it rises to {m_rec:.2f}")
+
+
+def plan_regret(truth: ResponseCurves, allocation: np.ndarray, total: float, **constraints: Any) -> dict[str, float]:
+    """Regret of a plan under known true curves, for simulations.
+
+    ``regret = (V(true optimum) - V(plan)) / (V(true optimum) - V(current))``: the share of the achievable
+    gain over the current allocation that the plan gives away (0 is perfect; 1 is no better than current).
+    ``constraints`` (objective, margin_rate, bounds) are passed to :func:`optimize_budget` on ``truth``.
+    """
+    best = optimize_budget(truth, total, **constraints)
+    obj = best.objective
+    v_plan = float(draw_values(truth, np.asarray(allocation, dtype=float), obj).mean())
+    v_best = float(draw_values(truth, best.allocation, obj).mean())
+    v_current = float(draw_values(truth, np.asarray(truth.current_spend, dtype=float), obj).mean())
+    gain = v_best - v_current
+    return {"regret": (v_best - v_plan) / gain if gain > 0 else float("nan"), "true_optimum": v_best,
+            "true_plan": v_plan, "true_current": v_current}
