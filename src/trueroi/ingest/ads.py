@@ -295,4 +295,4 @@ register(Format("meta-ads", ("ad_performance",), _read_meta,
                                          "purchases conversion value"})))
 register(Format("microsoft-ads", ("ad_performance",), _read_microsoft,
                 "Microsoft Advertising campaign performance report",
-                _detector(MICROSOFT_ALIASES, {"timeperiod", "campaignname", "currencycode", "spend"})))
+                _detector(MICROSOFT_ALIASES, {"timeperiod", "campaignname", "currencycode", "gregoriandate"})))

@@ -98,7 +98,8 @@ class Problems:
 
     def check(self) -> None:
         if self.total:
-            raise ImportValidationError(self.items, self.total, self.file)
+            ordered = sorted(self.items, key=lambda item: item[0] if item[0] is not None else -1)
+            raise ImportValidationError(ordered, self.total, self.file)
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -187,15 +188,24 @@ def parse_date(
         out = values.cast(pa.timestamp("s")).cast(pa.date32())
     else:
         raw = as_strings(values)
-        series = raw.to_pandas()
-        parsed, _ = _best_format(
-            series, formats, lambda s, f: pd.to_datetime(s, format=f, errors="coerce")
-        )
-        bad = series.notna() & parsed.isna()
-        problems.add_mask(bad.to_numpy(), raw, offset, column, f"is not a date; expected a day like {_example(formats)}")
-        out = pa.array(parsed.dt.date, pa.date32(), from_pandas=True)
+        out = _arrow_dates(raw, formats)
+        bad = pc.and_(pc.is_valid(raw), pc.is_null(out))
+        problems.add_mask(bad, raw, offset, column, f"is not a date; expected a day like {_example(formats)}")
     _check_future(out, problems, offset, column, today)
     return out
+
+
+def _arrow_dates(raw: pa.Array, formats: tuple[str, ...]) -> pa.Array:
+    """Like :func:`_best_format` with Arrow's parser, which reads any year (pandas stops at 2262)."""
+    target = pc.count(raw).as_py()
+    results = []
+    for fmt in formats:
+        parsed = pc.cast(pc.strptime(raw, format=fmt, unit="s", error_is_null=True), pa.date32())
+        results.append((pc.count(parsed).as_py(), parsed))
+        if results[-1][0] == target:
+            return parsed
+    results.sort(key=lambda r: -r[0])
+    return pc.coalesce(*[r[1] for r in results])
 
 
 def _example(formats: tuple[str, ...]) -> str:
