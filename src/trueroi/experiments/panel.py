@@ -120,37 +120,27 @@ def _check_calendar(wide: pd.DataFrame, file: str | None) -> None:
         )
 
 
-def prepare_panel(
-    data: pd.DataFrame,
-    *,
-    location: str,
-    date: str,
-    kpi: str,
-    treated: Sequence[str],
-    start: str | pd.Timestamp,
-    end: str | pd.Timestamp | None = None,
-    file: str | None = None,
-) -> GeoPanel:
-    """Check a long geo panel and split it into treated aggregate, controls and pre/test periods.
+def load_wide(data: pd.DataFrame, *, location: str, date: str, kpi: str, file: str | None = None
+              ) -> pd.DataFrame:
+    """Check a long panel and pivot it to wide form: one row per period (ascending), one column per location.
 
-    Parameters
-    ----------
-    data
-        One row per location and period; the KPI in ``kpi`` (conversions, revenue, ...).
-    location, date, kpi
-        Column names.
-    treated
-        Locations that received the treatment (ads changed); every other location is a control.
-    start, end
-        First and last day of the test period (inclusive); ``end`` defaults to the last date. Later
-        periods are dropped.
-    file
-        File name for error messages.
+    Raises
+    ------
+    DataValidationError
+        On missing columns, unparseable dates or KPI values, duplicate rows, or missing dates.
     """
     _require_columns(data, (location, date, kpi), file)
     frame = _parse(data, location, date, kpi, file)
     wide = frame.pivot(index="date", columns="location", values="kpi").sort_index()
     _check_calendar(wide, file)
+    return wide
+
+
+def split_panel(
+    wide: pd.DataFrame, *, treated: Sequence[str], start: str | pd.Timestamp,
+    end: str | pd.Timestamp | None = None, file: str | None = None, location: str = "location",
+) -> GeoPanel:
+    """Split a wide panel (see :func:`load_wide`) into treated aggregate, controls and pre/test periods."""
     treated = [str(t) for t in treated]
     unknown = [t for t in treated if t not in wide.columns]
     if not treated or unknown:
@@ -186,3 +176,34 @@ def prepare_panel(
         treated_kpi=wide[treated].to_numpy(float), controls=wide[controls].to_numpy(float), n_pre=n_pre,
         warnings=warnings,
     )
+
+
+def prepare_panel(
+    data: pd.DataFrame,
+    *,
+    location: str,
+    date: str,
+    kpi: str,
+    treated: Sequence[str],
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp | None = None,
+    file: str | None = None,
+) -> GeoPanel:
+    """Check a long geo panel and split it into treated aggregate, controls and pre/test periods.
+
+    Parameters
+    ----------
+    data
+        One row per location and period; the KPI in ``kpi`` (conversions, revenue, ...).
+    location, date, kpi
+        Column names.
+    treated
+        Locations that received the treatment (ads changed); every other location is a control.
+    start, end
+        First and last day of the test period (inclusive); ``end`` defaults to the last date. Later
+        periods are dropped.
+    file
+        File name for error messages.
+    """
+    wide = load_wide(data, location=location, date=date, kpi=kpi, file=file)
+    return split_panel(wide, treated=treated, start=start, end=end, file=file, location=location)

@@ -147,24 +147,29 @@ class AugmentedSynthControl(SyntheticControl):
         return self
 
     def _cross_validate(self, y: np.ndarray, X: np.ndarray) -> float:
-        """Penalty with the smallest one-step-ahead error within one standard error of the best."""
+        """Penalty with the smallest one-step-ahead error within one standard error of the best.
+
+        Each fold fits the synthetic control on periods ``< t`` and forecasts period ``t``; the ridge
+        corrections of all penalties come from one eigendecomposition of the fold's Gram matrix.
+        """
         t0 = len(y)
-        centred = X - X.mean(axis=0) - (X - X.mean(axis=0)).mean(axis=1, keepdims=True)
-        top = float(np.linalg.norm(centred, 2) ** 2) or 1.0
+        centred = X - X.mean(axis=0)
+        centred = centred - centred.mean(axis=1, keepdims=True)
+        top = float(np.linalg.eigvalsh(centred.T @ centred)[-1]) or 1.0
         grid = top * np.logspace(0, -6, self.n_lambda)
-        folds = [t for t in range(max(3, t0 - self.n_folds), t0)]
-        if not folds or folds[0] >= t0:
+        folds = list(range(max(3, t0 - self.n_folds), t0))
+        if not folds:
             return float(grid[0])
         errors = np.empty((len(grid), len(folds)))
         for j, t in enumerate(folds):
-            fold = SyntheticControl(fixed_effects=self.fixed_effects)
-            fold.fit(y[:t], X[:t])
+            fold = SyntheticControl(fixed_effects=self.fixed_effects).fit(y[:t], X[:t])
             yc, Xc = y[:t] - fold.y_mean_, X[:t] - fold.x_mean_
-            residual = yc - Xc @ fold.weights_
+            M = Xc - Xc.mean(axis=1, keepdims=True)
+            eigval, eigvec = np.linalg.eigh(M.T @ M)
+            b = eigvec.T @ (M.T @ (yc - Xc @ fold.weights_))
             xt = X[t] - fold.x_mean_
-            base = fold.y_mean_ + xt @ fold.weights_
-            for i, lam in enumerate(grid):
-                errors[i, j] = (y[t] - base - xt @ ridge_correction(Xc, residual, lam)) ** 2
+            corrections = ((xt @ eigvec) * b) @ (1.0 / (np.maximum(eigval, 0)[:, None] + grid[None, :]))
+            errors[:, j] = (y[t] - fold.y_mean_ - xt @ fold.weights_ - corrections) ** 2
         mse = errors.mean(axis=1)
         se = errors.std(axis=1, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 else np.zeros(len(grid))
         best = int(np.argmin(mse))

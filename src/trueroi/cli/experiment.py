@@ -1,0 +1,207 @@
+"""``trueroi experiment ...``: read holdout, geo and CRO tests, design geo tests, feed the mix model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trueroi.cli.common import (
+    FormatOpt,
+    OutputFormat,
+    WorkspaceOpt,
+    console,
+    err_console,
+    group,
+    print_csv,
+    print_json,
+    print_table,
+)
+from trueroi.errors import DataValidationError, UsageError
+
+LevelOpt = Annotated[float, typer.Option("--level", help="Two-sided confidence level of the intervals.")]
+SaveOpt = Annotated[bool, typer.Option("--save", help="Store the result in the workspace table 'experiments'.")]
+ChannelOpt = Annotated[str | None, typer.Option("--channel", help="Channel tested (needed with --save).")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="Experiment name (with --save).")]
+DeltaOpt = Annotated[
+    float | None,
+    typer.Option("--delta-spend", help="Spend change the test caused (with --save; default: --spend)."),
+]
+INTERVAL_COLUMNS = [("metric", "Metric", "text"), ("mean", "Estimate", "number"), ("lower", "Lower", "number"),
+                    ("upper", "Upper", "number")]
+
+
+def _interval_rows(payload: dict[str, Any], keys: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for key in keys:
+        value = payload.get(key)
+        if isinstance(value, dict) and "mean" in value:
+            rows.append({"metric": key, **value})
+        elif value is not None:
+            rows.append({"metric": key, "mean": value})
+    return rows
+
+
+def _emit(payload: dict[str, Any], keys: list[str], fmt: OutputFormat, title: str) -> None:
+    for warning in payload.get("warnings", []) or []:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if fmt is OutputFormat.json:
+        print_json(payload)
+    elif fmt is OutputFormat.csv:
+        print_csv(_interval_rows(payload, keys))
+    else:
+        print_table(_interval_rows(payload, keys), INTERVAL_COLUMNS, title=title)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        return [float(part) for part in _split(text)]
+    except ValueError as exc:
+        raise UsageError(f"{option} is {text!r}; expected comma-separated numbers such as 0.05,0.1") from exc
+
+
+def read_csv(path: Path) -> Any:
+    """A CSV file as a DataFrame, with a clear error when it is missing or unreadable."""
+    import pandas as pd
+
+    if not path.exists():
+        raise DataValidationError("file not found", file=str(path), expected="a CSV file with a header row")
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"cannot be read as CSV ({exc})", file=str(path)) from exc
+
+
+def _save(workspace: Path | None, record: Any) -> None:
+    from trueroi.experiments.store import save_experiment
+    from trueroi.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        experiment_id = save_experiment(ws, record)
+    err_console.print(f"saved experiment {experiment_id} to the workspace table 'experiments'", highlight=False)
+
+
+def lift(
+    test_users: Annotated[int, typer.Option("--test-users", help="Users in the exposed group.")],
+    test_conversions: Annotated[int, typer.Option("--test-conversions", help="Conversions in the exposed group.")],
+    control_users: Annotated[int, typer.Option("--control-users", help="Users in the held-out group.")],
+    control_conversions: Annotated[int, typer.Option("--control-conversions",
+                                                     help="Conversions in the held-out group.")],
+    test_revenue: Annotated[float | None, typer.Option("--test-revenue", help="Revenue of the exposed group.")] = None,
+    control_revenue: Annotated[float | None, typer.Option("--control-revenue",
+                                                          help="Revenue of the held-out group.")] = None,
+    spend: Annotated[float | None, typer.Option("--spend", help="Media spend on the exposed group.")] = None,
+    level: LevelOpt = 0.9,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the revenue bootstrap.")] = 0,
+    fmt: FormatOpt = OutputFormat.table,
+    save: SaveOpt = False,
+    channel: ChannelOpt = None,
+    start: Annotated[str | None, typer.Option("--start", help="Test start date (with --save).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Test end date (with --save).")] = None,
+    kpi: Annotated[str, typer.Option("--kpi", help="Lift stored with --save: conversions or revenue.")] = "conversions",
+    name: NameOpt = None,
+    delta_spend: DeltaOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Read a holdout (conversion-lift) test: lift, incremental conversions, iROAS, cost per incremental conversion."""
+    from trueroi.experiments.lift import analyze_lift
+
+    result = analyze_lift(test_users, test_conversions, control_users, control_conversions,
+                          test_revenue=test_revenue, control_revenue=control_revenue, spend=spend, level=level,
+                          seed=seed)
+    payload = result.to_dict()
+    if save:
+        from trueroi.experiments.store import record_from_lift
+
+        if not (channel and start and end):
+            raise UsageError("--save needs --channel, --start and --end to place the test in time")
+        _save(workspace, record_from_lift(result, channel=channel, start=start, end=end, kpi=kpi, name=name,
+                                          delta_spend=delta_spend))
+    _emit(payload, ["lift", "incremental_conversions", "p_value", "prob_positive", "incremental_revenue", "iroas",
+                    "cost_per_incremental_conversion"], fmt, f"Holdout test ({level:.0%} intervals)")
+
+
+def geo(
+    data: Annotated[Path, typer.Argument(help="CSV with one row per location and period.")],
+    location: Annotated[str, typer.Option("--location", help="Location column.")],
+    date: Annotated[str, typer.Option("--date", help="Date column (day or week).")],
+    kpi: Annotated[str, typer.Option("--kpi", help="KPI column.")],
+    treated: Annotated[str, typer.Option("--treated", help="Treated locations, comma-separated.")],
+    start: Annotated[str, typer.Option("--start", help="First day of the test.")],
+    end: Annotated[str | None, typer.Option("--end", help="Last day of the test (default: last date).")] = None,
+    spend: Annotated[float | None, typer.Option("--spend", help="Spend change caused by the test.")] = None,
+    method: Annotated[str, typer.Option("--method", help="augsynth, synth or tbr.")] = "augsynth",
+    inference: Annotated[str | None, typer.Option("--inference", help="conformal or analytic (tbr).")] = None,
+    level: LevelOpt = 0.9,
+    fmt: FormatOpt = OutputFormat.table,
+    save: SaveOpt = False,
+    channel: ChannelOpt = None,
+    name: NameOpt = None,
+    delta_spend: DeltaOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Read a geo experiment: ATT, lift, incremental KPI and iROAS against a synthetic or regression control."""
+    from trueroi.experiments.geo import analyze_geo
+
+    frame = read_csv(data)
+    result = analyze_geo(frame, location=location, date=date, kpi=kpi, treated=_split(treated), start=start,
+                         end=end, spend=spend, method=method, inference=inference, level=level, file=str(data))
+    if save:
+        from trueroi.experiments.store import record_from_geo
+
+        if not channel:
+            raise UsageError("--save needs --channel")
+        _save(workspace, record_from_geo(result, channel=channel, kpi=kpi, name=name, delta_spend=delta_spend))
+    payload = result.to_dict()
+    if fmt is OutputFormat.table:
+        console.print(f"pre-test fit: RMSE {payload['pre_fit']['rmse']:.3g}, R2 {payload['pre_fit']['r2']:.3f}; "
+                      f"{payload['n_pre']} pre-test and {payload['n_post']} test periods, "
+                      f"{payload['n_controls']} controls")
+    _emit(payload, ["att", "lift", "incremental", "p_value", "iroas"], fmt,
+          f"Geo experiment, {method} ({level:.0%} intervals)")
+
+
+def export_lifts(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    channel: ChannelOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Export stored experiments as the lift-calibration CSV the mix model reads."""
+    from trueroi.experiments.store import export_lifts as export
+    from trueroi.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        table = export(ws, out, channel=channel)
+    console.print(f"wrote {len(table)} experiment(s) to {out}")
+
+
+def list_cmd(fmt: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
+    """List the experiments stored in the workspace."""
+    from trueroi.experiments.store import list_experiments
+    from trueroi.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        frame = list_experiments(ws).drop(columns=["details"])
+    rows = frame.to_dict(orient="records")
+    if fmt is OutputFormat.json:
+        print_json(rows)
+    elif fmt is OutputFormat.csv:
+        print_csv(rows)
+    else:
+        print_table(rows, [("experiment_id", "Id", "text"), ("kind", "Kind", "text"), ("channel", "Channel", "text"),
+                           ("start", "Start", "text"), ("end", "End", "text"), ("delta_spend", "Δ spend", "money"),
+                           ("lift", "Lift", "number"), ("lift_se", "SE", "number"), ("kpi", "KPI", "text")],
+                    title="Experiments")
+
+
+def register(app: typer.Typer) -> None:
+    grp = group("experiment", "Design and read incrementality experiments: holdout, geo and CRO tests.")
+    grp.command("lift")(lift)
+    grp.command("geo")(geo)
+    grp.command("export-lifts")(export_lifts)
+    grp.command("list")(list_cmd)
