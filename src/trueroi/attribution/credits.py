@@ -5,9 +5,12 @@ so their per-order credits are exact. Markov (and Shapley with ``game="conversio
 totals only. For them each order's credit is spread over the channels on its path in proportion to channel
 weights ``lambda_c``: ``share(o, c) = lambda_c / sum of lambda over the channels of o``, and the weights are
 fitted by iterative proportional fitting (Deming & Stephan 1940; the Sinkhorn iteration) so that the shares,
-summed over orders, reproduce the model's channel conversions. A channel the model credits although it lies
-on no converting path cannot receive order credit; the fit then matches the other channels as closely as the
-paths allow (the per-order shares always sum to 1). Within an order, a channel's share is split equally over
+summed over orders, reproduce the model's channel conversions whenever some proportional split can. Markov
+totals need not be reachable that way: the chain can credit a channel that lies on no converting path, or
+give the channels that always appear together on the same paths more or less than those paths' conversions.
+The iteration then settles on the closest reachable split; the per-order shares always sum to 1, so the
+order credits keep the total and their per-channel sums can differ from the Markov table. The Markov table
+(``trueroi attribution``) stays the reference for Markov channel totals. Within an order, a channel's share is split equally over
 its touches, which carry the campaign and brand flag.
 """
 
