@@ -34,7 +34,9 @@ def _daily(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_
         raise DataValidationError(
             f"missing column(s) {', '.join(missing)}", expected="columns " + ", ".join(needed)
         )
-    days = pd.to_datetime(transactions[date_col], errors="coerce", utc=False)
+    days = pd.to_datetime(transactions[date_col], errors="coerce")
+    if days.isna().any():  # mixed layouts (dates and timestamps): parse each value on its own
+        days = pd.to_datetime(transactions[date_col], errors="coerce", format="mixed")
     if days.isna().any():
         row = int(np.argmax(days.isna().to_numpy()))
         raise DataValidationError("is not a date", row=row + 1, column=date_col,
@@ -192,5 +194,5 @@ def tracking(
     for end in grid:
         age = (end - cohorts.index).days.to_numpy() / days_per_unit
         pos = age > 0
-        predicted.append(float(np.dot(cohorts.to_numpy()[pos], model.expected_purchases(age[pos]))))
+        predicted.append(float((cohorts.to_numpy()[pos] * model.expected_purchases(age[pos])).sum()))
     return pd.DataFrame({"period_end": grid.date, "actual": actual, "predicted": predicted})
