@@ -15,3 +15,18 @@ def workspace(tmp_path: Path) -> Workspace:
     ws = Workspace.init(tmp_path / "ws", WorkspaceConfig(name="test", brand_terms=["acme"]))
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def demo_shop(tmp_path_factory):
+    """A small demo shop (scale 0.03, seed 7) loaded into a workspace, shared by the whole test run."""
+    from types import SimpleNamespace
+
+    from trueroi.demo import demo_config, generate, load_into
+
+    root = tmp_path_factory.mktemp("demo")
+    files = generate(root / "demo-data", seed=7, scale=0.03)
+    ws = Workspace.init(root / "ws", demo_config())
+    load_into(ws, files)
+    yield SimpleNamespace(ws=ws, files=files, truth=files.truth)
+    ws.close()

@@ -123,8 +123,8 @@ def _lead_value(ws: Workspace, end: date, dims: list[str]) -> pd.DataFrame:
 
 
 def _merge(left: pd.DataFrame, right: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
-    if not dims:
-        return pd.concat([left.reset_index(drop=True), right.reset_index(drop=True)], axis=1)
+    if not dims:  # one-row right side: broadcast its values onto every left row
+        return left.assign(**{c: right[c].iloc[0] if len(right) else None for c in right.columns})
     return left.merge(right, on=dims, how="left")
 
 
@@ -135,6 +135,7 @@ def _frames(ws: Workspace, period: Period, dims: list[str], model: str) -> tuple
     for d in (dims, []):
         df = _sums(ws, f, d)
         df = _merge(df, _users(ws, period, d), d)
+        df["users"] = df["users"].fillna(0.0)  # a row without sessions has no users
         df = _merge(df, _reach(ws, period, d), d)
         keep = [x for x in d if x not in TIME_GRAINS]
         df = _merge(df, _lead_value(ws, period.end, d), keep)
