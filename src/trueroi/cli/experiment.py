@@ -199,9 +199,127 @@ def list_cmd(fmt: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None
                     title="Experiments")
 
 
+PanelArg = Annotated[Path, typer.Argument(help="CSV of historical KPI, one row per location and period.")]
+LocationOpt = Annotated[str, typer.Option("--location", help="Location column.")]
+DateOpt = Annotated[str, typer.Option("--date", help="Date column (day or week).")]
+KpiOpt = Annotated[str, typer.Option("--kpi", help="KPI column.")]
+DurationOpt = Annotated[int, typer.Option("--duration", help="Test length in periods.")]
+AlphaOpt = Annotated[float, typer.Option("--alpha", help="Significance level of the test.")]
+WindowsOpt = Annotated[int, typer.Option("--windows", help="Past windows simulated per effect.")]
+MethodOpt = Annotated[str, typer.Option("--method", help="augsynth, synth or tbr.")]
+
+
+def power(
+    data: PanelArg, location: LocationOpt, date: DateOpt, kpi: KpiOpt,
+    treated: Annotated[str, typer.Option("--treated", help="Locations to treat, comma-separated.")],
+    duration: DurationOpt,
+    effects: Annotated[str, typer.Option("--effects", help="Relative effects, comma-separated.")] = "0,0.05,0.1,0.15,0.2",
+    alpha: AlphaOpt = 0.1, windows: WindowsOpt = 8, method: MethodOpt = "augsynth",
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Power of a geo test by simulation on historical data: inject each effect into past windows."""
+    from trueroi.experiments.design import power_analysis
+
+    table = power_analysis(read_csv(data), location=location, date=date, kpi=kpi, treated=_split(treated),
+                           duration=duration, effects=_floats(effects, "--effects"), alpha=alpha,
+                           n_windows=windows, method=method, file=str(data))
+    rows = table.to_dict(orient="records")
+    if fmt is OutputFormat.json:
+        print_json({"treated": _split(treated), "duration": duration, "alpha": alpha, "method": method,
+                    "power": rows})
+    elif fmt is OutputFormat.csv:
+        print_csv(rows)
+    else:
+        print_table(rows, [("effect", "Effect", "percent"), ("power", "Power", "percent"),
+                           ("mean_lift", "Mean est. lift", "percent"), ("windows", "Windows", "count"),
+                           ("baseline", "Baseline KPI", "number")],
+                    title=f"Power of a {duration}-period test at alpha {alpha}")
+
+
+def select_markets_cmd(
+    data: PanelArg, location: LocationOpt, date: DateOpt, kpi: KpiOpt, duration: DurationOpt,
+    effect: Annotated[float, typer.Option("--effect", help="Relative effect to detect (0.1 = +10%).")] = 0.1,
+    n_treated: Annotated[str, typer.Option("--n-treated", help="Treated set size(s), comma-separated.")] = "3",
+    candidates: Annotated[int, typer.Option("--candidates", help="Candidate sets per size.")] = 20,
+    budget: Annotated[float | None, typer.Option("--budget", help="Budget available for the test.")] = None,
+    cpic: Annotated[float | None, typer.Option("--cpic", help="Cost per incremental unit of KPI.")] = None,
+    include: Annotated[str, typer.Option("--include", help="Locations every set must hold.")] = "",
+    exclude: Annotated[str, typer.Option("--exclude", help="Locations no set may hold.")] = "",
+    alpha: AlphaOpt = 0.1, windows: WindowsOpt = 5, method: MethodOpt = "augsynth",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the candidate draw.")] = 0,
+    top: Annotated[int, typer.Option("--top", help="Rows shown.")] = 10,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Rank candidate sets of treated locations by power and imbalance (market selection)."""
+    from trueroi.experiments.design import select_markets
+
+    try:
+        sizes = [int(v) for v in _split(n_treated)]
+    except ValueError as exc:
+        raise UsageError(f"--n-treated is {n_treated!r}; expected integers such as 3 or 2,3,4") from exc
+    table = select_markets(read_csv(data), location=location, date=date, kpi=kpi, n_treated=sizes,
+                           duration=duration, effect=effect, alpha=alpha, n_candidates=candidates,
+                           n_windows=windows, budget=budget, cpic=cpic, include=_split(include),
+                           exclude=_split(exclude), method=method, seed=seed, file=str(data))
+    rows = table.head(top).to_dict(orient="records")
+    if fmt is OutputFormat.json:
+        print_json({"effect": effect, "duration": duration, "alpha": alpha, "method": method, "markets": rows})
+    elif fmt is OutputFormat.csv:
+        print_csv(rows)
+    else:
+        print_table(rows, [("rank", "#", "count"), ("locations", "Treated locations", "text"),
+                           ("power", "Power", "percent"), ("false_positive_rate", "False pos.", "percent"),
+                           ("abs_lift_in_zero", "|Lift| at 0", "percent"), ("nrmse", "Pre-fit NRMSE", "percent"),
+                           ("investment", "Investment", "money")],
+                    title=f"Market selection for a +{effect:.0%} effect over {duration} periods")
+
+
+def cro(
+    control_visitors: Annotated[int, typer.Option("--control-visitors", help="Visitors shown the control.")],
+    control_conversions: Annotated[int, typer.Option("--control-conversions", help="Control conversions.")],
+    variant_visitors: Annotated[int, typer.Option("--variant-visitors", help="Visitors shown the variant.")],
+    variant_conversions: Annotated[int, typer.Option("--variant-conversions", help="Variant conversions.")],
+    control_revenue: Annotated[float | None, typer.Option("--control-revenue", help="Control revenue.")] = None,
+    variant_revenue: Annotated[float | None, typer.Option("--variant-revenue", help="Variant revenue.")] = None,
+    metric: Annotated[str, typer.Option("--metric", help="conversion_rate or revenue_per_visitor.")] = "conversion_rate",
+    channels: Annotated[Path | None, typer.Option("--channels", help="CSV: channel,spend,conversions,revenue,"
+                                                  "margin, to project the change onto ROI.")] = None,
+    level: LevelOpt = 0.9,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Read a site A/B test and project its effect onto conversions, CPA and ROI by channel."""
+    from trueroi.experiments.cro import project_cro, read_ab_test
+
+    result = read_ab_test(control_visitors, control_conversions, variant_visitors, variant_conversions,
+                          control_revenue=control_revenue, variant_revenue=variant_revenue, metric=metric,
+                          level=level)
+    payload: dict[str, Any] = {"test": result.to_dict(), "projection": None}
+    rows = []
+    if channels is not None:
+        rows = project_cro(read_csv(channels), result.relative_change, metric=metric).to_dict(orient="records")
+        payload["projection"] = rows
+    if fmt is OutputFormat.json:
+        print_json(payload)
+        return
+    if fmt is OutputFormat.csv:
+        print_csv(rows or [{"metric": metric, **result.relative_change.as_dict(), "p_value": result.p_value}])
+        return
+    _emit(result.to_dict(), ["relative_change", "p_value", "prob_positive"], fmt, f"A/B test of {metric}")
+    if rows:
+        print_table(rows, [("channel", "Channel", "text"), ("spend", "Spend", "money"),
+                           ("conversions_before", "Conv.", "count"), ("conversions_after", "Conv. after", "count"),
+                           ("cpa_before", "CPA", "money"), ("cpa_after", "CPA after", "money"),
+                           ("roi_before", "ROI", "percent"), ("roi_after", "ROI after", "percent"),
+                           ("roi_after_lower", "ROI low", "percent"), ("roi_after_upper", "ROI high", "percent")],
+                    title="Projected onto channels (same spend and traffic)")
+
+
 def register(app: typer.Typer) -> None:
     grp = group("experiment", "Design and read incrementality experiments: holdout, geo and CRO tests.")
     grp.command("lift")(lift)
     grp.command("geo")(geo)
     grp.command("export-lifts")(export_lifts)
     grp.command("list")(list_cmd)
+    grp.command("power")(power)
+    grp.command("select-markets")(select_markets_cmd)
+    grp.command("cro")(cro)
