@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.special import hyp2f1
 
@@ -155,6 +155,7 @@ def test_probability_alive_lies_in_unit_interval(params, history) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(params=_params, history=_history, t1=st.floats(0.1, 100.0), extra=st.floats(0.1, 100.0))
+@example(params=(1.0, 1.0, 2.0, 1.0), history=(98, 0.0, 0.125), t1=11.0, extra=1.0)  # scipy hyp2f1 gave inf
 def test_expected_purchases_increase_with_the_horizon(params, history, t1, extra) -> None:
     x, frac, T = history
     t_x = frac * T if x > 0 else 0.0

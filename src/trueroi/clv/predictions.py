@@ -8,11 +8,33 @@ in (weeks for the CDNOW examples).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1
+from scipy.special import betaln, expit, gammaln
+from scipy.special import hyp2f1 as _scipy_hyp2f1
 
 from trueroi.clv.likelihoods import RFMData, bgbb_row_loglik, pareto_terms
 
 DAYS_PER_MONTH = 365.25 / 12
+
+
+def hyp2f1(a, b, c, z) -> np.ndarray:
+    """Gauss's ``2F1(a, b; c; z)`` for ``0 <= z < 1``: scipy's, with a direct power series where scipy
+    returns a non-finite value (it does for some large ``c``, e.g. ``2F1(2, 1; 101; 0.914)``)."""
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, c, z)))
+    out = np.array(_scipy_hyp2f1(a, b, c, z), dtype=float)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out[bad] = _hyp2f1_series(a[bad], b[bad], c[bad], z[bad])
+    return out if out.ndim else out[()]
+
+
+def _hyp2f1_series(a, b, c, z, max_terms: int = 1_000_000) -> np.ndarray:
+    total, term = np.ones_like(z), np.ones_like(z)
+    for n in range(max_terms):
+        term = term * (a + n) * (b + n) / ((c + n) * (n + 1)) * z
+        total += term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            return total
+    return np.full_like(z, np.nan)
 
 
 def _arrays(*values):
