@@ -31,9 +31,22 @@ def attribution(
     markov_order: Annotated[int, typer.Option(help="Markov chain order (1-3).")] = 1,
     half_life_days: Annotated[float, typer.Option(help="Time-decay half-life in days.")] = 7.0,
     exclude_direct: Annotated[bool, typer.Option(help="Drop direct touches from workspace journeys.")] = False,
+    view: Annotated[
+        str, typer.Option(help="credits (default): credits by model; roi: ROAS and ROI by model (workspace "
+                          "only); paths: conversion paths report.")
+    ] = "credits",
 ) -> None:
     """Credit conversions and value to channels under each attribution model, side by side."""
     from trueroi.attribution import attribute, read_paths_csv
+    from trueroi.errors import UsageError
+
+    if view not in VIEWS:
+        raise UsageError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
+    if view == "roi":
+        if paths is not None:
+            raise UsageError("--view roi needs workspace spend and margins; run it without a journeys file")
+        _roi(workspace, model, fmt)
+        return
 
     if paths is not None:
         journeys = read_paths_csv(paths)
@@ -47,6 +60,9 @@ def attribution(
             journeys = build_journeys(ws, lookback_days=lookback_days, exclude_direct=exclude_direct)
         finally:
             ws.close()
+    if view == "paths":
+        _paths(journeys, fmt)
+        return
     settings = {"markov": {"order": markov_order}, "time_decay": {"half_life_days": half_life_days}}
     result = attribute(journeys, model, settings)
     if fmt == OutputFormat.json:
@@ -72,6 +88,63 @@ def _print_tables(result) -> None:  # noqa: ANN001 - AttributionResult, imported
         total = result.total_conversions if what == "conversions" else result.total_value
         print_table(rows, columns, title=f"Attributed {what} by model",
                     caption=f"total {what}: {total:,.2f}; every model's column sums to it")
+
+
+VIEWS = ("credits", "roi", "paths")
+
+
+def _roi(workspace, model: str, fmt: OutputFormat) -> None:  # noqa: ANN001 - a path or None
+    from trueroi.attribution.roi import roi_by_model, roi_spread
+    from trueroi.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    try:
+        ws.require_data()
+        roi = roi_by_model(ws, model)
+    finally:
+        ws.close()
+    spread = roi_spread(roi)
+    if fmt == OutputFormat.json:
+        print_json({"roi": roi.to_dict("records"), "spread": spread.to_dict("records")})
+    elif fmt == OutputFormat.csv:
+        print_csv(roi.to_dict("records"))
+    else:
+        cols = [("model", "Model", "text"), ("channel", "Channel", "text"), ("revenue", "Revenue", "money"),
+                ("spend", "Spend", "money"), ("roas", "ROAS", "ratio"), ("media_roi", "Media ROI", "percent"),
+                ("full_roi", "Full ROI", "percent")]
+        print_table(roi.to_dict("records"), cols, title="ROI by attribution model")
+        flagged = spread[spread["decision_changes"]]
+        cols = [("channel", "Channel", "text"), ("roas_min", "ROAS min", "ratio"), ("roas_max", "ROAS max", "ratio"),
+                ("media_roi_min", "Media ROI min", "percent"), ("model_roi_min", "under", "text"),
+                ("media_roi_max", "Media ROI max", "percent"), ("model_roi_max", "under", "text")]
+        print_table(spread.to_dict("records"), cols, title="Spread between models",
+                    caption=f"the model decides whether it pays back: {', '.join(flagged['channel']) or 'none'}")
+
+
+def _paths(journeys, fmt: OutputFormat) -> None:  # noqa: ANN001 - Journeys
+    from trueroi.attribution.report import paths_report
+
+    report = paths_report(journeys)
+    if fmt == OutputFormat.json:
+        print_json(report.to_dict())
+    elif fmt == OutputFormat.csv:
+        print_csv(report.channel_roles.to_dict("records"))
+    else:
+        print_table(report.top_paths.to_dict("records"), [
+            ("path", "Path", "text"), ("conversions", "Conversions", "number"), ("value", "Value", "money"),
+            ("conversion_rate", "Conv. rate", "percent"), ("share_of_conversions", "Share", "percent")],
+            title="Top conversion paths")
+        print_table(report.path_lengths.to_dict("records"), [
+            ("touches", "Touches", "count"), ("conversions", "Conversions", "number"),
+            ("share_of_conversions", "Share", "percent")], title="Path length")
+        if report.time_to_conversion is not None:
+            print_table(report.time_to_conversion.to_dict("records"), [
+                ("days", "First touch to conversion", "text"), ("conversions", "Conversions", "number"),
+                ("share_of_conversions", "Share", "percent")], title="Time to conversion")
+        print_table(report.channel_roles.to_dict("records"), [
+            ("channel", "Channel", "text"), ("opened", "Opened", "number"), ("assisted", "Assisted", "number"),
+            ("closed", "Closed", "number"), ("assist_ratio", "Assist/close", "ratio")],
+            title="Assisting vs closing")
 
 
 def register(app: typer.Typer) -> None:
