@@ -36,13 +36,34 @@ def geo_csv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     return path, sim
 
 
-LIFT = ["experiment", "lift", "--test-users", "10000", "--test-conversions", "300", "--control-users", "10000",
-        "--control-conversions", "250"]
+LIFT = [
+    "experiment",
+    "lift",
+    "--test-users",
+    "10000",
+    "--test-conversions",
+    "300",
+    "--control-users",
+    "10000",
+    "--control-conversions",
+    "250",
+]
 
 
 def test_lift_json_contract() -> None:
-    out = _json([*LIFT, "--test-revenue", "30000", "--control-revenue", "25000", "--spend", "5000", "--format",
-                 "json"])
+    out = _json(
+        [
+            *LIFT,
+            "--test-revenue",
+            "30000",
+            "--control-revenue",
+            "25000",
+            "--spend",
+            "5000",
+            "--format",
+            "json",
+        ]
+    )
     for key in ("lift", "incremental_conversions", "iroas", "cost_per_incremental_conversion"):
         assert set(out[key]) == INTERVAL
     assert isinstance(out["p_value"], float)
@@ -57,68 +78,183 @@ def test_lift_json_contract() -> None:
 
 
 def test_lift_bad_input_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = _exit_code(["experiment", "lift", "--test-users", "100", "--test-conversions", "300",
-                            "--control-users", "100", "--control-conversions", "3"], capsys)
+    code, err = _exit_code(
+        [
+            "experiment",
+            "lift",
+            "--test-users",
+            "100",
+            "--test-conversions",
+            "300",
+            "--control-users",
+            "100",
+            "--control-conversions",
+            "3",
+        ],
+        capsys,
+    )
     assert code == 2 and "test conversions is 300" in err
 
 
 def test_geo_json_contract(geo_csv) -> None:
     path, sim = geo_csv
-    out = _json(["experiment", "geo", str(path), "--location", "location", "--date", "date", "--kpi", "kpi",
-                 "--treated", ",".join(sim.treated), "--start", sim.start.date().isoformat(), "--spend", "2000",
-                 "--format", "json"])
+    out = _json(
+        [
+            "experiment",
+            "geo",
+            str(path),
+            "--location",
+            "location",
+            "--date",
+            "date",
+            "--kpi",
+            "kpi",
+            "--treated",
+            ",".join(sim.treated),
+            "--start",
+            sim.start.date().isoformat(),
+            "--spend",
+            "2000",
+            "--format",
+            "json",
+        ]
+    )
     for key in ("att", "lift", "incremental", "iroas"):
         assert set(out[key]) == INTERVAL
     assert set(out["pre_fit"]) == {"rmse", "r2"}
     assert isinstance(out["p_value"], float)
     assert out["att"]["lower"] <= sim.att <= out["att"]["upper"]
     assert out["iroas"]["mean"] == pytest.approx(out["incremental"]["mean"] / 2000)
-    tbr = _json(["experiment", "geo", str(path), "--location", "location", "--date", "date", "--kpi", "kpi",
-                 "--treated", ",".join(sim.treated), "--start", sim.start.date().isoformat(), "--method", "tbr",
-                 "--format", "json"])
+    tbr = _json(
+        [
+            "experiment",
+            "geo",
+            str(path),
+            "--location",
+            "location",
+            "--date",
+            "date",
+            "--kpi",
+            "kpi",
+            "--treated",
+            ",".join(sim.treated),
+            "--start",
+            sim.start.date().isoformat(),
+            "--method",
+            "tbr",
+            "--format",
+            "json",
+        ]
+    )
     assert tbr["method"] == "tbr" and tbr["iroas"] is None
 
 
 def test_geo_bad_panels_exit_2(geo_csv, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path, sim = geo_csv
     base = ["experiment", "geo", "--location", "location", "--date", "date", "--kpi", "kpi"]
-    code, err = _exit_code([*base[:2], str(path), *base[2:], "--treated", "Atlantis", "--start",
-                            sim.start.date().isoformat()], capsys)
+    code, err = _exit_code(
+        [*base[:2], str(path), *base[2:], "--treated", "Atlantis", "--start", sim.start.date().isoformat()],
+        capsys,
+    )
     assert code == 2 and "Atlantis not in the data" in err
-    code, err = _exit_code([*base[:2], str(path), *base[2:], "--treated", sim.treated[0], "--start", "2030-01-01"],
-                           capsys)
+    code, err = _exit_code(
+        [*base[:2], str(path), *base[2:], "--treated", sim.treated[0], "--start", "2030-01-01"], capsys
+    )
     assert code == 2 and "not inside the data" in err
     holed = pd.read_csv(path).drop(index=[100])
     holed_path = tmp_path / "holed.csv"
     holed.to_csv(holed_path, index=False)
-    code, err = _exit_code([*base[:2], str(holed_path), *base[2:], "--treated", sim.treated[0], "--start",
-                            sim.start.date().isoformat()], capsys)
+    code, err = _exit_code(
+        [
+            *base[:2],
+            str(holed_path),
+            *base[2:],
+            "--treated",
+            sim.treated[0],
+            "--start",
+            sim.start.date().isoformat(),
+        ],
+        capsys,
+    )
     assert code == 2 and "holed.csv" in err and "has no row for" in err
-    code, err = _exit_code([*base[:2], str(tmp_path / "nope.csv"), *base[2:], "--treated", "x", "--start",
-                            "2024-01-01"], capsys)
+    code, err = _exit_code(
+        [*base[:2], str(tmp_path / "nope.csv"), *base[2:], "--treated", "x", "--start", "2024-01-01"], capsys
+    )
     assert code == 2 and "file not found" in err
 
 
 def test_power_and_select_markets_json(geo_csv) -> None:
     path, sim = geo_csv
     common = [str(path), "--location", "location", "--date", "date", "--kpi", "kpi", "--duration", "10"]
-    power = _json(["experiment", "power", *common, "--treated", ",".join(sim.treated), "--effects", "0,0.2",
-                   "--windows", "3", "--format", "json"])
+    power = _json(
+        [
+            "experiment",
+            "power",
+            *common,
+            "--treated",
+            ",".join(sim.treated),
+            "--effects",
+            "0,0.2",
+            "--windows",
+            "3",
+            "--format",
+            "json",
+        ]
+    )
     assert [row["effect"] for row in power["power"]] == [0.0, 0.2]
     assert power["power"][1]["power"] == 1.0
-    markets = _json(["experiment", "select-markets", *common, "--effect", "0.2", "--n-treated", "2",
-                     "--candidates", "3", "--windows", "2", "--cpic", "4", "--format", "json"])
+    markets = _json(
+        [
+            "experiment",
+            "select-markets",
+            *common,
+            "--effect",
+            "0.2",
+            "--n-treated",
+            "2",
+            "--candidates",
+            "3",
+            "--windows",
+            "2",
+            "--cpic",
+            "4",
+            "--format",
+            "json",
+        ]
+    )
     assert [row["rank"] for row in markets["markets"]] == [1, 2, 3]
     assert {"locations", "power", "abs_lift_in_zero", "investment"} <= set(markets["markets"][0])
 
 
 def test_cro_projection_json(tmp_path: Path) -> None:
     channels = tmp_path / "channels.csv"
-    pd.DataFrame({"channel": ["search"], "spend": [1000.0], "conversions": [50.0], "revenue": [5000.0],
-                  "margin": [2000.0]}).to_csv(channels, index=False)
-    out = _json(["experiment", "cro", "--control-visitors", "10000", "--control-conversions", "200",
-                 "--variant-visitors", "10000", "--variant-conversions", "300", "--channels", str(channels),
-                 "--format", "json"])
+    pd.DataFrame(
+        {
+            "channel": ["search"],
+            "spend": [1000.0],
+            "conversions": [50.0],
+            "revenue": [5000.0],
+            "margin": [2000.0],
+        }
+    ).to_csv(channels, index=False)
+    out = _json(
+        [
+            "experiment",
+            "cro",
+            "--control-visitors",
+            "10000",
+            "--control-conversions",
+            "200",
+            "--variant-visitors",
+            "10000",
+            "--variant-conversions",
+            "300",
+            "--channels",
+            str(channels),
+            "--format",
+            "json",
+        ]
+    )
     assert out["test"]["relative_change"]["mean"] == pytest.approx(0.5)
     search = out["projection"][0]
     assert search["conversions_after"] == pytest.approx(75.0) and search["roi_after"] == pytest.approx(2.0)
@@ -127,8 +263,22 @@ def test_cro_projection_json(tmp_path: Path) -> None:
 def test_save_list_and_export_lifts(workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws = ["--workspace", str(workspace.path)]
     workspace.close()
-    result = runner.invoke(build_app(), [*LIFT, "--spend", "5000", "--save", "--channel", "meta", "--start",
-                                         "2024-03-01", "--end", "2024-03-28", *ws])
+    result = runner.invoke(
+        build_app(),
+        [
+            *LIFT,
+            "--spend",
+            "5000",
+            "--save",
+            "--channel",
+            "meta",
+            "--start",
+            "2024-03-01",
+            "--end",
+            "2024-03-28",
+            *ws,
+        ],
+    )
     assert result.exit_code == 0, result.output
     listed = _json(["experiment", "list", "--format", "json", *ws])
     assert len(listed) == 1 and listed[0]["channel"] == "meta"
@@ -136,7 +286,16 @@ def test_save_list_and_export_lifts(workspace, tmp_path: Path, capsys: pytest.Ca
     result = runner.invoke(build_app(), ["experiment", "export-lifts", "--out", str(out), *ws])
     assert result.exit_code == 0, result.output
     csv = pd.read_csv(out)
-    assert list(csv.columns) == ["channel", "start", "end", "delta_spend", "lift", "lift_se", "kpi", "experiment_id"]
+    assert list(csv.columns) == [
+        "channel",
+        "start",
+        "end",
+        "delta_spend",
+        "lift",
+        "lift_se",
+        "kpi",
+        "experiment_id",
+    ]
     assert csv.loc[0, "lift"] == pytest.approx(50.0) and csv.loc[0, "delta_spend"] == 5000.0
     code, err = _exit_code([*LIFT, "--save", *ws], capsys)
     assert code == 2 and "--channel" in err

@@ -14,13 +14,15 @@ from trueroi.errors import DataValidationError, UsageError
 from trueroi.experiments.cro import project_cro, rate_change, read_ab_test
 from trueroi.experiments.lift import Interval
 
-CHANNELS = pd.DataFrame({
-    "channel": ["search", "meta", "affiliate"],
-    "spend": [1_000.0, 500.0, 0.0],
-    "conversions": [50.0, 20.0, 10.0],
-    "revenue": [5_000.0, 1_800.0, 900.0],
-    "margin": [2_000.0, 700.0, 300.0],
-})
+CHANNELS = pd.DataFrame(
+    {
+        "channel": ["search", "meta", "affiliate"],
+        "spend": [1_000.0, 500.0, 0.0],
+        "conversions": [50.0, 20.0, 10.0],
+        "revenue": [5_000.0, 1_800.0, 900.0],
+        "margin": [2_000.0, 700.0, 300.0],
+    }
+)
 
 
 def test_two_to_three_percent_is_fifty_percent_more_conversions_at_the_same_spend() -> None:
@@ -67,8 +69,16 @@ def test_conversion_rate_test_matches_statsmodels() -> None:
 def test_revenue_per_visitor_test_matches_welch_t_test() -> None:
     rng = np.random.default_rng(3)
     orders_c, orders_v = rng.gamma(2.0, 50.0, 150), rng.gamma(2.0, 60.0, 170)
-    r = read_ab_test(3_000, 150, 3_100, 170, control_revenue=orders_c, variant_revenue=orders_v,
-                     metric="revenue_per_visitor", seed=1)
+    r = read_ab_test(
+        3_000,
+        150,
+        3_100,
+        170,
+        control_revenue=orders_c,
+        variant_revenue=orders_v,
+        metric="revenue_per_visitor",
+        seed=1,
+    )
     per_visitor_c = np.concatenate([orders_c, np.zeros(3_000 - 150)])
     per_visitor_v = np.concatenate([orders_v, np.zeros(3_100 - 170)])
     assert r.p_value == pytest.approx(stats.ttest_ind(per_visitor_v, per_visitor_c, equal_var=False).pvalue)

@@ -21,8 +21,15 @@ def history() -> pd.DataFrame:
 
 @pytest.mark.parametrize("method", ["augsynth", "tbr"])
 def test_power_grows_with_effect(history: pd.DataFrame, method: str) -> None:
-    table = power_analysis(history, treated=["L003", "L010"], duration=14, effects=(0.0, 0.02, 0.1, 0.3),
-                           n_windows=10, method=method, **COLS)
+    table = power_analysis(
+        history,
+        treated=["L003", "L010"],
+        duration=14,
+        effects=(0.0, 0.02, 0.1, 0.3),
+        n_windows=10,
+        method=method,
+        **COLS,
+    )
     power = table.set_index("effect")["power"]
     assert power[0.0] <= 0.3  # alpha 0.1 over 10 overlapping windows
     assert power[0.1] >= power[0.02] - 0.1
@@ -71,20 +78,39 @@ def test_candidate_sets_are_stratified_distinct_and_respect_include_exclude(hist
 
 
 def test_select_markets_ranks_by_power_and_prices_the_test(history: pd.DataFrame) -> None:
-    table = select_markets(history, n_treated=[2, 3], duration=14, effect=0.1, n_candidates=4, n_windows=4,
-                           cpic=5.0, **COLS)
+    table = select_markets(
+        history, n_treated=[2, 3], duration=14, effect=0.1, n_candidates=4, n_windows=4, cpic=5.0, **COLS
+    )
     assert list(table["rank"]) == list(range(1, len(table) + 1))
     assert (np.diff(table["power"].to_numpy()) <= 0).all()
     # investment = effect x counterfactual KPI over the test x cost per incremental KPI
     assert table["investment"].to_numpy() == pytest.approx(0.1 * table["baseline"].to_numpy() * 5.0)
     assert set(table["n_treated"]) == {2, 3}
     budget = float(table["investment"].median())
-    within = select_markets(history, n_treated=[2, 3], duration=14, effect=0.1, n_candidates=4, n_windows=4,
-                            cpic=5.0, budget=budget, **COLS)
+    within = select_markets(
+        history,
+        n_treated=[2, 3],
+        duration=14,
+        effect=0.1,
+        n_candidates=4,
+        n_windows=4,
+        cpic=5.0,
+        budget=budget,
+        **COLS,
+    )
     assert (within["investment"] <= budget).all() and len(within) < len(table)
     with pytest.raises(UsageError, match="budget"):
-        select_markets(history, n_treated=2, duration=14, effect=0.1, n_candidates=2, n_windows=2, cpic=5.0,
-                       budget=1.0, **COLS)
+        select_markets(
+            history,
+            n_treated=2,
+            duration=14,
+            effect=0.1,
+            n_candidates=2,
+            n_windows=2,
+            cpic=5.0,
+            budget=1.0,
+            **COLS,
+        )
 
 
 def test_design_refuses_impossible_requests(history: pd.DataFrame) -> None:
@@ -95,5 +121,6 @@ def test_design_refuses_impossible_requests(history: pd.DataFrame) -> None:
     with pytest.raises(UsageError, match="positive relative effect"):
         select_markets(history, effect=0.0, **COLS)
     with pytest.raises(DataValidationError, match="missing dates"):
-        power_analysis(history[history["date"] != history["date"].iloc[500]], treated=["L003"], duration=14,
-                       **COLS)
+        power_analysis(
+            history[history["date"] != history["date"].iloc[500]], treated=["L003"], duration=14, **COLS
+        )

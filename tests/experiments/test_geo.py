@@ -26,8 +26,9 @@ def test_window_sums_match_a_plain_loop() -> None:
 
 @pytest.mark.parametrize("method", ["augsynth", "synth", "tbr"])
 def test_recovers_a_known_effect_on_a_quiet_panel(method: str) -> None:
-    sim = simulate_geo_panel(n_locations=30, n_periods=100, n_test=20, n_treated=3, effect=0.10, noise=0.002,
-                             seed=3)
+    sim = simulate_geo_panel(
+        n_locations=30, n_periods=100, n_test=20, n_treated=3, effect=0.10, noise=0.002, seed=3
+    )
     r = _run(sim, method=method, spend=2_000.0)
     assert r.att.mean == pytest.approx(sim.att, rel=0.05)
     assert r.att.lower <= sim.att <= r.att.upper
@@ -50,9 +51,14 @@ def _plain_scm_att(sim) -> float:
     pre = wide.index < sim.start
     yc, Xc = y - y[pre].mean(), X - X[pre].mean(axis=0)
     j = X.shape[1]
-    w = minimize(lambda w: np.sum((yc[pre] - Xc[pre] @ w) ** 2), np.full(j, 1 / j), method="SLSQP",
-                 bounds=[(0, 1)] * j, constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
-                 options={"ftol": 1e-12, "maxiter": 500}).x
+    w = minimize(
+        lambda w: np.sum((yc[pre] - Xc[pre] @ w) ** 2),
+        np.full(j, 1 / j),
+        method="SLSQP",
+        bounds=[(0, 1)] * j,
+        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+        options={"ftol": 1e-12, "maxiter": 500},
+    ).x
     return float(np.mean(yc[~pre] - Xc[~pre] @ w))
 
 
@@ -76,7 +82,9 @@ def test_coverage_bias_and_false_positives_in_simulation(method: str) -> None:
         r = _run(sim, method=method, level=0.9)
         hits += r.att.lower <= sim.att <= r.att.upper
         errors.append(r.att.mean - sim.att)
-        null = simulate_geo_panel(n_locations=25, n_periods=70, n_test=10, n_treated=3, effect=0.0, seed=1000 + seed)
+        null = simulate_geo_panel(
+            n_locations=25, n_periods=70, n_test=10, n_treated=3, effect=0.0, seed=1000 + seed
+        )
         rejections += _run(null, method=method).p_value <= 0.1
     errors = np.asarray(errors)
     assert 0.78 <= hits / n <= 0.98  # binomial sd of a 90% rate over 60 runs: 0.039
@@ -108,8 +116,9 @@ def test_placebo_in_time_and_in_space_find_nothing() -> None:
         sim = simulate_geo_panel(n_locations=30, n_periods=100, n_test=20, n_treated=3, effect=0.3, seed=seed)
         # in time: a fake test in the weeks before the real one, on the real treated locations
         fake_start = sim.start - pd.Timedelta(days=20)
-        r = analyze_geo(sim.data, treated=sim.treated, start=fake_start, end=sim.start - pd.Timedelta(days=1),
-                        **COLS)
+        r = analyze_geo(
+            sim.data, treated=sim.treated, start=fake_start, end=sim.start - pd.Timedelta(days=1), **COLS
+        )
         rejections += r.p_value <= 0.1
         estimates.append(r.lift.mean)
         # in space: drop the treated locations (+30%) and pretend two controls were treated
@@ -154,8 +163,10 @@ def test_unknown_treated_location_is_named(panel: pd.DataFrame) -> None:
         analyze_geo(panel, treated=["L001", "Berlin"], start="2024-02-01", **COLS)
 
 
-@pytest.mark.parametrize(("start", "end"), [("2023-12-01", None), ("2024-03-01", None), ("2024-02-01",
-                         "2024-04-01"), ("2024-01-01", None)])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2023-12-01", None), ("2024-03-01", None), ("2024-02-01", "2024-04-01"), ("2024-01-01", None)],
+)
 def test_test_period_outside_the_data_is_refused(panel: pd.DataFrame, start: str, end: str | None) -> None:
     with pytest.raises(UsageError, match="not inside the data|pre-test periods"):
         analyze_geo(panel, treated=["L001"], start=start, end=end, **COLS)
@@ -169,7 +180,9 @@ def test_malformed_panels_are_refused(panel: pd.DataFrame) -> None:
     with pytest.raises(DataValidationError, match="row 6, column kpi"):
         analyze_geo(bad, treated=["L001"], start="2024-02-01", **COLS)
     with pytest.raises(DataValidationError, match="column 'sales' is missing"):
-        analyze_geo(panel, treated=["L001"], start="2024-02-01", location="location", date="date", kpi="sales")
+        analyze_geo(
+            panel, treated=["L001"], start="2024-02-01", location="location", date="date", kpi="sales"
+        )
     with pytest.raises(UsageError, match="before its start"):
         analyze_geo(panel, treated=["L001"], start="2024-02-01", end="2024-01-25", **COLS)
     with pytest.raises(UsageError, match="analytic inference"):

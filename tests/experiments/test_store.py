@@ -31,14 +31,23 @@ def test_table_is_created_on_first_use(workspace: Workspace) -> None:
 
 
 def test_holdout_and_geo_records_round_trip_to_the_lift_csv(workspace: Workspace, tmp_path) -> None:
-    lift = analyze_lift(10_000, 300, 10_000, 250, test_revenue=30_000.0, control_revenue=25_000.0,
-                        spend=5_000.0, level=0.9)
+    lift = analyze_lift(
+        10_000, 300, 10_000, 250, test_revenue=30_000.0, control_revenue=25_000.0, spend=5_000.0, level=0.9
+    )
     save_experiment(workspace, record_from_lift(lift, channel="meta", start="2024-03-01", end="2024-03-28"))
-    save_experiment(workspace, record_from_lift(lift, channel="meta", start="2024-03-01", end="2024-03-28",
-                                                kpi="revenue"))
+    save_experiment(
+        workspace, record_from_lift(lift, channel="meta", start="2024-03-01", end="2024-03-28", kpi="revenue")
+    )
     sim = simulate_geo_panel(n_locations=20, n_periods=80, n_test=14, n_treated=2, effect=-0.1, seed=4)
-    geo = analyze_geo(sim.data, location="location", date="date", kpi="kpi", treated=sim.treated,
-                      start=sim.start, spend=-3_000.0)  # a holdout: ads switched off in treated regions
+    geo = analyze_geo(
+        sim.data,
+        location="location",
+        date="date",
+        kpi="kpi",
+        treated=sim.treated,
+        start=sim.start,
+        spend=-3_000.0,
+    )  # a holdout: ads switched off in treated regions
     save_experiment(workspace, record_from_geo(geo, channel="tv", kpi="orders"))
     stored = list_experiments(workspace)
     assert list(stored["kind"]) == ["holdout", "holdout", "geo"]
@@ -46,19 +55,33 @@ def test_holdout_and_geo_records_round_trip_to_the_lift_csv(workspace: Workspace
     out = tmp_path / "lifts.csv"
     table = export_lifts(workspace, out)
     csv = pd.read_csv(out)
-    assert list(csv.columns) == ["channel", "start", "end", "delta_spend", "lift", "lift_se", "kpi", "experiment_id"]
+    assert list(csv.columns) == [
+        "channel",
+        "start",
+        "end",
+        "delta_spend",
+        "lift",
+        "lift_se",
+        "kpi",
+        "experiment_id",
+    ]
     assert list(csv["start"]) == ["2024-03-01", "2024-03-01", sim.start.date().isoformat()]
     assert list(csv["end"])[-1] == sim.end.date().isoformat()
     first, second, third = csv.to_dict(orient="records")
-    # holdout in conversions: 50 incremental conversions from 5 000 of spend; se from the 90% Newcombe interval
+    # holdout in conversions: 50 incremental conversions from 5 000 of spend; se from the 90% interval
     assert first["delta_spend"] == 5_000.0 and first["lift"] == pytest.approx(50.0)
-    assert first["lift_se"] == pytest.approx((lift.incremental_conversions.upper - lift.incremental_conversions.lower)
-                                             / (2 * 1.6448536), rel=1e-6)
+    assert first["lift_se"] == pytest.approx(
+        (lift.incremental_conversions.upper - lift.incremental_conversions.lower) / (2 * 1.6448536), rel=1e-6
+    )
     assert second["kpi"] == "revenue" and second["lift"] == pytest.approx(5_000.0)
     # geo holdout: negative spend change, negative lift, both in the same direction
     assert third["delta_spend"] == -3_000.0 and third["lift"] < 0 and third["kpi"] == "orders"
     assert third["lift"] == pytest.approx(geo.incremental.mean)
     assert len(table) == 3
+    # the mix model's reader accepts the file as written
+    from trueroi.mmm.calibration import read_lift_tests
+
+    assert len(read_lift_tests(out)) == 3
     assert len(export_lifts(workspace, tmp_path / "tv.csv", channel="tv")) == 1
 
 
@@ -70,8 +93,9 @@ def test_records_need_a_channel_and_ordered_dates(workspace: Workspace, tmp_path
         record_from_lift(lift, channel="meta", start="2024-02-01", end="2024-01-31")
     with pytest.raises(UsageError, match="revenue"):
         record_from_lift(lift, channel="meta", start="2024-01-01", end="2024-01-31", kpi="revenue")
-    no_spend = record_from_lift(analyze_lift(1_000, 30, 1_000, 20), channel="meta", start="2024-01-01",
-                                end="2024-01-31")
+    no_spend = record_from_lift(
+        analyze_lift(1_000, 30, 1_000, 20), channel="meta", start="2024-01-01", end="2024-01-31"
+    )
     assert math.isnan(no_spend.delta_spend)
     save_experiment(workspace, no_spend)
     with pytest.raises(WorkspaceError, match="no finished experiment"):

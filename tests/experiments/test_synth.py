@@ -21,9 +21,15 @@ from trueroi.experiments.synth import (
 def _slsqp_simplex(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The synthetic-control QP solved independently with SLSQP."""
     j = X.shape[1]
-    res = minimize(lambda w: np.sum((y - X @ w) ** 2), np.full(j, 1 / j), jac=lambda w: -2 * X.T @ (y - X @ w),
-                   bounds=[(0, 1)] * j, constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
-                   method="SLSQP", options={"ftol": 1e-14, "maxiter": 1000})
+    res = minimize(
+        lambda w: np.sum((y - X @ w) ** 2),
+        np.full(j, 1 / j),
+        jac=lambda w: -2 * X.T @ (y - X @ w),
+        bounds=[(0, 1)] * j,
+        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+        method="SLSQP",
+        options={"ftol": 1e-14, "maxiter": 1000},
+    )
     return res.x
 
 

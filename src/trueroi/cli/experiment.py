@@ -21,15 +21,21 @@ from trueroi.cli.common import (
 from trueroi.errors import DataValidationError, UsageError
 
 LevelOpt = Annotated[float, typer.Option("--level", help="Two-sided confidence level of the intervals.")]
-SaveOpt = Annotated[bool, typer.Option("--save", help="Store the result in the workspace table 'experiments'.")]
+SaveOpt = Annotated[
+    bool, typer.Option("--save", help="Store the result in the workspace table 'experiments'.")
+]
 ChannelOpt = Annotated[str | None, typer.Option("--channel", help="Channel tested (needed with --save).")]
 NameOpt = Annotated[str | None, typer.Option("--name", help="Experiment name (with --save).")]
 DeltaOpt = Annotated[
     float | None,
     typer.Option("--delta-spend", help="Spend change the test caused (with --save; default: --spend)."),
 ]
-INTERVAL_COLUMNS = [("metric", "Metric", "text"), ("mean", "Estimate", "number"), ("lower", "Lower", "number"),
-                    ("upper", "Upper", "number")]
+INTERVAL_COLUMNS = [
+    ("metric", "Metric", "text"),
+    ("mean", "Estimate", "number"),
+    ("lower", "Lower", "number"),
+    ("upper", "Upper", "number"),
+]
 
 
 def _interval_rows(payload: dict[str, Any], keys: list[str]) -> list[dict[str, Any]]:
@@ -83,18 +89,26 @@ def _save(workspace: Path | None, record: Any) -> None:
 
     with Workspace.open(workspace) as ws:
         experiment_id = save_experiment(ws, record)
-    err_console.print(f"saved experiment {experiment_id} to the workspace table 'experiments'", highlight=False)
+    err_console.print(
+        f"saved experiment {experiment_id} to the workspace table 'experiments'", highlight=False
+    )
 
 
 def lift(
     test_users: Annotated[int, typer.Option("--test-users", help="Users in the exposed group.")],
-    test_conversions: Annotated[int, typer.Option("--test-conversions", help="Conversions in the exposed group.")],
+    test_conversions: Annotated[
+        int, typer.Option("--test-conversions", help="Conversions in the exposed group.")
+    ],
     control_users: Annotated[int, typer.Option("--control-users", help="Users in the held-out group.")],
-    control_conversions: Annotated[int, typer.Option("--control-conversions",
-                                                     help="Conversions in the held-out group.")],
-    test_revenue: Annotated[float | None, typer.Option("--test-revenue", help="Revenue of the exposed group.")] = None,
-    control_revenue: Annotated[float | None, typer.Option("--control-revenue",
-                                                          help="Revenue of the held-out group.")] = None,
+    control_conversions: Annotated[
+        int, typer.Option("--control-conversions", help="Conversions in the held-out group.")
+    ],
+    test_revenue: Annotated[
+        float | None, typer.Option("--test-revenue", help="Revenue of the exposed group.")
+    ] = None,
+    control_revenue: Annotated[
+        float | None, typer.Option("--control-revenue", help="Revenue of the held-out group.")
+    ] = None,
     spend: Annotated[float | None, typer.Option("--spend", help="Media spend on the exposed group.")] = None,
     level: LevelOpt = 0.9,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the revenue bootstrap.")] = 0,
@@ -103,27 +117,53 @@ def lift(
     channel: ChannelOpt = None,
     start: Annotated[str | None, typer.Option("--start", help="Test start date (with --save).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Test end date (with --save).")] = None,
-    kpi: Annotated[str, typer.Option("--kpi", help="Lift stored with --save: conversions or revenue.")] = "conversions",
+    kpi: Annotated[
+        str, typer.Option("--kpi", help="Lift stored with --save: conversions or revenue.")
+    ] = "conversions",
     name: NameOpt = None,
     delta_spend: DeltaOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Read a holdout (conversion-lift) test: lift, incremental conversions, iROAS, cost per incremental conversion."""
+    """Read a holdout (conversion-lift) test: lift, incremental conversions, iROAS, cost per increment."""
     from trueroi.experiments.lift import analyze_lift
 
-    result = analyze_lift(test_users, test_conversions, control_users, control_conversions,
-                          test_revenue=test_revenue, control_revenue=control_revenue, spend=spend, level=level,
-                          seed=seed)
+    result = analyze_lift(
+        test_users,
+        test_conversions,
+        control_users,
+        control_conversions,
+        test_revenue=test_revenue,
+        control_revenue=control_revenue,
+        spend=spend,
+        level=level,
+        seed=seed,
+    )
     payload = result.to_dict()
     if save:
         from trueroi.experiments.store import record_from_lift
 
         if not (channel and start and end):
             raise UsageError("--save needs --channel, --start and --end to place the test in time")
-        _save(workspace, record_from_lift(result, channel=channel, start=start, end=end, kpi=kpi, name=name,
-                                          delta_spend=delta_spend))
-    _emit(payload, ["lift", "incremental_conversions", "p_value", "prob_positive", "incremental_revenue", "iroas",
-                    "cost_per_incremental_conversion"], fmt, f"Holdout test ({level:.0%} intervals)")
+        _save(
+            workspace,
+            record_from_lift(
+                result, channel=channel, start=start, end=end, kpi=kpi, name=name, delta_spend=delta_spend
+            ),
+        )
+    _emit(
+        payload,
+        [
+            "lift",
+            "incremental_conversions",
+            "p_value",
+            "prob_positive",
+            "incremental_revenue",
+            "iroas",
+            "cost_per_incremental_conversion",
+        ],
+        fmt,
+        f"Holdout test ({level:.0%} intervals)",
+    )
 
 
 def geo(
@@ -133,7 +173,9 @@ def geo(
     kpi: Annotated[str, typer.Option("--kpi", help="KPI column.")],
     treated: Annotated[str, typer.Option("--treated", help="Treated locations, comma-separated.")],
     start: Annotated[str, typer.Option("--start", help="First day of the test.")],
-    end: Annotated[str | None, typer.Option("--end", help="Last day of the test (default: last date).")] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last day of the test (default: last date).")
+    ] = None,
     spend: Annotated[float | None, typer.Option("--spend", help="Spend change caused by the test.")] = None,
     method: Annotated[str, typer.Option("--method", help="augsynth, synth or tbr.")] = "augsynth",
     inference: Annotated[str | None, typer.Option("--inference", help="conformal or analytic (tbr).")] = None,
@@ -145,25 +187,45 @@ def geo(
     delta_spend: DeltaOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Read a geo experiment: ATT, lift, incremental KPI and iROAS against a synthetic or regression control."""
+    """Read a geo experiment: ATT, lift, incremental KPI and iROAS against a synthetic control or TBR."""
     from trueroi.experiments.geo import analyze_geo
 
     frame = read_csv(data)
-    result = analyze_geo(frame, location=location, date=date, kpi=kpi, treated=_split(treated), start=start,
-                         end=end, spend=spend, method=method, inference=inference, level=level, file=str(data))
+    result = analyze_geo(
+        frame,
+        location=location,
+        date=date,
+        kpi=kpi,
+        treated=_split(treated),
+        start=start,
+        end=end,
+        spend=spend,
+        method=method,
+        inference=inference,
+        level=level,
+        file=str(data),
+    )
     if save:
         from trueroi.experiments.store import record_from_geo
 
         if not channel:
             raise UsageError("--save needs --channel")
-        _save(workspace, record_from_geo(result, channel=channel, kpi=kpi, name=name, delta_spend=delta_spend))
+        _save(
+            workspace, record_from_geo(result, channel=channel, kpi=kpi, name=name, delta_spend=delta_spend)
+        )
     payload = result.to_dict()
     if fmt is OutputFormat.table:
-        console.print(f"pre-test fit: RMSE {payload['pre_fit']['rmse']:.3g}, R2 {payload['pre_fit']['r2']:.3f}; "
-                      f"{payload['n_pre']} pre-test and {payload['n_post']} test periods, "
-                      f"{payload['n_controls']} controls")
-    _emit(payload, ["att", "lift", "incremental", "p_value", "iroas"], fmt,
-          f"Geo experiment, {method} ({level:.0%} intervals)")
+        console.print(
+            f"pre-test fit: RMSE {payload['pre_fit']['rmse']:.3g}, R2 {payload['pre_fit']['r2']:.3f}; "
+            f"{payload['n_pre']} pre-test and {payload['n_post']} test periods, "
+            f"{payload['n_controls']} controls"
+        )
+    _emit(
+        payload,
+        ["att", "lift", "incremental", "p_value", "iroas"],
+        fmt,
+        f"Geo experiment, {method} ({level:.0%} intervals)",
+    )
 
 
 def export_lifts(
@@ -193,10 +255,21 @@ def list_cmd(fmt: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None
     elif fmt is OutputFormat.csv:
         print_csv(rows)
     else:
-        print_table(rows, [("experiment_id", "Id", "text"), ("kind", "Kind", "text"), ("channel", "Channel", "text"),
-                           ("start", "Start", "text"), ("end", "End", "text"), ("delta_spend", "Δ spend", "money"),
-                           ("lift", "Lift", "number"), ("lift_se", "SE", "number"), ("kpi", "KPI", "text")],
-                    title="Experiments")
+        print_table(
+            rows,
+            [
+                ("experiment_id", "Id", "text"),
+                ("kind", "Kind", "text"),
+                ("channel", "Channel", "text"),
+                ("start", "Start", "text"),
+                ("end", "End", "text"),
+                ("delta_spend", "Δ spend", "money"),
+                ("lift", "Lift", "number"),
+                ("lift_se", "SE", "number"),
+                ("kpi", "KPI", "text"),
+            ],
+            title="Experiments",
+        )
 
 
 PanelArg = Annotated[Path, typer.Argument(help="CSV of historical KPI, one row per location and period.")]
@@ -210,42 +283,81 @@ MethodOpt = Annotated[str, typer.Option("--method", help="augsynth, synth or tbr
 
 
 def power(
-    data: PanelArg, location: LocationOpt, date: DateOpt, kpi: KpiOpt,
+    data: PanelArg,
+    location: LocationOpt,
+    date: DateOpt,
+    kpi: KpiOpt,
     treated: Annotated[str, typer.Option("--treated", help="Locations to treat, comma-separated.")],
     duration: DurationOpt,
-    effects: Annotated[str, typer.Option("--effects", help="Relative effects, comma-separated.")] = "0,0.05,0.1,0.15,0.2",
-    alpha: AlphaOpt = 0.1, windows: WindowsOpt = 8, method: MethodOpt = "augsynth",
+    effects: Annotated[
+        str, typer.Option("--effects", help="Relative effects, comma-separated.")
+    ] = "0,0.05,0.1,0.15,0.2",
+    alpha: AlphaOpt = 0.1,
+    windows: WindowsOpt = 8,
+    method: MethodOpt = "augsynth",
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Power of a geo test by simulation on historical data: inject each effect into past windows."""
     from trueroi.experiments.design import power_analysis
 
-    table = power_analysis(read_csv(data), location=location, date=date, kpi=kpi, treated=_split(treated),
-                           duration=duration, effects=_floats(effects, "--effects"), alpha=alpha,
-                           n_windows=windows, method=method, file=str(data))
+    table = power_analysis(
+        read_csv(data),
+        location=location,
+        date=date,
+        kpi=kpi,
+        treated=_split(treated),
+        duration=duration,
+        effects=_floats(effects, "--effects"),
+        alpha=alpha,
+        n_windows=windows,
+        method=method,
+        file=str(data),
+    )
     rows = table.to_dict(orient="records")
     if fmt is OutputFormat.json:
-        print_json({"treated": _split(treated), "duration": duration, "alpha": alpha, "method": method,
-                    "power": rows})
+        print_json(
+            {
+                "treated": _split(treated),
+                "duration": duration,
+                "alpha": alpha,
+                "method": method,
+                "power": rows,
+            }
+        )
     elif fmt is OutputFormat.csv:
         print_csv(rows)
     else:
-        print_table(rows, [("effect", "Effect", "percent"), ("power", "Power", "percent"),
-                           ("mean_lift", "Mean est. lift", "percent"), ("windows", "Windows", "count"),
-                           ("baseline", "Baseline KPI", "number")],
-                    title=f"Power of a {duration}-period test at alpha {alpha}")
+        print_table(
+            rows,
+            [
+                ("effect", "Effect", "percent"),
+                ("power", "Power", "percent"),
+                ("mean_lift", "Mean est. lift", "percent"),
+                ("windows", "Windows", "count"),
+                ("baseline", "Baseline KPI", "number"),
+            ],
+            title=f"Power of a {duration}-period test at alpha {alpha}",
+        )
 
 
 def select_markets_cmd(
-    data: PanelArg, location: LocationOpt, date: DateOpt, kpi: KpiOpt, duration: DurationOpt,
+    data: PanelArg,
+    location: LocationOpt,
+    date: DateOpt,
+    kpi: KpiOpt,
+    duration: DurationOpt,
     effect: Annotated[float, typer.Option("--effect", help="Relative effect to detect (0.1 = +10%).")] = 0.1,
-    n_treated: Annotated[str, typer.Option("--n-treated", help="Treated set size(s), comma-separated.")] = "3",
+    n_treated: Annotated[
+        str, typer.Option("--n-treated", help="Treated set size(s), comma-separated.")
+    ] = "3",
     candidates: Annotated[int, typer.Option("--candidates", help="Candidate sets per size.")] = 20,
     budget: Annotated[float | None, typer.Option("--budget", help="Budget available for the test.")] = None,
     cpic: Annotated[float | None, typer.Option("--cpic", help="Cost per incremental unit of KPI.")] = None,
     include: Annotated[str, typer.Option("--include", help="Locations every set must hold.")] = "",
     exclude: Annotated[str, typer.Option("--exclude", help="Locations no set may hold.")] = "",
-    alpha: AlphaOpt = 0.1, windows: WindowsOpt = 5, method: MethodOpt = "augsynth",
+    alpha: AlphaOpt = 0.1,
+    windows: WindowsOpt = 5,
+    method: MethodOpt = "augsynth",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the candidate draw.")] = 0,
     top: Annotated[int, typer.Option("--top", help="Rows shown.")] = 10,
     fmt: FormatOpt = OutputFormat.table,
@@ -257,21 +369,46 @@ def select_markets_cmd(
         sizes = [int(v) for v in _split(n_treated)]
     except ValueError as exc:
         raise UsageError(f"--n-treated is {n_treated!r}; expected integers such as 3 or 2,3,4") from exc
-    table = select_markets(read_csv(data), location=location, date=date, kpi=kpi, n_treated=sizes,
-                           duration=duration, effect=effect, alpha=alpha, n_candidates=candidates,
-                           n_windows=windows, budget=budget, cpic=cpic, include=_split(include),
-                           exclude=_split(exclude), method=method, seed=seed, file=str(data))
+    table = select_markets(
+        read_csv(data),
+        location=location,
+        date=date,
+        kpi=kpi,
+        n_treated=sizes,
+        duration=duration,
+        effect=effect,
+        alpha=alpha,
+        n_candidates=candidates,
+        n_windows=windows,
+        budget=budget,
+        cpic=cpic,
+        include=_split(include),
+        exclude=_split(exclude),
+        method=method,
+        seed=seed,
+        file=str(data),
+    )
     rows = table.head(top).to_dict(orient="records")
     if fmt is OutputFormat.json:
-        print_json({"effect": effect, "duration": duration, "alpha": alpha, "method": method, "markets": rows})
+        print_json(
+            {"effect": effect, "duration": duration, "alpha": alpha, "method": method, "markets": rows}
+        )
     elif fmt is OutputFormat.csv:
         print_csv(rows)
     else:
-        print_table(rows, [("rank", "#", "count"), ("locations", "Treated locations", "text"),
-                           ("power", "Power", "percent"), ("false_positive_rate", "False pos.", "percent"),
-                           ("abs_lift_in_zero", "|Lift| at 0", "percent"), ("nrmse", "Pre-fit NRMSE", "percent"),
-                           ("investment", "Investment", "money")],
-                    title=f"Market selection for a +{effect:.0%} effect over {duration} periods")
+        print_table(
+            rows,
+            [
+                ("rank", "#", "count"),
+                ("locations", "Treated locations", "text"),
+                ("power", "Power", "percent"),
+                ("false_positive_rate", "False pos.", "percent"),
+                ("abs_lift_in_zero", "|Lift| at 0", "percent"),
+                ("nrmse", "Pre-fit NRMSE", "percent"),
+                ("investment", "Investment", "money"),
+            ],
+            title=f"Market selection for a +{effect:.0%} effect over {duration} periods",
+        )
 
 
 def cro(
@@ -279,24 +416,44 @@ def cro(
     control_conversions: Annotated[int, typer.Option("--control-conversions", help="Control conversions.")],
     variant_visitors: Annotated[int, typer.Option("--variant-visitors", help="Visitors shown the variant.")],
     variant_conversions: Annotated[int, typer.Option("--variant-conversions", help="Variant conversions.")],
-    control_revenue: Annotated[float | None, typer.Option("--control-revenue", help="Control revenue.")] = None,
-    variant_revenue: Annotated[float | None, typer.Option("--variant-revenue", help="Variant revenue.")] = None,
-    metric: Annotated[str, typer.Option("--metric", help="conversion_rate or revenue_per_visitor.")] = "conversion_rate",
-    channels: Annotated[Path | None, typer.Option("--channels", help="CSV: channel,spend,conversions,revenue,"
-                                                  "margin, to project the change onto ROI.")] = None,
+    control_revenue: Annotated[
+        float | None, typer.Option("--control-revenue", help="Control revenue.")
+    ] = None,
+    variant_revenue: Annotated[
+        float | None, typer.Option("--variant-revenue", help="Variant revenue.")
+    ] = None,
+    metric: Annotated[
+        str, typer.Option("--metric", help="conversion_rate or revenue_per_visitor.")
+    ] = "conversion_rate",
+    channels: Annotated[
+        Path | None,
+        typer.Option(
+            "--channels",
+            help="CSV: channel,spend,conversions,revenue,margin, to project the change onto ROI.",
+        ),
+    ] = None,
     level: LevelOpt = 0.9,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Read a site A/B test and project its effect onto conversions, CPA and ROI by channel."""
     from trueroi.experiments.cro import project_cro, read_ab_test
 
-    result = read_ab_test(control_visitors, control_conversions, variant_visitors, variant_conversions,
-                          control_revenue=control_revenue, variant_revenue=variant_revenue, metric=metric,
-                          level=level)
+    result = read_ab_test(
+        control_visitors,
+        control_conversions,
+        variant_visitors,
+        variant_conversions,
+        control_revenue=control_revenue,
+        variant_revenue=variant_revenue,
+        metric=metric,
+        level=level,
+    )
     payload: dict[str, Any] = {"test": result.to_dict(), "projection": None}
     rows = []
     if channels is not None:
-        rows = project_cro(read_csv(channels), result.relative_change, metric=metric).to_dict(orient="records")
+        rows = project_cro(read_csv(channels), result.relative_change, metric=metric).to_dict(
+            orient="records"
+        )
         payload["projection"] = rows
     if fmt is OutputFormat.json:
         print_json(payload)
@@ -306,12 +463,22 @@ def cro(
         return
     _emit(result.to_dict(), ["relative_change", "p_value", "prob_positive"], fmt, f"A/B test of {metric}")
     if rows:
-        print_table(rows, [("channel", "Channel", "text"), ("spend", "Spend", "money"),
-                           ("conversions_before", "Conv.", "count"), ("conversions_after", "Conv. after", "count"),
-                           ("cpa_before", "CPA", "money"), ("cpa_after", "CPA after", "money"),
-                           ("roi_before", "ROI", "percent"), ("roi_after", "ROI after", "percent"),
-                           ("roi_after_lower", "ROI low", "percent"), ("roi_after_upper", "ROI high", "percent")],
-                    title="Projected onto channels (same spend and traffic)")
+        print_table(
+            rows,
+            [
+                ("channel", "Channel", "text"),
+                ("spend", "Spend", "money"),
+                ("conversions_before", "Conv.", "count"),
+                ("conversions_after", "Conv. after", "count"),
+                ("cpa_before", "CPA", "money"),
+                ("cpa_after", "CPA after", "money"),
+                ("roi_before", "ROI", "percent"),
+                ("roi_after", "ROI after", "percent"),
+                ("roi_after_lower", "ROI low", "percent"),
+                ("roi_after_upper", "ROI high", "percent"),
+            ],
+            title="Projected onto channels (same spend and traffic)",
+        )
 
 
 def register(app: typer.Typer) -> None:

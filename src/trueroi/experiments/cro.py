@@ -40,9 +40,15 @@ class AbTestResult:
     prob_positive: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "level": self.level, "control_value": self.control_value,
-                "variant_value": self.variant_value, "relative_change": self.relative_change.as_dict(),
-                "p_value": self.p_value, "prob_positive": self.prob_positive}
+        return {
+            "metric": self.metric,
+            "level": self.level,
+            "control_value": self.control_value,
+            "variant_value": self.variant_value,
+            "relative_change": self.relative_change.as_dict(),
+            "p_value": self.p_value,
+            "prob_positive": self.prob_positive,
+        }
 
 
 def rate_change(before: float, after: float) -> float:
@@ -67,9 +73,17 @@ def _visitor_moments(visitors: int, conversions: int, revenue: float | ArrayLike
 
 
 def read_ab_test(
-    control_visitors: int, control_conversions: int, variant_visitors: int, variant_conversions: int, *,
-    control_revenue: float | ArrayLike | None = None, variant_revenue: float | ArrayLike | None = None,
-    metric: str = "conversion_rate", level: float = 0.9, n_bootstrap: int = 4000, seed: int | None = 0,
+    control_visitors: int,
+    control_conversions: int,
+    variant_visitors: int,
+    variant_conversions: int,
+    *,
+    control_revenue: float | ArrayLike | None = None,
+    variant_revenue: float | ArrayLike | None = None,
+    metric: str = "conversion_rate",
+    level: float = 0.9,
+    n_bootstrap: int = 4000,
+    seed: int | None = 0,
 ) -> AbTestResult:
     """Read an A/B test of conversion rate or revenue per visitor.
 
@@ -81,9 +95,12 @@ def read_ab_test(
     if metric not in METRICS:
         raise UsageError(f"metric is {metric!r}; expected one of {', '.join(METRICS)}")
     if metric == "conversion_rate":
-        r = analyze_lift(variant_visitors, variant_conversions, control_visitors, control_conversions, level=level)
-        return AbTestResult(metric, level, r.control_rate.mean, r.test_rate.mean, r.lift, r.p_value,
-                            r.prob_positive)
+        r = analyze_lift(
+            variant_visitors, variant_conversions, control_visitors, control_conversions, level=level
+        )
+        return AbTestResult(
+            metric, level, r.control_rate.mean, r.test_rate.mean, r.lift, r.p_value, r.prob_positive
+        )
     from scipy import stats
 
     if control_revenue is None or variant_revenue is None:
@@ -91,8 +108,17 @@ def read_ab_test(
     analyze_lift(variant_visitors, variant_conversions, control_visitors, control_conversions, level=level)
     mean_c, var_c = _visitor_moments(control_visitors, control_conversions, control_revenue)
     mean_v, var_v = _visitor_moments(variant_visitors, variant_conversions, variant_revenue)
-    p_value = float(stats.ttest_ind_from_stats(mean_v, np.sqrt(var_v), variant_visitors, mean_c, np.sqrt(var_c),
-                                               control_visitors, equal_var=False).pvalue)
+    p_value = float(
+        stats.ttest_ind_from_stats(
+            mean_v,
+            np.sqrt(var_v),
+            variant_visitors,
+            mean_c,
+            np.sqrt(var_c),
+            control_visitors,
+            equal_var=False,
+        ).pvalue
+    )
     rng = np.random.default_rng(seed)
     draws_v = _bootstrap_revenue(variant_visitors, variant_conversions, variant_revenue, n_bootstrap, rng)
     draws_c = _bootstrap_revenue(control_visitors, control_conversions, control_revenue, n_bootstrap, rng)
@@ -113,8 +139,9 @@ def _ratios(frame: pd.DataFrame, suffix: str) -> None:
         frame[f"roi{suffix}"] = (frame[f"margin{suffix}"] - spend) / positive
 
 
-def project_cro(channels: pd.DataFrame, change: float | Interval, *, metric: str = "conversion_rate"
-                ) -> pd.DataFrame:
+def project_cro(
+    channels: pd.DataFrame, change: float | Interval, *, metric: str = "conversion_rate"
+) -> pd.DataFrame:
     """Project a site-wide change onto each channel's conversions, CPA, ROAS and media ROI.
 
     Parameters
@@ -140,9 +167,14 @@ def project_cro(channels: pd.DataFrame, change: float | Interval, *, metric: str
         raise UsageError(f"metric is {metric!r}; expected one of {', '.join(METRICS)}")
     missing = [c for c in CHANNEL_COLUMNS if c not in channels.columns]
     if missing:
-        raise DataValidationError(f"column(s) {', '.join(missing)} missing", column=missing[0],
-                                  expected="channel, spend, conversions, revenue, margin")
-    interval = change if isinstance(change, Interval) else Interval(float(change), float(change), float(change))
+        raise DataValidationError(
+            f"column(s) {', '.join(missing)} missing",
+            column=missing[0],
+            expected="channel, spend, conversions, revenue, margin",
+        )
+    interval = (
+        change if isinstance(change, Interval) else Interval(float(change), float(change), float(change))
+    )
     if interval.lower <= -1:
         raise UsageError(f"a relative change of {interval.lower} would remove every conversion")
     frame = channels[list(CHANNEL_COLUMNS)].copy()
@@ -152,8 +184,9 @@ def project_cro(channels: pd.DataFrame, change: float | Interval, *, metric: str
     for column in ("conversions", "revenue", "margin"):
         factor = 1 + interval.mean if column in scaled else 1.0
         frame[f"{column}_after"] = frame[column].astype(float) * factor
-    frame = frame.rename(columns={"conversions": "conversions_before", "revenue": "revenue_before",
-                                  "margin": "margin_before"})
+    frame = frame.rename(
+        columns={"conversions": "conversions_before", "revenue": "revenue_before", "margin": "margin_before"}
+    )
     _ratios(frame, "_before")
     _ratios(frame, "_after")
     if isinstance(change, Interval):
@@ -161,6 +194,7 @@ def project_cro(channels: pd.DataFrame, change: float | Interval, *, metric: str
             factor = 1 + getattr(interval, bound)
             conv = frame["conversions_before"] * (factor if "conversions" in scaled else 1.0)
             frame[f"conversions_after_{bound}"] = conv
-            frame[f"roi_after_{bound}"] = (frame["margin_before"] * factor - frame["spend"]) / frame["spend"].where(
-                frame["spend"] > 0, np.nan)
+            frame[f"roi_after_{bound}"] = (frame["margin_before"] * factor - frame["spend"]) / frame[
+                "spend"
+            ].where(frame["spend"] > 0, np.nan)
     return frame

@@ -43,12 +43,15 @@ def _p_value(estimator: object, y: np.ndarray, X: np.ndarray, n_pre: int) -> flo
         n_post = len(y) - n_pre
         gap = float(np.sum(y[n_pre:] - estimator.predict(X[n_pre:])))
         sd = estimator.cumulative_sd(X[n_pre:])
-        return float(2 * stats.t.sf(abs(gap) / sd, estimator.dof_)) if sd > 0 else float(gap == 0 and n_post > 0)
+        return (
+            float(2 * stats.t.sf(abs(gap) / sd, estimator.dof_)) if sd > 0 else float(gap == 0 and n_post > 0)
+        )
     return conformal_p_value(estimator, y, X, n_pre, 0.0)
 
 
-def simulate_window(y: np.ndarray, X: np.ndarray, n_pre: int, effects: Sequence[float], method: str
-                    ) -> list[WindowReading]:
+def simulate_window(
+    y: np.ndarray, X: np.ndarray, n_pre: int, effects: Sequence[float], method: str
+) -> list[WindowReading]:
     """Read one historical window with each injected relative effect (the fit is shared across effects).
 
     Parameters
@@ -84,9 +87,18 @@ def _window_ends(n_periods: int, duration: int, n_windows: int, step: int, min_p
     return ends
 
 
-def power_curve(wide: pd.DataFrame, treated: Sequence[str], *, duration: int, effects: Sequence[float],
-                alpha: float = 0.1, n_windows: int = 8, step: int | None = None, method: str = "augsynth",
-                min_pre: int = 10) -> pd.DataFrame:
+def power_curve(
+    wide: pd.DataFrame,
+    treated: Sequence[str],
+    *,
+    duration: int,
+    effects: Sequence[float],
+    alpha: float = 0.1,
+    n_windows: int = 8,
+    step: int | None = None,
+    method: str = "augsynth",
+    min_pre: int = 10,
+) -> pd.DataFrame:
     """Power of a test on ``treated`` for each effect, by simulation over past windows of a wide panel.
 
     Returns
@@ -112,27 +124,57 @@ def power_curve(wide: pd.DataFrame, treated: Sequence[str], *, duration: int, ef
     rows = []
     for i, effect in enumerate(effects):
         cell = [r[i] for r in readings]
-        rows.append({
-            "effect": effect, "power": float(np.mean([c.p_value <= alpha for c in cell])),
-            "mean_lift": float(np.mean([c.lift for c in cell])), "windows": len(cell),
-            "nrmse": float(np.mean([c.nrmse for c in cell])),
-            "baseline": float(np.mean([c.baseline for c in cell])) * len(treated),
-        })
+        rows.append(
+            {
+                "effect": effect,
+                "power": float(np.mean([c.p_value <= alpha for c in cell])),
+                "mean_lift": float(np.mean([c.lift for c in cell])),
+                "windows": len(cell),
+                "nrmse": float(np.mean([c.nrmse for c in cell])),
+                "baseline": float(np.mean([c.baseline for c in cell])) * len(treated),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def power_analysis(data: pd.DataFrame, *, location: str, date: str, kpi: str, treated: Sequence[str],
-                   duration: int, effects: Sequence[float] = (0.0, 0.05, 0.1, 0.15, 0.2), alpha: float = 0.1,
-                   n_windows: int = 8, step: int | None = None, method: str = "augsynth",
-                   file: str | None = None) -> pd.DataFrame:
+def power_analysis(
+    data: pd.DataFrame,
+    *,
+    location: str,
+    date: str,
+    kpi: str,
+    treated: Sequence[str],
+    duration: int,
+    effects: Sequence[float] = (0.0, 0.05, 0.1, 0.15, 0.2),
+    alpha: float = 0.1,
+    n_windows: int = 8,
+    step: int | None = None,
+    method: str = "augsynth",
+    file: str | None = None,
+) -> pd.DataFrame:
     """Power by simulation on historical data (long panel); see :func:`power_curve` for the output."""
     wide = load_wide(data, location=location, date=date, kpi=kpi, file=file)
-    return power_curve(wide, [str(t) for t in treated], duration=duration, effects=effects, alpha=alpha,
-                       n_windows=n_windows, step=step, method=method)
+    return power_curve(
+        wide,
+        [str(t) for t in treated],
+        duration=duration,
+        effects=effects,
+        alpha=alpha,
+        n_windows=n_windows,
+        step=step,
+        method=method,
+    )
 
 
-def candidate_sets(wide: pd.DataFrame, n_treated: int, n_candidates: int, *, include: Sequence[str] = (),
-                   exclude: Sequence[str] = (), seed: int | np.random.Generator | None = 0) -> list[list[str]]:
+def candidate_sets(
+    wide: pd.DataFrame,
+    n_treated: int,
+    n_candidates: int,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    seed: int | np.random.Generator | None = 0,
+) -> list[list[str]]:
     """Distinct candidate treatment sets, each stratified by location size (mean KPI).
 
     Locations in ``include`` are in every set; those in ``exclude`` in none.
@@ -160,10 +202,24 @@ def candidate_sets(wide: pd.DataFrame, n_treated: int, n_candidates: int, *, inc
 
 
 def select_markets(
-    data: pd.DataFrame, *, location: str, date: str, kpi: str, n_treated: int | Sequence[int] = 3,
-    duration: int = 14, effect: float = 0.1, alpha: float = 0.1, n_candidates: int = 20, n_windows: int = 5,
-    budget: float | None = None, cpic: float | None = None, include: Sequence[str] = (),
-    exclude: Sequence[str] = (), method: str = "augsynth", seed: int | None = 0, file: str | None = None,
+    data: pd.DataFrame,
+    *,
+    location: str,
+    date: str,
+    kpi: str,
+    n_treated: int | Sequence[int] = 3,
+    duration: int = 14,
+    effect: float = 0.1,
+    alpha: float = 0.1,
+    n_candidates: int = 20,
+    n_windows: int = 5,
+    budget: float | None = None,
+    cpic: float | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    method: str = "augsynth",
+    seed: int | None = 0,
+    file: str | None = None,
 ) -> pd.DataFrame:
     """Rank candidate treatment sets by power and imbalance for a given effect, duration and budget.
 
@@ -192,22 +248,38 @@ def select_markets(
     rows = []
     for size in sizes:
         for cand in candidate_sets(wide, size, n_candidates, include=include, exclude=exclude, seed=seed):
-            curve = power_curve(wide, cand, duration=duration, effects=(0.0, effect), alpha=alpha,
-                                n_windows=n_windows, method=method)
+            curve = power_curve(
+                wide,
+                cand,
+                duration=duration,
+                effects=(0.0, effect),
+                alpha=alpha,
+                n_windows=n_windows,
+                method=method,
+            )
             null, alt = curve.iloc[0], curve.iloc[1]
-            rows.append({
-                "locations": ",".join(cand), "n_treated": size, "power": alt["power"],
-                "false_positive_rate": null["power"], "abs_lift_in_zero": abs(null["mean_lift"]),
-                "nrmse": null["nrmse"], "baseline": null["baseline"],
-                "investment": effect * null["baseline"] * cpic if cpic is not None else float("nan"),
-            })
+            rows.append(
+                {
+                    "locations": ",".join(cand),
+                    "n_treated": size,
+                    "power": alt["power"],
+                    "false_positive_rate": null["power"],
+                    "abs_lift_in_zero": abs(null["mean_lift"]),
+                    "nrmse": null["nrmse"],
+                    "baseline": null["baseline"],
+                    "investment": effect * null["baseline"] * cpic if cpic is not None else float("nan"),
+                }
+            )
     table = pd.DataFrame(rows)
     if budget is not None and cpic is not None:
         table = table[table["investment"] <= budget]
         if table.empty:
-            raise UsageError(f"no candidate fits the budget {budget:,.0f}; raise it, shorten the test or "
-                             "detect a smaller effect")
-    table = table.sort_values(["power", "abs_lift_in_zero", "nrmse"], ascending=[False, True, True],
-                              kind="stable").reset_index(drop=True)
+            raise UsageError(
+                f"no candidate fits the budget {budget:,.0f}; raise it, shorten the test or "
+                "detect a smaller effect"
+            )
+    table = table.sort_values(
+        ["power", "abs_lift_in_zero", "nrmse"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table

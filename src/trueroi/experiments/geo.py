@@ -68,16 +68,28 @@ class GeoResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict following the CLI contract (intervals as ``{"mean", "lower", "upper"}``)."""
         out = {
-            "att": self.att.as_dict(), "lift": self.lift.as_dict(), "incremental": self.incremental.as_dict(),
-            "p_value": self.p_value, "iroas": self.iroas.as_dict() if self.iroas else None,
+            "att": self.att.as_dict(),
+            "lift": self.lift.as_dict(),
+            "incremental": self.incremental.as_dict(),
+            "p_value": self.p_value,
+            "iroas": self.iroas.as_dict() if self.iroas else None,
             "pre_fit": dict(self.pre_fit),
         }
         out.update(
-            method=self.method, inference=self.inference, level=self.level, start=self.start.date().isoformat(),
-            end=self.end.date().isoformat(), treated=list(self.treated), n_controls=self.n_controls,
-            n_pre=self.n_pre, n_post=self.n_post, spend=self.spend,
-            counterfactual_total=self.counterfactual_total, observed_total=self.observed_total,
-            weights=dict(self.weights), warnings=list(self.warnings),
+            method=self.method,
+            inference=self.inference,
+            level=self.level,
+            start=self.start.date().isoformat(),
+            end=self.end.date().isoformat(),
+            treated=list(self.treated),
+            n_controls=self.n_controls,
+            n_pre=self.n_pre,
+            n_post=self.n_post,
+            spend=self.spend,
+            counterfactual_total=self.counterfactual_total,
+            observed_total=self.observed_total,
+            weights=dict(self.weights),
+            warnings=list(self.warnings),
         )
         return out
 
@@ -92,7 +104,7 @@ def _refit(estimator: Any) -> Any:
 def window_sums(u: np.ndarray, length: int) -> np.ndarray:
     """Sums of ``length`` consecutive values of ``u`` starting at every position, wrapping around."""
     c = np.concatenate([[0.0], np.cumsum(np.concatenate([u, u[: length - 1]]))])
-    return c[length: length + len(u)] - c[: len(u)]
+    return c[length : length + len(u)] - c[: len(u)]
 
 
 def conformal_p_value(estimator: Any, y: np.ndarray, X: np.ndarray, n_pre: int, tau0: float = 0.0) -> float:
@@ -115,8 +127,17 @@ def conformal_p_value(estimator: Any, y: np.ndarray, X: np.ndarray, n_pre: int, 
     return float(np.mean(stats >= stats[n_pre] * (1 - 1e-10)))
 
 
-def _conformal_bound(estimator: Any, y: np.ndarray, X: np.ndarray, n_pre: int, centre: float, step: float,
-                     alpha: float, direction: int, tol: float) -> float:
+def _conformal_bound(
+    estimator: Any,
+    y: np.ndarray,
+    X: np.ndarray,
+    n_pre: int,
+    centre: float,
+    step: float,
+    alpha: float,
+    direction: int,
+    tol: float,
+) -> float:
     inside, outside = centre, centre + direction * step
     for _ in range(40):
         if conformal_p_value(estimator, y, X, n_pre, outside) <= alpha:
@@ -133,8 +154,9 @@ def _conformal_bound(estimator: Any, y: np.ndarray, X: np.ndarray, n_pre: int, c
     return float((inside + outside) / 2)
 
 
-def _inference(estimator: Any, panel: GeoPanel, att: float, rmse: float, level: float, inference: str
-               ) -> tuple[float, float, float]:
+def _inference(
+    estimator: Any, panel: GeoPanel, att: float, rmse: float, level: float, inference: str
+) -> tuple[float, float, float]:
     """(lower, upper, p-value) of the ATT."""
     from scipy import stats
 
@@ -164,7 +186,11 @@ def fit_counterfactual(panel: GeoPanel, method: str = "augsynth") -> tuple[Any, 
 
 
 def analyze_panel(
-    panel: GeoPanel, *, method: str = "augsynth", inference: str | None = None, level: float = 0.9,
+    panel: GeoPanel,
+    *,
+    method: str = "augsynth",
+    inference: str | None = None,
+    level: float = 0.9,
     spend: float | None = None,
 ) -> GeoResult:
     """Read a geo experiment from a checked :class:`GeoPanel` (see :func:`analyze_geo`)."""
@@ -185,27 +211,53 @@ def analyze_panel(
     warnings = list(panel.warnings)
     nrmse = rmse / abs(float(np.mean(y[:n_pre]))) if np.mean(y[:n_pre]) else float("inf")
     if (np.isfinite(r2) and r2 < POOR_FIT_R2) or nrmse > POOR_FIT_NRMSE:
-        warnings.append(f"poor pre-test fit: R2 {r2:.2f}, RMSE {nrmse:.0%} of the mean KPI; the counterfactual "
-                        "may be biased (try more pre-test periods, other treated locations or method tbr)")
+        warnings.append(
+            f"poor pre-test fit: R2 {r2:.2f}, RMSE {nrmse:.0%} of the mean KPI; the counterfactual "
+            "may be biased (try more pre-test periods, other treated locations or method tbr)"
+        )
     weights = getattr(estimator, "weights_", None)
     top = {}
     if weights is not None:
         order = np.argsort(-np.abs(weights))[:10]
         top = {panel.locations[i]: float(weights[i]) for i in order if abs(weights[i]) > 1e-6}
     return GeoResult(
-        method=method, inference=inference, level=level, start=panel.dates[n_pre], end=panel.dates[-1],
-        treated=list(panel.treated), n_controls=len(panel.locations), n_pre=n_pre, n_post=n_post, att=att,
+        method=method,
+        inference=inference,
+        level=level,
+        start=panel.dates[n_pre],
+        end=panel.dates[-1],
+        treated=list(panel.treated),
+        n_controls=len(panel.locations),
+        n_pre=n_pre,
+        n_post=n_post,
+        att=att,
         lift=att.scaled(1 / cf_mean) if cf_mean else Interval(float("nan"), float("nan"), float("nan")),
-        incremental=incremental, p_value=p_value, pre_fit={"rmse": rmse, "r2": r2},
-        counterfactual_total=cf_mean * k * n_post, observed_total=float(np.mean(y[n_pre:])) * k * n_post,
-        spend=spend, iroas=incremental.scaled(1 / spend) if spend else None, weights=top, warnings=warnings,
+        incremental=incremental,
+        p_value=p_value,
+        pre_fit={"rmse": rmse, "r2": r2},
+        counterfactual_total=cf_mean * k * n_post,
+        observed_total=float(np.mean(y[n_pre:])) * k * n_post,
+        spend=spend,
+        iroas=incremental.scaled(1 / spend) if spend else None,
+        weights=top,
+        warnings=warnings,
     )
 
 
 def analyze_geo(
-    data: pd.DataFrame, *, location: str, date: str, kpi: str, treated: Sequence[str],
-    start: str | pd.Timestamp, end: str | pd.Timestamp | None = None, spend: float | None = None,
-    method: str = "augsynth", inference: str | None = None, level: float = 0.9, file: str | None = None,
+    data: pd.DataFrame,
+    *,
+    location: str,
+    date: str,
+    kpi: str,
+    treated: Sequence[str],
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp | None = None,
+    spend: float | None = None,
+    method: str = "augsynth",
+    inference: str | None = None,
+    level: float = 0.9,
+    file: str | None = None,
 ) -> GeoResult:
     """Read a geo experiment from a long panel (one row per location and period).
 
@@ -229,6 +281,7 @@ def analyze_geo(
     file
         File name used in error messages.
     """
-    panel = prepare_panel(data, location=location, date=date, kpi=kpi, treated=treated, start=start, end=end,
-                          file=file)
+    panel = prepare_panel(
+        data, location=location, date=date, kpi=kpi, treated=treated, start=start, end=end, file=file
+    )
     return analyze_panel(panel, method=method, inference=inference, level=level, spend=spend)

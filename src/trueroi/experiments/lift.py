@@ -196,8 +196,16 @@ def _bootstrap_revenue(
 
 
 def _revenue_intervals(
-    users_t: int, conv_t: int, users_c: int, conv_c: int, revenue_t: float | ArrayLike,
-    revenue_c: float | ArrayLike, spend: float | None, level: float, n_bootstrap: int, seed: int | None,
+    users_t: int,
+    conv_t: int,
+    users_c: int,
+    conv_c: int,
+    revenue_t: float | ArrayLike,
+    revenue_c: float | ArrayLike,
+    spend: float | None,
+    level: float,
+    n_bootstrap: int,
+    seed: int | None,
 ) -> tuple[Interval, Interval | None]:
     rng = np.random.default_rng(seed)
     scale = users_t / users_c
@@ -261,29 +269,51 @@ def analyze_lift(
     if (test_revenue is None) != (control_revenue is None):
         raise UsageError("give revenue for both groups (test and control) or for neither")
     p_t, p_c = test_conversions / test_users, control_conversions / control_users
-    diff_low, diff_high = newcombe_difference(test_conversions, test_users, control_conversions,
-                                              control_users, level)
+    diff_low, diff_high = newcombe_difference(
+        test_conversions, test_users, control_conversions, control_users, level
+    )
     difference = Interval(p_t - p_c, diff_low, diff_high)
     incremental = difference.scaled(test_users)
-    ratio_low, ratio_high = katz_ratio(test_conversions, test_users, control_conversions, control_users, level)
+    ratio_low, ratio_high = katz_ratio(
+        test_conversions, test_users, control_conversions, control_users, level
+    )
     lift = Interval(p_t / p_c - 1 if p_c > 0 else float("inf"), ratio_low - 1, ratio_high - 1)
     revenue = iroas = cpic = None
     if test_revenue is not None:
-        revenue, iroas = _revenue_intervals(test_users, test_conversions, control_users, control_conversions,
-                                            test_revenue, control_revenue, spend, level, n_bootstrap, seed)
+        revenue, iroas = _revenue_intervals(
+            test_users,
+            test_conversions,
+            control_users,
+            control_conversions,
+            test_revenue,
+            control_revenue,
+            spend,
+            level,
+            n_bootstrap,
+            seed,
+        )
     if spend is not None:
         cpic = _inverse_interval(spend, incremental)
     return LiftResult(
-        level=level, test_users=test_users, test_conversions=test_conversions, control_users=control_users,
+        level=level,
+        test_users=test_users,
+        test_conversions=test_conversions,
+        control_users=control_users,
         control_conversions=control_conversions,
         test_rate=Interval(p_t, *clopper_pearson(test_conversions, test_users, level)),
         control_rate=Interval(p_c, *clopper_pearson(control_conversions, control_users, level)),
-        baseline_conversions=p_c * test_users, rate_difference=difference, incremental_conversions=incremental,
+        baseline_conversions=p_c * test_users,
+        rate_difference=difference,
+        incremental_conversions=incremental,
         lift=lift,
-        p_value=two_proportion_p_value(test_conversions, test_users, control_conversions, control_users,
-                                       alternative),
+        p_value=two_proportion_p_value(
+            test_conversions, test_users, control_conversions, control_users, alternative
+        ),
         prob_positive=prob_test_better(test_conversions, test_users, control_conversions, control_users),
-        spend=spend, incremental_revenue=revenue, iroas=iroas, cost_per_incremental_conversion=cpic,
+        spend=spend,
+        incremental_revenue=revenue,
+        iroas=iroas,
+        cost_per_incremental_conversion=cpic,
     )
 
 
@@ -297,8 +327,13 @@ def _z_alpha(alpha: float, alternative: str) -> float:
 
 
 def sample_size(
-    baseline_rate: float, relative_lift: float, *, alpha: float = 0.05, power: float = 0.8,
-    control_ratio: float = 1.0, alternative: str = "two-sided",
+    baseline_rate: float,
+    relative_lift: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    control_ratio: float = 1.0,
+    alternative: str = "two-sided",
 ) -> float:
     """Test-group users needed to detect a relative lift with the pooled z-test (normal approximation).
 
@@ -327,8 +362,10 @@ def sample_size(
     p_c = baseline_rate
     p_t = p_c * (1 + relative_lift)
     if relative_lift == 0 or not 0 < p_t < 1:
-        raise UsageError(f"relative lift {relative_lift} gives a test rate of {p_t}; expected a non-zero "
-                         "lift that keeps the rate between 0 and 1")
+        raise UsageError(
+            f"relative lift {relative_lift} gives a test rate of {p_t}; expected a non-zero "
+            "lift that keeps the rate between 0 and 1"
+        )
     if control_ratio <= 0:
         raise UsageError(f"control ratio is {control_ratio}; expected a positive number")
     pooled = (p_t + control_ratio * p_c) / (1 + control_ratio)
@@ -339,8 +376,13 @@ def sample_size(
 
 
 def minimum_detectable_lift(
-    baseline_rate: float, test_users: float, *, alpha: float = 0.05, power: float = 0.8,
-    control_ratio: float = 1.0, alternative: str = "two-sided",
+    baseline_rate: float,
+    test_users: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    control_ratio: float = 1.0,
+    alternative: str = "two-sided",
 ) -> float:
     """Smallest positive relative lift that ``test_users`` test users detect with the given power.
 
@@ -351,12 +393,30 @@ def minimum_detectable_lift(
     if test_users <= 0:
         raise UsageError(f"test users is {test_users}; expected a positive number")
     high = (1 - 1e-9) / baseline_rate - 1
-    if sample_size(baseline_rate, high, alpha=alpha, power=power, control_ratio=control_ratio,
-                   alternative=alternative) > test_users:
+    if (
+        sample_size(
+            baseline_rate,
+            high,
+            alpha=alpha,
+            power=power,
+            control_ratio=control_ratio,
+            alternative=alternative,
+        )
+        > test_users
+    ):
         return float("inf")
 
     def gap(lift: float) -> float:
-        return sample_size(baseline_rate, lift, alpha=alpha, power=power, control_ratio=control_ratio,
-                           alternative=alternative) - test_users
+        return (
+            sample_size(
+                baseline_rate,
+                lift,
+                alpha=alpha,
+                power=power,
+                control_ratio=control_ratio,
+                alternative=alternative,
+            )
+            - test_users
+        )
 
     return float(brentq(gap, 1e-9, high, xtol=1e-12, rtol=1e-10))

@@ -65,7 +65,9 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str], file: str | Non
         if column not in data.columns:
             raise DataValidationError(
                 f"column {column!r} is missing (columns found: {', '.join(map(str, data.columns))})",
-                file=file, column=column, expected="the location, date and KPI columns named in the options",
+                file=file,
+                column=column,
+                expected="the location, date and KPI columns named in the options",
             )
 
 
@@ -75,22 +77,37 @@ def _parse(data: pd.DataFrame, location: str, date: str, kpi: str, file: str | N
     bad = dates.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataValidationError("is not a date", file=file, row=row + 1, column=date,
-                                  value=data[date].iloc[row], expected="an ISO date such as 2024-03-01")
+        raise DataValidationError(
+            "is not a date",
+            file=file,
+            row=row + 1,
+            column=date,
+            value=data[date].iloc[row],
+            expected="an ISO date such as 2024-03-01",
+        )
     frame["date"] = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
     values = pd.to_numeric(frame["kpi"], errors="coerce")
     bad = values.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataValidationError("is missing or not a number", file=file, row=row + 1, column=kpi,
-                                  value=data[kpi].iloc[row], expected="a KPI value on every row")
+        raise DataValidationError(
+            "is missing or not a number",
+            file=file,
+            row=row + 1,
+            column=kpi,
+            value=data[kpi].iloc[row],
+            expected="a KPI value on every row",
+        )
     frame["kpi"] = values.astype(float)
     dup = frame.duplicated(["location", "date"])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
         raise DataValidationError(
-            f"location {frame['location'].iloc[row]!r} has {frame['date'].iloc[row].date()} twice", file=file,
-            row=row + 1, column=date, expected="one row per location and period (aggregate first)",
+            f"location {frame['location'].iloc[row]!r} has {frame['date'].iloc[row].date()} twice",
+            file=file,
+            row=row + 1,
+            column=date,
+            expected="one row per location and period (aggregate first)",
         )
     return frame
 
@@ -98,15 +115,19 @@ def _parse(data: pd.DataFrame, location: str, date: str, kpi: str, file: str | N
 def _check_calendar(wide: pd.DataFrame, file: str | None) -> None:
     dates = wide.index
     if len(dates) < 3:
-        raise DataValidationError(f"the panel has {len(dates)} periods", file=file,
-                                  expected="at least 3 periods (25 or more before the test)")
+        raise DataValidationError(
+            f"the panel has {len(dates)} periods",
+            file=file,
+            expected="at least 3 periods (25 or more before the test)",
+        )
     step = pd.Series(dates).diff().dropna().min()
     full = pd.date_range(dates[0], dates[-1], freq=step)
     missing = full.difference(dates)
     if len(missing):
         raise DataValidationError(
             f"{len(missing)} missing dates in the calendar, the first {missing[0].date()} (the step between "
-            f"periods is {step.days} days)", file=file,
+            f"periods is {step.days} days)",
+            file=file,
             expected="every period from the first to the last date, for every location",
         )
     holes = wide.isna()
@@ -115,13 +136,15 @@ def _check_calendar(wide: pd.DataFrame, file: str | None) -> None:
         first = wide.index[holes[loc].to_numpy()][0]
         raise DataValidationError(
             f"location {loc!r} has no row for {first.date()} ({int(holes[loc].sum())} missing dates); "
-            f"{int(holes.any().sum())} location(s) have gaps", file=file,
+            f"{int(holes.any().sum())} location(s) have gaps",
+            file=file,
             expected="every location on every date (fill true zeros, or drop the location)",
         )
 
 
-def load_wide(data: pd.DataFrame, *, location: str, date: str, kpi: str, file: str | None = None
-              ) -> pd.DataFrame:
+def load_wide(
+    data: pd.DataFrame, *, location: str, date: str, kpi: str, file: str | None = None
+) -> pd.DataFrame:
     """Check a long panel and pivot it to wide form: one row per period (ascending), one column per location.
 
     Raises
@@ -137,8 +160,13 @@ def load_wide(data: pd.DataFrame, *, location: str, date: str, kpi: str, file: s
 
 
 def split_panel(
-    wide: pd.DataFrame, *, treated: Sequence[str], start: str | pd.Timestamp,
-    end: str | pd.Timestamp | None = None, file: str | None = None, location: str = "location",
+    wide: pd.DataFrame,
+    *,
+    treated: Sequence[str],
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp | None = None,
+    file: str | None = None,
+    location: str = "location",
 ) -> GeoPanel:
     """Split a wide panel (see :func:`load_wide`) into treated aggregate, controls and pre/test periods."""
     treated = [str(t) for t in treated]
@@ -146,14 +174,17 @@ def split_panel(
     if not treated or unknown:
         sample = ", ".join(map(str, list(wide.columns[:5])))
         raise DataValidationError(
-            f"treated location(s) {', '.join(unknown) or '(none given)'} not in the data", file=file,
-            column=location, expected=f"names from column {location!r} such as {sample}",
+            f"treated location(s) {', '.join(unknown) or '(none given)'} not in the data",
+            file=file,
+            column=location,
+            expected=f"names from column {location!r} such as {sample}",
         )
     start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end) if end is not None else wide.index[-1]
     first, last = wide.index[0], wide.index[-1]
     if start_ts <= first or start_ts > last or end_ts > last:
         raise UsageError(
-            f"test period {start_ts.date()}..{end_ts.date()} is not inside the data ({first.date()}..{last.date()}"
+            f"test period {start_ts.date()}..{end_ts.date()} is not inside the data "
+            f"({first.date()}..{last.date()}"
             "); the test must start after the first date and end by the last"
         )
     if end_ts < start_ts:
@@ -172,8 +203,12 @@ def split_panel(
     if wide.shape[1] < MIN_LOCATIONS:
         warnings.append(f"only {wide.shape[1]} locations; {MIN_LOCATIONS} or more give reliable inference")
     return GeoPanel(
-        dates=pd.DatetimeIndex(wide.index), locations=controls, treated=treated,
-        treated_kpi=wide[treated].to_numpy(float), controls=wide[controls].to_numpy(float), n_pre=n_pre,
+        dates=pd.DatetimeIndex(wide.index),
+        locations=controls,
+        treated=treated,
+        treated_kpi=wide[treated].to_numpy(float),
+        controls=wide[controls].to_numpy(float),
+        n_pre=n_pre,
         warnings=warnings,
     )
 

@@ -27,8 +27,14 @@ class SimulatedGeo:
 
 
 def simulate_geo_panel(
-    n_locations: int = 40, n_periods: int = 120, n_test: int = 21, n_treated: int = 4, effect: float = 0.0,
-    noise: float = 0.05, seed: int | np.random.Generator | None = 0, freq: str = "D",
+    n_locations: int = 40,
+    n_periods: int = 120,
+    n_test: int = 21,
+    n_treated: int = 4,
+    effect: float = 0.0,
+    noise: float = 0.05,
+    seed: int | np.random.Generator | None = 0,
+    freq: str = "D",
     first_date: str = "2024-01-01",
 ) -> SimulatedGeo:
     """Simulate a long panel (columns ``location``, ``date``, ``kpi``) with a known relative effect.
@@ -52,21 +58,37 @@ def simulate_geo_panel(
     shock = np.zeros(n_periods)
     for i in range(1, n_periods):
         shock[i] = 0.7 * shock[i - 1] + rng.normal(0, 0.03)
-    factor = 1 + 0.15 * np.sin(2 * np.pi * t / period) + 0.1 * np.sin(2 * np.pi * t / (period * 52.18 / (
-        52.18 if freq != "D" else 1) if freq != "D" else 365.25)) + 0.0005 * t + shock
+    factor = (
+        1
+        + 0.15 * np.sin(2 * np.pi * t / period)
+        + 0.1
+        * np.sin(2 * np.pi * t / (period * 52.18 / (52.18 if freq != "D" else 1) if freq != "D" else 365.25))
+        + 0.0005 * t
+        + shock
+    )
     base = np.exp(rng.normal(np.log(100), 0.5, n_locations))
     sens = rng.normal(1, 0.2, n_locations)
-    kpi = base * (1 + sens * (factor[:, None] - 1)) + rng.normal(0, 1, (n_periods, n_locations)) * noise * base
+    kpi = (
+        base * (1 + sens * (factor[:, None] - 1)) + rng.normal(0, 1, (n_periods, n_locations)) * noise * base
+    )
     names = [f"L{i:03d}" for i in range(n_locations)]
     treated_idx = np.sort(rng.choice(n_locations, n_treated, replace=False))
     test = slice(n_periods - n_test, n_periods)
     uplift = effect * kpi[test][:, treated_idx]
     kpi[test, treated_idx] += uplift
     dates = pd.date_range(first_date, periods=n_periods, freq=freq if freq == "D" else "W-MON")
-    data = pd.DataFrame({
-        "location": np.tile(names, n_periods), "date": np.repeat(dates, n_locations), "kpi": kpi.ravel(),
-    })
+    data = pd.DataFrame(
+        {
+            "location": np.tile(names, n_periods),
+            "date": np.repeat(dates, n_locations),
+            "kpi": kpi.ravel(),
+        }
+    )
     return SimulatedGeo(
-        data=data, treated=[names[i] for i in treated_idx], start=dates[n_periods - n_test], end=dates[-1],
-        att=float(uplift.sum(axis=1).mean() / n_treated), incremental=float(uplift.sum()),
+        data=data,
+        treated=[names[i] for i in treated_idx],
+        start=dates[n_periods - n_test],
+        end=dates[-1],
+        att=float(uplift.sum(axis=1).mean() / n_treated),
+        incremental=float(uplift.sum()),
     )

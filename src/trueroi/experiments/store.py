@@ -103,27 +103,60 @@ def standard_error(interval: Interval, level: float) -> float:
     return float(width / (2 * stats.norm.isf((1 - level) / 2))) if np.isfinite(width) else float("nan")
 
 
-def _record(kind: str, name: str | None, channel: str, kpi: str, start: Any, end: Any, delta_spend: float | None,
-            effect: Interval, level: float, relative: float, p_value: float, details: dict[str, Any]
-            ) -> ExperimentRecord:
+def _record(
+    kind: str,
+    name: str | None,
+    channel: str,
+    kpi: str,
+    start: Any,
+    end: Any,
+    delta_spend: float | None,
+    effect: Interval,
+    level: float,
+    relative: float,
+    p_value: float,
+    details: dict[str, Any],
+) -> ExperimentRecord:
     if not channel:
-        raise UsageError("an experiment needs the channel it tested (e.g. --channel meta) to calibrate a model")
+        raise UsageError(
+            "an experiment needs the channel it tested (e.g. --channel meta) to calibrate a model"
+        )
     start_d, end_d = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     if end_d < start_d:
         raise UsageError(f"experiment end {end_d} is before its start {start_d}")
     spend = float(delta_spend) if delta_spend is not None else float("nan")
     return ExperimentRecord(
-        experiment_id=uuid.uuid4().hex[:12], name=name or f"{kind} {channel} {start_d}", kind=kind,
-        channel=channel, kpi=kpi, start=start_d, end=end_d, delta_spend=spend, lift=effect.mean,
-        lift_se=standard_error(effect, level), lift_lower=effect.lower, lift_upper=effect.upper, level=level,
-        relative_lift=relative, p_value=p_value,
+        experiment_id=uuid.uuid4().hex[:12],
+        name=name or f"{kind} {channel} {start_d}",
+        kind=kind,
+        channel=channel,
+        kpi=kpi,
+        start=start_d,
+        end=end_d,
+        delta_spend=spend,
+        lift=effect.mean,
+        lift_se=standard_error(effect, level),
+        lift_lower=effect.lower,
+        lift_upper=effect.upper,
+        level=level,
+        relative_lift=relative,
+        p_value=p_value,
         iroas=effect.mean / spend if spend and np.isfinite(spend) else float("nan"),
-        details=json.dumps(_plain(details)), created_at=datetime.now(UTC).replace(tzinfo=None),
+        details=json.dumps(_plain(details)),
+        created_at=datetime.now(UTC).replace(tzinfo=None),
     )
 
 
-def record_from_lift(result: LiftResult, *, channel: str, start: Any, end: Any, kpi: str = "conversions",
-                     name: str | None = None, delta_spend: float | None = None) -> ExperimentRecord:
+def record_from_lift(
+    result: LiftResult,
+    *,
+    channel: str,
+    start: Any,
+    end: Any,
+    kpi: str = "conversions",
+    name: str | None = None,
+    delta_spend: float | None = None,
+) -> ExperimentRecord:
     """A record of a holdout test; ``kpi`` picks ``conversions`` or ``revenue`` as the lift.
 
     ``delta_spend`` defaults to the test group's spend: the spend whose effect the test measured.
@@ -133,17 +166,45 @@ def record_from_lift(result: LiftResult, *, channel: str, start: Any, end: Any, 
     effect = result.incremental_conversions if kpi == "conversions" else result.incremental_revenue
     if effect is None:
         raise UsageError("kpi 'revenue' needs the groups' revenue (--test-revenue and --control-revenue)")
-    return _record("holdout", name, channel, kpi, start, end,
-                   result.spend if delta_spend is None else delta_spend, effect, result.level,
-                   result.lift.mean, result.p_value, result.to_dict())
+    return _record(
+        "holdout",
+        name,
+        channel,
+        kpi,
+        start,
+        end,
+        result.spend if delta_spend is None else delta_spend,
+        effect,
+        result.level,
+        result.lift.mean,
+        result.p_value,
+        result.to_dict(),
+    )
 
 
-def record_from_geo(result: GeoResult, *, channel: str, kpi: str = "kpi", name: str | None = None,
-                    delta_spend: float | None = None) -> ExperimentRecord:
+def record_from_geo(
+    result: GeoResult,
+    *,
+    channel: str,
+    kpi: str = "kpi",
+    name: str | None = None,
+    delta_spend: float | None = None,
+) -> ExperimentRecord:
     """A record of a geo test; ``delta_spend`` defaults to the ``spend`` given to the analysis."""
-    return _record("geo", name, channel, kpi, result.start, result.end,
-                   result.spend if delta_spend is None else delta_spend, result.incremental, result.level,
-                   result.lift.mean, result.p_value, result.to_dict())
+    return _record(
+        "geo",
+        name,
+        channel,
+        kpi,
+        result.start,
+        result.end,
+        result.spend if delta_spend is None else delta_spend,
+        result.incremental,
+        result.level,
+        result.lift.mean,
+        result.p_value,
+        result.to_dict(),
+    )
 
 
 def ensure_table(ws: Any) -> None:
@@ -173,10 +234,12 @@ def lift_table(experiments: pd.DataFrame) -> pd.DataFrame:
     """The lift-calibration table the mix model reads, from stored experiments.
 
     Columns: ``channel, start, end`` (ISO dates), ``delta_spend, lift, lift_se``, ``kpi, experiment_id``.
-    Experiments without a spend change or a finite standard error cannot calibrate and are left out.
+    Experiments without a spend change or a finite positive standard error cannot calibrate and are left
+    out.
     """
     frame = experiments.copy()
-    keep = np.isfinite(frame["delta_spend"].astype(float)) & np.isfinite(frame["lift_se"].astype(float))
+    se = frame["lift_se"].astype(float)
+    keep = np.isfinite(frame["delta_spend"].astype(float)) & np.isfinite(se) & (se > 0)
     frame = frame[keep & (frame["delta_spend"].astype(float) != 0)]
     out = frame[list(LIFT_CSV_COLUMNS)].copy()
     for column in ("start", "end"):

@@ -128,8 +128,9 @@ class AugmentedSynthControl(SyntheticControl):
 
     name = "augsynth"
 
-    def __init__(self, *, lam: float | None = None, fixed_effects: bool = True, n_lambda: int = 15,
-                 n_folds: int = 8) -> None:
+    def __init__(
+        self, *, lam: float | None = None, fixed_effects: bool = True, n_lambda: int = 15, n_folds: int = 8
+    ) -> None:
         super().__init__(fixed_effects=fixed_effects)
         self.lam = lam
         self.n_lambda = n_lambda

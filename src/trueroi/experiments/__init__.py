@@ -1,0 +1,38 @@
+"""Incrementality experiments: holdout lift tests, geo experiments, CRO tests, design and calibration.
+
+* :mod:`~trueroi.experiments.lift`: holdout (conversion-lift) tests and sample-size planning.
+* :mod:`~trueroi.experiments.geo`: geo experiments read with :mod:`~trueroi.experiments.synth` estimators
+  (ridge-augmented synthetic control, synthetic control, time-based regression) and conformal inference,
+  on panels checked by :mod:`~trueroi.experiments.panel`.
+* :mod:`~trueroi.experiments.design`: power by simulation on historical data and market selection.
+* :mod:`~trueroi.experiments.cro`: site A/B tests and their projection onto ROI by channel.
+* :mod:`~trueroi.experiments.store`: the workspace table ``experiments`` and the lift CSV the mix model reads.
+"""
+
+from __future__ import annotations
+
+from trueroi.experiments.cro import project_cro, rate_change, read_ab_test
+from trueroi.experiments.design import power_analysis, select_markets
+from trueroi.experiments.geo import GeoResult, analyze_geo
+from trueroi.experiments.lift import Interval, LiftResult, analyze_lift, minimum_detectable_lift, sample_size
+from trueroi.experiments.store import export_lifts, list_experiments, save_experiment
+from trueroi.experiments.synth import ESTIMATORS
+
+__all__ = [
+    "ESTIMATORS",
+    "GeoResult",
+    "Interval",
+    "LiftResult",
+    "analyze_geo",
+    "analyze_lift",
+    "export_lifts",
+    "list_experiments",
+    "minimum_detectable_lift",
+    "power_analysis",
+    "project_cro",
+    "rate_change",
+    "read_ab_test",
+    "sample_size",
+    "save_experiment",
+    "select_markets",
+]
