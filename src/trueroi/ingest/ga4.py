@@ -14,7 +14,9 @@ directory, so a multi-gigabyte export is aggregated in bounded memory and stream
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -44,11 +46,26 @@ TRAFFIC = {"source": "manual_source", "medium": "manual_medium", "campaign": "ma
            "term": "manual_term", "content": "manual_content"}
 
 
-def _connect() -> tuple[duckdb.DuckDBPyConnection, tempfile.TemporaryDirectory]:
-    spill = tempfile.TemporaryDirectory(prefix="trueroi-ga4-")
-    con = duckdb.connect()
+class _Session:
+    """A private DuckDB connection and its spill directory, closed once by whoever finishes last."""
+
+    def __init__(self) -> None:
+        self.spill = tempfile.mkdtemp(prefix="trueroi-ga4-")
+        self.con: duckdb.DuckDBPyConnection | None = duckdb.connect()
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.spill, True)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+        self._finalizer()
+
+
+def _connect() -> tuple[duckdb.DuckDBPyConnection, _Session]:
+    spill = _Session()
+    con = spill.con
     con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory='{spill.name}'")
+    con.execute(f"SET temp_directory='{spill.spill}'")
     con.execute("SET preserve_insertion_order=false")
     con.execute("CREATE MACRO p_str(ps, k) AS list_filter(ps, x -> x.key = k)[1].value.string_value")
     con.execute("CREATE MACRO p_int(ps, k) AS coalesce("
@@ -148,7 +165,15 @@ def _self_referral(referrer: pa.Array, landing: pa.Array) -> pa.Array:
     return pc.if_else(same, pa.scalar(None, pa.string()), referrer)
 
 
-def _touches(path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
+def _touches(path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection, spill: _Session) -> Iterator[pa.Table]:
+    try:
+        yield from _touch_batches(ctx, con)
+    except BaseException:
+        spill.close()
+        raise
+
+
+def _touch_batches(ctx: ImportContext, con: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
     for batch in _stream(con, SESSIONS_SQL, ctx.file):
         t = pa.Table.from_batches([batch])
         n = t.num_rows
@@ -169,7 +194,7 @@ def _touches(path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection) -> 
 
 
 def _purchases(path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection,
-               spill: tempfile.TemporaryDirectory) -> Iterator[pa.Table]:
+               spill: _Session) -> Iterator[pa.Table]:
     try:
         default_currency = ctx.options.get("currency") or ctx.config.base_currency
         for batch in _stream(con, PURCHASES_SQL, ctx.file):
@@ -186,8 +211,7 @@ def _purchases(path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection,
                 "currency": currency, "order_id": tid, "is_offline": pa.array([False] * t.num_rows),
             })
     finally:
-        con.close()
-        spill.cleanup()
+        spill.close()
 
 
 def _read_ga4(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table]]:
@@ -195,10 +219,9 @@ def _read_ga4(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table]]:
     try:
         _events_view(con, path, ctx.file)
     except BaseException:
-        con.close()
-        spill.cleanup()
+        spill.close()
         raise
-    return {"touchpoints": _touches(path, ctx, con), "conversions": _purchases(path, ctx, con, spill)}
+    return {"touchpoints": _touches(path, ctx, con, spill), "conversions": _purchases(path, ctx, con, spill)}
 
 
 def _detect(path: Path) -> bool:
@@ -211,8 +234,7 @@ def _detect(path: Path) -> bool:
     except DataValidationError:
         return False
     finally:
-        con.close()
-        spill.cleanup()
+        spill.close()
 
 
 register(Format("ga4", ("conversions", "touchpoints"), _read_ga4,

@@ -1,0 +1,33 @@
+"""``trueroi quality``: where the workspace's data disagrees with itself."""
+
+from __future__ import annotations
+
+import typer
+
+from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, console, print_csv, print_json, print_table
+
+
+def quality(workspace: WorkspaceOpt = None, output: FormatOpt = OutputFormat.table) -> None:
+    """Reconcile platforms with the shop, tracking with orders, offline conversions with clicks."""
+    from trueroi.quality import findings
+    from trueroi.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        ws.require_data()
+        found = findings(ws)
+    if output == OutputFormat.json:
+        print_json({"findings": [f.to_dict() for f in found]})
+        return
+    rows = [{**f.to_dict(), "examples": "; ".join(f.examples[:3])} for f in found]
+    if output == OutputFormat.csv:
+        print_csv(rows)
+        return
+    if not rows:
+        console.print("No data-quality findings.")
+        return
+    print_table(rows, [("severity", "Severity", "text"), ("title", "Finding", "text"), ("count", "Count", "count"),
+                       ("examples", "Examples", "text")], title="Data quality")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quality")(quality)

@@ -1,0 +1,273 @@
+"""Data-quality reconciliation: where the workspace's data disagrees with itself.
+
+Each check is a small function ``check(ws) -> list[Finding]`` built on Ibis expressions, so it runs on any
+backend the workspace uses; :func:`findings` runs them all and sorts the results worst first. Money is
+converted to the base currency through ``fx_rates`` before it is summed.
+
+Checks
+------
+``platform_overclaim``      platform-claimed conversions and value vs shop orders, per platform, with the
+                            ratio and its trend (last 7 days vs first 7 days)
+``orders_without_touch``    sale orders whose user has no touchpoint (and orders without any user id)
+``utm_unassigned``          touchpoints with missing source/medium or a channel of ``Unassigned``
+``utm_mixed_case``          one source, medium or campaign written in several cases (``Facebook``/``facebook``)
+``days_without_tracking``   days with orders or spend but no touchpoint
+``duplicate_order_ids``     an order id loaded more than once
+``offline_unmatched``       offline conversions whose click id matches no touchpoint (match rate)
+``refunds_cancellations``   refunded and cancelled orders and their share of revenue
+``spend_without_clicks``    ad rows with spend but no clicks
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from trueroi.workspace.schema import SALE_STATUSES
+
+if TYPE_CHECKING:
+    from trueroi.workspace import Workspace
+
+SEVERITIES = ("high", "medium", "low")
+EXAMPLES = 5
+
+
+@dataclass
+class Finding:
+    """One data-quality problem: a code, how bad it is, how many rows or days it touches, and examples."""
+
+    code: str
+    severity: str
+    title: str
+    count: int
+    examples: list[str] = field(default_factory=list)
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity {self.severity!r} is not one of {SEVERITIES}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _rank(f: Finding) -> tuple[int, int]:
+    return (SEVERITIES.index(f.severity), -f.count)
+
+
+def findings(ws: Workspace) -> list[Finding]:
+    """Every finding of every check on the workspace, worst first (severity, then count)."""
+    out: list[Finding] = []
+    for check in CHECKS:
+        out.extend(check(ws))
+    return sorted(out, key=_rank)
+
+
+def worst(found: list[Finding], n: int = 3) -> list[Finding]:
+    """The ``n`` worst findings (for the KPI table of ``trueroi demo``)."""
+    return sorted(found, key=_rank)[:n]
+
+
+def _in_base(ws: Workspace, table: ibis.Table, money: list[str], day: str = "date_day") -> ibis.Table:
+    """``table`` with the ``money`` columns converted to the base currency through ``fx_rates``."""
+    base = ws.config.base_currency
+    fx = ws.table("fx_rates").select(_d=ws.table("fx_rates").date_day, _c=ws.table("fx_rates").currency,
+                                     _r=ws.table("fx_rates").rate_to_base)
+    joined = table.left_join(fx, [table[day] == fx._d, table.currency == fx._c])
+    rate = ibis.cases((joined.currency == base, 1.0), else_=joined._r)
+    return joined.mutate(**{m: joined[m] * rate for m in money}).drop("_d", "_c", "_r")
+
+
+def _scalar(expr: Any) -> Any:
+    value = expr.execute()
+    return None if value is None or value != value else value
+
+
+def _severity(share: float, high: float, medium: float) -> str:
+    return "high" if share >= high else "medium" if share >= medium else "low"
+
+
+def check_platform_overclaim(ws: Workspace) -> list[Finding]:
+    ads, orders = ws.table("ad_performance"), ws.table("orders")
+    if _scalar(ads.count()) == 0 or _scalar(orders.count()) == 0:
+        return []
+    sales = _in_base(ws, orders.filter(orders.status.isin(SALE_STATUSES)), ["revenue"])
+    shop = sales.group_by("date_day").aggregate(orders=sales.count(), revenue=sales.revenue.sum()).execute()
+    claims = _in_base(ws, ads, ["conversions_value"])
+    per_day = claims.group_by(["platform", "date_day"]).aggregate(
+        conv=claims.conversions.sum(), value=claims.conversions_value.sum()).execute()
+    if per_day.empty or shop.empty:
+        return []
+    merged = per_day.merge(shop, on="date_day", how="left").fillna({"orders": 0, "revenue": 0.0})
+    total_orders, total_revenue = float(shop.orders.sum()), float(shop.revenue.sum())
+    examples, worst_ratio = [], 0.0
+    for platform, grp in merged.groupby("platform"):
+        conv = float(grp.conv.sum())
+        ratio = conv / total_orders if total_orders else None
+        vratio = float(grp.value.sum()) / total_revenue if total_revenue else None
+        trend = _trend(grp)
+        examples.append(f"{platform}: claims {conv:,.1f} conversions vs {total_orders:,.0f} shop orders "
+                        f"({_x(ratio)}), value {_x(vratio)} of shop revenue{trend}")
+        worst_ratio = max(worst_ratio, ratio or 0.0)
+    all_conv = float(merged.conv.sum())
+    combined = all_conv / total_orders if total_orders else None
+    daily = merged.groupby("date_day").agg(conv=("conv", "sum"), orders=("orders", "first"))
+    days_over = int((daily.conv > daily.orders).sum())
+    if combined is None or combined <= 1.05:
+        severity = "low"
+    else:
+        severity = "high" if combined >= 1.5 else "medium"
+    return [Finding("platform_overclaim", severity,
+                    f"Ad platforms claim {_x(combined)} the shop's orders", days_over, examples,
+                    f"Sum of platform-claimed conversions {all_conv:,.1f} vs {total_orders:,.0f} sale orders; "
+                    f"{days_over} day(s) where platforms claim more than the shop sold. Platforms count "
+                    "view-throughs and overlapping credit; judge channels on attributed or incremental figures.")]
+
+
+def _x(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.2f}x"
+
+
+def _trend(grp: Any) -> str:
+    days = grp.sort_values("date_day")
+    if len(days) < 14:
+        return ""
+    first, last = days.head(7), days.tail(7)
+    r1 = first.conv.sum() / first.orders.sum() if first.orders.sum() else None
+    r2 = last.conv.sum() / last.orders.sum() if last.orders.sum() else None
+    if r1 is None or r2 is None:
+        return ""
+    return f"; ratio first week {r1:.2f}x -> last week {r2:.2f}x"
+
+
+def check_orders_without_touch(ws: Workspace) -> list[Finding]:
+    orders, touches = ws.table("orders"), ws.table("touchpoints")
+    sales = orders.filter(orders.status.isin(SALE_STATUSES))
+    total = _scalar(sales.count())
+    if not total or _scalar(touches.count()) == 0:
+        return []
+    users = touches.select(tu=touches.user_id).distinct()
+    joined = sales.left_join(users, sales.user_id == users.tu)
+    lost = joined.filter(joined.tu.isnull())
+    n = _scalar(lost.count())
+    no_user = _scalar(sales.filter(sales.user_id.isnull()).count())
+    if not n:
+        return []
+    ids = lost.order_id.execute().head(EXAMPLES).tolist()
+    share = n / total
+    return [Finding("orders_without_touch", _severity(share, 0.3, 0.1),
+                    f"{share:.0%} of orders have no touchpoint", int(n), [f"order {i}" for i in ids],
+                    f"{n} of {total} sale orders match no touchpoint by user_id ({no_user} have no user_id at all); "
+                    "they cannot be attributed to any channel.")]
+
+
+def check_utm(ws: Workspace) -> list[Finding]:
+    tp = ws.table("touchpoints")
+    total = _scalar(tp.count())
+    if not total:
+        return []
+    out = []
+    bad = tp.filter(tp.source.isnull() | tp.medium.isnull() | (tp.medium == "(not set)") | (tp.channel == "Unassigned"))
+    n = _scalar(bad.count())
+    if n:
+        top = bad.group_by(["source", "medium"]).aggregate(n=bad.count()).order_by(ibis.desc("n")).limit(EXAMPLES)
+        ex = [f"{r.source} / {r.medium}: {r.n:,} touches" for r in top.execute().itertuples()]
+        out.append(Finding("utm_unassigned", _severity(n / total, 0.1, 0.02),
+                           f"{n / total:.1%} of touchpoints have missing or unknown UTM values", int(n), ex,
+                           "Missing source/medium or a medium no channel rule knows ends in 'Unassigned'; tag "
+                           "links with utm_source and utm_medium, or add a channel rule."))
+    variants = []
+    for col in ("source", "medium", "campaign"):
+        grp = tp.filter(tp[col].notnull()).group_by(key=tp[col].lower()).aggregate(
+            k=tp[col].nunique(), names=tp[col].collect(distinct=True))
+        for row in grp.filter(grp.k > 1).limit(EXAMPLES).execute().itertuples():
+            variants.append(f"{col}: {' / '.join(sorted(map(str, row.names)))}")
+    if variants:
+        out.append(Finding("utm_mixed_case", "medium", "One UTM value written in several cases", len(variants),
+                           variants[:EXAMPLES], "Case variants split one source or campaign into several rows; "
+                           "trueroi lower-cases at import, so these came from a direct load."))
+    return out
+
+
+def check_days_without_tracking(ws: Workspace) -> list[Finding]:
+    orders, ads, tp = ws.table("orders"), ws.table("ad_performance"), ws.table("touchpoints")
+    active = orders.select("date_day").union(ads.filter(ads.spend > 0).select("date_day")).distinct()
+    tracked = tp.select(tday=tp.date_day).distinct()
+    missing = active.left_join(tracked, active.date_day == tracked.tday).filter(lambda t: t.tday.isnull())
+    days = sorted(missing.date_day.execute().tolist())
+    if not days or _scalar(tp.count()) == 0 and _scalar(orders.count()) == 0:
+        return []
+    n_active = _scalar(active.count())
+    return [Finding("days_without_tracking", "high" if len(days) / n_active >= 0.05 else "medium",
+                    f"{len(days)} day(s) with orders or spend but no tracking data", len(days),
+                    [str(getattr(d, "date", lambda: d)()) for d in days[:EXAMPLES]],
+                    f"{len(days)} of {n_active} active days have no touchpoint: a broken tag or a missing export.")]
+
+
+def check_duplicate_orders(ws: Workspace) -> list[Finding]:
+    orders = ws.table("orders")
+    dup = orders.group_by("order_id").aggregate(n=orders.count()).filter(lambda t: t.n > 1)
+    n = _scalar(dup.count())
+    if not n:
+        return []
+    ex = [f"order {r.order_id}: {r.n} rows" for r in dup.order_by(ibis.desc("n")).limit(EXAMPLES).execute().itertuples()]
+    return [Finding("duplicate_order_ids", "high", f"{n} order id(s) appear more than once", int(n), ex,
+                    "Duplicated orders inflate revenue and conversions; check overlapping exports.")]
+
+
+def check_offline_match(ws: Workspace) -> list[Finding]:
+    conv, tp = ws.table("conversions"), ws.table("touchpoints")
+    off = conv.filter(conv.is_offline & conv.click_id.notnull())
+    total = _scalar(off.count())
+    if not total:
+        return []
+    clicks = tp.filter(tp.click_id.notnull()).select(cid=tp.click_id).distinct()
+    unmatched = off.left_join(clicks, off.click_id == clicks.cid).filter(lambda t: t.cid.isnull())
+    n = _scalar(unmatched.count())
+    if not n:
+        return []
+    rate = 1 - n / total
+    ex = [f"{r.type} click {r.click_id}" for r in unmatched.limit(EXAMPLES).execute().itertuples()]
+    sev = "high" if rate < 0.5 else "medium" if rate < 0.8 else "low"
+    return [Finding("offline_unmatched", sev, f"Offline conversions match clicks at {rate:.0%}", int(n), ex,
+                    f"{n} of {total} offline conversions carry a click id found in no touchpoint; import the "
+                    "sessions of those clicks or check the click-id column.")]
+
+
+def check_refunds(ws: Workspace) -> list[Finding]:
+    orders = _in_base(ws, ws.table("orders"), ["revenue"])
+    total = _scalar(orders.count())
+    if not total:
+        return []
+    lost = orders.filter(orders.status.isin(("refunded", "cancelled", "partially_refunded")))
+    n = _scalar(lost.count())
+    if not n:
+        return []
+    by = lost.group_by("status").aggregate(n=lost.count(), rev=lost.revenue.sum()).execute()
+    ex = [f"{r.status}: {r.n} orders, {r.rev or 0:,.2f} {ws.config.base_currency}" for r in by.itertuples()]
+    share = n / total
+    return [Finding("refunds_cancellations", _severity(share, 0.2, 0.08),
+                    f"{share:.0%} of orders are refunded or cancelled", int(n), ex,
+                    "Refunded and cancelled orders are kept but excluded from revenue; a high share points at "
+                    "fraud, returns or test orders.")]
+
+
+def check_spend_without_clicks(ws: Workspace) -> list[Finding]:
+    ads = ws.table("ad_performance")
+    rows = ads.filter((ads.spend > 0) & ((ads.clicks == 0) | ads.clicks.isnull()))
+    n = _scalar(rows.count())
+    if not n:
+        return []
+    ex = [f"{r.date_day:%Y-%m-%d} {r.platform} {r.campaign_name or r.campaign_id}: {r.spend:,.2f} {r.currency}"
+          for r in rows.order_by(ibis.desc("spend")).limit(EXAMPLES).execute().itertuples()]
+    return [Finding("spend_without_clicks", "medium" if n > 3 else "low", f"{n} ad row(s) with spend but no clicks",
+                    int(n), ex, "Spend without clicks is normal for video/display but a tracking gap for search.")]
+
+
+CHECKS: tuple[Callable[[Workspace], list[Finding]], ...] = (
+    check_platform_overclaim, check_orders_without_touch, check_utm, check_days_without_tracking,
+    check_duplicate_orders, check_offline_match, check_refunds, check_spend_without_clicks,
+)

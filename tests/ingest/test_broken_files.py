@@ -1,0 +1,138 @@
+"""Hypothesis-generated broken files: never a crash, always a DataValidationError, the warehouse unchanged.
+
+Each example starts from a valid export and breaks it one way (wrong types, missing columns, truncated
+rows or bytes, bad encodings, negative spend, future dates, unknown currencies, random bytes). The import
+must either succeed (when the damage left a valid file, e.g. a cut at a line end) or raise
+``DataValidationError`` and leave every table's checksum as it was; it must never raise anything else.
+Mutations that always make a file invalid must always be refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trueroi.errors import DataValidationError
+from trueroi.ingest import import_file
+from trueroi.ingest.parse import ISO_4217
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+AD_HEADER = ["date_day", "platform", "campaign_id", "currency", "spend", "impressions", "clicks"]
+AD_ROWS = [["2025-01-01", "google_ads", "c1", "EUR", "10.50", "1000", "50"],
+           ["2025-01-02", "google_ads", "c2", "EUR", "3.25", "200", "9"],
+           ["2025-01-02", "meta_ads", "m1", "EUR", "7.00", "900", "12"]]
+MUST_FAIL = ("negative", "future", "currency", "drop_column", "wrong_type", "short_row")
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join(",".join(r) for r in [header, *rows]) + "\n"
+
+
+@st.composite
+def broken_ad_file(draw) -> tuple[str, bytes]:
+    kind = draw(st.sampled_from(MUST_FAIL + ("truncate_bytes", "latin1", "random_bytes", "garbage_cell")))
+    header, rows = list(AD_HEADER), [list(r) for r in AD_ROWS]
+    row = draw(st.integers(0, len(rows) - 1))
+    if kind == "negative":
+        rows[row][4] = f"-{draw(st.integers(1, 10**8)) / 100:.2f}"
+    elif kind == "future":
+        year = draw(st.integers(2100, 9999))
+        rows[row][0] = f"{year}-{draw(st.integers(1, 12)):02d}-{draw(st.integers(1, 28)):02d}"
+    elif kind == "currency":
+        code = draw(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3).filter(lambda c: c not in ISO_4217))
+        rows[row][3] = code
+    elif kind == "drop_column":
+        col = draw(st.integers(0, len(header) - 1))
+        header.pop(col)
+        for r in rows:
+            r.pop(col)
+    elif kind == "wrong_type":
+        col = draw(st.sampled_from([0, 4, 5, 6]))
+        rows[row][col] = draw(st.sampled_from(["abc", "12,5O", "1e", "2025-02-30", "--5", "1.2.3.4", "x1"]))
+    elif kind == "short_row":
+        rows[row] = rows[row][: draw(st.integers(1, len(header) - 1))]
+    elif kind == "garbage_cell":
+        col = draw(st.integers(0, len(header) - 1))
+        rows[row][col] = draw(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=',"\r\n'),
+                                      max_size=12))
+    text = _csv(header, rows)
+    if kind == "truncate_bytes":
+        data = text.encode()
+        return kind, data[: draw(st.integers(0, len(data)))]
+    if kind == "latin1":
+        return kind, text.replace("c1", "Kampagne Größe").encode("latin-1")
+    if kind == "random_bytes":
+        return kind, draw(st.binary(min_size=0, max_size=200))
+    return kind, text.encode()
+
+
+def _attempt(ws, fmt: str, path: Path, must_fail: bool) -> None:
+    before = ws.checksum()
+    try:
+        import_file(ws, fmt, path)
+    except DataValidationError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        assert ws.checksum() == before
+        return
+    assert not must_fail, "a broken file was accepted"
+
+
+@SETTINGS
+@given(case=broken_ad_file())
+def test_broken_ad_performance_files(workspace, tmp_path_factory, case) -> None:
+    kind, data = case
+    path = tmp_path_factory.mktemp("broken") / "ads.csv"
+    path.write_bytes(data)
+    _attempt(workspace, "ad-performance", path, kind in MUST_FAIL)
+
+
+@st.composite
+def broken_export(draw) -> tuple[str, str, bytes]:
+    """A real export fixture with a random cut, flipped bytes or a cell replaced by text."""
+    fmt, name = draw(st.sampled_from([
+        ("google-ads", "google_ads_ui_utf16.csv"), ("meta-ads", "meta_ads_manager_de.csv"),
+        ("microsoft-ads", "microsoft_ads_campaign.csv"), ("shopify-orders", "shopify_orders.csv"),
+        ("offline-conversions", "google_offline_conversions.csv"), ("crm", "crm_deals.csv"),
+        ("touchpoints", "touchpoints.csv"), ("meta-ads", "meta_insights.json"), ("ga4", "ga4_events.ndjson"),
+    ]))
+    data = bytearray((FIXTURES / name).read_bytes())
+    how = draw(st.sampled_from(["cut", "flip", "insert"]))
+    at = draw(st.integers(0, len(data)))
+    if how == "cut":
+        data = data[:at]
+    elif how == "flip" and data:
+        at = min(at, len(data) - 1)
+        data[at] = draw(st.integers(0, 255))
+    else:
+        data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    suffix = Path(name).suffix
+    return fmt, suffix, bytes(data)
+
+
+@SETTINGS
+@given(case=broken_export())
+def test_damaged_platform_exports_never_crash(workspace, tmp_path_factory, case) -> None:
+    fmt, suffix, data = case
+    path = tmp_path_factory.mktemp("damaged") / f"export{suffix}"
+    path.write_bytes(data)
+    before = workspace.checksum()
+    try:
+        import_file(workspace, fmt, path)
+    except DataValidationError:
+        assert workspace.checksum() == before
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xfe", b"\x00\x01\x02garbage", "ä;ö\n1;2".encode("cp1252")])
+def test_unreadable_files_give_a_clear_error(workspace, tmp_path, data) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(data)
+    before = workspace.checksum()
+    with pytest.raises(DataValidationError, match="orders.csv"):
+        import_file(workspace, "orders", path)
+    assert workspace.checksum() == before
