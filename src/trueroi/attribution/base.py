@@ -28,10 +28,14 @@ def register_model(cls: type[AttributionModel]) -> type[AttributionModel]:
     return cls
 
 
+BUILTIN_ORDER = ("first_click", "last_click", "last_non_direct_click", "linear", "time_decay", "position_based",
+                 "markov", "shapley", "shapley_ordered")
+
+
 def model_names() -> list[str]:
-    """Registered model names in registration order."""
+    """Registered model names: the built-in ones in their documented order, then any others by registration."""
     _load_builtin_models()
-    return list(MODELS)
+    return [m for m in BUILTIN_ORDER if m in MODELS] + [m for m in MODELS if m not in BUILTIN_ORDER]
 
 
 def get_model(name: str, **settings: Any) -> AttributionModel:
@@ -45,7 +49,7 @@ def get_model(name: str, **settings: Any) -> AttributionModel:
     _load_builtin_models()
     key = name.strip().lower()
     if key not in MODELS:
-        raise UsageError(f"unknown attribution model {name!r}; expected one of {', '.join(MODELS)} or 'all'")
+        raise UsageError(f"unknown attribution model {name!r}; expected one of {', '.join(model_names())} or 'all'")
     return MODELS[key](**settings)
 
 
