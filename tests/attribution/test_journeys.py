@@ -117,3 +117,22 @@ def test_to_paths_round_trip():
     assert agg.to_dict("list") == {"path": ["a > b", "c"], "conversions": [3.0, 0.0], "value": [11.0, 0.0],
                                    "nulls": [1.0, 4.0]}
     assert j.aggregate().n_journeys == 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=8), st.integers(0, 3),
+                          st.integers(0, 3)), min_size=1, max_size=20))
+def test_fast_aggregate_equals_text_aggregation(rows):
+    paths = [" > ".join(p) for p, _, _ in rows]
+    conv = [c for _, c, _ in rows]
+    nulls = [n for _, _, n in rows]
+    j = from_paths(paths, conv, [c * 7.0 for c in conv], nulls)
+    fast = j.aggregate()
+    by_text = {}
+    for p, c, n in zip(paths, conv, nulls, strict=True):  # aggregation written out in plain Python
+        cc, vv, nn = by_text.get(p, (0, 0.0, 0))
+        by_text[p] = (cc + c, vv + 7.0 * c, nn + n)
+    got = {p: (c, v, n) for p, c, v, n in zip(fast.path_strings(), fast.conversions, fast.value, fast.nulls,
+                                              strict=True)}
+    assert got == by_text
+    pd.testing.assert_frame_equal(attribute(fast, "all").credits, attribute(from_paths(j.to_paths()), "all").credits)

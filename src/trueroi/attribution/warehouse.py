@@ -22,7 +22,8 @@ from typing import Any
 
 import ibis
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trueroi.attribution.journeys import DIRECT_LABELS, SECONDS_PER_DAY, Journeys
 from trueroi.errors import UsageError
@@ -144,37 +145,52 @@ def journeys_expr(
     )
 
 
-def build_journeys(ws: Any, **options: Any) -> Journeys:
-    """Run :func:`journeys_expr` and return :class:`Journeys` with ``age_days`` and metadata.
+def build_journeys(ws: Any, *, with_meta: bool = True, **options: Any) -> Journeys:
+    """Run :func:`journeys_expr` and return :class:`Journeys` with ``age_days`` (and metadata).
 
-    ``touch_meta`` holds ``campaign, is_brand`` per touch; ``journey_meta`` holds
-    ``journey_id, user_id, event_id, event_type, end_ts`` per journey. Options are those of
-    :func:`journeys_expr`.
+    With ``with_meta`` (default), ``touch_meta`` holds ``campaign, is_brand`` per touch and ``journey_meta``
+    holds ``journey_id, user_id, event_id, event_type, end_ts`` per journey; without it only what the models
+    need is fetched (faster on large warehouses). Options are those of :func:`journeys_expr`. The rows arrive
+    as Arrow and are turned into arrays without Python objects per touch.
     """
-    expr = journeys_expr(ws, **options).order_by(["journey_id", "ts", "channel"])
-    frame = expr.to_pandas()
-    return journeys_from_frame(frame)
+    expr = journeys_expr(ws, **options)
+    cols = ["journey_id", "ts", "channel", "end_ts", "value", "converted"]
+    if with_meta:
+        cols += ["user_id", "campaign", "is_brand", "event_id", "event_type"]
+    table = expr.select(*cols).order_by(["journey_id", "ts", "channel"]).to_pyarrow()
+    return journeys_from_arrow(table)
 
 
-def journeys_from_frame(frame: pd.DataFrame) -> Journeys:
-    """Journeys from the touch rows of :func:`journeys_expr`, sorted by journey and time."""
-    if frame.empty:
+def journeys_from_arrow(table: pa.Table) -> Journeys:
+    """Journeys from the touch rows of :func:`journeys_expr` (Arrow), sorted by journey and time."""
+    n = table.num_rows
+    if n == 0:
         empty = np.zeros(0)
         return Journeys((), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, empty, empty,
-                        age_days=empty, touch_meta=pd.DataFrame({"campaign": [], "is_brand": []}),
-                        journey_meta=pd.DataFrame(columns=["journey_id", "user_id", "event_id", "event_type", "end_ts"]))
-    jid = frame["journey_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, jid[1:] != jid[:-1]])
-    offsets = np.r_[starts, len(jid)].astype(np.int64)
-    conv = frame["converted"].to_numpy(dtype=bool)[starts]
-    value = frame["value"].to_numpy(dtype=np.float64, na_value=0.0)[starts]
-    ts = pd.to_datetime(frame["ts"]).to_numpy().astype("datetime64[ns]").astype(np.int64)
-    end = pd.to_datetime(frame["end_ts"]).to_numpy().astype("datetime64[ns]").astype(np.int64)
-    age = (end - ts) / 1e9 / SECONDS_PER_DAY
-    uniques, codes = np.unique(frame["channel"].astype(str).str.strip().to_numpy(dtype=object), return_inverse=True)
-    journey_meta = frame.iloc[starts][["journey_id", "user_id", "event_id", "event_type", "end_ts"]].reset_index(drop=True)
+                        age_days=empty)
+    jid = table["journey_id"].combine_chunks()
+    change = np.ones(n, dtype=bool)
+    if n > 1:
+        change[1:] = pc.not_equal(jid.slice(1), jid.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(change)
+    offsets = np.r_[starts, n].astype(np.int64)
+    conv = table["converted"].to_numpy().astype(bool)[starts]
+    value = pc.fill_null(table["value"], 0.0).to_numpy()[starts]
+    ts = table["ts"].cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    end = table["end_ts"].cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    age = (end - ts) / 1e6 / SECONDS_PER_DAY
+    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(table["channel"])).combine_chunks()
+    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(names)
+    rank = np.empty(len(names), dtype=np.int32)
+    rank[order] = np.arange(len(names), dtype=np.int32)
+    codes = rank[encoded.indices.to_numpy()]
+    touch_meta = journey_meta = None
+    if "campaign" in table.column_names:
+        touch_meta = table.select(["campaign", "is_brand"]).to_pandas()
+        journey_meta = table.select(["journey_id", "user_id", "event_id", "event_type", "end_ts"]).take(
+            pa.array(starts)).to_pandas()
     return Journeys(
-        tuple(str(u) for u in uniques), offsets, codes.astype(np.int32), conv.astype(np.float64),
-        np.where(conv, value, 0.0), (~conv).astype(np.float64), age_days=np.maximum(age, 0.0),
-        touch_meta=frame[["campaign", "is_brand"]].reset_index(drop=True), journey_meta=journey_meta,
+        tuple(str(x) for x in names[order]), offsets, codes, conv.astype(np.float64), np.where(conv, value, 0.0),
+        (~conv).astype(np.float64), age_days=np.maximum(age, 0.0), touch_meta=touch_meta, journey_meta=journey_meta,
     )
