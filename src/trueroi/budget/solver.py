@@ -28,6 +28,7 @@ from trueroi.errors import ConvergenceError, UsageError
 Vector = Callable[[np.ndarray], np.ndarray]
 _GRID = 48
 _MAX_OUTER = 200
+_MAX_INNER = 200
 _TOGGLE_PASSES = 3
 _TOGGLE_LIMIT = 30
 
@@ -58,24 +59,36 @@ def spend_at(
 ) -> np.ndarray:
     """Largest spend in [start, upper] whose marginal objective is at least ``lam``, per channel.
 
-    ``bracket`` (low, high) narrows the search (the answer is known to lie in it); bisection runs until each
-    channel's interval is shorter than ``tol``.
+    ``bracket`` (low, high) narrows the search (the answer is known to lie in it). Each channel's root of
+    ``marginal(x) = lam`` is found by the Illinois variant of regula falsi (Dowell & Jarratt 1971), which
+    keeps a bracket like bisection but converges superlinearly, vectorised over channels (one call of
+    ``marginal`` per iteration), until each interval is shorter than ``tol``.
     """
     low, high = np.maximum(bracket[0], start), np.minimum(bracket[1], upper)
     high = np.maximum(high, low)
-    ends = marginal(np.stack([low, high]))
-    done_high = ends[1] >= lam
-    done_low = ends[0] < lam
-    low, high = low.copy(), high.copy()
+    ends = marginal(np.stack([low, high])) - lam
+    done_high = ends[1] >= 0
+    done_low = ends[0] < 0
+    a, b, fa, fb = low.copy(), high.copy(), ends[0].copy(), ends[1].copy()
     active = ~(done_high | done_low)
-    for _ in range(200):
-        if not np.any(active & (high - low > tol)):
+    side = np.zeros(a.size, dtype=int)
+    for it in range(_MAX_INNER):
+        open_ = active & (b - a > tol)
+        if not np.any(open_):
             break
-        mid = 0.5 * (low + high)
-        up = marginal(mid) >= lam
-        low = np.where(active & up, mid, low)
-        high = np.where(active & ~up, mid, high)
-    return np.where(done_high, high, np.where(done_low, low, low))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            c = (a * fb - b * fa) / (fb - fa)
+        bad = ~np.isfinite(c) | (c <= a) | (c >= b) | ~np.isfinite(fa) | (it % 4 == 3)
+        c = np.where(bad, 0.5 * (a + b), c)
+        fc = np.where(open_, marginal(np.where(open_, c, a)) - lam, 0.0)
+        up = open_ & (fc >= 0)
+        down = open_ & (fc < 0)
+        fb = np.where(up & (side == 1), fb * 0.5, fb)  # Illinois: halve the end kept twice in a row
+        fa = np.where(down & (side == -1), fa * 0.5, fa)
+        a, fa = np.where(up, c, a), np.where(up, fc, fa)
+        b, fb = np.where(down, c, b), np.where(down, fc, fb)
+        side = np.where(up, 1, np.where(down, -1, side))
+    return np.where(done_high, high, np.where(done_low, low, a))
 
 
 def solve_separable(
@@ -168,32 +181,56 @@ def _dual_bisection(marginal, value, lower, upper, start, budget, rel_tol, on) -
     x_free = _allocate(0.0, marginal, value, lower, upper, start, wide, tol, on)
     if x_free.sum() <= budget * (1 + 1e-12):
         return SeparableSolution(x_free, 0.0, start)
-    probe = marginal(np.stack([start, upper]))
-    finite = probe[np.isfinite(probe)]
-    lam_hi = max(float(finite.max()) if finite.size else 1.0, 1e-300)
+    probe = marginal(start + np.array([[1e-3], [1e-1]]) * (upper - start))
+    finite = probe[np.isfinite(probe) & (probe > 0)]
+    lam_hi = float(finite.max()) if finite.size else 1.0
     x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on)
     while x_hi.sum() > budget:
-        lam_hi *= 4.0
+        lam_hi *= 16.0
         x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on)
     lam_lo, x_lo = 0.0, x_free
-    for _ in range(_MAX_OUTER):
+    probe_lam = lam_hi
+    for _ in range(40):  # a positive lower multiplier, so the search can run on log(lam)
+        probe_lam /= 16.0
+        x = _allocate(probe_lam, marginal, value, lower, upper, start, (x_hi, x_lo), tol, on)
+        if x.sum() >= budget:
+            lam_lo, x_lo = probe_lam, x
+            break
+        lam_hi, x_hi = probe_lam, x
+    # Illinois regula falsi on log(spend) against log(lam): near-linear for power-law-like responses
+    f_lo, f_hi = _log_gap(x_lo.sum(), budget), _log_gap(x_hi.sum(), budget)
+    side = 0
+    for it in range(_MAX_OUTER):
         lam = 0.5 * (lam_lo + lam_hi)
+        if lam_lo > 0 and f_hi != f_lo and it % 4 != 3:
+            u = (np.log(lam_lo) * f_hi - np.log(lam_hi) * f_lo) / (f_hi - f_lo)
+            lam = float(np.exp(u)) if lam_lo < np.exp(u) < lam_hi else lam
         x = _allocate(lam, marginal, value, lower, upper, start, (x_hi, x_lo), tol, on)
         total = x.sum()
-        if 0.0 <= budget - total <= rel_tol * budget:
-            return SeparableSolution(x, lam, start)
+        if abs(budget - total) <= rel_tol * budget:  # close enough: interpolate to the exact budget below
+            if total > budget:
+                lam_lo, x_lo = lam, x
+            else:
+                lam_hi, x_hi = lam, x
+            break
         if total > budget:
-            lam_lo, x_lo = lam, x
+            f_hi = f_hi * 0.5 if side == 1 else f_hi  # Illinois: halve the end kept twice in a row
+            lam_lo, x_lo, f_lo, side = lam, x, _log_gap(total, budget), 1
         else:
-            lam_hi, x_hi = lam, x
-        if lam_hi - lam_lo <= 1e-15 * lam_hi:
+            f_lo = f_lo * 0.5 if side == -1 else f_lo
+            lam_hi, x_hi, f_hi, side = lam, x, _log_gap(total, budget), -1
+        if lam_hi - lam_lo <= 1e-13 * lam_hi:
             break
     jumped = np.abs(x_lo - x_hi) > np.maximum(start - lower, 0) * 0.5 + tol * 4
     if on is None and np.any(jumped & (start > lower)):
         return None
-    share = (budget - x_hi.sum()) / max(x_lo.sum() - x_hi.sum(), 1e-300)
-    x = x_hi + np.clip(share, 0.0, 1.0) * (x_lo - x_hi)
-    return SeparableSolution(x, 0.5 * (lam_lo + lam_hi), start)
+    share = float(np.clip((budget - x_hi.sum()) / max(x_lo.sum() - x_hi.sum(), 1e-300), 0.0, 1.0))
+    x = x_hi + share * (x_lo - x_hi)
+    return SeparableSolution(x, lam_hi + share * (lam_lo - lam_hi), start)
+
+
+def _log_gap(total: float, budget: float) -> float:
+    return float(np.log(max(total, 1e-300)) - np.log(budget))
 
 
 def _switched_on(marginal, value, lower, upper, start, budget, rel_tol) -> np.ndarray:
