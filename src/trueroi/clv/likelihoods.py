@@ -45,6 +45,9 @@ class RFMData:
         Weight of each row (1 for one customer; a count when rows are compressed).
     ux, ix, wu
         Distinct values of ``x``, the index of each row's ``x`` in ``ux``, and the weight per distinct ``x``.
+    n_zero
+        With ``partition=True`` the rows are reordered so that the ``n_zero`` customers without repeat
+        purchases come first (their likelihood terms are cheaper); otherwise 0 and rows keep their order.
     """
 
     x: np.ndarray
@@ -54,10 +57,15 @@ class RFMData:
     ux: np.ndarray
     ix: np.ndarray
     wu: np.ndarray
+    n_zero: int = 0
 
     @classmethod
-    def from_arrays(cls, frequency, recency, T, weights=None) -> RFMData:
-        """Validate and prepare arrays (``recency <= T``, ``recency == 0`` where ``frequency == 0``)."""
+    def from_arrays(cls, frequency, recency, T, weights=None, *, partition: bool = False) -> RFMData:
+        """Validate and prepare arrays (``recency <= T``, ``recency == 0`` where ``frequency == 0``).
+
+        ``partition=True`` reorders rows (customers without repeat purchases first) for faster fitting;
+        leave it off where per-row results must keep the input order.
+        """
         x = np.asarray(frequency, dtype=float).ravel()
         t_x = np.asarray(recency, dtype=float).ravel()
         age = np.asarray(T, dtype=float).ravel()
@@ -72,9 +80,21 @@ class RFMData:
         _check(t_x, "recency", t_x <= age * (1 + 1e-9), "recency <= T")
         _check(t_x, "recency", (x > 0) | (t_x == 0), "recency 0 for customers with frequency 0")
         _check(w, "weights", w >= 0, "non-negative weights")
-        ux, ix = np.unique(x, return_inverse=True)
+        t_x = np.minimum(t_x, age)
+        n_zero = 0
+        if partition:
+            zero = x == 0
+            n_zero = int(zero.sum())
+            order = np.concatenate([np.flatnonzero(zero), np.flatnonzero(~zero)])
+            x, t_x, age, w = x[order], t_x[order], age[order], w[order]
+        xi = x.astype(np.int64)
+        counts = np.bincount(xi)
+        ux = np.flatnonzero(counts)
+        position = np.zeros(len(counts), dtype=np.int64)
+        position[ux] = np.arange(len(ux))
+        ix = position[xi]
         wu = np.bincount(ix, weights=w, minlength=len(ux))
-        return cls(x, np.minimum(t_x, age), age, w, ux, ix, wu)
+        return cls(x, t_x, age, w, ux.astype(float), ix, wu, n_zero)
 
 
 def _check(values: np.ndarray, column: str, ok: np.ndarray, expected: str) -> None:
@@ -127,16 +147,21 @@ def beta_geo_loglik(params, data: RFMData, *, modified: bool = False) -> tuple[f
     """
     r, alpha, a, b = (float(p) for p in params)
     k = 1.0 if modified else 0.0
-    ux, ix = data.ux, data.ix
+    ux, nz = data.ux, data.n_zero
     lb0 = betaln(a, b)
     da0, db0 = _dbeta(a, b)
     has2 = np.ones_like(ux, dtype=bool) if modified else ux > 0
     v2 = np.where(has2, b + ux + k - 1, 1.0)  # safe argument where the term is absent
     a1u = betaln(a, b + ux + k) - lb0
     a2u = np.where(has2, betaln(a + 1, v2) - lb0, -np.inf)
-    rx = r + data.x
-    log_aT = np.log(alpha + data.T)
-    log_at = np.log(alpha + data.t_x)
+    w_all = data.w
+    total_w = float(w_all.sum())
+    log_alpha = np.log(alpha)
+    # customers with repeat purchases (and, unpartitioned, everyone): the full two-term mixture
+    x, t_x, T, w, ix = data.x[nz:], data.t_x[nz:], data.T[nz:], w_all[nz:], data.ix[nz:]
+    rx = r + x
+    log_aT = np.log(alpha + T)
+    log_at = np.log(alpha + t_x)
     a1 = a1u[ix] - rx * log_aT
     a2 = a2u[ix] - rx * log_at
     top = np.maximum(a1, a2)
@@ -145,17 +170,31 @@ def beta_geo_loglik(params, data: RFMData, *, modified: bool = False) -> tuple[f
     tot = e1 + e2
     w1 = e1 / tot
     w2 = e2 / tot
-    w = data.w
-    lgu = gammaln(r + ux) - gammaln(r)
-    ll = float(_dot(data.wu, lgu) + data.w.sum() * r * np.log(alpha) + _dot(w, top + np.log(tot)))
-
+    ll_rows = _dot(w, top + np.log(tot))
+    g_r_rows = _dot(w, w1 * log_aT + w2 * log_at)
+    g_alpha_rows = _dot(w * rx, w1 / (alpha + T) + w2 / (alpha + t_x))
     ww1 = np.bincount(ix, weights=w * w1, minlength=len(ux))
     ww2 = np.bincount(ix, weights=w * w2, minlength=len(ux))
+    if nz:  # leading customers without repeat purchases: t_x = 0, so the second term is a constant
+        T0, w0 = data.T[:nz], w_all[:nz]
+        log_aT0 = np.log(alpha + T0)
+        b1 = a1u[0] - r * log_aT0
+        b2 = a2u[0] - r * log_alpha
+        both = np.logaddexp(b1, b2) if modified else b1
+        v1 = np.exp(b1 - both) if modified else 1.0
+        v2z = 1.0 - v1
+        ll_rows += _dot(w0, both)
+        g_r_rows += _dot(w0, v1 * log_aT0 + v2z * log_alpha)
+        g_alpha_rows += r * _dot(w0, v1 / (alpha + T0) + v2z / alpha)
+        ww1[0] += _dot(w0, np.broadcast_to(v1, w0.shape))
+        ww2[0] += _dot(w0, np.broadcast_to(v2z, w0.shape))
+    lgu = gammaln(r + ux) - gammaln(r)
+    ll = float(_dot(data.wu, lgu) + total_w * r * log_alpha + ll_rows)
     d1a, d1b = _dbeta(a, b + ux + k)
     d2a, d2b = _dbeta(a + 1, v2)
     d2a, d2b = np.where(has2, d2a, 0.0), np.where(has2, d2b, 0.0)
-    g_r = _dot(data.wu, psi(r + ux) - psi(r)) + w.sum() * np.log(alpha) - _dot(w, w1 * log_aT + w2 * log_at)
-    g_alpha = w.sum() * r / alpha - _dot(w * rx, w1 / (alpha + data.T) + w2 / (alpha + data.t_x))
+    g_r = _dot(data.wu, psi(r + ux) - psi(r)) + total_w * log_alpha - g_r_rows
+    g_alpha = total_w * r / alpha - g_alpha_rows
     g_a = _dot(ww1, d1a - da0) + _dot(ww2, d2a - da0)
     g_b = _dot(ww1, d1b - db0) + _dot(ww2, d2b - db0)
     return ll, np.array([g_r, g_alpha, g_a, g_b])
@@ -348,7 +387,35 @@ def bgbb_loglik(params, x, t_x, n, weights=None) -> tuple[float, np.ndarray]:
 # --- Gamma-Gamma ------------------------------------------------------------------------------------------
 
 
-def gamma_gamma_loglik(params, x, zbar, weights=None) -> tuple[float, np.ndarray]:
+@dataclass(frozen=True)
+class SpendData:
+    """Repeat customers prepared for the Gamma-Gamma likelihood: ``x`` transactions with mean ``zbar``."""
+
+    x: np.ndarray
+    zbar: np.ndarray
+    w: np.ndarray
+    ux: np.ndarray
+    ix: np.ndarray
+    wu: np.ndarray
+    log_z: np.ndarray
+    log_x: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, x, zbar, weights=None) -> SpendData:
+        x = np.asarray(x, dtype=float).ravel()
+        zbar = np.asarray(zbar, dtype=float).ravel()
+        w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
+        xi = x.astype(np.int64)
+        counts = np.bincount(xi)
+        ux = np.flatnonzero(counts)
+        position = np.zeros(len(counts), dtype=np.int64)
+        position[ux] = np.arange(len(ux))
+        ix = position[xi]
+        wu = np.bincount(ix, weights=w, minlength=len(ux))
+        return cls(x, zbar, w, ux.astype(float), ix, wu, np.log(zbar), np.log(x))
+
+
+def gamma_gamma_loglik(params, x, zbar=None, weights=None) -> tuple[float, np.ndarray]:
     """Total log-likelihood and gradient of the Gamma-Gamma spend model.
 
     The average spend ``zbar`` of a customer with ``x`` transactions has density (Fader, Hardie & Lee 2005b;
@@ -357,20 +424,18 @@ def gamma_gamma_loglik(params, x, zbar, weights=None) -> tuple[float, np.ndarray
         f(zbar | p, q, v, x) = Gamma(px+q) / (Gamma(px) Gamma(q)) v^q zbar^(px-1) x^(px) / (v + x zbar)^(px+q)
 
     where ``v`` is the paper's scale ``gamma``. Only customers with ``x > 0`` and ``zbar > 0`` belong here.
+    ``x`` may be a prepared :class:`SpendData` (then ``zbar`` and ``weights`` are not given).
     """
     p, q, v = (float(t) for t in params)
-    x = np.asarray(x, dtype=float).ravel()
-    zbar = np.asarray(zbar, dtype=float).ravel()
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
-    ux, ix = np.unique(x, return_inverse=True)
-    wu = np.bincount(ix, weights=w, minlength=len(ux))
+    d = x if isinstance(x, SpendData) else SpendData.from_arrays(x, zbar, weights)
+    w, x, zbar, ux, wu = d.w, d.x, d.zbar, d.ux, d.wu
     pxu = p * ux
-    log_z, log_x, log_vz = np.log(zbar), np.log(x), np.log(v + x * zbar)
+    log_vz = np.log(v + x * zbar)
     px = p * x
     ll_u = gammaln(pxu + q) - gammaln(pxu) - gammaln(q) + q * np.log(v)
-    ll = float(_dot(wu, ll_u) + _dot(w, (px - 1) * log_z + px * log_x - (px + q) * log_vz))
+    ll = float(_dot(wu, ll_u) + _dot(w, (px - 1) * d.log_z + px * d.log_x - (px + q) * log_vz))
     psi_u = psi(pxu + q)
-    g_p = _dot(wu, ux * (psi_u - psi(pxu))) + _dot(w, x * (log_z + log_x - log_vz))
+    g_p = _dot(wu, ux * (psi_u - psi(pxu))) + _dot(w * x, d.log_z + d.log_x - log_vz)
     g_q = _dot(wu, psi_u - psi(q) + np.log(v)) - _dot(w, log_vz)
     g_v = w.sum() * q / v - _dot(w, (px + q) / (v + x * zbar))
     return ll, np.array([g_p, g_q, g_v])

@@ -18,12 +18,15 @@ from trueroi.clv import predictions as pred
 from trueroi.clv.base import BaseFitter
 from trueroi.clv.likelihoods import (
     RFMData,
+    SpendData,
     beta_geo_loglik,
     bgbb_loglik,
     gamma_gamma_loglik,
     pareto_nbd_loglik,
 )
-from trueroi.errors import DataValidationError, UsageError
+from trueroi.errors import ConvergenceError, DataValidationError, UsageError
+
+_WARM_START_ROWS = 50_000
 
 
 class _TransactionModel(BaseFitter):
@@ -47,13 +50,26 @@ class _TransactionModel(BaseFitter):
         -------
         self
         """
-        data = RFMData.from_arrays(frequency, recency, T, weights)
+        data = RFMData.from_arrays(frequency, recency, T, weights, partition=True)
         scale = float(data.w.sum())
         age = float(np.average(data.T, weights=data.w)) if scale > 0 else 1.0
-        self._fit_params(lambda th: self._loglik(th, data), self._default_init(), scale,
-                         starts=self._starts(age))
+        init, starts, hess_inv0 = self._default_init(), self._starts(age), None
+        if self.initial_params is None and len(data.x) > _WARM_START_ROWS:
+            init, hess_inv0 = self._warm_start(data, init, starts)
+        self._fit_params(lambda th: self._loglik(th, data), init, scale, starts=starts, hess_inv0=hess_inv0)
         self.n_customers_ = scale
         return self
+
+    def _warm_start(self, data: RFMData, init, starts):
+        """Estimates and curvature on a seeded random subsample: a start a few BFGS steps from the optimum."""
+        rows = np.sort(np.random.default_rng(0).choice(len(data.x), _WARM_START_ROWS, replace=False))
+        sub = RFMData.from_arrays(data.x[rows], data.t_x[rows], data.T[rows], data.w[rows], partition=True)
+        probe = type(self)(tol=1e-6, max_iter=self.max_iter)
+        try:
+            probe._fit_params(lambda th: probe._loglik(th, sub), init, float(sub.w.sum()), starts=starts)
+        except ConvergenceError:
+            return init, None
+        return tuple(probe.params_[n] for n in self.param_names), probe._log_space_hess_inv()
 
     def _default_init(self) -> tuple[float, ...]:
         return (1.0, 1.0, 1.0, 1.0)
@@ -227,11 +243,21 @@ class GammaGammaFitter(BaseFitter):
                 f"only {int(keep.sum())} customer(s) with repeat purchases and positive monetary_value",
                 column="monetary_value", expected="at least 2 repeat customers with spend > 0",
             )
-        x, z, w = x[keep], z[keep], w[keep]
-        mean = float(np.average(z, weights=w))
-        self._fit_params(lambda th: gamma_gamma_loglik(th, x, z, w), (1.0, 1.0, 1.0), float(w.sum()),
-                         starts=((2.0, 2.0, mean), (10.0, 3.0, 10 * mean)))
-        self.n_customers_ = float(w.sum())
+        data = SpendData.from_arrays(x[keep], z[keep], w[keep])
+        mean = float(np.average(data.zbar, weights=data.w))
+        init, starts, hess_inv0 = self._init((1.0, 1.0, 1.0)), ((2.0, 2.0, mean), (10.0, 3.0, 10 * mean)), None
+        if self.initial_params is None and len(data.x) > _WARM_START_ROWS:
+            rows = np.sort(np.random.default_rng(0).choice(len(data.x), _WARM_START_ROWS, replace=False))
+            sub = SpendData.from_arrays(data.x[rows], data.zbar[rows], data.w[rows])
+            probe = GammaGammaFitter(tol=1e-6, max_iter=self.max_iter)
+            try:
+                probe._fit_params(lambda th: gamma_gamma_loglik(th, sub), init, float(sub.w.sum()), starts=starts)
+                init, hess_inv0 = tuple(probe.params_[n] for n in self.param_names), probe._log_space_hess_inv()
+            except ConvergenceError:
+                pass
+        self._fit_params(lambda th: gamma_gamma_loglik(th, data), init, float(data.w.sum()), starts=starts,
+                         hess_inv0=hess_inv0)
+        self.n_customers_ = float(data.w.sum())
         return self
 
     def expected_spend(self, frequency, monetary_value) -> np.ndarray:
