@@ -1,0 +1,237 @@
+"""The NumPyro model of the mix and the engines that fit it (NUTS, MAP, Laplace).
+
+The model, on scaled data (KPI / its mean, spend / its mean per channel):
+
+    y_t = baseline_t + sum_c beta_c * sat_c(adstock_c(x_c))_t + sum_k theta_k z_kt + eps_t,
+    baseline_t = exp(b0 + k * trend_t + sum_j gamma_j f_jt + sum_e delta_e d_et)  (never negative),
+    eps_t ~ Normal(0, sigma).
+
+Media priors are set either on each channel's ROI (``prior="roi"``, Meridian's reparameterisation: Jin et
+al. 2017 and Google Meridian's "ROI priors" where ``beta_c`` follows from a LogNormal ROI and the channel's
+spend), or on the coefficients scaled by spend share (``prior="coef"``, as PyMC-Marketing's HalfNormal
+priors scaled by spend). Lift tests add ``lift_i ~ Normal(modelled lift_i, se_i)`` terms (Meridian and
+PyMC-Marketing's "lift test calibration").
+
+JAX and NumPyro are imported inside the functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from trueroi.errors import ConvergenceError
+from trueroi.mmm.transformers import Component
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the model function needs besides the arrays: components, lags and prior settings."""
+
+    adstock: Component
+    saturation: Component
+    l_max: int
+    prior: str
+    roi_mu: tuple[float, ...]
+    roi_sigma: tuple[float, ...]
+    coef_sigma: tuple[float, ...]
+
+
+def _dist(name: str, args: tuple[float, ...]) -> Any:
+    import numpyro.distributions as dist
+
+    return getattr(dist, name)(*args)
+
+
+def channel_effects(media: Any, params: dict[str, Any], spec: ModelSpec) -> Any:
+    """``sat(adstock(media))`` for media of shape (T, ...) with parameters broadcast over ``...``."""
+    ad = {p: params[f"adstock_{p}"] for p in spec.adstock.params}
+    sa = {p: params[f"sat_{p}"] for p in spec.saturation.params}
+    return spec.saturation.fn(spec.adstock.fn(media, **ad, l_max=spec.l_max), **sa)
+
+
+def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
+    """NumPyro model. ``arrays`` holds media (T, C), trend (T,), fourier (T, F), controls (T, K),
+    events (T, E), roi_factor (C,) = training spend / KPI scale, and optional lift arrays."""
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    media = arrays["media"]
+    n_channels = media.shape[1]
+    params: dict[str, Any] = {}
+    with numpyro.plate("channel", n_channels):
+        for p in spec.adstock.params:
+            params[f"adstock_{p}"] = numpyro.sample(f"adstock_{p}", _dist(*spec.adstock.priors[p]))
+        for p in spec.saturation.params:
+            params[f"sat_{p}"] = numpyro.sample(f"sat_{p}", _dist(*spec.saturation.priors[p]))
+        effect = channel_effects(media, params, spec)  # (T, C)
+        n_train = arrays["n_train"]
+        if spec.prior == "roi":
+            roi = numpyro.sample("roi", dist.LogNormal(jnp.asarray(spec.roi_mu), jnp.asarray(spec.roi_sigma)))
+            beta = roi * arrays["roi_factor"] / jnp.maximum(effect[:n_train].sum(axis=0), 1e-6)
+            beta = numpyro.deterministic("beta", beta)
+        else:
+            beta = numpyro.sample("beta", dist.HalfNormal(jnp.asarray(spec.coef_sigma)))
+    b0 = numpyro.sample("intercept", dist.Normal(np.log(0.6), 0.7))
+    log_base = b0 + numpyro.sample("trend", dist.Normal(0.0, 0.5)) * arrays["trend"]
+    for name, key, scale in (("season", "fourier", 0.3), ("event", "events", 0.5)):
+        cols = arrays[key]
+        if cols.shape[1]:
+            coef = numpyro.sample(name, dist.Normal(0.0, scale).expand([cols.shape[1]]).to_event(1))
+            log_base = log_base + cols @ coef
+    mu = jnp.exp(log_base) + effect @ beta
+    if arrays["controls"].shape[1]:
+        theta = numpyro.sample("control", dist.Normal(0.0, 0.3).expand([arrays["controls"].shape[1]]).to_event(1))
+        mu = mu + arrays["controls"] @ theta
+    sigma = numpyro.sample("sigma", dist.HalfNormal(0.3))
+    numpyro.sample("y", dist.Normal(mu[:n_train], sigma), obs=y)
+    if "lift_channel" in arrays:
+        _lift_likelihood(arrays, params, beta, effect, spec)
+
+
+def _lift_likelihood(arrays: dict[str, Any], params: dict[str, Any], beta: Any, effect: Any, spec: ModelSpec) -> None:
+    """Each lift test: the modelled extra KPI of the test's spend change over its window ~ its measurement."""
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    idx = arrays["lift_channel"]  # (N,)
+    base = arrays["media"][:, idx]  # (T, N)
+    perturbed = jnp.maximum(base + arrays["lift_delta"], 0.0)
+    per_test = {k: v[idx] for k, v in params.items()}
+    delta = channel_effects(perturbed, per_test, spec) - effect[:, idx]
+    modelled = beta[idx] * (delta * arrays["lift_window"]).sum(axis=0)
+    with numpyro.plate("lift_test", idx.shape[0]):
+        numpyro.sample("lift", dist.Normal(modelled, arrays["lift_se"]), obs=arrays["lift_obs"])
+
+
+# -- engines ---------------------------------------------------------------------------------------------
+class _Unconstrained:
+    """The model's density in the unconstrained space, built without NumPyro's eager initialisation
+    (which compiles every operation one by one and takes tens of seconds on a small CPU)."""
+
+    def __init__(self, arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec) -> None:
+        import jax
+        import jax.numpy as jnp
+        from numpyro import handlers
+        from numpyro.infer.util import constrain_fn, potential_energy
+
+        self.args, self.kwargs = (_to_jax(arrays), spec), {"y": jnp.asarray(y, dtype=jnp.float32)}
+
+        def latent_values() -> dict[str, Any]:
+            tr = handlers.trace(handlers.seed(mmm_model, 0)).get_trace(*self.args, **self.kwargs)
+            return {k: v["value"] for k, v in tr.items() if v["type"] == "sample" and not v["is_observed"]}
+
+        self.shapes = {k: v.shape for k, v in jax.eval_shape(latent_values).items()}
+        self.potential = lambda z: potential_energy(mmm_model, self.args, self.kwargs, z)
+        self.constrain = lambda z: constrain_fn(mmm_model, self.args, self.kwargs, z, return_deterministic=True)
+
+    def init(self, rng: np.random.Generator, radius: float, batch: tuple[int, ...] = ()) -> dict[str, Any]:
+        """Uniform starting points in (-radius, radius) of the unconstrained space (NumPyro's init_to_uniform)."""
+        import jax.numpy as jnp
+
+        return {k: jnp.asarray(rng.uniform(-radius, radius, batch + s), dtype=jnp.float32)
+                for k, s in self.shapes.items()}
+
+
+def run_nuts(
+    arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec, *, draws: int, tune: int, chains: int,
+    chain_method: str, target_accept: float, seed: int, dense_mass: bool = True,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Sample with NUTS (Hoffman & Gelman 2014) in NumPyro; returns samples (chain, draw, ...) and extras."""
+    import jax
+    from numpyro.infer import MCMC, NUTS
+
+    model = _Unconstrained(arrays, y, spec)
+    kernel = NUTS(potential_fn=model.potential, target_accept_prob=target_accept, dense_mass=dense_mass)
+    mcmc = MCMC(kernel, num_warmup=tune, num_samples=draws, num_chains=chains, chain_method=chain_method,
+                progress_bar=False)
+    rng = np.random.default_rng(seed)
+    init = model.init(rng, 0.5, (chains,) if chains > 1 else ())
+    mcmc.run(jax.random.PRNGKey(seed), init_params=init, extra_fields=("diverging", "num_steps"))
+    z = mcmc.get_samples(group_by_chain=True)
+    constrain = jax.jit(jax.vmap(jax.vmap(model.constrain)))
+    samples = {k: np.asarray(v) for k, v in constrain(z).items() if k not in ("y", "lift")}
+    diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
+    steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
+    return samples, {"divergences": int(diverging.sum()), "mean_tree_steps": float(steps.mean())}
+
+
+def run_map(
+    arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec, *, seed: int, laplace_draws: int = 0,
+    restarts: int = 3,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Posterior mode by BFGS in the unconstrained space, with several starts; with ``laplace_draws`` > 0,
+    draws from the Laplace approximation (a Gaussian at the mode with the inverse Hessian as covariance,
+    MacKay 2003, ch. 27) mapped back to the constrained space."""
+    import jax
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+    from scipy.optimize import minimize
+
+    model = _Unconstrained(arrays, y, spec)
+    rng = np.random.default_rng(seed)
+    z0, unravel = ravel_pytree(model.init(rng, 0.5))
+    potential = lambda flat: model.potential(unravel(flat))  # noqa: E731
+    objective = jax.jit(jax.value_and_grad(potential))
+
+    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = objective(jnp.asarray(flat, dtype=jnp.float32))
+        return float(value), np.asarray(grad, dtype=float)
+
+    best = None
+    for start in range(restarts):
+        x0 = np.asarray(z0, dtype=float) if start == 0 else rng.uniform(-1.5, 1.5, z0.shape[0])
+        res = minimize(fun, x0, jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-4})
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
+            best = res
+    if best is None:
+        raise ConvergenceError("the posterior mode search failed from every start (non-finite density); check "
+                               "the data for extreme values or use method='nuts'")
+    mode = jnp.asarray(best.x, dtype=jnp.float32)
+    extras: dict[str, Any] = {"divergences": 0, "map_converged": bool(best.success), "map_loss": float(best.fun)}
+    if laplace_draws <= 0:
+        flats = mode[None, :]
+    else:
+        cov = _inverse_pd(_hessian(lambda f: fun(f)[1], best.x))
+        flats = jnp.asarray(rng.multivariate_normal(np.asarray(mode, dtype=float), cov, size=laplace_draws,
+                                                    method="eigh"), dtype=jnp.float32)
+    constrain = jax.jit(jax.vmap(lambda f: model.constrain(unravel(f))))
+    samples = {k: np.asarray(v)[None, ...] for k, v in constrain(flats).items() if k not in ("y", "lift")}
+    return samples, extras
+
+
+def _hessian(grad: Any, x: np.ndarray, step: float = 1e-2) -> np.ndarray:
+    """Hessian by central differences of the compiled gradient (no second compilation), symmetrised."""
+    n = x.shape[0]
+    hess = np.empty((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = step
+        hess[i] = (grad(x + e) - grad(x - e)) / (2 * step)
+    return (hess + hess.T) / 2
+
+
+def _inverse_pd(hessian: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric matrix with eigenvalues floored, so the Laplace covariance is valid."""
+    sym = (hessian + hessian.T) / 2
+    vals, vecs = np.linalg.eigh(sym)
+    vals = np.maximum(vals, 1e-6 + 1e-9 * max(vals.max(), 0.0))
+    return (vecs / vals) @ vecs.T
+
+
+def _to_jax(arrays: dict[str, Any]) -> dict[str, Any]:
+    import jax.numpy as jnp
+
+    out = {}
+    for k, v in arrays.items():
+        if k == "n_train":
+            out[k] = int(v)
+        elif k == "lift_channel":
+            out[k] = jnp.asarray(v, dtype=jnp.int32)
+        else:
+            out[k] = jnp.asarray(v, dtype=jnp.float32)
+    return out

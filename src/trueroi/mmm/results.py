@@ -1,0 +1,153 @@
+"""What a fitted mix model says, computed in NumPy over posterior draws.
+
+Contributions, ROI and marginal ROI with intervals, the decomposition over time, fit statistics, sampler
+diagnostics, and warnings in words. Every function takes flattened draws ``{name: (D, ...)}`` and the
+:class:`~trueroi.mmm.data.MMMData` the model was fitted on.
+
+Definitions (as in Meridian and PyMC-Marketing): a channel's contribution is the modelled KPI it adds over
+the training window compared with zero spend on it; ROI = contribution / spend over that window (for a
+revenue KPI this is incremental revenue per unit of spend, i.e. incremental ROAS); marginal ROI is the
+extra contribution per extra unit of spend when every period's spend of that channel rises by 1%.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from trueroi.mmm.bayes import ModelSpec, channel_effects
+from trueroi.mmm.data import MMMData
+
+INTERVAL = 0.90
+MROI_STEP = 0.01
+
+
+def flatten(samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Merge the chain and draw axes: (chain, draw, ...) -> (chain * draw, ...)."""
+    return {k: v.reshape((-1,) + v.shape[2:]) for k, v in samples.items()}
+
+
+def interval(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
+    """Mean and equal-tailed 90% interval along ``axis``."""
+    lo, hi = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
+    return {"mean": x.mean(axis=axis), "lower": np.quantile(x, lo, axis=axis), "upper": np.quantile(x, hi, axis=axis)}
+
+
+def media_params(draws: dict[str, np.ndarray], spec: ModelSpec) -> dict[str, np.ndarray]:
+    keys = [f"adstock_{p}" for p in spec.adstock.params] + [f"sat_{p}" for p in spec.saturation.params]
+    return {k: draws[k] for k in keys}
+
+
+def contributions(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData,
+                  spend: np.ndarray | None = None) -> np.ndarray:
+    """Contribution of each channel per period and draw in KPI units, shape (D, T, C)."""
+    media = data.media_scaled(spend)  # (T, C)
+    n_draws = draws["beta"].shape[0]
+    x = np.broadcast_to(media[:, None, :], (media.shape[0], n_draws, media.shape[1]))
+    effect = channel_effects(x, media_params(draws, spec), spec)  # (T, D, C)
+    return np.transpose(effect * draws["beta"][None], (1, 0, 2)) * data.target_scale
+
+
+def baseline(draws: dict[str, np.ndarray], data: MMMData, n_fourier: int) -> np.ndarray:
+    """The non-negative baseline (intercept, trend, seasonality, events) per draw, shape (D, T), KPI units."""
+    log_base = draws["intercept"][:, None] + draws["trend"][:, None] * data.trend()[None, :]
+    if n_fourier > 0:
+        log_base = log_base + draws["season"] @ data.fourier(n_fourier).T
+    if data.events.shape[1]:
+        log_base = log_base + draws["event"] @ data.events.T
+    return np.exp(log_base) * data.target_scale
+
+
+def control_effects(draws: dict[str, np.ndarray], data: MMMData) -> np.ndarray:
+    """Contribution of each control per period and draw, shape (D, T, K), KPI units."""
+    if not data.controls.shape[1]:
+        return np.zeros((draws["sigma"].shape[0], data.n_periods, 0))
+    z = data.controls_scaled()
+    return draws["control"][:, None, :] * z[None, :, :] * data.target_scale
+
+
+def channel_summary(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData) -> dict[str, dict[str, Any]]:
+    """Per channel: training spend, contribution, ROI and marginal ROI (mean and 90% interval)."""
+    train = slice(0, data.n_train)
+    spend = data.spend[train].sum(axis=0)
+    contrib = contributions(draws, spec, data)[:, train, :].sum(axis=1)  # (D, C)
+    bumped = contributions(draws, spec, data, data.spend * (1 + MROI_STEP))[:, train, :].sum(axis=1)
+    roi = contrib / spend
+    mroi = (bumped - contrib) / (spend * MROI_STEP)
+    out = {}
+    for i, c in enumerate(data.channels):
+        out[c] = {
+            "spend": float(spend[i]),
+            "contribution": _floats(interval(contrib[:, i])),
+            "roi": _floats(interval(roi[:, i])),
+            "mroi": _floats(interval(mroi[:, i])),
+        }
+    return out
+
+
+def fitted(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, n_fourier: int) -> np.ndarray:
+    """Expected KPI per draw and period, shape (D, T)."""
+    return (baseline(draws, data, n_fourier) + contributions(draws, spec, data).sum(axis=2)
+            + control_effects(draws, data).sum(axis=2))
+
+
+def fit_statistics(mu: np.ndarray, data: MMMData) -> dict[str, float | None]:
+    """In-sample R2 and MAPE of the posterior-mean fit, and MAPE on the holdout periods (None without)."""
+    mean = mu.mean(axis=0)
+    y, n = data.target, data.n_train
+    resid = y[:n] - mean[:n]
+    r2 = 1 - float((resid**2).sum() / ((y[:n] - y[:n].mean()) ** 2).sum())
+    return {"r2": r2, "mape": _mape(y[:n], mean[:n]), "holdout_mape": _mape(y[n:], mean[n:]) if n < len(y) else None}
+
+
+def posterior_predictive_coverage(mu: np.ndarray, sigma: np.ndarray, data: MMMData, seed: int = 0) -> float:
+    """Share of training periods whose KPI lies in the 90% posterior predictive interval (about 0.9 if the
+    model's noise is right)."""
+    rng = np.random.default_rng(seed)
+    n = data.n_train
+    pred = (mu[:, :n] + rng.standard_normal(mu[:, :n].shape) * sigma[:, None] * data.target_scale)
+    lo, hi = np.quantile(pred, [0.05, 0.95], axis=0)
+    y = data.target[:n]
+    return float(((y >= lo) & (y <= hi)).mean())
+
+
+def sampler_diagnostics(samples: dict[str, np.ndarray]) -> dict[str, float]:
+    """Largest split R-hat and smallest bulk ESS over every scalar of the posterior (Vehtari et al. 2021
+    via NumPyro's implementations); NaN with a single draw."""
+    from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+
+    rhats, esss = [], []
+    for name, v in samples.items():
+        if name in ("y", "lift") or v.shape[1] < 4:
+            continue
+        rhats.append(np.nanmax(np.atleast_1d(split_gelman_rubin(v))))
+        esss.append(np.nanmin(np.atleast_1d(effective_sample_size(v))))
+    return {"r_hat_max": float(max(rhats)) if rhats else float("nan"),
+            "ess_bulk_min": float(min(esss)) if esss else float("nan")}
+
+
+def decomposition(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, n_fourier: int) -> Any:
+    """Posterior-mean decomposition per period: baseline, each control, each channel, fitted and actual KPI."""
+    import pandas as pd
+
+    out = pd.DataFrame({data.date_col: data.dates})
+    out["baseline"] = baseline(draws, data, n_fourier).mean(axis=0)
+    for i, c in enumerate(data.controls_cols):
+        out[c] = control_effects(draws, data)[:, :, i].mean(axis=0)
+    contrib = contributions(draws, spec, data).mean(axis=0)
+    for i, c in enumerate(data.channels):
+        out[c] = contrib[:, i]
+    out["fitted"] = out.drop(columns=[data.date_col]).sum(axis=1)
+    out["actual"] = data.target
+    out["holdout"] = np.arange(data.n_periods) >= data.n_train
+    return out
+
+
+def _mape(y: np.ndarray, pred: np.ndarray) -> float | None:
+    ok = y != 0
+    return float(np.mean(np.abs((y[ok] - pred[ok]) / y[ok]))) if ok.any() else None
+
+
+def _floats(d: dict[str, np.ndarray]) -> dict[str, float]:
+    return {k: float(v) for k, v in d.items()}
