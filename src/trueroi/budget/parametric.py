@@ -204,9 +204,12 @@ class ParametricCurves:
         if spend.shape[-1:] != (n,):
             raise UsageError(f"spend must end in an axis of {n} channels, got shape {spend.shape}")
         shape = (self.n_draws,) + (1,) * (spend.ndim - 1) + (n,)
-        x = np.broadcast_to(spend, (self.n_draws,) + spend.shape)
-        out = np.empty(x.shape)
+        x = spend[None]
         beta, k, s = (p.reshape(shape) for p in (self.beta, self.k, self.s))
+        if len(set(self.curve)) == 1:  # one saturation for every channel: no per-group copies
+            return beta * getattr(SATURATIONS[self.curve[0]], kind)(x, k, s)
+        x = np.broadcast_to(x, (self.n_draws,) + spend.shape)
+        out = np.empty(x.shape)
         for name, idx in self._groups.items():
             if idx.size:
                 func = getattr(SATURATIONS[name], kind)

@@ -26,7 +26,8 @@ import numpy as np
 from trueroi.errors import ConvergenceError, UsageError
 
 Vector = Callable[[np.ndarray], np.ndarray]
-_GRID = 48
+_GRID = 16
+_GOLDEN_STEPS = 30
 _MAX_OUTER = 200
 _MAX_INNER = 200
 _TOGGLE_PASSES = 3
@@ -45,12 +46,25 @@ class SeparableSolution:
 
 def falling_start(marginal: Vector, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Per channel, the spend after which the marginal objective falls: the lower bound for concave curves,
-    else (approximately, on a grid of 48 points denser near the lower bound) the peak of the marginal curve."""
+    else the peak of the marginal curve (located on a grid denser near the lower bound, then refined by
+    golden-section search on the cell around the grid's peak)."""
     t = np.linspace(0.0, 1.0, _GRID)[:, None] ** 2
     grid = lower + (upper - lower) * t
     values = marginal(grid)
     peak = np.argmax(np.where(np.isnan(values), -np.inf, values), axis=0)
-    return np.where(peak > 0, grid[peak, np.arange(lower.size)], lower)
+    rising = peak > 0
+    if not np.any(rising):
+        return lower.copy()
+    cols = np.arange(lower.size)
+    a = grid[peak - 1, cols]
+    b = grid[np.minimum(peak + 1, _GRID - 1), cols]
+    ratio = (np.sqrt(5.0) - 1) / 2
+    for _ in range(_GOLDEN_STEPS):  # maximise the marginal on [a, b], all channels at once
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        fc, fd = marginal(np.stack([c, d]))
+        left = fc >= fd
+        a, b = np.where(left, a, c), np.where(left, d, b)
+    return np.where(rising, 0.5 * (a + b), lower)
 
 
 def spend_at(
