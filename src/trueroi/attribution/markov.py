@@ -33,7 +33,6 @@ from trueroi.attribution.journeys import Journeys
 from trueroi.errors import UsageError
 
 MAX_ORDER = 3
-_DENSE_LIMIT = 400
 
 
 @dataclass(frozen=True)
@@ -123,8 +122,7 @@ def _start_visits(a_matrix: sp.csr_matrix, keep: np.ndarray | None = None) -> np
     mat = a_matrix if keep is None else a_matrix[keep][:, keep]
     rhs = np.zeros(mat.shape[0])
     rhs[0] = 1.0
-    if mat.shape[0] <= _DENSE_LIMIT:
-        return np.linalg.solve(mat.toarray().T, rhs)
+    # SuperLU for every size: single-threaded, so it does not stall like multithreaded BLAS on busy machines
     return spla.splu(mat.T.tocsc()).solve(rhs)
 
 
