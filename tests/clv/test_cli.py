@@ -16,15 +16,21 @@ from .conftest import lifetimes_datasets
 @pytest.fixture(scope="module")
 def summary_csv(tmp_path_factory, cdnow) -> str:
     path = tmp_path_factory.mktemp("clv") / "cdnow_summary.csv"
-    cdnow.rename(columns={"ID": "customer_id", "x": "frequency", "t_x": "recency", "zbar": "monetary_value"}).to_csv(
-        path, index=False)
+    cdnow.rename(
+        columns={"ID": "customer_id", "x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
+    ).to_csv(path, index=False)
     return str(path)
 
 
 @pytest.fixture(scope="module")
 def transactions_csv(tmp_path_factory) -> str:
-    raw = pd.read_csv(lifetimes_datasets() / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["master_id", "cust", "day", "cds", "value"], dtype={"day": str})
+    raw = pd.read_csv(
+        lifetimes_datasets() / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "cust", "day", "cds", "value"],
+        dtype={"day": str},
+    )
     raw["day"] = pd.to_datetime(raw["day"], format="%Y%m%d").dt.date
     path = tmp_path_factory.mktemp("clv") / "cdnow_log.csv"
     raw[["cust", "day", "value"]].to_csv(path, index=False)
@@ -49,8 +55,23 @@ def test_fit_summary_json_contract_with_published_values(summary_csv) -> None:
 
 
 def test_fit_transactions_with_calibration_end_and_pareto(transactions_csv) -> None:
-    result = _run(["clv", "fit", transactions_csv, "--customer", "cust", "--date", "day",
-                   "--calibration-end", "1997-09-30", "--model", "pareto", "--format", "json"])
+    result = _run(
+        [
+            "clv",
+            "fit",
+            transactions_csv,
+            "--customer",
+            "cust",
+            "--date",
+            "day",
+            "--calibration-end",
+            "1997-09-30",
+            "--model",
+            "pareto",
+            "--format",
+            "json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert list(payload["params"]) == ["r", "alpha", "s", "beta"]
@@ -59,8 +80,25 @@ def test_fit_transactions_with_calibration_end_and_pareto(transactions_csv) -> N
 
 
 def test_fit_transactions_with_amount_gives_gamma_gamma(transactions_csv) -> None:
-    result = _run(["clv", "fit", transactions_csv, "--customer", "cust", "--date", "day", "--amount", "value",
-                   "--calibration-end", "1997-09-30", "--model", "mbgnbd", "--format", "json"])
+    result = _run(
+        [
+            "clv",
+            "fit",
+            transactions_csv,
+            "--customer",
+            "cust",
+            "--date",
+            "day",
+            "--amount",
+            "value",
+            "--calibration-end",
+            "1997-09-30",
+            "--model",
+            "mbgnbd",
+            "--format",
+            "json",
+        ]
+    )
     payload = json.loads(result.stdout)
     assert payload["model"] == "mbgnbd"
     assert round(payload["gamma_gamma"]["q"], 2) == 3.74
@@ -68,12 +106,32 @@ def test_fit_transactions_with_amount_gives_gamma_gamma(transactions_csv) -> Non
 
 def test_predict_writes_per_customer_csv(summary_csv, tmp_path) -> None:
     out = tmp_path / "pred.csv"
-    result = _run(["clv", "predict", summary_csv, "--summary", "--horizon", "39", "--months", "24",
-                   "--output", str(out)])
+    result = _run(
+        [
+            "clv",
+            "predict",
+            summary_csv,
+            "--summary",
+            "--horizon",
+            "39",
+            "--months",
+            "24",
+            "--output",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["customer_id", "frequency", "recency", "T", "p_alive", "expected_purchases",
-                                   "expected_spend", "clv"]
+    assert list(frame.columns) == [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "p_alive",
+        "expected_purchases",
+        "expected_spend",
+        "clv",
+    ]
     assert len(frame) == 2357
     assert round(frame.loc[0, "expected_purchases"], 3) == 1.226  # FHL 2005a, customer 1
     assert frame["p_alive"].between(0, 1).all() and (frame["clv"] >= 0).all()
@@ -87,11 +145,13 @@ def test_predict_json_to_stdout(summary_csv) -> None:
 
 @pytest.mark.parametrize(
     ("content", "args", "fragment"),
-    [("a,b\n1,2\n", ["--summary"], "frequency"),
-     ("frequency,recency,T\n1,0.5,2\nx,1,2\n", ["--summary"], "row 2"),
-     ("frequency,recency,T\n1,5,2\n", ["--summary"], "recency"),
-     ("customer_id,date\n1,yesterday\n", [], "date"),
-     ("frequency,recency,T\n1,0.5,2\n", ["--summary", "--model", "nbd"], "nbd")],
+    [
+        ("a,b\n1,2\n", ["--summary"], "frequency"),
+        ("frequency,recency,T\n1,0.5,2\nx,1,2\n", ["--summary"], "row 2"),
+        ("frequency,recency,T\n1,5,2\n", ["--summary"], "recency"),
+        ("customer_id,date\n1,yesterday\n", [], "date"),
+        ("frequency,recency,T\n1,0.5,2\n", ["--summary", "--model", "nbd"], "nbd"),
+    ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, content, args, fragment) -> None:
     path = tmp_path / "bad.csv"

@@ -20,8 +20,13 @@ from .conftest import lifetimes_datasets
 
 @pytest.fixture(scope="module")
 def cdnow_log() -> pd.DataFrame:
-    raw = pd.read_csv(lifetimes_datasets() / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["master_id", "customer_id", "date", "cds", "amount"], dtype={"date": str})
+    raw = pd.read_csv(
+        lifetimes_datasets() / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "amount"],
+        dtype={"date": str},
+    )
     raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     return raw
 
@@ -38,11 +43,20 @@ def test_cdnow_log_reproduces_the_published_calibration_summary(cdnow_log, cdnow
 
 
 def test_rfm_summary_by_hand_in_days_and_weeks() -> None:
-    log = pd.DataFrame({
-        "customer_id": ["a", "a", "a", "a", "b", "c"],
-        "date": ["2024-01-01", "2024-01-01 18:00", "2024-01-15", "2024-01-29", "2024-01-10", "2024-02-10"],
-        "amount": [10.0, 5.0, 20.0, 40.0, 7.0, 3.0],
-    })
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "c"],
+            "date": [
+                "2024-01-01",
+                "2024-01-01 18:00",
+                "2024-01-15",
+                "2024-01-29",
+                "2024-01-10",
+                "2024-02-10",
+            ],
+            "amount": [10.0, 5.0, 20.0, 40.0, 7.0, 3.0],
+        }
+    )
     days = rfm_summary(log, amount_col="amount", observation_end="2024-02-05", unit="D")
     # a: purchase days Jan 1 (15 in two orders), Jan 15, Jan 29 -> 2 repeats, recency 28, T 35, mean 30
     assert days.loc["a"].tolist() == [2, 28.0, 35.0, 30.0]
@@ -54,15 +68,26 @@ def test_rfm_summary_by_hand_in_days_and_weeks() -> None:
 
 
 def test_calibration_holdout_split_by_hand() -> None:
-    log = pd.DataFrame({
-        "customer_id": ["a", "a", "a", "a", "b", "c"],
-        "date": ["2024-01-01", "2024-01-08", "2024-01-20", "2024-01-25", "2024-01-03", "2024-01-18"],
-        "amount": [1.0, 2.0, 3.0, 5.0, 4.0, 6.0],
-    })
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "c"],
+            "date": ["2024-01-01", "2024-01-08", "2024-01-20", "2024-01-25", "2024-01-03", "2024-01-18"],
+            "amount": [1.0, 2.0, 3.0, 5.0, 4.0, 6.0],
+        }
+    )
     got = calibration_holdout(log, "2024-01-14", observation_end="2024-01-28", amount_col="amount", unit="D")
     assert list(got.index) == ["a", "b"]  # c arrives in the holdout period
-    assert got.loc["a", ["frequency_cal", "recency_cal", "T_cal", "monetary_value_cal"]].tolist() == [1, 7.0, 13.0, 2.0]
-    assert got.loc["a", ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]].tolist() == [2, 4.0, 14.0]
+    assert got.loc["a", ["frequency_cal", "recency_cal", "T_cal", "monetary_value_cal"]].tolist() == [
+        1,
+        7.0,
+        13.0,
+        2.0,
+    ]
+    assert got.loc["a", ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]].tolist() == [
+        2,
+        4.0,
+        14.0,
+    ]
     assert got.loc["b", "frequency_holdout"] == 0
 
 
@@ -86,7 +111,9 @@ def test_bad_logs_name_the_column() -> None:
     with pytest.raises(DataValidationError, match="date"):
         rfm_summary(pd.DataFrame({"customer_id": ["a"], "date": ["not a date"]}))
     with pytest.raises(DataValidationError, match="amount"):
-        rfm_summary(pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"], "amount": ["x"]}), amount_col="amount")
+        rfm_summary(
+            pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"], "amount": ["x"]}), amount_col="amount"
+        )
     with pytest.raises(DataValidationError, match="customer_id"):
         rfm_summary(pd.DataFrame({"date": ["2024-01-01"]}))
     with pytest.raises(UsageError):

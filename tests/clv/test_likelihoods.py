@@ -60,12 +60,14 @@ def test_pareto_likelihood_equals_direct_integration(theta) -> None:
     # with the gamma expectations written out (Fader & Hardie 2005, eqs. 3-5), integrated by quadrature.
     r, alpha, s, beta = theta
     for x, t_x, T in [(0, 0.0, 38.0), (3, 20.5, 38.0), (25, 37.9, 38.0), (1, 0.2, 30.0)]:
+
         def lam(u, x=x):
             return np.exp(gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + u))
 
         alive = lam(T) * (beta / (beta + T)) ** s
-        dead, _ = integrate.quad(lambda u, lam=lam: lam(u) * s * beta**s / (beta + u) ** (s + 1), t_x, T,
-                                 epsabs=0, epsrel=1e-12)
+        dead, _ = integrate.quad(
+            lambda u, lam=lam: lam(u) * s * beta**s / (beta + u) ** (s + 1), t_x, T, epsabs=0, epsrel=1e-12
+        )
         ll, _ = pareto_nbd_loglik(theta, RFMData.from_arrays([x], [t_x], [T]))
         assert ll == pytest.approx(np.log(alive + dead), rel=1e-10)
 
@@ -74,11 +76,15 @@ def test_bgbb_and_gamma_gamma_gradients_are_exact() -> None:
     x, t_x, n, w = [0, 1, 2, 3, 6, 2], [0, 1, 4, 5, 6, 2], [6, 6, 6, 6, 6, 6], [30, 10, 5, 4, 8, 2]
     theta = (1.2, 0.75, 0.66, 2.8)
     _, grad = bgbb_loglik(theta, x, t_x, n, w)
-    np.testing.assert_allclose(grad, _central_diff(lambda t: bgbb_loglik(t, x, t_x, n, w)[0], theta), rtol=1e-5)
+    np.testing.assert_allclose(
+        grad, _central_diff(lambda t: bgbb_loglik(t, x, t_x, n, w)[0], theta), rtol=1e-5
+    )
     f, z = np.array([1, 2, 5, 9, 1]), np.array([10.0, 25.5, 40.0, 12.0, 300.0])
     theta = (6.0, 3.7, 15.0)
     _, grad = gamma_gamma_loglik(theta, f, z)
-    np.testing.assert_allclose(grad, _central_diff(lambda t: gamma_gamma_loglik(t, f, z)[0], theta), rtol=1e-5)
+    np.testing.assert_allclose(
+        grad, _central_diff(lambda t: gamma_gamma_loglik(t, f, z)[0], theta), rtol=1e-5
+    )
 
 
 def test_bgnbd_single_customer_by_hand() -> None:
@@ -88,9 +94,9 @@ def test_bgnbd_single_customer_by_hand() -> None:
     from scipy.special import gamma as G
 
     common = G(r + 2) * alpha**r / G(r)
-    expected = B(a, b + 2) / B(a, b) * common / (alpha + 38.86) ** (r + 2) + B(a + 1, b + 1) / B(a, b) * common / (
-        alpha + 30.43
-    ) ** (r + 2)
+    expected = B(a, b + 2) / B(a, b) * common / (alpha + 38.86) ** (r + 2) + B(a + 1, b + 1) / B(
+        a, b
+    ) * common / (alpha + 30.43) ** (r + 2)
     ll, _ = beta_geo_loglik((r, alpha, a, b), RFMData.from_arrays([2], [30.43], [38.86]))
     assert ll == pytest.approx(np.log(expected), rel=1e-12)
 
@@ -101,16 +107,24 @@ def test_extreme_customers_stay_finite() -> None:
     t_x = np.array([0.0, 1.0, 3600.0, 3649.0])
     T = np.array([3650.0, 3650.0, 3650.0, 3650.0])
     data = RFMData.from_arrays(x, t_x, T)
-    for ll, grad in (beta_geo_loglik((0.5, 20.0, 0.8, 3.0), data),
-                     beta_geo_loglik((0.5, 20.0, 0.8, 3.0), data, modified=True),
-                     pareto_nbd_loglik((0.5, 20.0, 0.8, 30.0), data)):
+    for ll, grad in (
+        beta_geo_loglik((0.5, 20.0, 0.8, 3.0), data),
+        beta_geo_loglik((0.5, 20.0, 0.8, 3.0), data, modified=True),
+        pareto_nbd_loglik((0.5, 20.0, 0.8, 30.0), data),
+    ):
         assert np.isfinite(ll) and np.all(np.isfinite(grad))
 
 
 @pytest.mark.parametrize(
     ("f", "r", "T", "column"),
-    [([-1], [0.0], [1.0], "frequency"), ([1.5], [0.5], [1.0], "frequency"), ([1], [2.0], [1.0], "recency"),
-     ([0], [0.5], [1.0], "recency"), ([1], [0.5], [0.0], "T"), ([1], [np.nan], [1.0], "recency")],
+    [
+        ([-1], [0.0], [1.0], "frequency"),
+        ([1.5], [0.5], [1.0], "frequency"),
+        ([1], [2.0], [1.0], "recency"),
+        ([0], [0.5], [1.0], "recency"),
+        ([1], [0.5], [0.0], "T"),
+        ([1], [np.nan], [1.0], "recency"),
+    ],
 )
 def test_invalid_summaries_name_row_and_column(f, r, T, column) -> None:
     with pytest.raises(DataValidationError) as info:

@@ -73,23 +73,32 @@ def test_bgnbd_conditional_expectation_matches_paper_form() -> None:
 
 @pytest.mark.parametrize(
     ("model", "params"),
-    [(BetaGeoFitter, (0.3, 4.0, 0.8, 2.4)), (ModifiedBetaGeoFitter, (0.5, 6.0, 0.9, 1.6)),
-     (ParetoNBDFitter, (0.55, 10.5, 0.6, 11.7))],
+    [
+        (BetaGeoFitter, (0.3, 4.0, 0.8, 2.4)),
+        (ModifiedBetaGeoFitter, (0.5, 6.0, 0.9, 1.6)),
+        (ParetoNBDFitter, (0.55, 10.5, 0.6, 11.7)),
+    ],
 )
 def test_a_brand_new_customer_expects_the_unconditional_curve(model, params) -> None:
     fitted = model()
     fitted.params_ = dict(zip(fitted.param_names, params, strict=True))
     t = np.array([1.0, 10.0, 52.0])
-    np.testing.assert_allclose(fitted.predict_purchases(t, 0, 0.0, 1e-10), fitted.expected_purchases(t),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        fitted.predict_purchases(t, 0, 0.0, 1e-10), fitted.expected_purchases(t), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize(
     ("simulate", "model", "params"),
-    [(lambda p, n, T, s: simulate_beta_geo(p, n, T=T, seed=s), BetaGeoFitter, (0.3, 4.0, 0.8, 2.4)),
-     (lambda p, n, T, s: simulate_beta_geo(p, n, T=T, modified=True, seed=s), ModifiedBetaGeoFitter,
-      (0.5, 6.0, 0.9, 1.6)),
-     (lambda p, n, T, s: simulate_pareto_nbd(p, n, T=T, seed=s), ParetoNBDFitter, (0.55, 10.5, 0.6, 11.7))],
+    [
+        (lambda p, n, T, s: simulate_beta_geo(p, n, T=T, seed=s), BetaGeoFitter, (0.3, 4.0, 0.8, 2.4)),
+        (
+            lambda p, n, T, s: simulate_beta_geo(p, n, T=T, modified=True, seed=s),
+            ModifiedBetaGeoFitter,
+            (0.5, 6.0, 0.9, 1.6),
+        ),
+        (lambda p, n, T, s: simulate_pareto_nbd(p, n, T=T, seed=s), ParetoNBDFitter, (0.55, 10.5, 0.6, 11.7)),
+    ],
 )
 def test_unconditional_expectation_matches_monte_carlo(simulate, model, params) -> None:
     fitted = model()
@@ -148,8 +157,11 @@ _history = st.tuples(st.integers(0, 200), st.floats(0.0, 1.0), st.floats(0.1, 50
 def test_probability_alive_lies_in_unit_interval(params, history) -> None:
     x, frac, T = history
     t_x = frac * T if x > 0 else 0.0
-    for p in (pred.beta_geo_p_alive(params, x, t_x, T), pred.beta_geo_p_alive(params, x, t_x, T, modified=True),
-              pred.pareto_p_alive(params, x, t_x, T)):
+    for p in (
+        pred.beta_geo_p_alive(params, x, t_x, T),
+        pred.beta_geo_p_alive(params, x, t_x, T, modified=True),
+        pred.pareto_p_alive(params, x, t_x, T),
+    ):
         assert 0.0 <= float(p) <= 1.0
 
 
@@ -161,17 +173,23 @@ def test_expected_purchases_increase_with_the_horizon(params, history, t1, extra
     t_x = frac * T if x > 0 else 0.0
     if abs(params[2] - 1.0) < 1e-3:  # (a - 1) in the denominator of the BG/NBD closed forms
         return
-    for f in (lambda t: pred.beta_geo_conditional_expected(t, params, x, t_x, T),
-              lambda t: pred.beta_geo_conditional_expected(t, params, x, t_x, T, modified=True),
-              lambda t: pred.pareto_conditional_expected(t, params, x, t_x, T)):
+    for f in (
+        lambda t: pred.beta_geo_conditional_expected(t, params, x, t_x, T),
+        lambda t: pred.beta_geo_conditional_expected(t, params, x, t_x, T, modified=True),
+        lambda t: pred.pareto_conditional_expected(t, params, x, t_x, T),
+    ):
         short, long = float(f(t1)), float(f(t1 + extra))
         assert np.isfinite(short) and short >= 0
         assert long >= short * (1 - 1e-9)
 
 
 @settings(max_examples=40, deadline=None)
-@given(params=st.tuples(*[st.floats(0.1, 20.0) for _ in range(4)]), n=st.integers(1, 20),
-       x_frac=st.floats(0, 1), n_star=st.integers(1, 30))
+@given(
+    params=st.tuples(*[st.floats(0.1, 20.0) for _ in range(4)]),
+    n=st.integers(1, 20),
+    x_frac=st.floats(0, 1),
+    n_star=st.integers(1, 30),
+)
 def test_bgbb_probability_alive_and_expectations_are_sane(params, n, x_frac, n_star) -> None:
     if abs(params[2] - 1.0) < 1e-3:
         return

@@ -13,8 +13,12 @@ from trueroi.cli.common import FormatOpt, OutputFormat, print_csv, print_json, p
 from trueroi.errors import ConvergenceError, DataValidationError, UsageError
 
 DataArg = Annotated[Path, typer.Argument(help="CSV of transactions (or of an RFM summary with --summary).")]
-SummaryOpt = Annotated[bool, typer.Option("--summary", help="DATA holds frequency,recency,T[,monetary_value].")]
-CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer id column (default customer_id).")]
+SummaryOpt = Annotated[
+    bool, typer.Option("--summary", help="DATA holds frequency,recency,T[,monetary_value].")
+]
+CustomerOpt = Annotated[
+    str | None, typer.Option("--customer", help="Customer id column (default customer_id).")
+]
 DateOpt = Annotated[str, typer.Option("--date", help="Transaction date column.")]
 AmountOpt = Annotated[str | None, typer.Option("--amount", help="Transaction value column (enables spend).")]
 ModelOpt = Annotated[str, typer.Option("--model", help="bgnbd, pareto or mbgnbd.")]
@@ -22,8 +26,15 @@ CalEndOpt = Annotated[str | None, typer.Option("--calibration-end", help="Ignore
 UnitOpt = Annotated[str, typer.Option("--unit", help="Time unit of the model: W (weeks) or D (days).")]
 
 
-def _read(path: Path, summary: bool, customer: str | None, date: str, amount: str | None,
-          calibration_end: str | None, unit: str):
+def _read(
+    path: Path,
+    summary: bool,
+    customer: str | None,
+    date: str,
+    amount: str | None,
+    calibration_end: str | None,
+    unit: str,
+):
     """The RFM summary (DataFrame with frequency, recency, T[, monetary_value]) from the CLI inputs."""
     import pandas as pd
 
@@ -39,24 +50,36 @@ def _read(path: Path, summary: bool, customer: str | None, date: str, amount: st
     if summary:
         missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
         if missing:
-            raise DataValidationError(f"missing column(s) {', '.join(missing)}", file=str(path),
-                                      expected="columns frequency,recency,T (and optionally monetary_value)")
+            raise DataValidationError(
+                f"missing column(s) {', '.join(missing)}",
+                file=str(path),
+                expected="columns frequency,recency,T (and optionally monetary_value)",
+            )
         for col in [c for c in ("frequency", "recency", "T", "monetary_value") if c in frame.columns]:
             values = pd.to_numeric(frame[col], errors="coerce")
             if values.isna().any():
                 row = int(values.isna().to_numpy().argmax())
-                raise DataValidationError("is not a number", file=str(path), row=row + 1, column=col,
-                                          value=frame[col].iloc[row])
+                raise DataValidationError(
+                    "is not a number", file=str(path), row=row + 1, column=col, value=frame[col].iloc[row]
+                )
             frame[col] = values
-        key = customer or next((c for c in frame.columns if c not in ("frequency", "recency", "T",
-                                                                        "monetary_value")), None)
+        key = customer or next(
+            (c for c in frame.columns if c not in ("frequency", "recency", "T", "monetary_value")), None
+        )
         return frame.set_index(key) if key else frame
     try:
-        return rfm_summary(frame, customer_col=customer or "customer_id", date_col=date, amount_col=amount,
-                           observation_end=calibration_end, unit=unit)
+        return rfm_summary(
+            frame,
+            customer_col=customer or "customer_id",
+            date_col=date,
+            amount_col=amount,
+            observation_end=calibration_end,
+            unit=unit,
+        )
     except DataValidationError as exc:
-        raise DataValidationError(exc.reason, file=str(path), row=exc.row, column=exc.column, value=exc.value,
-                                  expected=exc.expected) from exc
+        raise DataValidationError(
+            exc.reason, file=str(path), row=exc.row, column=exc.column, value=exc.value, expected=exc.expected
+        ) from exc
 
 
 def _fit(summary, model_name: str):
@@ -67,7 +90,10 @@ def _fit(summary, model_name: str):
     RFMData.from_arrays(summary["frequency"], summary["recency"], summary["T"])  # validates with rows
     model.fit(summary["frequency"], summary["recency"], summary["T"])
     spend = None
-    if "monetary_value" in summary.columns and ((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum() >= 2:
+    if (
+        "monetary_value" in summary.columns
+        and ((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum() >= 2
+    ):
         try:
             spend = GammaGammaFitter().fit(summary["frequency"], summary["monetary_value"])
         except ConvergenceError:
@@ -76,9 +102,15 @@ def _fit(summary, model_name: str):
 
 
 def fit(
-    data: DataArg, summary: SummaryOpt = False, customer: CustomerOpt = None, date: DateOpt = "date",
-    amount: AmountOpt = None, model: ModelOpt = "bgnbd", calibration_end: CalEndOpt = None,
-    unit: UnitOpt = "W", fmt: FormatOpt = OutputFormat.table,
+    data: DataArg,
+    summary: SummaryOpt = False,
+    customer: CustomerOpt = None,
+    date: DateOpt = "date",
+    amount: AmountOpt = None,
+    model: ModelOpt = "bgnbd",
+    calibration_end: CalEndOpt = None,
+    unit: UnitOpt = "W",
+    fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Fit a transaction model (and Gamma-Gamma spend when values are given) by maximum likelihood."""
     table = _read(data, summary, customer, date, amount, calibration_end, unit)
@@ -92,24 +124,43 @@ def fit(
     if fmt == OutputFormat.json:
         print_json(payload)
         return
-    rows = [{"model": model, "parameter": k, "estimate": v, "std_error": fitted.standard_errors_[k]}
-            for k, v in fitted.params_.items()]
+    rows = [
+        {"model": model, "parameter": k, "estimate": v, "std_error": fitted.standard_errors_[k]}
+        for k, v in fitted.params_.items()
+    ]
     if spend is not None:
-        rows += [{"model": "gamma_gamma", "parameter": k, "estimate": v, "std_error": spend.standard_errors_[k]}
-                 for k, v in spend.params_.items()]
+        rows += [
+            {"model": "gamma_gamma", "parameter": k, "estimate": v, "std_error": spend.standard_errors_[k]}
+            for k, v in spend.params_.items()
+        ]
     if fmt == OutputFormat.csv:
         print_csv(rows)
         return
-    print_table(rows, [("model", "Model", "text"), ("parameter", "Parameter", "text"),
-                       ("estimate", "Estimate", "number"), ("std_error", "Std. error", "number")],
-                title=f"{len(table):,} customers", caption=f"log-likelihood {fitted.log_likelihood_:,.1f}")
+    print_table(
+        rows,
+        [
+            ("model", "Model", "text"),
+            ("parameter", "Parameter", "text"),
+            ("estimate", "Estimate", "number"),
+            ("std_error", "Std. error", "number"),
+        ],
+        title=f"{len(table):,} customers",
+        caption=f"log-likelihood {fitted.log_likelihood_:,.1f}",
+    )
 
 
 def predict(
-    data: DataArg, summary: SummaryOpt = False, customer: CustomerOpt = None, date: DateOpt = "date",
-    amount: AmountOpt = None, model: ModelOpt = "bgnbd", calibration_end: CalEndOpt = None,
+    data: DataArg,
+    summary: SummaryOpt = False,
+    customer: CustomerOpt = None,
+    date: DateOpt = "date",
+    amount: AmountOpt = None,
+    model: ModelOpt = "bgnbd",
+    calibration_end: CalEndOpt = None,
     unit: UnitOpt = "W",
-    horizon: Annotated[float, typer.Option("--horizon", help="Horizon of expected purchases, in --unit.")] = 52.0,
+    horizon: Annotated[
+        float, typer.Option("--horizon", help="Horizon of expected purchases, in --unit.")
+    ] = 52.0,
     months: Annotated[int, typer.Option("--months", help="CLV horizon in months.")] = 12,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Monthly discount rate.")] = 0.01,
     margin: Annotated[float, typer.Option("--margin", help="Contribution-margin share of spend.")] = 1.0,
@@ -130,8 +181,16 @@ def predict(
     if spend is not None:
         value = spend.expected_spend(f, table["monetary_value"].to_numpy(dtype=float))
         out["expected_spend"] = value
-        out["clv"] = fitted.customer_lifetime_value(f, r, age, value, months=months, discount_rate=discount_rate,
-                                                    margin=margin, time_unit_days=unit_days(unit))
+        out["clv"] = fitted.customer_lifetime_value(
+            f,
+            r,
+            age,
+            value,
+            months=months,
+            discount_rate=discount_rate,
+            margin=margin,
+            time_unit_days=unit_days(unit),
+        )
     out = out.reset_index().rename(columns={out.index.name or "index": "customer_id"})
     if output is not None:
         _write_atomic(out, output)
@@ -144,8 +203,12 @@ def predict(
         print_csv(rows)
     else:
         rows = [{**row, "customer_id": str(row["customer_id"])} for row in rows[:50]]
-        cols = [("customer_id", "Customer", "text"), ("frequency", "Frequency", "count"),
-                ("p_alive", "P(alive)", "percent"), ("expected_purchases", "Purchases", "ratio")]
+        cols = [
+            ("customer_id", "Customer", "text"),
+            ("frequency", "Frequency", "count"),
+            ("p_alive", "P(alive)", "percent"),
+            ("expected_purchases", "Purchases", "ratio"),
+        ]
         if spend is not None:
             cols += [("expected_spend", "Spend", "money"), ("clv", "CLV", "money")]
         print_table(rows, cols, caption=f"first 50 of {len(out):,} customers; use --output for all")

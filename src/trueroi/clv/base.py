@@ -13,8 +13,14 @@ LogLik = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
 def maximize(
-    loglik: LogLik, init: np.ndarray, scale: float, *, tol: float = 1e-10, max_iter: int = 1000,
-    starts: tuple[np.ndarray, ...] = (), hess_inv0: np.ndarray | None = None,
+    loglik: LogLik,
+    init: np.ndarray,
+    scale: float,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
+    starts: tuple[np.ndarray, ...] = (),
+    hess_inv0: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int]:
     """Maximise ``loglik`` over positive parameters with L-BFGS-B on their logarithms and exact gradients.
 
@@ -53,11 +59,19 @@ def maximize(
     best = None
     for i, start in enumerate((np.asarray(init, dtype=float), *starts)):
         if i == 0 and hess_inv0 is not None:
-            res = minimize(objective, np.log(start), jac=True, method="BFGS",
-                           options={"maxiter": max_iter, "gtol": 1e-9, "hess_inv0": hess_inv0})
+            res = minimize(
+                objective,
+                np.log(start),
+                jac=True,
+                method="BFGS",
+                options={"maxiter": max_iter, "gtol": 1e-9, "hess_inv0": hess_inv0},
+            )
         else:
             res = minimize(
-                objective, np.log(start), jac=True, method="L-BFGS-B",
+                objective,
+                np.log(start),
+                jac=True,
+                method="L-BFGS-B",
                 bounds=[(-20.0, 20.0)] * len(start),
                 options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol},
             )
@@ -112,8 +126,9 @@ class BaseFitter:
 
     param_names: tuple[str, ...] = ()
 
-    def __init__(self, *, initial_params: dict[str, float] | None = None, tol: float = 1e-10,
-                 max_iter: int = 1000) -> None:
+    def __init__(
+        self, *, initial_params: dict[str, float] | None = None, tol: float = 1e-10, max_iter: int = 1000
+    ) -> None:
         self.initial_params = initial_params
         self.tol = tol
         self.max_iter = max_iter
@@ -123,19 +138,32 @@ class BaseFitter:
             return np.array(default, dtype=float)
         return np.array([float(self.initial_params[n]) for n in self.param_names])
 
-    def _fit_params(self, loglik: LogLik, default: tuple[float, ...], scale: float,
-                    starts: tuple[tuple[float, ...], ...] = (), *, with_covariance: bool = True,
-                    hess_inv0: np.ndarray | None = None) -> None:
+    def _fit_params(
+        self,
+        loglik: LogLik,
+        default: tuple[float, ...],
+        scale: float,
+        starts: tuple[tuple[float, ...], ...] = (),
+        *,
+        with_covariance: bool = True,
+        hess_inv0: np.ndarray | None = None,
+    ) -> None:
         init = self._init(default)
         params, ll, nit = maximize(
-            loglik, init, scale, tol=self.tol, max_iter=self.max_iter,
-            starts=tuple(np.array(s, dtype=float) for s in starts), hess_inv0=hess_inv0,
+            loglik,
+            init,
+            scale,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            starts=tuple(np.array(s, dtype=float) for s in starts),
+            hess_inv0=hess_inv0,
         )
         cov = covariance(loglik, params) if with_covariance else np.full((len(params), len(params)), np.nan)
         self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))
         self.covariance_ = cov
-        self.standard_errors_ = dict(zip(self.param_names, (float(v) for v in np.sqrt(np.diag(cov))),
-                                         strict=True))
+        self.standard_errors_ = dict(
+            zip(self.param_names, (float(v) for v in np.sqrt(np.diag(cov))), strict=True)
+        )
         self.log_likelihood_ = float(ll)
         self._scale = scale
         self.n_iter_ = nit

@@ -26,7 +26,9 @@ def unit_days(unit: str) -> float:
         raise UsageError(f"unknown time unit {unit!r}; expected 'D' (days) or 'W' (weeks)") from None
 
 
-def _daily(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str | None) -> pd.DataFrame:
+def _daily(
+    transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str | None
+) -> pd.DataFrame:
     """One row per customer and purchase day with the day's total amount."""
     needed = [customer_col, date_col] + ([amount_col] if amount_col else [])
     missing = [c for c in needed if c not in transactions.columns]
@@ -39,8 +41,13 @@ def _daily(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_
         days = pd.to_datetime(transactions[date_col], errors="coerce", format="mixed")
     if days.isna().any():
         row = int(np.argmax(days.isna().to_numpy()))
-        raise DataValidationError("is not a date", row=row + 1, column=date_col,
-                                  value=transactions[date_col].iloc[row], expected="a date like 2024-01-31")
+        raise DataValidationError(
+            "is not a date",
+            row=row + 1,
+            column=date_col,
+            value=transactions[date_col].iloc[row],
+            expected="a date like 2024-01-31",
+        )
     if getattr(days.dt, "tz", None) is not None:
         days = days.dt.tz_localize(None)
     frame = pd.DataFrame({"customer": transactions[customer_col].to_numpy(), "day": days.dt.floor("D")})
@@ -48,8 +55,9 @@ def _daily(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_
         amount = pd.to_numeric(transactions[amount_col], errors="coerce")
         if amount.isna().any():
             row = int(np.argmax(amount.isna().to_numpy()))
-            raise DataValidationError("is not a number", row=row + 1, column=amount_col,
-                                      value=transactions[amount_col].iloc[row])
+            raise DataValidationError(
+                "is not a number", row=row + 1, column=amount_col, value=transactions[amount_col].iloc[row]
+            )
         frame["amount"] = amount.to_numpy()
     else:
         frame["amount"] = 0.0
@@ -57,8 +65,13 @@ def _daily(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_
 
 
 def rfm_summary(
-    transactions: pd.DataFrame, *, customer_col: str = "customer_id", date_col: str = "date",
-    amount_col: str | None = None, observation_end=None, unit: str = "W",
+    transactions: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = None,
+    observation_end=None,
+    unit: str = "W",
 ) -> pd.DataFrame:
     """RFM summary per customer from a transaction log.
 
@@ -97,13 +110,21 @@ def rfm_summary(
     if amount_col:
         first_amount = daily.drop_duplicates("customer", keep="first").set_index("customer")["amount"]
         repeat_total = grouped["amount"].sum() - first_amount
-        out["monetary_value"] = np.where(out["frequency"] > 0, repeat_total / out["frequency"].clip(lower=1), 0.0)
+        out["monetary_value"] = np.where(
+            out["frequency"] > 0, repeat_total / out["frequency"].clip(lower=1), 0.0
+        )
     return out
 
 
 def calibration_holdout(
-    transactions: pd.DataFrame, calibration_end, *, observation_end=None, customer_col: str = "customer_id",
-    date_col: str = "date", amount_col: str | None = None, unit: str = "W",
+    transactions: pd.DataFrame,
+    calibration_end,
+    *,
+    observation_end=None,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = None,
+    unit: str = "W",
 ) -> pd.DataFrame:
     """Summaries of a calibration period and of the holdout period after it.
 
@@ -122,8 +143,14 @@ def calibration_holdout(
     if obs_end <= cal_end:
         raise UsageError(f"observation end {obs_end.date()} must come after calibration end {cal_end.date()}")
     cal_rows = daily[daily["day"] <= cal_end].rename(columns={"customer": customer_col, "day": date_col})
-    cal = rfm_summary(cal_rows, customer_col=customer_col, date_col=date_col,
-                      amount_col="amount" if amount_col else None, observation_end=cal_end, unit=unit)
+    cal = rfm_summary(
+        cal_rows,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col="amount" if amount_col else None,
+        observation_end=cal_end,
+        unit=unit,
+    )
     cal.columns = [f"{c}_cal" for c in cal.columns]
     hold = daily[(daily["day"] > cal_end) & (daily["day"] <= obs_end)].groupby("customer")
     cal["frequency_holdout"] = hold.size().reindex(cal.index, fill_value=0).astype(np.int64)
@@ -151,20 +178,31 @@ def holdout_check(model, summary: pd.DataFrame, *, max_frequency: int = 7) -> pd
     holdout purchases per customer).
     """
     predicted = model.predict_purchases(
-        summary["duration_holdout"].to_numpy(), summary["frequency_cal"].to_numpy(),
-        summary["recency_cal"].to_numpy(), summary["T_cal"].to_numpy(),
+        summary["duration_holdout"].to_numpy(),
+        summary["frequency_cal"].to_numpy(),
+        summary["recency_cal"].to_numpy(),
+        summary["T_cal"].to_numpy(),
     )
     group = summary["frequency_cal"].clip(upper=max_frequency)
     frame = pd.DataFrame({"group": group, "actual": summary["frequency_holdout"], "predicted": predicted})
-    out = frame.groupby("group").agg(customers=("actual", "size"), actual=("actual", "mean"),
-                                     predicted=("predicted", "mean")).reset_index()
+    out = (
+        frame.groupby("group")
+        .agg(customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
+        .reset_index()
+    )
     out["frequency_cal"] = [f"{g}+" if g == max_frequency else str(g) for g in out["group"]]
     return out[["frequency_cal", "customers", "actual", "predicted"]]
 
 
 def tracking(
-    model, transactions: pd.DataFrame, *, customer_col: str = "customer_id", date_col: str = "date",
-    calibration_end=None, observation_end=None, unit: str = "W",
+    model,
+    transactions: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    calibration_end=None,
+    observation_end=None,
+    unit: str = "W",
 ) -> pd.DataFrame:
     """Cumulative repeat purchases over time: actual against the model (FHL 2005a, figure 2).
 

@@ -375,12 +375,14 @@ def bgbb_loglik(params, x, t_x, n, weights=None) -> tuple[float, np.ndarray]:
     dga, dde = _dbeta(ga_arg, de_arg)
     d_ab = _dbeta(al, be)
     d_gd = _dbeta(ga, de)
-    grad = np.array([
-        np.sum(share * (dxa - d_ab[0])),
-        np.sum(share * (dpu - d_ab[1])),
-        np.sum(share * (dga - d_gd[0])),
-        np.sum(share * (dde - d_gd[1])),
-    ])
+    grad = np.array(
+        [
+            np.sum(share * (dxa - d_ab[0])),
+            np.sum(share * (dpu - d_ab[1])),
+            np.sum(share * (dga - d_gd[0])),
+            np.sum(share * (dde - d_gd[1])),
+        ]
+    )
     return ll, grad
 
 

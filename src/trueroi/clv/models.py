@@ -1,4 +1,5 @@
-"""The CLV fitters, scikit-learn style: settings in ``__init__``, data in ``fit``, learned values end in ``_``.
+"""The CLV fitters, scikit-learn style: settings in ``__init__``, data in ``fit``, learned values end
+in ``_``.
 
 - :class:`BetaGeoFitter`: BG/NBD (Fader, Hardie & Lee 2005a).
 - :class:`ModifiedBetaGeoFitter`: MBG/NBD (Batislam, Denizel & Filiztekin 2007).
@@ -92,8 +93,18 @@ class _TransactionModel(BaseFitter):
         """Expected purchases of a newly acquired customer in ``(0, t]`` (tracking curves)."""
         raise NotImplementedError
 
-    def value_curve(self, frequency, recency, T, spend, *, months: int = 12, discount_rate: float = 0.01,
-                    margin: float = 1.0, time_unit_days: float = 7.0) -> np.ndarray:
+    def value_curve(
+        self,
+        frequency,
+        recency,
+        T,
+        spend,
+        *,
+        months: int = 12,
+        discount_rate: float = 0.01,
+        margin: float = 1.0,
+        time_unit_days: float = 7.0,
+    ) -> np.ndarray:
         """Cumulative discounted value per customer at the end of each of the next ``months`` months.
 
         Parameters
@@ -114,8 +125,12 @@ class _TransactionModel(BaseFitter):
         grid = pred.month_grid(months, time_unit_days)
         f, r, age = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
         cum = np.column_stack([np.zeros_like(f)] + [self.predict_purchases(t, f, r, age) for t in grid[1:]])
-        return pred.discounted_value(cum, np.broadcast_to(np.asarray(spend, float), f.shape),
-                                     margin=margin, discount_rate=discount_rate)
+        return pred.discounted_value(
+            cum,
+            np.broadcast_to(np.asarray(spend, float), f.shape),
+            margin=margin,
+            discount_rate=discount_rate,
+        )
 
     def customer_lifetime_value(self, frequency, recency, T, spend, **kwargs) -> np.ndarray:
         """Discounted value over the horizon (last column of :meth:`value_curve`; same keywords)."""
@@ -147,8 +162,9 @@ class BetaGeoFitter(_TransactionModel):
         return beta_geo_loglik(params, data, modified=self.modified)
 
     def predict_purchases(self, t, frequency, recency, T) -> np.ndarray:
-        return pred.beta_geo_conditional_expected(t, self._params(), frequency, recency, T,
-                                                  modified=self.modified)
+        return pred.beta_geo_conditional_expected(
+            t, self._params(), frequency, recency, T, modified=self.modified
+        )
 
     def probability_alive(self, frequency, recency, T) -> np.ndarray:
         return pred.beta_geo_p_alive(self._params(), frequency, recency, T, modified=self.modified)
@@ -205,8 +221,12 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         rows, inverse = np.unique(np.column_stack([x, t_x, n]), axis=0, return_inverse=True)
         counts = np.bincount(inverse.ravel(), weights=w)
         scale = float(w.sum())
-        self._fit_params(lambda th: bgbb_loglik(th, rows[:, 0], rows[:, 1], rows[:, 2], counts),
-                         (1.0, 1.0, 1.0, 1.0), scale, starts=((0.5, 0.5, 0.5, 2.0), (2.0, 2.0, 2.0, 2.0)))
+        self._fit_params(
+            lambda th: bgbb_loglik(th, rows[:, 0], rows[:, 1], rows[:, 2], counts),
+            (1.0, 1.0, 1.0, 1.0),
+            scale,
+            starts=((0.5, 0.5, 0.5, 2.0), (2.0, 2.0, 2.0, 2.0)),
+        )
         self.n_customers_ = scale
         return self
 
@@ -241,22 +261,37 @@ class GammaGammaFitter(BaseFitter):
         if keep.sum() < 2:
             raise DataValidationError(
                 f"only {int(keep.sum())} customer(s) with repeat purchases and positive monetary_value",
-                column="monetary_value", expected="at least 2 repeat customers with spend > 0",
+                column="monetary_value",
+                expected="at least 2 repeat customers with spend > 0",
             )
         data = SpendData.from_arrays(x[keep], z[keep], w[keep])
         mean = float(np.average(data.zbar, weights=data.w))
-        init, starts, hess_inv0 = self._init((1.0, 1.0, 1.0)), ((2.0, 2.0, mean), (10.0, 3.0, 10 * mean)), None
+        init, starts, hess_inv0 = (
+            self._init((1.0, 1.0, 1.0)),
+            ((2.0, 2.0, mean), (10.0, 3.0, 10 * mean)),
+            None,
+        )
         if self.initial_params is None and len(data.x) > _WARM_START_ROWS:
             rows = np.sort(np.random.default_rng(0).choice(len(data.x), _WARM_START_ROWS, replace=False))
             sub = SpendData.from_arrays(data.x[rows], data.zbar[rows], data.w[rows])
             probe = GammaGammaFitter(tol=1e-6, max_iter=self.max_iter)
             try:
-                probe._fit_params(lambda th: gamma_gamma_loglik(th, sub), init, float(sub.w.sum()), starts=starts)
-                init, hess_inv0 = tuple(probe.params_[n] for n in self.param_names), probe._log_space_hess_inv()
+                probe._fit_params(
+                    lambda th: gamma_gamma_loglik(th, sub), init, float(sub.w.sum()), starts=starts
+                )
+                init, hess_inv0 = (
+                    tuple(probe.params_[n] for n in self.param_names),
+                    probe._log_space_hess_inv(),
+                )
             except ConvergenceError:
                 pass
-        self._fit_params(lambda th: gamma_gamma_loglik(th, data), init, float(data.w.sum()), starts=starts,
-                         hess_inv0=hess_inv0)
+        self._fit_params(
+            lambda th: gamma_gamma_loglik(th, data),
+            init,
+            float(data.w.sum()),
+            starts=starts,
+            hess_inv0=hess_inv0,
+        )
         self.n_customers_ = float(data.w.sum())
         return self
 

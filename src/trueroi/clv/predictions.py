@@ -115,7 +115,10 @@ def pareto_conditional_expected(t, params, x, t_x, T) -> np.ndarray:
 
 
 def pareto_expected(t, params) -> np.ndarray:
-    """Expected purchases of a new customer in ``(0, t]``: ``r beta/(alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]``."""
+    """Expected purchases of a new customer in ``(0, t]``.
+
+    ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005, eq. 17).
+    """
     r, alpha, s, beta = params
     t = np.asarray(t, dtype=float)
     return r * beta / alpha * _growth(s - 1, np.log(beta) - np.log(beta + t))
@@ -167,8 +170,9 @@ def gamma_gamma_expected_spend(params, x, zbar) -> np.ndarray:
     return p * (v + x * zbar) / (p * x + q - 1)
 
 
-def discounted_value(cumulative_purchases: np.ndarray, spend: np.ndarray, *, margin: float = 1.0,
-                     discount_rate: float = 0.0) -> np.ndarray:
+def discounted_value(
+    cumulative_purchases: np.ndarray, spend: np.ndarray, *, margin: float = 1.0, discount_rate: float = 0.0
+) -> np.ndarray:
     """Cumulative discounted margin per customer and month from expected cumulative purchases.
 
     Parameters

@@ -48,7 +48,9 @@ def first_orders_expr(orders: ibis.Table) -> ibis.Table:
     return first.select(customer_id=first.customer_key, user_id=first.user_id, first_ts=first.ts)
 
 
-def acquisition_channels_expr(orders: ibis.Table, touchpoints: ibis.Table, lookback_days: int = 30) -> ibis.Table:
+def acquisition_channels_expr(
+    orders: ibis.Table, touchpoints: ibis.Table, lookback_days: int = 30
+) -> ibis.Table:
     """Ibis expression: ``customer_id, channel`` by last non-direct touch before the first order.
 
     A touch qualifies when it belongs to the first order's ``user_id``, happened at most ``lookback_days``
@@ -96,7 +98,8 @@ def acquisition_channels(workspace: Workspace) -> pd.DataFrame:
 
 
 def cohort_retention_expr(orders: ibis.Table) -> ibis.Table:
-    """Ibis expression: ``cohort`` (month of the first sale), ``period`` (months since), ``active`` customers."""
+    """Ibis expression: ``_cohort`` (month index of the first sale), ``period`` (months since) and
+    ``active`` (distinct customers with a sale in that month)."""
     sales = _sales(orders).filter(lambda t: t.customer_key.notnull())
     day = sales.date_day.fill_null(sales.ts.date())
     month = day.year() * 12 + day.month() - 1
@@ -121,7 +124,9 @@ def cohort_retention(workspace_or_orders) -> pd.DataFrame:
     acquisition month), ``customers`` (cohort size), ``active`` (customers with a sale in that month) and
     ``retention = active / customers``.
     """
-    orders = workspace_or_orders.table("orders") if hasattr(workspace_or_orders, "table") else workspace_or_orders
+    orders = (
+        workspace_or_orders.table("orders") if hasattr(workspace_or_orders, "table") else workspace_or_orders
+    )
     frame = cohort_retention_expr(orders).execute()
     if frame.empty:
         return pd.DataFrame(columns=["cohort", "period", "customers", "active", "retention"])
@@ -144,8 +149,9 @@ def _per_customer(values, name: str) -> pd.Series:
     return pd.Series(values)
 
 
-def clv_by_channel(clv, channels: pd.DataFrame, spend, *, value_curve: pd.DataFrame | None = None,
-                   horizon_months: int = 12) -> pd.DataFrame:
+def clv_by_channel(
+    clv, channels: pd.DataFrame, spend, *, value_curve: pd.DataFrame | None = None, horizon_months: int = 12
+) -> pd.DataFrame:
     """Average and total predicted CLV, CAC, CLV/CAC and payback period per acquisition channel.
 
     Parameters
@@ -184,11 +190,15 @@ def clv_by_channel(clv, channels: pd.DataFrame, spend, *, value_curve: pd.DataFr
     out["clv_cac"] = np.where(out["cac"] > 0, out["avg_clv"] / out["cac"].where(out["cac"] > 0), np.nan)
     if value_curve is None:
         months = np.arange(1, horizon_months + 1)
-        curves = {ch: avg * months / horizon_months for ch, avg in zip(out["channel"], out["avg_clv"], strict=True)}
+        curves = {
+            ch: avg * months / horizon_months for ch, avg in zip(out["channel"], out["avg_clv"], strict=True)
+        }
     else:
         joined = value_curve.reindex(frame["customer_id"]).fillna(0.0).to_numpy()
         curves = {ch: joined[(frame["channel"] == ch).to_numpy()].mean(axis=0) for ch in out["channel"]}
-    out["payback_months"] = [_payback(curves[ch], cac) for ch, cac in zip(out["channel"], out["cac"], strict=True)]
+    out["payback_months"] = [
+        _payback(curves[ch], cac) for ch, cac in zip(out["channel"], out["cac"], strict=True)
+    ]
     out = out.sort_values("total_clv", ascending=False).reset_index(drop=True)
     return out[["channel", "customers", "avg_clv", "total_clv", "cac", "clv_cac", "payback_months"]]
 
@@ -203,3 +213,74 @@ def _payback(curve: np.ndarray, cac: float) -> float:
         return float("nan")
     m = int(hit[0])
     return m - 1 + (cac - full[m - 1]) / (full[m] - full[m - 1])
+
+
+def order_margins(workspace: Workspace) -> pd.DataFrame:
+    """Every sale as ``customer_id, date_day, margin`` in the base currency (revenue - cogs).
+
+    Orders without ``cogs`` take the workspace's ``default_margin`` share of revenue; without one they
+    raise, since lifetime value on revenue would overstate ROI.
+    """
+    from trueroi.metrics.money import check_rates, to_base
+
+    sales = _sales(workspace.table("orders")).filter(lambda t: t.customer_key.notnull())
+    sales = sales.mutate(date_day=sales.date_day.fill_null(sales.ts.date()))
+    check_rates(workspace, sales, "orders")
+    conv = to_base(workspace, sales, ["revenue", "cogs"])
+    share = workspace.config.default_margin
+    missing_cogs = int(conv.filter(conv.cogs.isnull()).count().execute())
+    if missing_cogs and share is None:
+        raise DataValidationError(
+            f"{missing_cogs} sale(s) have no cogs, so their contribution margin is unknown",
+            column="cogs", expected="cogs on every order, or default_margin (e.g. 0.4) in trueroi.toml",
+        )
+    margin = conv.revenue - conv.cogs.fill_null(conv.revenue * (1 - (share or 0.0)))
+    out = conv.select(customer_id=conv.customer_key, date_day=conv.date_day, margin=margin)
+    return out.execute()
+
+
+def customer_values(
+    workspace: Workspace, *, model: str = "bgnbd", months: int = 12, discount_rate: float = 0.01,
+    unit: str = "W", observation_end=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predicted lifetime value (discounted contribution margin) of every customer in the workspace.
+
+    Fits the transaction model ``model`` and the Gamma-Gamma spend model on the margin of each purchase
+    day, then values the next ``months`` months at the monthly ``discount_rate``.
+
+    Returns
+    -------
+    (values, curve)
+        ``values``: ``customer_id, frequency, recency, T, p_alive, clv``; ``curve``: cumulative discounted
+        value per customer (index ``customer_id``) at the end of months ``1..months``, for payback periods.
+    """
+    from trueroi.clv.data import rfm_summary, unit_days
+    from trueroi.clv.models import GammaGammaFitter, get_model
+
+    tx = order_margins(workspace)
+    if tx.empty:
+        raise DataValidationError("no sales in orders", expected="orders with a paid/fulfilled status")
+    summary = rfm_summary(tx, customer_col="customer_id", date_col="date_day", amount_col="margin",
+                          observation_end=observation_end, unit=unit)
+    f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    fitted = get_model(model).fit(f, r, age)
+    spend = GammaGammaFitter().fit(f, summary["monetary_value"].to_numpy())
+    per_purchase = spend.expected_spend(f, summary["monetary_value"].clip(lower=0).to_numpy())
+    curve = fitted.value_curve(f, r, age, per_purchase, months=months, discount_rate=discount_rate,
+                               time_unit_days=unit_days(unit))
+    values = summary[["frequency", "recency", "T"]].copy()
+    values["p_alive"] = fitted.probability_alive(f, r, age)
+    values["clv"] = curve[:, -1]
+    curve_frame = pd.DataFrame(curve, index=summary.index, columns=list(range(1, months + 1)))
+    return values.reset_index(), curve_frame
+
+
+def clv_roi(workspace: Workspace, spend, **kwargs) -> pd.DataFrame:
+    """:func:`clv_by_channel` straight from a workspace: customer values, acquisition channels, ``spend``.
+
+    ``spend`` is the acquisition spend per channel in the base currency (mapping, Series or DataFrame
+    ``channel, spend``); keywords go to :func:`customer_values`.
+    """
+    values, curve = customer_values(workspace, **kwargs)
+    channels = acquisition_channels(workspace)
+    return clv_by_channel(values[["customer_id", "clv"]], channels, spend, value_curve=curve)

@@ -24,8 +24,9 @@ def _last_of(rng: np.random.Generator, x: np.ndarray, count: np.ndarray, span: n
     return out
 
 
-def simulate_beta_geo(params, n: int, *, T=None, modified: bool = False,
-                      seed: int | np.random.Generator = 0) -> pd.DataFrame:
+def simulate_beta_geo(
+    params, n: int, *, T=None, modified: bool = False, seed: int | np.random.Generator = 0
+) -> pd.DataFrame:
     """Customers under BG/NBD (FHL 2005a) or MBG/NBD (Batislam et al. 2007).
 
     Purchases follow a Poisson process with rate ``lambda ~ Gamma(r, rate=alpha)``; after each repeat
