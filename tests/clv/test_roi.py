@@ -149,8 +149,12 @@ def _shop(workspace, n: int = 400, seed: int = 3) -> pd.DataFrame:
     orders["date_day"] = orders["ts"].dt.date
     orders["currency"] = "EUR"
     orders["cogs"] = orders["revenue"] * 0.6
-    workspace.load({"orders": orders, "touchpoints": pd.DataFrame(touches, columns=["user_id", "ts", "channel"])},
-                   source_format="test", file_name="shop.csv", sha256="shop")
+    workspace.load(
+        {"orders": orders, "touchpoints": pd.DataFrame(touches, columns=["user_id", "ts", "channel"])},
+        source_format="test",
+        file_name="shop.csv",
+        sha256="shop",
+    )
     return orders
 
 

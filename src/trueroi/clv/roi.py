@@ -232,7 +232,8 @@ def order_margins(workspace: Workspace) -> pd.DataFrame:
     if missing_cogs and share is None:
         raise DataValidationError(
             f"{missing_cogs} sale(s) have no cogs, so their contribution margin is unknown",
-            column="cogs", expected="cogs on every order, or default_margin (e.g. 0.4) in trueroi.toml",
+            column="cogs",
+            expected="cogs on every order, or default_margin (e.g. 0.4) in trueroi.toml",
         )
     margin = conv.revenue - conv.cogs.fill_null(conv.revenue * (1 - (share or 0.0)))
     out = conv.select(customer_id=conv.customer_key, date_day=conv.date_day, margin=margin)
@@ -240,8 +241,13 @@ def order_margins(workspace: Workspace) -> pd.DataFrame:
 
 
 def customer_values(
-    workspace: Workspace, *, model: str = "bgnbd", months: int = 12, discount_rate: float = 0.01,
-    unit: str = "W", observation_end=None,
+    workspace: Workspace,
+    *,
+    model: str = "bgnbd",
+    months: int = 12,
+    discount_rate: float = 0.01,
+    unit: str = "W",
+    observation_end=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Predicted lifetime value (discounted contribution margin) of every customer in the workspace.
 
@@ -260,14 +266,21 @@ def customer_values(
     tx = order_margins(workspace)
     if tx.empty:
         raise DataValidationError("no sales in orders", expected="orders with a paid/fulfilled status")
-    summary = rfm_summary(tx, customer_col="customer_id", date_col="date_day", amount_col="margin",
-                          observation_end=observation_end, unit=unit)
+    summary = rfm_summary(
+        tx,
+        customer_col="customer_id",
+        date_col="date_day",
+        amount_col="margin",
+        observation_end=observation_end,
+        unit=unit,
+    )
     f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     fitted = get_model(model).fit(f, r, age)
     spend = GammaGammaFitter().fit(f, summary["monetary_value"].to_numpy())
     per_purchase = spend.expected_spend(f, summary["monetary_value"].clip(lower=0).to_numpy())
-    curve = fitted.value_curve(f, r, age, per_purchase, months=months, discount_rate=discount_rate,
-                               time_unit_days=unit_days(unit))
+    curve = fitted.value_curve(
+        f, r, age, per_purchase, months=months, discount_rate=discount_rate, time_unit_days=unit_days(unit)
+    )
     values = summary[["frequency", "recency", "T"]].copy()
     values["p_alive"] = fitted.probability_alive(f, r, age)
     values["clv"] = curve[:, -1]
