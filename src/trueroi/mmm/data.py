@@ -166,6 +166,14 @@ def prepare(
     )
 
 
+def infer_period_days(df: pd.DataFrame, date: str, source: str | None = None) -> int:
+    """7 for a weekly series, 1 for a daily one (raises like :func:`prepare` for anything else)."""
+    if date not in df.columns:
+        raise DataValidationError(f"unknown column {date!r}", file=source, column=date,
+                                  expected=f"one of the data's columns: {', '.join(map(str, df.columns))}")
+    return _period_days(_parse_dates(df[date], date, source).sort_values(), date, source)
+
+
 def _parse_dates(col: pd.Series, name: str, source: str | None) -> pd.DatetimeIndex:
     parsed = pd.to_datetime(col, errors="coerce")
     bad = np.flatnonzero(parsed.isna().to_numpy())
