@@ -38,7 +38,7 @@ from trueroi.budget import ParametricCurves, optimize_budget
 from trueroi.budget.evaluate import Objective, draw_values
 from trueroi.budget.optimizer import plan_regret
 
-PEER_SCRIPT = r'''
+PEER_SCRIPT = r"""
 import json, sys, time, warnings
 warnings.filterwarnings("ignore")
 import numpy as np
@@ -63,17 +63,19 @@ for path in sys.argv[1:]:
         resp = b / (1.0 + (kk / xs) ** ss)
         pmd.Deterministic("total_contribution", resp.sum())
     idata = az.from_dict(posterior={"beta": beta[None], "k": k[None], "s": s[None]},
-                         coords={"channel": names}, dims={"beta": ["channel"], "k": ["channel"], "s": ["channel"]})
+                         coords={"channel": names},
+                         dims={"beta": ["channel"], "k": ["channel"], "s": ["channel"]})
     wrapper = CustomModelWrapper(base_model=model, idata=idata, channels=names)
     opt = BudgetOptimizer(model=wrapper, num_periods=1, response_variable="total_contribution")
     t1 = time.perf_counter()
-    alloc, res = opt.allocate_budget(total, budget_bounds={c: (0.0, total) for c in names}, return_if_fail=True)
+    bounds = {c: (0.0, total) for c in names}
+    alloc, res = opt.allocate_budget(total, budget_bounds=bounds, return_if_fail=True)
     t2 = time.perf_counter()
     out.append({"allocation": np.asarray(alloc.values, dtype=float).tolist(), "build_s": t1 - t0,
                 "allocate_s": t2 - t1, "success": bool(res.success), "nit": int(res.nit),
                 "message": str(res.message)})
 print(json.dumps(out))
-'''
+"""
 
 
 def random_curves(n_ch: int, n_draws: int, seed: int) -> ParametricCurves:
@@ -92,7 +94,11 @@ class BareProtocol:
 
     def __init__(self, curves: ParametricCurves) -> None:
         self.channels, self.current_spend, self.kpi, self.n_draws = (
-            curves.channels, curves.current_spend, curves.kpi, curves.n_draws)
+            curves.channels,
+            curves.current_spend,
+            curves.kpi,
+            curves.n_draws,
+        )
         self.weekly_response, self.plan_response = curves.weekly_response, curves.plan_response
 
 
@@ -105,13 +111,21 @@ def slsqp(curves: ParametricCurves, total: float) -> tuple[np.ndarray, float]:
 
     def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
         x = z * scale
-        return (-float(curves.weekly_response(x).sum(axis=-1).mean()) / scale,
-                -curves.marginal_response(x).mean(axis=0))
+        return (
+            -float(curves.weekly_response(x).sum(axis=-1).mean()) / scale,
+            -curves.marginal_response(x).mean(axis=0),
+        )
 
     start = time.perf_counter()
-    res = minimize(fun, np.full(n_ch, 1.0 / n_ch), jac=True, method="SLSQP", bounds=[(0, 1)] * n_ch,
-                   constraints=[{"type": "eq", "fun": lambda z: z.sum() - 1.0, "jac": lambda z: np.ones_like(z)}],
-                   options={"ftol": 1e-12, "maxiter": 1000})
+    res = minimize(
+        fun,
+        np.full(n_ch, 1.0 / n_ch),
+        jac=True,
+        method="SLSQP",
+        bounds=[(0, 1)] * n_ch,
+        constraints=[{"type": "eq", "fun": lambda z: z.sum() - 1.0, "jac": lambda z: np.ones_like(z)}],
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
     return res.x * scale, time.perf_counter() - start
 
 
@@ -143,11 +157,16 @@ def bench_time(sizes: list[int], n_draws: int, peer_python: str | None) -> None:
     print(f"\n## Optimisation time, {n_draws} draws, budget = current total, bounds [0, total]")
     revenue = Objective("revenue", 1.0, 0.0)
     cases = [(n, random_curves(n, n_draws, seed=n)) for n in sizes]
-    peer = run_peer([hill_problem(c, float(c.current_spend.sum())) for _, c in cases], peer_python) \
-        if peer_python else None
-    header = ("| channels | trueroi analytic (s) | trueroi finite-diff (s) | scipy SLSQP (s) | PyMC-Marketing "
-              "build+compile (s) | PyMC-Marketing allocate (s) | allocate ratio (PyMC-M / trueroi FD) | "
-              "value: trueroi - SLSQP | value: trueroi - PyMC-M |")
+    peer = (
+        run_peer([hill_problem(c, float(c.current_spend.sum())) for _, c in cases], peer_python)
+        if peer_python
+        else None
+    )
+    header = (
+        "| channels | trueroi analytic (s) | trueroi finite-diff (s) | scipy SLSQP (s) | PyMC-Marketing "
+        "build+compile (s) | PyMC-Marketing allocate (s) | allocate ratio (PyMC-M / trueroi FD) | "
+        "value: trueroi - SLSQP | value: trueroi - PyMC-M |"
+    )
     print(header)
     print("|" + "---|" * 9)
     for i, (n, curves) in enumerate(cases):
@@ -165,8 +184,13 @@ def bench_time(sizes: list[int], n_draws: int, peer_python: str | None) -> None:
         if peer:
             p = peer[i]
             d_pm = value - draw_values(curves, np.asarray(p["allocation"]), revenue).mean()
-            row += [f"{p['build_s']:.1f}", f"{p['allocate_s']:.2f}", f"{p['allocate_s'] / t_fd:.2f}",
-                    f"{d_sq:+.4g}", f"{d_pm:+.4g}" + ("" if p["success"] else f" ({p['message']})")]
+            row += [
+                f"{p['build_s']:.1f}",
+                f"{p['allocate_s']:.2f}",
+                f"{p['allocate_s'] / t_fd:.2f}",
+                f"{d_sq:+.4g}",
+                f"{d_pm:+.4g}" + ("" if p["success"] else f" ({p['message']})"),
+            ]
         else:
             row += ["–", "–", "–", f"{d_sq:+.4g}", "–"]
         print("| " + " | ".join(row) + " |")
@@ -183,23 +207,36 @@ def truth_and_posterior(seed: int, bias: float, spread: float = 0.25, n_draws: i
     truth = ParametricCurves(names, current, "hill", beta=beta, k=half, s=slope)
     rng = np.random.default_rng(seed)
     shift_b, shift_k = rng.normal(0, bias, (2, 5))
-    post = ParametricCurves(names, current, "hill", beta=beta * np.exp(shift_b + rng.normal(0, spread, (n_draws, 5))),
-                            k=half * np.exp(shift_k + rng.normal(0, spread, (n_draws, 5))),
-                            s=np.broadcast_to(slope, (n_draws, 5)))
+    post = ParametricCurves(
+        names,
+        current,
+        "hill",
+        beta=beta * np.exp(shift_b + rng.normal(0, spread, (n_draws, 5))),
+        k=half * np.exp(shift_k + rng.normal(0, spread, (n_draws, 5))),
+        s=np.broadcast_to(slope, (n_draws, 5)),
+    )
     return truth, post
 
 
 def bench_regret(seeds: int, peer_python: str | None) -> None:
     print(f"\n## Regret under known true curves ({seeds} posteriors per bias, 1,000 draws, 25% draw noise)")
-    print("| posterior bias | trueroi median | trueroi worst | PyMC-Marketing median | PyMC-Marketing worst |")
+    print(
+        "| posterior bias | trueroi median | trueroi worst | PyMC-Marketing median | PyMC-Marketing worst |"
+    )
     print("|---|---|---|---|---|")
     for bias in (0.0, 0.05, 0.10):
         pairs = [truth_and_posterior(seed, bias) for seed in range(seeds)]
         total = float(pairs[0][0].current_spend.sum())
         ours = [plan_regret(t, optimize_budget(p, total).allocation, total)["regret"] for t, p in pairs]
         peer = run_peer([hill_problem(p, total) for _, p in pairs], peer_python) if peer_python else None
-        theirs = [plan_regret(t, np.asarray(r["allocation"]), total)["regret"] for (t, _), r in zip(pairs, peer or [])]
-        fmt = (lambda v: f"{np.median(v):.4f} | {np.max(v):.4f}")
+        theirs = [
+            plan_regret(t, np.asarray(r["allocation"]), total)["regret"]
+            for (t, _), r in zip(pairs, peer or [], strict=False)
+        ]
+
+        def fmt(v: list[float]) -> str:
+            return f"{np.median(v):.4f} | {np.max(v):.4f}"
+
         print(f"| {bias:.0%} | {fmt(ours)} | " + (fmt(theirs) if theirs else "– | –") + " |")
 
 
@@ -214,34 +251,53 @@ def bench_mmm(seed: int, peer_python: str | None, draws: int, tune: int, chains:
     sim = simulate(seed=seed)
     start = time.perf_counter()
     model = MMM(method="nuts", draws=draws, tune=tune, chains=chains, seed=seed).fit(
-        sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls)
+        sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls
+    )
     fit_s = time.perf_counter() - start
     curves = model.response_curves()
-    truth = ParametricCurves(sim.channels, curves.current_spend, "hill", beta=sim.beta,
-                             k=sim.media_params["sat_half"] * sim.spend_scale, s=sim.media_params["sat_slope"])
+    truth = ParametricCurves(
+        sim.channels,
+        curves.current_spend,
+        "hill",
+        beta=sim.beta,
+        k=sim.media_params["sat_half"] * sim.spend_scale,
+        s=sim.media_params["sat_slope"],
+    )
     total = float(curves.current_spend.sum())
-    print(f"\n## End to end: trueroi.mmm NUTS fit ({chains}x{draws} draws, {fit_s:.0f} s, seed {seed}), "
-          f"5 channels, budget = current total {total:,.0f}/week")
+    print(
+        f"\n## End to end: trueroi.mmm NUTS fit ({chains}x{draws} draws, {fit_s:.0f} s, seed {seed}), "
+        f"5 channels, budget = current total {total:,.0f}/week"
+    )
     print("| optimizer | regret under truth | true gain over current (per week) | plan |")
     print("|---|---|---|---|")
     plan = optimize_budget(curves, total).allocation
     r = plan_regret(truth, plan, total)
-    print(f"| trueroi | {r['regret']:.4f} | {r['true_plan'] - r['true_current']:,.0f} of "
-          f"{r['true_optimum'] - r['true_current']:,.0f} | {np.round(plan).tolist()} |")
+    print(
+        f"| trueroi | {r['regret']:.4f} | {r['true_plan'] - r['true_current']:,.0f} of "
+        f"{r['true_optimum'] - r['true_current']:,.0f} | {np.round(plan).tolist()} |"
+    )
     params = getattr(curves, "_params", None)
     if peer_python and params is not None and getattr(curves, "_ppw", None) == 1:
         scale = curves._target_scale  # noqa: SLF001 - the bench maps the model's Hill draws for the peer
-        problem = {"beta": params["beta"] * scale, "k": params["sat_half"] * curves._spend_scale,  # noqa: SLF001
-                   "s": params["sat_slope"], "total": np.float64(total)}
-        check = ParametricCurves(sim.channels, curves.current_spend, "hill", beta=problem["beta"], k=problem["k"],
-                                 s=problem["s"])
+        problem = {
+            "beta": params["beta"] * scale,
+            "k": params["sat_half"] * curves._spend_scale,  # noqa: SLF001
+            "s": params["sat_slope"],
+            "total": np.float64(total),
+        }
+        check = ParametricCurves(
+            sim.channels, curves.current_spend, "hill", beta=problem["beta"], k=problem["k"], s=problem["s"]
+        )
         assert np.allclose(check.weekly_response(plan), curves.weekly_response(plan), rtol=1e-6)
         peer = run_peer([problem], peer_python)
         if peer:
             x = np.asarray(peer[0]["allocation"])
             r = plan_regret(truth, x, total)
-            print(f"| PyMC-Marketing BudgetOptimizer | {r['regret']:.4f} | {r['true_plan'] - r['true_current']:,.0f} of "
-                  f"{r['true_optimum'] - r['true_current']:,.0f} | {np.round(x).tolist()} |")
+            print(
+                f"| PyMC-Marketing BudgetOptimizer | {r['regret']:.4f} | "
+                f"{r['true_plan'] - r['true_current']:,.0f} of "
+                f"{r['true_optimum'] - r['true_current']:,.0f} | {np.round(x).tolist()} |"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:

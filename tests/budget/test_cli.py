@@ -19,7 +19,9 @@ runner = CliRunner()
 def model_dir(tmp_path: Path) -> Path:
     # Two log curves with the closed-form optimum x_i = b_i (B + k1 + k2) / (b1 + b2) - k_i (B = 500):
     # search 290, social 210.
-    curves = ParametricCurves(["search", "social"], [250.0, 250.0], "log", beta=[300.0, 200.0], k=[100.0, 50.0])
+    curves = ParametricCurves(
+        ["search", "social"], [250.0, 250.0], "log", beta=[300.0, 200.0], k=[100.0, 50.0]
+    )
     directory = tmp_path / "model"
     directory.mkdir()
     (directory / "curves.json").write_text(json.dumps(curves.to_dict()))
@@ -47,21 +49,52 @@ def test_optimize_json_contract(model_dir: Path) -> None:
 
 
 def test_optimize_bounds_weeks_and_flighting(model_dir: Path) -> None:
-    out = _json(["budget", "optimize", str(model_dir), "--total", "500", "--max", "search=260",
-                 "--max-change", "0.5", "--weeks", "4", "--format", "json", "--flighting"])
+    out = _json(
+        [
+            "budget",
+            "optimize",
+            str(model_dir),
+            "--total",
+            "500",
+            "--max",
+            "search=260",
+            "--max-change",
+            "0.5",
+            "--weeks",
+            "4",
+            "--format",
+            "json",
+            "--flighting",
+        ]
+    )
     assert out["allocation"]["search"] == pytest.approx(260.0)
     assert "search:max" in out["binding"]
     assert out["expected"]["mean"] == pytest.approx(4 * (300 * np.log(3.6) + 200 * np.log(5.8)), rel=1e-8)
     assert len(out["flighting"]["weekly_total"]) == 4
-    out = _json(["budget", "optimize", str(model_dir), "--total", "500", "--lock", "social", "--format", "json"])
+    out = _json(
+        ["budget", "optimize", str(model_dir), "--total", "500", "--lock", "social", "--format", "json"]
+    )
     assert out["allocation"]["social"] == pytest.approx(250.0) and "social:locked" in out["binding"]
 
 
 def test_margin_rate_comes_from_the_workspace(model_dir: Path, workspace) -> None:
     workspace.config.default_margin = 0.5
     workspace.config.save(workspace.path)
-    out = _json(["budget", "optimize", str(model_dir), "--total", "500", "--objective", "profit",
-                 "--workspace", str(workspace.path), "--format", "json"])
+    out = _json(
+        [
+            "budget",
+            "optimize",
+            str(model_dir),
+            "--total",
+            "500",
+            "--objective",
+            "profit",
+            "--workspace",
+            str(workspace.path),
+            "--format",
+            "json",
+        ]
+    )
     # profit optimum: 0.5 b / (k + x) = 1  =>  x = 0.5 b - k = 50 for both
     assert out["allocation"]["search"] == pytest.approx(50.0, rel=1e-6)
     assert out["allocation"]["social"] == pytest.approx(50.0, rel=1e-6)
@@ -71,8 +104,19 @@ def test_compare_json_and_chart(model_dir: Path, tmp_path: Path) -> None:
     manual = tmp_path / "manual.json"
     manual.write_text(json.dumps({"search": 400, "social": 100}))
     chart = tmp_path / "chart.html"
-    out = _json(["budget", "compare", str(model_dir), "--plan", f"manual={manual}", "--format", "json",
-                 "--chart", str(chart)])
+    out = _json(
+        [
+            "budget",
+            "compare",
+            str(model_dir),
+            "--plan",
+            f"manual={manual}",
+            "--format",
+            "json",
+            "--chart",
+            str(chart),
+        ]
+    )
     plans = out["plans"]
     assert list(plans) == ["current", "manual", "optimised", "optimised_plus_20%"]
     assert plans["optimised"]["allocation"]["search"] == pytest.approx(290.0, rel=1e-6)
@@ -96,8 +140,9 @@ def test_target_command(model_dir: Path) -> None:
         (["--total", "500", "--risk", "max"], "risk 'max' is unknown"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(model_dir: Path, args: list[str], message: str, capsys, monkeypatch,
-                                         tmp_path: Path) -> None:
+def test_bad_input_exits_2_with_one_line(
+    model_dir: Path, args: list[str], message: str, capsys, monkeypatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)  # no trueroi.toml here
     monkeypatch.delenv("TRUEROI_WORKSPACE", raising=False)
     with pytest.raises(SystemExit) as exit_info:

@@ -29,9 +29,15 @@ def test_two_week_single_channel_matches_brute_force() -> None:
 
 def test_flighting_respects_budget_and_bounds_and_beats_flat() -> None:
     rng = np.random.default_rng(5)
-    curves = ParametricCurves(list("abc"), [50.0, 80.0, 30.0], ["hill", "log", "exponential"],
-                              beta=rng.uniform(100, 300, (40, 3)), k=rng.uniform(30, 90, (40, 3)), s=0.9,
-                              alpha=rng.uniform(0.2, 0.7, (40, 3)))
+    curves = ParametricCurves(
+        list("abc"),
+        [50.0, 80.0, 30.0],
+        ["hill", "log", "exponential"],
+        beta=rng.uniform(100, 300, (40, 3)),
+        k=rng.uniform(30, 90, (40, 3)),
+        s=0.9,
+        alpha=rng.uniform(0.2, 0.7, (40, 3)),
+    )
     result = optimize_flighting(curves, 160.0, 6, maximum={"a": 70}, locked=["c"])
     assert result.plan.shape == (6, 3)
     assert result.plan.sum() <= 160.0 * 6 * (1 + 1e-9)

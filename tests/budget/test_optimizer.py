@@ -14,7 +14,8 @@ B1, B2, K1, K2 = 300.0, 200.0, 100.0, 50.0
 
 def test_two_log_curves_closed_form() -> None:
     # max b1 log(1 + x1/k1) + b2 log(1 + x2/k2) s.t. x1 + x2 = B.
-    # Stationarity: b_i / (k_i + x_i) = lam  =>  x_i = b_i / lam - k_i; summing: 1/lam = (B + k1 + k2) / (b1 + b2)
+    # Stationarity: b_i / (k_i + x_i) = lam  =>  x_i = b_i / lam - k_i;
+    # summing: 1/lam = (B + k1 + k2) / (b1 + b2)
     # => x_i = b_i (B + k1 + k2) / (b1 + b2) - k_i.  With B = 500: x1 = 300*650/500 - 100 = 290, x2 = 210.
     curves = ParametricCurves(["a", "b"], [250, 250], "log", beta=[B1, B2], k=[K1, K2])
     plan = optimize_budget(curves, 500.0)
@@ -34,7 +35,8 @@ def test_two_hill_curves_closed_form() -> None:
 
 
 def test_profit_objective_closed_form_leaves_budget_unspent() -> None:
-    # profit = m b log(1 + x/k) - x  =>  m b / (k + x) = 1  =>  x = m b - k = 0.5*300 - 100 = 50 and 0.5*200 - 50 = 50.
+    # profit = m b log(1 + x/k) - x  =>  m b / (k + x) = 1  =>  x = m b - k:
+    # 0.5*300 - 100 = 50 and 0.5*200 - 50 = 50.
     curves = ParametricCurves(["a", "b"], [250, 250], "log", beta=[B1, B2], k=[K1, K2])
     plan = optimize_budget(curves, 500.0, objective="profit", margin_rate=0.5)
     np.testing.assert_allclose(plan.allocation, [50.0, 50.0], rtol=1e-6)
@@ -68,9 +70,14 @@ def test_relative_bounds_max_change_and_lock() -> None:
 def test_kkt_marginal_rois_equal_except_at_bounds() -> None:
     rng = np.random.default_rng(7)
     n = 8
-    curves = ParametricCurves([f"c{i}" for i in range(n)], rng.uniform(50, 150, n), ["hill", "log"] * 4,
-                              beta=rng.uniform(100, 500, (50, n)), k=rng.uniform(40, 200, (50, n)),
-                              s=rng.uniform(0.5, 1.0, (50, n)))
+    curves = ParametricCurves(
+        [f"c{i}" for i in range(n)],
+        rng.uniform(50, 150, n),
+        ["hill", "log"] * 4,
+        beta=rng.uniform(100, 500, (50, n)),
+        k=rng.uniform(40, 200, (50, n)),
+        s=rng.uniform(0.5, 1.0, (50, n)),
+    )
     plan = optimize_budget(curves, 800.0, maximum={"c0": 30, "c3": 40}, minimum={"c5": 200})
     assert plan.allocation.sum() == pytest.approx(800.0, rel=1e-8)
     # KKT, derived from the Lagrangian: interior channels share one marginal ROI; a channel at its upper
@@ -93,16 +100,28 @@ class _WithoutDerivative:
 
     def __init__(self, curves: ParametricCurves) -> None:
         self.channels, self.current_spend, self.kpi, self.n_draws = (
-            curves.channels, curves.current_spend, curves.kpi, curves.n_draws)
+            curves.channels,
+            curves.current_spend,
+            curves.kpi,
+            curves.n_draws,
+        )
         self.weekly_response, self.plan_response = curves.weekly_response, curves.plan_response
 
 
 def test_finite_difference_path_matches_analytic() -> None:
     rng = np.random.default_rng(3)
-    curves = ParametricCurves(list("abcd"), [10, 20, 30, 40], "hill", beta=rng.uniform(50, 100, (30, 4)),
-                              k=rng.uniform(10, 40, (30, 4)), s=0.9)
+    curves = ParametricCurves(
+        list("abcd"),
+        [10, 20, 30, 40],
+        "hill",
+        beta=rng.uniform(50, 100, (30, 4)),
+        k=rng.uniform(10, 40, (30, 4)),
+        s=0.9,
+    )
     exact = optimize_budget(curves, 120.0).allocation
-    np.testing.assert_allclose(optimize_budget(_WithoutDerivative(curves), 120.0).allocation, exact, rtol=1e-5)
+    np.testing.assert_allclose(
+        optimize_budget(_WithoutDerivative(curves), 120.0).allocation, exact, rtol=1e-5
+    )
 
 
 def test_s_shaped_hill_matches_brute_force_grid() -> None:
@@ -143,7 +162,9 @@ def test_q10_risk_raises_the_lower_quantile() -> None:
 def test_uncertainty_summary_by_hand() -> None:
     # Two equally likely draws: revenue scale 1x and 3x. Mean = 2x the unit response, p_beats_current is 1
     # when the plan beats the current one in both draws.
-    curves = ParametricCurves(["a", "b"], [90, 10], "log", beta=[[100.0, 100.0], [300.0, 300.0]], k=[10.0, 10.0])
+    curves = ParametricCurves(
+        ["a", "b"], [90, 10], "log", beta=[[100.0, 100.0], [300.0, 300.0]], k=[10.0, 10.0]
+    )
     plan = optimize_budget(curves, 100.0, weeks=4)
     np.testing.assert_allclose(plan.allocation, [50.0, 50.0], rtol=1e-6)
     unit = 2 * np.log(6.0)  # per week, beta = 1: 2 log(1 + 50/10)

@@ -13,8 +13,14 @@ from trueroi.errors import DataValidationError, UsageError
 
 
 def test_curve_values_match_hand_computation() -> None:
-    curves = ParametricCurves(["h", "l", "e"], [1, 1, 1], ["hill", "log", "exponential"],
-                              beta=[200.0, 50.0, 80.0], k=[100.0, 10.0, 20.0], s=[2.0, 1.0, 1.0])
+    curves = ParametricCurves(
+        ["h", "l", "e"],
+        [1, 1, 1],
+        ["hill", "log", "exponential"],
+        beta=[200.0, 50.0, 80.0],
+        k=[100.0, 10.0, 20.0],
+        s=[2.0, 1.0, 1.0],
+    )
     out = curves.weekly_response(np.array([100.0, 10.0, 20.0]))
     # hill at x = k is beta / 2; log(1 + 10/10) = log 2; 1 - exp(-1)
     assert out.shape == (1, 3)
@@ -24,8 +30,14 @@ def test_curve_values_match_hand_computation() -> None:
 
 
 def test_marginal_response_matches_hand_derivatives() -> None:
-    curves = ParametricCurves(["h", "l", "e"], [1, 1, 1], ["hill", "log", "exponential"],
-                              beta=[200.0, 50.0, 80.0], k=[100.0, 10.0, 20.0], s=[1.0, 1.0, 1.0])
+    curves = ParametricCurves(
+        ["h", "l", "e"],
+        [1, 1, 1],
+        ["hill", "log", "exponential"],
+        beta=[200.0, 50.0, 80.0],
+        k=[100.0, 10.0, 20.0],
+        s=[1.0, 1.0, 1.0],
+    )
     x = np.array([100.0, 10.0, 20.0])
     # hill s=1: beta k / (k + x)^2 = 200*100/200^2 = 0.5; log: beta / (k + x) = 2.5; exp: beta e^-1 / k
     np.testing.assert_allclose(curves.marginal_response(x)[0], [0.5, 2.5, 4.0 * np.exp(-1.0)])
@@ -51,15 +63,25 @@ def test_geometric_adstock_by_hand() -> None:
 def test_plan_response_settles_to_weekly_response() -> None:
     curves = ParametricCurves(["a", "b"], [1, 1], "log", beta=[10.0, 5.0], k=[3.0, 4.0], alpha=[0.6, 0.3])
     plan = np.tile([7.0, 2.0], (200, 1))
-    np.testing.assert_allclose(curves.plan_response(plan)[0, -1], curves.weekly_response(np.array([7.0, 2.0]))[0])
+    np.testing.assert_allclose(
+        curves.plan_response(plan)[0, -1], curves.weekly_response(np.array([7.0, 2.0]))[0]
+    )
     # first week: only (1 - alpha) of the spend is in effect
     first = curves.plan_response(plan)[0, 0]
     np.testing.assert_allclose(first, [10 * np.log1p(0.4 * 7 / 3), 5 * np.log1p(0.7 * 2 / 4)])
 
 
 def test_curves_json_round_trip(tmp_path) -> None:
-    curves = ParametricCurves(["a", "b"], [3.0, 4.0], ["hill", "log"], beta=[[1.0, 2.0], [1.5, 2.0]], k=2.0,
-                              s=[0.8, 1.0], alpha=0.3, kpi="conversions")
+    curves = ParametricCurves(
+        ["a", "b"],
+        [3.0, 4.0],
+        ["hill", "log"],
+        beta=[[1.0, 2.0], [1.5, 2.0]],
+        k=2.0,
+        s=[0.8, 1.0],
+        alpha=0.3,
+        kpi="conversions",
+    )
     path = tmp_path / "curves.json"
     path.write_text(json.dumps(curves.to_dict()))
     again = load_curves_json(path)

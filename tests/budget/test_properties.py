@@ -22,8 +22,12 @@ def problems(draw: st.DrawFn, concave: bool = False) -> dict:
     kinds = [draw(st.sampled_from(CURVES)) for _ in range(n)]
     shape_high = 1.0 if concave else 3.0
     curves = ParametricCurves(
-        [f"c{i}" for i in range(n)], rng.uniform(0, 200, n), kinds, beta=rng.uniform(10, 1000, (d, n)),
-        k=rng.uniform(5, 300, (d, n)), s=rng.uniform(0.4, shape_high, (d, n)),
+        [f"c{i}" for i in range(n)],
+        rng.uniform(0, 200, n),
+        kinds,
+        beta=rng.uniform(10, 1000, (d, n)),
+        k=rng.uniform(5, 300, (d, n)),
+        s=rng.uniform(0.4, shape_high, (d, n)),
     )
     budget = draw(st.floats(10, 2000))
     minimum, maximum = {}, {}
@@ -38,8 +42,16 @@ def problems(draw: st.DrawFn, concave: bool = False) -> dict:
     max_change = draw(st.none() | st.floats(0.5, 3.0))
     locked = [curves.channels[0]] if draw(st.booleans()) else []
     objective = draw(st.sampled_from(["revenue", "profit"]))
-    return dict(curves=curves, total=budget, minimum=minimum, maximum=maximum, max_change=max_change,
-                locked=locked, objective=objective, margin_rate=0.6)
+    return dict(
+        curves=curves,
+        total=budget,
+        minimum=minimum,
+        maximum=maximum,
+        max_change=max_change,
+        locked=locked,
+        objective=objective,
+        margin_rate=0.6,
+    )
 
 
 def _solve(problem: dict, total: float | None = None):
@@ -84,8 +96,14 @@ def plan_lower_bound(problem: dict) -> float:
     from trueroi.budget.constraints import build_bounds
 
     curves = problem["curves"]
-    b = build_bounds(curves.channels, curves.current_spend, problem["minimum"], problem["maximum"],
-                     problem["max_change"], problem["locked"])
+    b = build_bounds(
+        curves.channels,
+        curves.current_spend,
+        problem["minimum"],
+        problem["maximum"],
+        problem["max_change"],
+        problem["locked"],
+    )
     return float(b.lower.sum())
 
 

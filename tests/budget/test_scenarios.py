@@ -14,11 +14,15 @@ from trueroi.errors import DataValidationError, UsageError
 
 def _curves() -> ParametricCurves:
     # two draws: response scale 1x and 2x
-    return ParametricCurves(["a", "b"], [10.0, 30.0], "log", beta=[[10.0, 10.0], [20.0, 20.0]], k=[10.0, 10.0])
+    return ParametricCurves(
+        ["a", "b"], [10.0, 30.0], "log", beta=[[10.0, 10.0], [20.0, 20.0]], k=[10.0, 10.0]
+    )
 
 
 def test_compare_values_plans_by_hand() -> None:
-    rows = compare_plans(_curves(), {"even": np.array([20.0, 20.0])}, objective="profit", margin_rate=0.5, weeks=2)
+    rows = compare_plans(
+        _curves(), {"even": np.array([20.0, 20.0])}, objective="profit", margin_rate=0.5, weeks=2
+    )
     current, even = rows
     assert current["name"] == "current" and even["name"] == "even"
     # current: per week, beta (log 2 + log 4) = beta log 8; mean beta = 15 -> KPI over 2 weeks = 30 log 8

@@ -101,7 +101,9 @@ def build_bounds(
 
     def position(name: str, option: str) -> int:
         if name not in index:
-            raise UsageError(f"{option}: unknown channel {name!r}; the model's channels are {', '.join(channels)}")
+            raise UsageError(
+                f"{option}: unknown channel {name!r}; the model's channels are {', '.join(channels)}"
+            )
         return index[name]
 
     def tighten(j: int, lo: float | None, hi: float | None, source: str) -> None:
@@ -120,13 +122,19 @@ def build_bounds(
         if not np.isfinite(max_change) or max_change < 0:
             raise UsageError(f"--max-change must be a non-negative fraction like 0.3, got {max_change}")
         for j in range(len(channels)):  # a channel's own --min / --max win where they disagree with it
-            tighten(j, min(current[j] * (1 - max_change), upper[j]), max(current[j] * (1 + max_change), lower[j]),
-                    "max_change")
+            tighten(
+                j,
+                min(current[j] * (1 - max_change), upper[j]),
+                max(current[j] * (1 + max_change), lower[j]),
+                "max_change",
+            )
     for name in locked:
         j = position(name, "--lock")
         lower[j], upper[j], lo_src[j], hi_src[j] = current[j], current[j], "locked", "locked"
     bad = [channels[j] for j in range(len(channels)) if lower[j] > upper[j] * (1 + 1e-12)]
     if bad:
-        detail = "; ".join(f"{channels[j]}: min {lower[j]:,.2f} > max {upper[j]:,.2f}" for j in map(index.get, bad))
+        detail = "; ".join(
+            f"{channels[j]}: min {lower[j]:,.2f} > max {upper[j]:,.2f}" for j in map(index.get, bad)
+        )
         raise UsageError(f"contradictory bounds ({detail}); loosen --min, --max or --max-change")
     return Bounds(lower, np.maximum(upper, lower), tuple(lo_src), tuple(hi_src))

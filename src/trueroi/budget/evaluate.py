@@ -19,7 +19,9 @@ INTERVAL = 0.90
 
 @dataclass(frozen=True)
 class Objective:
-    """A linear value of the response: per draw, ``value_per_kpi * sum_c r_c(x_c) - cost_per_spend * sum_c x_c``.
+    """A linear value of the response, per draw: ``a * sum_c r_c(x_c) - b * sum_c x_c``.
+
+    ``a`` is ``value_per_kpi`` and ``b`` is ``cost_per_spend``.
 
     ``revenue`` maximises the model's KPI itself (revenue, or conversions for a conversions model);
     ``margin`` maximises contribution margin (``margin_rate`` x revenue); ``profit`` maximises margin minus
@@ -47,7 +49,8 @@ class Objective:
             raise UsageError(f"objective {name!r} needs a revenue model; this model's KPI is {kpi!r}")
         if margin_rate is None:
             raise UsageError(
-                f"objective {name!r} needs a margin rate: pass --margin-rate 0.35 (contribution margin per unit "
+                f"objective {name!r} needs a margin rate: pass --margin-rate 0.35 (contribution margin per "
+                "unit "
                 "of revenue) or set default_margin in trueroi.toml"
             )
         if not 0 < margin_rate <= 1:
@@ -86,7 +89,9 @@ def marginal_matrix(curves: ResponseCurves, spend: np.ndarray) -> np.ndarray:
     return (both[:, 0] - both[:, 1]) / (up - down)
 
 
-def draw_values(curves: ResponseCurves, spend: np.ndarray, objective: Objective, weeks: int = 1) -> np.ndarray:
+def draw_values(
+    curves: ResponseCurves, spend: np.ndarray, objective: Objective, weeks: int = 1
+) -> np.ndarray:
     """Objective value of flat weekly spend over ``weeks`` weeks, per draw: shape (D,) for spend (C,)."""
     spend = np.asarray(spend, dtype=float)
     kpi = np.asarray(curves.weekly_response(spend)).sum(axis=-1)
@@ -95,7 +100,7 @@ def draw_values(curves: ResponseCurves, spend: np.ndarray, objective: Objective,
 
 @dataclass(frozen=True)
 class Outcome:
-    """A plan's objective over the horizon: mean, 90% interval over draws, chance it beats the current plan."""
+    """A plan's objective over the horizon: mean, 90% interval over draws, P(it beats the current plan)."""
 
     mean: float
     lower: float

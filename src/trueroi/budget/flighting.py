@@ -95,8 +95,16 @@ def optimize_flighting(
     obj = Objective.build(objective, curves.kpi, margin_rate)
     current = np.asarray(curves.current_spend, dtype=float)
     bounds = build_bounds(list(curves.channels), current, minimum, maximum, max_change, locked)
-    flat = optimize_budget(curves, total, objective=objective, margin_rate=margin_rate, minimum=minimum,
-                           maximum=maximum, max_change=max_change, locked=locked).allocation
+    flat = optimize_budget(
+        curves,
+        total,
+        objective=objective,
+        margin_rate=margin_rate,
+        minimum=minimum,
+        maximum=maximum,
+        max_change=max_change,
+        locked=locked,
+    ).allocation
     n_ch = current.size
     budget = total * weeks
     scale = max(total, 1e-12)
@@ -116,8 +124,14 @@ def optimize_flighting(
 
     start = np.tile(flat, weeks) / scale
     result = minimize(
-        objective_and_gradient, start, jac=True, method="SLSQP", bounds=list(zip(lower, upper, strict=True)),
-        constraints=[{"type": "ineq", "fun": lambda z: budget / scale - z.sum(), "jac": lambda z: -np.ones_like(z)}],
+        objective_and_gradient,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=list(zip(lower, upper, strict=True)),
+        constraints=[
+            {"type": "ineq", "fun": lambda z: budget / scale - z.sum(), "jac": lambda z: -np.ones_like(z)}
+        ],
         options={"maxiter": max_iter, "ftol": 1e-12},
     )
     if not result.success and result.status not in (8, 9):  # 8/9: positive directional derivative, iterations
@@ -132,8 +146,12 @@ def optimize_flighting(
         plan, values = flat_plan, flat_values
     base = plan_draw_values(curves, current_plan, obj)
     return FlightingPlan(
-        channels=list(curves.channels), plan=plan, objective=obj, expected=summarize(values, base),
-        flat_expected=summarize(flat_values), current_expected=summarize(base),
+        channels=list(curves.channels),
+        plan=plan,
+        objective=obj,
+        expected=summarize(values, base),
+        flat_expected=summarize(flat_values),
+        current_expected=summarize(base),
         p_beats_flat=float(np.mean(values > flat_values)),
     )
 

@@ -25,7 +25,9 @@ def load_response_curves(model_dir: str | Path) -> ResponseCurves:
     """
     path = Path(model_dir)
     if not path.is_dir():
-        raise UsageError(f"model directory {path} not found; fit one with 'trueroi mmm fit' or write {CURVES_FILE}")
+        raise UsageError(
+            f"model directory {path} not found; fit one with 'trueroi mmm fit' or write {CURVES_FILE}"
+        )
     if (path / CURVES_FILE).is_file():
         return load_curves_json(path / CURVES_FILE)
     try:

@@ -178,15 +178,18 @@ def optimize_budget(
     return describe_plan(curves, solution, obj, bounds, total, risk, weeks)
 
 
-def _maximise_quantile(curves, obj, bounds, total, level, start: SeparableSolution, rel_tol) -> SeparableSolution:
+def _maximise_quantile(
+    curves, obj, bounds, total, level, start: SeparableSolution, rel_tol
+) -> SeparableSolution:
     """Raise the ``level`` quantile of the outcome by re-weighting draws around it (kept only if it helps)."""
     best = start
     best_q = float(np.quantile(draw_values(curves, start.x, obj), level))
     x = start.x
     for _ in range(_RISK_ROUNDS):
         weights = quantile_weights(draw_values(curves, x, obj), level)
-        candidate = solve_separable(*separable_problem(curves, obj, weights), bounds.lower, bounds.upper, total,
-                                    rel_tol)
+        candidate = solve_separable(
+            *separable_problem(curves, obj, weights), bounds.lower, bounds.upper, total, rel_tol
+        )
         q = float(np.quantile(draw_values(curves, candidate.x, obj), level))
         if q > best_q:
             best, best_q = candidate, q
@@ -197,7 +200,12 @@ def _maximise_quantile(curves, obj, bounds, total, level, start: SeparableSoluti
 
 
 def describe_plan(
-    curves: ResponseCurves, solution: SeparableSolution, obj: Objective, bounds: Bounds, total: float, risk: str,
+    curves: ResponseCurves,
+    solution: SeparableSolution,
+    obj: Objective,
+    bounds: Bounds,
+    total: float,
+    risk: str,
     weeks: int,
 ) -> BudgetPlan:
     """Outcomes, marginal ROIs, binding bounds and explanations of an optimised allocation."""
@@ -205,12 +213,21 @@ def describe_plan(
     x = solution.x
     base = draw_values(curves, current, obj, weeks)
     plan = BudgetPlan(
-        channels=list(curves.channels), current=current, allocation=x, objective=obj, risk=risk, weeks=weeks,
-        budget=float(total), marginal_roi=float(solution.lam + obj.cost_per_spend),
-        mroi=mroi(curves, x, obj), mroi_current=mroi(curves, current, obj), bounds=bounds,
-        binding=binding_bounds(x, bounds, solution.lam, total, list(curves.channels)), expected=summarize(draw_values(curves, x, obj, weeks),
-                                                                                    base),
-        current_expected=summarize(base), kpi=curves.kpi,
+        channels=list(curves.channels),
+        current=current,
+        allocation=x,
+        objective=obj,
+        risk=risk,
+        weeks=weeks,
+        budget=float(total),
+        marginal_roi=float(solution.lam + obj.cost_per_spend),
+        mroi=mroi(curves, x, obj),
+        mroi_current=mroi(curves, current, obj),
+        bounds=bounds,
+        binding=binding_bounds(x, bounds, solution.lam, total, list(curves.channels)),
+        expected=summarize(draw_values(curves, x, obj, weeks), base),
+        current_expected=summarize(base),
+        kpi=curves.kpi,
     )
     plan.explanation = explain(plan)
     return plan
@@ -220,7 +237,9 @@ def _at_bound(x: np.ndarray, bound: np.ndarray, total: float) -> np.ndarray:
     return np.abs(x - bound) <= 1e-7 * max(total, 1.0)
 
 
-def binding_bounds(x: np.ndarray, bounds: Bounds, lam: float, total: float, channels: list[str] | None = None):
+def binding_bounds(
+    x: np.ndarray, bounds: Bounds, lam: float, total: float, channels: list[str] | None = None
+):
     """Active bounds as ``"channel:kind"`` strings (or channel indexes when ``channels`` is None)."""
     out: list[Any] = []
     at_lo, at_hi = _at_bound(x, bounds.lower, total), _at_bound(x, bounds.upper, total)
@@ -247,34 +266,55 @@ def explain(plan: BudgetPlan) -> list[dict[str, Any]]:
         cur, rec = float(plan.current[j]), float(plan.allocation[j])
         m_cur, m_rec = float(plan.mroi_current[j]), float(plan.mroi[j])
         change = (rec - cur) / cur if cur > 0 else None
-        rows.append({
-            "channel": name, "current": cur, "recommended": rec, "change": change, "mroi_current": m_cur,
-            "mroi_recommended": m_rec, "bound": bound_of.get(name),
-            "reason": _reason(bound_of.get(name), cur, rec, m_cur, m_rec, level, rec >= plan.bounds.upper[j]),
-        })
+        rows.append(
+            {
+                "channel": name,
+                "current": cur,
+                "recommended": rec,
+                "change": change,
+                "mroi_current": m_cur,
+                "mroi_recommended": m_rec,
+                "bound": bound_of.get(name),
+                "reason": _reason(
+                    bound_of.get(name), cur, rec, m_cur, m_rec, level, rec >= plan.bounds.upper[j]
+                ),
+            }
+        )
     return rows
 
 
-def _reason(bound: str | None, cur: float, rec: float, m_cur: float, m_rec: float, level: float, at_top: bool) -> str:
+def _reason(
+    bound: str | None, cur: float, rec: float, m_cur: float, m_rec: float, level: float, at_top: bool
+) -> str:
     if bound == "locked":
         return f"locked at current spend (marginal ROI {m_rec:.2f})"
     if bound and bound != "zero" and at_top:
         return f"capped by its {bound} bound: marginal ROI {m_rec:.2f} is still above the plan's {level:.2f}"
     if bound == "zero":
-        return (f"switched off: no spend level returns the plan's marginal ROI {level:.2f} "
-                f"(marginal ROI {m_cur:.2f} at current spend)")
+        return (
+            f"switched off: no spend level returns the plan's marginal ROI {level:.2f} "
+            f"(marginal ROI {m_cur:.2f} at current spend)"
+        )
     if bound:
         return f"held at its {bound} bound: marginal ROI {m_rec:.2f} is below the plan's {level:.2f}"
     if abs(rec - cur) <= 0.005 * max(cur, 1e-9):
-        return f"already near the optimum: marginal ROI {m_cur:.2f} at current spend matches the plan's {level:.2f}"
+        return (
+            f"already near the optimum: marginal ROI {m_cur:.2f} at current spend is the plan's {level:.2f}"
+        )
     if rec > cur:
-        return (f"room to grow: marginal ROI {m_cur:.2f} at current spend is above the plan's {level:.2f}; "
-                f"raised until it falls to {m_rec:.2f}")
-    return (f"saturated: marginal ROI {m_cur:.2f} at current spend is below the plan's {level:.2f}; "
-            f"cut until it rises to {m_rec:.2f}")
+        return (
+            f"room to grow: marginal ROI {m_cur:.2f} at current spend is above the plan's {level:.2f}; "
+            f"raised until it falls to {m_rec:.2f}"
+        )
+    return (
+        f"saturated: marginal ROI {m_cur:.2f} at current spend is below the plan's {level:.2f}; "
+        f"cut until it rises to {m_rec:.2f}"
+    )
 
 
-def plan_regret(truth: ResponseCurves, allocation: np.ndarray, total: float, **constraints: Any) -> dict[str, float]:
+def plan_regret(
+    truth: ResponseCurves, allocation: np.ndarray, total: float, **constraints: Any
+) -> dict[str, float]:
     """Regret of a plan under known true curves, for simulations.
 
     ``regret = (V(true optimum) - V(plan)) / (V(true optimum) - V(current))``: the share of the achievable
@@ -287,5 +327,9 @@ def plan_regret(truth: ResponseCurves, allocation: np.ndarray, total: float, **c
     v_best = float(draw_values(truth, best.allocation, obj).mean())
     v_current = float(draw_values(truth, np.asarray(truth.current_spend, dtype=float), obj).mean())
     gain = v_best - v_current
-    return {"regret": (v_best - v_plan) / gain if gain > 0 else float("nan"), "true_optimum": v_best,
-            "true_plan": v_plan, "true_current": v_current}
+    return {
+        "regret": (v_best - v_plan) / gain if gain > 0 else float("nan"),
+        "true_optimum": v_best,
+        "true_plan": v_plan,
+        "true_current": v_current,
+    }

@@ -157,13 +157,17 @@ class ParametricCurves:
             raise UsageError(f"kpi must be one of {KPIS}, got {kpi!r}")
         self.curve = curves
         self.kpi = kpi
-        params = {name: np.asarray(v, dtype=float) for name, v in dict(beta=beta, k=k, s=s, alpha=alpha).items()}
+        params = {
+            name: np.asarray(v, dtype=float) for name, v in dict(beta=beta, k=k, s=s, alpha=alpha).items()
+        }
         n_draws = max((p.shape[0] for p in params.values() if p.ndim == 2), default=1)
         for name, value in params.items():
             try:
                 params[name] = np.broadcast_to(value, (n_draws, n)).copy()
             except ValueError as exc:
-                raise UsageError(f"{name} must be a scalar, ({n},) or ({n_draws}, {n}); got {value.shape}") from exc
+                raise UsageError(
+                    f"{name} must be a scalar, ({n},) or ({n_draws}, {n}); got {value.shape}"
+                ) from exc
         if np.any(params["k"] <= 0) or np.any(params["s"] <= 0) or np.any(params["beta"] < 0):
             raise UsageError("k and s must be positive and beta non-negative")
         if np.any(params["alpha"] < 0) or np.any(params["alpha"] >= 1):
@@ -218,6 +222,7 @@ class ParametricCurves:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``curves.json`` form of these curves (see :func:`load_curves_json`)."""
+
         def col(p: np.ndarray, j: int) -> Any:
             values = p[:, j]
             return float(values[0]) if np.all(values == values[0]) else values.tolist()
@@ -226,8 +231,12 @@ class ParametricCurves:
             "kpi": self.kpi,
             "channels": [
                 {
-                    "name": name, "current_spend": float(self.current_spend[j]), "curve": self.curve[j],
-                    "beta": col(self.beta, j), "k": col(self.k, j), "s": col(self.s, j),
+                    "name": name,
+                    "current_spend": float(self.current_spend[j]),
+                    "curve": self.curve[j],
+                    "beta": col(self.beta, j),
+                    "k": col(self.k, j),
+                    "s": col(self.s, j),
                     "alpha": col(self.alpha, j),
                 }
                 for j, name in enumerate(self.channels)
@@ -239,12 +248,18 @@ class ParametricCurves:
         """Build curves from the ``curves.json`` form; see :func:`load_curves_json`."""
         rows = data.get("channels") if isinstance(data, dict) else None
         if not isinstance(rows, list) or not rows:
-            raise DataValidationError("has no non-empty 'channels' list", file=source,
-                                      expected='{"kpi": "revenue", "channels": [{"name": ..., ...}]}')
+            raise DataValidationError(
+                "has no non-empty 'channels' list",
+                file=source,
+                expected='{"kpi": "revenue", "channels": [{"name": ..., ...}]}',
+            )
         draws = {len(v) for row in rows for v in row.values() if isinstance(v, list)}
         if len(draws) > 1:
-            raise DataValidationError(f"parameter lists have different lengths {sorted(draws)}", file=source,
-                                      expected="one length D (the number of draws) for every list")
+            raise DataValidationError(
+                f"parameter lists have different lengths {sorted(draws)}",
+                file=source,
+                expected="one length D (the number of draws) for every list",
+            )
         n_draws = draws.pop() if draws else 1
 
         def param(name: str, default: float | None) -> np.ndarray:
@@ -256,15 +271,20 @@ class ParametricCurves:
                 try:
                     cols.append(np.broadcast_to(np.asarray(value, dtype=float), (n_draws,)))
                 except (TypeError, ValueError) as exc:
-                    raise DataValidationError("is not a number or list of numbers", file=source, row=i,
-                                              column=name, value=value) from exc
+                    raise DataValidationError(
+                        "is not a number or list of numbers", file=source, row=i, column=name, value=value
+                    ) from exc
             return np.stack(cols, axis=1)
 
         try:
             return cls(
                 channels=[str(row.get("name", "")) for row in rows],
-                current_spend=param("current_spend", None)[0], curve=[row.get("curve", "hill") for row in rows],
-                beta=param("beta", None), k=param("k", None), s=param("s", 1.0), alpha=param("alpha", 0.0),
+                current_spend=param("current_spend", None)[0],
+                curve=[row.get("curve", "hill") for row in rows],
+                beta=param("beta", None),
+                k=param("k", None),
+                s=param("s", 1.0),
+                alpha=param("alpha", 0.0),
                 kpi=data.get("kpi", "revenue"),
             )
         except UsageError as exc:

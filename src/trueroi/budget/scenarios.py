@@ -1,4 +1,4 @@
-"""Scenarios: compare named weekly plans side by side, and draw the response curves with each plan's points."""
+"""Scenarios: compare named weekly plans side by side; draw the response curves with each plan's points."""
 
 from __future__ import annotations
 
@@ -27,9 +27,15 @@ def plan_vector(curves: ResponseCurves, plan: Mapping[str, float], name: str = "
     missing = [c for c in channels if c not in plan]
     if unknown or missing:
         raise UsageError(
-            f"plan {name!r}: " + "; ".join(
-                part for part in (f"unknown channels {unknown}" if unknown else "",
-                                  f"missing channels {missing}" if missing else "") if part)
+            f"plan {name!r}: "
+            + "; ".join(
+                part
+                for part in (
+                    f"unknown channels {unknown}" if unknown else "",
+                    f"missing channels {missing}" if missing else "",
+                )
+                if part
+            )
             + f"; expected weekly spend for each of {channels}"
         )
     try:
@@ -54,8 +60,9 @@ def read_plan_file(path: str | Path) -> dict[str, float]:
     if isinstance(data, dict) and isinstance(data.get("allocation"), dict):
         data = data["allocation"]
     if not isinstance(data, dict):
-        raise DataValidationError("is not a JSON object", file=str(path),
-                                  expected='{"channel": weekly spend, ...}')
+        raise DataValidationError(
+            "is not a JSON object", file=str(path), expected='{"channel": weekly spend, ...}'
+        )
     return data
 
 
@@ -99,12 +106,18 @@ def compare_plans(
         roi = None
         if margin_rate is not None and curves.kpi == "revenue" and spend > 0:
             roi = (margin_rate * float(kpi_draws.mean()) - spend * weeks) / (spend * weeks)
-        rows.append({
-            "name": name, "allocation": dict(zip(curves.channels, x.tolist(), strict=True)), "spend": spend,
-            "expected": summarize(draw_values(curves, x, obj, weeks)).to_dict(),
-            "kpi": summarize(kpi_draws).to_dict(), "roas": roas, "roi": roi,
-            "p_beats_current": summarize(draw_values(curves, x, obj, weeks), base).p_beats_current,
-        })
+        rows.append(
+            {
+                "name": name,
+                "allocation": dict(zip(curves.channels, x.tolist(), strict=True)),
+                "spend": spend,
+                "expected": summarize(draw_values(curves, x, obj, weeks)).to_dict(),
+                "kpi": summarize(kpi_draws).to_dict(),
+                "roas": roas,
+                "roi": roi,
+                "p_beats_current": summarize(draw_values(curves, x, obj, weeks), base).p_beats_current,
+            }
+        )
     return rows
 
 
@@ -120,22 +133,51 @@ def response_chart(curves: ResponseCurves, plans: Mapping[str, np.ndarray], poin
     grid = np.linspace(0.0, 1.0, points)[:, None] * top
     draws = np.asarray(curves.weekly_response(grid))
     tail = (1 - INTERVAL) / 2
-    mean, low, high = draws.mean(axis=0), np.quantile(draws, tail, axis=0), np.quantile(draws, 1 - tail, axis=0)
+    mean, low, high = (
+        draws.mean(axis=0),
+        np.quantile(draws, tail, axis=0),
+        np.quantile(draws, 1 - tail, axis=0),
+    )
     cols = min(3, len(channels))
     rows = -(-len(channels) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=channels)
-    for j, name in enumerate(channels):
+    for j in range(len(channels)):
         r, c = j // cols + 1, j % cols + 1
         x = grid[:, j].tolist()
-        fig.add_scatter(x=x + x[::-1], y=high[:, j].tolist() + low[::-1, j].tolist(), fill="toself",
-                        line={"width": 0}, opacity=0.2, showlegend=False, hoverinfo="skip", row=r, col=c)
-        fig.add_scatter(x=x, y=mean[:, j].tolist(), mode="lines", line={"color": "#1f4e79"}, showlegend=False,
-                        row=r, col=c)
+        fig.add_scatter(
+            x=x + x[::-1],
+            y=high[:, j].tolist() + low[::-1, j].tolist(),
+            fill="toself",
+            line={"width": 0},
+            opacity=0.2,
+            showlegend=False,
+            hoverinfo="skip",
+            row=r,
+            col=c,
+        )
+        fig.add_scatter(
+            x=x,
+            y=mean[:, j].tolist(),
+            mode="lines",
+            line={"color": "#1f4e79"},
+            showlegend=False,
+            row=r,
+            col=c,
+        )
         for k, (plan_name, spend) in enumerate(named.items()):
             at = np.asarray(curves.weekly_response(np.asarray(spend, dtype=float))).mean(axis=0)[j]
-            fig.add_scatter(x=[float(spend[j])], y=[float(at)], mode="markers", name=plan_name,
-                            legendgroup=plan_name, showlegend=j == 0, marker={"size": 10, "symbol": k % 20},
-                            row=r, col=c)
-    fig.update_layout(title=f"Weekly response ({curves.kpi}) by spend, with each plan's point",
-                      height=320 * rows)
+            fig.add_scatter(
+                x=[float(spend[j])],
+                y=[float(at)],
+                mode="markers",
+                name=plan_name,
+                legendgroup=plan_name,
+                showlegend=j == 0,
+                marker={"size": 10, "symbol": k % 20},
+                row=r,
+                col=c,
+            )
+    fig.update_layout(
+        title=f"Weekly response ({curves.kpi}) by spend, with each plan's point", height=320 * rows
+    )
     return fig

@@ -37,7 +37,7 @@ _TOGGLE_LIMIT = 30
 @dataclass(frozen=True)
 class SeparableSolution:
     """Optimal spend ``x`` (C,), the budget multiplier ``lam`` (marginal objective where not bounded),
-    and ``start`` (C,), where each channel's marginal objective starts to fall (its lower bound if concave)."""
+    and ``start`` (C,), where each channel's marginal objective starts to fall (lower bound if concave)."""
 
     x: np.ndarray
     lam: float
@@ -68,7 +68,11 @@ def falling_start(marginal: Vector, lower: np.ndarray, upper: np.ndarray) -> np.
 
 
 def spend_at(
-    lam: float, marginal: Vector, start: np.ndarray, upper: np.ndarray, bracket: tuple[np.ndarray, np.ndarray],
+    lam: float,
+    marginal: Vector,
+    start: np.ndarray,
+    upper: np.ndarray,
+    bracket: tuple[np.ndarray, np.ndarray],
     tol: np.ndarray,
 ) -> np.ndarray:
     """Largest spend in [start, upper] whose marginal objective is at least ``lam``, per channel.
@@ -106,7 +110,11 @@ def spend_at(
 
 
 def solve_separable(
-    marginal: Vector, value: Vector, lower: np.ndarray, upper: np.ndarray, budget: float,
+    marginal: Vector,
+    value: Vector,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    budget: float,
     rel_tol: float = 1e-9,
 ) -> SeparableSolution:
     """Maximise ``sum_c value_c(x_c)`` s.t. ``sum_c x_c <= budget`` and ``lower <= x <= upper``.
@@ -139,8 +147,11 @@ def solve_separable(
     if s_shaped.size == 0 and solution is not None:
         return solution
     tol = rel_tol * max(budget, 1e-300)
-    on = (solution.x > lower + tol) if solution is not None else _switched_on(
-        marginal, value, lower, upper, start, budget, rel_tol)
+    on = (
+        (solution.x > lower + tol)
+        if solution is not None
+        else _switched_on(marginal, value, lower, upper, start, budget, rel_tol)
+    )
     on |= start <= lower
     best = _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, on)
     if best is None:

@@ -77,12 +77,16 @@ def budget_for_target(
         if reached >= per_week:
             break
         if high >= cap:
-            raise UsageError(f"target {target:,.2f} is out of reach: at most {reached * weeks:,.2f} with every "
-                             "channel at its maximum; lower the target or loosen --max")
+            raise UsageError(
+                f"target {target:,.2f} is out of reach: at most {reached * weeks:,.2f} with every "
+                "channel at its maximum; lower the target or loosen --max"
+            )
         low, high = high, high * 2
     else:
-        raise UsageError(f"target {target:,.2f} is out of reach: {reached * weeks:,.2f} at a weekly budget of "
-                         f"{high:,.0f}; the curves saturate below the target")
+        raise UsageError(
+            f"target {target:,.2f} is out of reach: {reached * weeks:,.2f} at a weekly budget of "
+            f"{high:,.0f}; the curves saturate below the target"
+        )
     high = min(high, cap)
     while high - low > rel_tol * high:
         mid = 0.5 * (low + high)
@@ -145,5 +149,7 @@ def _finite_cap(marginal, lower, upper, current, level) -> np.ndarray:
         if not np.any(grow):
             return cap
         cap = np.where(grow, np.minimum(cap * 4, upper), cap)
-    raise UsageError(f"marginal ROI stays above {level} at any spend (the curves do not saturate); "
-                     "raise the level or set --max")
+    raise UsageError(
+        f"marginal ROI stays above {level} at any spend (the curves do not saturate); "
+        "raise the level or set --max"
+    )

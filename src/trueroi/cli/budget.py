@@ -12,7 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, console, group, print_csv, print_json, print_table
+from trueroi.cli.common import (
+    FormatOpt,
+    OutputFormat,
+    WorkspaceOpt,
+    console,
+    group,
+    print_csv,
+    print_json,
+    print_table,
+)
 from trueroi.errors import ConfigError, UsageError
 
 
@@ -24,17 +33,31 @@ class ObjectiveName(StrEnum):
 
 ModelDirArg = Annotated[Path, typer.Argument(help="Fitted model directory, or one holding curves.json.")]
 ObjectiveOpt = Annotated[
-    ObjectiveName, typer.Option("--objective", help="revenue (the model's KPI), margin, or profit = margin - spend.")
+    ObjectiveName,
+    typer.Option("--objective", help="revenue (the model's KPI), margin, or profit = margin - spend."),
 ]
 MarginOpt = Annotated[
     float | None,
-    typer.Option("--margin-rate", help="Contribution margin per unit of revenue (default: default_margin in trueroi.toml)."),
+    typer.Option(
+        "--margin-rate",
+        help="Contribution margin per unit of revenue (default: default_margin in trueroi.toml).",
+    ),
 ]
-WeeksOpt = Annotated[int, typer.Option("--weeks", help="Planning horizon in weeks; outcomes are totals over it.")]
-MinOpt = Annotated[list[str] | None, typer.Option("--min", help="C=AMOUNT, C=80% or C=0.8x (relative to current).")]
-MaxOpt = Annotated[list[str] | None, typer.Option("--max", help="C=AMOUNT, C=150% or C=1.5x (relative to current).")]
-MaxChangeOpt = Annotated[float | None, typer.Option("--max-change", help="Largest relative change per channel, e.g. 0.3.")]
-LockOpt = Annotated[list[str] | None, typer.Option("--lock", help="Channel held at its current spend; repeat.")]
+WeeksOpt = Annotated[
+    int, typer.Option("--weeks", help="Planning horizon in weeks; outcomes are totals over it.")
+]
+MinOpt = Annotated[
+    list[str] | None, typer.Option("--min", help="C=AMOUNT, C=80% or C=0.8x (relative to current).")
+]
+MaxOpt = Annotated[
+    list[str] | None, typer.Option("--max", help="C=AMOUNT, C=150% or C=1.5x (relative to current).")
+]
+MaxChangeOpt = Annotated[
+    float | None, typer.Option("--max-change", help="Largest relative change per channel, e.g. 0.3.")
+]
+LockOpt = Annotated[
+    list[str] | None, typer.Option("--lock", help="Channel held at its current spend; repeat.")
+]
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -65,8 +88,12 @@ def _margin_rate(objective: str, margin_rate: float | None, workspace: Path | No
 
 
 def _bounds(minimum, maximum, max_change, lock) -> dict[str, Any]:
-    return {"minimum": _pairs(minimum, "--min"), "maximum": _pairs(maximum, "--max"), "max_change": max_change,
-            "locked": list(lock or [])}
+    return {
+        "minimum": _pairs(minimum, "--min"),
+        "maximum": _pairs(maximum, "--max"),
+        "max_change": max_change,
+        "locked": list(lock or []),
+    }
 
 
 def optimize(
@@ -79,8 +106,12 @@ def optimize(
     maximum: MaxOpt = None,
     max_change: MaxChangeOpt = None,
     lock: LockOpt = None,
-    risk: Annotated[str, typer.Option("--risk", help="mean (expected value) or q10 (10% quantile, risk-averse).")] = "mean",
-    flighting: Annotated[bool, typer.Option("--flighting", help="Also plan week by week with carry-over.")] = False,
+    risk: Annotated[
+        str, typer.Option("--risk", help="mean (expected value) or q10 (10% quantile, risk-averse).")
+    ] = "mean",
+    flighting: Annotated[
+        bool, typer.Option("--flighting", help="Also plan week by week with carry-over.")
+    ] = False,
     fmt: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -91,14 +122,16 @@ def optimize(
     curves = load_response_curves(model_dir)
     rate = _margin_rate(objective.value, margin_rate, workspace)
     bounds = _bounds(minimum, maximum, max_change, lock)
-    plan = optimize_budget(curves, total, objective=objective.value, margin_rate=rate, risk=risk, weeks=weeks,
-                           **bounds)
+    plan = optimize_budget(
+        curves, total, objective=objective.value, margin_rate=rate, risk=risk, weeks=weeks, **bounds
+    )
     payload = plan.to_dict()
     if flighting:
         from trueroi.budget.flighting import optimize_flighting
 
-        payload["flighting"] = optimize_flighting(curves, total, weeks, objective=objective.value,
-                                                  margin_rate=rate, **bounds).to_dict()
+        payload["flighting"] = optimize_flighting(
+            curves, total, weeks, objective=objective.value, margin_rate=rate, **bounds
+        ).to_dict()
     if fmt == OutputFormat.json:
         print_json(payload)
     elif fmt == OutputFormat.csv:
@@ -108,14 +141,21 @@ def optimize(
 
 
 def _print_plan(payload: dict[str, Any]) -> None:
-    columns = [("channel", "Channel", "text"), ("current", "Current", "money"), ("recommended", "Recommended", "money"),
-               ("change", "Change", "percent"), ("mroi_current", "mROI now", "ratio"),
-               ("mroi_recommended", "mROI plan", "ratio"), ("reason", "Why", "text")]
+    columns = [
+        ("channel", "Channel", "text"),
+        ("current", "Current", "money"),
+        ("recommended", "Recommended", "money"),
+        ("change", "Change", "percent"),
+        ("mroi_current", "mROI now", "ratio"),
+        ("mroi_recommended", "mROI plan", "ratio"),
+        ("reason", "Why", "text"),
+    ]
     exp, cur = payload["expected"], payload["current_expected"]
     caption = (
         f"{payload['objective']} over {payload['weeks']} week(s): {exp['mean']:,.0f} "
         f"(90% interval {exp['lower']:,.0f} to {exp['upper']:,.0f}) vs current {cur['mean']:,.0f}; "
-        f"P(beats current) {payload['p_beats_current']:.0%}; binding: {', '.join(payload['binding']) or 'none'}"
+        f"P(beats current) {payload['p_beats_current']:.0%}; "
+        f"binding: {', '.join(payload['binding']) or 'none'}"
     )
     print_table(payload["explanation"], columns, title="Budget plan (weekly spend)", caption=caption)
     if "flighting" in payload:
@@ -125,52 +165,107 @@ def _print_plan(payload: dict[str, Any]) -> None:
 
 def compare(
     model_dir: ModelDirArg,
-    plan: Annotated[list[str] | None, typer.Option("--plan", help="NAME=FILE.json with {channel: weekly spend}; repeat.")] = None,
-    optimised: Annotated[bool, typer.Option("--optimised/--no-optimised", help="Add the optimised plan at the current total and at +growth.")] = True,
-    growth: Annotated[float, typer.Option("--growth", help="Budget increase of the grown optimised plan.")] = 0.2,
+    plan: Annotated[
+        list[str] | None, typer.Option("--plan", help="NAME=FILE.json with {channel: weekly spend}; repeat.")
+    ] = None,
+    optimised: Annotated[
+        bool,
+        typer.Option(
+            "--optimised/--no-optimised", help="Add the optimised plan at the current total and at +growth."
+        ),
+    ] = True,
+    growth: Annotated[
+        float, typer.Option("--growth", help="Budget increase of the grown optimised plan.")
+    ] = 0.2,
     weeks: WeeksOpt = 1,
     objective: ObjectiveOpt = ObjectiveName.revenue,
     margin_rate: MarginOpt = None,
-    chart: Annotated[Path | None, typer.Option("--chart", help="Write the response curves with each plan's points (HTML).")] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Write the response curves with each plan's points (HTML).")
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Compare named plans side by side: spend, expected outcome with 90% interval, ROAS/ROI, P(beats current)."""
+    """Compare named plans side by side: spend, expected outcome with 90% interval, ROAS, ROI, P(win)."""
     from trueroi.budget.io import load_response_curves
     from trueroi.budget.optimizer import optimize_budget
     from trueroi.budget.scenarios import compare_plans, plan_vector, read_plan_file, response_chart
 
     curves = load_response_curves(model_dir)
     rate = _margin_rate(objective.value, margin_rate, workspace)
-    plans = {name: plan_vector(curves, read_plan_file(path), name) for name, path in _pairs(plan, "--plan").items()}
+    plans = {
+        name: plan_vector(curves, read_plan_file(path), name) for name, path in _pairs(plan, "--plan").items()
+    }
     if optimised:
         base_total = float(curves.current_spend.sum())
-        for name, budget in (("optimised", base_total), (f"optimised_plus_{growth:.0%}", base_total * (1 + growth))):
-            plans.setdefault(name, optimize_budget(curves, budget, objective=objective.value,
-                                                   margin_rate=rate).allocation)
+        for name, budget in (
+            ("optimised", base_total),
+            (f"optimised_plus_{growth:.0%}", base_total * (1 + growth)),
+        ):
+            plans.setdefault(
+                name, optimize_budget(curves, budget, objective=objective.value, margin_rate=rate).allocation
+            )
     rows = compare_plans(curves, plans, objective=objective.value, margin_rate=rate, weeks=weeks)
     if chart is not None:
-        response_chart(curves, {r["name"]: plan_vector(curves, r["allocation"]) for r in rows}).write_html(chart)
+        response_chart(curves, {r["name"]: plan_vector(curves, r["allocation"]) for r in rows}).write_html(
+            chart
+        )
     if fmt == OutputFormat.json:
-        print_json({"objective": objective.value, "kpi": curves.kpi, "weeks": weeks,
-                    "plans": {r["name"]: {k: v for k, v in r.items() if k != "name"} for r in rows}})
+        print_json(
+            {
+                "objective": objective.value,
+                "kpi": curves.kpi,
+                "weeks": weeks,
+                "plans": {r["name"]: {k: v for k, v in r.items() if k != "name"} for r in rows},
+            }
+        )
         return
-    flat = [{"name": r["name"], "spend": r["spend"], "mean": r["expected"]["mean"], "lower": r["expected"]["lower"],
-             "upper": r["expected"]["upper"], "roas": r["roas"], "roi": r["roi"], "p_beats_current": r["p_beats_current"]}
-            for r in rows]
+    flat = [
+        {
+            "name": r["name"],
+            "spend": r["spend"],
+            "mean": r["expected"]["mean"],
+            "lower": r["expected"]["lower"],
+            "upper": r["expected"]["upper"],
+            "roas": r["roas"],
+            "roi": r["roi"],
+            "p_beats_current": r["p_beats_current"],
+        }
+        for r in rows
+    ]
     if fmt == OutputFormat.csv:
         print_csv(flat)
         return
-    print_table(flat, [("name", "Plan", "text"), ("spend", "Weekly spend", "money"), ("mean", objective.value, "money"),
-                       ("lower", "90% low", "money"), ("upper", "90% high", "money"), ("roas", "ROAS", "ratio"),
-                       ("roi", "ROI", "percent"), ("p_beats_current", "P(beats current)", "percent")],
-                title=f"Scenarios over {weeks} week(s)")
+    print_table(
+        flat,
+        [
+            ("name", "Plan", "text"),
+            ("spend", "Weekly spend", "money"),
+            ("mean", objective.value, "money"),
+            ("lower", "90% low", "money"),
+            ("upper", "90% high", "money"),
+            ("roas", "ROAS", "ratio"),
+            ("roi", "ROI", "percent"),
+            ("p_beats_current", "P(beats current)", "percent"),
+        ],
+        title=f"Scenarios over {weeks} week(s)",
+    )
 
 
 def target(
     model_dir: ModelDirArg,
-    kpi_target: Annotated[float | None, typer.Option("--kpi-target", help="Expected KPI (revenue or conversions) to reach over the horizon.")] = None,
-    mroi: Annotated[float | None, typer.Option("--mroi", help="Marginal ROI the last currency unit should still return (1 with --objective margin: break-even).")] = None,
+    kpi_target: Annotated[
+        float | None,
+        typer.Option("--kpi-target", help="Expected KPI (revenue or conversions) to reach over the horizon."),
+    ] = None,
+    mroi: Annotated[
+        float | None,
+        typer.Option(
+            "--mroi",
+            help="Marginal ROI the last currency unit should still return (1 with --objective margin: "
+            "break-even).",
+        ),
+    ] = None,
     weeks: WeeksOpt = 1,
     objective: ObjectiveOpt = ObjectiveName.revenue,
     margin_rate: MarginOpt = None,
@@ -191,10 +286,13 @@ def target(
     rate = _margin_rate(objective.value, margin_rate, workspace)
     bounds = _bounds(minimum, maximum, max_change, lock)
     if kpi_target is not None:
-        result = budget_for_target(curves, kpi_target, objective=objective.value, margin_rate=rate, weeks=weeks,
-                                   **bounds)
+        result = budget_for_target(
+            curves, kpi_target, objective=objective.value, margin_rate=rate, weeks=weeks, **bounds
+        )
     else:
-        result = budget_for_mroi(curves, mroi, objective=objective.value, margin_rate=rate, weeks=weeks, **bounds)
+        result = budget_for_mroi(
+            curves, mroi, objective=objective.value, margin_rate=rate, weeks=weeks, **bounds
+        )
     payload = result.to_dict()
     if fmt == OutputFormat.json:
         print_json(payload)
