@@ -187,3 +187,24 @@ def test_malformed_panels_are_refused(panel: pd.DataFrame) -> None:
         analyze_geo(panel, treated=["L001"], start="2024-02-01", end="2024-01-25", **COLS)
     with pytest.raises(UsageError, match="analytic inference"):
         analyze_geo(panel, treated=["L001"], start="2024-02-01", inference="analytic", **COLS)
+
+
+def test_placebo_in_space_inference_covers_and_controls_false_positives() -> None:
+    hits, rejections, n = 0, 0, 40
+    for seed in range(n):
+        sim = simulate_geo_panel(n_locations=25, n_periods=70, n_test=10, n_treated=3, effect=0.05, seed=seed)
+        r = _run(sim, method="tbr", inference="placebo")
+        hits += r.att.lower <= sim.att <= r.att.upper
+        null = simulate_geo_panel(n_locations=25, n_periods=70, n_test=10, n_treated=3, seed=700 + seed)
+        rejections += _run(null, method="tbr", inference="placebo").p_value <= 0.1
+    assert 0.75 <= hits / n <= 1.0  # 90% nominal
+    assert rejections / n <= 0.25  # alpha 0.1
+
+
+def test_placebo_p_value_bottoms_out_at_one_over_controls_plus_one() -> None:
+    sim = simulate_geo_panel(n_locations=25, n_periods=70, n_test=10, n_treated=3, effect=0.5, seed=1)
+    r = _run(sim, method="synth", inference="placebo")
+    assert r.p_value == pytest.approx(1 / (22 + 1))  # the treated effect beats all 22 placebos
+    small = simulate_geo_panel(n_locations=12, n_periods=40, n_test=5, n_treated=2, seed=1)
+    with pytest.raises(UsageError, match="placebo inference"):
+        _run(small, inference="placebo", level=0.9)

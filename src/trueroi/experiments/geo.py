@@ -14,6 +14,11 @@ Inference (``inference=``):
   statistic over every cyclic shift of the residuals in time (moving-block permutations). The interval is
   the set of ``tau0`` not rejected, found by bisection.
 * ``"analytic"`` (``tbr`` only): the Student-t posterior predictive interval of Kerman, Wang & Vaver (2017).
+* ``"placebo"``: placebo-in-space (Abadie, Diamond & Hainmueller 2010): each control location in turn is
+  treated as if it had been treated, with the other controls as donors. The p-value is the share of
+  placebos whose studentised effect (ATT / pre-test RMSE) is at least as large in absolute value as the
+  treated one's, counting the treated itself ((1 + k) / (1 + J)); the interval inverts the placebos'
+  studentised effects around the estimate. It needs enough controls for the level (J >= 2 / (1 - level)).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from trueroi.experiments.lift import Interval
 from trueroi.experiments.panel import GeoPanel, prepare_panel
 from trueroi.experiments.synth import AugmentedSynthControl, TimeBasedRegression, make_estimator
 
-INFERENCE = ("conformal", "analytic")
+INFERENCE = ("conformal", "analytic", "placebo")
 POOR_FIT_R2 = 0.5
 POOR_FIT_NRMSE = 0.25
 
@@ -154,6 +159,39 @@ def _conformal_bound(
     return float((inside + outside) / 2)
 
 
+def placebo_effects(estimator: Any, panel: GeoPanel) -> np.ndarray:
+    """Studentised placebo effects: for each control, ATT / pre-test RMSE with the other controls as donors.
+
+    The real treated locations are left out of every placebo's donor pool; a fitted augmented synthetic
+    control keeps its ridge penalty.
+    """
+    X, n_pre = panel.controls, panel.n_pre
+    out = np.empty(X.shape[1])
+    for j in range(X.shape[1]):
+        donors = np.delete(X, j, axis=1)
+        model = _refit(estimator).fit(X[:n_pre, j], donors[:n_pre])
+        gap = X[:, j] - model.predict(donors)
+        rmse = float(np.sqrt(np.mean(gap[:n_pre] ** 2)))
+        out[j] = float(np.mean(gap[n_pre:])) / rmse if rmse > 0 else 0.0
+    return out
+
+
+def placebo_in_space(
+    estimator: Any, panel: GeoPanel, att: float, rmse: float, level: float
+) -> tuple[float, float, float]:
+    """(lower, upper, p-value) of the ATT from placebo-in-space (see the module docstring)."""
+    z = placebo_effects(estimator, panel)
+    if len(z) < 2 / (1 - level):
+        raise UsageError(
+            f"placebo inference at level {level} needs at least {int(np.ceil(2 / (1 - level)))} control "
+            f"locations, found {len(z)}; use inference 'conformal' or a lower level"
+        )
+    z_treated = att / rmse if rmse > 0 else 0.0
+    p_value = float((1 + np.sum(np.abs(z) >= abs(z_treated) * (1 - 1e-10))) / (1 + len(z)))
+    low_q, high_q = np.quantile(z, [(1 - level) / 2, (1 + level) / 2])
+    return att - float(high_q) * rmse, att - float(low_q) * rmse, p_value
+
+
 def _inference(
     estimator: Any, panel: GeoPanel, att: float, rmse: float, level: float, inference: str
 ) -> tuple[float, float, float]:
@@ -168,6 +206,8 @@ def _inference(
         q = float(stats.t.isf((1 - level) / 2, estimator.dof_))
         p = float(2 * stats.t.sf(abs(att) / sd, estimator.dof_)) if sd > 0 else float(att == 0)
         return att - q * sd, att + q * sd, p
+    if inference == "placebo":
+        return placebo_in_space(estimator, panel, att, rmse, level)
     if inference != "conformal":
         raise UsageError(f"unknown inference {inference!r}; expected one of {', '.join(INFERENCE)}")
     alpha = 1 - level
@@ -275,7 +315,8 @@ def analyze_geo(
     method
         ``augsynth`` (ridge-augmented synthetic control), ``synth`` (plain) or ``tbr``.
     inference
-        ``conformal`` (default for the synthetic controls) or ``analytic`` (default for ``tbr``).
+        ``conformal`` (default for the synthetic controls), ``placebo`` (placebo-in-space) or
+        ``analytic`` (default for ``tbr``).
     level
         Two-sided level of the intervals.
     file
