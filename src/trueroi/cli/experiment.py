@@ -178,7 +178,9 @@ def geo(
     ] = None,
     spend: Annotated[float | None, typer.Option("--spend", help="Spend change caused by the test.")] = None,
     method: Annotated[str, typer.Option("--method", help="augsynth, synth or tbr.")] = "augsynth",
-    inference: Annotated[str | None, typer.Option("--inference", help="conformal, placebo, or analytic (tbr only).")] = None,
+    inference: Annotated[
+        str | None, typer.Option("--inference", help="conformal, placebo, or analytic (tbr only).")
+    ] = None,
     level: LevelOpt = 0.9,
     fmt: FormatOpt = OutputFormat.table,
     save: SaveOpt = False,
