@@ -20,8 +20,9 @@ from trueroi.ingest import import_file
 from trueroi.ingest.parse import ISO_4217
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=_HEALTH)
+SLOW_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=_HEALTH)
 
 AD_HEADER = ["date_day", "platform", "campaign_id", "currency", "spend", "impressions", "clicks"]
 AD_ROWS = [["2025-01-01", "google_ads", "c1", "EUR", "10.50", "1000", "50"],
@@ -83,13 +84,24 @@ def _attempt(ws, fmt: str, path: Path, must_fail: bool) -> None:
     assert not must_fail, "a broken file was accepted"
 
 
-@SETTINGS
-@given(case=broken_ad_file())
-def test_broken_ad_performance_files(workspace, tmp_path_factory, case) -> None:
+def _broken_ad(workspace, tmp_path_factory, case) -> None:
     kind, data = case
     path = tmp_path_factory.mktemp("broken") / "ads.csv"
     path.write_bytes(data)
     _attempt(workspace, "ad-performance", path, kind in MUST_FAIL)
+
+
+@SETTINGS
+@given(case=broken_ad_file())
+def test_broken_ad_performance_files(workspace, tmp_path_factory, case) -> None:
+    _broken_ad(workspace, tmp_path_factory, case)
+
+
+@pytest.mark.slow
+@SLOW_SETTINGS
+@given(case=broken_ad_file())
+def test_broken_ad_performance_files_many(workspace, tmp_path_factory, case) -> None:
+    _broken_ad(workspace, tmp_path_factory, case)
 
 
 @st.composite
@@ -118,6 +130,17 @@ def broken_export(draw) -> tuple[str, str, bytes]:
 @SETTINGS
 @given(case=broken_export())
 def test_damaged_platform_exports_never_crash(workspace, tmp_path_factory, case) -> None:
+    _damaged(workspace, tmp_path_factory, case)
+
+
+@pytest.mark.slow
+@SLOW_SETTINGS
+@given(case=broken_export())
+def test_damaged_platform_exports_never_crash_many(workspace, tmp_path_factory, case) -> None:
+    _damaged(workspace, tmp_path_factory, case)
+
+
+def _damaged(workspace, tmp_path_factory, case) -> None:
     fmt, suffix, data = case
     path = tmp_path_factory.mktemp("damaged") / f"export{suffix}"
     path.write_bytes(data)

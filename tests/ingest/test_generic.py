@@ -219,7 +219,7 @@ import_file(ws, "touchpoints", sys.argv[2], on_rows=on_rows)
 def test_a_load_killed_midway_leaves_no_partial_rows(workspace, tmp_path) -> None:
     path = tmp_path / "touches.csv"
     rows = [f"u{i},2025-01-01 10:{i % 60:02d}:00,https://shop.example/?utm_source=google&utm_medium=cpc\n"
-            for i in range(120_000)]
+            for i in range(450_000)]
     path.write_text("user_id,ts,landing_page\n" + "".join(rows))
     import_file(workspace, "fx-rates", Path(__file__).parent / "fixtures" / "fx_rates.csv")
     before = workspace.checksum()

@@ -233,6 +233,10 @@ def parse_timestamp(
         if values.type.tz is None:
             series = series.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
         out = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif (fast := _arrow_local_times(as_strings(values), tz)) is not None:
+        arrow = fast
+        _check_future(pc.cast(arrow, pa.date32()), problems, offset, column, today)
+        return arrow
     else:
         raw = as_strings(values)
         series = raw.to_pandas()
@@ -247,7 +251,8 @@ def parse_timestamp(
         if naive.any():
             local, _ = _best_format(series[naive], formats, lambda s, f: pd.to_datetime(s, format=f, errors="coerce"))
             try:
-                utc = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+                first = np.ones(len(local), dtype=bool)  # a repeated hour counts as its first occurrence
+                utc = local.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward").dt.tz_convert("UTC")
             except Exception:  # noqa: BLE001 - pandas raises several types for odd inputs
                 utc = pd.Series(pd.NaT, index=local.index)
             out[naive] = utc.dt.tz_localize(None).astype("datetime64[us]") if len(utc) else utc
@@ -257,6 +262,23 @@ def parse_timestamp(
     days = pc.cast(arrow, pa.date32())
     _check_future(days, problems, offset, column, today)
     return arrow
+
+
+FAST_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+
+
+def _arrow_local_times(raw: pa.Array, tz: str) -> pa.Array | None:
+    """UTC instants when every value is a plain local ``YYYY-MM-DD HH:MM[:SS]`` (the common case, parsed
+    in Arrow without pandas); None when any value needs the general parser."""
+    n_valid = pc.count(raw).as_py()
+    if n_valid == 0:
+        return None
+    for fmt in FAST_TIME_FORMATS:
+        parsed = pc.strptime(raw, format=fmt, unit="us", error_is_null=True)
+        if pc.count(parsed).as_py() == n_valid:
+            aware = pc.assume_timezone(parsed, timezone=tz, ambiguous="earliest", nonexistent="latest")
+            return aware.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+    return None
 
 
 def local_day(ts_utc: pa.Array, tz: str) -> pa.Array:

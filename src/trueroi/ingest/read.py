@@ -23,7 +23,7 @@ import pyarrow.csv as pv
 from trueroi.errors import DataValidationError
 
 SAMPLE_BYTES = 1 << 16
-BLOCK_SIZE = 1 << 22  # 4 MiB of text per chunk
+BLOCK_SIZE = 1 << 24  # 16 MiB of text per chunk
 FOOTER_LINE = re.compile(r'^\s*"?\s*(©|\(c\)|copyright)', re.IGNORECASE)
 
 

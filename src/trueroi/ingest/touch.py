@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-import pandas as pd
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,9 +23,16 @@ CLICK_SOURCE = {"gclid": ("google", "cpc"), "gbraid": ("google", "cpc"), "wbraid
                 "msclkid": ("bing", "cpc"), "fbclid": ("facebook", "referral")}
 
 
-def url_param(urls: pa.Array, name: str) -> pa.Array:
-    """The value of query parameter ``name`` in each URL (null when absent), percent-decoded."""
-    found = pc.extract_regex(urls, rf"[?&#]{name}=(?P<v>[^&#]*)")
+def query_strings(urls: pa.Array) -> pa.Array:
+    """``&`` + the query part of each URL (null without one), so parameters are searched in short strings."""
+    found = pc.extract_regex(urls, r"\?(?P<q>[^#]*)")
+    query = pc.if_else(pc.is_valid(found), pc.struct_field(found, [0]), pa.scalar(None, pa.string()))
+    return pc.binary_join_element_wise("&", query, "")
+
+
+def url_param(query: pa.Array, name: str) -> pa.Array:
+    """The value of parameter ``name`` in each :func:`query_strings` value (null when absent), decoded."""
+    found = pc.extract_regex(query, rf"&{name}=(?P<v>[^&]*)")
     values = pc.if_else(pc.is_valid(found), pc.struct_field(found, [0]), pa.scalar(None, pa.string()))
     return _decode(values)
 
@@ -61,6 +68,8 @@ def enrich_touches(cols: dict[str, pa.Array], n: int, config: WorkspaceConfig) -
     """
     null = pa.nulls(n, pa.string())
     url = cols.get("landing_page")
+    if url is not None:
+        url = query_strings(url)
     for canon, param in UTM.items():
         given = cols.get(canon, null)
         if url is not None:
@@ -101,7 +110,28 @@ def _referrer_medium(hosts: pa.Array) -> pa.Array:
 
 
 def stable_ids(prefix: str, *columns: pa.Array) -> pa.Array:
-    """Deterministic row ids from column values, so re-importing the same rows gives the same ids."""
-    frame = pd.DataFrame({f"c{i}": c.to_pandas() for i, c in enumerate(columns)}).astype("string")
-    hashed = pd.util.hash_pandas_object(frame.fillna("\x00"), index=False).to_numpy()
-    return pa.array([f"{prefix}{h:016x}" for h in hashed.tolist()], pa.string())
+    """Deterministic row ids from column values, so re-importing the same rows gives the same ids.
+
+    ``prefix`` followed by DuckDB's 64-bit ``hash`` of the values (vectorised; the ids are stable for a given
+    DuckDB version, which is pinned in the project's dependencies).
+    """
+    table = pa.table({f"c{i}": c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+                      for i, c in enumerate(columns)})
+    cols = ", ".join(f"c{i}" for i in range(len(columns)))
+    con = _hasher()
+    con.register("_ids", table)
+    try:
+        result = con.execute(f"SELECT ? || CAST(hash({cols}) AS VARCHAR) AS id FROM _ids", [prefix]).arrow()
+        result = result.read_all() if hasattr(result, "read_all") else result
+    finally:
+        con.unregister("_ids")
+    return result["id"].combine_chunks().cast(pa.string())
+
+
+_HASHER: list[duckdb.DuckDBPyConnection] = []
+
+
+def _hasher() -> duckdb.DuckDBPyConnection:
+    if not _HASHER:
+        _HASHER.append(duckdb.connect())
+    return _HASHER[0]
