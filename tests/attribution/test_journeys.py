@@ -136,3 +136,13 @@ def test_fast_aggregate_equals_text_aggregation(rows):
                                               strict=True)}
     assert got == by_text
     pd.testing.assert_frame_equal(attribute(fast, "all").credits, attribute(from_paths(j.to_paths()), "all").credits)
+
+
+def test_aggregate_mixes_integer_keys_and_text_for_long_paths():
+    # 40 touches do not fit a 63-bit key in base 3; they merge through their text, the short ones through keys
+    long = " > ".join(["a", "b"] * 20)
+    j = from_paths(["a > b", "b", long, "a > b", long, "b > a"], [1, 2, 7, 3, 1, 0], [1, 2, 7, 3, 1, 0],
+                   [0, 1, 0, 1, 2, 5])
+    got = {p: (c, n) for p, c, n in zip(j.aggregate().path_strings(), j.aggregate().conversions,
+                                        j.aggregate().nulls, strict=True)}
+    assert got == {"a > b": (4, 1), "b": (2, 1), long: (8, 2), "b > a": (0, 5)}

@@ -33,6 +33,7 @@ class RuleBasedModel(AttributionModel):
         raise NotImplementedError
 
     def _credit(self, journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+        journeys = journeys.converting  # journeys without conversions carry no credit
         w = self.touch_weights(journeys)
         lengths = journeys.lengths
         conv = w * np.repeat(journeys.conversions, lengths)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,15 @@ class Journeys:
         return self.age_days is not None
 
     # -- views ----------------------------------------------------------------------------------------
+    @cached_property
+    def converting(self) -> Journeys:
+        """Only the journeys with conversions (or value): all that rule-based and Shapley credits depend on.
+
+        Usually a small share of all journeys, so crediting them is much faster than crediting all touches.
+        """
+        keep = (self.conversions > 0) | (self.value != 0)
+        return self if keep.all() else self.subset(keep)
+
     def path_strings(self, sep: str = " > ") -> list[str]:
         """Each journey's path as text, channels joined by ``sep``."""
         labels = np.asarray(self.channels, dtype=object)[self.codes]
@@ -151,24 +161,62 @@ class Journeys:
     def aggregate(self) -> Journeys:
         """The same journeys with identical paths merged (drops timestamps and metadata).
 
-        Paths are keyed exactly by an integer (base ``n_channels + 1`` digits) when that fits 63 bits, so ten
-        million journeys merge in seconds; otherwise through their text.
+        Paths short enough to be keyed exactly by an integer (digits in base ``n_channels + 1`` within 63 bits)
+        merge through ``numpy.unique``, so ten million journeys merge in seconds; longer paths merge through
+        their text.
         """
+        if self.n_journeys == 0:
+            return self
         base = self.n_channels + 1
-        max_len = int(self.lengths.max()) if self.n_journeys else 0
-        if self.n_journeys == 0 or max_len * np.log2(base) >= 63:
+        max_digits = max(int(63 / np.log2(base)) - 1, 0)
+        short = self.lengths <= max_digits
+        if not short.any():
             return from_paths(self.to_paths())
-        digits = (self.codes.astype(np.int64) + 1) * np.power(
-            base, (np.repeat(self.lengths, self.lengths) - 1 - self.position_of_touch()), dtype=np.int64
+        part = self if short.all() else self.subset(short)
+        digits = (part.codes.astype(np.int64) + 1) * np.power(
+            base, (np.repeat(part.lengths, part.lengths) - 1 - part.position_of_touch()), dtype=np.int64
         )
-        keys = np.add.reduceat(digits, self.starts)
+        keys = np.add.reduceat(digits, part.starts)
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         k = len(uniq)
-        lengths = self.lengths[first]
+        lengths = part.lengths[first]
         offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-        take = np.repeat(self.starts[first], lengths) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths))
-        sums = [np.bincount(inverse, arr, minlength=k) for arr in (self.conversions, self.value, self.nulls)]
-        return Journeys(self.channels, offsets, self.codes[take], *sums)
+        take = np.repeat(part.starts[first], lengths) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths))
+        sums = [np.bincount(inverse, arr, minlength=k) for arr in (part.conversions, part.value, part.nulls)]
+        merged = Journeys(self.channels, offsets, part.codes[take], *sums)
+        if short.all():
+            return merged
+        rest = from_paths(self.subset(~short).to_paths())
+        return concat([merged, rest])
+
+    def subset(self, keep: np.ndarray) -> Journeys:
+        """The journeys where ``keep`` (bool per journey) is true, with their touches (metadata dropped)."""
+        lengths = self.lengths[keep]
+        touch_keep = np.repeat(keep, self.lengths)
+        return Journeys(
+            self.channels, np.r_[0, np.cumsum(lengths)].astype(np.int64), self.codes[touch_keep],
+            self.conversions[keep], self.value[keep], self.nulls[keep],
+            age_days=None if self.age_days is None else self.age_days[touch_keep],
+        )
+
+
+def concat(parts: Sequence[Journeys]) -> Journeys:
+    """Journeys one after another, with channel codes re-mapped onto the union of labels."""
+    channels = tuple(sorted(set().union(*(p.channels for p in parts))))
+    index = {c: i for i, c in enumerate(channels)}
+    codes, lengths = [], []
+    for p in parts:
+        remap = np.array([index[c] for c in p.channels], dtype=np.int32)
+        codes.append(remap[p.codes] if len(p.channels) else p.codes)
+        lengths.append(p.lengths)
+    lengths_all = np.concatenate(lengths)
+    ages = [p.age_days for p in parts]
+    return Journeys(
+        channels, np.r_[0, np.cumsum(lengths_all)].astype(np.int64), np.concatenate(codes).astype(np.int32),
+        np.concatenate([p.conversions for p in parts]), np.concatenate([p.value for p in parts]),
+        np.concatenate([p.nulls for p in parts]),
+        age_days=None if any(a is None for a in ages) else np.concatenate(ages),
+    )
 
 
 # -- construction -------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from trueroi.attribution.journeys import Journeys
 from trueroi.errors import UsageError
 
 MAX_ORDER = 3
+AGGREGATE_ABOVE = 50_000
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ class MarkovChain(AttributionModel):
             )
             self.p_conversion_ = 0.0
             return zeros, zeros
+        if journeys.n_journeys > AGGREGATE_ABOVE:
+            journeys = journeys.aggregate()  # the chain depends only on the multiset of paths: exact
         chain = build_chain(journeys, self.order)
         re_conv, re_val, p_conv = removal_effects(chain)
         self.chain_ = chain

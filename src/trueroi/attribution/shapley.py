@@ -196,6 +196,7 @@ class OrderedShapley(AttributionModel):
     name = "shapley_ordered"
 
     def _credit(self, journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+        journeys = journeys.converting
         d = distinct_touches(journeys)
         j = d["journey"].to_numpy()
         share = 1.0 / d["n_distinct"].to_numpy()

@@ -109,7 +109,8 @@ def journeys_expr(
         is_brand=ibis.null().cast("boolean"), event_id=ev.event_id, event_type=ev.event_type, value=ev.value,
     )
     line = touches.union(events)
-    win = ibis.window(group_by=line.user_id, order_by=[line.ts, line.kind], preceding=None, following=0)
+    win = ibis.window(group_by=line.user_id, order_by=[line.ts, line.kind, line.event_id],
+                       preceding=None, following=0)
     line = line.mutate(seq=line.kind.sum().over(win))
     evs = line.filter(line.kind == 1).select(
         user_id=line.user_id, ev_seq=line.seq, ev_id=line.event_id, ev_type=line.event_type, ev_ts=line.ts,
