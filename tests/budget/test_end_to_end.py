@@ -22,7 +22,8 @@ def _truth(sim, current: np.ndarray) -> ParametricCurves:
     """The simulation's true weekly response: beta * hill(spend / spend_scale; half, slope). Adstock weights
     are normalised, so flat spend settles at itself and the steady state does not depend on the decay."""
     k = sim.media_params["sat_half"] * sim.spend_scale
-    return ParametricCurves(sim.channels, current, "hill", beta=sim.beta, k=k, s=sim.media_params["sat_slope"])
+    slope = sim.media_params["sat_slope"]
+    return ParametricCurves(sim.channels, current, "hill", beta=sim.beta, k=k, s=slope)
 
 
 def _fit(seed: int):
@@ -48,9 +49,8 @@ def test_regret_of_plans_from_a_fitted_mix_model(tmp_path) -> None:
 
     # the CLI reaches the same plan from the saved model directory (no curves.json there)
     model.save(tmp_path / "model")
-    result = CliRunner().invoke(
-        build_app(), ["budget", "optimize", str(tmp_path / "model"), "--total", str(total), "--format", "json"]
-    )
+    args = ["budget", "optimize", str(tmp_path / "model"), "--total", str(total), "--format", "json"]
+    result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     np.testing.assert_allclose([out["allocation"][c] for c in sim.channels], plan.allocation, rtol=1e-6)
