@@ -240,7 +240,9 @@ def bench_regret(seeds: int, peer_python: str | None) -> None:
         print(f"| {bias:.0%} | {fmt(ours)} | " + (fmt(theirs) if theirs else "– | –") + " |")
 
 
-def bench_mmm(seed: int, peer_python: str | None, draws: int, tune: int, chains: int) -> None:
+def bench_mmm(
+    seeds: list[int], peer_python: str | None, method: str, draws: int, tune: int, chains: int
+) -> None:
     """Fit trueroi's mix model on simulated data, plan on its curves, regret under the true curves."""
     try:
         from trueroi.mmm import MMM
@@ -248,56 +250,74 @@ def bench_mmm(seed: int, peer_python: str | None, draws: int, tune: int, chains:
     except ImportError as exc:
         print(f"\ntrueroi.mmm not available ({exc}): end-to-end regret skipped")
         return
-    sim = simulate(seed=seed)
-    start = time.perf_counter()
-    model = MMM(method="nuts", draws=draws, tune=tune, chains=chains, seed=seed).fit(
-        sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls
-    )
-    fit_s = time.perf_counter() - start
-    curves = model.response_curves()
-    truth = ParametricCurves(
-        sim.channels,
-        curves.current_spend,
-        "hill",
-        beta=sim.beta,
-        k=sim.media_params["sat_half"] * sim.spend_scale,
-        s=sim.media_params["sat_slope"],
-    )
-    total = float(curves.current_spend.sum())
+    what = f"{chains}x{draws} draws after {tune} tuning" if method == "nuts" else f"{draws} draws"
     print(
-        f"\n## End to end: trueroi.mmm NUTS fit ({chains}x{draws} draws, {fit_s:.0f} s, seed {seed}), "
-        f"5 channels, budget = current total {total:,.0f}/week"
+        f"\n## End to end: simulate (trueroi.mmm.simulate, 5 channels, 156 weeks), fit trueroi.mmm "
+        f"({method}, {what}), plan at the current total, regret under the simulation's true curves"
     )
-    print("| optimizer | regret under truth | true gain over current (per week) | plan |")
-    print("|---|---|---|---|")
-    plan = optimize_budget(curves, total).allocation
-    r = plan_regret(truth, plan, total)
     print(
-        f"| trueroi | {r['regret']:.4f} | {r['true_plan'] - r['true_current']:,.0f} of "
-        f"{r['true_optimum'] - r['true_current']:,.0f} | {np.round(plan).tolist()} |"
+        "| seed | fit (s) | trueroi regret | PyMC-Marketing regret (same posterior) "
+        "| true gain kept: trueroi "
+        "| true gain kept: PyMC-M |"
     )
-    params = getattr(curves, "_params", None)
-    if peer_python and params is not None and getattr(curves, "_ppw", None) == 1:
-        scale = curves._target_scale  # noqa: SLF001 - the bench maps the model's Hill draws for the peer
-        problem = {
-            "beta": params["beta"] * scale,
-            "k": params["sat_half"] * curves._spend_scale,  # noqa: SLF001
-            "s": params["sat_slope"],
-            "total": np.float64(total),
-        }
-        check = ParametricCurves(
-            sim.channels, curves.current_spend, "hill", beta=problem["beta"], k=problem["k"], s=problem["s"]
+    print("|---|---|---|---|---|---|")
+    for seed in seeds:
+        sim = simulate(seed=seed)
+        start = time.perf_counter()
+        kwargs = {"draws": draws, "seed": seed}
+        if method == "nuts":
+            kwargs.update(tune=tune, chains=chains)
+        model = MMM(method=method, **kwargs).fit(
+            sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls
         )
-        assert np.allclose(check.weekly_response(plan), curves.weekly_response(plan), rtol=1e-6)
-        peer = run_peer([problem], peer_python)
-        if peer:
-            x = np.asarray(peer[0]["allocation"])
-            r = plan_regret(truth, x, total)
-            print(
-                f"| PyMC-Marketing BudgetOptimizer | {r['regret']:.4f} | "
-                f"{r['true_plan'] - r['true_current']:,.0f} of "
-                f"{r['true_optimum'] - r['true_current']:,.0f} | {np.round(x).tolist()} |"
+        fit_s = time.perf_counter() - start
+        curves = model.response_curves()
+        truth = ParametricCurves(
+            sim.channels,
+            curves.current_spend,
+            "hill",
+            beta=sim.beta,
+            k=sim.media_params["sat_half"] * sim.spend_scale,
+            s=sim.media_params["sat_slope"],
+        )
+        total = float(curves.current_spend.sum())
+        ours = plan_regret(truth, optimize_budget(curves, total).allocation, total)
+        theirs = None
+        params = getattr(curves, "_params", None)
+        if peer_python and params is not None and getattr(curves, "_ppw", None) == 1:
+            # the model's Hill draws in currency: beta' = target_scale * beta, k' = half * spend_scale
+            problem = {
+                "beta": params["beta"] * curves._target_scale,  # noqa: SLF001
+                "k": params["sat_half"] * curves._spend_scale,  # noqa: SLF001
+                "s": params["sat_slope"],
+                "total": np.float64(total),
+            }
+            same = ParametricCurves(
+                sim.channels,
+                curves.current_spend,
+                "hill",
+                beta=problem["beta"],
+                k=problem["k"],
+                s=problem["s"],
             )
+            probe = curves.current_spend
+            assert np.allclose(same.weekly_response(probe), curves.weekly_response(probe), rtol=1e-6)
+            peer = run_peer([problem], peer_python)
+            if peer:
+                theirs = plan_regret(truth, np.asarray(peer[0]["allocation"]), total)
+
+        def kept(r: dict | None) -> str:
+            if r is None:
+                return "–"
+            return (
+                f"{r['true_plan'] - r['true_current']:,.0f} of {r['true_optimum'] - r['true_current']:,.0f}"
+            )
+
+        their_regret = f"{theirs['regret']:.4f}" if theirs else "–"
+        print(
+            f"| {seed} | {fit_s:.0f} | {ours['regret']:.4f} | {their_regret} "
+            f"| {kept(ours)} | {kept(theirs)} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -308,6 +328,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peer-python", default="/work/peers-venv/bin/python")
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--mmm", action="store_true", help="also fit trueroi.mmm end to end (minutes)")
+    parser.add_argument("--mmm-method", default="nuts", choices=["nuts", "laplace", "map"])
+    parser.add_argument("--mmm-seeds", default="0,1,2")
     parser.add_argument("--mmm-draws", type=int, default=250)
     parser.add_argument("--mmm-tune", type=int, default=250)
     parser.add_argument("--mmm-chains", type=int, default=2)
@@ -321,7 +343,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_regret:
         bench_regret(args.seeds, peer)
     if args.mmm:
-        bench_mmm(0, peer, args.mmm_draws, args.mmm_tune, args.mmm_chains)
+        seeds = [int(v) for v in args.mmm_seeds.split(",")]
+        bench_mmm(seeds, peer, args.mmm_method, args.mmm_draws, args.mmm_tune, args.mmm_chains)
 
 
 if __name__ == "__main__":
