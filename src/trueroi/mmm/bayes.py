@@ -17,6 +17,7 @@ JAX and NumPyro are imported inside the functions, so importing this module stay
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,13 +181,18 @@ def run_map(
 
     def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
         value, grad = objective(jnp.asarray(flat, dtype=jnp.float32))
-        return float(value), np.asarray(grad, dtype=float)
+        value, grad = float(value), np.asarray(grad, dtype=float)
+        if not (np.isfinite(value) and np.isfinite(grad).all()):  # outside the support: push the search back
+            return 1e30, np.zeros_like(grad)
+        return value, grad
 
     best = None
     for start in range(restarts):
         x0 = np.asarray(z0, dtype=float) if start == 0 else rng.uniform(-1.5, 1.5, z0.shape[0])
-        res = minimize(fun, x0, jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-4})
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # line-search probes far outside the support
+            res = minimize(fun, x0, jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-4})
+        if np.isfinite(res.fun) and res.fun < 1e29 and (best is None or res.fun < best.fun):
             best = res
     if best is None:
         raise ConvergenceError("the posterior mode search failed from every start (non-finite density); check "
