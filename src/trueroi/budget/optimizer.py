@@ -26,13 +26,15 @@ from trueroi.budget.evaluate import (
     parse_risk,
     summarize,
 )
-from trueroi.budget.solver import SeparableSolution, solve_separable
+from trueroi.budget.solver import SeparableSolution, Vector, solve_separable
 from trueroi.errors import UsageError
 
 _RISK_ROUNDS = 15
 
 
-def separable_problem(curves: ResponseCurves, objective: Objective, weights: np.ndarray | None = None):
+def separable_problem(
+    curves: ResponseCurves, objective: Objective, weights: np.ndarray | None = None
+) -> tuple[Vector, Vector]:
     """Per-channel marginal objective and objective, weighted over draws (posterior mean by default).
 
     Returns two functions mapping weekly spend (..., C) to arrays (..., C):
@@ -179,7 +181,13 @@ def optimize_budget(
 
 
 def _maximise_quantile(
-    curves, obj, bounds, total, level, start: SeparableSolution, rel_tol
+    curves: ResponseCurves,
+    obj: Objective,
+    bounds: Bounds,
+    total: float,
+    level: float,
+    start: SeparableSolution,
+    rel_tol: float,
 ) -> SeparableSolution:
     """Raise the ``level`` quantile of the outcome by re-weighting draws around it (kept only if it helps)."""
     best = start

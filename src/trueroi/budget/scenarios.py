@@ -121,7 +121,7 @@ def compare_plans(
     return rows
 
 
-def response_chart(curves: ResponseCurves, plans: Mapping[str, np.ndarray], points: int = 60):
+def response_chart(curves: ResponseCurves, plans: Mapping[str, np.ndarray], points: int = 60) -> Any:
     """A plotly figure: each channel's weekly response curve (posterior mean and 90% band) over spend, with a
     marker for each plan's spend on it."""
     from plotly.subplots import make_subplots

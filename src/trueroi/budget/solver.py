@@ -159,7 +159,16 @@ def solve_separable(
     return _toggle_search(marginal, value, lower, upper, start, budget, rel_tol, on, best, s_shaped)
 
 
-def _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, on) -> SeparableSolution | None:
+def _fixed_set(
+    marginal: Vector,
+    value: Vector,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    start: np.ndarray,
+    budget: float,
+    rel_tol: float,
+    on: np.ndarray,
+) -> SeparableSolution | None:
     """Solve with S-shaped channels fixed on (spend on the falling part of the marginal) or off (at lower)."""
     low = np.where(on, start, lower)
     if low.sum() > budget * (1 + 1e-12):
@@ -167,7 +176,18 @@ def _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, on) -> Sep
     return _dual_bisection(marginal, value, low, np.where(on, upper, lower), low, budget, rel_tol, on=on)
 
 
-def _toggle_search(marginal, value, lower, upper, start, budget, rel_tol, on, best, s_shaped):
+def _toggle_search(
+    marginal: Vector,
+    value: Vector,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    start: np.ndarray,
+    budget: float,
+    rel_tol: float,
+    on: np.ndarray,
+    best: SeparableSolution,
+    s_shaped: np.ndarray,
+) -> SeparableSolution:
     """Local search over which S-shaped channels are on: toggle one at a time while the objective improves.
 
     The problem with a fixed set is concave, so each candidate is solved exactly; the search itself is a
@@ -190,7 +210,18 @@ def _toggle_search(marginal, value, lower, upper, start, budget, rel_tol, on, be
     return best
 
 
-def _allocate(lam, marginal, value, lower, upper, start, bracket, tol, on) -> np.ndarray:
+def _allocate(
+    lam: float,
+    marginal: Vector,
+    value: Vector,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    start: np.ndarray,
+    bracket: tuple[np.ndarray, np.ndarray],
+    tol: np.ndarray,
+    on: np.ndarray | None,
+) -> np.ndarray:
+    """Each channel's best spend for multiplier ``lam``; S-shaped channels may stay at their lower bound."""
     x = spend_at(lam, marginal, start, upper, bracket, tol)
     s_shaped = start > lower
     if on is None and np.any(s_shaped):  # compare the falling part with staying at the lower bound
@@ -200,7 +231,17 @@ def _allocate(lam, marginal, value, lower, upper, start, bracket, tol, on) -> np
     return x
 
 
-def _dual_bisection(marginal, value, lower, upper, start, budget, rel_tol, on) -> SeparableSolution | None:
+def _dual_bisection(
+    marginal: Vector,
+    value: Vector,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    start: np.ndarray,
+    budget: float,
+    rel_tol: float,
+    on: np.ndarray | None,
+) -> SeparableSolution | None:
+    """Find the multiplier whose allocation spends the budget; None if spend jumps past it (S-shapes)."""
     tol = np.full(lower.size, rel_tol * max(budget, 1e-300) / 4)
     wide = (lower.copy(), upper.copy())
     x_free = _allocate(0.0, marginal, value, lower, upper, start, wide, tol, on)
@@ -258,7 +299,15 @@ def _log_gap(total: float, budget: float) -> float:
     return float(np.log(max(total, 1e-300)) - np.log(budget))
 
 
-def _switched_on(marginal, value, lower, upper, start, budget, rel_tol) -> np.ndarray:
+def _switched_on(
+    marginal: Vector,
+    value: Vector,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    start: np.ndarray,
+    budget: float,
+    rel_tol: float,
+) -> np.ndarray:
     """Channels switched on at the feasible side of the multiplier where total spend jumps."""
     tol = np.full(lower.size, rel_tol * budget / 4)
     wide = (lower, upper)

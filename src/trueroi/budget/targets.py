@@ -13,7 +13,7 @@ from trueroi.budget.constraints import build_bounds
 from trueroi.budget.curves import ResponseCurves
 from trueroi.budget.evaluate import Objective
 from trueroi.budget.optimizer import BudgetPlan, describe_plan, separable_problem
-from trueroi.budget.solver import SeparableSolution, _allocate, falling_start, solve_separable
+from trueroi.budget.solver import SeparableSolution, Vector, _allocate, falling_start, solve_separable
 from trueroi.errors import UsageError
 
 _GROWTH_STEPS = 60
@@ -140,7 +140,9 @@ def budget_for_mroi(
     return plan
 
 
-def _finite_cap(marginal, lower, upper, current, level) -> np.ndarray:
+def _finite_cap(
+    marginal: Vector, lower: np.ndarray, upper: np.ndarray, current: np.ndarray, level: float
+) -> np.ndarray:
     """Per channel, a finite spend beyond which the marginal objective stays below ``level``."""
     cap = np.minimum(upper, np.maximum.reduce([current, lower, np.ones_like(current)]) * 2)
     for _ in range(_GROWTH_STEPS):
