@@ -162,3 +162,21 @@ def test_missing_model_dir_and_bad_plan_file_exit_2(tmp_path: Path, model_dir: P
         main(["budget", "compare", str(model_dir), "--plan", f"x={bad}"])
     assert exit_info.value.code == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_risk_averse_plan_moves_spend_to_the_certain_channel(tmp_path: Path) -> None:
+    # search: 300 or 100 revenue scale (uncertain); social: 200 in both draws. With only two draws the 10%
+    # quantile is the low draw's outcome, so the q10 plan puts less on search than the mean plan.
+    curves = ParametricCurves(
+        ["search", "social"], [250.0, 250.0], "log", beta=[[300.0, 200.0], [100.0, 200.0]], k=[100.0, 50.0]
+    )
+    directory = tmp_path / "m"
+    directory.mkdir()
+    (directory / "curves.json").write_text(json.dumps(curves.to_dict()))
+    mean = _json(["budget", "optimize", str(directory), "--total", "500", "--format", "json"])
+    q10 = _json(["budget", "optimize", str(directory), "--total", "500", "--risk", "q10", "--format", "json"])
+    assert q10["risk"] == "q10"
+    assert q10["allocation"]["search"] < mean["allocation"]["search"]
+    assert sum(q10["allocation"].values()) == pytest.approx(500.0)
+    # mean plan, closed form with the posterior-mean scale 200: x = 200 * 650 / 400 - 100 = 225
+    assert mean["allocation"]["search"] == pytest.approx(225.0, rel=1e-6)
