@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - generated SQL and table rows read better unwrapped
 """Import throughput and peak memory: a touchpoint CSV and a GA4-style NDJSON export, streamed in chunks.
 
 Usage::
@@ -32,8 +33,9 @@ ws = Workspace.init(tempfile.mkdtemp(prefix="bench-ws-") + "/ws", WorkspaceConfi
 t0 = time.perf_counter()
 result = import_file(ws, fmt, path)
 import resource
-print(json.dumps({"seconds": time.perf_counter() - t0, "rows": result.rows,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": time.perf_counter() - t0, "rows": result.rows, "cpu_seconds": use.ru_utime + use.ru_stime,
+                  "peak_rss_mib": use.ru_maxrss / 1024}))
 """
 
 CHILD_PANDAS = """
@@ -44,8 +46,9 @@ df = pd.read_csv(path)
 con = duckdb.connect(tempfile.mkdtemp(prefix="bench-pd-") + "/w.duckdb")
 con.execute("CREATE TABLE touchpoints AS SELECT * FROM df")
 import resource
+use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": time.perf_counter() - t0, "rows": {"touchpoints": len(df)},
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "cpu_seconds": use.ru_utime + use.ru_stime, "peak_rss_mib": use.ru_maxrss / 1024}))
 """
 
 
@@ -76,12 +79,16 @@ def make_touchpoints(path: Path, rows: int, seed: int = 7) -> None:
     con.close()
 
 
+def ga4_sessions(gigabytes: float) -> int:
+    return max(int(gigabytes * 1e9 / 4 / 640), 1)  # 4 events per session, ~640 bytes per event
+
+
 def make_ga4(path: Path, gigabytes: float) -> None:
     """GA4 BigQuery-export-shaped NDJSON: sessions of 4 events (session_start, 2 page_views, engagement),
     1 in 25 sessions with a purchase, traffic in collected_traffic_source."""
     import duckdb
 
-    sessions = max(int(gigabytes * 1e9 / 4 / 640), 1)  # ~640 bytes per event
+    sessions = ga4_sessions(gigabytes)
     con = duckdb.connect()
     con.execute(f"""
         COPY (
@@ -106,7 +113,9 @@ def make_ga4(path: Path, gigabytes: float) -> None:
 def run_child(code: str, *args: str) -> dict:
     """Run one import in a fresh process; it reports its own time and peak RSS (ru_maxrss of itself)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
+    )
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -119,30 +128,50 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     touch = DATA / f"touchpoints_{args.touch_rows}.csv"
     ga4 = DATA / f"ga4_{args.ga4_gb:g}gb.ndjson"
     for path, make, size in ((touch, make_touchpoints, args.touch_rows), (ga4, make_ga4, args.ga4_gb)):
         if not path.exists():
             t0 = time.perf_counter()
             make(path, size)
-            print(f"generated {path.name}: {path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - t0:.0f} s")
+            print(
+                f"generated {path.name}: {path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - t0:.0f} s"
+            )
     results = {}
     results["trueroi touchpoints"] = run_child(CHILD_TRUEROI, "touchpoints", str(touch))
     results["trueroi ga4"] = run_child(CHILD_TRUEROI, "ga4", str(ga4))
     if not args.no_peer:
         results["pandas+duckdb touchpoints"] = run_child(CHILD_PANDAS, str(touch))
     sizes = {"trueroi touchpoints": touch, "trueroi ga4": ga4, "pandas+duckdb touchpoints": touch}
-    print(f"\n{'run':28s} {'file GB':>8s} {'rows out':>11s} {'seconds':>8s} {'rows/s':>10s} {'MB/s':>7s} {'peak RSS MiB':>13s}")
+    inputs = {
+        "trueroi touchpoints": args.touch_rows,
+        "trueroi ga4": 4 * ga4_sessions(args.ga4_gb),
+        "pandas+duckdb touchpoints": args.touch_rows,
+    }
+    print(f"load average after the runs: {os.getloadavg()[0]:.1f}")
+    print(
+        f"\n{'run':28s} {'file GB':>8s} {'rows in':>11s} {'rows out':>11s} {'seconds':>8s} {'rows in/s':>10s} {'MB/s':>7s} "
+        f"{'CPU s':>7s} {'peak RSS MiB':>13s}"
+    )
     for name, r in results.items():
         rows = sum(r["rows"].values())
         gb = sizes[name].stat().st_size / 1e9
         peak = f"{r['peak_rss_mib']:.0f}"
-        print(f"{name:28s} {gb:8.2f} {rows:11,d} {r['seconds']:8.1f} {rows / r['seconds']:10,.0f} "
-              f"{gb * 1000 / r['seconds']:7.1f} {peak:>13s}")
+        print(
+            f"{name:28s} {gb:8.2f} {inputs[name]:11,d} {rows:11,d} {r['seconds']:8.1f} {inputs[name] / r['seconds']:10,.0f} "
+            f"{gb * 1000 / r['seconds']:7.1f} {r['cpu_seconds']:7.1f} {peak:>13s}"
+        )
     if "pandas+duckdb touchpoints" in results:
         ours, peer = results["trueroi touchpoints"], results["pandas+duckdb touchpoints"]
-        print(f"\ntouchpoints throughput ratio trueroi / pandas+duckdb: {peer['seconds'] / ours['seconds']:.2f}x")
-        print(f"peak memory ratio pandas+duckdb / trueroi: {peer['peak_rss_mib'] / ours['peak_rss_mib']:.2f}x")
+        print(
+            f"\ntouchpoints throughput ratio trueroi / pandas+duckdb: {peer['seconds'] / ours['seconds']:.2f}x"
+        )
+        print(
+            f"peak memory ratio pandas+duckdb / trueroi: {peer['peak_rss_mib'] / ours['peak_rss_mib']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,11 @@ SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=_HEALTH
 SLOW_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=_HEALTH)
 
 AD_HEADER = ["date_day", "platform", "campaign_id", "currency", "spend", "impressions", "clicks"]
-AD_ROWS = [["2025-01-01", "google_ads", "c1", "EUR", "10.50", "1000", "50"],
-           ["2025-01-02", "google_ads", "c2", "EUR", "3.25", "200", "9"],
-           ["2025-01-02", "meta_ads", "m1", "EUR", "7.00", "900", "12"]]
+AD_ROWS = [
+    ["2025-01-01", "google_ads", "c1", "EUR", "10.50", "1000", "50"],
+    ["2025-01-02", "google_ads", "c2", "EUR", "3.25", "200", "9"],
+    ["2025-01-02", "meta_ads", "m1", "EUR", "7.00", "900", "12"],
+]
 MUST_FAIL = ("negative", "future", "currency", "drop_column", "wrong_type", "short_row")
 
 
@@ -46,7 +48,9 @@ def broken_ad_file(draw) -> tuple[str, bytes]:
         year = draw(st.integers(2100, 9999))
         rows[row][0] = f"{year}-{draw(st.integers(1, 12)):02d}-{draw(st.integers(1, 28)):02d}"
     elif kind == "currency":
-        code = draw(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3).filter(lambda c: c not in ISO_4217))
+        code = draw(
+            st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3).filter(lambda c: c not in ISO_4217)
+        )
         rows[row][3] = code
     elif kind == "drop_column":
         col = draw(st.integers(0, len(header) - 1))
@@ -60,8 +64,9 @@ def broken_ad_file(draw) -> tuple[str, bytes]:
         rows[row] = rows[row][: draw(st.integers(1, len(header) - 1))]
     elif kind == "garbage_cell":
         col = draw(st.integers(0, len(header) - 1))
-        rows[row][col] = draw(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=',"\r\n'),
-                                      max_size=12))
+        rows[row][col] = draw(
+            st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=',"\r\n'), max_size=12)
+        )
     text = _csv(header, rows)
     if kind == "truncate_bytes":
         data = text.encode()
@@ -107,12 +112,21 @@ def test_broken_ad_performance_files_many(workspace, tmp_path_factory, case) -> 
 @st.composite
 def broken_export(draw) -> tuple[str, str, bytes]:
     """A real export fixture with a random cut, flipped bytes or a cell replaced by text."""
-    fmt, name = draw(st.sampled_from([
-        ("google-ads", "google_ads_ui_utf16.csv"), ("meta-ads", "meta_ads_manager_de.csv"),
-        ("microsoft-ads", "microsoft_ads_campaign.csv"), ("shopify-orders", "shopify_orders.csv"),
-        ("offline-conversions", "google_offline_conversions.csv"), ("crm", "crm_deals.csv"),
-        ("touchpoints", "touchpoints.csv"), ("meta-ads", "meta_insights.json"), ("ga4", "ga4_events.ndjson"),
-    ]))
+    fmt, name = draw(
+        st.sampled_from(
+            [
+                ("google-ads", "google_ads_ui_utf16.csv"),
+                ("meta-ads", "meta_ads_manager_de.csv"),
+                ("microsoft-ads", "microsoft_ads_campaign.csv"),
+                ("shopify-orders", "shopify_orders.csv"),
+                ("offline-conversions", "google_offline_conversions.csv"),
+                ("crm", "crm_deals.csv"),
+                ("touchpoints", "touchpoints.csv"),
+                ("meta-ads", "meta_insights.json"),
+                ("ga4", "ga4_events.ndjson"),
+            ]
+        )
+    )
     data = bytearray((FIXTURES / name).read_bytes())
     how = draw(st.sampled_from(["cut", "flip", "insert"]))
     at = draw(st.integers(0, len(data)))

@@ -78,9 +78,24 @@ GA4_CASES = [
 def test_case_table_is_large_enough() -> None:
     assert len(GA4_CASES) >= 40
     assert {c[3] for c in GA4_CASES} >= {
-        "Direct", "Cross-network", "Paid Shopping", "Paid Search", "Paid Social", "Paid Video", "Display",
-        "Organic Shopping", "Organic Social", "Organic Video", "Organic Search", "Email", "Affiliates",
-        "Referral", "Audio", "SMS", "Mobile Push", "Unassigned",
+        "Direct",
+        "Cross-network",
+        "Paid Shopping",
+        "Paid Search",
+        "Paid Social",
+        "Paid Video",
+        "Display",
+        "Organic Shopping",
+        "Organic Social",
+        "Organic Video",
+        "Organic Search",
+        "Email",
+        "Affiliates",
+        "Referral",
+        "Audio",
+        "SMS",
+        "Mobile Push",
+        "Unassigned",
     }
 
 

@@ -20,25 +20,50 @@ def _run(*args: str):
 def test_import_json_contract_and_idempotency(workspace) -> None:
     ws = str(workspace.path)
     workspace.close()
-    result = _run("import", "auto", str(FIXTURES / "orders.csv"), str(FIXTURES / "fx_rates.csv"),
-                  "--workspace", ws, "--format", "json")
+    result = _run(
+        "import",
+        "auto",
+        str(FIXTURES / "orders.csv"),
+        str(FIXTURES / "fx_rates.csv"),
+        "--workspace",
+        ws,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     # fx-rates are loaded first so the orders' USD and CHF rows find their rates
     assert [(i["format"], i["rows"], i["skipped"]) for i in payload["imports"]] == [
-        ("fx-rates", 4, False), ("orders", 4, False)]
-    assert set(payload["imports"][1]) == {"file", "format", "import_id", "rows", "tables", "replaced", "skipped"}
+        ("fx-rates", 4, False),
+        ("orders", 4, False),
+    ]
+    assert set(payload["imports"][1]) == {
+        "file",
+        "format",
+        "import_id",
+        "rows",
+        "tables",
+        "replaced",
+        "skipped",
+    }
     again = json.loads(_run("import", "orders", str(FIXTURES / "orders.csv"), "-w", ws, "-f", "json").stdout)
     assert again["imports"][0]["skipped"] is True and again["imports"][0]["rows"] == 0
 
 
 def test_detect(workspace) -> None:
-    result = _run("import", "--detect", str(FIXTURES / "google_ads_ui_utf16.csv"), str(FIXTURES / "crm_deals.csv"),
-                  "--format", "json")
+    result = _run(
+        "import",
+        "--detect",
+        str(FIXTURES / "google_ads_ui_utf16.csv"),
+        str(FIXTURES / "crm_deals.csv"),
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0
     assert json.loads(result.stdout)["files"] == [
         {"file": str(FIXTURES / "google_ads_ui_utf16.csv"), "format": "google-ads"},
-        {"file": str(FIXTURES / "crm_deals.csv"), "format": "crm"}]
+        {"file": str(FIXTURES / "crm_deals.csv"), "format": "crm"},
+    ]
 
 
 def test_bad_file_is_one_line_and_exit_code_2(workspace, tmp_path, capsys) -> None:
@@ -68,7 +93,9 @@ def test_quality_json(workspace) -> None:
     result = _run("quality", "-w", ws, "--format", "json")
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)["findings"]
-    assert found and all(set(f) == {"code", "severity", "title", "count", "examples", "detail"} for f in found)
+    assert found and all(
+        set(f) == {"code", "severity", "title", "count", "examples", "detail"} for f in found
+    )
     codes = {f["code"] for f in found}
     assert "orders_without_touch" in codes and "refunds_cancellations" in codes
     table = _run("quality", "-w", ws)

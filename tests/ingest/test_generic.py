@@ -42,7 +42,9 @@ def test_orders_after_fx_rates(workspace, fixtures) -> None:
     assert df.revenue.sum() == pytest.approx(290.0)  # kept in the file's currencies: 100 + 50 + 80 + 60
     assert df.currency.to_dict() == {"A-1": "EUR", "A-2": "EUR", "A-3": "USD", "A-4": "CHF"}
     # 23:30 in Berlin (no offset given) is 22:30 UTC on Jan 1; +01:00 noon is 11:00 UTC
-    assert str(df.loc["A-2", "ts"]) == "2025-01-01 22:30:00" and df.loc["A-2", "date_day"].date() == date(2025, 1, 1)
+    assert str(df.loc["A-2", "ts"]) == "2025-01-01 22:30:00" and df.loc["A-2", "date_day"].date() == date(
+        2025, 1, 1
+    )
     assert str(df.loc["A-3", "ts"]) == "2025-01-02 11:00:00"
     assert df.loc["A-4", "status"] == "cancelled"  # lower-cased
     assert pd.isna(df.loc["A-2", "cogs"])
@@ -65,7 +67,10 @@ def test_ad_performance_derives_channel_and_brand(workspace, fixtures) -> None:
     channels = dict(zip(df.campaign_id, df.channel, strict=False))
     assert channels == {"c1": "Paid Search", "c2": "Paid Search", "m1": "Paid Social"}
     assert df.set_index("campaign_id").is_brand.groupby(level=0).first().to_dict() == {
-        "c1": True, "c2": False, "m1": False}
+        "c1": True,
+        "c2": False,
+        "m1": False,
+    }
 
 
 def test_costs_and_conversions(workspace, fixtures) -> None:
@@ -96,8 +101,14 @@ def test_touchpoints_parse_utm_and_click_ids(workspace, fixtures) -> None:
     df = workspace.table("touchpoints").execute().set_index("session_id")
     for session, (source, medium, campaign, click, channel, brand) in TOUCH_EXPECTED.items():
         row = df.loc[session]
-        got = (row.source, row.medium, None if pd.isna(row.campaign) else row.campaign,
-               None if pd.isna(row.click_id) else row.click_id, row.channel, bool(row.is_brand))
+        got = (
+            row.source,
+            row.medium,
+            None if pd.isna(row.campaign) else row.campaign,
+            None if pd.isna(row.click_id) else row.click_id,
+            row.channel,
+            bool(row.is_brand),
+        )
         assert got == (source, medium, campaign, click, channel, brand), session
     assert df.loc["s1", "term"] == "acme shoes"  # '+' and %20 decoded
     assert df.loc["s2", "date_day"].date() == date(2025, 1, 1)  # 23:30 local stays on Jan 1
@@ -106,10 +117,20 @@ def test_touchpoints_parse_utm_and_click_ids(workspace, fixtures) -> None:
 
 def test_parquet_input(workspace, tmp_path) -> None:
     path = tmp_path / "orders.parquet"
-    pq.write_table(pa.table({
-        "order_id": ["P1", "P2"], "ts": pa.array([pd.Timestamp("2025-01-01 10:00"), pd.Timestamp("2025-01-02 10:00")],
-                                                 pa.timestamp("us", tz="UTC")),
-        "currency": ["EUR", "EUR"], "revenue": [12.5, 7.5]}), path)
+    pq.write_table(
+        pa.table(
+            {
+                "order_id": ["P1", "P2"],
+                "ts": pa.array(
+                    [pd.Timestamp("2025-01-01 10:00"), pd.Timestamp("2025-01-02 10:00")],
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "currency": ["EUR", "EUR"],
+                "revenue": [12.5, 7.5],
+            }
+        ),
+        path,
+    )
     assert detect_format(path) == "orders"
     import_file(workspace, "orders", path)
     assert workspace.table("orders").revenue.sum().execute() == pytest.approx(20.0)
@@ -117,8 +138,12 @@ def test_parquet_input(workspace, tmp_path) -> None:
 
 def test_same_file_twice_changes_nothing(workspace, fixtures) -> None:
     import_file(workspace, "fx-rates", fixtures / "fx_rates.csv")
-    for fmt, name in [("orders", "orders.csv"), ("touchpoints", "touchpoints.csv"),
-                      ("google-ads", "google_ads_ui_utf16.csv"), ("ga4", "ga4_events.ndjson")]:
+    for fmt, name in [
+        ("orders", "orders.csv"),
+        ("touchpoints", "touchpoints.csv"),
+        ("google-ads", "google_ads_ui_utf16.csv"),
+        ("ga4", "ga4_events.ndjson"),
+    ]:
         first = import_file(workspace, fmt, fixtures / name)
         before = workspace.checksum()
         again = import_file(workspace, fmt, fixtures / name)
@@ -128,10 +153,15 @@ def test_same_file_twice_changes_nothing(workspace, fixtures) -> None:
 
 def test_corrected_reexport_replaces_overlapping_days(workspace, tmp_path) -> None:
     header = "Day,Campaign,Campaign ID,Currency code,Impr.,Clicks,Cost\n"
-    first = _write(tmp_path / "jan1-2.csv", header + "2025-01-01,Brand,1,EUR,100,10,5.00\n"
-                   "2025-01-02,Brand,1,EUR,100,10,6.00\n2025-01-02,Generic,2,EUR,100,10,7.00\n")
-    second = _write(tmp_path / "jan2-3.csv", header + "2025-01-02,Brand,1,EUR,100,10,6.50\n"
-                    "2025-01-03,Brand,1,EUR,100,10,8.00\n")
+    first = _write(
+        tmp_path / "jan1-2.csv",
+        header + "2025-01-01,Brand,1,EUR,100,10,5.00\n"
+        "2025-01-02,Brand,1,EUR,100,10,6.00\n2025-01-02,Generic,2,EUR,100,10,7.00\n",
+    )
+    second = _write(
+        tmp_path / "jan2-3.csv",
+        header + "2025-01-02,Brand,1,EUR,100,10,6.50\n2025-01-03,Brand,1,EUR,100,10,8.00\n",
+    )
     import_file(workspace, "google-ads", first)
     result = import_file(workspace, "google-ads", second)
     assert result.replaced == 1  # Brand on Jan 2
@@ -141,13 +171,16 @@ def test_corrected_reexport_replaces_overlapping_days(workspace, tmp_path) -> No
 
 
 def test_bad_values_are_reported_with_row_and_column(workspace, tmp_path) -> None:
-    path = _write(tmp_path / "orders.csv", """
+    path = _write(
+        tmp_path / "orders.csv",
+        """
         order_id,ts,currency,revenue
         1,2025-01-01 10:00,EUR,10
         2,2025-01-01 11:00,EUR,"12,5O"
         3,2025-13-45 10:00,EUR,5
         4,2025-01-01 12:00,EURO,-3
-        """)
+        """,
+    )
     before = workspace.checksum()
     with pytest.raises(DataValidationError) as err:
         import_file(workspace, "orders", path)
@@ -180,7 +213,9 @@ def test_missing_columns_and_truncated_rows(workspace, tmp_path) -> None:
 
 
 def test_future_dates_and_unknown_currency_are_refused(workspace, tmp_path) -> None:
-    path = _write(tmp_path / "fx.csv", "date_day,currency,rate_to_base\n2999-01-01,USD,0.9\n2025-01-01,XYZ,1.1\n")
+    path = _write(
+        tmp_path / "fx.csv", "date_day,currency,rate_to_base\n2999-01-01,USD,0.9\n2025-01-01,XYZ,1.1\n"
+    )
     with pytest.raises(DataValidationError) as err:
         import_file(workspace, "fx-rates", path)
     assert "is in the future" in str(err.value) and "'XYZ' is not an ISO 4217" in str(err.value)
@@ -188,13 +223,22 @@ def test_future_dates_and_unknown_currency_are_refused(workspace, tmp_path) -> N
 
 def test_detect_names_each_fixture(fixtures) -> None:
     expected = {
-        "google_ads_ui_utf16.csv": "google-ads", "google_ads_ui_de.csv": "google-ads",
-        "google_ads_api.csv": "google-ads", "meta_ads_manager.csv": "meta-ads",
-        "meta_ads_manager_de.csv": "meta-ads", "microsoft_ads_campaign.csv": "microsoft-ads",
-        "shopify_orders.csv": "shopify-orders", "google_offline_conversions.csv": "offline-conversions",
-        "microsoft_offline_conversions.csv": "offline-conversions", "crm_deals.csv": "crm",
-        "ga4_events.ndjson": "ga4", "fx_rates.csv": "fx-rates", "orders.csv": "orders",
-        "ad_performance.csv": "ad-performance", "costs.csv": "costs", "touchpoints.csv": "touchpoints",
+        "google_ads_ui_utf16.csv": "google-ads",
+        "google_ads_ui_de.csv": "google-ads",
+        "google_ads_api.csv": "google-ads",
+        "meta_ads_manager.csv": "meta-ads",
+        "meta_ads_manager_de.csv": "meta-ads",
+        "microsoft_ads_campaign.csv": "microsoft-ads",
+        "shopify_orders.csv": "shopify-orders",
+        "google_offline_conversions.csv": "offline-conversions",
+        "microsoft_offline_conversions.csv": "offline-conversions",
+        "crm_deals.csv": "crm",
+        "ga4_events.ndjson": "ga4",
+        "fx_rates.csv": "fx-rates",
+        "orders.csv": "orders",
+        "ad_performance.csv": "ad-performance",
+        "costs.csv": "costs",
+        "touchpoints.csv": "touchpoints",
         "conversions.csv": "conversions",
     }
     assert {name: detect_format(fixtures / name) for name in expected} == expected
@@ -218,15 +262,21 @@ import_file(ws, "touchpoints", sys.argv[2], on_rows=on_rows)
 @pytest.mark.slow
 def test_a_load_killed_midway_leaves_no_partial_rows(workspace, tmp_path) -> None:
     path = tmp_path / "touches.csv"
-    rows = [f"u{i},2025-01-01 10:{i % 60:02d}:00,https://shop.example/?utm_source=google&utm_medium=cpc\n"
-            for i in range(450_000)]
+    rows = [
+        f"u{i},2025-01-01 10:{i % 60:02d}:00,https://shop.example/?utm_source=google&utm_medium=cpc\n"
+        for i in range(450_000)
+    ]
     path.write_text("user_id,ts,landing_page\n" + "".join(rows))
     import_file(workspace, "fx-rates", Path(__file__).parent / "fixtures" / "fx_rates.csv")
     before = workspace.checksum()
     workspace.close()
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(workspace.path), str(path)],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(workspace.path), str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout.readline().strip() == "midway"
     finally:

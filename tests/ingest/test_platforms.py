@@ -62,9 +62,15 @@ def test_meta_ads_manager_csv(workspace, fixtures) -> None:
     assert df.conversions.sum() == pytest.approx(4 + 3 + 2)  # one empty cell
     assert df.conversions_value.sum() == pytest.approx(312.40 + 255.00 + 149.90)
     assert set(df.currency) == {"EUR"}  # from "Amount spent (EUR)"
-    assert sorted(df.date_day.dt.date.unique()) == [date(2025, 1, 1), date(2025, 1, 2)]  # "Day", not the range
+    assert sorted(df.date_day.dt.date.unique()) == [
+        date(2025, 1, 1),
+        date(2025, 1, 2),
+    ]  # "Day", not the range
     assert set(df.channel) == {"Paid Social"}
-    assert df.loc[df.ad_group_name == "Cart 7d", "reach"].tolist() == [1880, 1902]  # kept per row, never summed
+    assert df.loc[df.ad_group_name == "Cart 7d", "reach"].tolist() == [
+        1880,
+        1902,
+    ]  # kept per row, never summed
 
 
 def test_meta_ads_manager_german_semicolons(workspace, fixtures) -> None:
@@ -124,8 +130,12 @@ def test_shopify_orders_net_revenue_status_and_default_margin(tmp_path, fixtures
 
 def test_shopify_orders_cogs_from_product_cost_table(workspace, fixtures) -> None:
     workspace.config.default_margin = 0.4
-    import_file(workspace, "shopify-orders", fixtures / "shopify_orders.csv",
-                options={"product_costs": fixtures / "product_costs.csv"})
+    import_file(
+        workspace,
+        "shopify-orders",
+        fixtures / "shopify_orders.csv",
+        options={"product_costs": fixtures / "product_costs.csv"},
+    )
     df = _orders(workspace)
     assert df.loc["#1001", "cogs"] == pytest.approx(31.50)
     assert df.loc["#1002", "cogs"] == pytest.approx(2 * 6.20 + 31.50)
@@ -142,8 +152,11 @@ def test_google_offline_conversions_with_timezone_line_and_braids(workspace, fix
     df = workspace.table("conversions").execute().sort_values("ts")
     assert df.value.sum() == pytest.approx(1200 + 850.50 + 0)
     assert df.is_offline.all()
-    assert set(df.click_id) == {"Cj0KCQiA2Kq8BhCAARIsAHwH1aEXAMPLE1", "0AAAAA9kpE0zIi8EXAMPLE2",
-                                "Cj8KCQjwEXAMPLE3wbraid"}
+    assert set(df.click_id) == {
+        "Cj0KCQiA2Kq8BhCAARIsAHwH1aEXAMPLE1",
+        "0AAAAA9kpE0zIi8EXAMPLE2",
+        "Cj8KCQjwEXAMPLE3wbraid",
+    }
     # 2025-01-06 00:30 Europe/Berlin = 2025-01-05 23:30 UTC, day cut in Berlin: Jan 6
     lead = df[df.type == "qualified_lead"].iloc[0]
     assert str(lead.ts) == "2025-01-05 23:30:00" and lead.date_day.date() == date(2025, 1, 6)
@@ -171,7 +184,11 @@ def _check_ga4(ws: Workspace) -> None:
     assert len(tp) == 3  # the event without user_pseudo_id makes no session
     newsletter, bing, paid = tp.loc["1735722000"], tp.loc["1735740000"], tp.loc["1735772400"]
     assert (newsletter.source, newsletter.medium, newsletter.campaign, newsletter.channel) == (
-        "newsletter", "email", "jan_sale", "Email")
+        "newsletter",
+        "email",
+        "jan_sale",
+        "Email",
+    )
     assert bool(newsletter.engaged) and newsletter.pageviews == 1
     assert (bing.source, bing.medium, bing.channel) == ("bing.com", "organic", "Organic Search")
     assert bing.pageviews == 2 and bool(bing.engaged)  # session_engaged as int 1
@@ -193,15 +210,27 @@ def test_ga4_export_ndjson(workspace, fixtures) -> None:
 def test_ga4_export_parquet(workspace, fixtures, tmp_path) -> None:
     # BigQuery's Parquet export types: INT64 event_timestamp and int_value, nested records
     path = tmp_path / "events_20250101.parquet"
-    params = "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, float_value DOUBLE, " \
-             "double_value DOUBLE))[]"
-    traffic = "STRUCT(manual_source VARCHAR, manual_medium VARCHAR, manual_campaign_name VARCHAR, gclid VARCHAR)"
-    cols = {"event_date": "VARCHAR", "event_timestamp": "BIGINT", "event_name": "VARCHAR",
-            "user_pseudo_id": "VARCHAR", "event_params": params, "collected_traffic_source": traffic,
-            "ecommerce": "STRUCT(transaction_id VARCHAR, purchase_revenue DOUBLE)"}
+    params = (
+        "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, float_value DOUBLE, "
+        "double_value DOUBLE))[]"
+    )
+    traffic = (
+        "STRUCT(manual_source VARCHAR, manual_medium VARCHAR, manual_campaign_name VARCHAR, gclid VARCHAR)"
+    )
+    cols = {
+        "event_date": "VARCHAR",
+        "event_timestamp": "BIGINT",
+        "event_name": "VARCHAR",
+        "user_pseudo_id": "VARCHAR",
+        "event_params": params,
+        "collected_traffic_source": traffic,
+        "ecommerce": "STRUCT(transaction_id VARCHAR, purchase_revenue DOUBLE)",
+    }
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT * FROM read_json('{fixtures / 'ga4_events.ndjson'}', format='newline_delimited', "
-                f"columns={cols})) TO '{path}' (FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT * FROM read_json('{fixtures / 'ga4_events.ndjson'}', format='newline_delimited', "
+        f"columns={cols})) TO '{path}' (FORMAT parquet)"
+    )
     con.close()
     assert pq.read_schema(path).field("event_timestamp").type == "int64"
     import_file(workspace, "ga4", path)

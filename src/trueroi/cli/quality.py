@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, console, print_csv, print_json, print_table
+from trueroi.cli.common import (
+    FormatOpt,
+    OutputFormat,
+    WorkspaceOpt,
+    console,
+    print_csv,
+    print_json,
+    print_table,
+)
 
 
 def quality(workspace: WorkspaceOpt = None, output: FormatOpt = OutputFormat.table) -> None:
@@ -25,8 +33,16 @@ def quality(workspace: WorkspaceOpt = None, output: FormatOpt = OutputFormat.tab
     if not rows:
         console.print("No data-quality findings.")
         return
-    print_table(rows, [("severity", "Severity", "text"), ("title", "Finding", "text"), ("count", "Count", "count"),
-                       ("examples", "Examples", "text")], title="Data quality")
+    print_table(
+        rows,
+        [
+            ("severity", "Severity", "text"),
+            ("title", "Finding", "text"),
+            ("count", "Count", "count"),
+            ("examples", "Examples", "text"),
+        ],
+        title="Data quality",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -20,60 +20,147 @@ from trueroi.errors import DataValidationError
 from trueroi.ingest.base import Format, ImportContext, missing_columns, register
 from trueroi.ingest.generic import ad_derived, iter_source
 from trueroi.ingest.parse import (
-    as_strings, currency_from_header, parse_currency, parse_date, parse_number, require_values,
+    as_strings,
+    currency_from_header,
+    parse_currency,
+    parse_date,
+    parse_number,
+    require_values,
 )
 from trueroi.ingest.read import iter_rows, norm_header, sniff
 
 GOOGLE_ALIASES = {
     # UI download, English
-    "day": "date_day", "date": "date_day", "campaign": "campaign_name", "campaign id": "campaign_id",
-    "ad group": "ad_group_name", "ad group id": "ad_group_id", "account": "account_name",
-    "account name": "account_name", "customer id": "account_id", "currency code": "currency",
-    "currency": "currency", "impr.": "impressions", "impressions": "impressions", "clicks": "clicks",
-    "cost": "spend", "conversions": "conversions", "conv. value": "conversions_value",
+    "day": "date_day",
+    "date": "date_day",
+    "campaign": "campaign_name",
+    "campaign id": "campaign_id",
+    "ad group": "ad_group_name",
+    "ad group id": "ad_group_id",
+    "account": "account_name",
+    "account name": "account_name",
+    "customer id": "account_id",
+    "currency code": "currency",
+    "currency": "currency",
+    "impr.": "impressions",
+    "impressions": "impressions",
+    "clicks": "clicks",
+    "cost": "spend",
+    "conversions": "conversions",
+    "conv. value": "conversions_value",
     # UI download, German
-    "tag": "date_day", "datum": "date_day", "kampagne": "campaign_name", "kampagnen-id": "campaign_id",
-    "anzeigengruppe": "ad_group_name", "anzeigengruppen-id": "ad_group_id", "konto": "account_name",
-    "kundennummer": "account_id", "kunden-id": "account_id", "währungscode": "currency", "währung": "currency",
-    "impressionen": "impressions", "klicks": "clicks", "kosten": "spend", "conv.-wert": "conversions_value",
-    "konv.-wert": "conversions_value", "conversion-wert": "conversions_value", "conv.": "conversions",
+    "tag": "date_day",
+    "datum": "date_day",
+    "kampagne": "campaign_name",
+    "kampagnen-id": "campaign_id",
+    "anzeigengruppe": "ad_group_name",
+    "anzeigengruppen-id": "ad_group_id",
+    "konto": "account_name",
+    "kundennummer": "account_id",
+    "kunden-id": "account_id",
+    "währungscode": "currency",
+    "währung": "currency",
+    "impressionen": "impressions",
+    "klicks": "clicks",
+    "kosten": "spend",
+    "conv.-wert": "conversions_value",
+    "konv.-wert": "conversions_value",
+    "conversion-wert": "conversions_value",
+    "conv.": "conversions",
     "konv.": "conversions",
     # API (GAQL) and BigQuery Data Transfer names
-    "segments.date": "date_day", "segments_date": "date_day", "campaign.id": "campaign_id",
-    "campaign.name": "campaign_name", "campaign_name": "campaign_name", "campaign_id": "campaign_id",
-    "ad_group.id": "ad_group_id", "ad_group_id": "ad_group_id", "ad_group.name": "ad_group_name",
-    "ad_group_name": "ad_group_name", "customer.id": "account_id", "customer_id": "account_id",
-    "customer.descriptive_name": "account_name", "customer_descriptive_name": "account_name",
-    "customer.currency_code": "currency", "customer_currency_code": "currency",
-    "metrics.impressions": "impressions", "metrics_impressions": "impressions", "metrics.clicks": "clicks",
-    "metrics_clicks": "clicks", "metrics.cost_micros": "spend_micros", "metrics_cost_micros": "spend_micros",
-    "metrics.conversions": "conversions", "metrics_conversions": "conversions",
-    "metrics.conversions_value": "conversions_value", "metrics_conversions_value": "conversions_value",
+    "segments.date": "date_day",
+    "segments_date": "date_day",
+    "campaign.id": "campaign_id",
+    "campaign.name": "campaign_name",
+    "campaign_name": "campaign_name",
+    "campaign_id": "campaign_id",
+    "ad_group.id": "ad_group_id",
+    "ad_group_id": "ad_group_id",
+    "ad_group.name": "ad_group_name",
+    "ad_group_name": "ad_group_name",
+    "customer.id": "account_id",
+    "customer_id": "account_id",
+    "customer.descriptive_name": "account_name",
+    "customer_descriptive_name": "account_name",
+    "customer.currency_code": "currency",
+    "customer_currency_code": "currency",
+    "metrics.impressions": "impressions",
+    "metrics_impressions": "impressions",
+    "metrics.clicks": "clicks",
+    "metrics_clicks": "clicks",
+    "metrics.cost_micros": "spend_micros",
+    "metrics_cost_micros": "spend_micros",
+    "metrics.conversions": "conversions",
+    "metrics_conversions": "conversions",
+    "metrics.conversions_value": "conversions_value",
+    "metrics_conversions_value": "conversions_value",
 }
 GERMAN = {"tag", "kampagne", "kosten", "klicks", "impressionen", "währungscode", "konto", "kampagnen-id"}
 META_ALIASES = {
-    "day": "date_day", "reporting starts": "date_start", "campaign name": "campaign_name",
-    "campaign id": "campaign_id", "ad set name": "ad_group_name", "ad set id": "ad_group_id",
-    "account name": "account_name", "account id": "account_id", "currency": "currency",
-    "impressions": "impressions", "reach": "reach", "link clicks": "clicks", "clicks (all)": "clicks_all",
-    "purchases": "conversions", "purchases conversion value": "conversions_value",
-    "tag": "date_day", "berichtsbeginn": "date_start", "kampagnenname": "campaign_name",
-    "kampagnen-id": "campaign_id", "name der anzeigengruppe": "ad_group_name", "kontoname": "account_name",
-    "konto-id": "account_id", "währung": "currency", "impressionen": "impressions", "reichweite": "reach",
-    "link-klicks": "clicks", "klicks (alle)": "clicks_all", "käufe": "conversions",
-    "conversion-wert für käufe": "conversions_value", "wert der käufe": "conversions_value",
+    "day": "date_day",
+    "reporting starts": "date_start",
+    "campaign name": "campaign_name",
+    "campaign id": "campaign_id",
+    "ad set name": "ad_group_name",
+    "ad set id": "ad_group_id",
+    "account name": "account_name",
+    "account id": "account_id",
+    "currency": "currency",
+    "impressions": "impressions",
+    "reach": "reach",
+    "link clicks": "clicks",
+    "clicks (all)": "clicks_all",
+    "purchases": "conversions",
+    "purchases conversion value": "conversions_value",
+    "tag": "date_day",
+    "berichtsbeginn": "date_start",
+    "kampagnenname": "campaign_name",
+    "kampagnen-id": "campaign_id",
+    "name der anzeigengruppe": "ad_group_name",
+    "kontoname": "account_name",
+    "konto-id": "account_id",
+    "währung": "currency",
+    "impressionen": "impressions",
+    "reichweite": "reach",
+    "link-klicks": "clicks",
+    "klicks (alle)": "clicks_all",
+    "käufe": "conversions",
+    "conversion-wert für käufe": "conversions_value",
+    "wert der käufe": "conversions_value",
 }
 MICROSOFT_ALIASES = {
-    "timeperiod": "date_day", "time period": "date_day", "gregoriandate": "date_day", "accountname": "account_name",
-    "account name": "account_name", "accountid": "account_id", "accountnumber": "account_id",
-    "campaignname": "campaign_name", "campaign name": "campaign_name", "campaignid": "campaign_id",
-    "campaign id": "campaign_id", "adgroupname": "ad_group_name", "adgroupid": "ad_group_id",
-    "impressions": "impressions", "impr.": "impressions", "clicks": "clicks", "spend": "spend",
-    "conversions": "conversions", "conv.": "conversions", "revenue": "conversions_value",
-    "currencycode": "currency", "currency code": "currency", "currency": "currency",
+    "timeperiod": "date_day",
+    "time period": "date_day",
+    "gregoriandate": "date_day",
+    "accountname": "account_name",
+    "account name": "account_name",
+    "accountid": "account_id",
+    "accountnumber": "account_id",
+    "campaignname": "campaign_name",
+    "campaign name": "campaign_name",
+    "campaignid": "campaign_id",
+    "campaign id": "campaign_id",
+    "adgroupname": "ad_group_name",
+    "adgroupid": "ad_group_id",
+    "impressions": "impressions",
+    "impr.": "impressions",
+    "clicks": "clicks",
+    "spend": "spend",
+    "conversions": "conversions",
+    "conv.": "conversions",
+    "revenue": "conversions_value",
+    "currencycode": "currency",
+    "currency code": "currency",
+    "currency": "currency",
 }
 SPEND_HEADER = re.compile(r"^(amount spent|ausgegebener betrag|betrag ausgegeben|montant dépensé)\b")
-META_PURCHASE_ACTIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase", "onsite_web_purchase")
+META_PURCHASE_ACTIONS = (
+    "omni_purchase",
+    "purchase",
+    "offsite_conversion.fb_pixel_purchase",
+    "onsite_web_purchase",
+)
 FOOTER = re.compile(r"^(total|gesamt|summe|©|\(c\))", re.IGNORECASE)
 
 
@@ -104,15 +191,22 @@ def _decimal(src_delim: str, header: list[str], values: pa.Array | None) -> str:
 def _drop_footer(table: pa.Table) -> pa.Table:
     keep = None
     for name in table.column_names[:2]:
-        col = pc.fill_null(pc.match_substring_regex(as_strings(table[name]), FOOTER.pattern, ignore_case=True), False)
+        col = pc.fill_null(
+            pc.match_substring_regex(as_strings(table[name]), FOOTER.pattern, ignore_case=True), False
+        )
         keep = pc.invert(col) if keep is None else pc.and_(keep, pc.invert(col))
     return table.filter(keep) if keep is not None else table
 
 
 def _ad_rows(
-    path: Path, ctx: ImportContext, platform: str, aliases: dict[str, str], required: tuple[str, ...],
+    path: Path,
+    ctx: ImportContext,
+    platform: str,
+    aliases: dict[str, str],
+    required: tuple[str, ...],
 ) -> Iterator[pa.Table]:
     """Stream an ad report: sniff its header, map names, drop footers and parse every column."""
+
     def is_header(cells: list[str]) -> bool:
         return sum(c in aliases or bool(SPEND_HEADER.match(c)) for c in cells) >= 3
 
@@ -131,7 +225,9 @@ def _ad_rows(
         if i == 0:
             spend_header = next((h for h, c in mapping.items() if c == "spend"), "")
             header_currency = currency_from_header(spend_header)
-            have = set(mapping.values()) | ({"currency"} if header_currency or ctx.options.get("currency") else set())
+            have = set(mapping.values()) | (
+                {"currency"} if header_currency or ctx.options.get("currency") else set()
+            )
             if "spend_micros" in have:
                 have.add("spend")
             if "campaign_name" in have:
@@ -186,8 +282,12 @@ def _parse_ad_columns(table: pa.Table, off: int, ctx: ImportContext, decimal: st
     if "campaign_id" not in cols and "campaign_name" in cols:
         cols["campaign_id"] = cols["campaign_name"]
     if "campaign_id" in cols:
-        require_values(pc.coalesce(cols["campaign_id"], cols.get("campaign_name", cols["campaign_id"])),
-                       p, off, "campaign_id")
+        require_values(
+            pc.coalesce(cols["campaign_id"], cols.get("campaign_name", cols["campaign_id"])),
+            p,
+            off,
+            "campaign_id",
+        )
     return cols
 
 
@@ -215,21 +315,33 @@ def _meta_json(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
     rows = []
     for i, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
-            raise DataValidationError("is not an insights object", file=ctx.file, row=i, value=str(rec)[:40],
-                                      expected='objects like {"date_start": ..., "spend": ...}')
+            raise DataValidationError(
+                "is not an insights object",
+                file=ctx.file,
+                row=i,
+                value=str(rec)[:40],
+                expected='objects like {"date_start": ..., "spend": ...}',
+            )
         actions = _actions(rec.get("actions"), action_type)
         values = _actions(rec.get("action_values"), action_type)
-        rows.append({
-            "date_day": rec.get("date_start"), "campaign_id": rec.get("campaign_id"),
-            "campaign_name": rec.get("campaign_name"), "ad_group_id": rec.get("adset_id"),
-            "ad_group_name": rec.get("adset_name"), "account_id": rec.get("account_id"),
-            "account_name": rec.get("account_name"),
-            "currency": rec.get("account_currency") or ctx.options.get("currency"),
-            "spend": _text(rec.get("spend")), "impressions": _text(rec.get("impressions")),
-            "reach": _text(rec.get("reach")),
-            "clicks": _text(rec.get("inline_link_clicks", rec.get("clicks"))),
-            "conversions": actions, "conversions_value": values,
-        })
+        rows.append(
+            {
+                "date_day": rec.get("date_start"),
+                "campaign_id": rec.get("campaign_id"),
+                "campaign_name": rec.get("campaign_name"),
+                "ad_group_id": rec.get("adset_id"),
+                "ad_group_name": rec.get("adset_name"),
+                "account_id": rec.get("account_id"),
+                "account_name": rec.get("account_name"),
+                "currency": rec.get("account_currency") or ctx.options.get("currency"),
+                "spend": _text(rec.get("spend")),
+                "impressions": _text(rec.get("impressions")),
+                "reach": _text(rec.get("reach")),
+                "clicks": _text(rec.get("inline_link_clicks", rec.get("clicks"))),
+                "conversions": actions,
+                "conversions_value": values,
+            }
+        )
     if not rows:
         raise DataValidationError("holds no insights rows", file=ctx.file, expected='a "data" list of rows')
     table = pa.Table.from_pylist(rows, schema=pa.schema([(k, pa.string()) for k in rows[0]]))
@@ -252,8 +364,11 @@ def _json_records(path: Path) -> list:
         try:
             return [json.loads(line) for line in text.splitlines() if line.strip()]
         except json.JSONDecodeError as exc:
-            raise DataValidationError(f"is not valid JSON ({exc.msg} at line {exc.lineno})", file=path.name,
-                                      expected="Marketing API insights JSON") from exc
+            raise DataValidationError(
+                f"is not valid JSON ({exc.msg} at line {exc.lineno})",
+                file=path.name,
+                expected="Marketing API insights JSON",
+            ) from exc
     if isinstance(doc, dict):
         doc = doc.get("data", [doc])
     return doc if isinstance(doc, list) else [doc]
@@ -268,7 +383,7 @@ def _actions(items: object, preferred: str | None) -> str | None:
     if not isinstance(items, list):
         return None
     by_type = {a.get("action_type"): a.get("value") for a in items if isinstance(a, dict)}
-    for kind in ((preferred,) if preferred else META_PURCHASE_ACTIONS):
+    for kind in (preferred,) if preferred else META_PURCHASE_ACTIONS:
         if kind in by_type:
             return _text(by_type[kind])
     return "0"
@@ -277,7 +392,9 @@ def _actions(items: object, preferred: str | None) -> str | None:
 def _detector(aliases: dict[str, str], must: set[str]):  # noqa: ANN202
     def detect(path: Path) -> bool:
         try:
-            src = sniff(path, lambda cells: sum(c in aliases or bool(SPEND_HEADER.match(c)) for c in cells) >= 3)
+            src = sniff(
+                path, lambda cells: sum(c in aliases or bool(SPEND_HEADER.match(c)) for c in cells) >= 3
+            )
         except DataValidationError:
             return False
         return bool({norm_header(h) for h in src.header} & must)
@@ -285,14 +402,52 @@ def _detector(aliases: dict[str, str], must: set[str]):  # noqa: ANN202
     return detect
 
 
-register(Format("google-ads", ("ad_performance",), _read_google,
-                "Google Ads report download (UI, UTF-16/tab or CSV, English/German) or API/BigQuery fields",
-                _detector(GOOGLE_ALIASES, {"impr.", "conv. value", "kosten", "klicks", "metrics.cost_micros",
-                                           "metrics_cost_micros", "currency code", "währungscode"})))
-register(Format("meta-ads", ("ad_performance",), _read_meta,
-                "Meta Ads Manager export (CSV, also ;-separated with decimal commas) or insights JSON",
-                _detector(META_ALIASES, {"ad set name", "link clicks", "reach", "reichweite", "kampagnenname",
-                                         "purchases conversion value"})))
-register(Format("microsoft-ads", ("ad_performance",), _read_microsoft,
-                "Microsoft Advertising campaign performance report",
-                _detector(MICROSOFT_ALIASES, {"timeperiod", "campaignname", "currencycode", "gregoriandate"})))
+register(
+    Format(
+        "google-ads",
+        ("ad_performance",),
+        _read_google,
+        "Google Ads report download (UI, UTF-16/tab or CSV, English/German) or API/BigQuery fields",
+        _detector(
+            GOOGLE_ALIASES,
+            {
+                "impr.",
+                "conv. value",
+                "kosten",
+                "klicks",
+                "metrics.cost_micros",
+                "metrics_cost_micros",
+                "currency code",
+                "währungscode",
+            },
+        ),
+    )
+)
+register(
+    Format(
+        "meta-ads",
+        ("ad_performance",),
+        _read_meta,
+        "Meta Ads Manager export (CSV, also ;-separated with decimal commas) or insights JSON",
+        _detector(
+            META_ALIASES,
+            {
+                "ad set name",
+                "link clicks",
+                "reach",
+                "reichweite",
+                "kampagnenname",
+                "purchases conversion value",
+            },
+        ),
+    )
+)
+register(
+    Format(
+        "microsoft-ads",
+        ("ad_performance",),
+        _read_microsoft,
+        "Microsoft Advertising campaign performance report",
+        _detector(MICROSOFT_ALIASES, {"timeperiod", "campaignname", "currencycode", "gregoriandate"}),
+    )
+)

@@ -38,8 +38,12 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "costs": ["period_start", "period_end", "category"],
     "fx_rates": ["date_day", "currency"],
 }
-MONEY_DAY: dict[str, str] = {"ad_performance": "date_day", "orders": "date_day", "conversions": "date_day",
-                             "costs": "period_start"}
+MONEY_DAY: dict[str, str] = {
+    "ad_performance": "date_day",
+    "orders": "date_day",
+    "conversions": "date_day",
+    "costs": "period_start",
+}
 
 
 @dataclass(frozen=True)
@@ -126,8 +130,11 @@ class FxGuard:
             return
         if table == "costs":
             sub = chunk.filter(foreign).select(["currency", "period_start", "period_end"]).to_pylist()
-            pairs = {(r["currency"], r["period_start"] + timedelta(days=k)) for r in sub
-                     for k in range(((r["period_end"] or r["period_start"]) - r["period_start"]).days + 1)}
+            pairs = {
+                (r["currency"], r["period_start"] + timedelta(days=k))
+                for r in sub
+                for k in range(((r["period_end"] or r["period_start"]) - r["period_start"]).days + 1)
+            }
         else:
             sub = chunk.filter(foreign).select(["currency", MONEY_DAY[table]])
             uniq = sub.group_by(["currency", MONEY_DAY[table]]).aggregate([]).to_pylist()
@@ -142,7 +149,9 @@ class FxGuard:
         parts = []
         for cur in sorted(self.missing):
             days = sorted(self.missing[cur])
-            shown = ", ".join(d.isoformat() for d in days[:8]) + (f" and {len(days) - 8} more" if len(days) > 8 else "")
+            shown = ", ".join(d.isoformat() for d in days[:8]) + (
+                f" and {len(days) - 8} more" if len(days) > 8 else ""
+            )
             parts.append(f"{cur} on {len(days)} day(s): {shown}")
         raise DataValidationError(
             f"no exchange rate to {self.base} for " + "; ".join(parts),
@@ -195,7 +204,10 @@ def import_file(
     guard = FxGuard(ws.config.base_currency, known_rates(ws), path.name)
     wrapped = {name: guard.watch(name, chunks) for name, chunks in batches.items()}
     return ws.load(
-        wrapped, source_format=fmt.name, file_name=path.name, sha256=sha,
+        wrapped,
+        source_format=fmt.name,
+        file_name=path.name,
+        sha256=sha,
         replace_on={name: REPLACE_KEYS[name] for name in batches},
     )
 

@@ -23,28 +23,116 @@ import pyarrow.compute as pc
 from trueroi.workspace.config import ChannelRule
 
 GA4_GROUPS = (
-    "Direct", "Cross-network", "Paid Shopping", "Paid Search", "Paid Social", "Paid Video", "Display",
-    "Paid Other", "Organic Shopping", "Organic Social", "Organic Video", "Organic Search", "Email",
-    "Affiliates", "Referral", "Audio", "SMS", "Mobile Push", "Unassigned",
+    "Direct",
+    "Cross-network",
+    "Paid Shopping",
+    "Paid Search",
+    "Paid Social",
+    "Paid Video",
+    "Display",
+    "Paid Other",
+    "Organic Shopping",
+    "Organic Social",
+    "Organic Video",
+    "Organic Search",
+    "Email",
+    "Affiliates",
+    "Referral",
+    "Audio",
+    "SMS",
+    "Mobile Push",
+    "Unassigned",
 )
 
 # GA4 evaluates source categories from Google's published source list; these are its best-known entries.
-# A source matches a category when it equals an entry, or is a host name of it (``www.google.de``, ``m.facebook.com``).
+# A source matches a category when it equals an entry or is a host name of it
+# (``www.google.de``, ``m.facebook.com``).
 SEARCH_SOURCES = (
-    "google", "bing", "yahoo", "baidu", "duckduckgo", "yandex", "ecosia", "naver", "ask", "aol", "seznam",
-    "startpage", "qwant", "so.com", "sogou", "daum", "brave", "search-results", "msn", "onet", "avg",
-    "info.com", "lycos", "mail.ru", "rambler", "search.smt.docomo", "biglobe", "goo.ne", "coccoc",
+    "google",
+    "bing",
+    "yahoo",
+    "baidu",
+    "duckduckgo",
+    "yandex",
+    "ecosia",
+    "naver",
+    "ask",
+    "aol",
+    "seznam",
+    "startpage",
+    "qwant",
+    "so.com",
+    "sogou",
+    "daum",
+    "brave",
+    "search-results",
+    "msn",
+    "onet",
+    "avg",
+    "info.com",
+    "lycos",
+    "mail.ru",
+    "rambler",
+    "search.smt.docomo",
+    "biglobe",
+    "goo.ne",
+    "coccoc",
 )
 SOCIAL_SOURCES = (
-    "facebook", "fb", "instagram", "ig", "linkedin", "lnkd.in", "twitter", "t.co", "x", "pinterest", "reddit",
-    "tiktok", "snapchat", "threads", "quora", "tumblr", "vk", "xing", "whatsapp", "messenger", "meta",
-    "discord", "telegram", "wechat", "weibo", "line", "mastodon", "bsky", "youtube-social", "social",
+    "facebook",
+    "fb",
+    "instagram",
+    "ig",
+    "linkedin",
+    "lnkd.in",
+    "twitter",
+    "t.co",
+    "x",
+    "pinterest",
+    "reddit",
+    "tiktok",
+    "snapchat",
+    "threads",
+    "quora",
+    "tumblr",
+    "vk",
+    "xing",
+    "whatsapp",
+    "messenger",
+    "meta",
+    "discord",
+    "telegram",
+    "wechat",
+    "weibo",
+    "line",
+    "mastodon",
+    "bsky",
+    "youtube-social",
+    "social",
 )
 VIDEO_SOURCES = ("youtube", "vimeo", "twitch", "dailymotion", "wistia", "youku", "bilibili", "ted", "netflix")
 SHOPPING_SOURCES = (
-    "shopping free listings", "google shopping", "igshopping", "amazon", "ebay", "etsy", "walmart", "idealo",
-    "shopify", "alibaba", "aliexpress", "mercadolibre", "rakuten", "shopzilla", "stripe", "zalando",
-    "otto", "pricerunner", "kelkoo", "billiger", "geizhals",
+    "shopping free listings",
+    "google shopping",
+    "igshopping",
+    "amazon",
+    "ebay",
+    "etsy",
+    "walmart",
+    "idealo",
+    "shopify",
+    "alibaba",
+    "aliexpress",
+    "mercadolibre",
+    "rakuten",
+    "shopzilla",
+    "stripe",
+    "zalando",
+    "otto",
+    "pricerunner",
+    "kelkoo",
+    "billiger",
+    "geizhals",
 )
 
 PAID_MEDIUM = re.compile(r"^(.*cp.*|ppc|retargeting|paid.*)$")
@@ -175,7 +263,9 @@ def channel_groups(
     return pc.take(labels, pc.index_in(keys, value_set=uniques))
 
 
-def is_brand(campaign: str | None, term: str | None = None, *, brand_regex: re.Pattern[str] | None) -> bool | None:
+def is_brand(
+    campaign: str | None, term: str | None = None, *, brand_regex: re.Pattern[str] | None
+) -> bool | None:
     """Whether a campaign name or search term names the brand; None when no brand terms are configured."""
     if brand_regex is None:
         return None
@@ -194,7 +284,8 @@ def brand_flags(campaign: Any, term: Any = None, *, brand_regex: re.Pattern[str]
 
 
 def _regex_hits(values: pa.Array, regex: re.Pattern[str]) -> pa.Array:
-    try:  # RE2 in Arrow is fast; Python-only syntax (look-behind, ...) falls back to ``re`` per distinct value
+    # RE2 in Arrow is fast; Python-only syntax (look-behind, ...) falls back to ``re`` per distinct value
+    try:
         return pc.fill_null(pc.match_substring_regex(values, "(?i)" + regex.pattern), False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         uniques = pc.unique(values)

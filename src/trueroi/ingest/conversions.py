@@ -25,25 +25,57 @@ import pyarrow.compute as pc
 from trueroi.errors import DataValidationError
 from trueroi.ingest.base import Format, ImportContext, missing_columns, register
 from trueroi.ingest.parse import (
-    as_strings, local_day, parse_currency, parse_number, parse_timestamp, require_values,
+    as_strings,
+    local_day,
+    parse_currency,
+    parse_number,
+    parse_timestamp,
+    require_values,
 )
 from trueroi.ingest.read import iter_rows, norm_header, sniff
 from trueroi.ingest.touch import stable_ids
 
 OFFLINE = {
-    "google click id": "gclid", "gclid": "gclid", "gbraid": "gbraid", "wbraid": "wbraid",
-    "microsoft click id": "msclkid", "msclkid": "msclkid", "conversion name": "name",
-    "conversion time": "time", "conversion value": "value", "conversion currency": "currency",
-    "order id": "order_id", "transaction id": "order_id",
+    "google click id": "gclid",
+    "gclid": "gclid",
+    "gbraid": "gbraid",
+    "wbraid": "wbraid",
+    "microsoft click id": "msclkid",
+    "msclkid": "msclkid",
+    "conversion name": "name",
+    "conversion time": "time",
+    "conversion value": "value",
+    "conversion currency": "currency",
+    "order id": "order_id",
+    "transaction id": "order_id",
 }
 CRM = {
-    "lead id": "lead_id", "lead_id": "lead_id", "id": "lead_id", "deal id": "lead_id",
-    "click id": "click_id", "click_id": "click_id", "gclid": "click_id", "google click id": "click_id",
-    "msclkid": "click_id", "user id": "user_id", "user_id": "user_id", "created": "created",
-    "created at": "created", "created_at": "created", "create date": "created", "stage": "stage",
-    "deal stage": "stage", "lifecycle stage": "stage", "won date": "won", "won_date": "won",
-    "closed won date": "won", "close date": "won", "deal value": "value", "deal_value": "value",
-    "amount": "value", "currency": "currency",
+    "lead id": "lead_id",
+    "lead_id": "lead_id",
+    "id": "lead_id",
+    "deal id": "lead_id",
+    "click id": "click_id",
+    "click_id": "click_id",
+    "gclid": "click_id",
+    "google click id": "click_id",
+    "msclkid": "click_id",
+    "user id": "user_id",
+    "user_id": "user_id",
+    "created": "created",
+    "created at": "created",
+    "created_at": "created",
+    "create date": "created",
+    "stage": "stage",
+    "deal stage": "stage",
+    "lifecycle stage": "stage",
+    "won date": "won",
+    "won_date": "won",
+    "closed won date": "won",
+    "close date": "won",
+    "deal value": "value",
+    "deal_value": "value",
+    "amount": "value",
+    "currency": "currency",
 }
 WON = re.compile(r"won|gewonnen|closed[ _-]?won|customer", re.IGNORECASE)
 
@@ -61,8 +93,14 @@ def _timezone_param(preamble: list[str], default: str, file: str) -> str | timez
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise DataValidationError("is not a time zone", file=file, row=None, column="Parameters:TimeZone",
-                                      value=value, expected="an IANA name like Europe/Berlin or an offset like +0100") from exc
+            raise DataValidationError(
+                "is not a time zone",
+                file=file,
+                row=None,
+                column="Parameters:TimeZone",
+                value=value,
+                expected="an IANA name like Europe/Berlin or an offset like +0100",
+            ) from exc
         return value
     return default
 
@@ -96,28 +134,46 @@ def _offline(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
         require_values(name, p, off, "Conversion Name")
         ts = parse_timestamp(t["time"], p, off, "Conversion Time", tz=tz_name, today=ctx.today)
         require_values(ts, p, off, "Conversion Time")
-        value = (parse_number(t["value"], p, off, "Conversion Value", non_negative=True)
-                 if "value" in t.column_names else pa.nulls(n, pa.float64()))
-        currency = (parse_currency(t["currency"], p, off, "Conversion Currency") if "currency" in t.column_names
-                    else pa.array([ctx.config.base_currency] * n, pa.string()))
+        value = (
+            parse_number(t["value"], p, off, "Conversion Value", non_negative=True)
+            if "value" in t.column_names
+            else pa.nulls(n, pa.float64())
+        )
+        currency = (
+            parse_currency(t["currency"], p, off, "Conversion Currency")
+            if "currency" in t.column_names
+            else pa.array([ctx.config.base_currency] * n, pa.string())
+        )
         p.check()
         if ctx.on_rows:
             ctx.on_rows(n)
         slug = pc.replace_substring_regex(pc.utf8_lower(name), r"[^a-z0-9]+", "_")
-        yield pa.table({
-            "conversion_id": stable_ids("o", click, name, ts.cast(pa.string())), "click_id": click, "ts": ts,
-            "date_day": local_day(ts, ctx.tz), "type": slug, "value": value, "currency": currency,
-            "order_id": as_strings(t["order_id"]) if "order_id" in t.column_names else pa.nulls(n, pa.string()),
-            "is_offline": pa.array([True] * n),
-        })
+        yield pa.table(
+            {
+                "conversion_id": stable_ids("o", click, name, ts.cast(pa.string())),
+                "click_id": click,
+                "ts": ts,
+                "date_day": local_day(ts, ctx.tz),
+                "type": slug,
+                "value": value,
+                "currency": currency,
+                "order_id": as_strings(t["order_id"])
+                if "order_id" in t.column_names
+                else pa.nulls(n, pa.string()),
+                "is_offline": pa.array([True] * n),
+            }
+        )
 
 
 def _offset_name(tz: timezone) -> str:
     """An IANA ``Etc/GMT`` zone for a whole-hour offset (POSIX signs are inverted)."""
     hours = tz.utcoffset(None) / timedelta(hours=1)
     if hours != int(hours):
-        raise DataValidationError("only whole-hour offsets are supported in Parameters:TimeZone",
-                                  value=str(tz), expected="e.g. +0100")
+        raise DataValidationError(
+            "only whole-hour offsets are supported in Parameters:TimeZone",
+            value=str(tz),
+            expected="e.g. +0100",
+        )
     return "UTC" if hours == 0 else f"Etc/GMT{-int(hours):+d}"
 
 
@@ -135,25 +191,50 @@ def _crm(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
         user = as_strings(t["user_id"]) if "user_id" in t.column_names else null_s
         created = parse_timestamp(t["created"], p, off, "created", tz=ctx.tz, today=ctx.today)
         require_values(created, p, off, "created")
-        won_ts = (parse_timestamp(t["won"], p, off, "won date", tz=ctx.tz, today=ctx.today)
-                  if "won" in t.column_names else pa.nulls(n, pa.timestamp("us")))
+        won_ts = (
+            parse_timestamp(t["won"], p, off, "won date", tz=ctx.tz, today=ctx.today)
+            if "won" in t.column_names
+            else pa.nulls(n, pa.timestamp("us"))
+        )
         stage = as_strings(t["stage"]) if "stage" in t.column_names else null_s
-        value = (parse_number(t["value"], p, off, "deal value", non_negative=True) if "value" in t.column_names
-                 else pa.nulls(n, pa.float64()))
-        currency = (parse_currency(t["currency"], p, off, "currency") if "currency" in t.column_names
-                    else pa.array([ctx.config.base_currency] * n, pa.string()))
+        value = (
+            parse_number(t["value"], p, off, "deal value", non_negative=True)
+            if "value" in t.column_names
+            else pa.nulls(n, pa.float64())
+        )
+        currency = (
+            parse_currency(t["currency"], p, off, "currency")
+            if "currency" in t.column_names
+            else pa.array([ctx.config.base_currency] * n, pa.string())
+        )
         p.check()
         if ctx.on_rows:
             ctx.on_rows(n)
         stage_won = pc.fill_null(pc.match_substring_regex(stage, WON.pattern, ignore_case=True), True)
         won = pc.fill_null(pc.and_(pc.is_valid(won_ts), stage_won), False)
         base = {"user_id": user, "click_id": click, "order_id": null_s, "is_offline": pa.array([True] * n)}
-        leads = pa.table({"conversion_id": pc.binary_join_element_wise(lead, pa.scalar("lead"), ":"), "ts": created,
-                          "date_day": local_day(created, ctx.tz), "type": pa.array(["lead"] * n),
-                          "value": pa.nulls(n, pa.float64()), "currency": currency, **base})
-        deals = pa.table({"conversion_id": pc.binary_join_element_wise(lead, pa.scalar("deal_won"), ":"),
-                          "ts": won_ts, "date_day": local_day(won_ts, ctx.tz), "type": pa.array(["deal_won"] * n),
-                          "value": value, "currency": currency, **base}).filter(won)
+        leads = pa.table(
+            {
+                "conversion_id": pc.binary_join_element_wise(lead, pa.scalar("lead"), ":"),
+                "ts": created,
+                "date_day": local_day(created, ctx.tz),
+                "type": pa.array(["lead"] * n),
+                "value": pa.nulls(n, pa.float64()),
+                "currency": currency,
+                **base,
+            }
+        )
+        deals = pa.table(
+            {
+                "conversion_id": pc.binary_join_element_wise(lead, pa.scalar("deal_won"), ":"),
+                "ts": won_ts,
+                "date_day": local_day(won_ts, ctx.tz),
+                "type": pa.array(["deal_won"] * n),
+                "value": value,
+                "currency": currency,
+                **base,
+            }
+        ).filter(won)
         yield pa.concat_tables([leads, deals.select(leads.column_names)])
 
 
@@ -176,8 +257,21 @@ def _detector(aliases: dict[str, str], must: set[str]):  # noqa: ANN202
     return detect
 
 
-register(Format("offline-conversions", ("conversions",), _read_offline,
-                "Google Ads offline conversion template (GCLID/GBRAID/WBRAID) or Microsoft's variant",
-                _detector(OFFLINE, {"conversion name", "conversion time"})))
-register(Format("crm", ("conversions",), _read_crm, "CRM export: leads with created, stage, won date, deal value",
-                _detector(CRM, {"stage", "deal stage", "won date", "deal value", "closed won date"})))
+register(
+    Format(
+        "offline-conversions",
+        ("conversions",),
+        _read_offline,
+        "Google Ads offline conversion template (GCLID/GBRAID/WBRAID) or Microsoft's variant",
+        _detector(OFFLINE, {"conversion name", "conversion time"}),
+    )
+)
+register(
+    Format(
+        "crm",
+        ("conversions",),
+        _read_crm,
+        "CRM export: leads with created, stage, won date, deal value",
+        _detector(CRM, {"stage", "deal stage", "won date", "deal value", "closed won date"}),
+    )
+)

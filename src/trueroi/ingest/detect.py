@@ -39,7 +39,8 @@ def detect_format(path: str | Path) -> str:
         if needed <= columns:
             return name
     raise DataValidationError(
-        "matches no import format", file=path.name,
+        "matches no import format",
+        file=path.name,
         expected="one of " + ", ".join(sorted(FORMATS)) + " (see 'trueroi import --help')",
     )
 

@@ -32,18 +32,26 @@ from trueroi.ingest.touch import enrich_touches
 BATCH = 100_000
 MEMORY_LIMIT = "1GB"
 JSON_COLUMNS = {
-    "event_date": "VARCHAR", "event_timestamp": "BIGINT", "event_name": "VARCHAR", "user_pseudo_id": "VARCHAR",
+    "event_date": "VARCHAR",
+    "event_timestamp": "BIGINT",
+    "event_name": "VARCHAR",
+    "user_pseudo_id": "VARCHAR",
     "user_id": "VARCHAR",
     "event_params": "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, "
-                    "float_value DOUBLE, double_value DOUBLE))[]",
+    "float_value DOUBLE, double_value DOUBLE))[]",
     "collected_traffic_source": "STRUCT(manual_source VARCHAR, manual_medium VARCHAR, "
-                                "manual_campaign_name VARCHAR, manual_term VARCHAR, manual_content VARCHAR, "
-                                "gclid VARCHAR, dclid VARCHAR)",
+    "manual_campaign_name VARCHAR, manual_term VARCHAR, manual_content VARCHAR, "
+    "gclid VARCHAR, dclid VARCHAR)",
     "ecommerce": "STRUCT(transaction_id VARCHAR, purchase_revenue DOUBLE)",
 }
 REQUIRED = ("event_timestamp", "event_name", "user_pseudo_id", "event_params")
-TRAFFIC = {"source": "manual_source", "medium": "manual_medium", "campaign": "manual_campaign_name",
-           "term": "manual_term", "content": "manual_content"}
+TRAFFIC = {
+    "source": "manual_source",
+    "medium": "manual_medium",
+    "campaign": "manual_campaign_name",
+    "term": "manual_term",
+    "content": "manual_content",
+}
 
 
 class _Session:
@@ -68,9 +76,11 @@ def _connect() -> tuple[duckdb.DuckDBPyConnection, _Session]:
     con.execute(f"SET temp_directory='{spill.spill}'")
     con.execute("SET preserve_insertion_order=false")
     con.execute("CREATE MACRO p_str(ps, k) AS list_filter(ps, x -> x.key = k)[1].value.string_value")
-    con.execute("CREATE MACRO p_int(ps, k) AS coalesce("
-                "TRY_CAST(list_filter(ps, x -> x.key = k)[1].value.int_value AS BIGINT), "
-                "TRY_CAST(list_filter(ps, x -> x.key = k)[1].value.string_value AS BIGINT))")
+    con.execute(
+        "CREATE MACRO p_int(ps, k) AS coalesce("
+        "TRY_CAST(list_filter(ps, x -> x.key = k)[1].value.int_value AS BIGINT), "
+        "TRY_CAST(list_filter(ps, x -> x.key = k)[1].value.string_value AS BIGINT))"
+    )
     return con, spill
 
 
@@ -87,19 +97,35 @@ def _events_view(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> None:
     try:
         present = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
     except duckdb.Error as exc:
-        raise DataValidationError(f"cannot be read as a GA4 export: {_first_line(exc)}", file=file,
-                                  expected="GA4 BigQuery export rows as Parquet or newline-delimited JSON") from exc
+        raise DataValidationError(
+            f"cannot be read as a GA4 export: {_first_line(exc)}",
+            file=file,
+            expected="GA4 BigQuery export rows as Parquet or newline-delimited JSON",
+        ) from exc
     missing = [c for c in REQUIRED if c not in present]
     if missing:
-        raise DataValidationError(f"missing GA4 export column(s) {', '.join(missing)}", file=file,
-                                  expected="the BigQuery export schema (event_timestamp, event_name, ...)")
+        raise DataValidationError(
+            f"missing GA4 export column(s) {', '.join(missing)}",
+            file=file,
+            expected="the BigQuery export schema (event_timestamp, event_name, ...)",
+        )
     cts = present.get("collected_traffic_source", "")
     traffic = {k: (f"collected_traffic_source.{v}" if v in cts else "NULL") for k, v in TRAFFIC.items()}
     gclid = "collected_traffic_source.gclid" if "gclid" in cts else "NULL"
     ecommerce = present.get("ecommerce", "")
-    tid = "ecommerce.transaction_id" if "transaction_id" in ecommerce else "p_str(event_params, 'transaction_id')"
+    tid = (
+        "ecommerce.transaction_id"
+        if "transaction_id" in ecommerce
+        else "p_str(event_params, 'transaction_id')"
+    )
     revenue = "ecommerce.purchase_revenue" if "purchase_revenue" in ecommerce else "NULL"
-    param = {"source": "source", "medium": "medium", "campaign": "campaign", "term": "term", "content": "content"}
+    param = {
+        "source": "source",
+        "medium": "medium",
+        "campaign": "campaign",
+        "term": "term",
+        "content": "content",
+    }
     traffic_sql = ",\n".join(
         f"coalesce({traffic[k]}, p_str(event_params, '{param[k]}')) AS {k}" for k in TRAFFIC
     )
@@ -146,8 +172,11 @@ def _stream(con: duckdb.DuckDBPyConnection, sql: str, file: str) -> Iterator[pa.
         reader = con.execute(sql).fetch_record_batch(BATCH)
         yield from reader
     except duckdb.Error as exc:
-        raise DataValidationError(f"cannot be read as a GA4 export: {_first_line(exc)}", file=file,
-                                  expected="GA4 BigQuery export types (event_timestamp in microseconds, ...)") from exc
+        raise DataValidationError(
+            f"cannot be read as a GA4 export: {_first_line(exc)}",
+            file=file,
+            expected="GA4 BigQuery export types (event_timestamp in microseconds, ...)",
+        ) from exc
 
 
 def _timestamps(micros: pa.Array) -> pa.Array:
@@ -165,7 +194,9 @@ def _self_referral(referrer: pa.Array, landing: pa.Array) -> pa.Array:
     return pc.if_else(same, pa.scalar(None, pa.string()), referrer)
 
 
-def _touches(path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection, spill: _Session) -> Iterator[pa.Table]:
+def _touches(
+    path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection, spill: _Session
+) -> Iterator[pa.Table]:
     try:
         yield from _touch_batches(ctx, con)
     except BaseException:
@@ -178,14 +209,33 @@ def _touch_batches(ctx: ImportContext, con: duckdb.DuckDBPyConnection) -> Iterat
         t = pa.Table.from_batches([batch])
         n = t.num_rows
         ts = _timestamps(t["ts_us"].combine_chunks())
-        cols = {c: t[c].combine_chunks() for c in ("user_id", "landing_page", "source", "medium", "campaign",
-                                                   "term", "content", "click_id", "engaged", "pageviews")}
+        cols = {
+            c: t[c].combine_chunks()
+            for c in (
+                "user_id",
+                "landing_page",
+                "source",
+                "medium",
+                "campaign",
+                "term",
+                "content",
+                "click_id",
+                "engaged",
+                "pageviews",
+            )
+        }
         cols["referrer"] = _self_referral(t["referrer"].combine_chunks(), cols["landing_page"])
         session = t["session_id"].combine_chunks().cast(pa.string())
-        cols["click_kind"] = pc.if_else(pc.is_valid(cols["click_id"]), pa.scalar("gclid"), pa.scalar(None, pa.string()))
+        cols["click_kind"] = pc.if_else(
+            pc.is_valid(cols["click_id"]), pa.scalar("gclid"), pa.scalar(None, pa.string())
+        )
         cols = enrich_touches(cols, n, ctx.config)
-        cols.update(ts=ts, date_day=local_day(ts, ctx.tz), session_id=session,
-                    touch_id=pc.binary_join_element_wise("ga4", cols["user_id"], session, ":"))
+        cols.update(
+            ts=ts,
+            date_day=local_day(ts, ctx.tz),
+            session_id=session,
+            touch_id=pc.binary_join_element_wise("ga4", cols["user_id"], session, ":"),
+        )
         _check_future(pc.cast(ts, pa.date32()), ctx.problems, 0, "event_timestamp", ctx.today)
         ctx.problems.check()
         if ctx.on_rows:
@@ -193,23 +243,33 @@ def _touch_batches(ctx: ImportContext, con: duckdb.DuckDBPyConnection) -> Iterat
         yield pa.table(cols)
 
 
-def _purchases(path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection,
-               spill: _Session) -> Iterator[pa.Table]:
+def _purchases(
+    path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection, spill: _Session
+) -> Iterator[pa.Table]:
     try:
         default_currency = ctx.options.get("currency") or ctx.config.base_currency
         for batch in _stream(con, PURCHASES_SQL, ctx.file):
             t = pa.Table.from_batches([batch])
             ts = _timestamps(t["ts_us"].combine_chunks())
             user = t["user_id"].combine_chunks()
-            fallback = pc.binary_join_element_wise(pc.fill_null(user, "-"), t["ts_us"].combine_chunks().cast(pa.string()), ":")
+            fallback = pc.binary_join_element_wise(
+                pc.fill_null(user, "-"), t["ts_us"].combine_chunks().cast(pa.string()), ":"
+            )
             tid = t["transaction_id"].combine_chunks()
             currency = pc.utf8_upper(pc.fill_null(t["currency"].combine_chunks(), default_currency))
-            yield pa.table({
-                "conversion_id": pc.binary_join_element_wise("ga4", pc.coalesce(tid, fallback), ":"),
-                "user_id": user, "ts": ts, "date_day": local_day(ts, ctx.tz),
-                "type": pa.array(["purchase"] * t.num_rows), "value": t["revenue"].combine_chunks(),
-                "currency": currency, "order_id": tid, "is_offline": pa.array([False] * t.num_rows),
-            })
+            yield pa.table(
+                {
+                    "conversion_id": pc.binary_join_element_wise("ga4", pc.coalesce(tid, fallback), ":"),
+                    "user_id": user,
+                    "ts": ts,
+                    "date_day": local_day(ts, ctx.tz),
+                    "type": pa.array(["purchase"] * t.num_rows),
+                    "value": t["revenue"].combine_chunks(),
+                    "currency": currency,
+                    "order_id": tid,
+                    "is_offline": pa.array([False] * t.num_rows),
+                }
+            )
     finally:
         spill.close()
 
@@ -237,5 +297,12 @@ def _detect(path: Path) -> bool:
         spill.close()
 
 
-register(Format("ga4", ("conversions", "touchpoints"), _read_ga4,
-                "GA4 BigQuery export (Parquet or newline-delimited JSON): sessions and purchases", _detect))
+register(
+    Format(
+        "ga4",
+        ("conversions", "touchpoints"),
+        _read_ga4,
+        "GA4 BigQuery export (Parquet or newline-delimited JSON): sessions and purchases",
+        _detect,
+    )
+)

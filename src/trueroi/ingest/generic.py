@@ -19,20 +19,37 @@ from trueroi.errors import DataValidationError
 from trueroi.ingest.base import Format, ImportContext, missing_columns, register
 from trueroi.ingest.channels import brand_flags, channel_groups
 from trueroi.ingest.parse import (
-    Problems, as_strings, local_day, parse_currency, parse_date, parse_number, parse_timestamp, require_values,
+    Problems,
+    as_strings,
+    local_day,
+    parse_currency,
+    parse_date,
+    parse_number,
+    parse_timestamp,
+    require_values,
 )
 from trueroi.ingest.read import iter_rows, norm_header, sniff
 from trueroi.ingest.touch import enrich_touches, stable_ids
 from trueroi.workspace.config import COST_CATEGORIES
 from trueroi.workspace.schema import REQUIRED
 
-PLATFORM_SOURCE = {"google_ads": ("google", "cpc"), "microsoft_ads": ("bing", "cpc"),
-                   "meta_ads": ("facebook", "cpc"), "tiktok_ads": ("tiktok", "cpc"),
-                   "linkedin_ads": ("linkedin", "cpc"), "pinterest_ads": ("pinterest", "cpc")}
+PLATFORM_SOURCE = {
+    "google_ads": ("google", "cpc"),
+    "microsoft_ads": ("bing", "cpc"),
+    "meta_ads": ("facebook", "cpc"),
+    "tiktok_ads": ("tiktok", "cpc"),
+    "linkedin_ads": ("linkedin", "cpc"),
+    "pinterest_ads": ("pinterest", "cpc"),
+}
 TRUE = ("true", "1", "yes", "y", "t", "ja", "wahr", "x")
 FALSE = ("false", "0", "no", "n", "f", "nein", "falsch")
-ALIASES = {"landing_page_url": "landing_page", "page_location": "landing_page", "url": "landing_page",
-           "referer": "referrer", "page_referrer": "referrer"}
+ALIASES = {
+    "landing_page_url": "landing_page",
+    "page_location": "landing_page",
+    "url": "landing_page",
+    "referer": "referrer",
+    "page_referrer": "referrer",
+}
 BATCH_ROWS = 200_000
 
 
@@ -64,8 +81,13 @@ def parse_bool(values: pa.Array, problems: Problems, offset: int, column: str) -
         return values
     raw = pc.utf8_lower(as_strings(values))
     true, false = pc.is_in(raw, value_set=pa.array(TRUE)), pc.is_in(raw, value_set=pa.array(FALSE))
-    problems.add_mask(pc.and_(pc.is_valid(raw), pc.invert(pc.or_(true, false))), raw, offset, column,
-                      "is not true/false; expected true, false, 1, 0, yes or no")
+    problems.add_mask(
+        pc.and_(pc.is_valid(raw), pc.invert(pc.or_(true, false))),
+        raw,
+        offset,
+        column,
+        "is not true/false; expected true, false, 1, 0, yes or no",
+    )
     return pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_())))
 
 
@@ -93,8 +115,9 @@ def _common(table: pa.Table, off: int, ctx: ImportContext, spec: dict[str, str])
         elif kind == "currency":
             out[col] = parse_currency(values, p, off, col)
         elif kind == "bool":
-            out[col] = parse_bool(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values,
-                                  p, off, col)
+            out[col] = parse_bool(
+                values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values, p, off, col
+            )
         if col in REQUIRED.get(ctx.options.get("_table", ""), ()):
             require_values(out[col], p, off, col)
     return out
@@ -120,11 +143,31 @@ def _reader(table: str, build) -> callable:  # noqa: ANN001
 
 
 def _ads(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
-    spec = {c: "string" for c in ("platform", "account_id", "account_name", "campaign_id", "campaign_name",
-                                  "ad_group_id", "ad_group_name", "channel", "funnel_stage")}
-    spec |= {"date_day": "date", "currency": "currency", "spend": "money", "impressions": "count",
-             "reach": "count", "clicks": "count", "conversions": "number", "conversions_value": "money",
-             "is_brand": "bool"}
+    spec = {
+        c: "string"
+        for c in (
+            "platform",
+            "account_id",
+            "account_name",
+            "campaign_id",
+            "campaign_name",
+            "ad_group_id",
+            "ad_group_name",
+            "channel",
+            "funnel_stage",
+        )
+    }
+    spec |= {
+        "date_day": "date",
+        "currency": "currency",
+        "spend": "money",
+        "impressions": "count",
+        "reach": "count",
+        "clicks": "count",
+        "conversions": "number",
+        "conversions_value": "money",
+        "is_brand": "bool",
+    }
     cols = _common(raw, off, ctx, spec)
     return ad_derived(cols, raw.num_rows, ctx)
 
@@ -149,8 +192,17 @@ def ad_derived(cols: dict[str, pa.Array], n: int, ctx: ImportContext) -> dict[st
 
 
 def _orders(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
-    spec = {"order_id": "string", "customer_id": "string", "user_id": "string", "ts": "ts", "currency": "currency",
-            "revenue": "money", "cogs": "money", "status": "lower", "is_new_customer": "bool"}
+    spec = {
+        "order_id": "string",
+        "customer_id": "string",
+        "user_id": "string",
+        "ts": "ts",
+        "currency": "currency",
+        "revenue": "money",
+        "cogs": "money",
+        "status": "lower",
+        "is_new_customer": "bool",
+    }
     cols = _common(raw, off, ctx, spec)
     cols["date_day"] = local_day(cols["ts"], ctx.tz)
     cols["status"] = cols.get("status", pa.array(["paid"] * raw.num_rows, pa.string()))
@@ -168,28 +220,56 @@ def with_default_cogs(cols: dict[str, pa.Array], ctx: ImportContext) -> dict[str
 
 
 def _touches(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
-    spec = {c: "string" for c in ("touch_id", "user_id", "session_id", "source", "medium", "campaign", "term",
-                                  "content", "click_id", "channel", "landing_page", "referrer")}
+    spec = {
+        c: "string"
+        for c in (
+            "touch_id",
+            "user_id",
+            "session_id",
+            "source",
+            "medium",
+            "campaign",
+            "term",
+            "content",
+            "click_id",
+            "channel",
+            "landing_page",
+            "referrer",
+        )
+    }
     spec |= {"ts": "ts", "engaged": "bool", "pageviews": "count", "is_brand": "bool"}
     cols = _common(raw, off, ctx, spec)
     if "pageviews" in cols:
         cols["pageviews"] = cols["pageviews"].cast(pa.int32())
     cols = enrich_touches(cols, raw.num_rows, ctx.config)
     cols["date_day"] = local_day(cols["ts"], ctx.tz)
-    derived = stable_ids("t", cols["user_id"], cols["ts"].cast(pa.string()), cols.get("session_id", pa.nulls(raw.num_rows, pa.string())),
-                         cols.get("landing_page", pa.nulls(raw.num_rows, pa.string())))
+    derived = stable_ids(
+        "t",
+        cols["user_id"],
+        cols["ts"].cast(pa.string()),
+        cols.get("session_id", pa.nulls(raw.num_rows, pa.string())),
+        cols.get("landing_page", pa.nulls(raw.num_rows, pa.string())),
+    )
     cols["touch_id"] = pc.coalesce(cols["touch_id"], derived) if "touch_id" in cols else derived
     return cols
 
 
 def _costs(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
-    spec = {"period_start": "date", "period_end": "date", "category": "lower", "amount": "money",
-            "currency": "currency", "channel": "string", "campaign_id": "string"}
+    spec = {
+        "period_start": "date",
+        "period_end": "date",
+        "category": "lower",
+        "amount": "money",
+        "currency": "currency",
+        "channel": "string",
+        "campaign_id": "string",
+    }
     cols = _common(raw, off, ctx, spec)
     cat = cols["category"]
     bad = pc.and_(pc.is_valid(cat), pc.invert(pc.is_in(cat, value_set=pa.array(COST_CATEGORIES))))
-    ctx.problems.add_mask(bad, cat, off, "category", "is not a cost category; expected one of "
-                          + ", ".join(COST_CATEGORIES))
+    ctx.problems.add_mask(
+        bad, cat, off, "category", "is not a cost category; expected one of " + ", ".join(COST_CATEGORIES)
+    )
     rev = pc.fill_null(pc.less(cols["period_end"], cols["period_start"]), False)
     ctx.problems.add_mask(rev, cols["period_end"], off, "period_end", "is before period_start")
     return cols
@@ -203,8 +283,17 @@ def _fx(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
 
 
 def _conversions(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
-    spec = {"conversion_id": "string", "user_id": "string", "click_id": "string", "ts": "ts", "type": "lower",
-            "value": "money", "currency": "currency", "order_id": "string", "is_offline": "bool"}
+    spec = {
+        "conversion_id": "string",
+        "user_id": "string",
+        "click_id": "string",
+        "ts": "ts",
+        "type": "lower",
+        "value": "money",
+        "currency": "currency",
+        "order_id": "string",
+        "is_offline": "bool",
+    }
     cols = _common(raw, off, ctx, spec)
     cols["date_day"] = local_day(cols["ts"], ctx.tz)
     return cols

@@ -25,17 +25,175 @@ MISSING = ("", "--", "-", "—", "n/a", "N/A", "null", "NULL", "None", "nan", "N
 CURRENCY_NOISE = "[€$£¥₹₽₺\u00a0\u202f' ]|(?i:\\b(?:eur|usd|gbp|chf|us\\$)\\b)"
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 ISO_4217 = frozenset(
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD "
-    "CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ "
-    "GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR "
-    "LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN "
-    "PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB "
-    "TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL".split()
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "UYU",
+        "UZS",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XOF",
+        "XPF",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWL",
+    ]
 )
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%Y%m%d", "%Y/%m/%d")
 TIME_FORMATS = (
-    "ISO8601", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y%m%d %H%M%S",
+    "ISO8601",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%Y%m%d %H%M%S",
 )
 FUTURE_SLACK = timedelta(days=2)  # local "today" in the farthest time zone, plus clock skew
 
@@ -43,7 +201,9 @@ FUTURE_SLACK = timedelta(days=2)  # local "today" in the farthest time zone, plu
 class ImportValidationError(DataValidationError):
     """A file holds one or more bad values; ``problems`` lists (row, column, value, message) for each."""
 
-    def __init__(self, problems: list[tuple[int | None, str | None, Any, str]], total: int, file: str) -> None:
+    def __init__(
+        self, problems: list[tuple[int | None, str | None, Any, str]], total: int, file: str
+    ) -> None:
         self.problems = problems
         self.total = total
         row, column, value, message = problems[0]
@@ -55,7 +215,9 @@ class ImportValidationError(DataValidationError):
 
 
 def _where(row: int | None, column: str | None, value: Any, message: str) -> str:
-    parts = [p for p in (f"row {row}" if row is not None else None, f"column {column}" if column else None) if p]
+    parts = [
+        p for p in (f"row {row}" if row is not None else None, f"column {column}" if column else None) if p
+    ]
     shown = f"{value!r} " if value is not None else ""
     return f"{', '.join(parts)}: {shown}{message}"
 
@@ -70,7 +232,9 @@ class Problems:
     total: int = 0
     seen: set[tuple[int | None, str | None]] = field(default_factory=set)
 
-    def add(self, message: str, *, row: int | None = None, column: str | None = None, value: Any = None) -> None:
+    def add(
+        self, message: str, *, row: int | None = None, column: str | None = None, value: Any = None
+    ) -> None:
         if row is not None and (row, column) in self.seen:
             return
         self.seen.add((row, column))
@@ -81,7 +245,7 @@ class Problems:
     def add_mask(
         self, mask: Any, values: pa.Array, offset: int, column: str, message: str, *, header_rows: int = 0
     ) -> None:
-        """Record every row where ``mask`` is true; rows are 1-based data rows (``offset`` rows came before)."""
+        """Record each row where ``mask`` holds; rows are 1-based data rows after ``offset`` earlier ones."""
         mask = np.asarray(pc.fill_null(mask, False) if isinstance(mask, pa.Array | pa.ChunkedArray) else mask)
         hits = np.flatnonzero(mask)
         if not len(hits):
@@ -116,8 +280,14 @@ def as_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def parse_number(
-    values: pa.Array | pa.ChunkedArray, problems: Problems, offset: int, column: str, *, decimal: str = ".",
-    integer: bool = False, non_negative: bool = False,
+    values: pa.Array | pa.ChunkedArray,
+    problems: Problems,
+    offset: int,
+    column: str,
+    *,
+    decimal: str = ".",
+    integer: bool = False,
+    non_negative: bool = False,
 ) -> pa.Array:
     """Numbers from export text: currency symbols and codes, thousands separators and ``%`` are removed.
 
@@ -157,7 +327,8 @@ def parse_number(
 
 def _best_format(series: pd.Series, formats: tuple[str, ...], parse: Any) -> tuple[pd.Series, str]:
     """Parse with the format that reads the most values (the first that reads all wins ties), then fill the
-    values it could not read from the other formats in order (a file mixing ``1/6/2025`` and ``2025-01-05``)."""
+    values it could not read from the other formats in order (a file mixing ``1/6/2025`` and
+    ``2025-01-05``)."""
     target = int(series.notna().sum())
     results = []
     for fmt in formats:
@@ -173,8 +344,13 @@ def _best_format(series: pd.Series, formats: tuple[str, ...], parse: Any) -> tup
 
 
 def parse_date(
-    values: pa.Array | pa.ChunkedArray, problems: Problems, offset: int, column: str,
-    formats: tuple[str, ...] = DATE_FORMATS, *, today: date | None = None,
+    values: pa.Array | pa.ChunkedArray,
+    problems: Problems,
+    offset: int,
+    column: str,
+    formats: tuple[str, ...] = DATE_FORMATS,
+    *,
+    today: date | None = None,
 ) -> pa.Array:
     """Calendar days; the first format that reads every value wins (``%d.%m.%Y`` before ``%m/%d/%Y``...).
 
@@ -219,8 +395,14 @@ def _check_future(days: pa.Array, problems: Problems, offset: int, column: str, 
 
 
 def parse_timestamp(
-    values: pa.Array | pa.ChunkedArray, problems: Problems, offset: int, column: str, *, tz: str,
-    formats: tuple[str, ...] = TIME_FORMATS, today: date | None = None,
+    values: pa.Array | pa.ChunkedArray,
+    problems: Problems,
+    offset: int,
+    column: str,
+    *,
+    tz: str,
+    formats: tuple[str, ...] = TIME_FORMATS,
+    today: date | None = None,
 ) -> pa.Array:
     """UTC instants (naive ``timestamp[us]``); times without an offset are local times in ``tz``.
 
@@ -245,19 +427,27 @@ def parse_timestamp(
         if aware.any():
             parsed = pd.to_datetime(series[aware], format="ISO8601", errors="coerce", utc=True)
             if parsed.isna().any():
-                parsed = parsed.fillna(pd.to_datetime(series[aware], format="%Y-%m-%d %H:%M:%S %z", errors="coerce", utc=True))
+                parsed = parsed.fillna(
+                    pd.to_datetime(series[aware], format="%Y-%m-%d %H:%M:%S %z", errors="coerce", utc=True)
+                )
             out[aware] = parsed.dt.tz_localize(None).astype("datetime64[us]")
         naive = ~aware & series.notna()
         if naive.any():
-            local, _ = _best_format(series[naive], formats, lambda s, f: pd.to_datetime(s, format=f, errors="coerce"))
+            local, _ = _best_format(
+                series[naive], formats, lambda s, f: pd.to_datetime(s, format=f, errors="coerce")
+            )
             try:
                 first = np.ones(len(local), dtype=bool)  # a repeated hour counts as its first occurrence
-                utc = local.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward").dt.tz_convert("UTC")
+                utc = local.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward").dt.tz_convert(
+                    "UTC"
+                )
             except Exception:  # noqa: BLE001 - pandas raises several types for odd inputs
                 utc = pd.Series(pd.NaT, index=local.index)
             out[naive] = utc.dt.tz_localize(None).astype("datetime64[us]") if len(utc) else utc
         bad = series.notna() & out.isna()
-        problems.add_mask(bad.to_numpy(), raw, offset, column, "is not a date and time; expected e.g. 2025-01-31 14:05:00")
+        problems.add_mask(
+            bad.to_numpy(), raw, offset, column, "is not a date and time; expected e.g. 2025-01-31 14:05:00"
+        )
     arrow = pa.array(out.astype("datetime64[us]"), pa.timestamp("us"), from_pandas=True)
     days = pc.cast(arrow, pa.date32())
     _check_future(days, problems, offset, column, today)
@@ -282,7 +472,7 @@ def _arrow_local_times(raw: pa.Array, tz: str) -> pa.Array | None:
 
 
 def local_day(ts_utc: pa.Array, tz: str) -> pa.Array:
-    """The calendar day in ``tz`` of naive UTC instants (the ``date_day`` of orders, touchpoints, conversions)."""
+    """The calendar day in ``tz`` of naive UTC instants (``date_day`` of orders, touchpoints, conversions)."""
     aware = pc.assume_timezone(ts_utc, "UTC") if ts_utc.type.tz is None else ts_utc
     local = pc.local_timestamp(aware.cast(pa.timestamp(aware.type.unit, tz)))
     return pc.cast(local, pa.date32())
@@ -296,7 +486,9 @@ def parse_currency(
     upper = pc.utf8_upper(raw)
     known = pc.is_in(upper, value_set=pa.array(sorted(ISO_4217)))
     bad = pc.and_(pc.is_valid(upper), pc.invert(known))
-    problems.add_mask(bad, raw, offset, column, "is not an ISO 4217 currency code; expected e.g. EUR, USD, GBP")
+    problems.add_mask(
+        bad, raw, offset, column, "is not an ISO 4217 currency code; expected e.g. EUR, USD, GBP"
+    )
     return upper
 
 

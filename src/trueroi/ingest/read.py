@@ -28,7 +28,7 @@ FOOTER_LINE = re.compile(r'^\s*"?\s*(©|\(c\)|copyright)', re.IGNORECASE)
 
 
 def norm_header(name: str) -> str:
-    """A header cell compared loosely: trimmed, lower-cased, inner whitespace collapsed, quotes/BOM dropped."""
+    """A header cell compared loosely: trimmed, lower-cased, whitespace collapsed, quotes and BOM dropped."""
     return re.sub(r"\s+", " ", name.replace("\ufeff", "").strip().strip('"').strip()).lower()
 
 
@@ -68,7 +68,7 @@ def detect_encoding(head: bytes, path: Path) -> str:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raise DataValidationError(
-            f"is not UTF-8 or UTF-16 text (byte {exc.start}: {head[exc.start:exc.start + 4]!r})",
+            f"is not UTF-8 or UTF-16 text (byte {exc.start}: {head[exc.start : exc.start + 4]!r})",
             file=path.name,
             expected="a UTF-8 or UTF-16 text export; re-save the file as UTF-8 CSV",
         ) from exc
@@ -127,9 +127,12 @@ def sniff(
         cells = split_line(line, delimiter)
         if is_header is None or is_header([norm_header(c) for c in cells]):
             header = [c.replace("\ufeff", "").strip() for c in cells]
-            return TextSource(path, encoding, delimiter, idx, header, [ln for ln in complete[:idx] if ln.strip()])
+            return TextSource(
+                path, encoding, delimiter, idx, header, [ln for ln in complete[:idx] if ln.strip()]
+            )
     raise DataValidationError(
-        f"no header line found in the first {max_lines} lines", file=path.name,
+        f"no header line found in the first {max_lines} lines",
+        file=path.name,
         expected="the column names of this export format (is it the right FORMAT?)",
     )
 
@@ -149,8 +152,10 @@ def iter_rows(src: TextSource, block_size: int = BLOCK_SIZE) -> Iterator[tuple[i
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise DataValidationError(
-            f"duplicate column name(s) {', '.join(map(repr, dupes))} in the header", file=src.name,
-            row=src.header_line + 1, expected="each column name once",
+            f"duplicate column name(s) {', '.join(map(repr, dupes))} in the header",
+            file=src.name,
+            row=src.header_line + 1,
+            expected="each column name once",
         )
     bad_rows: list[str] = []
 
@@ -161,17 +166,24 @@ def iter_rows(src: TextSource, block_size: int = BLOCK_SIZE) -> Iterator[tuple[i
         return "skip"
 
     read_options = pv.ReadOptions(
-        skip_rows=src.header_line + 1, column_names=names, block_size=block_size,
+        skip_rows=src.header_line + 1,
+        column_names=names,
+        block_size=block_size,
         encoding="utf8" if src.encoding == "utf-8-sig" else src.encoding,
     )
-    parse_options = pv.ParseOptions(delimiter=src.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
+    parse_options = pv.ParseOptions(
+        delimiter=src.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+    )
     convert_options = pv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False,
+        column_types=dict.fromkeys(names, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
     )
     offset = 0
     try:
-        reader = pv.open_csv(src.path, read_options=read_options, parse_options=parse_options,
-                             convert_options=convert_options)
+        reader = pv.open_csv(
+            src.path, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+        )
         for batch in reader:
             if bad_rows:
                 raise _width_error(src, len(names))
@@ -179,7 +191,9 @@ def iter_rows(src: TextSource, block_size: int = BLOCK_SIZE) -> Iterator[tuple[i
             yield offset, table
             offset += table.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise DataValidationError(f"cannot be read as {src.encoding} delimited text: {exc}", file=src.name) from exc
+        raise DataValidationError(
+            f"cannot be read as {src.encoding} delimited text: {exc}", file=src.name
+        ) from exc
     if bad_rows:
         raise _width_error(src, len(names))
 
@@ -198,13 +212,17 @@ def _width_error(src: TextSource, width: int, limit: int = 20) -> DataValidation
                 if len(found) < limit:
                     found.append((i + 1, len(record)))
     if not found:
-        return DataValidationError("has rows of the wrong width", file=src.name, expected=f"{width} fields per row")
+        return DataValidationError(
+            "has rows of the wrong width", file=src.name, expected=f"{width} fields per row"
+        )
     first_row, first_n = found[0]
     listing = ", ".join(f"row {r} has {n}" for r, n in found)
     more = f" and {total - len(found)} more" if total > len(found) else ""
     return DataValidationError(
         f"{total} row(s) have the wrong number of fields ({listing}{more}); truncated or shifted rows?",
-        file=src.name, row=first_row, expected=f"{width} fields like the header",
+        file=src.name,
+        row=first_row,
+        expected=f"{width} fields like the header",
     )
 
 
@@ -217,7 +235,9 @@ def read_text(path: Path) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise DataValidationError(
-            f"is not valid {encoding} text (byte {exc.start})", file=path.name, expected="a UTF-8 or UTF-16 file"
+            f"is not valid {encoding} text (byte {exc.start})",
+            file=path.name,
+            expected="a UTF-8 or UTF-16 file",
         ) from exc
 
 

@@ -30,16 +30,37 @@ from trueroi.ingest.parse import as_strings, local_day, parse_currency, parse_nu
 from trueroi.ingest.read import iter_rows, norm_header, sniff
 
 SHOPIFY = {
-    "name": "order_id", "email": "email", "financial status": "financial_status", "paid at": "paid_at",
-    "created at": "created_at", "currency": "currency", "subtotal": "subtotal", "shipping": "shipping",
-    "taxes": "taxes", "total": "total", "discount amount": "discount", "lineitem quantity": "qty",
-    "lineitem name": "item_name", "lineitem price": "item_price", "lineitem sku": "sku",
-    "cancelled at": "cancelled_at", "refunded amount": "refunded", "lineitem cost": "item_cost",
-    "cost per item": "item_cost", "id": "shopify_id",
+    "name": "order_id",
+    "email": "email",
+    "financial status": "financial_status",
+    "paid at": "paid_at",
+    "created at": "created_at",
+    "currency": "currency",
+    "subtotal": "subtotal",
+    "shipping": "shipping",
+    "taxes": "taxes",
+    "total": "total",
+    "discount amount": "discount",
+    "lineitem quantity": "qty",
+    "lineitem name": "item_name",
+    "lineitem price": "item_price",
+    "lineitem sku": "sku",
+    "cancelled at": "cancelled_at",
+    "refunded amount": "refunded",
+    "lineitem cost": "item_cost",
+    "cost per item": "item_cost",
+    "id": "shopify_id",
 }
-STATUS = {"paid": "paid", "partially_paid": "pending", "partially_refunded": "partially_refunded",
-          "refunded": "refunded", "pending": "pending", "authorized": "pending", "voided": "cancelled",
-          "expired": "cancelled"}
+STATUS = {
+    "paid": "paid",
+    "partially_paid": "pending",
+    "partially_refunded": "partially_refunded",
+    "refunded": "refunded",
+    "pending": "pending",
+    "authorized": "pending",
+    "voided": "cancelled",
+    "expired": "cancelled",
+}
 MONEY_COLS = ("subtotal", "shipping", "taxes", "total", "discount", "item_price", "refunded", "item_cost")
 
 
@@ -61,8 +82,12 @@ def _read_shopify(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table
 def _parse_lines(raw: pa.Table, off: int, ctx: ImportContext, header: list[str]) -> pd.DataFrame:
     mapping = {h: SHOPIFY[norm_header(h)] for h in raw.column_names if norm_header(h) in SHOPIFY}
     if off == 0:
-        missing_columns(set(mapping.values()), ("order_id", "currency", "total", "qty", "item_price"), ctx.file,
-                        "shopify-orders")
+        missing_columns(
+            set(mapping.values()),
+            ("order_id", "currency", "total", "qty", "item_price"),
+            ctx.file,
+            "shopify-orders",
+        )
         if "paid_at" not in mapping.values() and "created_at" not in mapping.values():
             missing_columns(set(mapping.values()), ("paid_at",), ctx.file, "shopify-orders")
     t = raw.select(list(mapping)).rename_columns(list(mapping.values()))
@@ -89,30 +114,43 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
     lines = lines.copy()
     lines["line_cogs"] = _line_cogs(lines, ctx)
     first = lines.groupby("order_id", sort=False).first()  # order-level fields are on the first row
-    totals = lines.groupby("order_id", sort=False)["line_cogs"].agg(lambda s: s.sum() if s.notna().all() else np.nan)
+    totals = lines.groupby("order_id", sort=False)["line_cogs"].agg(
+        lambda s: s.sum() if s.notna().all() else np.nan
+    )
     for col in ("taxes", "shipping", "refunded", "cancelled_at", "email", "financial_status", "created_at"):
         if col not in first:
             first[col] = np.nan
     missing_total = first["total"].isna()
     if missing_total.any():
         oid = first.index[missing_total][0]
-        raise DataValidationError("has no Total on its first row", file=ctx.file, row=int(first.loc[oid, "row"]),
-                                  column="Total", expected="the order total on the first line item of each order")
+        raise DataValidationError(
+            "has no Total on its first row",
+            file=ctx.file,
+            row=int(first.loc[oid, "row"]),
+            column="Total",
+            expected="the order total on the first line item of each order",
+        )
     ts = first["paid_at"] if "paid_at" in first else first["created_at"]
     ts = ts.fillna(first["created_at"]) if "created_at" in first else ts
-    revenue = (first["total"] - first["taxes"].fillna(0) - first["shipping"].fillna(0)
-               - first["refunded"].fillna(0)).clip(lower=0)
+    revenue = (
+        first["total"] - first["taxes"].fillna(0) - first["shipping"].fillna(0) - first["refunded"].fillna(0)
+    ).clip(lower=0)
     status = first["financial_status"].str.lower().map(STATUS).fillna("pending")
     status = status.where(first["cancelled_at"].isna(), "cancelled")
     customer = first["email"].map(_hash_email, na_action="ignore")
     ts_arr = pa.array(ts.astype("datetime64[us]"), pa.timestamp("us"), from_pandas=True)
-    return pa.table({
-        "order_id": pa.array(first.index.astype(str)), "customer_id": pa.array(customer, pa.string(), from_pandas=True),
-        "ts": ts_arr, "date_day": local_day(ts_arr, ctx.tz), "currency": pa.array(first["currency"], pa.string()),
-        "revenue": pa.array(revenue, pa.float64()), "cogs": pa.array(totals.reindex(first.index), pa.float64(),
-                                                                     from_pandas=True),
-        "status": pa.array(status, pa.string()),
-    })
+    return pa.table(
+        {
+            "order_id": pa.array(first.index.astype(str)),
+            "customer_id": pa.array(customer, pa.string(), from_pandas=True),
+            "ts": ts_arr,
+            "date_day": local_day(ts_arr, ctx.tz),
+            "currency": pa.array(first["currency"], pa.string()),
+            "revenue": pa.array(revenue, pa.float64()),
+            "cogs": pa.array(totals.reindex(first.index), pa.float64(), from_pandas=True),
+            "status": pa.array(status, pa.string()),
+        }
+    )
 
 
 def _hash_email(email: str) -> str:
@@ -126,7 +164,9 @@ def _line_cogs(lines: pd.DataFrame, ctx: ImportContext) -> pd.Series:
     if table is not None:
         unit = _product_costs(Path(table))
         by_sku = lines["sku"].map(unit) if "sku" in lines else pd.Series(np.nan, index=lines.index)
-        by_name = lines["item_name"].map(unit) if "item_name" in lines else pd.Series(np.nan, index=lines.index)
+        by_name = (
+            lines["item_name"].map(unit) if "item_name" in lines else pd.Series(np.nan, index=lines.index)
+        )
         cost = cost.fillna(by_sku.astype(float) * qty).fillna(by_name.astype(float) * qty)
     margin = ctx.config.default_margin
     if margin is not None:
@@ -163,5 +203,8 @@ def _detect(path: Path) -> bool:
     return {"financial status", "lineitem quantity"} <= {norm_header(h) for h in src.header}
 
 
-register(Format("shopify-orders", ("orders",), _read_shopify,
-                "Shopify orders export (one row per line item)", _detect))
+register(
+    Format(
+        "shopify-orders", ("orders",), _read_shopify, "Shopify orders export (one row per line item)", _detect
+    )
+)

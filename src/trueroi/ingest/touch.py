@@ -15,12 +15,22 @@ import pyarrow.compute as pc
 from trueroi.ingest.channels import brand_flags, channel_groups
 from trueroi.workspace.config import WorkspaceConfig
 
-UTM = {"source": "utm_source", "medium": "utm_medium", "campaign": "utm_campaign", "term": "utm_term",
-       "content": "utm_content"}
+UTM = {
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "campaign": "utm_campaign",
+    "term": "utm_term",
+    "content": "utm_content",
+}
 CLICK_IDS = ("gclid", "gbraid", "wbraid", "msclkid", "fbclid")
 # What an untagged click id says about its source, as GA4 and the platforms' auto-tagging report it.
-CLICK_SOURCE = {"gclid": ("google", "cpc"), "gbraid": ("google", "cpc"), "wbraid": ("google", "cpc"),
-                "msclkid": ("bing", "cpc"), "fbclid": ("facebook", "referral")}
+CLICK_SOURCE = {
+    "gclid": ("google", "cpc"),
+    "gbraid": ("google", "cpc"),
+    "wbraid": ("google", "cpc"),
+    "msclkid": ("bing", "cpc"),
+    "fbclid": ("facebook", "referral"),
+}
 
 
 def query_strings(urls: pa.Array) -> pa.Array:
@@ -53,9 +63,11 @@ def _blank_to_null(values: pa.Array) -> pa.Array:
 
 
 def referrer_source(referrers: pa.Array) -> pa.Array:
-    """The host of each referrer URL without ``www.`` (``https://www.bing.com/search?q=x`` -> ``bing.com``)."""
+    """The host of each referrer URL without ``www.`` (``https://www.bing.com/search`` -> ``bing.com``)."""
     host = pc.extract_regex(referrers, r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?(?:www\.)?(?P<h>[^/:?#]+)")
-    return pc.if_else(pc.is_valid(host), pc.utf8_lower(pc.struct_field(host, [0])), pa.scalar(None, pa.string()))
+    return pc.if_else(
+        pc.is_valid(host), pc.utf8_lower(pc.struct_field(host, [0])), pa.scalar(None, pa.string())
+    )
 
 
 def enrich_touches(cols: dict[str, pa.Array], n: int, config: WorkspaceConfig) -> dict[str, pa.Array]:
@@ -80,7 +92,9 @@ def enrich_touches(cols: dict[str, pa.Array], n: int, config: WorkspaceConfig) -
     if url is not None:
         for name in CLICK_IDS:
             value = _blank_to_null(url_param(url, name))
-            click_kind = pc.if_else(pc.and_(pc.is_null(click_kind), pc.is_valid(value)), pa.scalar(name), click_kind)
+            click_kind = pc.if_else(
+                pc.and_(pc.is_null(click_kind), pc.is_valid(value)), pa.scalar(name), click_kind
+            )
             click = pc.coalesce(click, value)
     cols["click_id"] = click
     untagged = pc.and_(pc.is_null(cols["source"]), pc.is_null(cols["medium"]))
@@ -89,10 +103,16 @@ def enrich_touches(cols: dict[str, pa.Array], n: int, config: WorkspaceConfig) -
     ref = cols.pop("referrer", None)
     ref_host = referrer_source(ref) if ref is not None else null
     ref_medium = _referrer_medium(ref_host)
-    cols["source"] = pc.if_else(untagged, pc.coalesce(kind_source, ref_host, pa.scalar("(direct)")), cols["source"])
-    cols["medium"] = pc.if_else(untagged, pc.coalesce(kind_medium, ref_medium, pa.scalar("(none)")), cols["medium"])
+    cols["source"] = pc.if_else(
+        untagged, pc.coalesce(kind_source, ref_host, pa.scalar("(direct)")), cols["source"]
+    )
+    cols["medium"] = pc.if_else(
+        untagged, pc.coalesce(kind_medium, ref_medium, pa.scalar("(none)")), cols["medium"]
+    )
     if "channel" not in cols or pc.all(pc.is_null(cols["channel"])).as_py():
-        cols["channel"] = channel_groups(cols["source"], cols["medium"], cols["campaign"], rules=config.channel_rules)
+        cols["channel"] = channel_groups(
+            cols["source"], cols["medium"], cols["campaign"], rules=config.channel_rules
+        )
     if "is_brand" not in cols:
         cols["is_brand"] = brand_flags(cols["campaign"], cols["term"], brand_regex=config.brand_regex)
     return cols
@@ -115,8 +135,9 @@ def stable_ids(prefix: str, *columns: pa.Array) -> pa.Array:
     ``prefix`` followed by DuckDB's 64-bit ``hash`` of the values (vectorised; the ids are stable for a given
     DuckDB version, which is pinned in the project's dependencies).
     """
-    table = pa.table({f"c{i}": c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
-                      for i, c in enumerate(columns)})
+    table = pa.table(
+        {f"c{i}": c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for i, c in enumerate(columns)}
+    )
     cols = ", ".join(f"c{i}" for i in range(len(columns)))
     con = _hasher()
     con.register("_ids", table)

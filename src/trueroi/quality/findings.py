@@ -10,7 +10,7 @@ Checks
                             ratio and its trend (last 7 days vs first 7 days)
 ``orders_without_touch``    sale orders whose user has no touchpoint (and orders without any user id)
 ``utm_unassigned``          touchpoints with missing source/medium or a channel of ``Unassigned``
-``utm_mixed_case``          one source, medium or campaign written in several cases (``Facebook``/``facebook``)
+``utm_mixed_case``          one source, medium or campaign in several cases (``Facebook``/``facebook``)
 ``days_without_tracking``   days with orders or spend but no touchpoint
 ``duplicate_order_ids``     an order id loaded more than once
 ``offline_unmatched``       offline conversions whose click id matches no touchpoint (match rate)
@@ -74,8 +74,11 @@ def worst(found: list[Finding], n: int = 3) -> list[Finding]:
 def _in_base(ws: Workspace, table: ibis.Table, money: list[str], day: str = "date_day") -> ibis.Table:
     """``table`` with the ``money`` columns converted to the base currency through ``fx_rates``."""
     base = ws.config.base_currency
-    fx = ws.table("fx_rates").select(_d=ws.table("fx_rates").date_day, _c=ws.table("fx_rates").currency,
-                                     _r=ws.table("fx_rates").rate_to_base)
+    fx = ws.table("fx_rates").select(
+        _d=ws.table("fx_rates").date_day,
+        _c=ws.table("fx_rates").currency,
+        _r=ws.table("fx_rates").rate_to_base,
+    )
     joined = table.left_join(fx, [table[day] == fx._d, table.currency == fx._c])
     rate = ibis.cases((joined.currency == base, 1.0), else_=joined._r)
     return joined.mutate(**{m: joined[m] * rate for m in money}).drop("_d", "_c", "_r")
@@ -97,34 +100,42 @@ def check_platform_overclaim(ws: Workspace) -> list[Finding]:
     sales = _in_base(ws, orders.filter(orders.status.isin(SALE_STATUSES)), ["revenue"])
     shop = sales.group_by("date_day").aggregate(orders=sales.count(), revenue=sales.revenue.sum()).execute()
     claims = _in_base(ws, ads, ["conversions_value"])
-    per_day = claims.group_by(["platform", "date_day"]).aggregate(
-        conv=claims.conversions.sum(), value=claims.conversions_value.sum()).execute()
+    per_day = (
+        claims.group_by(["platform", "date_day"])
+        .aggregate(conv=claims.conversions.sum(), value=claims.conversions_value.sum())
+        .execute()
+    )
     if per_day.empty or shop.empty:
         return []
     merged = per_day.merge(shop, on="date_day", how="left").fillna({"orders": 0, "revenue": 0.0})
     total_orders, total_revenue = float(shop.orders.sum()), float(shop.revenue.sum())
-    examples, worst_ratio = [], 0.0
+    examples = []
     for platform, grp in merged.groupby("platform"):
         conv = float(grp.conv.sum())
         ratio = conv / total_orders if total_orders else None
         vratio = float(grp.value.sum()) / total_revenue if total_revenue else None
         trend = _trend(grp)
-        examples.append(f"{platform}: claims {conv:,.1f} conversions vs {total_orders:,.0f} shop orders "
-                        f"({_x(ratio)}), value {_x(vratio)} of shop revenue{trend}")
-        worst_ratio = max(worst_ratio, ratio or 0.0)
+        examples.append(
+            f"{platform}: claims {conv:,.1f} conversions vs {total_orders:,.0f} shop orders "
+            f"({_x(ratio)}), value {_x(vratio)} of shop revenue{trend}"
+        )
     all_conv = float(merged.conv.sum())
     combined = all_conv / total_orders if total_orders else None
     daily = merged.groupby("date_day").agg(conv=("conv", "sum"), orders=("orders", "first"))
     days_over = int((daily.conv > daily.orders).sum())
-    if combined is None or combined <= 1.05:
-        severity = "low"
-    else:
-        severity = "high" if combined >= 1.5 else "medium"
-    return [Finding("platform_overclaim", severity,
-                    f"Ad platforms claim {_x(combined)} the shop's orders", days_over, examples,
-                    f"Sum of platform-claimed conversions {all_conv:,.1f} vs {total_orders:,.0f} sale orders; "
-                    f"{days_over} day(s) where platforms claim more than the shop sold. Platforms count "
-                    "view-throughs and overlapping credit; judge channels on attributed or incremental figures.")]
+    severity = "low" if combined is None or combined <= 1.05 else "high" if combined >= 1.5 else "medium"
+    return [
+        Finding(
+            "platform_overclaim",
+            severity,
+            f"Ad platforms claim {_x(combined)} the shop's orders",
+            days_over,
+            examples,
+            f"Sum of platform-claimed conversions {all_conv:,.1f} vs {total_orders:,.0f} sale orders; "
+            f"{days_over} day(s) where platforms claim more than the shop sold. Platforms count "
+            "view-throughs and overlapping credit; judge channels on attributed or incremental figures.",
+        )
+    ]
 
 
 def _x(ratio: float | None) -> str:
@@ -158,10 +169,17 @@ def check_orders_without_touch(ws: Workspace) -> list[Finding]:
         return []
     ids = lost.order_id.execute().head(EXAMPLES).tolist()
     share = n / total
-    return [Finding("orders_without_touch", _severity(share, 0.3, 0.1),
-                    f"{share:.0%} of orders have no touchpoint", int(n), [f"order {i}" for i in ids],
-                    f"{n} of {total} sale orders match no touchpoint by user_id ({no_user} have no user_id at all); "
-                    "they cannot be attributed to any channel.")]
+    return [
+        Finding(
+            "orders_without_touch",
+            _severity(share, 0.3, 0.1),
+            f"{share:.0%} of orders have no touchpoint",
+            int(n),
+            [f"order {i}" for i in ids],
+            f"{n} of {total} sale orders match no touchpoint by user_id ({no_user} have no user_id at all); "
+            "they cannot be attributed to any channel.",
+        )
+    ]
 
 
 def check_utm(ws: Workspace) -> list[Finding]:
@@ -170,25 +188,50 @@ def check_utm(ws: Workspace) -> list[Finding]:
     if not total:
         return []
     out = []
-    bad = tp.filter(tp.source.isnull() | tp.medium.isnull() | (tp.medium == "(not set)") | (tp.channel == "Unassigned"))
+    bad = tp.filter(
+        tp.source.isnull() | tp.medium.isnull() | (tp.medium == "(not set)") | (tp.channel == "Unassigned")
+    )
     n = _scalar(bad.count())
     if n:
-        top = bad.group_by(["source", "medium"]).aggregate(n=bad.count()).order_by(ibis.desc("n")).limit(EXAMPLES)
+        top = (
+            bad.group_by(["source", "medium"])
+            .aggregate(n=bad.count())
+            .order_by(ibis.desc("n"))
+            .limit(EXAMPLES)
+        )
         ex = [f"{r.source} / {r.medium}: {r.n:,} touches" for r in top.execute().itertuples()]
-        out.append(Finding("utm_unassigned", _severity(n / total, 0.1, 0.02),
-                           f"{n / total:.1%} of touchpoints have missing or unknown UTM values", int(n), ex,
-                           "Missing source/medium or a medium no channel rule knows ends in 'Unassigned'; tag "
-                           "links with utm_source and utm_medium, or add a channel rule."))
+        out.append(
+            Finding(
+                "utm_unassigned",
+                _severity(n / total, 0.1, 0.02),
+                f"{n / total:.1%} of touchpoints have missing or unknown UTM values",
+                int(n),
+                ex,
+                "Missing source/medium or a medium no channel rule knows ends in 'Unassigned'; tag "
+                "links with utm_source and utm_medium, or add a channel rule.",
+            )
+        )
     variants = []
     for col in ("source", "medium", "campaign"):
-        grp = tp.filter(tp[col].notnull()).group_by(key=tp[col].lower()).aggregate(
-            k=tp[col].nunique(), names=tp[col].collect(distinct=True))
+        grp = (
+            tp.filter(tp[col].notnull())
+            .group_by(key=tp[col].lower())
+            .aggregate(k=tp[col].nunique(), names=tp[col].collect(distinct=True))
+        )
         for row in grp.filter(grp.k > 1).limit(EXAMPLES).execute().itertuples():
             variants.append(f"{col}: {' / '.join(sorted(map(str, row.names)))}")
     if variants:
-        out.append(Finding("utm_mixed_case", "medium", "One UTM value written in several cases", len(variants),
-                           variants[:EXAMPLES], "Case variants split one source or campaign into several rows; "
-                           "trueroi lower-cases at import, so these came from a direct load."))
+        out.append(
+            Finding(
+                "utm_mixed_case",
+                "medium",
+                "One UTM value written in several cases",
+                len(variants),
+                variants[:EXAMPLES],
+                "Case variants split one source or campaign into several rows; "
+                "trueroi lower-cases at import, so these came from a direct load.",
+            )
+        )
     return out
 
 
@@ -201,10 +244,20 @@ def check_days_without_tracking(ws: Workspace) -> list[Finding]:
     if not days or _scalar(tp.count()) == 0 and _scalar(orders.count()) == 0:
         return []
     n_active = _scalar(active.count())
-    return [Finding("days_without_tracking", "high" if len(days) / n_active >= 0.05 else "medium",
-                    f"{len(days)} day(s) with orders or spend but no tracking data", len(days),
-                    [str(getattr(d, "date", lambda: d)()) for d in days[:EXAMPLES]],
-                    f"{len(days)} of {n_active} active days have no touchpoint: a broken tag or a missing export.")]
+    return [
+        Finding(
+            "days_without_tracking",
+            "high" if len(days) / n_active >= 0.05 else "medium",
+            f"{len(days)} day(s) with orders or spend but no tracking data",
+            len(days),
+            [_day(d) for d in days[:EXAMPLES]],
+            f"{len(days)} of {n_active} active days have no touchpoint: a broken tag or a missing export.",
+        )
+    ]
+
+
+def _day(value: Any) -> str:
+    return str(value.date() if hasattr(value, "date") else value)
 
 
 def check_duplicate_orders(ws: Workspace) -> list[Finding]:
@@ -213,9 +266,20 @@ def check_duplicate_orders(ws: Workspace) -> list[Finding]:
     n = _scalar(dup.count())
     if not n:
         return []
-    ex = [f"order {r.order_id}: {r.n} rows" for r in dup.order_by(ibis.desc("n")).limit(EXAMPLES).execute().itertuples()]
-    return [Finding("duplicate_order_ids", "high", f"{n} order id(s) appear more than once", int(n), ex,
-                    "Duplicated orders inflate revenue and conversions; check overlapping exports.")]
+    ex = [
+        f"order {r.order_id}: {r.n} rows"
+        for r in dup.order_by(ibis.desc("n")).limit(EXAMPLES).execute().itertuples()
+    ]
+    return [
+        Finding(
+            "duplicate_order_ids",
+            "high",
+            f"{n} order id(s) appear more than once",
+            int(n),
+            ex,
+            "Duplicated orders inflate revenue and conversions; check overlapping exports.",
+        )
+    ]
 
 
 def check_offline_match(ws: Workspace) -> list[Finding]:
@@ -232,9 +296,17 @@ def check_offline_match(ws: Workspace) -> list[Finding]:
     rate = 1 - n / total
     ex = [f"{r.type} click {r.click_id}" for r in unmatched.limit(EXAMPLES).execute().itertuples()]
     sev = "high" if rate < 0.5 else "medium" if rate < 0.8 else "low"
-    return [Finding("offline_unmatched", sev, f"Offline conversions match clicks at {rate:.0%}", int(n), ex,
-                    f"{n} of {total} offline conversions carry a click id found in no touchpoint; import the "
-                    "sessions of those clicks or check the click-id column.")]
+    return [
+        Finding(
+            "offline_unmatched",
+            sev,
+            f"Offline conversions match clicks at {rate:.0%}",
+            int(n),
+            ex,
+            f"{n} of {total} offline conversions carry a click id found in no touchpoint; import the "
+            "sessions of those clicks or check the click-id column.",
+        )
+    ]
 
 
 def check_refunds(ws: Workspace) -> list[Finding]:
@@ -249,10 +321,17 @@ def check_refunds(ws: Workspace) -> list[Finding]:
     by = lost.group_by("status").aggregate(n=lost.count(), rev=lost.revenue.sum()).execute()
     ex = [f"{r.status}: {r.n} orders, {r.rev or 0:,.2f} {ws.config.base_currency}" for r in by.itertuples()]
     share = n / total
-    return [Finding("refunds_cancellations", _severity(share, 0.2, 0.08),
-                    f"{share:.0%} of orders are refunded or cancelled", int(n), ex,
-                    "Refunded and cancelled orders are kept but excluded from revenue; a high share points at "
-                    "fraud, returns or test orders.")]
+    return [
+        Finding(
+            "refunds_cancellations",
+            _severity(share, 0.2, 0.08),
+            f"{share:.0%} of orders are refunded or cancelled",
+            int(n),
+            ex,
+            "Refunded and cancelled orders are kept but excluded from revenue; a high share points at "
+            "fraud, returns or test orders.",
+        )
+    ]
 
 
 def check_spend_without_clicks(ws: Workspace) -> list[Finding]:
@@ -261,13 +340,29 @@ def check_spend_without_clicks(ws: Workspace) -> list[Finding]:
     n = _scalar(rows.count())
     if not n:
         return []
-    ex = [f"{r.date_day:%Y-%m-%d} {r.platform} {r.campaign_name or r.campaign_id}: {r.spend:,.2f} {r.currency}"
-          for r in rows.order_by(ibis.desc("spend")).limit(EXAMPLES).execute().itertuples()]
-    return [Finding("spend_without_clicks", "medium" if n > 3 else "low", f"{n} ad row(s) with spend but no clicks",
-                    int(n), ex, "Spend without clicks is normal for video/display but a tracking gap for search.")]
+    ex = [
+        f"{r.date_day:%Y-%m-%d} {r.platform} {r.campaign_name or r.campaign_id}: {r.spend:,.2f} {r.currency}"
+        for r in rows.order_by(ibis.desc("spend")).limit(EXAMPLES).execute().itertuples()
+    ]
+    return [
+        Finding(
+            "spend_without_clicks",
+            "medium" if n > 3 else "low",
+            f"{n} ad row(s) with spend but no clicks",
+            int(n),
+            ex,
+            "Spend without clicks is normal for video/display but a tracking gap for search.",
+        )
+    ]
 
 
 CHECKS: tuple[Callable[[Workspace], list[Finding]], ...] = (
-    check_platform_overclaim, check_orders_without_touch, check_utm, check_days_without_tracking,
-    check_duplicate_orders, check_offline_match, check_refunds, check_spend_without_clicks,
+    check_platform_overclaim,
+    check_orders_without_touch,
+    check_utm,
+    check_days_without_tracking,
+    check_duplicate_orders,
+    check_offline_match,
+    check_refunds,
+    check_spend_without_clicks,
 )
