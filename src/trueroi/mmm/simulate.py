@@ -89,6 +89,7 @@ def simulate(
     """
     rng = np.random.default_rng(seed)
     n_ch = len(rois)
+    alphas, halves, slopes = alphas[:n_ch], halves[:n_ch], slopes[:n_ch]  # defaults cover up to 5 channels
     channels = [f"channel_{i}" for i in range(n_ch)]
     t = np.arange(n_periods)
     season = np.sin(2 * np.pi * t * 7 / 365.25)
