@@ -3,6 +3,7 @@ exports, with totals computed by hand in the comments below (not by the code und
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import duckdb
@@ -235,3 +236,39 @@ def test_ga4_export_parquet(workspace, fixtures, tmp_path) -> None:
     assert pq.read_schema(path).field("event_timestamp").type == "int64"
     import_file(workspace, "ga4", path)
     _check_ga4(workspace)
+
+
+def _event(user: str, session: int, ts_s: int, name: str, **params: int | str) -> str:
+    kv = [{"key": "ga_session_id", "value": {"int_value": str(session)}}]
+    kv += [
+        {"key": k, "value": {"int_value": str(v)} if isinstance(v, int) else {"string_value": v}}
+        for k, v in params.items()
+    ]
+    return json.dumps(
+        {
+            "event_date": "20250101",
+            "event_timestamp": str(ts_s * 1_000_000),
+            "event_name": name,
+            "user_pseudo_id": user,
+            "event_params": kv,
+        }
+    )
+
+
+def test_ga4_engagement_without_the_session_engaged_flag(workspace, tmp_path) -> None:
+    # GA4: a session is engaged after 10 s of engagement time or with 2 or more page views
+    lines = [
+        _event("a", 1, 1735722000, "page_view", page_location="https://shop.example/"),
+        _event("a", 1, 1735722012, "user_engagement", engagement_time_msec=12000),  # 12 s: engaged
+        _event("b", 2, 1735722000, "page_view", page_location="https://shop.example/"),
+        _event("b", 2, 1735722003, "user_engagement", engagement_time_msec=3000),  # 3 s, 1 view: not
+        _event("c", 3, 1735722000, "page_view", page_location="https://shop.example/"),
+        _event("c", 3, 1735722030, "page_view", page_location="https://shop.example/p/1"),  # 2 views: engaged
+    ]
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    import_file(workspace, "ga4", path)
+    tp = workspace.table("touchpoints").execute().set_index("user_id")
+    assert tp.engaged.to_dict() == {"a": True, "b": False, "c": True}
+    assert tp.pageviews.to_dict() == {"a": 1, "b": 1, "c": 2}
+    assert set(tp.channel) == {"Direct"}

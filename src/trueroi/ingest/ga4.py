@@ -5,7 +5,8 @@ A session is ``(user_pseudo_id, ga_session_id)``. Its touchpoint starts at the f
 is the first ``page_location``; its source, medium, campaign, term and content come from the first event's
 ``collected_traffic_source.manual_*`` fields (or the ``source``/``medium``/``campaign`` event parameters of
 older exports, or the landing page's UTM tags), its click id from ``collected_traffic_source.gclid`` or the
-landing page. ``engaged`` is GA4's ``session_engaged`` flag; ``pageviews`` counts ``page_view`` events.
+landing page. ``engaged`` is GA4's ``session_engaged`` flag, or where no event carries it, GA4's definition
+of an engaged session (10 s of engagement time or 2 page views); ``pageviews`` counts ``page_view`` events.
 Events without ``user_pseudo_id`` (consent-mode pings) or ``ga_session_id`` make no touchpoint.
 
 The file is read by DuckDB in a private in-memory database with a memory limit and spilling to a temporary
@@ -135,6 +136,7 @@ def _events_view(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> None:
             event_name, p_int(event_params, 'ga_session_id') AS session_id,
             p_str(event_params, 'page_location') AS page_location,
             p_str(event_params, 'page_referrer') AS page_referrer,
+            p_int(event_params, 'engagement_time_msec') AS engagement_ms,
             coalesce(p_str(event_params, 'session_engaged'),
                      CAST(p_int(event_params, 'session_engaged') AS VARCHAR)) AS session_engaged,
             {traffic_sql}, {gclid} AS gclid, CAST({tid} AS VARCHAR) AS transaction_id,
@@ -152,7 +154,9 @@ SESSIONS_SQL = """
         arg_min(term, ts_us) FILTER (WHERE term IS NOT NULL) AS term,
         arg_min(content, ts_us) FILTER (WHERE content IS NOT NULL) AS content,
         arg_min(gclid, ts_us) FILTER (WHERE gclid IS NOT NULL) AS click_id,
-        coalesce(bool_or(session_engaged = '1'), false) AS engaged,
+        coalesce(bool_or(session_engaged = '1'),
+                 sum(engagement_ms) >= 10000 OR count(*) FILTER (WHERE event_name = 'page_view') >= 2)
+            AS engaged,
         CAST(count(*) FILTER (WHERE event_name = 'page_view') AS INTEGER) AS pageviews
     FROM ev WHERE user_id IS NOT NULL AND session_id IS NOT NULL AND ts_us IS NOT NULL
     GROUP BY user_id, session_id
