@@ -17,6 +17,7 @@ positive lift uses independent uniform Beta(1, 1) priors on both rates.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -142,20 +143,33 @@ def two_proportion_p_value(
     return float(2 * stats.norm.sf(abs(z)) if alternative == "two-sided" else stats.norm.sf(z))
 
 
+@lru_cache(maxsize=8)
+def _gauss_legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (cached: computing them is an eigenproblem)."""
+    return np.polynomial.legendre.leggauss(nodes)
+
+
 def prob_test_better(
-    test_conversions: int, test_users: int, control_conversions: int, control_users: int, nodes: int = 200
+    test_conversions: int, test_users: int, control_conversions: int, control_users: int, nodes: int = 400
 ) -> float:
     """Posterior probability that the test rate exceeds the control rate, under Beta(1, 1) priors.
 
-    ``P(p_t > p_c) = int_0^1 S_t(F_c^{-1}(u)) du`` (``S_t`` the test posterior's survival function,
-    ``F_c^{-1}`` the control posterior's quantile function), by Gauss-Legendre quadrature on ``nodes``
-    points in ``u``, which stays accurate however concentrated the posteriors are.
+    ``P(p_t > p_c) = int f_c(x) S_t(x) dx`` (``f_c`` the control posterior density, ``S_t`` the test
+    posterior's survival function), by Gauss-Legendre quadrature on ``nodes`` points over the control
+    posterior's mean +- 14 standard deviations (clipped to [0, 1]), where all its mass lies.
     """
-    from scipy import stats
+    from scipy import special
 
-    z, w = np.polynomial.legendre.leggauss(nodes)
-    x = stats.beta.ppf((z + 1) / 2, 1 + control_conversions, 1 + control_users - control_conversions)
-    return float(np.sum(w / 2 * stats.beta.sf(x, 1 + test_conversions, 1 + test_users - test_conversions)))
+    a_c, b_c = 1.0 + control_conversions, 1.0 + control_users - control_conversions
+    a_t, b_t = 1.0 + test_conversions, 1.0 + test_users - test_conversions
+    mean = a_c / (a_c + b_c)
+    sd = np.sqrt(a_c * b_c / ((a_c + b_c) ** 2 * (a_c + b_c + 1)))
+    low, high = max(0.0, mean - 14 * sd), min(1.0, mean + 14 * sd)
+    z, w = _gauss_legendre(nodes)
+    x = low + (high - low) * (z + 1) / 2
+    log_pdf = (a_c - 1) * np.log(x) + (b_c - 1) * np.log1p(-x) - special.betaln(a_c, b_c)
+    survival = 1.0 - special.betainc(a_t, b_t, x)  # betaincc is ~15x slower; absolute error ~1e-16
+    return float(np.clip((high - low) / 2 * np.sum(w * np.exp(log_pdf) * survival), 0.0, 1.0))
 
 
 def _inverse_interval(numerator: float, estimate: Interval) -> Interval:
