@@ -2,8 +2,9 @@
 
 Each (tool, data set) pair runs in its own subprocess; its peak resident memory is reset (Linux
 ``clear_refs``) after the data are loaded, so ``VmHWM`` measures the fit alone. Data are simulated once
-(seeded) and cached as ``.npz``. Data sets: CDNOW (2,357 customers shipped with lifetimes) and customers simulated from the BG/NBD with the CDNOW estimates (r=0.243, alpha=4.414,
-a=0.793, b=2.426; T uniform on 27-39 weeks) and Gamma-Gamma spend (p=6.25, q=3.74, v=15.44).
+(seeded) and cached as ``.npz``. Data sets: CDNOW (2,357 customers shipped with lifetimes) and
+customers simulated from the BG/NBD with the CDNOW estimates (r=0.243, alpha=4.414, a=0.793, b=2.426;
+T uniform on 27-39 weeks) and Gamma-Gamma spend (p=6.25, q=3.74, v=15.44).
 
 Usage::
 
