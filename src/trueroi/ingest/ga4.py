@@ -31,7 +31,7 @@ from trueroi.ingest.parse import _check_future, local_day
 from trueroi.ingest.touch import enrich_touches
 
 BATCH = 100_000
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "768MB"
 JSON_COLUMNS = {
     "event_date": "VARCHAR",
     "event_timestamp": "BIGINT",
