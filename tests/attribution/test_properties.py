@@ -32,7 +32,7 @@ def journey_sets(draw, min_channels: int = 1, max_channels: int = 5):
     return paths, conv, value, nulls
 
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ALL_SETTINGS = {"markov": {"order": 1}}
 
 

@@ -65,6 +65,7 @@ def test_roi_by_model_by_hand(roi_shop):
     assert spread.loc["Search", "roas_spread"] == pytest.approx(6.0 - 2.0)
 
 
+@pytest.mark.slow
 def test_cli_roi_view_json(roi_shop):
     res = CliRunner().invoke(build_app(), ["attribution", "-w", str(roi_shop.path), "-m", "last_click,first_click",
                                            "--view", "roi", "-f", "json"])

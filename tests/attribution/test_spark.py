@@ -11,7 +11,13 @@ from trueroi.attribution.warehouse import build_journeys
 from trueroi.workspace import Workspace
 from trueroi.workspace.schema import TABLES, schema
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.spark,
+    # py4j leaves its gateway socket to the garbage collector
+    pytest.mark.filterwarnings("ignore:unclosed <socket:ResourceWarning"),
+    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket:pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -158,6 +158,11 @@ class Journeys:
         )
         return frame.groupby("path", as_index=False, sort=True).sum()
 
+    @cached_property
+    def aggregated(self) -> Journeys:
+        """:meth:`aggregate`, computed once per Journeys object."""
+        return self.aggregate()
+
     def aggregate(self) -> Journeys:
         """The same journeys with identical paths merged (drops timestamps and metadata).
 

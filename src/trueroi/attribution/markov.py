@@ -197,7 +197,7 @@ class MarkovChain(AttributionModel):
             self.p_conversion_ = 0.0
             return zeros, zeros
         if journeys.n_journeys > AGGREGATE_ABOVE:
-            journeys = journeys.aggregate()  # the chain depends only on the multiset of paths: exact
+            journeys = journeys.aggregated  # the chain depends only on the multiset of paths: exact
         chain = build_chain(journeys, self.order)
         re_conv, re_val, p_conv = removal_effects(chain)
         self.chain_ = chain

@@ -98,52 +98,48 @@ def journeys_expr(
         raise UsageError(f"lookback_days must be positive, got {days}")
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.user_id.notnull() & tp.channel.notnull() & tp.ts.notnull())
-    null_str = ibis.null().cast("string")
-    touches = tp.select(
-        user_id=tp.user_id, ts=tp.ts, kind=ibis.literal(0), channel=tp.channel, campaign=tp.campaign,
-        is_brand=tp.is_brand, event_id=null_str, event_type=null_str, value=ibis.null().cast("float64"),
-    )
+    tp = tp.select("user_id", "ts", "channel", "campaign", "is_brand", t_epoch=tp.ts.epoch_seconds())
     ev = conversion_events(ws, source, types)
-    events = ev.select(
-        user_id=ev.user_id, ts=ev.ts, kind=ibis.literal(1), channel=null_str, campaign=null_str,
-        is_brand=ibis.null().cast("boolean"), event_id=ev.event_id, event_type=ev.event_type, value=ev.value,
+    order = ibis.window(group_by=ev.user_id, order_by=[ev.ts, ev.event_id])
+    ev = ev.select(
+        ev_user=ev.user_id, ev_id=ev.event_id, ev_type=ev.event_type, ev_ts=ev.ts, ev_value=ev.value,
+        ev_epoch=ev.ts.epoch_seconds(), prev_epoch=ev.ts.epoch_seconds().lag().over(order),
     )
-    line = touches.union(events)
-    win = ibis.window(group_by=line.user_id, order_by=[line.ts, line.kind, line.event_id],
-                       preceding=None, following=0)
-    line = line.mutate(seq=line.kind.sum().over(win))
-    evs = line.filter(line.kind == 1).select(
-        user_id=line.user_id, ev_seq=line.seq, ev_id=line.event_id, ev_type=line.event_type, ev_ts=line.ts,
-        ev_value=line.value,
+    ev = ev.mutate(window_s=_lookback_seconds(ev.ev_type, days, lookback_by_type or {}))
+    # a touch belongs to the user's next conversion at or after it, within that conversion's window
+    conv = tp.inner_join(ev, [
+        tp.user_id == ev.ev_user, tp.t_epoch <= ev.ev_epoch,
+        ev.prev_epoch.isnull() | (tp.t_epoch > ev.prev_epoch), tp.t_epoch >= ev.ev_epoch - ev.window_s,
+    ])
+    conv = conv.select(
+        "user_id", "ts", "channel", "campaign", "is_brand", event_id=conv.ev_id, event_type=conv.ev_type,
+        end_ts=conv.ev_ts, value=conv.ev_value, converted=ibis.literal(True),
+        journey_id="c:" + conv.ev_id,
     )
-    tch = line.filter(line.kind == 0)
-    tch = tch.mutate(next_seq=tch.seq + 1)
-    joined = tch.left_join(evs, [tch.user_id == evs.user_id, tch.next_seq == evs.ev_seq])
-    converted = joined.ev_id.notnull()
-    seg = ibis.window(group_by=[joined.user_id, joined.next_seq])
-    end_ts = ibis.ifelse(converted, joined.ev_ts, joined.ts.max().over(seg))
-    window_s = _lookback_seconds(joined.ev_type, days, lookback_by_type or {})
-    j = joined.mutate(end_ts=end_ts, converted=converted, window_s=window_s)
-    j = j.filter((j.end_ts.epoch_seconds() - j.ts.epoch_seconds()) <= j.window_s)
+    # touches after the user's last conversion form one null journey, cut to the window before its last touch
+    last = ev.group_by(last_user=ev.ev_user).aggregate(last_epoch=ev.ev_epoch.max())
+    after = tp.left_join(last, tp.user_id == last.last_user)
+    after = after.filter(after.last_epoch.isnull() | (after.t_epoch > after.last_epoch))
+    seg = after.group_by(seg_user=after.user_id).aggregate(seg_end=after.ts.max(), seg_epoch=after.t_epoch.max())
+    nul = after.inner_join(seg, after.user_id == seg.seg_user)
+    nul = nul.filter(nul.t_epoch >= nul.seg_epoch - days * SECONDS_PER_DAY)
+    null_str = ibis.null().cast("string")
+    nul = nul.select(
+        "user_id", "ts", "channel", "campaign", "is_brand", event_id=null_str, event_type=null_str,
+        end_ts=nul.seg_end, value=ibis.null().cast("float64"), converted=ibis.literal(False),
+        journey_id="n:" + nul.user_id,
+    )
+    j = conv.union(nul)
     if start is not None:
         j = j.filter(j.end_ts >= start)
     if end is not None:
         j = j.filter(j.end_ts < end)
-    j = j.mutate(
-        journey_id=ibis.ifelse(
-            j.converted, "c:" + j.ev_id, "n:" + j.user_id + ":" + j.next_seq.cast("string")
-        )
-    )
     if exclude_direct:
         direct = j.channel.lower().strip().isin(list(DIRECT_LABELS))
         n_other = (~direct).cast("int64").sum().over(ibis.window(group_by=j.journey_id))
         j = j.filter(~direct | (n_other == 0))
-    return j.select(
-        "journey_id", "user_id", "ts", "channel", "campaign", "is_brand",
-        event_id=j.ev_id, event_type=ibis.ifelse(j.converted, j.ev_type, ibis.null().cast("string")),
-        end_ts=j.end_ts, value=ibis.ifelse(j.converted, j.ev_value, ibis.null().cast("float64")),
-        converted=j.converted,
-    )
+    return j.select("journey_id", "user_id", "ts", "channel", "campaign", "is_brand", "event_id", "event_type",
+                    "end_ts", "value", "converted")
 
 
 def build_journeys(ws: Any, *, with_meta: bool = True, **options: Any) -> Journeys:
