@@ -27,8 +27,8 @@ TARGET_COL = "revenue"
 def weekly_series(ws: Workspace) -> pd.DataFrame:
     """One row per week (Monday): ``week``, ``revenue`` and one spend column per channel (base currency).
 
-    Weeks without spend on a channel hold 0; the series covers every week from the first to the last week
-    with both spend and orders.
+    Weeks without spend on a channel hold 0; the series covers every full week (Monday to Sunday inside
+    the days of ``ad_performance``) from the first to the last week with both spend and orders.
 
     Raises
     ------
@@ -50,8 +50,13 @@ def weekly_series(ws: Workspace) -> pd.DataFrame:
     wide = spend.pivot_table(index="week", columns="channel", values="spend", aggfunc="sum", fill_value=0.0)
     wide.columns = [str(c) for c in wide.columns]
     revenue = revenue.set_index("week")["revenue"]
+    days = ads.aggregate(lo=ads.date_day.min(), hi=ads.date_day.max()).to_pandas().iloc[0]
     start = max(pd.Timestamp(wide.index.min()), pd.Timestamp(revenue.index.min()))
     end = min(pd.Timestamp(wide.index.max()), pd.Timestamp(revenue.index.max()))
+    if start < pd.Timestamp(days["lo"]):  # a partial first week (data start mid-week) would look like a dip
+        start += pd.Timedelta(days=7)
+    if end + pd.Timedelta(days=6) > pd.Timestamp(days["hi"]):
+        end -= pd.Timedelta(days=7)
     weeks = pd.date_range(start, end, freq="7D")
     wide.index, revenue.index = pd.to_datetime(wide.index), pd.to_datetime(revenue.index)
     out = pd.DataFrame({WEEK_COL: weeks, TARGET_COL: revenue.reindex(weeks).fillna(0.0).to_numpy()})

@@ -1,0 +1,126 @@
+"""Benchmark: trueroi's MMM against PyMC-Marketing on the same simulated data, in one run.
+
+Both fit geometric adstock + logistic saturation with yearly Fourier seasonality and the controls, with the
+same chains, draws and warm-up; both are scored against the simulator's known ROIs (mean relative ROI error
+of the posterior mean, and the share of channels whose true ROI lies in the 90% interval).
+
+PyMC-Marketing runs in its own virtual environment (it pins other versions than trueroi), called as a
+subprocess of this script with ``--peer``:
+
+    python3 -m venv /work/peers-venv && /work/peers-venv/bin/pip install pymc-marketing
+    .venv/bin/python bench/bench_mmm.py --weeks 156 --chains 4 --draws 1000 --tune 1000 \
+        --peer-python /work/peers-venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _score(rois: dict[str, dict[str, float]], truth: dict[str, float]) -> tuple[float, float]:
+    err = float(np.mean([abs(rois[c]["mean"] - t) / t for c, t in truth.items()]))
+    cover = float(np.mean([rois[c]["lower"] <= t <= rois[c]["upper"] for c, t in truth.items()]))
+    return err, cover
+
+
+def run_trueroi(csv: Path, channels: list[str], controls: list[str], args: argparse.Namespace,
+                method: str) -> dict:
+    import pandas as pd
+
+    from trueroi.mmm import MMM
+
+    df = pd.read_csv(csv)
+    model = MMM(adstock="geometric", saturation="logistic", l_max=8, method=method, draws=args.draws,
+                tune=args.tune, chains=args.chains, chain_method="vectorized", seed=args.seed)
+    start = time.perf_counter()
+    model.fit(df, date="week", target="revenue", channels=channels, controls=controls)
+    total = time.perf_counter() - start
+    rois = {c: s["roi"] for c, s in model.summary()["channels"].items()}
+    d = model.diagnostics_
+    return {"seconds": total, "rois": rois, "r_hat_max": d["r_hat_max"], "divergences": d["divergences"]}
+
+
+def run_peer(csv: Path, channels: list[str], controls: list[str], args: argparse.Namespace) -> dict:
+    """PyMC-Marketing's MMM (geometric adstock, logistic saturation, default sampler); runs in its venv."""
+    import pandas as pd
+    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+
+    df = pd.read_csv(csv, parse_dates=["week"])
+    mmm = MMM(date_column="week", channel_columns=channels, control_columns=controls,
+              adstock=GeometricAdstock(l_max=8), saturation=LogisticSaturation(), yearly_seasonality=2)
+    x, y = df.drop(columns="revenue"), df["revenue"]
+    start = time.perf_counter()
+    mmm.fit(x, y, chains=args.chains, draws=args.draws, tune=args.tune, random_seed=args.seed, progressbar=False)
+    total = time.perf_counter() - start
+    contrib = mmm.compute_channel_contribution_original_scale()  # (chain, draw, date, channel)
+    per_channel = contrib.sum("date").stack(sample=("chain", "draw")).transpose("sample", "channel").values
+    spend = df[channels].sum().to_numpy()
+    roi = per_channel / spend
+    rois = {c: {"mean": float(roi[:, i].mean()), "lower": float(np.quantile(roi[:, i], 0.05)),
+                "upper": float(np.quantile(roi[:, i], 0.95))} for i, c in enumerate(channels)}
+    divergences = int(mmm.idata.sample_stats["diverging"].sum())
+    return {"seconds": total, "rois": rois, "divergences": divergences}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weeks", type=int, default=156)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--peer-python", default="/work/peers-venv/bin/python")
+    parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--peer", nargs=2, metavar=("CSV", "OUT_JSON"), help=argparse.SUPPRESS)
+    parser.add_argument("--channels", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--controls", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peer:  # inside the peer's venv
+        out = run_peer(Path(args.peer[0]), args.channels.split(","), args.controls.split(","), args)
+        Path(args.peer[1]).write_text(json.dumps(out))
+        return
+
+    from trueroi.mmm.simulate import simulate
+
+    sim = simulate(seed=args.seed, n_periods=args.weeks)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_mmm_"))
+    csv = tmp / "weekly.csv"
+    sim.df.to_csv(csv, index=False)
+    print(f"data: {args.weeks} weeks, {len(sim.channels)} channels, {len(sim.controls)} controls; "
+          f"{args.chains} chains x {args.draws} draws after {args.tune} warm-up; seed {args.seed}", flush=True)
+    results = {"trueroi (NUTS)": run_trueroi(csv, sim.channels, sim.controls, args, "nuts")}
+    print("trueroi NUTS done", flush=True)
+    results["trueroi (Laplace)"] = run_trueroi(csv, sim.channels, sim.controls, args, "laplace")
+    if not args.skip_peer:
+        out = tmp / "peer.json"
+        cmd = [args.peer_python, __file__, "--peer", str(csv), str(out), "--chains", str(args.chains),
+               "--draws", str(args.draws), "--tune", str(args.tune), "--seed", str(args.seed),
+               "--channels", ",".join(sim.channels), "--controls", ",".join(sim.controls)]
+        subprocess.run(cmd, check=True)
+        results["PyMC-Marketing"] = json.loads(out.read_text())
+    print("\n| tool | fit seconds | mean rel. ROI error | 90% coverage | divergences |")
+    print("|---|---:|---:|---:|---:|")
+    for name, r in results.items():
+        err, cover = _score(r["rois"], sim.roi)
+        print(f"| {name} | {r['seconds']:.1f} | {err:.1%} | {cover:.0%} | {r.get('divergences', '')} |")
+    print("\nROI per channel (truth; mean [5%, 95%]):")
+    for c in sim.channels:
+        cells = "; ".join(f"{n}: {r['rois'][c]['mean']:.2f} [{r['rois'][c]['lower']:.2f}, "
+                          f"{r['rois'][c]['upper']:.2f}]" for n, r in results.items())
+        print(f"- {c} (true {sim.roi[c]:.2f}): {cells}")
+    if "PyMC-Marketing" in results:
+        ratio = results["PyMC-Marketing"]["seconds"] / results["trueroi (NUTS)"]["seconds"]
+        print(f"\nspeed-up of trueroi NUTS over PyMC-Marketing: {ratio:.1f}x")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
