@@ -227,8 +227,10 @@ def bounded_memory(ws: Workspace, limit: str = LOAD_MEMORY_LIMIT) -> Iterator[No
     raw.execute(f"SET memory_limit = '{limit}'")
     try:
         yield
-    finally:
-        raw.execute(f"SET memory_limit = '{previous}'")
+    finally:  # RESET restores DuckDB's default exactly; a custom limit is set back (to DuckDB's rounding)
+        raw.execute("RESET memory_limit")
+        if raw.execute("SELECT current_setting('memory_limit')").fetchone()[0] != previous:
+            raw.execute(f"SET memory_limit = '{previous}'")
 
 
 def missing_columns(present: Iterable[str], required: Iterable[str], file: str, fmt: str) -> None:
