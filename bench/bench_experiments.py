@@ -73,7 +73,7 @@ def bench_geo(n_locations: int, n_days: int, peer: bool) -> list[str]:
     lines = [
         f"### Geo analysis: {n_locations} locations x {n_days} days, 10 treated, 28-day test",
         "",
-        "| step | seconds | ATT (truth %.3f) | interval |" % sim.att,
+        f"| step | seconds | ATT (truth {sim.att:.3f}) | interval |",
         "|---|---:|---:|---|",
     ]
     t = time.perf_counter()
@@ -166,7 +166,8 @@ def bench_coverage(n_sims: int, peer_sims: int) -> list[str]:
         truth = float(np.mean([s.att for s in sims]))
         per = (time.perf_counter() - t) / (2 * n_sims)
         lines.append(
-            f"| {method} | {hits / n_sims:.3f} | {errors.mean():+.3f} (se {errors.std() / np.sqrt(n_sims):.3f})"
+            f"| {method} | {hits / n_sims:.3f} | {errors.mean():+.3f} "
+            f"(se {errors.std() / np.sqrt(n_sims):.3f})"
             f" | {np.sqrt(np.mean(errors**2)):.3f} | {errors.mean() / truth:+.2%} | {rejections / n_sims:.3f}"
             f" | {per:.3f} |"
         )
