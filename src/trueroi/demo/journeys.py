@@ -104,17 +104,25 @@ def draw_orders(rng: np.random.Generator, plan: DayPlan) -> Orders:
     n_first = len(day)
     customer = np.arange(n_first, dtype=np.int64)
     repeat_rate = np.array([c.repeat_rate for c in spec.PAID] + [0.9, 0.9])[cause]
-    n_rep = rng.poisson(repeat_rate)
-    rep_owner = np.repeat(customer, n_rep)
+    # customers acquired in the year before the data (their first orders are not in it) keep buying: without
+    # them the repeat business would ramp up from zero, which no real shop's export shows
+    n_legacy = rng.poisson(n_first / n_days * 365)
+    legacy_day = -rng.integers(1, 366, n_legacy)
+    legacy = np.arange(n_first, n_first + n_legacy, dtype=np.int64)
+    owner_day = np.concatenate([day, legacy_day])
+    owner_cause = np.concatenate([cause, np.full(n_legacy, BASELINE, np.int16)])
+    n_rep = rng.poisson(np.concatenate([repeat_rate, np.full(n_legacy, 0.9)]))
+    customer_all = np.concatenate([customer, legacy])
+    rep_owner = np.repeat(customer_all, n_rep)
     rep_gap = rng.exponential(80.0, len(rep_owner)) + 7
     rep_rank = np.arange(len(rep_owner)) - np.repeat(np.cumsum(n_rep) - n_rep, n_rep)
-    rep_day = day[rep_owner] + np.ceil(rep_gap * (1 + rep_rank)).astype(np.int64)
-    keep = rep_day < n_days
+    rep_day = owner_day[rep_owner] + np.ceil(rep_gap * (1 + rep_rank)).astype(np.int64)
+    keep = (rep_day >= 0) & (rep_day < n_days)
     rep_owner, rep_day = rep_owner[keep], rep_day[keep]
     all_day = np.concatenate([day, rep_day])
     all_cause = np.concatenate([cause, np.full(len(rep_day), REPEAT, np.int16)])
     all_customer = np.concatenate([customer, rep_owner])
-    acquired_by = np.concatenate([cause, cause[rep_owner]])
+    acquired_by = np.concatenate([cause, owner_cause[rep_owner]])
     order = np.lexsort((rng.random(len(all_day)), all_day))
     all_day, all_cause, all_customer, acquired_by = (a[order] for a in (all_day, all_cause, all_customer,
                                                                            acquired_by))

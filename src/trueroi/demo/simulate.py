@@ -43,7 +43,7 @@ def calendar() -> pd.DatetimeIndex:
 def seasonality(days: pd.DatetimeIndex) -> np.ndarray:
     """Demand multiplier: yearly wave peaking in December, a Black-Friday week, weekday pattern, trend."""
     doy = days.dayofyear.to_numpy()
-    yearly = 1.0 + 0.22 * np.cos(2 * np.pi * (doy - 350) / 365.25)
+    yearly = 1.0 + 0.28 * np.cos(2 * np.pi * (doy - 350) / 365.25)
     bf = np.zeros(len(days))
     for year in sorted(set(days.year)):
         nov1 = pd.Timestamp(year=year, month=11, day=1)
