@@ -31,15 +31,25 @@ def _score(rois: dict[str, dict[str, float]], truth: dict[str, float]) -> tuple[
     return err, cover
 
 
-def run_trueroi(csv: Path, channels: list[str], controls: list[str], args: argparse.Namespace,
-                method: str) -> dict:
+def run_trueroi(
+    csv: Path, channels: list[str], controls: list[str], args: argparse.Namespace, method: str
+) -> dict:
     import pandas as pd
 
     from trueroi.mmm import MMM
 
     df = pd.read_csv(csv)
-    model = MMM(adstock="geometric", saturation="logistic", l_max=8, method=method, draws=args.draws,
-                tune=args.tune, chains=args.chains, chain_method="vectorized", seed=args.seed)
+    model = MMM(
+        adstock="geometric",
+        saturation="logistic",
+        l_max=8,
+        method=method,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        chain_method="vectorized",
+        seed=args.seed,
+    )
     start = time.perf_counter()
     model.fit(df, date="week", target="revenue", channels=channels, controls=controls)
     total = time.perf_counter() - start
@@ -54,24 +64,40 @@ def run_peer(csv: Path, channels: list[str], controls: list[str], args: argparse
     from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
 
     df = pd.read_csv(csv, parse_dates=["week"])
-    mmm = MMM(date_column="week", channel_columns=channels, control_columns=controls,
-              adstock=GeometricAdstock(l_max=8), saturation=LogisticSaturation(), yearly_seasonality=2)
+    mmm = MMM(
+        date_column="week",
+        channel_columns=channels,
+        control_columns=controls,
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+    )
     x, y = df.drop(columns="revenue"), df["revenue"]
     start = time.perf_counter()
-    mmm.fit(x, y, chains=args.chains, draws=args.draws, tune=args.tune, random_seed=args.seed, progressbar=False)
+    mmm.fit(
+        x, y, chains=args.chains, draws=args.draws, tune=args.tune, random_seed=args.seed, progressbar=False
+    )
     total = time.perf_counter() - start
     contrib = mmm.compute_channel_contribution_original_scale()  # (chain, draw, date, channel)
     per_channel = contrib.sum("date").stack(sample=("chain", "draw")).transpose("sample", "channel").values
     spend = df[channels].sum().to_numpy()
     roi = per_channel / spend
-    rois = {c: {"mean": float(roi[:, i].mean()), "lower": float(np.quantile(roi[:, i], 0.05)),
-                "upper": float(np.quantile(roi[:, i], 0.95))} for i, c in enumerate(channels)}
+    rois = {
+        c: {
+            "mean": float(roi[:, i].mean()),
+            "lower": float(np.quantile(roi[:, i], 0.05)),
+            "upper": float(np.quantile(roi[:, i], 0.95)),
+        }
+        for i, c in enumerate(channels)
+    }
     divergences = int(mmm.idata.sample_stats["diverging"].sum())
     return {"seconds": total, "rois": rois, "divergences": divergences}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--weeks", type=int, default=156)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--draws", type=int, default=1000)
@@ -94,16 +120,35 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_mmm_"))
     csv = tmp / "weekly.csv"
     sim.df.to_csv(csv, index=False)
-    print(f"data: {args.weeks} weeks, {len(sim.channels)} channels, {len(sim.controls)} controls; "
-          f"{args.chains} chains x {args.draws} draws after {args.tune} warm-up; seed {args.seed}", flush=True)
+    print(
+        f"data: {args.weeks} weeks, {len(sim.channels)} channels, {len(sim.controls)} controls; "
+        f"{args.chains} chains x {args.draws} draws after {args.tune} warm-up; seed {args.seed}",
+        flush=True,
+    )
     results = {"trueroi (NUTS)": run_trueroi(csv, sim.channels, sim.controls, args, "nuts")}
     print("trueroi NUTS done", flush=True)
     results["trueroi (Laplace)"] = run_trueroi(csv, sim.channels, sim.controls, args, "laplace")
     if not args.skip_peer:
         out = tmp / "peer.json"
-        cmd = [args.peer_python, __file__, "--peer", str(csv), str(out), "--chains", str(args.chains),
-               "--draws", str(args.draws), "--tune", str(args.tune), "--seed", str(args.seed),
-               "--channels", ",".join(sim.channels), "--controls", ",".join(sim.controls)]
+        cmd = [
+            args.peer_python,
+            __file__,
+            "--peer",
+            str(csv),
+            str(out),
+            "--chains",
+            str(args.chains),
+            "--draws",
+            str(args.draws),
+            "--tune",
+            str(args.tune),
+            "--seed",
+            str(args.seed),
+            "--channels",
+            ",".join(sim.channels),
+            "--controls",
+            ",".join(sim.controls),
+        ]
         subprocess.run(cmd, check=True)
         results["PyMC-Marketing"] = json.loads(out.read_text())
     print("\n| tool | fit seconds | mean rel. ROI error | 90% coverage | divergences |")
@@ -113,8 +158,10 @@ def main() -> None:
         print(f"| {name} | {r['seconds']:.1f} | {err:.1%} | {cover:.0%} | {r.get('divergences', '')} |")
     print("\nROI per channel (truth; mean [5%, 95%]):")
     for c in sim.channels:
-        cells = "; ".join(f"{n}: {r['rois'][c]['mean']:.2f} [{r['rois'][c]['lower']:.2f}, "
-                          f"{r['rois'][c]['upper']:.2f}]" for n, r in results.items())
+        cells = "; ".join(
+            f"{n}: {r['rois'][c]['mean']:.2f} [{r['rois'][c]['lower']:.2f}, {r['rois'][c]['upper']:.2f}]"
+            for n, r in results.items()
+        )
         print(f"- {c} (true {sim.roi[c]:.2f}): {cells}")
     if "PyMC-Marketing" in results:
         ratio = results["PyMC-Marketing"]["seconds"] / results["trueroi (NUTS)"]["seconds"]

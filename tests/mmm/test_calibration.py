@@ -11,7 +11,10 @@ from trueroi.errors import DataValidationError
 from trueroi.mmm import MMM, read_lift_tests
 from trueroi.mmm.simulate import simulate
 
-GOOD = "channel,start,end,delta_spend,lift,lift_se,experiment_id\nsearch,2024-03-04,2024-03-31,-5000,-9000,1500,x1\n"
+GOOD = (
+    "channel,start,end,delta_spend,lift,lift_se,experiment_id\n"
+    "search,2024-03-04,2024-03-31,-5000,-9000,1500,x1\n"
+)
 
 
 def test_read_lift_tests(tmp_path: Path) -> None:
@@ -48,12 +51,21 @@ def test_calibration_pulls_a_confounded_roi_towards_the_lift_tests() -> None:
     sim = simulate(seed=5, n_periods=104, confounding=3.0)
     rows = []
     for start in (20, 60):
-        delta = -sim.df.channel_0.iloc[start:start + 6].sum()
+        delta = -sim.df.channel_0.iloc[start : start + 6].sum()
         lift = sim.lift("channel_0", start, 6, delta)
-        rows.append({"channel": "channel_0", "start": sim.df.week[start], "end": sim.df.week[start + 5],
-                     "delta_spend": delta, "lift": lift, "lift_se": abs(lift) * 0.1})
+        rows.append(
+            {
+                "channel": "channel_0",
+                "start": sim.df.week[start],
+                "end": sim.df.week[start + 5],
+                "delta_spend": delta,
+                "lift": lift,
+                "lift_se": abs(lift) * 0.1,
+            }
+        )
     fit = lambda lifts: MMM(method="laplace", draws=200, seed=0).fit(  # noqa: E731
-        sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls, lift_tests=lifts)
+        sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls, lift_tests=lifts
+    )
     before = fit(None).summary()["channels"]["channel_0"]["roi"]
     after = fit(pd.DataFrame(rows)).summary()["channels"]["channel_0"]["roi"]
     truth = sim.roi["channel_0"]
@@ -64,7 +76,15 @@ def test_calibration_pulls_a_confounded_roi_towards_the_lift_tests() -> None:
 
 def test_lift_test_on_an_unknown_channel(tmp_path: Path) -> None:
     sim = simulate(seed=1, n_periods=40)
-    lifts = pd.DataFrame({"channel": ["tv"], "start": ["2022-02-07"], "end": ["2022-02-27"], "delta_spend": [100.0],
-                          "lift": [50.0], "lift_se": [10.0]})
+    lifts = pd.DataFrame(
+        {
+            "channel": ["tv"],
+            "start": ["2022-02-07"],
+            "end": ["2022-02-27"],
+            "delta_spend": [100.0],
+            "lift": [50.0],
+            "lift_se": [10.0],
+        }
+    )
     with pytest.raises(DataValidationError, match="not a channel of the model"):
         MMM(method="map").fit(sim.df, date="week", target="revenue", channels=sim.channels, lift_tests=lifts)

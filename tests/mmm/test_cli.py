@@ -22,15 +22,37 @@ FAST = ["--method", "laplace", "--draws", "100", "--seed", "1"]
 def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sim = simulate(seed=2, n_periods=80, rois=(2.0, 1.0, 0.5))
     path = tmp_path_factory.mktemp("mmm") / "weekly.csv"
-    sim.df.rename(columns={"channel_0": "Paid Search", "channel_1": "tv", "channel_2": "social"}).to_csv(path, index=False)
+    sim.df.rename(columns={"channel_0": "Paid Search", "channel_1": "tv", "channel_2": "social"}).to_csv(
+        path, index=False
+    )
     return path
 
 
 def test_fit_json_contract_then_report(csv_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "model"
-    result = CliRunner().invoke(build_app(), [
-        "mmm", "fit", str(csv_path), "--date", "week", "--target", "revenue", "--channels", "Paid Search,tv,social",
-        "--controls", "control_0,control_1", "--holdout-weeks", "6", "--out", str(out), "--format", "json", *FAST])
+    result = CliRunner().invoke(
+        build_app(),
+        [
+            "mmm",
+            "fit",
+            str(csv_path),
+            "--date",
+            "week",
+            "--target",
+            "revenue",
+            "--channels",
+            "Paid Search,tv,social",
+            "--controls",
+            "control_0,control_1",
+            "--holdout-weeks",
+            "6",
+            "--out",
+            str(out),
+            "--format",
+            "json",
+            *FAST,
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert list(payload) == ["channels", "diagnostics", "fit_seconds"]
@@ -38,8 +60,17 @@ def test_fit_json_contract_then_report(csv_path: Path, tmp_path: Path) -> None:
     for s in payload["channels"].values():
         assert list(s) == ["spend", "contribution", "roi", "mroi"]
         for key in ("contribution", "roi", "mroi"):
-            assert list(s[key]) == ["mean", "lower", "upper"] and all(isinstance(v, float) for v in s[key].values())
-    assert list(payload["diagnostics"]) == ["r_hat_max", "ess_bulk_min", "divergences", "r2", "mape", "holdout_mape"]
+            assert list(s[key]) == ["mean", "lower", "upper"] and all(
+                isinstance(v, float) for v in s[key].values()
+            )
+    assert list(payload["diagnostics"]) == [
+        "r_hat_max",
+        "ess_bulk_min",
+        "divergences",
+        "r2",
+        "mape",
+        "holdout_mape",
+    ]
     assert isinstance(payload["diagnostics"]["holdout_mape"], float) and payload["fit_seconds"] > 0
     assert (out / "posterior.npz").is_file()
 
@@ -59,8 +90,9 @@ def test_fit_json_contract_then_report(csv_path: Path, tmp_path: Path) -> None:
         (["--channels", "tv", "--calibration", "missing.csv"], "file not found"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(csv_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         args: list[str], message: str) -> None:
+def test_bad_input_exits_2_with_one_line(
+    csv_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     with pytest.raises(SystemExit) as info:
         main(["mmm", "fit", str(csv_path), "--out", str(tmp_path / "m"), *args, *FAST])
     assert info.value.code == 2
@@ -76,15 +108,37 @@ def _load_shop(ws: Workspace, weekly: pd.DataFrame, channels: list[str]) -> None
             date = (row.week + pd.Timedelta(days=day)).date()
             for c in channels:  # each channel's weekly spend split over days and two platforms
                 for platform in ("p1", "p2"):
-                    ads.append({"date_day": date, "platform": platform, "campaign_id": f"{c}-{platform}",
-                                "channel": c, "currency": "EUR", "spend": row[c] / 14, "impressions": 1, "clicks": 1})
+                    ads.append(
+                        {
+                            "date_day": date,
+                            "platform": platform,
+                            "campaign_id": f"{c}-{platform}",
+                            "channel": c,
+                            "currency": "EUR",
+                            "spend": row[c] / 14,
+                            "impressions": 1,
+                            "clicks": 1,
+                        }
+                    )
         for k, status in enumerate(("paid", None, "cancelled")):
             revenue = row.revenue / 2 if status != "cancelled" else 1e9  # the cancelled order must not count
             ts = row.week + pd.Timedelta(days=k, hours=12)
-            orders.append({"order_id": f"{row.week.date()}-{k}", "ts": ts, "date_day": ts.date(), "currency": "EUR",
-                           "revenue": revenue, "status": status})
-    ws.load({"ad_performance": pd.DataFrame(ads), "orders": pd.DataFrame(orders)}, source_format="test",
-            file_name="shop", sha256="shop")
+            orders.append(
+                {
+                    "order_id": f"{row.week.date()}-{k}",
+                    "ts": ts,
+                    "date_day": ts.date(),
+                    "currency": "EUR",
+                    "revenue": revenue,
+                    "status": status,
+                }
+            )
+    ws.load(
+        {"ad_performance": pd.DataFrame(ads), "orders": pd.DataFrame(orders)},
+        source_format="test",
+        file_name="shop",
+        sha256="shop",
+    )
 
 
 def test_weekly_series_from_the_workspace(workspace: Workspace) -> None:
@@ -101,7 +155,19 @@ def test_weekly_series_from_the_workspace(workspace: Workspace) -> None:
 def test_fit_from_the_workspace_without_data(workspace: Workspace, tmp_path: Path) -> None:
     sim = simulate(seed=4, n_periods=40, rois=(2.0, 1.0))
     _load_shop(workspace, sim.df, sim.channels)
-    result = CliRunner().invoke(build_app(), ["mmm", "fit", "--workspace", str(workspace.path), "--out",
-                                              str(tmp_path / "m"), "--format", "json", *FAST])
+    result = CliRunner().invoke(
+        build_app(),
+        [
+            "mmm",
+            "fit",
+            "--workspace",
+            str(workspace.path),
+            "--out",
+            str(tmp_path / "m"),
+            "--format",
+            "json",
+            *FAST,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert list(json.loads(result.stdout)["channels"]) == sim.channels

@@ -9,12 +9,13 @@ import pytest
 from trueroi.budget.curves import ResponseCurves
 from trueroi.errors import DataValidationError, NotFittedError, UsageError
 from trueroi.mmm import MMM
-from trueroi.mmm.simulate import Simulation, simulate
+from trueroi.mmm.simulate import Simulation
 
 
 def _fit(df: pd.DataFrame, sim: Simulation, **kw) -> MMM:
-    return MMM(**{"method": "map", **kw}).fit(df, date="week", target="revenue", channels=sim.channels,
-                                       controls=sim.controls)
+    return MMM(**{"method": "map", **kw}).fit(
+        df, date="week", target="revenue", channels=sim.channels, controls=sim.controls
+    )
 
 
 def test_not_fitted_error_says_what_to_do() -> None:
@@ -74,7 +75,14 @@ def test_summary_follows_the_cli_contract(fitted: MMM, sim: Simulation) -> None:
         assert set(s) == {"spend", "contribution", "roi", "mroi"}
         for key in ("contribution", "roi", "mroi"):
             assert s[key]["lower"] <= s[key]["mean"] <= s[key]["upper"]
-    assert set(summary["diagnostics"]) == {"r_hat_max", "ess_bulk_min", "divergences", "r2", "mape", "holdout_mape"}
+    assert set(summary["diagnostics"]) == {
+        "r_hat_max",
+        "ess_bulk_min",
+        "divergences",
+        "r2",
+        "mape",
+        "holdout_mape",
+    }
     # spend is the training spend, summed by hand from the data (the last 8 weeks are the holdout)
     assert summary["channels"]["channel_0"]["spend"] == pytest.approx(sim.df.channel_0.iloc[:-8].sum())
 

@@ -14,13 +14,19 @@ from trueroi.mmm import MMM, load_model
 
 def test_save_load_round_trip(fitted: MMM, tmp_path: Path) -> None:
     fitted.save(tmp_path / "model")
-    assert {p.name for p in (tmp_path / "model").iterdir()} >= {"config.json", "posterior.npz", "data.csv",
-                                                                "summary.json"}
+    assert {p.name for p in (tmp_path / "model").iterdir()} >= {
+        "config.json",
+        "posterior.npz",
+        "data.csv",
+        "summary.json",
+    }
     loaded = load_model(tmp_path / "model")
     assert loaded.get_params() == fitted.get_params()
     for name, values in fitted.posterior_.items():
         np.testing.assert_array_equal(loaded.posterior_[name], values)
-    assert _flat(loaded.summary()) == pytest.approx(_flat(fitted.summary()), rel=1e-12, nan_ok=True)  # data.csv is text
+    assert _flat(loaded.summary()) == pytest.approx(
+        _flat(fitted.summary()), rel=1e-12, nan_ok=True
+    )  # data.csv is text
     assert loaded.warnings_ == fitted.warnings_
     np.testing.assert_allclose(loaded.decomposition()["fitted"], fitted.decomposition()["fitted"])
     curves = loaded.response_curves()

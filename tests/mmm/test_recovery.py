@@ -32,11 +32,19 @@ def test_laplace_recovers_true_rois(seed: int) -> None:
 
 @pytest.mark.slow
 def test_nuts_recovers_true_rois() -> None:
-    sim = simulate(seed=11, n_periods=104, rois=(2.5, 1.2, 0.6, 1.8), alphas=(0.2, 0.5, 0.6, 0.4),
-                   halves=(0.8, 1.2, 1.0, 1.5), slopes=(1.2, 1.0, 1.5, 1.3))
+    sim = simulate(
+        seed=11,
+        n_periods=104,
+        rois=(2.5, 1.2, 0.6, 1.8),
+        alphas=(0.2, 0.5, 0.6, 0.4),
+        halves=(0.8, 1.2, 1.0, 1.5),
+        slopes=(1.2, 1.0, 1.5, 1.3),
+    )
     model = MMM(method="nuts", draws=300, tune=300, chains=2, chain_method="sequential", seed=0)
     inside, error, rois = _recovery(sim, model)
     print(f"NUTS: {inside}/4 inside, mean relative ROI error {error:.1%}, {model.fit_seconds_:.0f} s")
     assert inside >= 3, rois
-    assert error < 0.5, rois  # posterior means of wide, right-skewed ROI posteriors (observed: 42%, 4/4 inside)
+    assert error < 0.5, (
+        rois
+    )  # posterior means of wide, right-skewed ROI posteriors (observed: 42%, 4/4 inside)
     assert model.diagnostics_["r_hat_max"] < 1.1

@@ -31,13 +31,16 @@ IMPULSE = np.array([1.0, 0.0, 0.0, 0.0])
 def test_geometric_impulse_by_hand() -> None:
     # weights alpha**l = 1, 0.5, 0.25 for l = 0, 1, 2; their sum is 1.75
     np.testing.assert_allclose(geometric_adstock(IMPULSE, 0.5, l_max=3, normalize=False), [1, 0.5, 0.25, 0])
-    np.testing.assert_allclose(geometric_adstock(IMPULSE, 0.5, l_max=3), [1 / 1.75, 0.5 / 1.75, 0.25 / 1.75, 0])
+    np.testing.assert_allclose(
+        geometric_adstock(IMPULSE, 0.5, l_max=3), [1 / 1.75, 0.5 / 1.75, 0.25 / 1.75, 0]
+    )
 
 
 def test_geometric_series_by_hand() -> None:
     # y0 = 10; y1 = 20 + 0.5 * 10 = 25; y2 = 0 + 0.5 * 20 = 10 (lag 2 is beyond l_max = 2)
-    np.testing.assert_allclose(geometric_adstock(np.array([10.0, 20.0, 0.0]), 0.5, l_max=2, normalize=False),
-                               [10, 25, 10])
+    np.testing.assert_allclose(
+        geometric_adstock(np.array([10.0, 20.0, 0.0]), 0.5, l_max=2, normalize=False), [10, 25, 10]
+    )
 
 
 def test_delayed_peaks_at_theta() -> None:
@@ -48,7 +51,9 @@ def test_delayed_peaks_at_theta() -> None:
 def test_weibull_pdf_weights_by_hand() -> None:
     # shape 1, scale 1: the exponential density exp(-t) at t = 1, 2, 3
     expected = [math.exp(-1), math.exp(-2), math.exp(-3), 0]
-    np.testing.assert_allclose(weibull_adstock(IMPULSE, 1.0, 1.0, l_max=3, normalize=False), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        weibull_adstock(IMPULSE, 1.0, 1.0, l_max=3, normalize=False), expected, rtol=1e-12
+    )
     # shape 2, scale 2: (k/lam) (t/lam)**(k-1) exp(-(t/lam)**k) = 0.5 exp(-0.25) at t=1 and exp(-1) at t=2
     got = weibull_adstock(IMPULSE, 2.0, 2.0, l_max=2, normalize=False)
     np.testing.assert_allclose(got[:2], [0.5 * math.exp(-0.25), math.exp(-1)], rtol=1e-12)
@@ -87,7 +92,8 @@ def test_jax_gives_the_same_values_and_finite_gradients() -> None:
     for comp in SATURATIONS.values():
         params = {p: jnp.array([0.8, 1.5]) for p in comp.params}
         grad = jax.grad(lambda h, c=comp, p=params: c.fn(jnp.asarray(x), **{**p, c.params[0]: h}).sum())(
-            params[comp.params[0]])
+            params[comp.params[0]]
+        )
         assert np.isfinite(np.asarray(grad)).all(), comp.name
 
 
@@ -99,12 +105,18 @@ def test_jax_gives_the_same_values_and_finite_gradients() -> None:
     l_max=st.integers(1, 12),
     name=st.sampled_from(sorted(ADSTOCKS)),
 )
-def test_normalised_adstock_preserves_total_spend(spend: list[float], a: float, b: float, l_max: int,
-                                                  name: str) -> None:
+def test_normalised_adstock_preserves_total_spend(
+    spend: list[float], a: float, b: float, l_max: int, name: str
+) -> None:
     x = np.array(spend + [0.0] * l_max)  # room for the carry-over to land inside the series
     comp = get_adstock(name)
-    params = dict(zip(comp.params, (a, b) if name == "delayed" else (b, b) if len(comp.params) == 2 else (a,),
-                      strict=True))
+    params = dict(
+        zip(
+            comp.params,
+            (a, b) if name == "delayed" else (b, b) if len(comp.params) == 2 else (a,),
+            strict=True,
+        )
+    )
     out = comp.fn(x, **params, l_max=l_max)
     assert out.sum() == pytest.approx(x.sum(), rel=1e-9, abs=1e-6)
     assert (out >= 0).all()

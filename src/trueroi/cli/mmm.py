@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, err_console, group, print_csv, print_json, print_table
+from trueroi.cli.common import (
+    FormatOpt,
+    OutputFormat,
+    WorkspaceOpt,
+    err_console,
+    group,
+    print_csv,
+    print_json,
+    print_table,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,23 +31,46 @@ def _split(value: str | None) -> list[str]:
 
 def fit(
     out: Annotated[Path, typer.Option("--out", help="Model directory to write (MODEL_DIR).")],
-    data: Annotated[Path | None, typer.Argument(help="Weekly or daily CSV; without it the weekly series is built "
-                                                "from the workspace (spend from ad_performance, revenue from orders).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Weekly or daily CSV; without it the weekly series is built "
+            "from the workspace (spend from ad_performance, revenue from orders)."
+        ),
+    ] = None,
     date: Annotated[str, typer.Option("--date", help="Date column (period start).")] = "week",
     target: Annotated[str, typer.Option("--target", help="KPI column (revenue or conversions).")] = "revenue",
-    channels: Annotated[str | None, typer.Option("--channels", help="Spend columns, comma-separated "
-                                                 "(default with the workspace: every channel).")] = None,
-    controls: Annotated[str | None, typer.Option("--controls", help="Control columns, comma-separated.")] = None,
-    events: Annotated[str | None, typer.Option("--events", help="0/1 holiday or event columns, comma-separated.")] = None,
-    adstock: Annotated[str, typer.Option("--adstock", help="geometric, delayed, weibull or weibull_cdf.")] = "geometric",
-    saturation: Annotated[str, typer.Option("--saturation", help="hill, logistic or michaelis_menten.")] = "hill",
-    holdout_weeks: Annotated[int, typer.Option("--holdout-weeks", help="Last weeks left out to measure holdout MAPE.")] = 0,
-    calibration: Annotated[Path | None, typer.Option("--calibration", help="Lift-test CSV to calibrate with.")] = None,
+    channels: Annotated[
+        str | None,
+        typer.Option(
+            "--channels", help="Spend columns, comma-separated (default with the workspace: every channel)."
+        ),
+    ] = None,
+    controls: Annotated[
+        str | None, typer.Option("--controls", help="Control columns, comma-separated.")
+    ] = None,
+    events: Annotated[
+        str | None, typer.Option("--events", help="0/1 holiday or event columns, comma-separated.")
+    ] = None,
+    adstock: Annotated[
+        str, typer.Option("--adstock", help="geometric, delayed, weibull or weibull_cdf.")
+    ] = "geometric",
+    saturation: Annotated[
+        str, typer.Option("--saturation", help="hill, logistic or michaelis_menten.")
+    ] = "hill",
+    holdout_weeks: Annotated[
+        int, typer.Option("--holdout-weeks", help="Last weeks left out to measure holdout MAPE.")
+    ] = 0,
+    calibration: Annotated[
+        Path | None, typer.Option("--calibration", help="Lift-test CSV to calibrate with.")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     draws: Annotated[int, typer.Option("--draws", help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option("--tune", help="Warm-up draws per chain.")] = 1000,
     chains: Annotated[int, typer.Option("--chains")] = 4,
-    method: Annotated[str, typer.Option("--method", help="nuts (full posterior), laplace or map (fast).")] = "nuts",
+    method: Annotated[
+        str, typer.Option("--method", help="nuts (full posterior), laplace or map (fast).")
+    ] = "nuts",
     kpi: Annotated[str, typer.Option("--kpi", help="revenue or conversions.")] = "revenue",
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = OutputFormat.table,
@@ -61,10 +93,27 @@ def fit(
         source = str(data)
         names = _split(channels)
     per_week = 7 // infer_period_days(df, date, source)
-    model = MMM(adstock=adstock, saturation=saturation, method=method, draws=draws, tune=tune, chains=chains,
-                holdout_periods=holdout_weeks * per_week, kpi=kpi, seed=seed)
-    model.fit(df, date=date, target=target, channels=names, controls=_split(controls), events=_split(events),
-              lift_tests=calibration, source=source)
+    model = MMM(
+        adstock=adstock,
+        saturation=saturation,
+        method=method,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        holdout_periods=holdout_weeks * per_week,
+        kpi=kpi,
+        seed=seed,
+    )
+    model.fit(
+        df,
+        date=date,
+        target=target,
+        channels=names,
+        controls=_split(controls),
+        events=_split(events),
+        lift_tests=calibration,
+        source=source,
+    )
     model.save(out)
     for w in model.warnings_:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
@@ -72,24 +121,43 @@ def fit(
     if fmt == OutputFormat.json:
         print_json(summary)
         return
-    rows = [{"channel": c, "spend": s["spend"], **{f"{k}_{b}": s[k][b] for k in ("contribution", "roi", "mroi")
-                                                    for b in ("mean", "lower", "upper")}}
-            for c, s in summary["channels"].items()]
+    rows = [
+        {
+            "channel": c,
+            "spend": s["spend"],
+            **{
+                f"{k}_{b}": s[k][b]
+                for k in ("contribution", "roi", "mroi")
+                for b in ("mean", "lower", "upper")
+            },
+        }
+        for c, s in summary["channels"].items()
+    ]
     if fmt == OutputFormat.csv:
         print_csv(rows)
         return
-    cols = [("channel", "channel", "text"), ("spend", "spend", "money"), ("contribution_mean", "contribution", "money"),
-            ("roi_mean", "ROI", "ratio"), ("roi_lower", "ROI 5%", "ratio"), ("roi_upper", "ROI 95%", "ratio"),
-            ("mroi_mean", "mROI", "ratio")]
+    cols = [
+        ("channel", "channel", "text"),
+        ("spend", "spend", "money"),
+        ("contribution_mean", "contribution", "money"),
+        ("roi_mean", "ROI", "ratio"),
+        ("roi_lower", "ROI 5%", "ratio"),
+        ("roi_upper", "ROI 95%", "ratio"),
+        ("mroi_mean", "mROI", "ratio"),
+    ]
     d = summary["diagnostics"]
-    caption = (f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}, divergences {d['divergences']}, "
-               f"fit {summary['fit_seconds']:.1f} s; model written to {out}")
+    caption = (
+        f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}, divergences {d['divergences']}, "
+        f"fit {summary['fit_seconds']:.1f} s; model written to {out}"
+    )
     print_table(rows, cols, title="Marketing-mix model (90% intervals)", caption=caption)
 
 
 def report(
     model_dir: Annotated[Path, typer.Argument(help="Model directory written by `trueroi mmm fit`.")],
-    out: Annotated[Path | None, typer.Option("--out", help="HTML file (default MODEL_DIR/report.html).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="HTML file (default MODEL_DIR/report.html).")
+    ] = None,
 ) -> None:
     """Write an HTML report (decomposition, ROI, response curves, diagnostics) that renders offline."""
     from trueroi.mmm import load_model
@@ -107,6 +175,8 @@ def _read_csv(path: Path):  # noqa: ANN202 - pandas is imported lazily
     try:
         return pd.read_csv(path)
     except FileNotFoundError as exc:
-        raise DataValidationError("file not found", file=str(path), expected="a CSV with one row per period") from exc
+        raise DataValidationError(
+            "file not found", file=str(path), expected="a CSV with one row per period"
+        ) from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataValidationError(f"cannot be read as CSV ({exc})", file=str(path)) from exc

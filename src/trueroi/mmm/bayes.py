@@ -85,7 +85,9 @@ def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
             log_base = log_base + cols @ coef
     mu = jnp.exp(log_base) + effect @ beta
     if arrays["controls"].shape[1]:
-        theta = numpyro.sample("control", dist.Normal(0.0, 0.3).expand([arrays["controls"].shape[1]]).to_event(1))
+        theta = numpyro.sample(
+            "control", dist.Normal(0.0, 0.3).expand([arrays["controls"].shape[1]]).to_event(1)
+        )
         mu = mu + arrays["controls"] @ theta
     sigma = numpyro.sample("sigma", dist.HalfNormal(0.3))
     numpyro.sample("y", dist.Normal(mu[:n_train], sigma), obs=y)
@@ -93,7 +95,9 @@ def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
         _lift_likelihood(arrays, params, beta, effect, spec)
 
 
-def _lift_likelihood(arrays: dict[str, Any], params: dict[str, Any], beta: Any, effect: Any, spec: ModelSpec) -> None:
+def _lift_likelihood(
+    arrays: dict[str, Any], params: dict[str, Any], beta: Any, effect: Any, spec: ModelSpec
+) -> None:
     """Each lift test: the modelled extra KPI of the test's spend change over its window ~ its measurement."""
     import jax.numpy as jnp
     import numpyro
@@ -128,19 +132,32 @@ class _Unconstrained:
 
         self.shapes = {k: v.shape for k, v in jax.eval_shape(latent_values).items()}
         self.potential = lambda z: potential_energy(mmm_model, self.args, self.kwargs, z)
-        self.constrain = lambda z: constrain_fn(mmm_model, self.args, self.kwargs, z, return_deterministic=True)
+        self.constrain = lambda z: constrain_fn(
+            mmm_model, self.args, self.kwargs, z, return_deterministic=True
+        )
 
     def init(self, rng: np.random.Generator, radius: float, batch: tuple[int, ...] = ()) -> dict[str, Any]:
-        """Uniform starting points in (-radius, radius) of the unconstrained space (NumPyro's init_to_uniform)."""
+        """Uniform starting points in (-radius, radius), unconstrained (as NumPyro's init_to_uniform)."""
         import jax.numpy as jnp
 
-        return {k: jnp.asarray(rng.uniform(-radius, radius, batch + s), dtype=jnp.float32)
-                for k, s in self.shapes.items()}
+        return {
+            k: jnp.asarray(rng.uniform(-radius, radius, batch + s), dtype=jnp.float32)
+            for k, s in self.shapes.items()
+        }
 
 
 def run_nuts(
-    arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec, *, draws: int, tune: int, chains: int,
-    chain_method: str, target_accept: float, seed: int, dense_mass: bool = True,
+    arrays: dict[str, Any],
+    y: np.ndarray,
+    spec: ModelSpec,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    chain_method: str,
+    target_accept: float,
+    seed: int,
+    dense_mass: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Sample with NUTS (Hoffman & Gelman 2014) in NumPyro; returns samples (chain, draw, ...) and extras."""
     import jax
@@ -148,8 +165,14 @@ def run_nuts(
 
     model = _Unconstrained(arrays, y, spec)
     kernel = NUTS(potential_fn=model.potential, target_accept_prob=target_accept, dense_mass=dense_mass)
-    mcmc = MCMC(kernel, num_warmup=tune, num_samples=draws, num_chains=chains, chain_method=chain_method,
-                progress_bar=False)
+    mcmc = MCMC(
+        kernel,
+        num_warmup=tune,
+        num_samples=draws,
+        num_chains=chains,
+        chain_method=chain_method,
+        progress_bar=False,
+    )
     rng = np.random.default_rng(seed)
     init = model.init(rng, 0.5, (chains,) if chains > 1 else ())
     mcmc.run(jax.random.PRNGKey(seed), init_params=init, extra_fields=("diverging", "num_steps"))
@@ -162,7 +185,12 @@ def run_nuts(
 
 
 def run_map(
-    arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec, *, seed: int, laplace_draws: int = 0,
+    arrays: dict[str, Any],
+    y: np.ndarray,
+    spec: ModelSpec,
+    *,
+    seed: int,
+    laplace_draws: int = 0,
     restarts: int = 3,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Posterior mode by BFGS in the unconstrained space, with several starts; with ``laplace_draws`` > 0,
@@ -195,16 +223,24 @@ def run_map(
         if np.isfinite(res.fun) and res.fun < 1e29 and (best is None or res.fun < best.fun):
             best = res
     if best is None:
-        raise ConvergenceError("the posterior mode search failed from every start (non-finite density); check "
-                               "the data for extreme values or use method='nuts'")
+        raise ConvergenceError(
+            "the posterior mode search failed from every start (non-finite density); check "
+            "the data for extreme values or use method='nuts'"
+        )
     mode = jnp.asarray(best.x, dtype=jnp.float32)
-    extras: dict[str, Any] = {"divergences": 0, "map_converged": bool(best.success), "map_loss": float(best.fun)}
+    extras: dict[str, Any] = {
+        "divergences": 0,
+        "map_converged": bool(best.success),
+        "map_loss": float(best.fun),
+    }
     if laplace_draws <= 0:
         flats = mode[None, :]
     else:
         cov = _inverse_pd(_hessian(lambda f: fun(f)[1], best.x))
-        flats = jnp.asarray(rng.multivariate_normal(np.asarray(mode, dtype=float), cov, size=laplace_draws,
-                                                    method="eigh"), dtype=jnp.float32)
+        flats = jnp.asarray(
+            rng.multivariate_normal(np.asarray(mode, dtype=float), cov, size=laplace_draws, method="eigh"),
+            dtype=jnp.float32,
+        )
     constrain = jax.jit(jax.vmap(lambda f: model.constrain(unravel(f))))
     samples = {k: np.asarray(v)[None, ...] for k, v in constrain(flats).items() if k not in ("y", "lift")}
     return samples, extras

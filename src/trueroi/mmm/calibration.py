@@ -47,8 +47,11 @@ def read_lift_tests(path: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame
             raise DataValidationError("file not found", file=source, expected="a lift-test CSV") from exc
     missing = [c for c in LIFT_COLUMNS if c not in df.columns]
     if missing:
-        raise DataValidationError(f"missing column(s) {', '.join(missing)}", file=source,
-                                  expected="columns " + ",".join(LIFT_COLUMNS))
+        raise DataValidationError(
+            f"missing column(s) {', '.join(missing)}",
+            file=source,
+            expected="columns " + ",".join(LIFT_COLUMNS),
+        )
     if df.empty:
         raise DataValidationError("has no lift tests", file=source, expected="at least one row")
     for col in ("start", "end"):
@@ -59,25 +62,47 @@ def read_lift_tests(path: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame
         num = pd.to_numeric(df[col], errors="coerce")
         _fail_rows(num.isna() | ~np.isfinite(num.fillna(0)), df, col, source, "is not a number", "a number")
         df[col] = num.astype(float)
-    _fail_rows(df["channel"].isna() | (df["channel"].astype(str).str.strip() == ""), df, "channel", source,
-               "is empty", "the spend column name of the channel")
+    _fail_rows(
+        df["channel"].isna() | (df["channel"].astype(str).str.strip() == ""),
+        df,
+        "channel",
+        source,
+        "is empty",
+        "the spend column name of the channel",
+    )
     _fail_rows(df["end"] < df["start"], df, "end", source, "is before start", "end >= start")
-    _fail_rows(df["delta_spend"] == 0, df, "delta_spend", source, "is zero, so the test moved no spend",
-               "the spend change caused by the test")
+    _fail_rows(
+        df["delta_spend"] == 0,
+        df,
+        "delta_spend",
+        source,
+        "is zero, so the test moved no spend",
+        "the spend change caused by the test",
+    )
     _fail_rows(df["lift_se"] <= 0, df, "lift_se", source, "is not positive", "a standard error > 0")
     df["channel"] = df["channel"].astype(str)
     return df.reset_index(drop=True)
 
 
-def _fail_rows(bad: pd.Series, df: pd.DataFrame, col: str, source: str | None, msg: str, expected: str) -> None:
+def _fail_rows(
+    bad: pd.Series, df: pd.DataFrame, col: str, source: str | None, msg: str, expected: str
+) -> None:
     bad = np.asarray(bad, dtype=bool)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataValidationError(msg, file=source, row=i + 1, column=col, value=df[col].iloc[i], expected=expected)
+        raise DataValidationError(
+            msg, file=source, row=i + 1, column=col, value=df[col].iloc[i], expected=expected
+        )
 
 
-def lift_arrays(lifts: pd.DataFrame, dates: pd.DatetimeIndex, n_train: int, channels: list[str],
-                spend_scale: np.ndarray, target_scale: float) -> dict[str, Any]:
+def lift_arrays(
+    lifts: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    n_train: int,
+    channels: list[str],
+    spend_scale: np.ndarray,
+    target_scale: float,
+) -> dict[str, Any]:
     """Arrays for the model's lift likelihood, on the model's scales.
 
     Returns ``lift_channel`` (N,), ``lift_delta`` and ``lift_window`` (T, N), ``lift_obs`` and ``lift_se``
@@ -90,18 +115,29 @@ def lift_arrays(lifts: pd.DataFrame, dates: pd.DatetimeIndex, n_train: int, chan
     idx = np.zeros(n, dtype=int)
     for i, row in enumerate(lifts.itertuples(index=False)):
         if row.channel not in channels:
-            raise DataValidationError(f"is not a channel of the model", row=i + 1, column="channel",
-                                      value=row.channel, expected=f"one of {', '.join(channels)}")
+            raise DataValidationError(
+                "is not a channel of the model",
+                row=i + 1,
+                column="channel",
+                value=row.channel,
+                expected=f"one of {', '.join(channels)}",
+            )
         idx[i] = channels.index(row.channel)
         inside = (dates >= row.start) & (dates <= row.end) & (np.arange(len(dates)) < n_train)
         if not inside.any():
             raise DataValidationError(
                 f"test window {row.start.date()}..{row.end.date()} holds no period of the fit data "
-                f"({dates[0].date()}..{dates[n_train - 1].date()})", row=i + 1, column="start",
+                f"({dates[0].date()}..{dates[n_train - 1].date()})",
+                row=i + 1,
+                column="start",
                 expected="a test inside the training window",
             )
         window[inside, i] = 1.0
         delta[inside, i] = row.delta_spend / inside.sum() / spend_scale[idx[i]]
-    return {"lift_channel": idx, "lift_delta": delta, "lift_window": window,
-            "lift_obs": lifts["lift"].to_numpy(float) / target_scale,
-            "lift_se": lifts["lift_se"].to_numpy(float) / target_scale}
+    return {
+        "lift_channel": idx,
+        "lift_delta": delta,
+        "lift_window": window,
+        "lift_obs": lifts["lift"].to_numpy(float) / target_scale,
+        "lift_se": lifts["lift_se"].to_numpy(float) / target_scale,
+    }

@@ -19,25 +19,41 @@ PRIOR_SHRINK = 0.8  # posterior sd of log ROI / prior sd above which the data ta
 
 def fit_warnings(model: MMM) -> list[str]:
     """Every warning that applies to a fitted model, one sentence each."""
-    return (_sampler_warnings(model) + _identification_warnings(model) + _roi_warnings(model)
-            + _fit_quality_warnings(model))
+    return (
+        _sampler_warnings(model)
+        + _identification_warnings(model)
+        + _roi_warnings(model)
+        + _fit_quality_warnings(model)
+    )
 
 
 def _sampler_warnings(model: MMM) -> list[str]:
     d, out = model.diagnostics_, []
     if d["divergences"]:
-        out.append(f"{d['divergences']} divergent transitions: the sampler could not explore part of the posterior;"
-                   " raise target_accept (e.g. 0.95), use more tuning draws or tighter priors.")
+        out.append(
+            f"{d['divergences']} divergent transitions: the sampler could not explore part of the posterior;"
+            " raise target_accept (e.g. 0.95), use more tuning draws or tighter priors."
+        )
     if d["r_hat_max"] is not None and np.isfinite(d["r_hat_max"]) and d["r_hat_max"] > R_HAT_LIMIT:
-        out.append(f"R-hat up to {d['r_hat_max']:.3f} (> {R_HAT_LIMIT}): chains disagree, the fit has not converged;"
-                   " run more tuning and draws before trusting the numbers.")
+        out.append(
+            f"R-hat up to {d['r_hat_max']:.3f} (> {R_HAT_LIMIT}): chains disagree, the fit has not converged;"
+            " run more tuning and draws before trusting the numbers."
+        )
     if d["ess_bulk_min"] is not None and np.isfinite(d["ess_bulk_min"]) and d["ess_bulk_min"] < ESS_LIMIT:
-        out.append(f"effective sample size down to {d['ess_bulk_min']:.0f} (< {ESS_LIMIT}): intervals are noisy;"
-                   " draw more samples.")
-    if model.method != "nuts":
-        out.append(f"fitted by {model.method.upper()}: intervals come from a Gaussian approximation at the mode"
-                   if model.method == "laplace" else "fitted by MAP: a single point estimate, intervals are empty;"
-                   " use method='nuts' for honest uncertainty.")
+        out.append(
+            f"effective sample size down to {d['ess_bulk_min']:.0f} (< {ESS_LIMIT}): intervals are noisy;"
+            " draw more samples."
+        )
+    if model.method == "laplace":
+        out.append(
+            "fitted by LAPLACE: intervals come from a Gaussian approximation at the posterior mode;"
+            " use method='nuts' for the full posterior."
+        )
+    elif model.method == "map":
+        out.append(
+            "fitted by MAP: a single point estimate, intervals are empty; use method='nuts' for honest"
+            " uncertainty."
+        )
     return out
 
 
@@ -49,9 +65,11 @@ def _identification_warnings(model: MMM) -> list[str]:
         cv = spend[:, i].std() / mean if mean > 0 else 0.0
         active = (spend[:, i] > 0).mean()
         if cv < MIN_SPEND_CV or active < MIN_ACTIVE_SHARE:
-            out.append(f"channel {c} has too little spend variation (coefficient of variation {cv:.2f}, spend in "
-                       f"{active:.0%} of periods) to tell its effect from the baseline; its ROI leans on the prior."
-                       " Vary its spend or calibrate it with a lift test.")
+            out.append(
+                f"channel {c} has too little spend variation (coefficient of variation {cv:.2f}, spend in "
+                f"{active:.0%} of periods) to tell its effect from the baseline; its ROI leans on the prior."
+                " Vary its spend or calibrate it with a lift test."
+            )
     return out
 
 
@@ -60,25 +78,33 @@ def _roi_warnings(model: MMM) -> list[str]:
     for c, s in model.channel_summary_.items():
         lo, hi = s["roi"]["lower"], s["roi"]["upper"]
         if model.method != "map" and lo > 0 and hi / lo > ROI_SPAN:
-            out.append(f"ROI of {c} is uncertain by more than an order of magnitude (90% interval {lo:.2f} to "
-                       f"{hi:.2f}); more data, more spend variation or a lift test would narrow it.")
+            out.append(
+                f"ROI of {c} is uncertain by more than an order of magnitude (90% interval {lo:.2f} to "
+                f"{hi:.2f}); more data, more spend variation or a lift test would narrow it."
+            )
     draws = model._draws
     if model.prior == "roi" and model.method != "map" and "roi" in draws:
         post_sd = np.log(draws["roi"]).std(axis=0)
         for i, c in enumerate(model.data_.channels):
             ratio = post_sd[i] / model.spec_.roi_sigma[i]
             if ratio > PRIOR_SHRINK:
-                out.append(f"the prior dominates the ROI of {c}: its posterior spread is {ratio:.0%} of the prior's,"
-                           " so the data say little about this channel.")
+                out.append(
+                    f"the prior dominates the ROI of {c}: its posterior spread is {ratio:.0%} of the prior's,"
+                    " so the data say little about this channel."
+                )
     return out
 
 
 def _fit_quality_warnings(model: MMM) -> list[str]:
     d, out = model.diagnostics_, []
     if d["r2"] < 0.5:
-        out.append(f"in-sample R2 is only {d['r2']:.2f}: the model misses much of the KPI's variation;"
-                   " add controls or events.")
+        out.append(
+            f"in-sample R2 is only {d['r2']:.2f}: the model misses much of the KPI's variation;"
+            " add controls or events."
+        )
     if d["holdout_mape"] is not None and d["mape"] is not None and d["holdout_mape"] > 2 * d["mape"] + 0.05:
-        out.append(f"holdout MAPE {d['holdout_mape']:.1%} is far above in-sample {d['mape']:.1%}: the model may"
-                   " over-fit or the last periods changed.")
+        out.append(
+            f"holdout MAPE {d['holdout_mape']:.1%} is far above in-sample {d['mape']:.1%}: the model may"
+            " over-fit or the last periods changed."
+        )
     return out

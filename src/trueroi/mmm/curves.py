@@ -35,9 +35,19 @@ class MMMResponseCurves:
         Adstock lags, in periods.
     """
 
-    def __init__(self, channels: list[str], current_spend: np.ndarray, kpi: str, adstock: str, saturation: str,
-                 params: dict[str, np.ndarray], spend_scale: np.ndarray, target_scale: float, period_days: int,
-                 l_max: int) -> None:
+    def __init__(
+        self,
+        channels: list[str],
+        current_spend: np.ndarray,
+        kpi: str,
+        adstock: str,
+        saturation: str,
+        params: dict[str, np.ndarray],
+        spend_scale: np.ndarray,
+        target_scale: float,
+        period_days: int,
+        l_max: int,
+    ) -> None:
         self.channels = list(channels)
         self.current_spend = np.asarray(current_spend, dtype=float)
         self.kpi = kpi
@@ -52,8 +62,10 @@ class MMMResponseCurves:
 
     def _sat(self, media: np.ndarray, expand: int) -> np.ndarray:
         """Saturation of scaled media shaped (D, ..., C) or broadcastable; params reshaped to match."""
-        sa = {p: self._params[f"sat_{p}"].reshape((self.n_draws,) + (1,) * expand + (-1,))
-              for p in self._saturation.params}
+        sa = {
+            p: self._params[f"sat_{p}"].reshape((self.n_draws,) + (1,) * expand + (-1,))
+            for p in self._saturation.params
+        }
         return self._saturation.fn(media, **sa)
 
     def weekly_response(self, weekly_spend: np.ndarray) -> np.ndarray:

@@ -131,11 +131,15 @@ def prepare(
     names = [date, target, *channels, *controls, *events]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise UsageError(f"column(s) {', '.join(dup)} given in more than one role (date, target, channel, control)")
+        raise UsageError(
+            f"column(s) {', '.join(dup)} given in more than one role (date, target, channel, control)"
+        )
     missing = [n for n in names if n not in df.columns]
     if missing:
         raise DataValidationError(
-            f"unknown column {missing[0]!r}", file=source, column=missing[0],
+            f"unknown column {missing[0]!r}",
+            file=source,
+            column=missing[0],
             expected=f"one of the data's columns: {', '.join(map(str, df.columns))}",
         )
     df = df.reset_index(drop=True)
@@ -148,29 +152,46 @@ def prepare(
     if holdout_periods < 0 or n_train < MIN_TRAIN_PERIODS:
         raise DataValidationError(
             f"too few periods to fit: {len(df)} rows with a holdout of {holdout_periods} leave {n_train}",
-            file=source, expected=f"at least {MIN_TRAIN_PERIODS} training periods (about two years of weeks is better)",
+            file=source,
+            expected=f"at least {MIN_TRAIN_PERIODS} training periods (about two years of weeks is better)",
         )
     for c in channels:
         _check_spend(numeric[c][:n_train], c, source, order)
     for c in [target, *controls]:
         if np.ptp(numeric[c][:n_train]) == 0:
             raise DataValidationError(
-                f"is constant over the training periods, so it carries no information", file=source, column=c,
-                value=float(numeric[c][0]), expected="a column that varies; drop it",
+                "is constant over the training periods, so it carries no information",
+                file=source,
+                column=c,
+                value=float(numeric[c][0]),
+                expected="a column that varies; drop it",
             )
     stack = lambda cols: np.column_stack([numeric[c] for c in cols]) if cols else np.zeros((len(df), 0))  # noqa: E731
     return MMMData(
-        dates=pd.DatetimeIndex(dates), date_col=date, target_col=target, channels=list(channels),
-        controls_cols=controls, events_cols=events, spend=stack(channels), target=numeric[target],
-        controls=stack(controls), events=stack(events), n_train=n_train, period_days=period_days,
+        dates=pd.DatetimeIndex(dates),
+        date_col=date,
+        target_col=target,
+        channels=list(channels),
+        controls_cols=controls,
+        events_cols=events,
+        spend=stack(channels),
+        target=numeric[target],
+        controls=stack(controls),
+        events=stack(events),
+        n_train=n_train,
+        period_days=period_days,
     )
 
 
 def infer_period_days(df: pd.DataFrame, date: str, source: str | None = None) -> int:
     """7 for a weekly series, 1 for a daily one (raises like :func:`prepare` for anything else)."""
     if date not in df.columns:
-        raise DataValidationError(f"unknown column {date!r}", file=source, column=date,
-                                  expected=f"one of the data's columns: {', '.join(map(str, df.columns))}")
+        raise DataValidationError(
+            f"unknown column {date!r}",
+            file=source,
+            column=date,
+            expected=f"one of the data's columns: {', '.join(map(str, df.columns))}",
+        )
     return _period_days(_parse_dates(df[date], date, source).sort_values(), date, source)
 
 
@@ -179,26 +200,43 @@ def _parse_dates(col: pd.Series, name: str, source: str | None) -> pd.DatetimeIn
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if bad.size:
         raise DataValidationError(
-            "is not a date", file=source, row=int(bad[0]) + 1, column=name, value=col.iloc[bad[0]],
+            "is not a date",
+            file=source,
+            row=int(bad[0]) + 1,
+            column=name,
+            value=col.iloc[bad[0]],
             expected="ISO dates such as 2024-01-01",
         )
-    return pd.DatetimeIndex(parsed).tz_localize(None) if parsed.dt.tz is not None else pd.DatetimeIndex(parsed)
+    return (
+        pd.DatetimeIndex(parsed).tz_localize(None) if parsed.dt.tz is not None else pd.DatetimeIndex(parsed)
+    )
 
 
 def _period_days(dates: pd.DatetimeIndex, name: str, source: str | None) -> int:
     gaps = np.diff(dates.to_numpy()).astype("timedelta64[D]").astype(int)
     if gaps.size == 0:
-        raise DataValidationError("has a single period", file=source, column=name, expected="a weekly or daily series")
+        raise DataValidationError(
+            "has a single period", file=source, column=name, expected="a weekly or daily series"
+        )
     if (gaps == 0).any():
         row = int(np.flatnonzero(gaps == 0)[0]) + 2
-        raise DataValidationError("duplicates the date of the row before", file=source, row=row, column=name,
-                                  value=str(dates[row - 1].date()), expected="one row per period")
+        raise DataValidationError(
+            "duplicates the date of the row before",
+            file=source,
+            row=row,
+            column=name,
+            value=str(dates[row - 1].date()),
+            expected="one row per period",
+        )
     step = int(np.median(gaps))
     if step not in (1, 7) or (gaps != step).any():
         row = int(np.flatnonzero(gaps != step)[0]) + 2 if (gaps != step).any() else 2
         raise DataValidationError(
-            f"breaks the series: periods are {sorted(set(gaps.tolist()))[:5]} days apart", file=source, row=row,
-            column=name, expected="consecutive weeks (7 days apart) or days, with no gaps",
+            f"breaks the series: periods are {sorted(set(gaps.tolist()))[:5]} days apart",
+            file=source,
+            row=row,
+            column=name,
+            expected="consecutive weeks (7 days apart) or days, with no gaps",
         )
     return step
 
@@ -208,7 +246,10 @@ def _numeric(col: pd.Series, name: str, source: str | None, order: np.ndarray) -
     bad = np.flatnonzero(values.isna().to_numpy())
     if bad.size:
         raise DataValidationError(
-            "is missing or not a number", file=source, row=int(order[bad[0]]) + 1, column=name,
+            "is missing or not a number",
+            file=source,
+            row=int(order[bad[0]]) + 1,
+            column=name,
             value=None if pd.isna(col.iloc[bad[0]]) else col.iloc[bad[0]],
             expected="a number in every row (fill gaps with 0 for spend)",
         )
@@ -218,10 +259,19 @@ def _numeric(col: pd.Series, name: str, source: str | None, order: np.ndarray) -
 def _check_spend(values: np.ndarray, name: str, source: str | None, order: np.ndarray) -> None:
     neg = np.flatnonzero(values < 0)
     if neg.size:
-        raise DataValidationError("is negative spend", file=source, row=int(order[neg[0]]) + 1, column=name,
-                                  value=float(values[neg[0]]), expected="spend >= 0")
+        raise DataValidationError(
+            "is negative spend",
+            file=source,
+            row=int(order[neg[0]]) + 1,
+            column=name,
+            value=float(values[neg[0]]),
+            expected="spend >= 0",
+        )
     if np.ptp(values) == 0:
         raise DataValidationError(
-            "spend is constant over the training periods, so its effect cannot be told apart from the baseline",
-            file=source, column=name, value=float(values[0]), expected="a channel whose spend varies; drop it",
+            "spend is constant over the training periods, so its effect cannot be told from the baseline",
+            file=source,
+            column=name,
+            value=float(values[0]),
+            expected="a channel whose spend varies; drop it",
         )

@@ -54,11 +54,24 @@ class MMM:
         Seed of every random number the fit uses.
     """
 
-    def __init__(self, adstock: str = "geometric", saturation: str = "hill", l_max: int = 8, prior: str = "roi",
-                 roi_prior: tuple[float, float] | dict[str, tuple[float, float]] = (1.0, 1.0), n_fourier: int = 2,
-                 method: str = "nuts", draws: int = 1000, tune: int = 1000, chains: int = 4,
-                 chain_method: str = "vectorized", target_accept: float = 0.9, holdout_periods: int = 0,
-                 kpi: str = "revenue", seed: int = 0) -> None:
+    def __init__(
+        self,
+        adstock: str = "geometric",
+        saturation: str = "hill",
+        l_max: int = 8,
+        prior: str = "roi",
+        roi_prior: tuple[float, float] | dict[str, tuple[float, float]] = (1.0, 1.0),
+        n_fourier: int = 2,
+        method: str = "nuts",
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        chain_method: str = "vectorized",
+        target_accept: float = 0.9,
+        holdout_periods: int = 0,
+        kpi: str = "revenue",
+        seed: int = 0,
+    ) -> None:
         self.adstock = adstock
         self.saturation = saturation
         self.l_max = l_max
@@ -77,14 +90,38 @@ class MMM:
 
     def get_params(self) -> dict[str, Any]:
         """The settings given to ``__init__`` (scikit-learn's contract)."""
-        names = ("adstock", "saturation", "l_max", "prior", "roi_prior", "n_fourier", "method", "draws", "tune",
-                 "chains", "chain_method", "target_accept", "holdout_periods", "kpi", "seed")
+        names = (
+            "adstock",
+            "saturation",
+            "l_max",
+            "prior",
+            "roi_prior",
+            "n_fourier",
+            "method",
+            "draws",
+            "tune",
+            "chains",
+            "chain_method",
+            "target_accept",
+            "holdout_periods",
+            "kpi",
+            "seed",
+        )
         return {n: getattr(self, n) for n in names}
 
     # -- fitting -----------------------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, *, date: str, target: str, channels: list[str],
-            controls: list[str] | None = None, events: list[str] | None = None,
-            lift_tests: pd.DataFrame | str | os.PathLike[str] | None = None, source: str | None = None) -> MMM:
+    def fit(
+        self,
+        df: pd.DataFrame,
+        *,
+        date: str,
+        target: str,
+        channels: list[str],
+        controls: list[str] | None = None,
+        events: list[str] | None = None,
+        lift_tests: pd.DataFrame | str | os.PathLike[str] | None = None,
+        source: str | None = None,
+    ) -> MMM:
         """Fit the model to a weekly (or daily) series.
 
         Parameters
@@ -109,8 +146,11 @@ class MMM:
         arrays = self._arrays(data, spec)
         if lift_tests is not None:
             lifts = read_lift_tests(lift_tests)
-            arrays.update(lift_arrays(lifts, data.dates, data.n_train, data.channels, data.spend_scale,
-                                      data.target_scale))
+            arrays.update(
+                lift_arrays(
+                    lifts, data.dates, data.n_train, data.channels, data.spend_scale, data.target_scale
+                )
+            )
             self.lift_tests_ = lifts
         y = data.target[: data.n_train] / data.target_scale
         start = time.perf_counter()
@@ -123,8 +163,17 @@ class MMM:
         from trueroi.mmm import bayes
 
         if self.method == "nuts":
-            return bayes.run_nuts(arrays, y, spec, draws=self.draws, tune=self.tune, chains=self.chains,
-                                  chain_method=self.chain_method, target_accept=self.target_accept, seed=self.seed)
+            return bayes.run_nuts(
+                arrays,
+                y,
+                spec,
+                draws=self.draws,
+                tune=self.tune,
+                chains=self.chains,
+                chain_method=self.chain_method,
+                target_accept=self.target_accept,
+                seed=self.seed,
+            )
         draws = self.draws if self.method == "laplace" else 0
         return bayes.run_map(arrays, y, spec, seed=self.seed, laplace_draws=draws)
 
@@ -138,8 +187,11 @@ class MMM:
         self._draws = draws
         self.channel_summary_ = R.channel_summary(draws, self.spec_, data)
         mu = R.fitted(draws, self.spec_, data, self.n_fourier)
-        diag: dict[str, Any] = R.sampler_diagnostics(samples) if self.method == "nuts" else {
-            "r_hat_max": None, "ess_bulk_min": None}
+        diag: dict[str, Any] = (
+            R.sampler_diagnostics(samples)
+            if self.method == "nuts"
+            else {"r_hat_max": None, "ess_bulk_min": None}
+        )
         diag["divergences"] = int(extras.get("divergences", 0))
         diag.update(R.fit_statistics(mu, data))
         diag["ppc_coverage_90"] = R.posterior_predictive_coverage(mu, draws["sigma"], data, self.seed)
@@ -158,7 +210,9 @@ class MMM:
         if self.kpi not in ("revenue", "conversions"):
             raise UsageError(f"unknown kpi {self.kpi!r}; expected 'revenue' or 'conversions'")
         if self.chain_method not in ("sequential", "vectorized"):
-            raise UsageError(f"unknown chain_method {self.chain_method!r}; expected 'sequential' or 'vectorized'")
+            raise UsageError(
+                f"unknown chain_method {self.chain_method!r}; expected 'sequential' or 'vectorized'"
+            )
         if min(self.draws, self.chains, self.l_max) < 1 or self.tune < 0:
             raise UsageError("draws, chains and l_max must be at least 1 and tune at least 0")
 
@@ -166,33 +220,55 @@ class MMM:
         share = data.spend[: data.n_train].sum(axis=0) / data.spend[: data.n_train].sum()
         mus, sigmas = [], []
         for c in data.channels:
-            median, sd = self.roi_prior.get(c, (1.0, 1.0)) if isinstance(self.roi_prior, dict) else self.roi_prior
+            median, sd = (
+                self.roi_prior.get(c, (1.0, 1.0)) if isinstance(self.roi_prior, dict) else self.roi_prior
+            )
             if median <= 0 or sd <= 0:
-                raise UsageError(f"ROI prior of {c} must have a positive median and spread, got {(median, sd)}")
+                raise UsageError(
+                    f"ROI prior of {c} must have a positive median and spread, got {(median, sd)}"
+                )
             mus.append(float(np.log(median)))
             sigmas.append(float(sd))
-        return ModelSpec(get_adstock(self.adstock), get_saturation(self.saturation), self.l_max, self.prior,
-                         tuple(mus), tuple(sigmas), tuple(float(s) for s in 2.0 * share))
+        return ModelSpec(
+            get_adstock(self.adstock),
+            get_saturation(self.saturation),
+            self.l_max,
+            self.prior,
+            tuple(mus),
+            tuple(sigmas),
+            tuple(float(s) for s in 2.0 * share),
+        )
 
     def _arrays(self, data: MMMData, spec: ModelSpec) -> dict[str, Any]:
         train_spend = data.spend[: data.n_train].sum(axis=0)
-        return {"media": data.media_scaled(), "trend": data.trend(), "fourier": data.fourier(self.n_fourier),
-                "controls": data.controls_scaled(), "events": data.events, "n_train": data.n_train,
-                "roi_factor": train_spend / data.target_scale}
+        return {
+            "media": data.media_scaled(),
+            "trend": data.trend(),
+            "fourier": data.fourier(self.n_fourier),
+            "controls": data.controls_scaled(),
+            "events": data.events,
+            "n_train": data.n_train,
+            "roi_factor": train_spend / data.target_scale,
+        }
 
     # -- outputs -----------------------------------------------------------------------------------------
     def _require_fit(self) -> None:
         if not hasattr(self, "posterior_"):
-            raise NotFittedError("this MMM is not fitted yet; call fit(df, date=..., target=..., channels=...) "
-                                 "or trueroi.mmm.load_model(path) first")
+            raise NotFittedError(
+                "this MMM is not fitted yet; call fit(df, date=..., target=..., channels=...) "
+                "or trueroi.mmm.load_model(path) first"
+            )
 
     def summary(self) -> dict[str, Any]:
         """The CLI's JSON contract: channels (spend, contribution, roi, mroi with 90% intervals),
         diagnostics and fit seconds."""
         self._require_fit()
         keys = ("r_hat_max", "ess_bulk_min", "divergences", "r2", "mape", "holdout_mape")
-        return {"channels": self.channel_summary_, "diagnostics": {k: self.diagnostics_[k] for k in keys},
-                "fit_seconds": float(self.fit_seconds_)}
+        return {
+            "channels": self.channel_summary_,
+            "diagnostics": {k: self.diagnostics_[k] for k in keys},
+            "fit_seconds": float(self.fit_seconds_),
+        }
 
     def decomposition(self) -> pd.DataFrame:
         """Per period: baseline, each control, each channel (posterior means, KPI units), fitted, actual."""
@@ -203,8 +279,12 @@ class MMM:
         """Posterior mean and 90% interval of every adstock, saturation and ROI parameter per channel."""
         self._require_fit()
         rows = []
-        names = [f"adstock_{p}" for p in self.spec_.adstock.params] + [
-            f"sat_{p}" for p in self.spec_.saturation.params] + ["beta"] + (["roi"] if "roi" in self._draws else [])
+        names = (
+            [f"adstock_{p}" for p in self.spec_.adstock.params]
+            + [f"sat_{p}" for p in self.spec_.saturation.params]
+            + ["beta"]
+            + (["roi"] if "roi" in self._draws else [])
+        )
         for name in names:
             iv = R.interval(self._draws[name])
             for i, c in enumerate(self.data_.channels):
@@ -217,16 +297,28 @@ class MMM:
         self._require_fit()
         data = self.data_
         n_ref = max(1, int(round(reference_weeks * data.periods_per_week)))
-        recent = data.spend[max(0, data.n_train - n_ref): data.n_train]
+        recent = data.spend[max(0, data.n_train - n_ref) : data.n_train]
         current = recent.mean(axis=0) * data.periods_per_week
-        keys = [f"adstock_{p}" for p in self.spec_.adstock.params] + [
-            f"sat_{p}" for p in self.spec_.saturation.params] + ["beta"]
-        return MMMResponseCurves(data.channels, current, self.kpi, self.adstock, self.saturation,
-                                 {k: self._draws[k] for k in keys}, data.spend_scale, data.target_scale,
-                                 data.period_days, self.l_max)
+        keys = (
+            [f"adstock_{p}" for p in self.spec_.adstock.params]
+            + [f"sat_{p}" for p in self.spec_.saturation.params]
+            + ["beta"]
+        )
+        return MMMResponseCurves(
+            data.channels,
+            current,
+            self.kpi,
+            self.adstock,
+            self.saturation,
+            {k: self._draws[k] for k in keys},
+            data.spend_scale,
+            data.target_scale,
+            data.period_days,
+            self.l_max,
+        )
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model directory (config, posterior, data, summary); see :func:`trueroi.mmm.load_model`."""
+        """Write the model directory see :func:`~trueroi.mmm.load_model`."""
         self._require_fit()
         from trueroi.mmm.persist import save_model
 

@@ -39,9 +39,14 @@ def save_model(model: MMM, path: str | os.PathLike[str]) -> Path:
     config = {
         "format_version": FORMAT_VERSION,
         "params": model.get_params(),
-        "date": data.date_col, "target": data.target_col, "channels": data.channels,
-        "controls": data.controls_cols, "events": data.events_cols,
-        "n_train": data.n_train, "fit_seconds": model.fit_seconds_, "extras": model.extras_,
+        "date": data.date_col,
+        "target": data.target_col,
+        "channels": data.channels,
+        "controls": data.controls_cols,
+        "events": data.events_cols,
+        "n_train": data.n_train,
+        "fit_seconds": model.fit_seconds_,
+        "extras": model.extras_,
     }
     (out / "config.json").write_text(json.dumps(jsonable(config), indent=2))
     np.savez_compressed(out / "posterior.npz", **model.posterior_)
@@ -50,9 +55,12 @@ def save_model(model: MMM, path: str | os.PathLike[str]) -> Path:
     frame.to_csv(out / "data.csv", index=False)
     if getattr(model, "lift_tests_", None) is not None:
         model.lift_tests_.to_csv(out / "lift_tests.csv", index=False, date_format="%Y-%m-%d")
-    summary = {**model.summary(), "warnings": model.warnings_,
-               "ppc_coverage_90": model.diagnostics_.get("ppc_coverage_90"),
-               "media_parameters": model.media_parameters().to_dict(orient="records")}
+    summary = {
+        **model.summary(),
+        "warnings": model.warnings_,
+        "ppc_coverage_90": model.diagnostics_.get("ppc_coverage_90"),
+        "media_parameters": model.media_parameters().to_dict(orient="records"),
+    }
     (out / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
     return out
 
@@ -70,11 +78,15 @@ def load_model(path: str | os.PathLike[str]) -> MMM:
 
     root = Path(path)
     if not (root / "config.json").is_file() or not (root / "posterior.npz").is_file():
-        raise UsageError(f"{root} is not a model directory: expected config.json and posterior.npz there; "
-                         "write one with `trueroi mmm fit ... --out DIR`")
+        raise UsageError(
+            f"{root} is not a model directory: expected config.json and posterior.npz there; "
+            "write one with `trueroi mmm fit ... --out DIR`"
+        )
     config = json.loads((root / "config.json").read_text())
     if config.get("format_version") != FORMAT_VERSION:
-        raise UsageError(f"{root} holds model format {config.get('format_version')}, expected {FORMAT_VERSION}")
+        raise UsageError(
+            f"{root} holds model format {config.get('format_version')}, expected {FORMAT_VERSION}"
+        )
     params = config["params"]
     if isinstance(params.get("roi_prior"), list):
         params["roi_prior"] = tuple(params["roi_prior"])
@@ -83,8 +95,16 @@ def load_model(path: str | os.PathLike[str]) -> MMM:
     model = MMM(**params)
     frame = pd.read_csv(root / "data.csv")
     holdout = len(frame) - config["n_train"]
-    data = prepare(frame, config["date"], config["target"], config["channels"], config["controls"],
-                   config["events"], holdout, source=str(root / "data.csv"))
+    data = prepare(
+        frame,
+        config["date"],
+        config["target"],
+        config["channels"],
+        config["controls"],
+        config["events"],
+        holdout,
+        source=str(root / "data.csv"),
+    )
     with np.load(root / "posterior.npz") as npz:
         samples = {k: npz[k] for k in npz.files}
     if (root / "lift_tests.csv").is_file():

@@ -18,38 +18,55 @@ if TYPE_CHECKING:
 def write_report(model: MMM, path: str | os.PathLike[str]) -> Path:
     """Write the HTML report of a fitted model to ``path`` and return it."""
     figures = [_decomposition(model), _roi(model), _curves(model)]
-    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
-             for i, fig in enumerate(figures)]
+    parts = [
+        fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+        for i, fig in enumerate(figures)
+    ]
     summary = model.summary()
-    body = "\n".join([
-        f"<h1>Marketing-mix model: {html.escape(model.data_.target_col)}</h1>",
-        f"<p>{html.escape(_subtitle(model))}</p>",
-        "<h2>Warnings</h2>", _warnings(model.warnings_),
-        "<h2>Channels</h2>", _channel_table(summary["channels"]),
-        "<h2>Decomposition over time</h2>", parts[0],
-        "<h2>ROI and marginal ROI (90% intervals)</h2>", parts[1],
-        "<h2>Response curves (weekly, steady state, 90% intervals)</h2>", parts[2],
-        "<h2>Diagnostics</h2>", _dict_table(model.diagnostics_),
-        "<h2>Media parameters</h2>", model.media_parameters().round(4).to_html(index=False, border=0),
-    ])
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>trueroi MMM report</title>"
-            f"<style>{_CSS}</style></head><body>{body}</body></html>")
+    body = "\n".join(
+        [
+            f"<h1>Marketing-mix model: {html.escape(model.data_.target_col)}</h1>",
+            f"<p>{html.escape(_subtitle(model))}</p>",
+            "<h2>Warnings</h2>",
+            _warnings(model.warnings_),
+            "<h2>Channels</h2>",
+            _channel_table(summary["channels"]),
+            "<h2>Decomposition over time</h2>",
+            parts[0],
+            "<h2>ROI and marginal ROI (90% intervals)</h2>",
+            parts[1],
+            "<h2>Response curves (weekly, steady state, 90% intervals)</h2>",
+            parts[2],
+            "<h2>Diagnostics</h2>",
+            _dict_table(model.diagnostics_),
+            "<h2>Media parameters</h2>",
+            model.media_parameters().round(4).to_html(index=False, border=0),
+        ]
+    )
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>trueroi MMM report</title>"
+        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+    )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out
 
 
-_CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-        "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}"
-        "th:first-child,td:first-child{text-align:left}li.warn{color:#a33}")
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+    "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}li.warn{color:#a33}"
+)
 
 
 def _subtitle(model: MMM) -> str:
     d = model.data_
-    return (f"{d.n_periods} periods from {d.dates[0].date()} to {d.dates[-1].date()} "
-            f"({d.n_periods - d.n_train} held out); adstock {model.adstock}, saturation {model.saturation}, "
-            f"prior {model.prior}, fitted by {model.method} in {model.fit_seconds_:.1f} s.")
+    return (
+        f"{d.n_periods} periods from {d.dates[0].date()} to {d.dates[-1].date()} "
+        f"({d.n_periods - d.n_train} held out); adstock {model.adstock}, saturation {model.saturation}, "
+        f"prior {model.prior}, fitted by {model.method} in {model.fit_seconds_:.1f} s."
+    )
 
 
 def _warnings(warnings: list[str]) -> str:
@@ -62,7 +79,9 @@ def _channel_table(channels: dict[str, Any]) -> str:
     rows = ["<tr><th>channel</th><th>spend</th><th>contribution</th><th>ROI</th><th>marginal ROI</th></tr>"]
     for c, s in channels.items():
         cells = [f"{s['spend']:,.0f}"] + [
-            f"{s[k]['mean']:,.2f} [{s[k]['lower']:,.2f}, {s[k]['upper']:,.2f}]" for k in ("contribution", "roi", "mroi")]
+            f"{s[k]['mean']:,.2f} [{s[k]['lower']:,.2f}, {s[k]['upper']:,.2f}]"
+            for k in ("contribution", "roi", "mroi")
+        ]
         rows.append(f"<tr><td>{html.escape(c)}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
     return "<table>" + "".join(rows) + "</table>"
 
@@ -71,7 +90,11 @@ def _dict_table(d: dict[str, Any]) -> str:
     def fmt(v: Any) -> str:
         return "–" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
-    return "<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td>{fmt(v)}</td></tr>" for k, v in d.items()) + "</table>"
+    return (
+        "<table>"
+        + "".join(f"<tr><td>{html.escape(k)}</td><td>{fmt(v)}</td></tr>" for k, v in d.items())
+        + "</table>"
+    )
 
 
 def _decomposition(model: MMM) -> Any:
@@ -82,7 +105,9 @@ def _decomposition(model: MMM) -> Any:
     fig = go.Figure()
     for col in ["baseline", *model.data_.controls_cols, *model.data_.channels]:
         fig.add_trace(go.Scatter(x=dec[date], y=dec[col], name=col, stackgroup="one", mode="none"))
-    fig.add_trace(go.Scatter(x=dec[date], y=dec["actual"], name="actual", mode="lines", line={"color": "black"}))
+    fig.add_trace(
+        go.Scatter(x=dec[date], y=dec["actual"], name="actual", mode="lines", line={"color": "black"})
+    )
     return fig.update_layout(height=450, yaxis_title=model.data_.target_col)
 
 
@@ -96,8 +121,14 @@ def _roi(model: MMM) -> Any:
         mean = np.array([ch[c][key]["mean"] for c in names])
         lo = np.array([ch[c][key]["lower"] for c in names])
         hi = np.array([ch[c][key]["upper"] for c in names])
-        fig.add_trace(go.Bar(x=names, y=mean, name=label,
-                             error_y={"type": "data", "array": hi - mean, "arrayminus": mean - lo}))
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=mean,
+                name=label,
+                error_y={"type": "data", "array": hi - mean, "arrayminus": mean - lo},
+            )
+        )
     return fig.update_layout(barmode="group", height=400, yaxis_title="incremental KPI per unit of spend")
 
 
@@ -110,7 +141,16 @@ def _curves(model: MMM) -> Any:
         top = max(curves.current_spend[i] * 3, 1.0)
         grid = np.linspace(0, top, 60)
         band = curves.curve(c, grid)
-        fig.add_trace(go.Scatter(x=np.r_[grid, grid[::-1]], y=np.r_[band["upper"], band["lower"][::-1]],
-                                 fill="toself", opacity=0.2, line={"width": 0}, showlegend=False, legendgroup=c))
+        fig.add_trace(
+            go.Scatter(
+                x=np.r_[grid, grid[::-1]],
+                y=np.r_[band["upper"], band["lower"][::-1]],
+                fill="toself",
+                opacity=0.2,
+                line={"width": 0},
+                showlegend=False,
+                legendgroup=c,
+            )
+        )
         fig.add_trace(go.Scatter(x=grid, y=band["mean"], name=c, mode="lines", legendgroup=c))
     return fig.update_layout(height=450, xaxis_title="weekly spend", yaxis_title="weekly incremental KPI")

@@ -31,7 +31,11 @@ def flatten(samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def interval(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
     """Mean and equal-tailed 90% interval along ``axis``."""
     lo, hi = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
-    return {"mean": x.mean(axis=axis), "lower": np.quantile(x, lo, axis=axis), "upper": np.quantile(x, hi, axis=axis)}
+    return {
+        "mean": x.mean(axis=axis),
+        "lower": np.quantile(x, lo, axis=axis),
+        "upper": np.quantile(x, hi, axis=axis),
+    }
 
 
 def media_params(draws: dict[str, np.ndarray], spec: ModelSpec) -> dict[str, np.ndarray]:
@@ -39,8 +43,9 @@ def media_params(draws: dict[str, np.ndarray], spec: ModelSpec) -> dict[str, np.
     return {k: draws[k] for k in keys}
 
 
-def contributions(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData,
-                  spend: np.ndarray | None = None) -> np.ndarray:
+def contributions(
+    draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, spend: np.ndarray | None = None
+) -> np.ndarray:
     """Contribution of each channel per period and draw in KPI units, shape (D, T, C)."""
     media = data.media_scaled(spend)  # (T, C)
     n_draws = draws["beta"].shape[0]
@@ -67,7 +72,9 @@ def control_effects(draws: dict[str, np.ndarray], data: MMMData) -> np.ndarray:
     return draws["control"][:, None, :] * z[None, :, :] * data.target_scale
 
 
-def channel_summary(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData) -> dict[str, dict[str, Any]]:
+def channel_summary(
+    draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData
+) -> dict[str, dict[str, Any]]:
     """Per channel: training spend, contribution, ROI and marginal ROI (mean and 90% interval)."""
     train = slice(0, data.n_train)
     spend = data.spend[train].sum(axis=0)
@@ -88,8 +95,11 @@ def channel_summary(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData
 
 def fitted(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, n_fourier: int) -> np.ndarray:
     """Expected KPI per draw and period, shape (D, T)."""
-    return (baseline(draws, data, n_fourier) + contributions(draws, spec, data).sum(axis=2)
-            + control_effects(draws, data).sum(axis=2))
+    return (
+        baseline(draws, data, n_fourier)
+        + contributions(draws, spec, data).sum(axis=2)
+        + control_effects(draws, data).sum(axis=2)
+    )
 
 
 def fit_statistics(mu: np.ndarray, data: MMMData) -> dict[str, float | None]:
@@ -98,7 +108,11 @@ def fit_statistics(mu: np.ndarray, data: MMMData) -> dict[str, float | None]:
     y, n = data.target, data.n_train
     resid = y[:n] - mean[:n]
     r2 = 1 - float((resid**2).sum() / ((y[:n] - y[:n].mean()) ** 2).sum())
-    return {"r2": r2, "mape": _mape(y[:n], mean[:n]), "holdout_mape": _mape(y[n:], mean[n:]) if n < len(y) else None}
+    return {
+        "r2": r2,
+        "mape": _mape(y[:n], mean[:n]),
+        "holdout_mape": _mape(y[n:], mean[n:]) if n < len(y) else None,
+    }
 
 
 def posterior_predictive_coverage(mu: np.ndarray, sigma: np.ndarray, data: MMMData, seed: int = 0) -> float:
@@ -106,7 +120,7 @@ def posterior_predictive_coverage(mu: np.ndarray, sigma: np.ndarray, data: MMMDa
     model's noise is right)."""
     rng = np.random.default_rng(seed)
     n = data.n_train
-    pred = (mu[:, :n] + rng.standard_normal(mu[:, :n].shape) * sigma[:, None] * data.target_scale)
+    pred = mu[:, :n] + rng.standard_normal(mu[:, :n].shape) * sigma[:, None] * data.target_scale
     lo, hi = np.quantile(pred, [0.05, 0.95], axis=0)
     y = data.target[:n]
     return float(((y >= lo) & (y <= hi)).mean())
@@ -123,12 +137,14 @@ def sampler_diagnostics(samples: dict[str, np.ndarray]) -> dict[str, float]:
             continue
         rhats.append(np.nanmax(np.atleast_1d(split_gelman_rubin(v))))
         esss.append(np.nanmin(np.atleast_1d(effective_sample_size(v))))
-    return {"r_hat_max": float(max(rhats)) if rhats else float("nan"),
-            "ess_bulk_min": float(min(esss)) if esss else float("nan")}
+    return {
+        "r_hat_max": float(max(rhats)) if rhats else float("nan"),
+        "ess_bulk_min": float(min(esss)) if esss else float("nan"),
+    }
 
 
 def decomposition(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, n_fourier: int) -> Any:
-    """Posterior-mean decomposition per period: baseline, each control, each channel, fitted and actual KPI."""
+    """Posterior-mean decomposition per period: baseline, controls, channels, fitted and actual KPI."""
     import pandas as pd
 
     out = pd.DataFrame({data.date_col: data.dates})

@@ -55,9 +55,11 @@ class Simulation:
         i = self.channels.index(channel)
         spend = self.df[self.channels].to_numpy(dtype=float)
         bumped = spend.copy()
-        bumped[start:start + periods, i] = np.maximum(bumped[start:start + periods, i] + delta_spend / periods, 0)
+        bumped[start : start + periods, i] = np.maximum(
+            bumped[start : start + periods, i] + delta_spend / periods, 0
+        )
         diff = self.effect(bumped)[:, i] - self.effect(spend)[:, i]
-        return float(diff[start:start + periods].sum())
+        return float(diff[start : start + periods].sum())
 
 
 def simulate(
@@ -104,11 +106,17 @@ def simulate(
     if confounding:
         spend[:, 0] *= np.exp(confounding * demand)
     spend_scale = spend.mean(axis=0)
-    media_params = {"adstock_alpha": np.asarray(alphas, float), "sat_half": np.asarray(halves, float),
-                    "sat_slope": np.asarray(slopes, float)}
+    media_params = {
+        "adstock_alpha": np.asarray(alphas, float),
+        "sat_half": np.asarray(halves, float),
+        "sat_slope": np.asarray(slopes, float),
+    }
     ad, sat = get_adstock("geometric"), get_saturation("hill")
-    raw = sat.fn(ad.fn(spend / spend_scale, alpha=media_params["adstock_alpha"], l_max=l_max),
-                 half=media_params["sat_half"], slope=media_params["sat_slope"])
+    raw = sat.fn(
+        ad.fn(spend / spend_scale, alpha=media_params["adstock_alpha"], l_max=l_max),
+        half=media_params["sat_half"],
+        slope=media_params["sat_slope"],
+    )
     beta = np.asarray(rois) * spend.sum(axis=0) / raw.sum(axis=0)
     contrib = raw * beta
     base_level = 1.5 * contrib.sum(axis=1).mean()
@@ -124,5 +132,16 @@ def simulate(
     control_names = [f"control_{k}" for k in range(n_controls)]
     for k, c in enumerate(control_names):
         df[c] = controls[:, k]
-    return Simulation(df, channels, control_names, dict(zip(channels, map(float, rois), strict=True)),
-                      "geometric", "hill", media_params, beta, spend_scale, l_max, contrib)
+    return Simulation(
+        df,
+        channels,
+        control_names,
+        dict(zip(channels, map(float, rois), strict=True)),
+        "geometric",
+        "hill",
+        media_params,
+        beta,
+        spend_scale,
+        l_max,
+        contrib,
+    )

@@ -54,7 +54,7 @@ def geometric_weights(alpha: Array, l_max: int) -> Array:
 
 
 def delayed_weights(alpha: Array, theta: Array, l_max: int) -> Array:
-    """Delayed adstock weights ``w_l = alpha**((l - theta)**2)`` peaking at lag ``theta`` (Jin et al. 2017, eq. 3)."""
+    """Delayed weights ``w_l = alpha**((l - theta)**2)``, peak at lag ``theta`` (Jin et al. 2017, eq 3)."""
     xp = _xp(alpha, theta)
     alpha, theta = xp.asarray(alpha), xp.asarray(theta)
     shape = xp.broadcast_shapes(alpha.shape, theta.shape)
@@ -126,9 +126,7 @@ def delayed_adstock(x: Array, alpha: Array, theta: Array, l_max: int = 12, norma
     return apply_weights(x, delayed_weights(alpha, theta, l_max), normalize)
 
 
-def weibull_adstock(
-    x: Array, shape: Array, scale: Array, l_max: int = 12, normalize: bool = True
-) -> Array:
+def weibull_adstock(x: Array, shape: Array, scale: Array, l_max: int = 12, normalize: bool = True) -> Array:
     """Weibull-PDF adstock (Robyn, Meta 2021): flexible decay with an optional delayed peak."""
     return apply_weights(x, weibull_pdf_weights(shape, scale, l_max), normalize)
 
@@ -186,21 +184,30 @@ class Component:
 
 ADSTOCKS: dict[str, Component] = {
     "geometric": Component(
-        "geometric", geometric_adstock, ("alpha",), {"alpha": ("Beta", (1.5, 3.0))},
+        "geometric",
+        geometric_adstock,
+        ("alpha",),
+        {"alpha": ("Beta", (1.5, 3.0))},
         "alpha**lag, normalised (Jin et al. 2017)",
     ),
     "delayed": Component(
-        "delayed", delayed_adstock, ("alpha", "theta"),
+        "delayed",
+        delayed_adstock,
+        ("alpha", "theta"),
         {"alpha": ("Beta", (1.5, 3.0)), "theta": ("HalfNormal", (2.0,))},
         "alpha**((lag-theta)**2), peak at lag theta (Jin et al. 2017)",
     ),
     "weibull": Component(
-        "weibull", weibull_adstock, ("shape", "scale"),
+        "weibull",
+        weibull_adstock,
+        ("shape", "scale"),
         {"shape": ("Gamma", (2.0, 2.0)), "scale": ("Gamma", (2.0, 1.0))},
         "Weibull density over lags (Robyn)",
     ),
     "weibull_cdf": Component(
-        "weibull_cdf", weibull_cdf_adstock, ("shape", "scale"),
+        "weibull_cdf",
+        weibull_cdf_adstock,
+        ("shape", "scale"),
         {"shape": ("Gamma", (2.0, 2.0)), "scale": ("Gamma", (2.0, 1.0))},
         "Weibull survival over lags (Robyn)",
     ),
@@ -208,16 +215,24 @@ ADSTOCKS: dict[str, Component] = {
 
 SATURATIONS: dict[str, Component] = {
     "hill": Component(
-        "hill", hill, ("half", "slope"),
+        "hill",
+        hill,
+        ("half", "slope"),
         {"half": ("LogNormal", (0.0, 0.6)), "slope": ("Gamma", (4.0, 3.0))},
         "x**s/(x**s+K**s) (Jin et al. 2017)",
     ),
     "logistic": Component(
-        "logistic", logistic, ("lam",), {"lam": ("Gamma", (2.0, 2.0))},
+        "logistic",
+        logistic,
+        ("lam",),
+        {"lam": ("Gamma", (2.0, 2.0))},
         "(1-exp(-lam x))/(1+exp(-lam x)) (PyMC-Marketing)",
     ),
     "michaelis_menten": Component(
-        "michaelis_menten", michaelis_menten, ("k",), {"k": ("LogNormal", (0.0, 0.6))},
+        "michaelis_menten",
+        michaelis_menten,
+        ("k",),
+        {"k": ("LogNormal", (0.0, 0.6))},
         "x/(k+x) (Michaelis-Menten)",
     ),
 }

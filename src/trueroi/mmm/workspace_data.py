@@ -45,8 +45,10 @@ def weekly_series(ws: Workspace) -> pd.DataFrame:
     orders = _to_base(ws, orders.mutate(week=orders.date_day.truncate("W")), "revenue", base)
     revenue = orders.group_by("week").aggregate(revenue=orders.revenue.sum()).to_pandas()
     if spend.empty or revenue.empty:
-        raise WorkspaceError("the workspace needs ad spend (ad_performance) and sales (orders) to fit a mix model;"
-                             " import them first, or pass a weekly DATA.csv")
+        raise WorkspaceError(
+            "the workspace needs ad spend (ad_performance) and sales (orders) to fit a mix model;"
+            " import them first, or pass a weekly DATA.csv"
+        )
     wide = spend.pivot_table(index="week", columns="channel", values="spend", aggfunc="sum", fill_value=0.0)
     wide.columns = [str(c) for c in wide.columns]
     revenue = revenue.set_index("week")["revenue"]
@@ -77,6 +79,8 @@ def _to_base(ws: Workspace, table: ibis.Table, col: str, base: str | None) -> ib
     rate = (joined.currency == base).ifelse(1.0, joined.rate_to_base)
     missing = joined.filter(rate.isnull()).count().execute()
     if missing:
-        raise WorkspaceError(f"{missing} rows of {col} are in a currency other than {base} with no fx_rates entry"
-                             " for their day; import fx_rates first")
+        raise WorkspaceError(
+            f"{missing} rows of {col} are in a currency other than {base} with no fx_rates entry"
+            " for their day; import fx_rates first"
+        )
     return joined.mutate(**{col: joined[col] * rate}).select(*table.columns)
