@@ -95,14 +95,25 @@ def _save(workspace: Path | None, record: Any) -> None:
 
 
 def lift(
-    test_users: Annotated[int, typer.Option("--test-users", help="Users in the exposed group.")],
+    test_users: Annotated[
+        int | None, typer.Option("--test-users", help="Users in the exposed group.")
+    ] = None,
     test_conversions: Annotated[
-        int, typer.Option("--test-conversions", help="Conversions in the exposed group.")
-    ],
-    control_users: Annotated[int, typer.Option("--control-users", help="Users in the held-out group.")],
+        int | None, typer.Option("--test-conversions", help="Conversions in the exposed group.")
+    ] = None,
+    control_users: Annotated[
+        int | None, typer.Option("--control-users", help="Users in the held-out group.")
+    ] = None,
     control_conversions: Annotated[
-        int, typer.Option("--control-conversions", help="Conversions in the held-out group.")
-    ],
+        int | None, typer.Option("--control-conversions", help="Conversions in the held-out group.")
+    ] = None,
+    test_tag: Annotated[
+        str | None, typer.Option("--test-tag", help="Instead of counts: campaign tag of the exposed group.")
+    ] = None,
+    control_tag: Annotated[
+        str | None,
+        typer.Option("--control-tag", help="Instead of counts: campaign tag of the control group."),
+    ] = None,
     test_revenue: Annotated[
         float | None, typer.Option("--test-revenue", help="Revenue of the exposed group.")
     ] = None,
@@ -115,8 +126,10 @@ def lift(
     fmt: FormatOpt = OutputFormat.table,
     save: SaveOpt = False,
     channel: ChannelOpt = None,
-    start: Annotated[str | None, typer.Option("--start", help="Test start date (with --save).")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="Test end date (with --save).")] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Test start date (for --save or tags).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Test end date (for --save or tags).")] = None,
     kpi: Annotated[
         str, typer.Option("--kpi", help="Lift stored with --save: conversions or revenue.")
     ] = "conversions",
@@ -127,11 +140,30 @@ def lift(
     """Read a holdout (conversion-lift) test: lift, incremental conversions, iROAS, cost per increment."""
     from trueroi.experiments.lift import analyze_lift
 
+    counts = [test_users, test_conversions, control_users, control_conversions]
+    excluded = None
+    if test_tag or control_tag:
+        if not (test_tag and control_tag and start and end):
+            raise UsageError(
+                "reading a test from the workspace needs --test-tag, --control-tag, --start, --end"
+            )
+        from trueroi.experiments.warehouse import holdout_counts
+        from trueroi.workspace import Workspace
+
+        with Workspace.open(workspace) as ws:
+            found = holdout_counts(ws, test_tag=test_tag, control_tag=control_tag, start=start, end=end)
+        excluded = found.pop("excluded_users")
+        counts = [
+            found.pop(k) for k in ("test_users", "test_conversions", "control_users", "control_conversions")
+        ]
+        test_revenue, control_revenue = found["test_revenue"], found["control_revenue"]
+    elif any(c is None for c in counts):
+        raise UsageError(
+            "give --test-users, --test-conversions, --control-users and --control-conversions, "
+            "or --test-tag and --control-tag with --start and --end to count them in the workspace"
+        )
     result = analyze_lift(
-        test_users,
-        test_conversions,
-        control_users,
-        control_conversions,
+        *counts,
         test_revenue=test_revenue,
         control_revenue=control_revenue,
         spend=spend,
@@ -139,6 +171,8 @@ def lift(
         seed=seed,
     )
     payload = result.to_dict()
+    if excluded is not None:
+        payload["excluded_users"] = excluded
     if save:
         from trueroi.experiments.store import record_from_lift
 
