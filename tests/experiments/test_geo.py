@@ -208,3 +208,12 @@ def test_placebo_p_value_bottoms_out_at_one_over_controls_plus_one() -> None:
     small = simulate_geo_panel(n_locations=12, n_periods=40, n_test=5, n_treated=2, seed=1)
     with pytest.raises(UsageError, match="placebo inference"):
         _run(small, inference="placebo", level=0.9)
+
+
+def test_weekly_panels_work_like_daily_ones() -> None:
+    sim = simulate_geo_panel(
+        n_locations=30, n_periods=104, n_test=8, n_treated=3, effect=0.1, seed=3, freq="W"
+    )
+    r = _run(sim)
+    assert (r.n_pre, r.n_post) == (96, 8) and not r.warnings
+    assert r.att.lower <= sim.att <= r.att.upper and r.p_value < 0.05

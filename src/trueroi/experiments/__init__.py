@@ -6,6 +6,7 @@
   on panels checked by :mod:`~trueroi.experiments.panel`.
 * :mod:`~trueroi.experiments.design`: power by simulation on historical data and market selection.
 * :mod:`~trueroi.experiments.cro`: site A/B tests and their projection onto ROI by channel.
+* :mod:`~trueroi.experiments.warehouse`: holdout-test counts from the warehouse for a tagged campaign.
 * :mod:`~trueroi.experiments.store`: the workspace table ``experiments`` and the lift CSV the mix model reads.
 """
 
@@ -17,6 +18,7 @@ from trueroi.experiments.geo import GeoResult, analyze_geo
 from trueroi.experiments.lift import Interval, LiftResult, analyze_lift, minimum_detectable_lift, sample_size
 from trueroi.experiments.store import export_lifts, list_experiments, save_experiment
 from trueroi.experiments.synth import ESTIMATORS
+from trueroi.experiments.warehouse import holdout_counts
 
 __all__ = [
     "ESTIMATORS",
@@ -26,6 +28,7 @@ __all__ = [
     "analyze_geo",
     "analyze_lift",
     "export_lifts",
+    "holdout_counts",
     "list_experiments",
     "minimum_detectable_lift",
     "power_analysis",

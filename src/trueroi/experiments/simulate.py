@@ -51,21 +51,19 @@ def simulate_geo_panel(
         Idiosyncratic noise sd relative to each location's base level.
     seed
         Seed or generator.
+    freq
+        ``"D"`` for days, anything else for weeks (starting on Mondays).
     """
     rng = np.random.default_rng(seed)
     t = np.arange(n_periods)
-    period = 7 if freq == "D" else 52.18
     shock = np.zeros(n_periods)
     for i in range(1, n_periods):
         shock[i] = 0.7 * shock[i - 1] + rng.normal(0, 0.03)
-    factor = (
-        1
-        + 0.15 * np.sin(2 * np.pi * t / period)
-        + 0.1
-        * np.sin(2 * np.pi * t / (period * 52.18 / (52.18 if freq != "D" else 1) if freq != "D" else 365.25))
-        + 0.0005 * t
-        + shock
-    )
+    if freq == "D":  # day-of-week and yearly seasonality
+        season = 0.15 * np.sin(2 * np.pi * t / 7) + 0.1 * np.sin(2 * np.pi * t / 365.25)
+    else:  # weekly data: yearly seasonality only
+        season = 0.15 * np.sin(2 * np.pi * t / 52.18)
+    factor = 1 + season + 0.0005 * t + shock
     base = np.exp(rng.normal(np.log(100), 0.5, n_locations))
     sens = rng.normal(1, 0.2, n_locations)
     kpi = (
