@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -299,3 +300,24 @@ def test_save_list_and_export_lifts(workspace, tmp_path: Path, capsys: pytest.Ca
     assert csv.loc[0, "lift"] == pytest.approx(50.0) and csv.loc[0, "delta_spend"] == 5000.0
     code, err = _exit_code([*LIFT, "--save", *ws], capsys)
     assert code == 2 and "--channel" in err
+
+
+def test_plan_matches_statsmodels_sample_size() -> None:
+    from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
+
+    out = _json(["experiment", "plan", "--baseline-rate", "0.02", "--lift", "0.1", "--format", "json"])
+    expected = samplesize_proportions_2indep_onetail(0.002, 0.02, 0.8, alpha=0.05, alternative="two-sided")
+    assert out["test_users"] == int(np.ceil(expected))
+    back = _json(
+        [
+            "experiment",
+            "plan",
+            "--baseline-rate",
+            "0.02",
+            "--test-users",
+            str(out["test_users"]),
+            "--format",
+            "json",
+        ]
+    )
+    assert back["lift"] == pytest.approx(0.1, rel=1e-4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -517,12 +518,67 @@ def cro(
         )
 
 
+def plan(
+    baseline_rate: Annotated[float, typer.Option("--baseline-rate", help="Control conversion rate (0-1).")],
+    lift: Annotated[
+        float | None, typer.Option("--lift", help="Relative lift to detect (0.1 = +10%).")
+    ] = None,
+    test_users: Annotated[
+        int | None, typer.Option("--test-users", help="Test users available: gives the detectable lift.")
+    ] = None,
+    alpha: AlphaOpt = 0.05,
+    power_: Annotated[float, typer.Option("--power", help="Power wanted (0-1).")] = 0.8,
+    control_ratio: Annotated[
+        float, typer.Option("--control-ratio", help="Control users per test user.")
+    ] = 1.0,
+    one_sided: Annotated[bool, typer.Option("--one-sided", help="Test only for a positive lift.")] = False,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Plan a holdout test: users needed for a lift, or the minimum detectable lift for a number of users."""
+    from trueroi.experiments.lift import minimum_detectable_lift, sample_size
+
+    if (lift is None) == (test_users is None):
+        raise UsageError(
+            "give either --lift (to get the users needed) or --test-users (to get the detectable lift)"
+        )
+    alternative = "larger" if one_sided else "two-sided"
+    settings = {"alpha": alpha, "power": power_, "control_ratio": control_ratio, "alternative": alternative}
+    if lift is not None:
+        n = sample_size(baseline_rate, lift, **settings)
+        test_n, detectable = math.ceil(n), lift
+    else:
+        test_n, detectable = test_users, minimum_detectable_lift(baseline_rate, test_users, **settings)
+    row = {
+        "baseline_rate": baseline_rate,
+        "lift": detectable,
+        "test_users": test_n,
+        "control_users": math.ceil(test_n * control_ratio),
+        **settings,
+    }
+    if fmt is OutputFormat.json:
+        print_json(row)
+    elif fmt is OutputFormat.csv:
+        print_csv([row])
+    else:
+        print_table(
+            [row],
+            [
+                ("baseline_rate", "Baseline rate", "percent"),
+                ("lift", "Lift", "percent"),
+                ("test_users", "Test users", "count"),
+                ("control_users", "Control users", "count"),
+            ],
+            title=f"Holdout test plan (alpha {alpha}, power {power_:.0%}, {alternative})",
+        )
+
+
 def register(app: typer.Typer) -> None:
     grp = group("experiment", "Design and read incrementality experiments: holdout, geo and CRO tests.")
     grp.command("lift")(lift)
     grp.command("geo")(geo)
     grp.command("export-lifts")(export_lifts)
     grp.command("list")(list_cmd)
+    grp.command("plan")(plan)
     grp.command("power")(power)
     grp.command("select-markets")(select_markets_cmd)
     grp.command("cro")(cro)
