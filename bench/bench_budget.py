@@ -258,9 +258,9 @@ def bench_mmm(
     print(
         "| seed | fit (s) | trueroi regret | PyMC-Marketing regret (same posterior) "
         "| true gain kept: trueroi "
-        "| true gain kept: PyMC-M |"
+        "| true gain kept: PyMC-M | posterior value: trueroi - PyMC-M |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for seed in seeds:
         sim = simulate(seed=seed)
         start = time.perf_counter()
@@ -281,8 +281,9 @@ def bench_mmm(
             s=sim.media_params["sat_slope"],
         )
         total = float(curves.current_spend.sum())
-        ours = plan_regret(truth, optimize_budget(curves, total).allocation, total)
-        theirs = None
+        our_plan = optimize_budget(curves, total).allocation
+        ours = plan_regret(truth, our_plan, total)
+        theirs, gap = None, "–"
         params = getattr(curves, "_params", None)
         if peer_python and params is not None and getattr(curves, "_ppw", None) == 1:
             # the model's Hill draws in currency: beta' = target_scale * beta, k' = half * spend_scale
@@ -304,7 +305,14 @@ def bench_mmm(
             assert np.allclose(same.weekly_response(probe), curves.weekly_response(probe), rtol=1e-6)
             peer = run_peer([problem], peer_python)
             if peer:
-                theirs = plan_regret(truth, np.asarray(peer[0]["allocation"]), total)
+                their_plan = np.asarray(peer[0]["allocation"])
+                theirs = plan_regret(truth, their_plan, total)
+                revenue = Objective("revenue", 1.0, 0.0)
+                diff = (
+                    draw_values(curves, our_plan, revenue).mean()
+                    - draw_values(curves, their_plan, revenue).mean()
+                )
+                gap = f"{diff:+,.1f}"
 
         def kept(r: dict | None) -> str:
             if r is None:
@@ -316,7 +324,7 @@ def bench_mmm(
         their_regret = f"{theirs['regret']:.4f}" if theirs else "–"
         print(
             f"| {seed} | {fit_s:.0f} | {ours['regret']:.4f} | {their_regret} "
-            f"| {kept(ours)} | {kept(theirs)} |"
+            f"| {kept(ours)} | {kept(theirs)} | {gap} |"
         )
 
 
