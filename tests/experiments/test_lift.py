@@ -194,3 +194,30 @@ def test_bad_counts_raise_usage_errors() -> None:
         analyze_lift(100, 10, 100, 10, test_revenue=5.0)
     with pytest.raises(UsageError, match="level"):
         analyze_lift(100, 10, 100, 10, level=90)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _groups(draw):
+    n_t = draw(st.integers(20, 200_000))
+    n_c = draw(st.integers(20, 200_000))
+    return n_t, draw(st.integers(1, n_t - 1)), n_c, draw(st.integers(1, n_c - 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_groups(), st.floats(0.5, 0.99))
+def test_interval_invariants(groups: tuple[int, int, int, int], level: float) -> None:
+    n_t, c_t, n_c, c_c = groups
+    r = analyze_lift(n_t, c_t, n_c, c_c, level=level, spend=100.0)
+    for interval in (r.lift, r.incremental_conversions, r.test_rate, r.control_rate, r.rate_difference):
+        assert interval.lower <= interval.mean <= interval.upper
+    assert r.test_rate.lower >= 0.0 and r.test_rate.upper <= 1.0
+    assert 0.0 <= r.prob_positive <= 1.0 and 0.0 <= r.p_value <= 1.0
+    assert r.cost_per_incremental_conversion.lower <= r.cost_per_incremental_conversion.upper
+    # swapping the groups mirrors the difference and the probability
+    s = analyze_lift(n_c, c_c, n_t, c_t, level=level)
+    assert s.rate_difference.lower == pytest.approx(-r.rate_difference.upper, abs=1e-12)
+    assert s.prob_positive == pytest.approx(1 - r.prob_positive, abs=1e-8)
