@@ -18,7 +18,7 @@ from trueroi.errors import UsageError
 from trueroi.metrics.credits import norm_campaign
 from trueroi.metrics.definitions import ALL_KPIS, KPIS
 from trueroi.metrics.dimensions import TIME_GRAINS, Period, bucket, parse_by, time_grain
-from trueroi.metrics.facts import MEASURES, facts
+from trueroi.metrics.facts import MEASURES, facts, lead_facts
 from trueroi.workspace import Workspace
 
 COMPARED = ("spend", "revenue", "margin", "conversions", "roas", "media_roi", "full_roi", "cpa", "sessions")
@@ -109,12 +109,10 @@ def _reach(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
     return _aggregate(ads, dims, {"reach": reach})
 
 
-def _lead_value(ws: Workspace, end: date, dims: list[str]) -> pd.DataFrame:
-    """Close rate x average deal value from all history up to ``end``, per non-time dimension."""
-    from trueroi.metrics.facts import lead_facts
-
+def _lead_value(ws: Workspace, history: ibis.Table, dims: list[str]) -> pd.DataFrame:
+    """Close rate x average deal value from the lead facts of all history, per non-time dimension."""
     keep = [d for d in dims if d not in TIME_GRAINS]
-    lf = _with_dims(ws, lead_facts(ws, date(1900, 1, 1), end), keep)
+    lf = _with_dims(ws, history, keep)
     df = _aggregate(lf, keep, {"leads": lf.leads.sum(), "deals": lf.deals.sum(), "dv": lf.deal_value.sum()})
     close = df["deals"] / df["leads"].where(df["leads"] > 0)
     avg = df["dv"] / df["deals"].where(df["deals"] > 0)
@@ -130,7 +128,8 @@ def _merge(left: pd.DataFrame, right: pd.DataFrame, dims: list[str]) -> pd.DataF
 
 def _frames(ws: Workspace, period: Period, dims: list[str], model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """KPI rows for ``dims`` and the one-row totals of the same period (facts computed once)."""
-    f = facts(ws, period.start, period.end, model).cache()
+    history = lead_facts(ws, date(1900, 1, 1), period.end).cache()  # leads close weeks later: all history
+    f = facts(ws, period.start, period.end, model, leads=history).cache()
     out = []
     for d in (dims, []):
         df = _sums(ws, f, d)
@@ -138,7 +137,7 @@ def _frames(ws: Workspace, period: Period, dims: list[str], model: str) -> tuple
         df["users"] = df["users"].fillna(0.0)  # a row without sessions has no users
         df = _merge(df, _reach(ws, period, d), d)
         keep = [x for x in d if x not in TIME_GRAINS]
-        df = _merge(df, _lead_value(ws, period.end, d), keep)
+        df = _merge(df, _lead_value(ws, history, d), keep)
         if time_grain(d):
             df[time_grain(d)] = pd.to_datetime(df[time_grain(d)]).dt.date
         out.append(df[d + list(ALL_KPIS)].sort_values(d or ["spend"], kind="stable").reset_index(drop=True))

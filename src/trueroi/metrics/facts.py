@@ -166,12 +166,15 @@ def cost_facts(ws: Workspace, start: date, end: date, ads: ibis.Table, orders: i
     return part_campaign.union(part_channel).union(part_loose)
 
 
-def facts(ws: Workspace, start: date, end: date, model: str) -> ibis.Table:
-    """All additive facts of [start, end] at the base grain (one row per source and grain key)."""
+def facts(ws: Workspace, start: date, end: date, model: str, leads: ibis.Table | None = None) -> ibis.Table:
+    """All additive facts of [start, end] at the base grain (one row per source and grain key).
+
+    ``leads`` may pass lead facts already computed over a longer history; they are cut to the period.
+    """
     ads = ad_facts(ws, start, end)
     orders = order_facts(ws, start, end, model)
-    parts = [ads, orders, session_facts(ws, start, end), lead_facts(ws, start, end),
-             cost_facts(ws, start, end, ads, orders)]
+    lead_part = lead_facts(ws, start, end) if leads is None else leads.filter(leads.date_day.between(start, end))
+    parts = [ads, orders, session_facts(ws, start, end), lead_part, cost_facts(ws, start, end, ads, orders)]
     out = parts[0]
     for p in parts[1:]:
         out = out.union(p)
