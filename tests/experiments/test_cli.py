@@ -321,3 +321,46 @@ def test_plan_matches_statsmodels_sample_size() -> None:
         ]
     )
     assert back["lift"] == pytest.approx(0.1, rel=1e-4)
+
+
+def test_geo_save_feeds_the_lift_export(geo_csv, workspace, tmp_path: Path) -> None:
+    path, sim = geo_csv
+    ws = ["--workspace", str(workspace.path)]
+    workspace.close()
+    result = runner.invoke(
+        build_app(),
+        [
+            "experiment",
+            "geo",
+            str(path),
+            "--location",
+            "location",
+            "--date",
+            "date",
+            "--kpi",
+            "kpi",
+            "--treated",
+            ",".join(sim.treated),
+            "--start",
+            sim.start.date().isoformat(),
+            "--spend",
+            "2500",
+            "--save",
+            "--channel",
+            "youtube",
+            "--format",
+            "json",
+            *ws,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    incremental = json.loads(result.stdout)["incremental"]
+    out = tmp_path / "lifts.csv"
+    assert runner.invoke(build_app(), ["experiment", "export-lifts", "--out", str(out), *ws]).exit_code == 0
+    row = pd.read_csv(out).iloc[0]
+    assert row["channel"] == "youtube" and row["kpi"] == "kpi" and row["delta_spend"] == 2500.0
+    assert row["lift"] == pytest.approx(incremental["mean"])
+    assert row["lift_se"] == pytest.approx(
+        (incremental["upper"] - incremental["lower"]) / (2 * 1.6448536), rel=1e-6
+    )
+    assert (row["start"], row["end"]) == (sim.start.date().isoformat(), sim.end.date().isoformat())

@@ -41,6 +41,8 @@ def test_recovers_a_known_effect_on_a_quiet_panel(method: str) -> None:
     assert r.lift.mean == pytest.approx(0.10, abs=0.01)
     assert r.pre_fit["r2"] > 0.9
     assert r.n_pre == 80 and r.n_post == 20 and r.n_controls == 27
+    test = r.series[r.series["test"]]
+    assert len(test) == 20 and (test["observed"] - test["counterfactual"]).mean() == pytest.approx(r.att.mean)
 
 
 def _plain_scm_att(sim) -> float:

@@ -46,7 +46,10 @@ class GeoResult:
 
     ``att`` is per treated location and test period (KPI units); ``incremental`` is the total over treated
     locations and test periods; ``lift`` is incremental over counterfactual KPI; ``iroas`` is incremental
-    KPI per unit of ``spend`` (the change in spend the test caused, negative for a holdout).
+    KPI per unit of ``spend`` (the change in spend the test caused, negative for a holdout). ``series`` holds
+    per period the observed treated aggregate (mean per treated location), its counterfactual and whether
+    the period is in the test (``date, observed, counterfactual, test``), for plots; it is not in
+    :meth:`to_dict`.
     """
 
     method: str
@@ -69,6 +72,7 @@ class GeoResult:
     iroas: Interval | None = None
     weights: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    series: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict following the CLI contract (intervals as ``{"mean", "lower", "upper"}``)."""
@@ -281,6 +285,14 @@ def analyze_panel(
         iroas=incremental.scaled(1 / spend) if spend else None,
         weights=top,
         warnings=warnings,
+        series=pd.DataFrame(
+            {
+                "date": panel.dates,
+                "observed": y,
+                "counterfactual": cf,
+                "test": np.arange(len(y)) >= n_pre,
+            }
+        ),
     )
 
 
