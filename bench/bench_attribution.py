@@ -7,7 +7,8 @@
 2. Times every model on the raw journeys (time decay reads the touch ages).
 3. Merges identical paths and times our models and ChannelAttribution's heuristic and Markov models on the
    same aggregated paths, printing the ratio.
-4. Loads ``--warehouse-journeys`` journeys as touchpoints and orders into a DuckDB workspace and times building
+4. Loads ``--warehouse-journeys`` journeys as touchpoints and orders into a DuckDB workspace and times
+building
    journeys from the warehouse with Ibis (:func:`trueroi.attribution.warehouse.build_journeys`).
 
 Memory: ``peak_py_mb`` is the tracemalloc peak of the step (numpy and Python allocations); ``rss_mb`` is the
@@ -33,8 +34,20 @@ import pyarrow.compute as pc
 
 from trueroi.attribution import Journeys, get_model, model_names
 
-CHANNELS = ["Brand Search", "Non-Brand Search", "Shopping", "Social Prospecting", "Social Retargeting", "Display",
-            "Online Video", "Affiliate", "Email", "Organic Search", "Direct", "Referral"]
+CHANNELS = [
+    "Brand Search",
+    "Non-Brand Search",
+    "Shopping",
+    "Social Prospecting",
+    "Social Retargeting",
+    "Display",
+    "Online Video",
+    "Affiliate",
+    "Email",
+    "Organic Search",
+    "Direct",
+    "Referral",
+]
 RESULTS: list[dict] = []
 
 
@@ -70,7 +83,10 @@ def generate(n: int, seed: int = 1) -> Journeys:
     for pos in range(1, int(lengths.max())):
         alive = np.flatnonzero(lengths > pos)
         u = rng.random(len(alive))
-        nxt = (u[:, None] > trans_cum[prev[alive]]).sum(axis=1).astype(np.int32)
+        nxt = np.empty(len(alive), dtype=np.int32)
+        for lo in range(0, len(alive), 1_000_000):  # chunks keep the (rows x channels) comparison small
+            part = slice(lo, lo + 1_000_000)
+            nxt[part] = (u[part, None] > trans_cum[prev[alive[part]]]).sum(axis=1)
         nxt = np.minimum(nxt, k - 1)
         codes[offsets[alive] + pos] = nxt
         prev[alive] = nxt
@@ -82,8 +98,15 @@ def generate(n: int, seed: int = 1) -> Journeys:
     cum = np.cumsum(gaps)
     cum -= np.repeat(cum[offsets[:-1]], lengths)
     age = np.repeat(cum[offsets[1:] - 1], lengths) - cum
-    return Journeys(tuple(sorted(CHANNELS)), offsets, np.searchsorted(sorted(CHANNELS), np.asarray(CHANNELS)[codes]).astype(np.int32),
-                    converted.astype(np.float64), value, (~converted).astype(np.float64), age_days=age)
+    return Journeys(
+        tuple(sorted(CHANNELS)),
+        offsets,
+        np.searchsorted(sorted(CHANNELS), np.asarray(CHANNELS)[codes]).astype(np.int32),
+        converted.astype(np.float64),
+        value,
+        (~converted).astype(np.float64),
+        age_days=age,
+    )
 
 
 def fit(name: str, journeys: Journeys, **settings):
@@ -97,8 +120,14 @@ def run_models(journeys: Journeys, label: str) -> float:
         total += s
     for order in (2, 3):
         measure(f"{label}: markov order {order}", fit, "markov", journeys, order=order)
-    RESULTS.append({"step": f"{label}: all nine models (sum)", "seconds": total, "peak_py_mb": np.nan,
-                    "rss_mb": rss_mb()})
+    RESULTS.append(
+        {
+            "step": f"{label}: all nine models (sum)",
+            "seconds": total,
+            "peak_py_mb": np.nan,
+            "rss_mb": rss_mb(),
+        }
+    )
     print(f"{label}: all nine models together {total:.2f} s", flush=True)
     return total
 
@@ -106,14 +135,47 @@ def run_models(journeys: Journeys, label: str) -> float:
 def channel_attribution(paths: pd.DataFrame, nsim: float) -> dict[str, float]:
     import ChannelAttribution as ca
 
-    _, t_h = measure("ChannelAttribution heuristic_models", ca.heuristic_models, paths, "path", "conversions",
-                     var_value="value", flg_pro=False)
-    _, t_m = measure("ChannelAttribution markov_model (order 1)", ca.markov_model, paths, "path", "conversions",
-                     var_value="value", var_null="nulls", order=1, nsim_start=nsim, verbose=False, flg_pro=False)
+    _, t_h = measure(
+        "ChannelAttribution heuristic_models",
+        ca.heuristic_models,
+        paths,
+        "path",
+        "conversions",
+        var_value="value",
+        flg_pro=False,
+    )
+    _, t_m = measure(
+        "ChannelAttribution markov_model (order 1)",
+        ca.markov_model,
+        paths,
+        "path",
+        "conversions",
+        var_value="value",
+        var_null="nulls",
+        order=1,
+        nsim_start=nsim,
+        verbose=False,
+        flg_pro=False,
+    )
     return {"heuristic": t_h, "markov": t_m}
 
 
-def warehouse_build(journeys: Journeys, n: int) -> None:
+def build_only(directory: str, memory_limit: str | None) -> None:
+    """Time building journeys from an existing workspace, in a fresh process (its own peak RSS)."""
+    from trueroi.attribution.warehouse import build_journeys
+    from trueroi.workspace import Workspace
+
+    ws = Workspace.open(directory)
+    if memory_limit:
+        ws.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+    n_tp = ws.row_count("touchpoints")
+    step = f"build journeys from warehouse ({n_tp:,} touches)"
+    built, _ = measure(step, build_journeys, ws, with_meta=False)
+    print(f"(built {built.n_journeys:,} journeys, {built.n_touches:,} touches; memory_limit {memory_limit})")
+    ws.close()
+
+
+def warehouse_build(journeys: Journeys, n: int, keep: str | None = None) -> None:
     from trueroi.attribution.warehouse import build_journeys
     from trueroi.workspace import Workspace, WorkspaceConfig
 
@@ -124,28 +186,52 @@ def warehouse_build(journeys: Journeys, n: int) -> None:
     end_days = np.random.default_rng(5).uniform(31, 700, size=n)
     ts = origin + ((end_days[jt] - journeys.age_days[:m]) * 86400e6).astype("timedelta64[us]")
     channel = pa.DictionaryArray.from_arrays(pa.array(journeys.codes[:m]), pa.array(list(journeys.channels)))
-    tp = pa.table({"user_id": pc.cast(pa.array(jt), pa.string()), "ts": pa.array(ts),
-                   "channel": channel.cast(pa.string())})
+    tp = pa.table(
+        {
+            "user_id": pc.cast(pa.array(jt), pa.string()),
+            "ts": pa.array(ts),
+            "channel": channel.cast(pa.string()),
+        }
+    )
     conv = np.flatnonzero(journeys.conversions[:n] > 0)
     ids = pc.cast(pa.array(conv), pa.string())
-    orders = pa.table({"order_id": ids, "user_id": ids,
-                       "ts": pa.array(origin + (end_days[conv] * 86400e6).astype("timedelta64[us]")),
-                       "currency": pa.array(["EUR"] * len(conv)), "revenue": pa.array(journeys.value[conv]),
-                       "status": pa.array(["paid"] * len(conv))})
+    orders = pa.table(
+        {
+            "order_id": ids,
+            "user_id": ids,
+            "ts": pa.array(origin + (end_days[conv] * 86400e6).astype("timedelta64[us]")),
+            "currency": pa.array(["EUR"] * len(conv)),
+            "revenue": pa.array(journeys.value[conv]),
+            "status": pa.array(["paid"] * len(conv)),
+        }
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace.init(Path(tmp) / "ws", WorkspaceConfig(name="bench", lookback_days=30))
+        ws = Workspace.init(Path(keep or Path(tmp) / "ws"), WorkspaceConfig(name="bench", lookback_days=30))
         t0 = time.perf_counter()
-        ws.load({"touchpoints": tp, "orders": orders}, source_format="bench", file_name="bench", sha256="bench")
-        print(f"(loaded {tp.num_rows:,} touchpoints and {orders.num_rows:,} orders in {time.perf_counter() - t0:.1f} s)")
+        ws.load(
+            {"touchpoints": tp, "orders": orders}, source_format="bench", file_name="bench", sha256="bench"
+        )
+        print(
+            f"(loaded {tp.num_rows:,} touchpoints and {orders.num_rows:,} orders "
+            f"in {time.perf_counter() - t0:.1f} s)"
+        )
         del tp, orders
-        built, _ = measure(f"build journeys from warehouse ({n:,} users, {m:,} touches)", build_journeys, ws,
-                           with_meta=False, lookback_days=30)
+        built, _ = measure(
+            f"build journeys from warehouse ({n:,} users, {m:,} touches)",
+            build_journeys,
+            ws,
+            with_meta=False,
+            lookback_days=30,
+        )
         print(f"(built {built.n_journeys:,} journeys, {built.n_touches:,} touches)")
         ws.close()
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    cells = [[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
+    cells = [
+        [f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row]
+        for row in frame.itertuples(index=False)
+    ]
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
 
@@ -154,14 +240,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--journeys", type=int, default=10_000_000)
     parser.add_argument("--warehouse-journeys", type=int, default=2_000_000)
-    parser.add_argument("--ca-nsim", type=float, default=1e5, help="ChannelAttribution nsim_start (its default)")
+    parser.add_argument(
+        "--ca-nsim", type=float, default=1e5, help="ChannelAttribution nsim_start (its default)"
+    )
     parser.add_argument("--skip-warehouse", action="store_true")
     parser.add_argument("--skip-raw", action="store_true", help="skip the models on the raw journeys")
+    parser.add_argument("--warehouse-only", action="store_true", help="only the warehouse step")
+    parser.add_argument("--keep-workspace", help="create the benchmark workspace here and keep it")
+    parser.add_argument("--build-only", metavar="DIR", help="only build journeys from the workspace in DIR")
+    parser.add_argument("--duckdb-memory-limit", help="e.g. 3GB, for --build-only")
     args = parser.parse_args()
+    if args.build_only:
+        build_only(args.build_only, args.duckdb_memory_limit)
+        print(markdown(pd.DataFrame(RESULTS)))
+        return
     print(f"python {sys.version.split()[0]}, {platform.platform()}, numpy {np.__version__}")
     journeys, _ = measure(f"generate {args.journeys:,} journeys (numpy)", generate, args.journeys)
-    print(f"{journeys.n_journeys:,} journeys, {journeys.n_touches:,} touches, "
-          f"{journeys.total_conversions:,.0f} conversions")
+    print(
+        f"{journeys.n_journeys:,} journeys, {journeys.n_touches:,} touches, "
+        f"{journeys.total_conversions:,.0f} conversions"
+    )
+    if args.warehouse_only:
+        warehouse_build(journeys, min(args.warehouse_journeys, journeys.n_journeys), args.keep_workspace)
+        return
     if not args.skip_raw:
         run_models(journeys, "raw journeys")
     agg, _ = measure("merge identical paths", journeys.aggregate)
@@ -169,12 +270,16 @@ def main() -> None:
     ours = run_models(agg, "aggregated paths")
     paths = agg.to_paths()
     ca_times = channel_attribution(paths, args.ca_nsim)
-    ours_by = {r["step"].split(": ", 1)[1]: r["seconds"] for r in RESULTS if r["step"].startswith("aggregated")}
+    ours_by = {
+        r["step"].split(": ", 1)[1]: r["seconds"] for r in RESULTS if r["step"].startswith("aggregated")
+    }
     heur = sum(ours_by[m] for m in ("first_click", "last_click", "linear"))
-    print(f"ratio ChannelAttribution/ours, Markov order 1: {ca_times['markov'] / ours_by['markov']:.1f}x; "
-          f"heuristics (first, last, linear): {ca_times['heuristic'] / heur:.1f}x; all nine ours {ours:.2f} s")
+    print(
+        f"ratio ChannelAttribution/ours, Markov order 1: {ca_times['markov'] / ours_by['markov']:.1f}x; "
+        f"heuristics (first, last, linear): {ca_times['heuristic'] / heur:.1f}x; all nine ours {ours:.2f} s"
+    )
     if not args.skip_warehouse and args.warehouse_journeys > 0:
-        warehouse_build(journeys, min(args.warehouse_journeys, journeys.n_journeys))
+        warehouse_build(journeys, min(args.warehouse_journeys, journeys.n_journeys), args.keep_workspace)
     print()
     print(markdown(pd.DataFrame(RESULTS)))
     print(f"\npeak RSS of the whole run: {rss_mb():.0f} MB")

@@ -33,13 +33,20 @@ def ca_data() -> pd.DataFrame:
 
 
 def _ours(frame: pd.DataFrame):
-    return from_paths(frame.rename(columns={
-        "total_conversions": "conversions", "total_conversion_value": "value", "total_null": "nulls"
-    }))
+    return from_paths(
+        frame.rename(
+            columns={
+                "total_conversions": "conversions",
+                "total_conversion_value": "value",
+                "total_null": "nulls",
+            }
+        )
+    )
 
 
 def generated_paths(seed: int = 7, n_users: int = 40_000) -> pd.DataFrame:
-    """Journeys from a known random process: channel-dependent next-touch, stop and conversion probabilities."""
+    """Journeys from a known random process: channel-dependent next-touch, stop and conversion
+    probabilities."""
     rng = np.random.default_rng(seed)
     channels = ["Search", "Social", "Email", "Display", "Affiliate", "Direct"]
     k = len(channels)
@@ -73,20 +80,39 @@ def generated_paths(seed: int = 7, n_users: int = 40_000) -> pd.DataFrame:
 
 
 def _check_heuristics(frame: pd.DataFrame) -> None:
-    ref = ca.heuristic_models(frame, "path", "total_conversions", var_value="total_conversion_value",
-                              flg_pro=False).set_index("channel_name")
+    ref = ca.heuristic_models(
+        frame, "path", "total_conversions", var_value="total_conversion_value", flg_pro=False
+    ).set_index("channel_name")
     result = attribute(_ours(frame), ["first_click", "last_click", "linear"])
     conv, value = result.wide("conversions"), result.wide("value")
-    for ours, theirs in (("first_click", "first_touch"), ("last_click", "last_touch"), ("linear", "linear_touch")):
-        np.testing.assert_allclose(conv[ours], ref.loc[conv.index, f"{theirs}_conversions"], rtol=1e-12, atol=1e-9)
-        np.testing.assert_allclose(value[ours], ref.loc[value.index, f"{theirs}_value"], rtol=1e-12, atol=1e-9)
+    for ours, theirs in (
+        ("first_click", "first_touch"),
+        ("last_click", "last_touch"),
+        ("linear", "linear_touch"),
+    ):
+        np.testing.assert_allclose(
+            conv[ours], ref.loc[conv.index, f"{theirs}_conversions"], rtol=1e-12, atol=1e-9
+        )
+        np.testing.assert_allclose(
+            value[ours], ref.loc[value.index, f"{theirs}_value"], rtol=1e-12, atol=1e-9
+        )
 
 
 def _check_markov(frame: pd.DataFrame, order: int = 1, seed: int = 1) -> None:
     model = get_model("markov", order=order).fit(_ours(frame))
-    ref = ca.markov_model(frame, "path", "total_conversions", var_value="total_conversion_value",
-                          var_null="total_null", order=order, nsim_start=NSIM, nfold=NFOLD, seed=seed,
-                          verbose=False, flg_pro=False).set_index("channel_name")
+    ref = ca.markov_model(
+        frame,
+        "path",
+        "total_conversions",
+        var_value="total_conversion_value",
+        var_null="total_null",
+        order=order,
+        nsim_start=NSIM,
+        nfold=NFOLD,
+        seed=seed,
+        verbose=False,
+        flg_pro=False,
+    ).set_index("channel_name")
     ours = model.credits_.set_index("channel")
     total = ours["conversions"].sum()
     n_sim_conv = model.p_conversion_ * NSIM / NFOLD  # conversions in the one simulation run CA reports

@@ -12,14 +12,25 @@ from typer.testing import CliRunner
 
 from trueroi.cli.main import build_app, main
 
-MODELS = ["first_click", "last_click", "last_non_direct_click", "linear", "time_decay", "position_based",
-          "markov", "shapley", "shapley_ordered"]
+MODELS = [
+    "first_click",
+    "last_click",
+    "last_non_direct_click",
+    "linear",
+    "time_decay",
+    "position_based",
+    "markov",
+    "shapley",
+    "shapley_ordered",
+]
 
 
 @pytest.fixture
 def paths_file(tmp_path):
     f = tmp_path / "paths.csv"
-    f.write_text("path,conversions,value,nulls\nSearch > Email,3,30,2\nDisplay > Search,1,20,5\nEmail,2,10,1\n")
+    f.write_text(
+        "path,conversions,value,nulls\nSearch > Email,3,30,2\nDisplay > Search,1,20,5\nEmail,2,10,1\n"
+    )
     return f
 
 
@@ -60,8 +71,10 @@ def test_table_output(paths_file):
 
 def test_touchpoint_layout_file(tmp_path):
     f = tmp_path / "touches.csv"
-    f.write_text("user_id,ts,channel,conversion,value\nu1,2024-01-01,Search,0,\nu1,2024-01-03,Email,1,40\n"
-                 "u2,2024-01-02,Display,0,\n")
+    f.write_text(
+        "user_id,ts,channel,conversion,value\nu1,2024-01-01,Search,0,\nu1,2024-01-03,Email,1,40\n"
+        "u2,2024-01-02,Display,0,\n"
+    )
     res = run("attribution", str(f), "-m", "linear", "-f", "json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -71,18 +84,44 @@ def test_touchpoint_layout_file(tmp_path):
 
 def test_workspace_journeys(workspace):
     T = pd.Timestamp
-    workspace.load({"touchpoints": pd.DataFrame({
-        "user_id": ["u1", "u1"], "ts": [T("2024-01-01"), T("2024-01-02")], "channel": ["Shopping", "Email"],
-    })}, source_format="t", file_name="t", sha256="t")
-    workspace.load({"orders": pd.DataFrame({
-        "order_id": ["o1"], "user_id": ["u1"], "ts": [T("2024-01-03")], "currency": ["EUR"], "revenue": [90.0],
-        "status": ["paid"],
-    })}, source_format="t", file_name="o", sha256="o")
+    workspace.load(
+        {
+            "touchpoints": pd.DataFrame(
+                {
+                    "user_id": ["u1", "u1"],
+                    "ts": [T("2024-01-01"), T("2024-01-02")],
+                    "channel": ["Shopping", "Email"],
+                }
+            )
+        },
+        source_format="t",
+        file_name="t",
+        sha256="t",
+    )
+    workspace.load(
+        {
+            "orders": pd.DataFrame(
+                {
+                    "order_id": ["o1"],
+                    "user_id": ["u1"],
+                    "ts": [T("2024-01-03")],
+                    "currency": ["EUR"],
+                    "revenue": [90.0],
+                    "status": ["paid"],
+                }
+            )
+        },
+        source_format="t",
+        file_name="o",
+        sha256="o",
+    )
     res = run("attribution", "-w", str(workspace.path), "-m", "first_click", "-f", "json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert data["results"]["first_click"] == {"Email": {"conversions": 0.0, "value": 0.0},
-                                              "Shopping": {"conversions": 1.0, "value": 90.0}}
+    assert data["results"]["first_click"] == {
+        "Email": {"conversions": 0.0, "value": 0.0},
+        "Shopping": {"conversions": 1.0, "value": 90.0},
+    }
 
 
 @pytest.mark.parametrize(
@@ -119,8 +158,9 @@ def test_console_script_exit_code(tmp_path):
     """The installed entry point maps library errors to exit code 2 in a real process."""
     f = tmp_path / "bad.csv"
     f.write_text("x,y\n1,2\n")
-    proc = subprocess.run([sys.executable, "-m", "trueroi", "attribution", str(f)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trueroi", "attribution", str(f)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2
     assert "matches no journeys layout" in proc.stderr.replace("\n", "")
 

@@ -39,18 +39,31 @@ def rule_journeys():
     ("model", "expected_conv", "expected_value"),
     [
         # first touch: P1 -> Search 2 (100), P2 -> Display 1 (30), P3 -> Direct 1 (10)
-        ("first_click", {"Search": 2, "Email": 0, "Direct": 1, "Display": 1}, {"Search": 100, "Direct": 10, "Display": 30}),
+        (
+            "first_click",
+            {"Search": 2, "Email": 0, "Direct": 1, "Display": 1},
+            {"Search": 100, "Direct": 10, "Display": 30},
+        ),
         # last touch: P1 -> Direct 2 (100), P2 -> Search 1 (30), P3 -> Direct 1 (10)
         ("last_click", {"Search": 1, "Email": 0, "Direct": 3, "Display": 0}, {"Search": 30, "Direct": 110}),
         # last non-direct: P1 skips Direct -> Email 2 (100); P2 -> Search; P3 is all direct -> Direct keeps it
-        ("last_non_direct_click", {"Search": 1, "Email": 2, "Direct": 1, "Display": 0},
-         {"Search": 30, "Email": 100, "Direct": 10}),
+        (
+            "last_non_direct_click",
+            {"Search": 1, "Email": 2, "Direct": 1, "Display": 0},
+            {"Search": 30, "Email": 100, "Direct": 10},
+        ),
         # linear: P1 thirds: 2/3 each (100/3); P2 halves: 1/2 each (15); P3 Direct 1 (10)
-        ("linear", {"Search": 2 / 3 + 0.5, "Email": 2 / 3, "Direct": 2 / 3 + 1, "Display": 0.5},
-         {"Search": 100 / 3 + 15, "Email": 100 / 3, "Direct": 100 / 3 + 10, "Display": 15}),
+        (
+            "linear",
+            {"Search": 2 / 3 + 0.5, "Email": 2 / 3, "Direct": 2 / 3 + 1, "Display": 0.5},
+            {"Search": 100 / 3 + 15, "Email": 100 / 3, "Direct": 100 / 3 + 10, "Display": 15},
+        ),
         # position based 40/20/40: P1 Search .4*2=.8, Email .2*2=.4, Direct .4*2=.8; P2 two touches 50/50
-        ("position_based", {"Search": 0.8 + 0.5, "Email": 0.4, "Direct": 0.8 + 1, "Display": 0.5},
-         {"Search": 40 + 15, "Email": 20, "Direct": 40 + 10, "Display": 15}),
+        (
+            "position_based",
+            {"Search": 0.8 + 0.5, "Email": 0.4, "Direct": 0.8 + 1, "Display": 0.5},
+            {"Search": 40 + 15, "Email": 20, "Direct": 40 + 10, "Display": 15},
+        ),
     ],
 )
 def test_rule_based_by_hand(rule_journeys, model, expected_conv, expected_value):
@@ -72,18 +85,20 @@ def test_position_based_custom_shares(rule_journeys):
 def test_time_decay_by_hand():
     # One user: Display 14 days before the order, Search 7 days before, Email at the order.
     # Weights 2^(-14/7)=1/4, 2^(-7/7)=1/2, 2^0=1; sum 7/4 -> shares 1/7, 2/7, 4/7 of one conversion worth 70.
-    frame = pd.DataFrame({
-        "user_id": ["u"] * 3,
-        "ts": ["2024-03-01T12:00:00Z", "2024-03-08T12:00:00Z", "2024-03-15T12:00:00Z"],
-        "channel": ["Display", "Search", "Email"],
-        "conversion": [0, 0, 1],
-        "value": [0, 0, 70.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "user_id": ["u"] * 3,
+            "ts": ["2024-03-01T12:00:00Z", "2024-03-08T12:00:00Z", "2024-03-15T12:00:00Z"],
+            "channel": ["Display", "Search", "Email"],
+            "conversion": [0, 0, 1],
+            "value": [0, 0, 70.0],
+        }
+    )
     j = from_touchpoints(frame)
     assert credits("time_decay", j) == pytest.approx({"Display": 1 / 7, "Search": 2 / 7, "Email": 4 / 7})
     assert values("time_decay", j) == pytest.approx({"Display": 10, "Search": 20, "Email": 40})
     # half-life 14 days: weights 1/2, 2^(-1/2), 1
-    w = np.array([0.5, 2 ** -0.5, 1.0])
+    w = np.array([0.5, 2**-0.5, 1.0])
     assert list(credits("time_decay", j, half_life_days=14).values()) == pytest.approx(
         list((w / w.sum())[[0, 2, 1]])  # channel order: Display, Email, Search
     )
@@ -97,9 +112,11 @@ def test_time_decay_without_timestamps_uses_touch_distance():
 
 # -- Markov -------------------------------------------------------------------------------------------
 def test_markov_first_order_by_hand():
-    """Paths: "a > b" 1 conv 1 null; "a" 0 conv 2 nulls; "b > c > a" 2 conv 0 nulls (values 10 per conversion).
+    """Paths: "a > b" 1 conv 1 null; "a" 0 conv 2 nulls; "b > c > a" 2 conv 0 nulls (values 10 per
+    conversion).
 
-    Transition counts (weight = conversions + nulls): start->a 2+2=4, start->b 2; a->b 2, a->conv 2, a->null 2;
+    Transition counts (weight = conversions + nulls): start->a 2+2=4, start->b 2; a->b 2, a->conv 2,
+    a->null 2;
     b->c 2, b->conv 1, b->null 1; c->a 2. So P(start->a)=2/3, P(start->b)=1/3, a: b 1/3, conv 1/3, null 1/3;
     b: c 1/2, conv 1/4, null 1/4; c: a 1.
     Conversion probabilities p_s from each state: p_a = 1/3 + p_b/3, p_b = 1/4 + p_c/2, p_c = p_a
@@ -130,7 +147,8 @@ def test_markov_value_weights_by_last_state():
     Mean value of conversions exiting a: 30, exiting b: 10.
     P(conv via a) = 3/4 * 1/3 = 1/4; P(conv via b) = (1/4 + 3/4*2/3) * 1/3 = 3/4 * 1/3 = 1/4; P = 1/2.
     Value V = 30/4 + 10/4 = 10.
-    Remove a: only start->b: P = 1/4 * 1/3 = 1/12, V = 10/12 -> RE_a = 1 - (1/12)/(1/2) = 5/6, REV_a = 1 - (10/12)/10 = 11/12.
+    Remove a: only start->b: P = 1/4 * 1/3 = 1/12, V = 10/12 -> RE_a = 1 - (1/12)/(1/2) = 5/6, REV_a = 1
+    - (10/12)/10 = 11/12.
     Remove b: P = V/30 = 1/4, V = 30/4 -> RE_b = 1/2, REV_b = 1 - 7.5/10 = 1/4.
     Conversions (2): a = 2 * (5/6)/(5/6+1/2) = 2 * 5/8 = 1.25, b = 0.75.
     Value (40): a = 40 * (11/12)/(11/12 + 3/12) = 40 * 11/14, b = 40 * 3/14.
@@ -158,7 +176,8 @@ def test_markov_second_order_remembers_where_a_visit_came_from():
 def test_markov_third_order_by_hand():
     """Paths: "a > b > c" 1 conv; "d > b > c" 1 null.
 
-    Order 2: states (a,b), (d,b), (b,c); start->(a,b) 1/2, start->(d,b) 1/2, both -> (b,c), which converts 1/2.
+    Order 2: states (a,b), (d,b), (b,c); start->(a,b) 1/2, start->(d,b) 1/2, both -> (b,c), which
+    converts 1/2.
       P = 1/2. Remove a: P = 1/4, RE 1/2; remove d: RE 1/2; remove b or c: P = 0, RE 1.
       Credits: a 1/6, b 1/3, c 1/3, d 1/6.
     Order 3: states (a,b,c) -> conv and (d,b,c) -> null. Removing a, b or c kills the converting state (RE 1);
@@ -214,9 +233,11 @@ def test_shapley_conversion_rate_game_by_hand():
 
 
 def test_ordered_shapley_positions_by_hand():
-    """Zhao et al. (2018) ordered Shapley: each converting journey's distinct channels, in order of first touch.
+    """Zhao et al. (2018) ordered Shapley: each converting journey's distinct channels, in order of
+    first touch.
 
-    "a > b > a" (2 conv): a first, b second, 1 each. "c > b" (3 conv): c first, b second, 1.5 each. "a" (1): a first.
+    "a > b > a" (2 conv): a first, b second, 1 each. "c > b" (3 conv): c first, b second, 1.5 each. "a"
+    (1): a first.
     Position credits: (a,1) 2, (b,2) 1 + 1.5 = 2.5, (c,1) 1.5.
     """
     j = from_paths(["a > b > a", "a", "c > b"], [2, 1, 3], [2, 1, 3], [0, 0, 0])

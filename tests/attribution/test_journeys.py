@@ -26,8 +26,15 @@ def write_both_layouts(tmp: Path, users: list[list[tuple[str, int, float]]]) -> 
     for u, touches in enumerate(users):
         journey: list[str] = []
         for k, (ch, conv, val) in enumerate(touches):
-            rows.append({"user_id": f"u{u}", "ts": pd.Timestamp("2024-01-01") + pd.Timedelta(days=k),
-                         "channel": ch, "conversion": conv, "value": val if conv else 0.0})
+            rows.append(
+                {
+                    "user_id": f"u{u}",
+                    "ts": pd.Timestamp("2024-01-01") + pd.Timedelta(days=k),
+                    "channel": ch,
+                    "conversion": conv,
+                    "value": val if conv else 0.0,
+                }
+            )
             journey.append(ch)
             if conv:
                 key = " > ".join(journey)
@@ -40,8 +47,9 @@ def write_both_layouts(tmp: Path, users: list[list[tuple[str, int, float]]]) -> 
             agg[key] = (c, v, n + 1)
     touch_file, agg_file = tmp / "touches.csv", tmp / "paths.csv"
     pd.DataFrame(rows).to_csv(touch_file, index=False)
-    pd.DataFrame([(p, c, v, n) for p, (c, v, n) in agg.items()],
-                 columns=["path", "conversions", "value", "nulls"]).to_csv(agg_file, index=False)
+    pd.DataFrame(
+        [(p, c, v, n) for p, (c, v, n) in agg.items()], columns=["path", "conversions", "value", "nulls"]
+    ).to_csv(agg_file, index=False)
     return touch_file, agg_file
 
 
@@ -58,8 +66,12 @@ def test_touchpoint_and_aggregated_layouts_agree(tmp_path_factory, users):
     assert a.total_value == pytest.approx(b.total_value)
     # time decay is the one model that reads timestamps, which only the touchpoint layout has
     models = [m for m in model_names() if m != "time_decay"]
-    ra = attribute(a, models, {"markov": {"order": 2}}).credits.sort_values(["model", "channel"], ignore_index=True)
-    rb = attribute(b, models, {"markov": {"order": 2}}).credits.sort_values(["model", "channel"], ignore_index=True)
+    ra = attribute(a, models, {"markov": {"order": 2}}).credits.sort_values(
+        ["model", "channel"], ignore_index=True
+    )
+    rb = attribute(b, models, {"markov": {"order": 2}}).credits.sort_values(
+        ["model", "channel"], ignore_index=True
+    )
     pd.testing.assert_frame_equal(ra[["model", "channel"]], rb[["model", "channel"]])
     np.testing.assert_allclose(ra["conversions"], rb["conversions"], rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(ra["value"], rb["value"], rtol=1e-9, atol=1e-6)
@@ -77,7 +89,9 @@ def test_touchpoint_layout_splits_journeys_at_conversions(tmp_path):
     )
     j = read_paths_csv(f)
     assert sorted(zip(j.path_strings(), j.conversions, j.value, j.nulls, strict=True)) == [
-        ("Direct", 1, 20, 0), ("Display", 0, 0, 1), ("Search > Social > Email", 1, 50, 0)
+        ("Direct", 1, 20, 0),
+        ("Display", 0, 0, 1),
+        ("Search > Social > Email", 1, 50, 0),
     ]
     # ages: Search is 1 day before the conversion, Social 22 hours
     ages = dict(zip(np.asarray(j.channels)[j.codes], j.age_days, strict=True))
@@ -114,14 +128,25 @@ def test_bad_files_name_file_row_and_column(tmp_path, content, message):
 def test_to_paths_round_trip():
     j = from_paths(["a > b", "a > b", "c"], [1, 2, 0], [5, 6, 0], [0, 1, 4])
     agg = j.to_paths()
-    assert agg.to_dict("list") == {"path": ["a > b", "c"], "conversions": [3.0, 0.0], "value": [11.0, 0.0],
-                                   "nulls": [1.0, 4.0]}
+    assert agg.to_dict("list") == {
+        "path": ["a > b", "c"],
+        "conversions": [3.0, 0.0],
+        "value": [11.0, 0.0],
+        "nulls": [1.0, 4.0],
+    }
     assert j.aggregate().n_journeys == 2
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=8), st.integers(0, 3),
-                          st.integers(0, 3)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=8), st.integers(0, 3), st.integers(0, 3)
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_fast_aggregate_equals_text_aggregation(rows):
     paths = [" > ".join(p) for p, _, _ in rows]
     conv = [c for _, c, _ in rows]
@@ -132,17 +157,29 @@ def test_fast_aggregate_equals_text_aggregation(rows):
     for p, c, n in zip(paths, conv, nulls, strict=True):  # aggregation written out in plain Python
         cc, vv, nn = by_text.get(p, (0, 0.0, 0))
         by_text[p] = (cc + c, vv + 7.0 * c, nn + n)
-    got = {p: (c, v, n) for p, c, v, n in zip(fast.path_strings(), fast.conversions, fast.value, fast.nulls,
-                                              strict=True)}
+    got = {
+        p: (c, v, n)
+        for p, c, v, n in zip(fast.path_strings(), fast.conversions, fast.value, fast.nulls, strict=True)
+    }
     assert got == by_text
-    pd.testing.assert_frame_equal(attribute(fast, "all").credits, attribute(from_paths(j.to_paths()), "all").credits)
+    pd.testing.assert_frame_equal(
+        attribute(fast, "all").credits, attribute(from_paths(j.to_paths()), "all").credits
+    )
 
 
 def test_aggregate_mixes_integer_keys_and_text_for_long_paths():
     # 40 touches do not fit a 63-bit key in base 3; they merge through their text, the short ones through keys
     long = " > ".join(["a", "b"] * 20)
-    j = from_paths(["a > b", "b", long, "a > b", long, "b > a"], [1, 2, 7, 3, 1, 0], [1, 2, 7, 3, 1, 0],
-                   [0, 1, 0, 1, 2, 5])
-    got = {p: (c, n) for p, c, n in zip(j.aggregate().path_strings(), j.aggregate().conversions,
-                                        j.aggregate().nulls, strict=True)}
+    j = from_paths(
+        ["a > b", "b", long, "a > b", long, "b > a"],
+        [1, 2, 7, 3, 1, 0],
+        [1, 2, 7, 3, 1, 0],
+        [0, 1, 0, 1, 2, 5],
+    )
+    got = {
+        p: (c, n)
+        for p, c, n in zip(
+            j.aggregate().path_strings(), j.aggregate().conversions, j.aggregate().nulls, strict=True
+        )
+    }
     assert got == {"a > b": (4, 1), "b": (2, 1), long: (8, 2), "b > a": (0, 5)}

@@ -135,7 +135,8 @@ def test_mobius_inverts_subset_sum(n, seed):
 def test_shapley_is_exact_with_twenty_channels():
     """20 channels (2^20 coalitions): the transform route equals the closed form of the conversions game.
 
-    For v(S) = sum of conversions of journeys whose channel set lies within S, the Harsanyi dividend of a set T
+    For v(S) = sum of conversions of journeys whose channel set lies within S, the Harsanyi dividend of
+    a set T
     is the conversions of journeys with exactly that set, so phi_i = sum over journeys containing i of
     conversions / (number of distinct channels) (Zhao et al. 2018, eq. 6), computed here with plain Python.
     """

@@ -22,21 +22,40 @@ def roi_shop(workspace):
     """Spend: Search 50, Display 100 (EUR). Orders: o1 revenue 200, cogs 100 (margin 100) after
     Display > Search; o2 revenue 100, cogs 40 (margin 60) after Search."""
     day = T("2024-03-01").date()
-    ads = pd.DataFrame({
-        "date_day": [day, day], "platform": ["google", "meta"], "campaign_id": ["s", "d"],
-        "channel": ["Search", "Display"], "currency": ["EUR", "EUR"], "spend": [50.0, 100.0],
-        "impressions": [1000, 5000], "clicks": [50, 40],
-    })
-    tp = pd.DataFrame({
-        "user_id": ["u1", "u1", "u2"], "ts": [T("2024-03-01 08:00"), T("2024-03-01 09:00"), T("2024-03-01 10:00")],
-        "date_day": [day] * 3, "channel": ["Display", "Search", "Search"], "campaign": ["d", "s", "s"],
-        "is_brand": [False] * 3,
-    })
-    orders = pd.DataFrame({
-        "order_id": ["o1", "o2"], "user_id": ["u1", "u2"], "ts": [T("2024-03-01 12:00"), T("2024-03-01 13:00")],
-        "date_day": [day, day], "currency": ["EUR", "EUR"], "revenue": [200.0, 100.0], "cogs": [100.0, 40.0],
-        "status": ["paid", "paid"],
-    })
+    ads = pd.DataFrame(
+        {
+            "date_day": [day, day],
+            "platform": ["google", "meta"],
+            "campaign_id": ["s", "d"],
+            "channel": ["Search", "Display"],
+            "currency": ["EUR", "EUR"],
+            "spend": [50.0, 100.0],
+            "impressions": [1000, 5000],
+            "clicks": [50, 40],
+        }
+    )
+    tp = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u2"],
+            "ts": [T("2024-03-01 08:00"), T("2024-03-01 09:00"), T("2024-03-01 10:00")],
+            "date_day": [day] * 3,
+            "channel": ["Display", "Search", "Search"],
+            "campaign": ["d", "s", "s"],
+            "is_brand": [False] * 3,
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "user_id": ["u1", "u2"],
+            "ts": [T("2024-03-01 12:00"), T("2024-03-01 13:00")],
+            "date_day": [day, day],
+            "currency": ["EUR", "EUR"],
+            "revenue": [200.0, 100.0],
+            "cogs": [100.0, 40.0],
+            "status": ["paid", "paid"],
+        }
+    )
     for name, frame in (("ad_performance", ads), ("touchpoints", tp), ("orders", orders)):
         workspace.load({name: frame}, source_format="test", file_name=name, sha256=name)
     return workspace
@@ -48,7 +67,8 @@ def test_roi_by_model_by_hand(roi_shop):
     assert roi.loc[("last_click", "Search"), "roas"] == pytest.approx(6.0)
     assert roi.loc[("last_click", "Search"), "media_roi"] == pytest.approx(2.2)
     assert roi.loc[("last_click", "Display"), "media_roi"] == pytest.approx(-1.0)
-    # linear: o1 half each. Search revenue 100 + 100, margin 50 + 60 -> ROAS 4, ROI 1.2; Display 100 / 50 -> ROAS 1,
+    # linear: o1 half each. Search revenue 100 + 100, margin 50 + 60 -> ROAS 4, ROI 1.2; Display 100 /
+    # 50 -> ROAS 1,
     # ROI (50 - 100)/100 = -0.5
     assert roi.loc[("linear", "Search"), ["roas", "media_roi"]].tolist() == pytest.approx([4.0, 1.2])
     assert roi.loc[("linear", "Display"), ["roas", "media_roi"]].tolist() == pytest.approx([1.0, -0.5])
@@ -67,8 +87,20 @@ def test_roi_by_model_by_hand(roi_shop):
 
 @pytest.mark.slow
 def test_cli_roi_view_json(roi_shop):
-    res = CliRunner().invoke(build_app(), ["attribution", "-w", str(roi_shop.path), "-m", "last_click,first_click",
-                                           "--view", "roi", "-f", "json"])
+    res = CliRunner().invoke(
+        build_app(),
+        [
+            "attribution",
+            "-w",
+            str(roi_shop.path),
+            "-m",
+            "last_click,first_click",
+            "--view",
+            "roi",
+            "-f",
+            "json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     rows = {(r["model"], r["channel"]): r for r in data["roi"]}
@@ -99,11 +131,25 @@ def test_time_to_conversion_buckets():
     # first touches 0.5, 1.5, 3, 10 and 40 days before their conversions
     rows = []
     for u, days in enumerate([0.5, 1.5, 3, 10, 40]):
-        rows += [{"user_id": f"u{u}", "ts": T("2024-05-01") - pd.Timedelta(days=days), "channel": "Search",
-                  "conversion": 0, "value": 0},
-                 {"user_id": f"u{u}", "ts": T("2024-05-01"), "channel": "Email", "conversion": 1, "value": 10}]
+        rows += [
+            {
+                "user_id": f"u{u}",
+                "ts": T("2024-05-01") - pd.Timedelta(days=days),
+                "channel": "Search",
+                "conversion": 0,
+                "value": 0,
+            },
+            {"user_id": f"u{u}", "ts": T("2024-05-01"), "channel": "Email", "conversion": 1, "value": 10},
+        ]
     report = paths_report(from_touchpoints(pd.DataFrame(rows)))
     ttc = report.time_to_conversion.set_index("days")["conversions"]
-    assert ttc.to_dict() == {"same day": 1, "1 day": 1, "2-3 days": 1, "4-7 days": 0, "8-14 days": 1,
-                             "15-30 days": 0, "31+ days": 1}
+    assert ttc.to_dict() == {
+        "same day": 1,
+        "1 day": 1,
+        "2-3 days": 1,
+        "4-7 days": 0,
+        "8-14 days": 1,
+        "15-30 days": 0,
+        "31+ days": 1,
+    }
     assert np.isclose(report.time_to_conversion["share_of_conversions"].sum(), 1.0)

@@ -16,7 +16,9 @@ pytestmark = [
     pytest.mark.spark,
     # py4j leaves its gateway socket to the garbage collector
     pytest.mark.filterwarnings("ignore:unclosed <socket:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket:pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <socket:pytest.PytestUnraisableExceptionWarning"
+    ),
 ]
 
 
@@ -24,10 +26,16 @@ pytestmark = [
 def spark():
     from pyspark.sql import SparkSession
 
-    session = (SparkSession.builder.master("local[2]").appName("trueroi-attribution-tests")
-               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.default.parallelism", "2").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("trueroi-attribution-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -39,15 +47,27 @@ def random_shop(workspace, seed: int = 3) -> None:
     n = 600
     users = rng.integers(0, 120, size=n).astype(str)
     ts = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.uniform(0, 120, size=n), unit="D").round("s")
-    tp = pd.DataFrame({"user_id": users, "ts": ts, "channel": rng.choice(channels, size=n),
-                       "campaign": rng.choice(["a", "b"], size=n), "is_brand": rng.random(n) < 0.2})
+    tp = pd.DataFrame(
+        {
+            "user_id": users,
+            "ts": ts,
+            "channel": rng.choice(channels, size=n),
+            "campaign": rng.choice(["a", "b"], size=n),
+            "is_brand": rng.random(n) < 0.2,
+        }
+    )
     m = 90
-    orders = pd.DataFrame({
-        "order_id": [f"o{i}" for i in range(m)], "user_id": rng.integers(0, 120, size=m).astype(str),
-        "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.uniform(0, 120, size=m), unit="D").round("s"),
-        "currency": "EUR", "revenue": rng.gamma(2, 30, size=m).round(2),
-        "status": rng.choice(["paid", "cancelled", None], size=m, p=[0.7, 0.15, 0.15]),
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(m)],
+            "user_id": rng.integers(0, 120, size=m).astype(str),
+            "ts": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.uniform(0, 120, size=m), unit="D").round("s"),
+            "currency": "EUR",
+            "revenue": rng.gamma(2, 30, size=m).round(2),
+            "status": rng.choice(["paid", "cancelled", None], size=m, p=[0.7, 0.15, 0.15]),
+        }
+    )
     workspace.load({"touchpoints": tp}, source_format="t", file_name="tp", sha256="tp")
     workspace.load({"orders": orders}, source_format="t", file_name="o", sha256="o")
 
@@ -59,11 +79,14 @@ def test_journeys_identical_on_duckdb_and_spark(workspace, spark):
     random_shop(workspace)
     for name in TABLES:
         frame = workspace.table(name).to_pandas()
-        spark.createDataFrame(frame, schema=PySparkSchema.from_ibis(schema(name))).createOrReplaceTempView(name)
+        spark.createDataFrame(frame, schema=PySparkSchema.from_ibis(schema(name))).createOrReplaceTempView(
+            name
+        )
     on_spark = Workspace.from_backend(ibis.pyspark.connect(spark), workspace.config)
     duck = build_journeys(workspace, lookback_days=20)
     sprk = build_journeys(on_spark, lookback_days=20)
     assert duck.n_journeys > 50 and duck.total_conversions > 10
     assert sorted(zip(duck.path_strings(), duck.conversions, duck.value, strict=True)) == sorted(
-        zip(sprk.path_strings(), sprk.conversions, sprk.value, strict=True))
+        zip(sprk.path_strings(), sprk.conversions, sprk.value, strict=True)
+    )
     pd.testing.assert_frame_equal(attribute(duck, "all").credits, attribute(sprk, "all").credits)

@@ -18,31 +18,63 @@ def shop(workspace):
     """Three users. Expected journeys, worked out by hand from the rows below (lookback 30 days):
 
     u1: Display 01-01 is 35 days before order o1 (02-05) -> outside the window, dropped;
-        Non-Brand Search 01-20 and Direct 02-05 (same instant as o1, counts) -> o1 path "Non-Brand Search > Direct";
+        Non-Brand Search 01-20 and Direct 02-05 (same instant as o1, counts) -> o1 path "Non-Brand
+        Search > Direct";
         Email 02-10 and Social 02-20 come before o2 (02-20 12:00) -> "Email > Social Retargeting".
         Affiliate 03-01 follows the last order -> null journey "Affiliate".
     u2: order o3 is cancelled (not a sale) -> "Social Prospecting > Direct" is a null journey.
     u3: lead conversion c1 (type lead) is not an order; with source="orders" u3's touch is a null.
     Order o4 belongs to a user without touches -> no journey.
     """
-    tp = pd.DataFrame({
-        "user_id": ["u1", "u1", "u1", "u1", "u1", "u1", "u2", "u2", "u3"],
-        "ts": [T("2024-01-01"), T("2024-01-20"), T("2024-02-05"), T("2024-02-10"), T("2024-02-20"),
-               T("2024-03-01"), T("2024-01-05"), T("2024-01-06"), T("2024-01-02")],
-        "channel": ["Display", "Non-Brand Search", "Direct", "Email", "Social Retargeting", "Affiliate",
-                    "Social Prospecting", "Direct", "Email"],
-        "campaign": ["d1", "nb1", None, "news", "rt", "aff", "pros", None, "news"],
-        "is_brand": [False] * 9,
-    })
-    orders = pd.DataFrame({
-        "order_id": ["o1", "o2", "o3", "o4"], "user_id": ["u1", "u1", "u2", "u9"],
-        "ts": [T("2024-02-05"), T("2024-02-20 12:00"), T("2024-01-06"), T("2024-01-06")],
-        "currency": ["EUR"] * 4, "revenue": [100.0, 50.0, 80.0, 10.0], "cogs": [40.0, 20.0, 30.0, 5.0],
-        "status": ["paid", None, "cancelled", "paid"],
-    })
-    conversions = pd.DataFrame({
-        "conversion_id": ["c1"], "user_id": ["u3"], "ts": [T("2024-03-20")], "type": ["lead"], "value": [5.0],
-    })
+    tp = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u1", "u1", "u1", "u1", "u2", "u2", "u3"],
+            "ts": [
+                T("2024-01-01"),
+                T("2024-01-20"),
+                T("2024-02-05"),
+                T("2024-02-10"),
+                T("2024-02-20"),
+                T("2024-03-01"),
+                T("2024-01-05"),
+                T("2024-01-06"),
+                T("2024-01-02"),
+            ],
+            "channel": [
+                "Display",
+                "Non-Brand Search",
+                "Direct",
+                "Email",
+                "Social Retargeting",
+                "Affiliate",
+                "Social Prospecting",
+                "Direct",
+                "Email",
+            ],
+            "campaign": ["d1", "nb1", None, "news", "rt", "aff", "pros", None, "news"],
+            "is_brand": [False] * 9,
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "user_id": ["u1", "u1", "u2", "u9"],
+            "ts": [T("2024-02-05"), T("2024-02-20 12:00"), T("2024-01-06"), T("2024-01-06")],
+            "currency": ["EUR"] * 4,
+            "revenue": [100.0, 50.0, 80.0, 10.0],
+            "cogs": [40.0, 20.0, 30.0, 5.0],
+            "status": ["paid", None, "cancelled", "paid"],
+        }
+    )
+    conversions = pd.DataFrame(
+        {
+            "conversion_id": ["c1"],
+            "user_id": ["u3"],
+            "ts": [T("2024-03-20")],
+            "type": ["lead"],
+            "value": [5.0],
+        }
+    )
     workspace.load({"touchpoints": tp}, source_format="test", file_name="tp", sha256="tp")
     workspace.load({"orders": orders}, source_format="test", file_name="o", sha256="o")
     workspace.load({"conversions": conversions}, source_format="test", file_name="c", sha256="c")
@@ -90,7 +122,8 @@ def test_exclude_direct_keeps_all_direct_journeys_only(shop):
 def test_order_credits_rule_based_are_exact(shop):
     lndc = order_credits(shop, "last_non_direct_click")
     assert lndc[["order_id", "channel", "credit"]].values.tolist() == [
-        ["o1", "Non-Brand Search", 1.0], ["o2", "Social Retargeting", 1.0]
+        ["o1", "Non-Brand Search", 1.0],
+        ["o2", "Social Retargeting", 1.0],
     ]
     lin = order_credits(shop, "linear")
     assert lin.groupby("order_id")["credit"].sum().tolist() == [1.0, 1.0]

@@ -1,7 +1,8 @@
 """The interface every attribution model follows, and the registry that finds models by name.
 
 A model follows the scikit-learn contract: settings go to ``__init__``, :meth:`AttributionModel.fit` takes
-:class:`~trueroi.attribution.journeys.Journeys` and returns ``self``, learned values end in ``_``. After ``fit``,
+:class:`~trueroi.attribution.journeys.Journeys` and returns ``self``, learned values end in ``_``. After
+``fit``,
 ``conversions_`` and ``value_`` hold each channel's credit (aligned with ``channels_``); they sum to the
 journeys' total conversions and total value.
 """
@@ -28,12 +29,22 @@ def register_model(cls: type[AttributionModel]) -> type[AttributionModel]:
     return cls
 
 
-BUILTIN_ORDER = ("first_click", "last_click", "last_non_direct_click", "linear", "time_decay", "position_based",
-                 "markov", "shapley", "shapley_ordered")
+BUILTIN_ORDER = (
+    "first_click",
+    "last_click",
+    "last_non_direct_click",
+    "linear",
+    "time_decay",
+    "position_based",
+    "markov",
+    "shapley",
+    "shapley_ordered",
+)
 
 
 def model_names() -> list[str]:
-    """Registered model names: the built-in ones in their documented order, then any others by registration."""
+    """Registered model names: the built-in ones in their documented order, then any others by
+    registration."""
     _load_builtin_models()
     return [m for m in BUILTIN_ORDER if m in MODELS] + [m for m in MODELS if m not in BUILTIN_ORDER]
 
@@ -49,7 +60,9 @@ def get_model(name: str, **settings: Any) -> AttributionModel:
     _load_builtin_models()
     key = name.strip().lower()
     if key not in MODELS:
-        raise UsageError(f"unknown attribution model {name!r}; expected one of {', '.join(model_names())} or 'all'")
+        raise UsageError(
+            f"unknown attribution model {name!r}; expected one of {', '.join(model_names())} or 'all'"
+        )
     return MODELS[key](**settings)
 
 
@@ -86,7 +99,9 @@ class AttributionModel:
     def credits_(self) -> pd.DataFrame:
         """Columns ``channel``, ``conversions``, ``value``: one row per channel, in channel order."""
         self._check_fitted()
-        return pd.DataFrame({"channel": list(self.channels_), "conversions": self.conversions_, "value": self.value_})
+        return pd.DataFrame(
+            {"channel": list(self.channels_), "conversions": self.conversions_, "value": self.value_}
+        )
 
     def get_params(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}

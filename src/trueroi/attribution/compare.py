@@ -36,7 +36,8 @@ class AttributionResult:
         results: dict[str, dict[str, dict[str, float]]] = {}
         for row in self.credits.itertuples(index=False):
             results.setdefault(row.model, {})[row.channel] = {
-                "conversions": float(row.conversions), "value": float(row.value)
+                "conversions": float(row.conversions),
+                "value": float(row.value),
             }
         return {
             "results": results,
@@ -45,7 +46,8 @@ class AttributionResult:
         }
 
     def wide(self, what: str = "conversions") -> pd.DataFrame:
-        """Channels as rows, models as columns (in the order they were run) for ``conversions`` or ``value``."""
+        """Channels as rows, models as columns (in the order they were run) for ``conversions`` or
+        ``value``."""
         order = list(dict.fromkeys(self.credits["model"]))
         table = self.credits.pivot(index="channel", columns="model", values=what)
         return table[order]
@@ -77,7 +79,8 @@ def attribute(
     models
         ``"all"``, one name, a comma-separated string or a list of registry names.
     settings
-        Optional settings per model name, e.g. ``{"markov": {"order": 2}, "time_decay": {"half_life_days": 3}}``.
+        Optional settings per model name, e.g. ``{"markov": {"order": 2}, "time_decay":
+        {"half_life_days": 3}}``.
     """
     frames, fitted = [], {}
     for name in resolve_models(models):

@@ -10,7 +10,8 @@ totals need not be reachable that way: the chain can credit a channel that lies 
 give the channels that always appear together on the same paths more or less than those paths' conversions.
 The iteration then settles on the closest reachable split; the per-order shares always sum to 1, so the
 order credits keep the total and their per-channel sums can differ from the Markov table. The Markov table
-(``trueroi attribution``) stays the reference for Markov channel totals. Within an order, a channel's share is split equally over
+(``trueroi attribution``) stays the reference for Markov channel totals. Within an order, a channel's
+share is split equally over
 its touches, which carry the campaign and brand flag.
 """
 
@@ -61,7 +62,9 @@ def proportional_channel_weights(journeys: Journeys, targets: np.ndarray) -> np.
         ratio = np.divide(targets, current, out=np.ones_like(current), where=current > 0)
         lam = lam * ratio
         lam = lam / lam[lam > 0].max()
-        lam = np.where(lam > 0, np.maximum(lam, 1e-12), 0.0)  # unreachable targets must not underflow the rest
+        lam = np.where(
+            lam > 0, np.maximum(lam, 1e-12), 0.0
+        )  # unreachable targets must not underflow the rest
         active = current > 0
         if np.all(np.abs(ratio[active] - 1.0) < IPF_TOL):
             break
@@ -69,7 +72,8 @@ def proportional_channel_weights(journeys: Journeys, targets: np.ndarray) -> np.
 
 
 def touch_shares(journeys: Journeys, model: Any) -> np.ndarray:
-    """Share of each touch in its journey's conversion credit under ``model`` (an unfitted model or a name)."""
+    """Share of each touch in its journey's conversion credit under ``model`` (an unfitted model or a
+    name)."""
     model = get_model(model) if isinstance(model, str) else model
     if isinstance(model, RuleBasedModel) and model.per_journey_exact:
         return model.touch_weights(journeys)
@@ -91,7 +95,11 @@ def touch_shares(journeys: Journeys, model: Any) -> np.ndarray:
 
 
 def order_credits(
-    workspace: Any, model: str, *, lookback_days: int | None = None, settings: dict[str, Any] | None = None,
+    workspace: Any,
+    model: str,
+    *,
+    lookback_days: int | None = None,
+    settings: dict[str, Any] | None = None,
     **journey_options: Any,
 ) -> pd.DataFrame:
     """Per-order credits of one attribution model.
@@ -122,14 +130,18 @@ def order_credits(
     estimator = get_model(model, **(settings or {}))
     shares = touch_shares(journeys, estimator)
     jt = journeys.journey_of_touch()
-    frame = pd.DataFrame({
-        "order_id": journeys.journey_meta["event_id"].to_numpy()[jt],
-        "channel": np.asarray(journeys.channels, dtype=object)[journeys.codes],
-        "campaign": journeys.touch_meta["campaign"].to_numpy(),
-        "is_brand": journeys.touch_meta["is_brand"].to_numpy(),
-        "credit": shares,
-        "converted": journeys.conversions[jt] > 0,
-    })
+    frame = pd.DataFrame(
+        {
+            "order_id": journeys.journey_meta["event_id"].to_numpy()[jt],
+            "channel": np.asarray(journeys.channels, dtype=object)[journeys.codes],
+            "campaign": journeys.touch_meta["campaign"].to_numpy(),
+            "is_brand": journeys.touch_meta["is_brand"].to_numpy(),
+            "credit": shares,
+            "converted": journeys.conversions[jt] > 0,
+        }
+    )
     frame = frame[frame["converted"] & (frame["credit"] > 0)]
-    out = frame.groupby(["order_id", "channel", "campaign", "is_brand"], dropna=False, as_index=False)["credit"].sum()
+    out = frame.groupby(["order_id", "channel", "campaign", "is_brand"], dropna=False, as_index=False)[
+        "credit"
+    ].sum()
     return out[cols].sort_values(["order_id", "channel", "campaign"], ignore_index=True)

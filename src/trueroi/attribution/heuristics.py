@@ -68,7 +68,8 @@ class LastClick(RuleBasedModel):
 
 @register_model
 class LastNonDirectClick(RuleBasedModel):
-    """All credit to the last touch that is not direct ("Direct" or "(direct)"); all-direct journeys credit direct."""
+    """All credit to the last touch that is not direct ("Direct" or "(direct)"); all-direct journeys
+    credit direct."""
 
     name = "last_non_direct_click"
 
@@ -104,7 +105,8 @@ class TimeDecay(RuleBasedModel):
     half_life_days
         Days after which a touch's weight halves (GA default 7). Used when the journeys carry timestamps.
     half_life_touches
-        Half-life in touches, used when the journeys carry no timestamps (aggregated layout): the last touch has
+        Half-life in touches, used when the journeys carry no timestamps (aggregated layout): the last
+        touch has
         age 0, the one before age 1, and so on.
     """
 

@@ -1,6 +1,7 @@
 """Customer journeys in memory: the one data structure every attribution model reads.
 
-A :class:`Journeys` holds many journeys in flat numpy arrays (a CSR layout): ``codes[offsets[j]:offsets[j+1]]``
+A :class:`Journeys` holds many journeys in flat numpy arrays (a CSR layout):
+``codes[offsets[j]:offsets[j+1]]``
 are the channel codes of journey ``j`` in time order. Each journey carries a number of conversions, their
 value and a number of ``nulls`` (journeys with the same path that did not convert), so one row can stand for
 one user's journey (touchpoint layout) or for every journey sharing a path (the aggregated layout that
@@ -49,7 +50,8 @@ class Journeys:
     channels
         Channel labels; ``codes`` index into it.
     offsets
-        int64, length ``n_journeys + 1``; journey ``j`` owns touches ``offsets[j]:offsets[j+1]`` (never empty).
+        int64, length ``n_journeys + 1``; journey ``j`` owns touches ``offsets[j]:offsets[j+1]`` (never
+        empty).
     codes
         int32 channel code of each touch, in time order within a journey.
     conversions, value, nulls
@@ -77,7 +79,9 @@ class Journeys:
     def __post_init__(self) -> None:
         n = len(self.offsets) - 1
         if n < 0 or self.offsets[0] != 0 or self.offsets[-1] != len(self.codes):
-            raise DataValidationError("journey offsets do not cover the touches", expected="offsets[0]=0, offsets[-1]=n_touches")
+            raise DataValidationError(
+                "journey offsets do not cover the touches", expected="offsets[0]=0, offsets[-1]=n_touches"
+            )
         if n and np.any(np.diff(self.offsets) <= 0):
             raise DataValidationError("a journey has no touches", expected="at least one touch per journey")
         for name in ("conversions", "value", "nulls"):
@@ -154,7 +158,12 @@ class Journeys:
     def to_paths(self) -> pd.DataFrame:
         """The aggregated layout: one row per distinct path with summed conversions, value and nulls."""
         frame = pd.DataFrame(
-            {"path": self.path_strings(), "conversions": self.conversions, "value": self.value, "nulls": self.nulls}
+            {
+                "path": self.path_strings(),
+                "conversions": self.conversions,
+                "value": self.value,
+                "nulls": self.nulls,
+            }
         )
         return frame.groupby("path", as_index=False, sort=True).sum()
 
@@ -166,7 +175,8 @@ class Journeys:
     def aggregate(self) -> Journeys:
         """The same journeys with identical paths merged (drops timestamps and metadata).
 
-        Paths short enough to be keyed exactly by an integer (digits in base ``n_channels + 1`` within 63 bits)
+        Paths short enough to be keyed exactly by an integer (digits in base ``n_channels + 1`` within
+        63 bits)
         merge through ``numpy.unique``, so ten million journeys merge in seconds; longer paths merge through
         their text.
         """
@@ -186,7 +196,9 @@ class Journeys:
         k = len(uniq)
         lengths = part.lengths[first]
         offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-        take = np.repeat(part.starts[first], lengths) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths))
+        take = np.repeat(part.starts[first], lengths) + (
+            np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
+        )
         sums = [np.bincount(inverse, arr, minlength=k) for arr in (part.conversions, part.value, part.nulls)]
         merged = Journeys(self.channels, offsets, part.codes[take], *sums)
         if short.all():
@@ -199,8 +211,12 @@ class Journeys:
         lengths = self.lengths[keep]
         touch_keep = np.repeat(keep, self.lengths)
         return Journeys(
-            self.channels, np.r_[0, np.cumsum(lengths)].astype(np.int64), self.codes[touch_keep],
-            self.conversions[keep], self.value[keep], self.nulls[keep],
+            self.channels,
+            np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            self.codes[touch_keep],
+            self.conversions[keep],
+            self.value[keep],
+            self.nulls[keep],
             age_days=None if self.age_days is None else self.age_days[touch_keep],
         )
 
@@ -217,8 +233,11 @@ def concat(parts: Sequence[Journeys]) -> Journeys:
     lengths_all = np.concatenate(lengths)
     ages = [p.age_days for p in parts]
     return Journeys(
-        channels, np.r_[0, np.cumsum(lengths_all)].astype(np.int64), np.concatenate(codes).astype(np.int32),
-        np.concatenate([p.conversions for p in parts]), np.concatenate([p.value for p in parts]),
+        channels,
+        np.r_[0, np.cumsum(lengths_all)].astype(np.int64),
+        np.concatenate(codes).astype(np.int32),
+        np.concatenate([p.conversions for p in parts]),
+        np.concatenate([p.value for p in parts]),
         np.concatenate([p.nulls for p in parts]),
         age_days=None if any(a is None for a in ages) else np.concatenate(ages),
     )
@@ -259,7 +278,8 @@ def from_paths(
     Parameters
     ----------
     paths
-        A DataFrame with columns ``path``, ``conversions`` and optionally ``value`` and ``nulls``; or a sequence
+        A DataFrame with columns ``path``, ``conversions`` and optionally ``value`` and ``nulls``; or a
+        sequence
         of path strings with the counts given separately.
     sep
         Channel separator inside a path; blanks around channels are stripped (as ChannelAttribution does).
@@ -269,10 +289,15 @@ def from_paths(
         for col in ("path", "conversions"):
             if col not in frame.columns:
                 raise DataValidationError(
-                    "column is missing", file=file, column=col, expected="columns path,conversions,value,nulls"
+                    "column is missing",
+                    file=file,
+                    column=col,
+                    expected="columns path,conversions,value,nulls",
                 )
     else:
-        frame = pd.DataFrame({"path": list(paths), "conversions": conversions if conversions is not None else 0.0})
+        frame = pd.DataFrame(
+            {"path": list(paths), "conversions": conversions if conversions is not None else 0.0}
+        )
         if value is not None:
             frame["value"] = value
         if nulls is not None:
@@ -292,7 +317,12 @@ def from_paths(
         parts = [p for p in parts if p]
         if not parts:
             raise DataValidationError(
-                "path is empty", file=file, row=i + 1, column="path", value=text, expected="channels joined by ' > '"
+                "path is empty",
+                file=file,
+                row=i + 1,
+                column="path",
+                value=text,
+                expected="channels joined by ' > '",
             )
         touches.extend(parts)
         lengths[i] = len(parts)
@@ -311,13 +341,20 @@ def from_touchpoints(frame: pd.DataFrame, *, file: str | None = None) -> Journey
     for col in ("user_id", "ts", "channel", "conversion"):
         if col not in frame.columns:
             raise DataValidationError(
-                "column is missing", file=file, column=col, expected="columns user_id,ts,channel,conversion,value"
+                "column is missing",
+                file=file,
+                column=col,
+                expected="columns user_id,ts,channel,conversion,value",
             )
     ts = pd.to_datetime(frame["ts"], errors="coerce", utc=True)
     if ts.isna().any():
         row = int(np.flatnonzero(ts.isna().to_numpy())[0])
         raise DataValidationError(
-            "is not a timestamp", file=file, row=row + 1, column="ts", value=frame["ts"].iloc[row],
+            "is not a timestamp",
+            file=file,
+            row=row + 1,
+            column="ts",
+            value=frame["ts"].iloc[row],
             expected="ISO 8601 like 2024-05-01T10:00:00Z",
         )
     chan = frame["channel"]
@@ -330,8 +367,14 @@ def from_touchpoints(frame: pd.DataFrame, *, file: str | None = None) -> Journey
         raise DataValidationError("is negative", file=file, row=row + 1, column="conversion", value=conv[row])
     val = _numeric(frame, "value", file, default=0.0)
     work = pd.DataFrame(
-        {"user": frame["user_id"].astype(str).to_numpy(), "t": ts.dt.tz_localize(None).to_numpy(), "c": conv, "v": val,
-         "ch": chan.astype(str).str.strip().to_numpy(), "row": np.arange(len(frame))}
+        {
+            "user": frame["user_id"].astype(str).to_numpy(),
+            "t": ts.dt.tz_localize(None).to_numpy(),
+            "c": conv,
+            "v": val,
+            "ch": chan.astype(str).str.strip().to_numpy(),
+            "row": np.arange(len(frame)),
+        }
     )
     work = work.sort_values(["user", "t", "row"], kind="stable")
     user = work["user"].to_numpy()
@@ -384,5 +427,6 @@ def read_paths_csv(path: str | Path) -> Journeys:
     raise DataValidationError(
         f"header {','.join(frame.columns)} matches no journeys layout",
         file=name,
-        expected="path,conversions,value,nulls (aggregated) or user_id,ts,channel,conversion,value (touchpoint)",
+        expected="path,conversions,value,nulls (aggregated) "
+        "or user_id,ts,channel,conversion,value (touchpoint)",
     )

@@ -3,7 +3,8 @@
 The journeys define a Markov chain of order ``k`` (Anderl, Becker, von Wangenheim & Schumann 2016, "Mapping
 the customer journey: lessons learned from graph-based online attribution modeling", IJRM 33(3)): a state is
 the window of the last ``k`` channels (journeys shorter than ``k`` are one state), repeated consecutive states
-merge, every journey starts in ``(start)`` and ends in ``(conversion)`` or ``(null)``. Transition probabilities
+merge, every journey starts in ``(start)`` and ends in ``(conversion)`` or ``(null)``. Transition
+probabilities
 are the observed transition counts, weighted by the journeys' conversions plus nulls, divided by the counts
 leaving the state. This is the chain ChannelAttribution builds (Altomare & Loris, ChannelAttribution 2.x).
 
@@ -61,7 +62,7 @@ def _window_keys(journeys: Journeys, order: int) -> tuple[np.ndarray, np.ndarray
     """Integer key of each window of ``order`` consecutive channels, and its journey (in time order)."""
     codes = journeys.codes.astype(np.int64)
     base = journeys.n_channels + 1
-    if base ** order >= 2**62:
+    if base**order >= 2**62:
         raise UsageError(f"too many channels ({journeys.n_channels}) for a Markov chain of order {order}")
     lengths = journeys.lengths
     per_len = np.repeat(lengths, lengths)
@@ -191,8 +192,11 @@ class MarkovChain(AttributionModel):
         if journeys.n_journeys == 0:
             zeros = np.zeros(journeys.n_channels)
             self.removal_effects_ = pd.DataFrame(
-                {"channel": list(journeys.channels), "removal_effect_conversions": zeros,
-                 "removal_effect_value": zeros}
+                {
+                    "channel": list(journeys.channels),
+                    "removal_effect_conversions": zeros,
+                    "removal_effect_value": zeros,
+                }
             )
             self.p_conversion_ = 0.0
             return zeros, zeros
@@ -203,7 +207,11 @@ class MarkovChain(AttributionModel):
         self.chain_ = chain
         self.p_conversion_ = p_conv
         self.removal_effects_ = pd.DataFrame(
-            {"channel": list(journeys.channels), "removal_effect_conversions": re_conv, "removal_effect_value": re_val}
+            {
+                "channel": list(journeys.channels),
+                "removal_effect_conversions": re_conv,
+                "removal_effect_value": re_val,
+            }
         )
         return _normalise(re_conv, journeys.total_conversions), _normalise(re_val, journeys.total_value)
 
@@ -220,5 +228,9 @@ class MarkovChain(AttributionModel):
         w = np.r_[coo.data, chain.to_conversion, chain.to_null]
         ok = (w > 0) & (out[rows] > 0)
         return pd.DataFrame(
-            {"state_from": labels[rows[ok]], "state_to": labels[cols[ok]], "probability": w[ok] / out[rows[ok]]}
+            {
+                "state_from": labels[rows[ok]],
+                "state_to": labels[cols[ok]],
+                "probability": w[ok] / out[rows[ok]],
+            }
         )

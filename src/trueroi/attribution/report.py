@@ -32,7 +32,8 @@ class PathsReport:
         return {
             "top_paths": self.top_paths.to_dict("records"),
             "path_lengths": self.path_lengths.to_dict("records"),
-            "time_to_conversion": None if self.time_to_conversion is None
+            "time_to_conversion": None
+            if self.time_to_conversion is None
             else self.time_to_conversion.to_dict("records"),
             "channel_roles": self.channel_roles.to_dict("records"),
         }
@@ -45,15 +46,23 @@ def top_paths(journeys: Journeys, n: int = 20) -> pd.DataFrame:
     seen = paths["conversions"] + paths["nulls"]
     paths["conversion_rate"] = np.where(seen > 0, paths["conversions"] / seen.where(seen > 0, 1), np.nan)
     paths["share_of_conversions"] = paths["conversions"] / total if total > 0 else 0.0
-    return paths.sort_values(["conversions", "value", "path"], ascending=[False, False, True]).head(n).reset_index(
-        drop=True
+    return (
+        paths.sort_values(["conversions", "value", "path"], ascending=[False, False, True])
+        .head(n)
+        .reset_index(drop=True)
     )
 
 
 def path_lengths(journeys: Journeys) -> pd.DataFrame:
     """``touches, conversions, value, nulls, share_of_conversions`` by number of touches on the path."""
-    frame = pd.DataFrame({"touches": journeys.lengths, "conversions": journeys.conversions,
-                          "value": journeys.value, "nulls": journeys.nulls})
+    frame = pd.DataFrame(
+        {
+            "touches": journeys.lengths,
+            "conversions": journeys.conversions,
+            "value": journeys.value,
+            "nulls": journeys.nulls,
+        }
+    )
     out = frame.groupby("touches", as_index=False).sum()
     total = out["conversions"].sum()
     out["share_of_conversions"] = out["conversions"] / total if total > 0 else 0.0
@@ -69,8 +78,14 @@ def time_to_conversion(journeys: Journeys) -> pd.DataFrame | None:
     conv = np.bincount(idx, journeys.conversions, minlength=len(TIME_LABELS))
     value = np.bincount(idx, journeys.value, minlength=len(TIME_LABELS))
     total = conv.sum()
-    return pd.DataFrame({"days": list(TIME_LABELS), "conversions": conv, "value": value,
-                         "share_of_conversions": conv / total if total > 0 else 0.0})
+    return pd.DataFrame(
+        {
+            "days": list(TIME_LABELS),
+            "conversions": conv,
+            "value": value,
+            "share_of_conversions": conv / total if total > 0 else 0.0,
+        }
+    )
 
 
 def channel_roles(journeys: Journeys) -> pd.DataFrame:
@@ -88,14 +103,23 @@ def channel_roles(journeys: Journeys) -> pd.DataFrame:
     assisting_mask = code != last_code[j]
     assisting = np.bincount(code[assisting_mask], conv[j[assisting_mask]], minlength=n)
     on_path = np.bincount(code, conv[j], minlength=n)
-    return pd.DataFrame({
-        "channel": list(journeys.channels), "opened": first, "assisted": assisting, "closed": closing,
-        "on_path": on_path,
-        "assist_ratio": np.divide(assisting, closing, out=np.full(n, np.nan), where=closing > 0),
-    })
+    return pd.DataFrame(
+        {
+            "channel": list(journeys.channels),
+            "opened": first,
+            "assisted": assisting,
+            "closed": closing,
+            "on_path": on_path,
+            "assist_ratio": np.divide(assisting, closing, out=np.full(n, np.nan), where=closing > 0),
+        }
+    )
 
 
 def paths_report(journeys: Journeys, top: int = 20) -> PathsReport:
     """The conversion paths report of ``journeys``."""
-    return PathsReport(top_paths(journeys, top), path_lengths(journeys), time_to_conversion(journeys),
-                       channel_roles(journeys))
+    return PathsReport(
+        top_paths(journeys, top),
+        path_lengths(journeys),
+        time_to_conversion(journeys),
+        channel_roles(journeys),
+    )

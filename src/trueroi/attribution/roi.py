@@ -25,19 +25,34 @@ import pandas as pd
 
 from trueroi.attribution.compare import resolve_models
 
-ROI_COLUMNS = ["model", "channel", "conversions", "revenue", "margin", "spend", "total_cost", "roas", "media_roi",
-               "full_roi"]
+ROI_COLUMNS = [
+    "model",
+    "channel",
+    "conversions",
+    "revenue",
+    "margin",
+    "spend",
+    "total_cost",
+    "roas",
+    "media_roi",
+    "full_roi",
+]
 
 
 def roi_by_model(
-    workspace: Any, models: str | Sequence[str] = "all", *, start: date | None = None, end: date | None = None,
+    workspace: Any,
+    models: str | Sequence[str] = "all",
+    *,
+    start: date | None = None,
+    end: date | None = None,
 ) -> pd.DataFrame:
     """ROAS, media ROI and full ROI per channel under each model, in one long table.
 
     Returns
     -------
     pandas.DataFrame
-        ``model, channel, conversions, revenue, margin, spend, total_cost, roas, media_roi, full_roi``; money in
+        ``model, channel, conversions, revenue, margin, spend, total_cost, roas, media_roi, full_roi``;
+        money in
         the workspace base currency; ratios are null where the denominator is zero.
     """
     from trueroi.metrics.engine import kpi_report
@@ -69,13 +84,18 @@ def roi_spread(roi: pd.DataFrame) -> pd.DataFrame:
             rows.append({"channel": channel, "decision_changes": False})
             continue
         lo, hi = known.loc[known["media_roi"].idxmin()], known.loc[known["media_roi"].idxmax()]
-        rows.append({
-            "channel": channel,
-            "roas_min": g["roas"].min(), "roas_max": g["roas"].max(),
-            "roas_spread": g["roas"].max() - g["roas"].min(),
-            "media_roi_min": lo["media_roi"], "media_roi_max": hi["media_roi"],
-            "decision_changes": bool(lo["media_roi"] < 0 <= hi["media_roi"]),
-            "model_roi_min": lo["model"], "model_roi_max": hi["model"],
-        })
+        rows.append(
+            {
+                "channel": channel,
+                "roas_min": g["roas"].min(),
+                "roas_max": g["roas"].max(),
+                "roas_spread": g["roas"].max() - g["roas"].min(),
+                "media_roi_min": lo["media_roi"],
+                "media_roi_max": hi["media_roi"],
+                "decision_changes": bool(lo["media_roi"] < 0 <= hi["media_roi"]),
+                "model_roi_min": lo["model"],
+                "model_roi_max": hi["model"],
+            }
+        )
     out = pd.DataFrame(rows)
     return out.sort_values("roas_spread", ascending=False, na_position="last", ignore_index=True)

@@ -45,7 +45,8 @@ def _n_players(f: np.ndarray) -> int:
 
 
 def subset_sum(f: np.ndarray) -> np.ndarray:
-    """Zeta transform: ``g(S) = sum of f(T) over T subset of S`` (``O(n 2^n)``); ``f`` is indexed by bitmask."""
+    """Zeta transform: ``g(S) = sum of f(T) over T subset of S`` (``O(n 2^n)``); ``f`` is indexed by
+    bitmask."""
     g = np.array(f, dtype=np.float64, copy=True)
     n = _n_players(g)
     for i in range(n):
@@ -55,7 +56,8 @@ def subset_sum(f: np.ndarray) -> np.ndarray:
 
 
 def mobius(v: np.ndarray) -> np.ndarray:
-    """Möbius transform, the inverse of :func:`subset_sum`: the Harsanyi dividends ``m(T)`` of the game ``v``."""
+    """Möbius transform, the inverse of :func:`subset_sum`: the Harsanyi dividends ``m(T)`` of the game
+    ``v``."""
     m = np.array(v, dtype=np.float64, copy=True)
     n = _n_players(m)
     for i in range(n):
@@ -83,7 +85,8 @@ def shapley_from_dividends(m: np.ndarray) -> np.ndarray:
 
 
 def shapley_value(v: np.ndarray) -> np.ndarray:
-    """Exact Shapley values of the game ``v`` (array over all 2^n coalitions by bitmask; ``v[0]`` is ignored)."""
+    """Exact Shapley values of the game ``v`` (array over all 2^n coalitions by bitmask; ``v[0]`` is
+    ignored)."""
     game = np.array(v, dtype=np.float64, copy=True)
     game[0] = 0.0
     return shapley_from_dividends(mobius(game))
@@ -106,8 +109,14 @@ def distinct_touches(journeys: Journeys) -> pd.DataFrame:
     group_start = np.r_[0, np.cumsum(n_distinct)][:-1]
     rank[order] = np.arange(len(uniq)) - np.repeat(group_start, n_distinct)
     return pd.DataFrame(
-        {"journey": journey, "code": code, "first_touch": first, "n_touches": count, "rank": rank,
-         "n_distinct": n_distinct[journey]}
+        {
+            "journey": journey,
+            "code": code,
+            "first_touch": first,
+            "n_touches": count,
+            "rank": rank,
+            "n_distinct": n_distinct[journey],
+        }
     )
 
 
@@ -119,7 +128,9 @@ def coalition_masks(journeys: Journeys) -> np.ndarray:
     return np.bitwise_or.reduceat(bits, journeys.starts) if journeys.n_journeys else bits
 
 
-def characteristic_function(journeys: Journeys, game: str = "conversions", what: str = "conversions") -> np.ndarray:
+def characteristic_function(
+    journeys: Journeys, game: str = "conversions", what: str = "conversions"
+) -> np.ndarray:
     """The game ``v`` over all ``2^n`` coalitions (bitmask index) for conversions or value.
 
     ``game="conversions"``: ``v(S)`` sums ``what`` over journeys whose channel set is within ``S``;
@@ -203,12 +214,18 @@ class OrderedShapley(AttributionModel):
         conv = share * journeys.conversions[j]
         val = share * journeys.value[j]
         frame = pd.DataFrame(
-            {"channel": np.asarray(journeys.channels, dtype=object)[d["code"].to_numpy()] if len(d) else [],
-             "position": d["rank"].to_numpy() + 1, "conversions": conv, "value": val}
+            {
+                "channel": np.asarray(journeys.channels, dtype=object)[d["code"].to_numpy()]
+                if len(d)
+                else [],
+                "position": d["rank"].to_numpy() + 1,
+                "conversions": conv,
+                "value": val,
+            }
         )
-        self.position_credits_ = (
-            frame.groupby(["channel", "position"], as_index=False)[["conversions", "value"]].sum()
-        )
+        self.position_credits_ = frame.groupby(["channel", "position"], as_index=False)[
+            ["conversions", "value"]
+        ].sum()
         code = d["code"].to_numpy()
         n = journeys.n_channels
         return weighted_bincount(code, conv, n), weighted_bincount(code, val, n)

@@ -40,21 +40,39 @@ def conversion_events(ws: Any, source: str = "orders", types: list[str] | None =
     if source in ("orders", "both"):
         o = ws.table("orders")
         o = o.filter(o.user_id.notnull() & (o.status.isnull() | o.status.lower().isin(list(SALE_STATUSES))))
-        parts.append(o.select(event_id=o.order_id, user_id=o.user_id, ts=o.ts,
-                              value=o.revenue.fill_null(0.0), event_type=ibis.literal("order")))
+        parts.append(
+            o.select(
+                event_id=o.order_id,
+                user_id=o.user_id,
+                ts=o.ts,
+                value=o.revenue.fill_null(0.0),
+                event_type=ibis.literal("order"),
+            )
+        )
     if source in ("conversions", "both"):
         c = ws.table("conversions")
         c = c.filter(c.user_id.notnull())
         if source == "both":
-            c = c.filter(c.order_id.isnull())  # conversions that mirror an order are counted once, as the order
+            c = c.filter(
+                c.order_id.isnull()
+            )  # conversions that mirror an order are counted once, as the order
         if types:
             c = c.filter(c.type.isin(types))
-        parts.append(c.select(event_id=c.conversion_id, user_id=c.user_id, ts=c.ts,
-                              value=c.value.fill_null(0.0), event_type=c.type.cast("string")))
+        parts.append(
+            c.select(
+                event_id=c.conversion_id,
+                user_id=c.user_id,
+                ts=c.ts,
+                value=c.value.fill_null(0.0),
+                event_type=c.type.cast("string"),
+            )
+        )
     return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
 
 
-def _lookback_seconds(event_type: ibis.Value, default_days: float, by_type: Mapping[str, float]) -> ibis.Value:
+def _lookback_seconds(
+    event_type: ibis.Value, default_days: float, by_type: Mapping[str, float]
+) -> ibis.Value:
     expr = ibis.literal(float(default_days) * SECONDS_PER_DAY)
     if by_type:
         cases = [(event_type == k, ibis.literal(float(v) * SECONDS_PER_DAY)) for k, v in by_type.items()]
@@ -78,7 +96,8 @@ def journeys_expr(
     Returns
     -------
     ibis.Table
-        ``journey_id, user_id, ts, channel, campaign, is_brand, event_id, event_type, end_ts, value, converted``:
+        ``journey_id, user_id, ts, channel, campaign, is_brand, event_id, event_type, end_ts, value,
+        converted``:
         one row per touch; ``event_id`` (the order id for orders) and ``value`` are null for non-converting
         journeys; ``end_ts`` is the conversion time (or the journey's last touch for nulls).
 
@@ -102,31 +121,59 @@ def journeys_expr(
     ev = conversion_events(ws, source, types)
     order = ibis.window(group_by=ev.user_id, order_by=[ev.ts, ev.event_id])
     ev = ev.select(
-        ev_user=ev.user_id, ev_id=ev.event_id, ev_type=ev.event_type, ev_ts=ev.ts, ev_value=ev.value,
-        ev_epoch=ev.ts.epoch_seconds(), prev_epoch=ev.ts.epoch_seconds().lag().over(order),
+        ev_user=ev.user_id,
+        ev_id=ev.event_id,
+        ev_type=ev.event_type,
+        ev_ts=ev.ts,
+        ev_value=ev.value,
+        ev_epoch=ev.ts.epoch_seconds(),
+        prev_epoch=ev.ts.epoch_seconds().lag().over(order),
     )
     ev = ev.mutate(window_s=_lookback_seconds(ev.ev_type, days, lookback_by_type or {}))
     # a touch belongs to the user's next conversion at or after it, within that conversion's window
-    conv = tp.inner_join(ev, [
-        tp.user_id == ev.ev_user, tp.t_epoch <= ev.ev_epoch,
-        ev.prev_epoch.isnull() | (tp.t_epoch > ev.prev_epoch), tp.t_epoch >= ev.ev_epoch - ev.window_s,
-    ])
+    conv = tp.inner_join(
+        ev,
+        [
+            tp.user_id == ev.ev_user,
+            tp.t_epoch <= ev.ev_epoch,
+            ev.prev_epoch.isnull() | (tp.t_epoch > ev.prev_epoch),
+            tp.t_epoch >= ev.ev_epoch - ev.window_s,
+        ],
+    )
     conv = conv.select(
-        "user_id", "ts", "channel", "campaign", "is_brand", event_id=conv.ev_id, event_type=conv.ev_type,
-        end_ts=conv.ev_ts, value=conv.ev_value, converted=ibis.literal(True),
+        "user_id",
+        "ts",
+        "channel",
+        "campaign",
+        "is_brand",
+        event_id=conv.ev_id,
+        event_type=conv.ev_type,
+        end_ts=conv.ev_ts,
+        value=conv.ev_value,
+        converted=ibis.literal(True),
         journey_id="c:" + conv.ev_id,
     )
     # touches after the user's last conversion form one null journey, cut to the window before its last touch
     last = ev.group_by(last_user=ev.ev_user).aggregate(last_epoch=ev.ev_epoch.max())
     after = tp.left_join(last, tp.user_id == last.last_user)
     after = after.filter(after.last_epoch.isnull() | (after.t_epoch > after.last_epoch))
-    seg = after.group_by(seg_user=after.user_id).aggregate(seg_end=after.ts.max(), seg_epoch=after.t_epoch.max())
+    seg = after.group_by(seg_user=after.user_id).aggregate(
+        seg_end=after.ts.max(), seg_epoch=after.t_epoch.max()
+    )
     nul = after.inner_join(seg, after.user_id == seg.seg_user)
     nul = nul.filter(nul.t_epoch >= nul.seg_epoch - days * SECONDS_PER_DAY)
     null_str = ibis.null().cast("string")
     nul = nul.select(
-        "user_id", "ts", "channel", "campaign", "is_brand", event_id=null_str, event_type=null_str,
-        end_ts=nul.seg_end, value=ibis.null().cast("float64"), converted=ibis.literal(False),
+        "user_id",
+        "ts",
+        "channel",
+        "campaign",
+        "is_brand",
+        event_id=null_str,
+        event_type=null_str,
+        end_ts=nul.seg_end,
+        value=ibis.null().cast("float64"),
+        converted=ibis.literal(False),
         journey_id="n:" + nul.user_id,
     )
     j = conv.union(nul)
@@ -138,8 +185,19 @@ def journeys_expr(
         direct = j.channel.lower().strip().isin(list(DIRECT_LABELS))
         n_other = (~direct).cast("int64").sum().over(ibis.window(group_by=j.journey_id))
         j = j.filter(~direct | (n_other == 0))
-    return j.select("journey_id", "user_id", "ts", "channel", "campaign", "is_brand", "event_id", "event_type",
-                    "end_ts", "value", "converted")
+    return j.select(
+        "journey_id",
+        "user_id",
+        "ts",
+        "channel",
+        "campaign",
+        "is_brand",
+        "event_id",
+        "event_type",
+        "end_ts",
+        "value",
+        "converted",
+    )
 
 
 def build_journeys(ws: Any, *, with_meta: bool = True, **options: Any) -> Journeys:
@@ -163,8 +221,9 @@ def journeys_from_arrow(table: pa.Table) -> Journeys:
     n = table.num_rows
     if n == 0:
         empty = np.zeros(0)
-        return Journeys((), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, empty, empty,
-                        age_days=empty)
+        return Journeys(
+            (), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, empty, empty, age_days=empty
+        )
     jid = table["journey_id"].combine_chunks()
     change = np.ones(n, dtype=bool)
     if n > 1:
@@ -185,9 +244,19 @@ def journeys_from_arrow(table: pa.Table) -> Journeys:
     touch_meta = journey_meta = None
     if "campaign" in table.column_names:
         touch_meta = table.select(["campaign", "is_brand"]).to_pandas()
-        journey_meta = table.select(["journey_id", "user_id", "event_id", "event_type", "end_ts"]).take(
-            pa.array(starts)).to_pandas()
+        journey_meta = (
+            table.select(["journey_id", "user_id", "event_id", "event_type", "end_ts"])
+            .take(pa.array(starts))
+            .to_pandas()
+        )
     return Journeys(
-        tuple(str(x) for x in names[order]), offsets, codes, conv.astype(np.float64), np.where(conv, value, 0.0),
-        (~conv).astype(np.float64), age_days=np.maximum(age, 0.0), touch_meta=touch_meta, journey_meta=journey_meta,
+        tuple(str(x) for x in names[order]),
+        offsets,
+        codes,
+        conv.astype(np.float64),
+        np.where(conv, value, 0.0),
+        (~conv).astype(np.float64),
+        age_days=np.maximum(age, 0.0),
+        touch_meta=touch_meta,
+        journey_meta=journey_meta,
     )

@@ -1,4 +1,5 @@
-"""``trueroi attribution [PATHS.csv] --model NAME|all``: credit conversions to channels under one or all models.
+"""``trueroi attribution [PATHS.csv] --model NAME|all``: credit conversions to channels under one or all
+models.
 
 With no file the journeys come from the workspace (touchpoints joined to orders within the lookback window);
 with a file, from the aggregated layout ``path,conversions,value,nulls`` or the touchpoint layout
@@ -19,21 +20,31 @@ from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, print_csv,
 def attribution(
     paths: Annotated[
         Path | None,
-        typer.Argument(help="Journeys CSV (path,conversions,value,nulls or user_id,ts,channel,conversion,value); "
-                       "omit to build journeys from the workspace."),
+        typer.Argument(
+            help="Journeys CSV (path,conversions,value,nulls or user_id,ts,channel,conversion,value); "
+            "omit to build journeys from the workspace."
+        ),
     ] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name, comma-separated names, or 'all'.")] = "all",
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="Model name, comma-separated names, or 'all'.")
+    ] = "all",
     fmt: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
     lookback_days: Annotated[
-        int | None, typer.Option(help="Days before a conversion that count (workspace journeys; default from config).")
+        int | None,
+        typer.Option(help="Days before a conversion that count (workspace journeys; default from config)."),
     ] = None,
     markov_order: Annotated[int, typer.Option(help="Markov chain order (1-3).")] = 1,
     half_life_days: Annotated[float, typer.Option(help="Time-decay half-life in days.")] = 7.0,
-    exclude_direct: Annotated[bool, typer.Option(help="Drop direct touches from workspace journeys.")] = False,
+    exclude_direct: Annotated[
+        bool, typer.Option(help="Drop direct touches from workspace journeys.")
+    ] = False,
     view: Annotated[
-        str, typer.Option(help="credits (default): credits by model; roi: ROAS and ROI by model (workspace "
-                          "only); paths: conversion paths report.")
+        str,
+        typer.Option(
+            help="credits (default): credits by model; roi: ROAS and ROI by model (workspace "
+            "only); paths: conversion paths report."
+        ),
     ] = "credits",
 ) -> None:
     """Credit conversions and value to channels under each attribution model, side by side."""
@@ -74,8 +85,14 @@ def attribution(
 
 
 SHORT = {
-    "first_click": "first", "last_click": "last", "last_non_direct_click": "last n-d", "linear": "linear",
-    "time_decay": "decay", "position_based": "u-shape", "markov": "markov", "shapley": "shapley",
+    "first_click": "first",
+    "last_click": "last",
+    "last_non_direct_click": "last n-d",
+    "linear": "linear",
+    "time_decay": "decay",
+    "position_based": "u-shape",
+    "markov": "markov",
+    "shapley": "shapley",
     "shapley_ordered": "sh.ord",
 }
 
@@ -86,8 +103,12 @@ def _print_tables(result) -> None:  # noqa: ANN001 - AttributionResult, imported
         rows = [{"channel": ch, **row} for ch, row in wide.to_dict("index").items()]
         columns = [("channel", "Channel", "text")] + [(m, SHORT.get(m, m), kind) for m in wide.columns]
         total = result.total_conversions if what == "conversions" else result.total_value
-        print_table(rows, columns, title=f"Attributed {what} by model",
-                    caption=f"total {what}: {total:,.2f}; every model's column sums to it")
+        print_table(
+            rows,
+            columns,
+            title=f"Attributed {what} by model",
+            caption=f"total {what}: {total:,.2f}; every model's column sums to it",
+        )
 
 
 VIEWS = ("credits", "roi", "paths")
@@ -109,16 +130,32 @@ def _roi(workspace, model: str, fmt: OutputFormat) -> None:  # noqa: ANN001 - a 
     elif fmt == OutputFormat.csv:
         print_csv(roi.to_dict("records"))
     else:
-        cols = [("model", "Model", "text"), ("channel", "Channel", "text"), ("revenue", "Revenue", "money"),
-                ("spend", "Spend", "money"), ("roas", "ROAS", "ratio"), ("media_roi", "Media ROI", "percent"),
-                ("full_roi", "Full ROI", "percent")]
+        cols = [
+            ("model", "Model", "text"),
+            ("channel", "Channel", "text"),
+            ("revenue", "Revenue", "money"),
+            ("spend", "Spend", "money"),
+            ("roas", "ROAS", "ratio"),
+            ("media_roi", "Media ROI", "percent"),
+            ("full_roi", "Full ROI", "percent"),
+        ]
         print_table(roi.to_dict("records"), cols, title="ROI by attribution model")
         flagged = spread[spread["decision_changes"]]
-        cols = [("channel", "Channel", "text"), ("roas_min", "ROAS min", "ratio"), ("roas_max", "ROAS max", "ratio"),
-                ("media_roi_min", "Media ROI min", "percent"), ("model_roi_min", "under", "text"),
-                ("media_roi_max", "Media ROI max", "percent"), ("model_roi_max", "under", "text")]
-        print_table(spread.to_dict("records"), cols, title="Spread between models",
-                    caption=f"the model decides whether it pays back: {', '.join(flagged['channel']) or 'none'}")
+        cols = [
+            ("channel", "Channel", "text"),
+            ("roas_min", "ROAS min", "ratio"),
+            ("roas_max", "ROAS max", "ratio"),
+            ("media_roi_min", "Media ROI min", "percent"),
+            ("model_roi_min", "under", "text"),
+            ("media_roi_max", "Media ROI max", "percent"),
+            ("model_roi_max", "under", "text"),
+        ]
+        print_table(
+            spread.to_dict("records"),
+            cols,
+            title="Spread between models",
+            caption=f"the model decides whether it pays back: {', '.join(flagged['channel']) or 'none'}",
+        )
 
 
 def _paths(journeys, fmt: OutputFormat) -> None:  # noqa: ANN001 - Journeys
@@ -130,21 +167,47 @@ def _paths(journeys, fmt: OutputFormat) -> None:  # noqa: ANN001 - Journeys
     elif fmt == OutputFormat.csv:
         print_csv(report.channel_roles.to_dict("records"))
     else:
-        print_table(report.top_paths.to_dict("records"), [
-            ("path", "Path", "text"), ("conversions", "Conversions", "number"), ("value", "Value", "money"),
-            ("conversion_rate", "Conv. rate", "percent"), ("share_of_conversions", "Share", "percent")],
-            title="Top conversion paths")
-        print_table(report.path_lengths.to_dict("records"), [
-            ("touches", "Touches", "count"), ("conversions", "Conversions", "number"),
-            ("share_of_conversions", "Share", "percent")], title="Path length")
+        print_table(
+            report.top_paths.to_dict("records"),
+            [
+                ("path", "Path", "text"),
+                ("conversions", "Conversions", "number"),
+                ("value", "Value", "money"),
+                ("conversion_rate", "Conv. rate", "percent"),
+                ("share_of_conversions", "Share", "percent"),
+            ],
+            title="Top conversion paths",
+        )
+        print_table(
+            report.path_lengths.to_dict("records"),
+            [
+                ("touches", "Touches", "count"),
+                ("conversions", "Conversions", "number"),
+                ("share_of_conversions", "Share", "percent"),
+            ],
+            title="Path length",
+        )
         if report.time_to_conversion is not None:
-            print_table(report.time_to_conversion.to_dict("records"), [
-                ("days", "First touch to conversion", "text"), ("conversions", "Conversions", "number"),
-                ("share_of_conversions", "Share", "percent")], title="Time to conversion")
-        print_table(report.channel_roles.to_dict("records"), [
-            ("channel", "Channel", "text"), ("opened", "Opened", "number"), ("assisted", "Assisted", "number"),
-            ("closed", "Closed", "number"), ("assist_ratio", "Assist/close", "ratio")],
-            title="Assisting vs closing")
+            print_table(
+                report.time_to_conversion.to_dict("records"),
+                [
+                    ("days", "First touch to conversion", "text"),
+                    ("conversions", "Conversions", "number"),
+                    ("share_of_conversions", "Share", "percent"),
+                ],
+                title="Time to conversion",
+            )
+        print_table(
+            report.channel_roles.to_dict("records"),
+            [
+                ("channel", "Channel", "text"),
+                ("opened", "Opened", "number"),
+                ("assisted", "Assisted", "number"),
+                ("closed", "Closed", "number"),
+                ("assist_ratio", "Assist/close", "ratio"),
+            ],
+            title="Assisting vs closing",
+        )
 
 
 def register(app: typer.Typer) -> None:
