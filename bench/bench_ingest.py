@@ -141,10 +141,13 @@ def main() -> None:
                 f"generated {path.name}: {path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - t0:.0f} s"
             )
     results = {}
-    results["trueroi touchpoints"] = run_child(CHILD_TRUEROI, "touchpoints", str(touch))
-    results["trueroi ga4"] = run_child(CHILD_TRUEROI, "ga4", str(ga4))
+    runs = [("trueroi touchpoints", CHILD_TRUEROI, ("touchpoints", str(touch))),
+            ("trueroi ga4", CHILD_TRUEROI, ("ga4", str(ga4)))]
     if not args.no_peer:
-        results["pandas+duckdb touchpoints"] = run_child(CHILD_PANDAS, str(touch))
+        runs.append(("pandas+duckdb touchpoints", CHILD_PANDAS, (str(touch),)))
+    for name, code, child_args in runs:
+        results[name] = run_child(code, *child_args)
+        print(f"{name}: {json.dumps(results[name])}", flush=True)
     sizes = {"trueroi touchpoints": touch, "trueroi ga4": ga4, "pandas+duckdb touchpoints": touch}
     inputs = {
         "trueroi touchpoints": args.touch_rows,

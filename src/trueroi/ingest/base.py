@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 Reader = Callable[[Path, "ImportContext"], dict[str, Iterable[pa.Table]]]
 
 # Rows a corrected re-export replaces: existing rows whose key appears in the new file are deleted first.
+# Touchpoints are not replaced: the foundation's replacement stages a full copy of the new rows, which for a
+# ten-million-row session log costs gigabytes; they go straight into the table inside the transaction.
 REPLACE_KEYS: dict[str, list[str]] = {
     "ad_performance": ["date_day", "platform", "campaign_id"],
     "orders": ["order_id"],
-    "touchpoints": ["touch_id"],
     "conversions": ["conversion_id"],
     "costs": ["period_start", "period_end", "category"],
     "fx_rates": ["date_day", "currency"],
@@ -207,8 +208,11 @@ def import_file(
     wrapped = {name: guard.watch(name, chunks) for name, chunks in batches.items()}
     with bounded_memory(ws):
         return ws.load(
-            wrapped, source_format=fmt.name, file_name=path.name, sha256=sha,
-            replace_on={name: REPLACE_KEYS[name] for name in batches},
+            wrapped,
+            source_format=fmt.name,
+            file_name=path.name,
+            sha256=sha,
+            replace_on={name: REPLACE_KEYS[name] for name in batches if name in REPLACE_KEYS},
         )
 
 

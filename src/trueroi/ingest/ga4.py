@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trueroi.errors import DataValidationError
+from trueroi.errors import DataValidationError, WorkspaceError
 from trueroi.ingest.base import Format, ImportContext, register
 from trueroi.ingest.parse import _check_future, local_day
 from trueroi.ingest.touch import enrich_touches
@@ -60,7 +60,7 @@ class _Session:
 
     def __init__(self) -> None:
         self.spill = tempfile.mkdtemp(prefix="trueroi-ga4-")
-        self.con: duckdb.DuckDBPyConnection | None = duckdb.connect()
+        self.con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(Path(self.spill) / "events.duckdb"))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.spill, True)
 
     def close(self) -> None:
@@ -131,7 +131,7 @@ def _events_view(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> None:
         f"coalesce({traffic[k]}, p_str(event_params, '{param[k]}')) AS {k}" for k in TRAFFIC
     )
     con.execute(f"""
-        CREATE VIEW ev AS SELECT
+        CREATE VIEW ev_src AS SELECT
             CAST(user_pseudo_id AS VARCHAR) AS user_id, CAST(event_timestamp AS BIGINT) AS ts_us,
             event_name, p_int(event_params, 'ga_session_id') AS session_id,
             p_str(event_params, 'page_location') AS page_location,
@@ -158,9 +158,10 @@ SESSIONS_SQL = """
                  sum(engagement_ms) >= 10000 OR count(*) FILTER (WHERE event_name = 'page_view') >= 2)
             AS engaged,
         CAST(count(*) FILTER (WHERE event_name = 'page_view') AS INTEGER) AS pageviews
-    FROM ev WHERE user_id IS NOT NULL AND session_id IS NOT NULL AND ts_us IS NOT NULL
+    FROM ev WHERE part = $part AND user_id IS NOT NULL AND session_id IS NOT NULL AND ts_us IS NOT NULL
     GROUP BY user_id, session_id
 """
+PARTITION_BYTES = 400_000_000  # of export text per aggregation pass: keeps each hash table small
 PURCHASES_SQL = """
     SELECT user_id, session_id, ts_us, transaction_id, revenue, currency
     FROM ev WHERE event_name = 'purchase' AND ts_us IS NOT NULL
@@ -171,16 +172,43 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:300]
 
 
-def _stream(con: duckdb.DuckDBPyConnection, sql: str, file: str) -> Iterator[pa.RecordBatch]:
+def _materialize(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> int:
+    """Copy the slim event columns to an on-disk table once, tagged with a session partition.
+
+    Returns the number of partitions. The export is parsed once; each partition aggregates in little memory.
+    """
+    parts = max(1, -(-path.stat().st_size // PARTITION_BYTES))
     try:
-        reader = con.execute(sql).fetch_record_batch(BATCH)
+        con.execute(
+            f"CREATE TABLE ev AS SELECT *, CAST(hash(user_id, session_id) % {parts} AS INTEGER) AS part "
+            "FROM ev_src"
+        )
+    except duckdb.Error as exc:
+        raise _duck_error(exc, file) from exc
+    return parts
+
+
+def _duck_error(exc: Exception, file: str) -> Exception:
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return WorkspaceError(
+            f"{file}: DuckDB ran out of its {MEMORY_LIMIT} while reading the GA4 export "
+            f"({_first_line(exc)}); free memory or split the export by day"
+        )
+    return DataValidationError(
+        f"cannot be read as a GA4 export: {_first_line(exc)}",
+        file=file,
+        expected="GA4 BigQuery export types (event_timestamp in microseconds, ...)",
+    )
+
+
+def _stream(
+    con: duckdb.DuckDBPyConnection, sql: str, file: str, params: dict | None = None
+) -> Iterator[pa.RecordBatch]:
+    try:
+        reader = con.execute(sql, params or {}).fetch_record_batch(BATCH)
         yield from reader
     except duckdb.Error as exc:
-        raise DataValidationError(
-            f"cannot be read as a GA4 export: {_first_line(exc)}",
-            file=file,
-            expected="GA4 BigQuery export types (event_timestamp in microseconds, ...)",
-        ) from exc
+        raise _duck_error(exc, file) from exc
 
 
 def _timestamps(micros: pa.Array) -> pa.Array:
@@ -202,14 +230,15 @@ def _touches(
     path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection, spill: _Session
 ) -> Iterator[pa.Table]:
     try:
-        yield from _touch_batches(ctx, con)
+        for part in range(_materialize(con, path, ctx.file)):
+            yield from _touch_batches(ctx, con, part)
     except BaseException:
         spill.close()
         raise
 
 
-def _touch_batches(ctx: ImportContext, con: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
-    for batch in _stream(con, SESSIONS_SQL, ctx.file):
+def _touch_batches(ctx: ImportContext, con: duckdb.DuckDBPyConnection, part: int) -> Iterator[pa.Table]:
+    for batch in _stream(con, SESSIONS_SQL, ctx.file, {"part": part}):
         t = pa.Table.from_batches([batch])
         n = t.num_rows
         ts = _timestamps(t["ts_us"].combine_chunks())
