@@ -167,3 +167,30 @@ def test_missing_file_exits_2(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as info:
         main(["clv", "fit", str(tmp_path / "nope.csv")])
     assert info.value.code == 2
+
+
+def test_holdout_compares_predicted_and_actual_by_frequency(transactions_csv) -> None:
+    result = _run(
+        [
+            "clv",
+            "holdout",
+            transactions_csv,
+            "--customer",
+            "cust",
+            "--date",
+            "day",
+            "--calibration-end",
+            "1997-09-30",
+            "--observation-end",
+            "1998-06-30",
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert round(payload["params"]["r"], 3) == 0.243  # FHL 2005a calibration estimates
+    groups = payload["groups"]
+    assert [g["frequency_cal"] for g in groups] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert sum(g["customers"] for g in groups) == 2357
+    assert all(abs(g["predicted"] - g["actual"]) < 0.6 for g in groups)

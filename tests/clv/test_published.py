@@ -90,3 +90,19 @@ def test_standard_errors_are_positive_and_small_against_the_estimates(cdnow) -> 
 def test_methods_before_fit_raise_not_fitted() -> None:
     with pytest.raises(NotFittedError):
         BetaGeoFitter().probability_alive(1, 1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("model", "scaled"), [(BetaGeoFitter, ("alpha",)), (ParetoNBDFitter, ("alpha", "beta"))]
+)
+def test_days_instead_of_weeks_rescale_only_the_time_parameters(cdnow, model, scaled) -> None:
+    # alpha and beta are time scales: measuring time in days multiplies them by 7 and leaves the shapes
+    weeks = model().fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    days = model().fit(cdnow["x"], cdnow["t_x"] * 7, cdnow["T"] * 7)
+    for name in weeks.param_names:
+        factor = 7.0 if name in scaled else 1.0
+        assert days.params_[name] == pytest.approx(weeks.params_[name] * factor, rel=2e-3)
+    # the density of each purchase time picks up a factor 1/7 per repeat purchase
+    assert days.log_likelihood_ == pytest.approx(
+        weeks.log_likelihood_ - cdnow["x"].sum() * np.log(7), abs=1e-3
+    )

@@ -214,6 +214,58 @@ def predict(
         print_table(rows, cols, caption=f"first 50 of {len(out):,} customers; use --output for all")
 
 
+def holdout(
+    data: DataArg,
+    calibration_end: Annotated[
+        str, typer.Option("--calibration-end", help="Last day of the calibration period.")
+    ],
+    observation_end: Annotated[
+        str | None, typer.Option("--observation-end", help="Last day of the holdout (default: last date).")
+    ] = None,
+    customer: CustomerOpt = None,
+    date: DateOpt = "date",
+    model: ModelOpt = "bgnbd",
+    unit: UnitOpt = "W",
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Fit on the calibration period and compare predicted with actual holdout purchases by frequency."""
+    import pandas as pd
+
+    from trueroi.clv import get_model
+    from trueroi.clv.data import calibration_holdout, holdout_check
+
+    if not data.exists():
+        raise UsageError(f"{data} does not exist; pass a CSV of transactions")
+    frame = pd.read_csv(data)
+    try:
+        split = calibration_holdout(
+            frame,
+            calibration_end,
+            observation_end=observation_end,
+            customer_col=customer or "customer_id",
+            date_col=date,
+            unit=unit,
+        )
+    except DataValidationError as exc:
+        raise DataValidationError(
+            exc.reason, file=str(data), row=exc.row, column=exc.column, value=exc.value, expected=exc.expected
+        ) from exc
+    fitted = get_model(model).fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    rows = holdout_check(fitted, split).to_dict("records")
+    if fmt == OutputFormat.json:
+        print_json({"model": model, "params": fitted.params_, "groups": rows})
+    elif fmt == OutputFormat.csv:
+        print_csv(rows)
+    else:
+        cols = [
+            ("frequency_cal", "Calibration purchases", "text"),
+            ("customers", "Customers", "count"),
+            ("actual", "Actual holdout", "ratio"),
+            ("predicted", "Predicted holdout", "ratio"),
+        ]
+        print_table(rows, cols, title=f"{model}: holdout purchases per customer")
+
+
 def _write_atomic(frame, path: Path) -> None:
     """Write a CSV to a temporary file beside ``path`` and rename it, so nothing half-written remains."""
     path = Path(path)
@@ -233,3 +285,4 @@ def register(app: typer.Typer) -> None:
     grp = group("clv", "Customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma.")
     grp.command("fit")(fit)
     grp.command("predict")(predict)
+    grp.command("holdout")(holdout)
