@@ -116,25 +116,45 @@ def test_bgbb_unconditional_expectation_matches_monte_carlo() -> None:
     assert abs(sim["frequency"].mean() - float(pred.bgbb_expected(6, params))) < 4 * se
 
 
-def _timeline_bgnbd(params, n, T, horizon, rng):
-    """Full purchase timelines under BG/NBD, for holdout checks: calibration summary and holdout count."""
-    r, alpha, a, b = params
-    lam, p = rng.gamma(r, 1 / alpha, n), rng.beta(a, b, n)
-    allowed = rng.geometric(p)
+def _timelines(kind, params, n, T, horizon, rng):
+    """Full purchase timelines over ``T + horizon``: calibration summary at ``T`` and holdout counts."""
+    span = T + horizon
+    if kind == "pareto":
+        r, alpha, s, beta = params
+        lam = rng.gamma(r, 1 / alpha, n)
+        death = rng.exponential(1 / rng.gamma(s, 1 / beta, n))
+        allowed = np.full(n, np.iinfo(np.int64).max)
+    else:
+        r, alpha, a, b = params
+        lam, death = rng.gamma(r, 1 / alpha, n), np.full(n, np.inf)
+        allowed = rng.geometric(rng.beta(a, b, n)) - (1 if kind == "mbgnbd" else 0)
     x, t_x, hold = np.zeros(n), np.zeros(n), np.zeros(n)
     for i in range(n):
-        times = np.sort(rng.uniform(0, T + horizon, rng.poisson(lam[i] * (T + horizon))))[: allowed[i]]
+        times = np.sort(rng.uniform(0, span, rng.poisson(lam[i] * span)))
+        times = times[times < death[i]][: allowed[i]]
         cal = times[times <= T]
         x[i], t_x[i] = len(cal), (cal[-1] if len(cal) else 0.0)
         hold[i] = len(times) - len(cal)
     return x, t_x, hold
 
 
-def test_conditional_expectations_add_up_to_the_holdout_purchases() -> None:
+@pytest.mark.parametrize(
+    ("kind", "params", "predict"),
+    [
+        ("bgnbd", (0.3, 4.0, 0.8, 2.4), pred.beta_geo_conditional_expected),
+        (
+            "mbgnbd",
+            (0.5, 6.0, 0.9, 1.6),
+            lambda t, p, x, tx, T: pred.beta_geo_conditional_expected(t, p, x, tx, T, modified=True),
+        ),
+        ("pareto", (0.55, 10.5, 0.6, 11.7), pred.pareto_conditional_expected),
+    ],
+)
+def test_conditional_expectations_add_up_to_the_holdout_purchases(kind, params, predict) -> None:
     # E[sum_i Y_i] = sum_i E[Y_i | history_i]: simulated holdout totals against summed predictions
-    params, T, horizon = (0.3, 4.0, 0.8, 2.4), 30.0, 20.0
-    x, t_x, hold = _timeline_bgnbd(params, 40_000, T, horizon, np.random.default_rng(9))
-    predicted = pred.beta_geo_conditional_expected(horizon, params, x, t_x, T)
+    T, horizon = 30.0, 20.0
+    x, t_x, hold = _timelines(kind, params, 30_000, T, horizon, np.random.default_rng(9))
+    predicted = predict(horizon, params, x, t_x, T)
     assert abs(hold.sum() - predicted.sum()) < 4 * hold.std() * np.sqrt(len(hold))
     for group in (0, 1, 3):  # also by calibration frequency, as in FHL 2005a figure 4
         sel = x == group

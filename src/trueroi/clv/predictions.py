@@ -97,9 +97,10 @@ def _growth(c: float, log_ratio: np.ndarray) -> np.ndarray:
 
 def pareto_p_alive(params, x, t_x, T) -> np.ndarray:
     """Probability alive at ``T`` under the Pareto/NBD (Fader & Hardie 2005, eq. 18), in log space."""
-    data = RFMData.from_arrays(np.atleast_1d(x), np.atleast_1d(t_x), np.atleast_1d(T))
+    x, t_x, T = np.broadcast_arrays(*_arrays(x, t_x, T))
+    data = RFMData.from_arrays(x, t_x, T)
     _, b1, log_second, _ = pareto_terms(params, data)
-    return np.exp(b1 - np.logaddexp(b1, log_second)).reshape(np.shape(x))
+    return np.exp(b1 - np.logaddexp(b1, log_second)).reshape(x.shape)
 
 
 def pareto_conditional_expected(t, params, x, t_x, T) -> np.ndarray:
