@@ -194,3 +194,31 @@ def test_holdout_compares_predicted_and_actual_by_frequency(transactions_csv) ->
     assert [g["frequency_cal"] for g in groups] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
     assert sum(g["customers"] for g in groups) == 2357
     assert all(abs(g["predicted"] - g["actual"]) < 0.6 for g in groups)
+
+
+def test_predict_keeps_customer_ids_as_written(tmp_path) -> None:
+    raw = pd.read_csv(
+        lifetimes_datasets() / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        dtype=str,
+        names=["master_id", "customer_id", "date", "cds", "value"],
+    )
+    path = tmp_path / "tx.csv"
+    raw[["customer_id", "date"]].assign(date=pd.to_datetime(raw["date"]).dt.date).to_csv(path, index=False)
+    assert raw["customer_id"].iloc[0] == "0001"
+    result = _run(["clv", "predict", str(path), "--calibration-end", "1997-09-30", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    ids = [r["customer_id"] for r in json.loads(result.stdout)]
+    assert ids[:3] == ["0001", "0002", "0003"] and len(ids) == 2357
+
+
+def test_degenerate_data_fail_with_an_actionable_convergence_error(tmp_path, capsys) -> None:
+    # 7 customers buying like clockwork: no heterogeneity and no dropout, so no finite maximum exists
+    path = tmp_path / "tiny.csv"
+    rows = ["customer_id,date"] + [f"00{i % 7},2024-0{1 + i % 6}-1{i % 9}" for i in range(60)]
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(SystemExit) as info:
+        main(["clv", "fit", str(path), "--unit", "D"])
+    assert info.value.code == 2
+    assert "may not exist" in capsys.readouterr().err

@@ -44,7 +44,7 @@ def _read(
     if not path.exists():
         raise UsageError(f"{path} does not exist; pass a CSV of transactions or of an RFM summary")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype={customer or "customer_id": str})  # ids keep leading zeros
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataValidationError(f"cannot be read as CSV: {exc}", file=str(path)) from exc
     if summary:
@@ -236,7 +236,7 @@ def holdout(
 
     if not data.exists():
         raise UsageError(f"{data} does not exist; pass a CSV of transactions")
-    frame = pd.read_csv(data)
+    frame = pd.read_csv(data, dtype={customer or "customer_id": str})
     try:
         split = calibration_holdout(
             frame,

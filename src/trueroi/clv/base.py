@@ -81,9 +81,12 @@ def maximize(
         if ok:
             break
     if best is None or not np.isfinite(best.fun) or np.max(np.abs(best.jac)) >= 1e-5:
+        last = "" if best is None else ", ".join(f"{v:.4g}" for v in np.exp(best.x))
         raise ConvergenceError(
-            f"maximum likelihood did not converge ({getattr(best, 'message', 'no finite value')}); check the "
-            "data (frequency, recency, T in the same time unit) or pass other initial parameters"
+            f"maximum likelihood did not converge ({getattr(best, 'message', 'no finite value')}; last "
+            f"estimates {last}) on {scale:,.0f} customers; with few customers or no sign of dropout the "
+            "maximum may not exist. Check the data (frequency, recency, T in the same time unit), use more "
+            "customers, or pass other initial parameters"
         )
     return np.exp(best.x), -best.fun * scale, int(best.nit)
 
