@@ -9,7 +9,7 @@ import pytest
 from trueroi.budget.curves import ResponseCurves
 from trueroi.errors import DataValidationError, NotFittedError, UsageError
 from trueroi.mmm import MMM
-from trueroi.mmm.simulate import Simulation
+from trueroi.mmm.simulate import Simulation, simulate
 
 
 def _fit(df: pd.DataFrame, sim: Simulation, **kw) -> MMM:
@@ -146,3 +146,15 @@ def test_warnings_in_words(sim: Simulation) -> None:
     model = _fit(df, sim)
     assert any("channel_4 has too little spend variation" in w for w in model.warnings_)
     assert any("MAP" in w for w in model.warnings_)
+
+
+def test_daily_model_answers_in_weekly_units() -> None:
+    sim = simulate(seed=2, n_periods=120, rois=(2.0, 1.0))
+    df = sim.df.assign(week=pd.date_range("2023-01-02", periods=120, freq="D"))  # the same series, daily
+    model = MMM(method="map", l_max=4).fit(df, date="week", target="revenue", channels=sim.channels)
+    assert model.data_.period_days == 1
+    curves = model.response_curves(reference_weeks=2)
+    # current weekly spend = 7 x the mean daily spend of the last 14 days
+    np.testing.assert_allclose(curves.current_spend, 7 * df[sim.channels].iloc[-14:].mean().to_numpy())
+    flat = curves.plan_response(np.tile(curves.current_spend, (3, 1)))  # 21 days > l_max: settled
+    np.testing.assert_allclose(flat[:, -1], curves.weekly_response(curves.current_spend), rtol=1e-6)
