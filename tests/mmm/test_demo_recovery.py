@@ -36,7 +36,7 @@ def test_demo_ground_truth_inside_the_intervals(tmp_path: Path) -> None:
     rois = {c: s["roi"] for c, s in model.summary()["channels"].items()}
     inside = sum(rois[c]["lower"] <= t <= rois[c]["upper"] for c, t in truth.items())
     error = float(np.mean([abs(rois[c]["mean"] - t) / t for c, t in truth.items()]))
-    print(f"demo: {inside}/{len(truth)} true ROIs inside the 90% interval, mean relative ROI error {error:.0%}")
+    print(f"demo: {inside}/{len(truth)} inside the 90% interval, mean relative ROI error {error:.0%}")
     assert inside >= 6, rois  # most channels
     # two years of weekly shop revenue leave most channels poorly identified: the model must say so
     assert any("prior dominates" in w or "order of magnitude" in w for w in model.warnings_)
