@@ -187,3 +187,20 @@ def test_bad_requests_raise_usage_errors() -> None:
         optimize_budget(curves, 10.0, risk="worst")
     with pytest.raises(UsageError, match="amount"):
         optimize_budget(curves, 10.0, minimum={"a": "lots"})
+
+
+def test_channel_with_extreme_marginal_does_not_derail_the_multiplier_search() -> None:
+    # Found by hypothesis: a Hill channel with shape < 1 capped at 1e-300 has a marginal ROI of ~1e150 at its
+    # cap. The other channels must still share one marginal ROI and spend the budget: for two log curves
+    # with equal k the closed form is x_i = b_i (B + 2k) / (b1 + b2) - k = 300 * 30 / 400 - 5 = 17.5 and 2.5.
+    curves = ParametricCurves(
+        ["a", "b", "c"],
+        [5, 5, 5],
+        ["log", "log", "hill"],
+        beta=[300.0, 100.0, 700.0],
+        k=[5.0, 5.0, 6.0],
+        s=[1.0, 1.0, 0.5],
+    )
+    plan = optimize_budget(curves, 20.0, maximum={"c": 1e-300})
+    np.testing.assert_allclose(plan.allocation[:2], [17.5, 2.5], rtol=1e-6)
+    assert "c:max" in plan.binding

@@ -259,7 +259,7 @@ def binding_bounds(
             out.append(f"{name}:{bounds.upper_source[j]}")
         elif at_lo[j]:
             out.append(f"{name}:{bounds.lower_source[j]}")
-    if lam > 0:
+    if lam > 0 or x.sum() >= total * (1 - 1e-9):  # the budget is spent: it binds
         out.append("total")
     return out
 
@@ -268,7 +268,7 @@ def explain(plan: BudgetPlan) -> list[dict[str, Any]]:
     """One row per channel: current vs recommended spend, marginal ROI at both, the bound and the reason."""
     rows = []
     labels = binding_bounds(plan.allocation, plan.bounds, 0.0, plan.budget, plan.channels)
-    bound_of = {label.split(":", 1)[0]: label.split(":", 1)[1] for label in labels}
+    bound_of = dict(label.split(":", 1) for label in labels if ":" in label)
     level = plan.marginal_roi
     for j, name in enumerate(plan.channels):
         cur, rec = float(plan.current[j]), float(plan.allocation[j])

@@ -30,6 +30,7 @@ _GRID = 16
 _GOLDEN_STEPS = 30
 _MAX_OUTER = 200
 _MAX_INNER = 200
+_MAX_WIDEN = 260  # factors of 16: spans the range of float64
 _TOGGLE_PASSES = 3
 _TOGGLE_LIMIT = 30
 
@@ -249,14 +250,23 @@ def _dual_bisection(
         return SeparableSolution(x_free, 0.0, start)
     probe = marginal(start + np.array([[1e-3], [1e-1]]) * (upper - start))
     finite = probe[np.isfinite(probe) & (probe > 0)]
-    lam_hi = float(finite.max()) if finite.size else 1.0
+    lam_hi = float(np.median(finite)) if finite.size else 1.0  # a typical marginal; widened below
     x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on)
-    while x_hi.sum() > budget:
+    x_lo = None
+    for _ in range(_MAX_WIDEN):
+        if x_hi.sum() <= budget:
+            break
+        lam_lo, x_lo = lam_hi, x_hi
         lam_hi *= 16.0
         x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on)
-    lam_lo, x_lo = 0.0, x_free
+    else:
+        return None
+    if x_lo is None:
+        lam_lo, x_lo = 0.0, x_free
     probe_lam = lam_hi
-    for _ in range(40):  # a positive lower multiplier, so the search can run on log(lam)
+    for _ in range(_MAX_WIDEN):  # a positive lower multiplier, so the search can run on log(lam)
+        if lam_lo > 0:
+            break
         probe_lam /= 16.0
         x = _allocate(probe_lam, marginal, value, lower, upper, start, (x_hi, x_lo), tol, on)
         if x.sum() >= budget:
@@ -311,16 +321,28 @@ def _switched_on(
     """Channels switched on at the feasible side of the multiplier where total spend jumps."""
     tol = np.full(lower.size, rel_tol * budget / 4)
     wide = (lower, upper)
-    lam_lo, lam_hi = 0.0, 1.0
-    while _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, None).sum() > budget:
-        lam_hi *= 4.0
+
+    def spends_over(lam: float) -> bool:
+        return _allocate(lam, marginal, value, lower, upper, start, wide, tol, None).sum() > budget
+
+    lam_lo, lam_hi = 1.0, 1.0
+    for _ in range(_MAX_WIDEN):  # bracket the jump on a log scale: over budget at lam_lo, not at lam_hi
+        if not spends_over(lam_hi):
+            break
+        lam_lo, lam_hi = lam_hi, lam_hi * 16.0
+    if lam_lo == lam_hi:  # not over budget at 1: search downwards
+        for _ in range(_MAX_WIDEN):
+            lam_lo = lam_hi / 16.0
+            if spends_over(lam_lo):
+                break
+            lam_hi = lam_lo
     for _ in range(_MAX_OUTER):
-        lam = 0.5 * (lam_lo + lam_hi)
-        if _allocate(lam, marginal, value, lower, upper, start, wide, tol, None).sum() > budget:
+        if lam_hi <= lam_lo * (1 + 1e-12):
+            break
+        lam = float(np.sqrt(lam_lo * lam_hi))
+        if spends_over(lam):
             lam_lo = lam
         else:
             lam_hi = lam
-        if lam_hi - lam_lo <= 1e-12 * lam_hi:
-            break
     x = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, None)
     return (x > lower + tol) | (start <= lower)
