@@ -127,7 +127,7 @@ def journeys_expr(
         ev_ts=ev.ts,
         ev_value=ev.value,
         ev_epoch=ev.ts.epoch_seconds(),
-        prev_epoch=ev.ts.epoch_seconds().lag().over(order),
+        prev_ts=ev.ts.lag().over(order),
     )
     ev = ev.mutate(window_s=_lookback_seconds(ev.ev_type, days, lookback_by_type or {}))
     # a touch belongs to the user's next conversion at or after it, within that conversion's window
@@ -135,8 +135,8 @@ def journeys_expr(
         ev,
         [
             tp.user_id == ev.ev_user,
-            tp.t_epoch <= ev.ev_epoch,
-            ev.prev_epoch.isnull() | (tp.t_epoch > ev.prev_epoch),
+            tp.ts <= ev.ev_ts,
+            ev.prev_ts.isnull() | (tp.ts > ev.prev_ts),
             tp.t_epoch >= ev.ev_epoch - ev.window_s,
         ],
     )
@@ -154,9 +154,9 @@ def journeys_expr(
         journey_id="c:" + conv.ev_id,
     )
     # touches after the user's last conversion form one null journey, cut to the window before its last touch
-    last = ev.group_by(last_user=ev.ev_user).aggregate(last_epoch=ev.ev_epoch.max())
+    last = ev.group_by(last_user=ev.ev_user).aggregate(last_ts=ev.ev_ts.max())
     after = tp.left_join(last, tp.user_id == last.last_user)
-    after = after.filter(after.last_epoch.isnull() | (after.t_epoch > after.last_epoch))
+    after = after.filter(after.last_ts.isnull() | (after.ts > after.last_ts))
     seg = after.group_by(seg_user=after.user_id).aggregate(
         seg_end=after.ts.max(), seg_epoch=after.t_epoch.max()
     )
