@@ -170,3 +170,15 @@ def main_exit(capsys, *args: str) -> tuple[int, str, str]:
         main(list(args))
     captured = capsys.readouterr()
     return exc.value.code, captured.out, captured.err
+
+
+def test_paths_view_json(paths_file):
+    # paths: "Search > Email" 3 conv, "Display > Search" 1 conv, "Email" 2 conv
+    res = run("attribution", str(paths_file), "--view", "paths", "-f", "json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [p["path"] for p in data["top_paths"]] == ["Search > Email", "Email", "Display > Search"]
+    roles = {r["channel"]: (r["opened"], r["assisted"], r["closed"]) for r in data["channel_roles"]}
+    # Search opens 3 and assists 3 ("Search > Email"), closes 1 ("Display > Search"); Email closes 5
+    assert roles == {"Search": (3, 3, 1), "Email": (2, 0, 5), "Display": (1, 1, 0)}
+    assert data["time_to_conversion"] is None

@@ -98,7 +98,7 @@ SHORT = {
 
 
 def _print_tables(result) -> None:  # noqa: ANN001 - AttributionResult, imported lazily
-    for what, kind in (("conversions", "number"), ("value", "money")):
+    for what, kind in (("conversions", "count"), ("value", "money")):
         wide = result.wide(what)
         rows = [{"channel": ch, **row} for ch, row in wide.to_dict("index").items()]
         columns = [("channel", "Channel", "text")] + [(m, SHORT.get(m, m), kind) for m in wide.columns]
