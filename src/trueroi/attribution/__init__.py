@@ -9,6 +9,11 @@ Typical use::
 Models are found by name in one registry (:func:`get_model`, :func:`model_names`): ``first_click``,
 ``last_click``, ``last_non_direct_click``, ``linear``, ``time_decay``, ``position_based``, ``markov``,
 ``shapley``, ``shapley_ordered``.
+
+From a workspace: :func:`build_journeys` (Ibis: touchpoints joined to orders or conversions within the
+lookback window), :func:`order_credits` (per-order credits for the KPI engine), :mod:`trueroi.attribution.roi`
+(ROAS and ROI by model, with the spread between models) and :mod:`trueroi.attribution.report` (conversion
+paths report).
 """
 
 from trueroi.attribution.base import MODELS, AttributionModel, get_model, model_names, register_model
