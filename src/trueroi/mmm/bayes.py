@@ -18,7 +18,7 @@ JAX and NumPyro are imported inside the functions, so importing this module stay
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,15 +29,18 @@ from trueroi.mmm.transformers import Component
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What the model function needs besides the arrays: components, lags and prior settings."""
+    """What the model function needs besides the arrays: components, lags, prior settings and the number of
+    training periods (static: it sets array shapes)."""
 
     adstock: Component
     saturation: Component
     l_max: int
     prior: str
-    roi_mu: tuple[float, ...]
-    roi_sigma: tuple[float, ...]
-    coef_sigma: tuple[float, ...]
+    n_train: int
+    # data-dependent prior settings travel as arrays ("roi_mu", ...), so compiled code is shared between fits
+    roi_mu: tuple[float, ...] = field(compare=False)
+    roi_sigma: tuple[float, ...] = field(compare=False)
+    coef_sigma: tuple[float, ...] = field(compare=False)
 
 
 def _dist(name: str, args: tuple[float, ...]) -> Any:
@@ -69,13 +72,13 @@ def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
         for p in spec.saturation.params:
             params[f"sat_{p}"] = numpyro.sample(f"sat_{p}", _dist(*spec.saturation.priors[p]))
         effect = channel_effects(media, params, spec)  # (T, C)
-        n_train = arrays["n_train"]
+        n_train = spec.n_train
         if spec.prior == "roi":
-            roi = numpyro.sample("roi", dist.LogNormal(jnp.asarray(spec.roi_mu), jnp.asarray(spec.roi_sigma)))
+            roi = numpyro.sample("roi", dist.LogNormal(arrays["roi_mu"], arrays["roi_sigma"]))
             beta = roi * arrays["roi_factor"] / jnp.maximum(effect[:n_train].sum(axis=0), 1e-6)
             beta = numpyro.deterministic("beta", beta)
         else:
-            beta = numpyro.sample("beta", dist.HalfNormal(jnp.asarray(spec.coef_sigma)))
+            beta = numpyro.sample("beta", dist.HalfNormal(arrays["coef_sigma"]))
     b0 = numpyro.sample("intercept", dist.Normal(np.log(0.6), 0.7))
     log_base = b0 + numpyro.sample("trend", dist.Normal(0.0, 0.5)) * arrays["trend"]
     for name, key, scale in (("season", "fourier", 0.3), ("event", "events", 0.5)):
@@ -114,6 +117,30 @@ def _lift_likelihood(
 
 
 # -- engines ---------------------------------------------------------------------------------------------
+_COMPILED: dict[str, Any] = {}
+
+
+def _compiled(name: str) -> Any:
+    """Jitted density functions shared by every fit, so a refit of the same shapes and settings reuses the
+    compiled code (the spec is a static argument: components are hashed by identity)."""
+    if not _COMPILED:
+        import jax
+        from numpyro.infer.util import constrain_fn, potential_energy
+
+        def potential(z: Any, arrays: Any, y: Any, spec: ModelSpec) -> Any:
+            return potential_energy(mmm_model, (arrays, spec), {"y": y}, z)
+
+        def constrain(z: Any, arrays: Any, y: Any, spec: ModelSpec) -> Any:
+            return constrain_fn(mmm_model, (arrays, spec), {"y": y}, z, return_deterministic=True)
+
+        _COMPILED["potential"] = jax.jit(potential, static_argnames="spec")
+        _COMPILED["value_and_grad"] = jax.jit(jax.value_and_grad(potential), static_argnames="spec")
+        _COMPILED["constrain"] = jax.jit(
+            jax.vmap(constrain, in_axes=(0, None, None, None)), static_argnames="spec"
+        )
+    return _COMPILED[name]
+
+
 class _Unconstrained:
     """The model's density in the unconstrained space, built without NumPyro's eager initialisation
     (which compiles every operation one by one and takes tens of seconds on a small CPU)."""
@@ -122,19 +149,41 @@ class _Unconstrained:
         import jax
         import jax.numpy as jnp
         from numpyro import handlers
-        from numpyro.infer.util import constrain_fn, potential_energy
 
-        self.args, self.kwargs = (_to_jax(arrays), spec), {"y": jnp.asarray(y, dtype=jnp.float32)}
+        self.arrays, self.y, self.spec = _to_jax(arrays), jnp.asarray(y, dtype=jnp.float32), spec
 
         def latent_values() -> dict[str, Any]:
-            tr = handlers.trace(handlers.seed(mmm_model, 0)).get_trace(*self.args, **self.kwargs)
+            tr = handlers.trace(handlers.seed(mmm_model, 0)).get_trace(self.arrays, spec, y=self.y)
             return {k: v["value"] for k, v in tr.items() if v["type"] == "sample" and not v["is_observed"]}
 
-        self.shapes = {k: v.shape for k, v in jax.eval_shape(latent_values).items()}
-        self.potential = lambda z: potential_energy(mmm_model, self.args, self.kwargs, z)
-        self.constrain = lambda z: constrain_fn(
-            mmm_model, self.args, self.kwargs, z, return_deterministic=True
+        self.shapes = {k: tuple(v.shape) for k, v in jax.eval_shape(latent_values).items()}
+        self.sizes = {k: int(np.prod(s)) for k, s in self.shapes.items()}
+
+    def potential(self, z: dict[str, Any]) -> Any:
+        return _compiled("potential")(z, self.arrays, self.y, self.spec)
+
+    def value_and_grad(self, flat: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = _compiled("value_and_grad")(self.unflatten(flat), self.arrays, self.y, self.spec)
+        return float(value), np.concatenate(
+            [np.asarray(grad[k], dtype=float).reshape(-1) for k in self.shapes]
         )
+
+    def unflatten(self, flat: np.ndarray) -> dict[str, Any]:
+        """(..., n) flat vectors -> {site: (..., *shape)} float32 arrays."""
+        import jax.numpy as jnp
+
+        flat = np.asarray(flat)
+        out, i = {}, 0
+        for k, shape in self.shapes.items():
+            part = flat[..., i : i + self.sizes[k]].reshape(flat.shape[:-1] + shape)
+            out[k] = jnp.asarray(part, dtype=jnp.float32)
+            i += self.sizes[k]
+        return out
+
+    def constrain(self, z: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Constrained values (and deterministic sites) of a batch of unconstrained points, batch axis 0."""
+        out = _compiled("constrain")(z, self.arrays, self.y, self.spec)
+        return {k: np.asarray(v) for k, v in out.items() if k not in ("y", "lift")}
 
     def init(self, rng: np.random.Generator, radius: float, batch: tuple[int, ...] = ()) -> dict[str, Any]:
         """Uniform starting points in (-radius, radius), unconstrained (as NumPyro's init_to_uniform)."""
@@ -164,9 +213,8 @@ def run_nuts(
     from numpyro.infer import MCMC, NUTS
 
     model = _Unconstrained(arrays, y, spec)
-    # jitted, so NumPyro's eager first gradient compiles once instead of op by op (tens of seconds on 2 cores)
-    potential = jax.jit(model.potential)
-    kernel = NUTS(potential_fn=potential, target_accept_prob=target_accept, dense_mass=dense_mass)
+    # a jitted potential, so NumPyro's eager first gradient compiles once instead of op by op
+    kernel = NUTS(potential_fn=model.potential, target_accept_prob=target_accept, dense_mass=dense_mass)
     mcmc = MCMC(
         kernel,
         num_warmup=tune,
@@ -179,8 +227,8 @@ def run_nuts(
     init = model.init(rng, 0.5, (chains,) if chains > 1 else ())
     mcmc.run(jax.random.PRNGKey(seed), init_params=init, extra_fields=("diverging", "num_steps"))
     z = mcmc.get_samples(group_by_chain=True)
-    constrain = jax.jit(jax.vmap(jax.vmap(model.constrain)))
-    samples = {k: np.asarray(v) for k, v in constrain(z).items() if k not in ("y", "lift")}
+    flat = {k: v.reshape((chains * draws,) + v.shape[2:]) for k, v in z.items()}
+    samples = {k: v.reshape((chains, draws) + v.shape[1:]) for k, v in model.constrain(flat).items()}
     diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
     steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
     return samples, {"divergences": int(diverging.sum()), "mean_tree_steps": float(steps.mean())}
@@ -198,27 +246,21 @@ def run_map(
     """Posterior mode by BFGS in the unconstrained space, with several starts; with ``laplace_draws`` > 0,
     draws from the Laplace approximation (a Gaussian at the mode with the inverse Hessian as covariance,
     MacKay 2003, ch. 27) mapped back to the constrained space."""
-    import jax
-    import jax.numpy as jnp
-    from jax.flatten_util import ravel_pytree
     from scipy.optimize import minimize
 
     model = _Unconstrained(arrays, y, spec)
     rng = np.random.default_rng(seed)
-    z0, unravel = ravel_pytree(model.init(rng, 0.5))
-    potential = lambda flat: model.potential(unravel(flat))  # noqa: E731
-    objective = jax.jit(jax.value_and_grad(potential))
+    z0 = rng.uniform(-0.5, 0.5, sum(model.sizes.values()))
 
     def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = objective(jnp.asarray(flat, dtype=jnp.float32))
-        value, grad = float(value), np.asarray(grad, dtype=float)
+        value, grad = model.value_and_grad(flat)
         if not (np.isfinite(value) and np.isfinite(grad).all()):  # outside the support: push the search back
             return 1e30, np.zeros_like(grad)
         return value, grad
 
     best = None
     for start in range(restarts):
-        x0 = np.asarray(z0, dtype=float) if start == 0 else rng.uniform(-1.5, 1.5, z0.shape[0])
+        x0 = z0 if start == 0 else rng.uniform(-1.5, 1.5, z0.shape[0])
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)  # line-search probes far outside the support
             res = minimize(fun, x0, jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-4})
@@ -229,22 +271,17 @@ def run_map(
             "the posterior mode search failed from every start (non-finite density); check "
             "the data for extreme values or use method='nuts'"
         )
-    mode = jnp.asarray(best.x, dtype=jnp.float32)
     extras: dict[str, Any] = {
         "divergences": 0,
         "map_converged": bool(best.success),
         "map_loss": float(best.fun),
     }
     if laplace_draws <= 0:
-        flats = mode[None, :]
+        flats = best.x[None, :]
     else:
         cov = _inverse_pd(_hessian(lambda f: fun(f)[1], best.x))
-        flats = jnp.asarray(
-            rng.multivariate_normal(np.asarray(mode, dtype=float), cov, size=laplace_draws, method="eigh"),
-            dtype=jnp.float32,
-        )
-    constrain = jax.jit(jax.vmap(lambda f: model.constrain(unravel(f))))
-    samples = {k: np.asarray(v)[None, ...] for k, v in constrain(flats).items() if k not in ("y", "lift")}
+        flats = rng.multivariate_normal(best.x, cov, size=laplace_draws, method="eigh")
+    samples = {k: v[None, ...] for k, v in model.constrain(model.unflatten(flats)).items()}
     return samples, extras
 
 
@@ -272,9 +309,7 @@ def _to_jax(arrays: dict[str, Any]) -> dict[str, Any]:
 
     out = {}
     for k, v in arrays.items():
-        if k == "n_train":
-            out[k] = int(v)
-        elif k == "lift_channel":
+        if k == "lift_channel":
             out[k] = jnp.asarray(v, dtype=jnp.int32)
         else:
             out[k] = jnp.asarray(v, dtype=jnp.float32)

@@ -234,6 +234,7 @@ class MMM:
             get_saturation(self.saturation),
             self.l_max,
             self.prior,
+            data.n_train,
             tuple(mus),
             tuple(sigmas),
             tuple(float(s) for s in 2.0 * share),
@@ -247,8 +248,10 @@ class MMM:
             "fourier": data.fourier(self.n_fourier),
             "controls": data.controls_scaled(),
             "events": data.events,
-            "n_train": data.n_train,
             "roi_factor": train_spend / data.target_scale,
+            "roi_mu": np.asarray(spec.roi_mu),
+            "roi_sigma": np.asarray(spec.roi_sigma),
+            "coef_sigma": np.asarray(spec.coef_sigma),
         }
 
     # -- outputs -----------------------------------------------------------------------------------------

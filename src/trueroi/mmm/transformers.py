@@ -164,7 +164,7 @@ def michaelis_menten(x: Array, k: Array, vmax: Array = 1.0) -> Array:
 
 
 # -- registry --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: registry entries are singletons
 class Component:
     """A pluggable media transformation: its function and the names of its parameters, in call order.
 
