@@ -287,16 +287,3 @@ def test_a_load_killed_midway_leaves_no_partial_rows(workspace, tmp_path) -> Non
     assert reopened.checksum() == before
     assert reopened.row_count("touchpoints") == 0
     reopened.close()
-
-
-def test_load_caps_duckdb_memory_and_restores_it(workspace, fixtures) -> None:
-    raw = workspace.con.con
-    default = raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    seen = []
-
-    def on_rows(n: int) -> None:
-        seen.append(raw.execute("SELECT current_setting('memory_limit')").fetchone()[0])
-
-    import_file(workspace, "touchpoints", fixtures / "touchpoints.csv", on_rows=on_rows)
-    assert seen and all(v.startswith("488") or v.startswith("512") for v in seen)  # 512 MB while loading
-    assert raw.execute("SELECT current_setting('memory_limit')").fetchone()[0] == default

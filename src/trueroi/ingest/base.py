@@ -11,7 +11,6 @@ transaction. An error anywhere, including one raised after the last chunk, rolls
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -40,7 +39,6 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "costs": ["period_start", "period_end", "category"],
     "fx_rates": ["date_day", "currency"],
 }
-LOAD_MEMORY_LIMIT = "512MB"
 MONEY_DAY: dict[str, str] = {
     "ad_performance": "date_day",
     "orders": "date_day",
@@ -206,35 +204,13 @@ def import_file(
     batches = fmt.read(path, ctx)
     guard = FxGuard(ws.config.base_currency, known_rates(ws), path.name)
     wrapped = {name: guard.watch(name, chunks) for name, chunks in batches.items()}
-    with bounded_memory(ws):
-        return ws.load(
-            wrapped,
-            source_format=fmt.name,
-            file_name=path.name,
-            sha256=sha,
-            replace_on={name: REPLACE_KEYS[name] for name in batches if name in REPLACE_KEYS},
-        )
-
-
-@contextmanager
-def bounded_memory(ws: Workspace, limit: str = LOAD_MEMORY_LIMIT) -> Iterator[None]:
-    """Cap DuckDB's memory while a load runs, so staged rows spill to disk instead of filling RAM.
-
-    DuckDB keeps the rows of an open transaction in its buffer pool, which by default may grow to 80% of
-    RAM; with the cap, a multi-gigabyte file loads in bounded memory. The previous limit is restored after.
-    """
-    raw = getattr(ws.con, "con", None) if ws.is_duckdb else None
-    if raw is None:
-        yield
-        return
-    previous = raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    raw.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:  # RESET restores DuckDB's default exactly; a custom limit is set back (to DuckDB's rounding)
-        raw.execute("RESET memory_limit")
-        if raw.execute("SELECT current_setting('memory_limit')").fetchone()[0] != previous:
-            raw.execute(f"SET memory_limit = '{previous}'")
+    return ws.load(
+        wrapped,
+        source_format=fmt.name,
+        file_name=path.name,
+        sha256=sha,
+        replace_on={name: REPLACE_KEYS[name] for name in batches if name in REPLACE_KEYS},
+    )
 
 
 def missing_columns(present: Iterable[str], required: Iterable[str], file: str, fmt: str) -> None:
