@@ -204,3 +204,24 @@ def test_channel_with_extreme_marginal_does_not_derail_the_multiplier_search() -
     plan = optimize_budget(curves, 20.0, maximum={"c": 1e-300})
     np.testing.assert_allclose(plan.allocation[:2], [17.5, 2.5], rtol=1e-6)
     assert "c:max" in plan.binding
+
+
+@pytest.mark.parametrize("budget", [40.0, 80.0, 120.0, 200.0])
+def test_mixture_of_concave_and_s_shaped_draws_matches_brute_force(budget: float) -> None:
+    # Channel a's two draws: a small concave Hill (shape 0.5) and a large S-shaped one (shape 4). Its
+    # posterior-mean marginal ROI falls, rises, then falls again (two branches). Brute force over x_a on a
+    # fine grid with x_b = B - x_a. (Found by a hypothesis run: more budget gave less, before the solver
+    # looked at both falling branches.)
+    curves = ParametricCurves(
+        ["a", "b"],
+        [50, 50],
+        "hill",
+        beta=[[40.0, 120.0], [400.0, 120.0]],
+        k=[[5.0, 60.0], [80.0, 60.0]],
+        s=[[0.5, 1.0], [4.0, 1.0]],
+    )
+    grid = np.linspace(0.0, budget, 200_001)
+    values = curves.weekly_response(np.stack([grid, budget - grid], axis=1)).mean(axis=0).sum(axis=1)
+    plan = optimize_budget(curves, budget)
+    assert plan.expected.mean == pytest.approx(values.max(), rel=1e-7)
+    assert plan.allocation[0] == pytest.approx(grid[np.argmax(values)], abs=5e-3 * budget)

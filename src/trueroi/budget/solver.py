@@ -46,26 +46,37 @@ class SeparableSolution:
 
 
 def falling_start(marginal: Vector, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Per channel, the spend after which the marginal objective falls: the lower bound for concave curves,
-    else the peak of the marginal curve (located on a grid denser near the lower bound, then refined by
-    golden-section search on the cell around the grid's peak)."""
+    """Per channel, the spend after which the marginal objective only falls (see :func:`shape_points`)."""
+    return shape_points(marginal, lower, upper)[1]
+
+
+def shape_points(marginal: Vector, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel, ``(valley, start)``: the marginal objective falls on ``[lower, valley]`` and again from
+    ``start`` on; both equal ``lower`` for concave curves. An S-shaped curve has ``valley = lower`` and
+    ``start`` at the peak of its marginal; a mixture over draws of concave and S-shaped curves can have a
+    falling first branch too. Located on a grid denser near the lower bound; the last peak is refined by
+    golden-section search, the valley is the grid's minimum before it."""
     t = np.linspace(0.0, 1.0, _GRID)[:, None] ** 2
     grid = lower + (upper - lower) * t
-    values = marginal(grid)
-    peak = np.argmax(np.where(np.isnan(values), -np.inf, values), axis=0)
-    rising = peak > 0
+    values = np.nan_to_num(marginal(grid), nan=-np.inf, posinf=1e300)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rises = values[1:] > values[:-1] + 1e-12 * np.abs(values[:-1])
+    rising = rises.any(axis=0)
     if not np.any(rising):
-        return lower.copy()
+        return lower.copy(), lower.copy()
+    last = _GRID - 2 - np.argmax(rises[::-1], axis=0)  # last i with values[i + 1] > values[i]
     cols = np.arange(lower.size)
-    a = grid[peak - 1, cols]
-    b = grid[np.minimum(peak + 1, _GRID - 1), cols]
+    before = np.where(np.arange(_GRID)[:, None] <= last, values, np.inf)
+    valley = np.where(rising, grid[np.argmin(before, axis=0), cols], lower)
+    a = grid[last, cols]
+    b = grid[np.minimum(last + 2, _GRID - 1), cols]
     ratio = (np.sqrt(5.0) - 1) / 2
     for _ in range(_GOLDEN_STEPS):  # maximise the marginal on [a, b], all channels at once
         c, d = b - ratio * (b - a), a + ratio * (b - a)
         fc, fd = marginal(np.stack([c, d]))
         left = fc >= fd
         a, b = np.where(left, a, c), np.where(left, d, b)
-    return np.where(rising, 0.5 * (a + b), lower)
+    return valley, np.where(rising, 0.5 * (a + b), lower)
 
 
 def spend_at(
@@ -142,22 +153,23 @@ def solve_separable(
             "raise --total or lower --min / --max-change"
         )
     upper = np.minimum(upper, lower + max(budget - lower.sum(), 0.0))
-    start = np.minimum(falling_start(marginal, lower, upper), upper)
-    solution = _dual_bisection(marginal, value, lower, upper, start, budget, rel_tol, on=None)
+    valley, start = shape_points(marginal, lower, upper)
+    start, valley = np.minimum(start, upper), np.minimum(valley, upper)
+    solution = _dual_bisection(marginal, value, lower, upper, start, budget, rel_tol, None, valley)
     s_shaped = np.flatnonzero(start > lower)
     if s_shaped.size == 0 and solution is not None:
         return solution
     tol = rel_tol * max(budget, 1e-300)
     on = (
-        (solution.x > lower + tol)
+        (solution.x >= start - tol)
         if solution is not None
-        else _switched_on(marginal, value, lower, upper, start, budget, rel_tol)
+        else _switched_on(marginal, value, lower, upper, start, budget, rel_tol, valley)
     )
     on |= start <= lower
-    best = _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, on)
+    best = _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, on, valley)
     if best is None:
         raise ConvergenceError("budget bisection did not converge; check that responses rise with spend")
-    return _toggle_search(marginal, value, lower, upper, start, budget, rel_tol, on, best, s_shaped)
+    return _toggle_search(marginal, value, lower, upper, start, budget, rel_tol, on, best, s_shaped, valley)
 
 
 def _fixed_set(
@@ -169,12 +181,15 @@ def _fixed_set(
     budget: float,
     rel_tol: float,
     on: np.ndarray,
+    valley: np.ndarray,
 ) -> SeparableSolution | None:
-    """Solve with S-shaped channels fixed on (spend on the falling part of the marginal) or off (at lower)."""
+    """Solve with S-shaped channels fixed on (spend on the last falling part of the marginal) or off (on the
+    first falling part, [lower, valley]; at lower for a plain S-curve): a concave problem."""
     low = np.where(on, start, lower)
     if low.sum() > budget * (1 + 1e-12):
         return None
-    return _dual_bisection(marginal, value, low, np.where(on, upper, lower), low, budget, rel_tol, on=on)
+    high = np.where(on, upper, valley)
+    return _dual_bisection(marginal, value, low, high, low, budget, rel_tol, on, valley)
 
 
 def _toggle_search(
@@ -188,6 +203,7 @@ def _toggle_search(
     on: np.ndarray,
     best: SeparableSolution,
     s_shaped: np.ndarray,
+    valley: np.ndarray,
 ) -> SeparableSolution:
     """Local search over which S-shaped channels are on: toggle one at a time while the objective improves.
 
@@ -200,7 +216,7 @@ def _toggle_search(
         for j in s_shaped[:_TOGGLE_LIMIT]:
             trial = on.copy()
             trial[j] = ~trial[j]
-            candidate = _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, trial)
+            candidate = _fixed_set(marginal, value, lower, upper, start, budget, rel_tol, trial, valley)
             if candidate is None:
                 continue
             candidate_value = float(value(candidate.x).sum())
@@ -221,14 +237,21 @@ def _allocate(
     bracket: tuple[np.ndarray, np.ndarray],
     tol: np.ndarray,
     on: np.ndarray | None,
+    valley: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each channel's best spend for multiplier ``lam``; S-shaped channels may stay at their lower bound."""
+    """Each channel's best spend for multiplier ``lam``; S-shaped channels may stay on their first branch."""
     x = spend_at(lam, marginal, start, upper, bracket, tol)
     s_shaped = start > lower
-    if on is None and np.any(s_shaped):  # compare the falling part with staying at the lower bound
-        both = value(np.stack([x, lower]))
-        stay = (both[1] - lam * lower) > (both[0] - lam * x)
-        x = np.where(s_shaped & stay, lower, x)
+    if on is None and np.any(s_shaped):  # compare the last falling part with the first branch
+        valley = lower if valley is None else valley
+        first = lower
+        if np.any(valley > lower):
+            first = np.where(
+                valley > lower, spend_at(lam, marginal, lower, valley, (lower, valley), tol), lower
+            )
+        both = value(np.stack([x, first]))
+        stay = (both[1] - lam * first) > (both[0] - lam * x)
+        x = np.where(s_shaped & stay, first, x)
     return x
 
 
@@ -241,24 +264,25 @@ def _dual_bisection(
     budget: float,
     rel_tol: float,
     on: np.ndarray | None,
+    valley: np.ndarray | None = None,
 ) -> SeparableSolution | None:
     """Find the multiplier whose allocation spends the budget; None if spend jumps past it (S-shapes)."""
     tol = np.full(lower.size, rel_tol * max(budget, 1e-300) / 4)
     wide = (lower.copy(), upper.copy())
-    x_free = _allocate(0.0, marginal, value, lower, upper, start, wide, tol, on)
+    x_free = _allocate(0.0, marginal, value, lower, upper, start, wide, tol, on, valley)
     if x_free.sum() <= budget * (1 + 1e-12):
         return SeparableSolution(x_free, 0.0, start)
     probe = marginal(start + np.array([[1e-3], [1e-1]]) * (upper - start))
     finite = probe[np.isfinite(probe) & (probe > 0)]
     lam_hi = float(np.median(finite)) if finite.size else 1.0  # a typical marginal; widened below
-    x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on)
+    x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on, valley)
     x_lo = None
     for _ in range(_MAX_WIDEN):
         if x_hi.sum() <= budget:
             break
         lam_lo, x_lo = lam_hi, x_hi
         lam_hi *= 16.0
-        x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on)
+        x_hi = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, on, valley)
     else:
         return None
     if x_lo is None:
@@ -268,7 +292,7 @@ def _dual_bisection(
         if lam_lo > 0:
             break
         probe_lam /= 16.0
-        x = _allocate(probe_lam, marginal, value, lower, upper, start, (x_hi, x_lo), tol, on)
+        x = _allocate(probe_lam, marginal, value, lower, upper, start, (x_hi, x_lo), tol, on, valley)
         if x.sum() >= budget:
             lam_lo, x_lo = probe_lam, x
             break
@@ -281,7 +305,7 @@ def _dual_bisection(
         if lam_lo > 0 and f_hi != f_lo and it % 4 != 3:
             u = (np.log(lam_lo) * f_hi - np.log(lam_hi) * f_lo) / (f_hi - f_lo)
             lam = float(np.exp(u)) if lam_lo < np.exp(u) < lam_hi else lam
-        x = _allocate(lam, marginal, value, lower, upper, start, (x_hi, x_lo), tol, on)
+        x = _allocate(lam, marginal, value, lower, upper, start, (x_hi, x_lo), tol, on, valley)
         total = x.sum()
         if abs(budget - total) <= rel_tol * budget:  # close enough: interpolate to the exact budget below
             if total > budget:
@@ -297,7 +321,8 @@ def _dual_bisection(
             lam_hi, x_hi, f_hi, side = lam, x, _log_gap(total, budget), -1
         if lam_hi - lam_lo <= 1e-13 * lam_hi:
             break
-    jumped = np.abs(x_lo - x_hi) > np.maximum(start - lower, 0) * 0.5 + tol * 4
+    gap = start - (lower if valley is None else valley)
+    jumped = np.abs(x_lo - x_hi) > np.maximum(gap, 0) * 0.5 + tol * 4
     if on is None and np.any(jumped & (start > lower)):
         return None
     share = float(np.clip((budget - x_hi.sum()) / max(x_lo.sum() - x_hi.sum(), 1e-300), 0.0, 1.0))
@@ -317,13 +342,14 @@ def _switched_on(
     start: np.ndarray,
     budget: float,
     rel_tol: float,
+    valley: np.ndarray,
 ) -> np.ndarray:
     """Channels switched on at the feasible side of the multiplier where total spend jumps."""
     tol = np.full(lower.size, rel_tol * budget / 4)
     wide = (lower, upper)
 
     def spends_over(lam: float) -> bool:
-        return _allocate(lam, marginal, value, lower, upper, start, wide, tol, None).sum() > budget
+        return _allocate(lam, marginal, value, lower, upper, start, wide, tol, None, valley).sum() > budget
 
     lam_lo, lam_hi = 1.0, 1.0
     for _ in range(_MAX_WIDEN):  # bracket the jump on a log scale: over budget at lam_lo, not at lam_hi
@@ -344,5 +370,5 @@ def _switched_on(
             lam_lo = lam
         else:
             lam_hi = lam
-    x = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, None)
-    return (x > lower + tol) | (start <= lower)
+    x = _allocate(lam_hi, marginal, value, lower, upper, start, wide, tol, None, valley)
+    return (x >= start - tol) | (start <= lower)

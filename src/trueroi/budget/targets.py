@@ -13,7 +13,7 @@ from trueroi.budget.constraints import build_bounds
 from trueroi.budget.curves import ResponseCurves
 from trueroi.budget.evaluate import Objective
 from trueroi.budget.optimizer import BudgetPlan, describe_plan, separable_problem
-from trueroi.budget.solver import SeparableSolution, Vector, _allocate, falling_start, solve_separable
+from trueroi.budget.solver import SeparableSolution, Vector, _allocate, shape_points, solve_separable
 from trueroi.errors import UsageError
 
 _GROWTH_STEPS = 60
@@ -128,9 +128,11 @@ def budget_for_mroi(
     bounds = build_bounds(list(curves.channels), current, minimum, maximum, max_change, locked)
     marginal, value = separable_problem(curves, obj)
     upper = _finite_cap(marginal, bounds.lower, bounds.upper, current, mroi_level)
-    start = falling_start(marginal, bounds.lower, upper)
+    valley, start = shape_points(marginal, bounds.lower, upper)
     tol = 1e-10 * np.maximum(upper, 1.0)
-    x = _allocate(mroi_level, marginal, value, bounds.lower, upper, start, (bounds.lower, upper), tol, None)
+    x = _allocate(
+        mroi_level, marginal, value, bounds.lower, upper, start, (bounds.lower, upper), tol, None, valley
+    )
     total = float(x.sum())
     if total <= 0:
         raise UsageError(f"no channel reaches a marginal ROI of {mroi_level} at any spend; lower the level")
