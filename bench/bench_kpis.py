@@ -26,11 +26,14 @@ def _peak_mb() -> float:
 
 
 def step_prepare(root: Path, scale: float) -> dict:
-    from trueroi.demo import demo_config, generate, load_into
+    from trueroi.demo import DemoFiles, demo_config, generate, load_into
     from trueroi.workspace import Workspace
 
     t0 = time.perf_counter()
-    files = generate(root / "demo-data", seed=1, scale=scale)
+    if (root / "demo-data" / "ground_truth.json").exists():  # generated before: reuse
+        files = DemoFiles(root / "demo-data", json.loads((root / "demo-data" / "ground_truth.json").read_text()))
+    else:
+        files = generate(root / "demo-data", seed=1, scale=scale)
     t1 = time.perf_counter()
     with Workspace.init(root / "ws", demo_config()) as ws:
         rows = load_into(ws, files).rows

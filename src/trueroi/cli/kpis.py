@@ -32,6 +32,8 @@ def kpis(
     period: Annotated[str | None, typer.Option(help="Named period instead of --from/--to: 2026-Q3, 2026-07.")] = None,
     compare: Annotated[str | None, typer.Option(help="yoy or previous.")] = None,
     attribution: Annotated[str | None, typer.Option(help="Attribution model for revenue and conversions.")] = None,
+    value: Annotated[str, typer.Option(help="revenue, or clv to add lifetime value of acquired customers "
+                                            "(with --by channel).")] = "revenue",
     output: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -45,6 +47,12 @@ def kpis(
         start, end = start or p.start, end or p.end
     with Workspace.open(workspace) as ws:
         report = kpi_report(ws, by=by, start=start, end=end, compare=compare, attribution=attribution)
+        if value == "clv":
+            from trueroi.metrics.lifetime import with_lifetime_value
+
+            report = with_lifetime_value(ws, report)
+        elif value != "revenue":
+            raise UsageError(f"--value {value!r} is unknown; expected revenue or clv")
     if output == OutputFormat.json:
         print_json(report.to_dict())
     elif output == OutputFormat.csv:
@@ -55,6 +63,10 @@ def kpis(
 
 def print_report(report, title: str | None = None) -> None:  # noqa: ANN001 - KpiReport
     columns = [(d, d.replace("_", " ").title(), "text") for d in report.dims] + list(TABLE_KPIS)
+    if "clv_cac" in report.rows:
+        columns += [("customers", "New cust.", "count"), ("avg_clv", "Avg CLV", "money"), ("cac", "CAC", "money"),
+                    ("clv_cac", "CLV/CAC", "ratio"), ("payback_months", "Payback (months)", "ratio"),
+                    ("lifetime_roi", "Lifetime ROI", "percent")]
     if report.compare:
         columns += [("revenue_change_pct", f"Revenue {report.compare}", "percent"),
                     ("media_roi_change", f"Media ROI {report.compare} (pts)", "percent")]

@@ -266,6 +266,8 @@ def customer_values(
     tx = order_margins(workspace)
     if tx.empty:
         raise DataValidationError("no sales in orders", expected="orders with a paid/fulfilled status")
+    if observation_end is None:  # the end of the last day, so a customer first seen that day has T > 0
+        observation_end = pd.Timestamp(pd.to_datetime(tx["date_day"]).max()) + pd.Timedelta(days=1)
     summary = rfm_summary(
         tx,
         customer_col="customer_id",

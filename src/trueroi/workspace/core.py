@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ENV_VAR = "TRUEROI_WORKSPACE"
+LOAD_MEMORY_LIMIT = "2GB"
 DATA_TABLES = ("ad_performance", "touchpoints", "orders", "conversions", "costs", "fx_rates")
 
 
@@ -225,6 +226,10 @@ class Workspace:
         raw = self.con.con
         rows: dict[str, int] = {}
         replaced = 0
+        previous_limit = raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        # an open transaction keeps its rows in DuckDB's buffer pool (default: 80% of RAM); capped, a load
+        # of any size spills to disk instead of inviting the OOM killer
+        raw.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
         raw.execute("BEGIN TRANSACTION")
         try:
             for name, data in batches.items():
@@ -248,6 +253,8 @@ class Workspace:
         except BaseException:
             raw.execute("ROLLBACK")
             raise
+        finally:
+            raw.execute(f"SET memory_limit = '{previous_limit}'")
         return LoadResult(import_id=import_id, rows=rows, replaced=replaced)
 
     @staticmethod

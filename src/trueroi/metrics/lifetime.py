@@ -1,0 +1,54 @@
+"""KPIs on lifetime value: what the customers a channel acquired in a period are predicted to be worth.
+
+Joins the KPI rows of a period (by channel) with :mod:`trueroi.clv`: each customer's acquisition channel
+(last non-direct touch before the first order), the predicted discounted margin of their next months
+(BG/NBD + Gamma-Gamma), CAC, CLV/CAC and payback.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trueroi.errors import ConvergenceError, UsageError
+from trueroi.metrics.engine import KpiReport
+from trueroi.metrics.facts import UNATTRIBUTED
+from trueroi.workspace import Workspace
+from trueroi.workspace.schema import SALE_STATUSES
+
+CLV_COLUMNS = ("customers", "avg_clv", "total_clv", "cac", "clv_cac", "payback_months", "lifetime_roi")
+
+
+def with_lifetime_value(ws: Workspace, report: KpiReport, *, months: int = 12, model: str = "mbgnbd") -> KpiReport:
+    """Add CLV columns to a by-channel KPI report.
+
+    ``customers`` are the customers whose first order falls in the report's period, by acquisition channel;
+    ``total_clv`` their predicted discounted margin over the next ``months``; ``cac`` = spend / customers;
+    ``lifetime_roi`` = (attributed margin + total_clv - spend) / spend.
+    """
+    from trueroi.clv.roi import NO_TOUCH, acquisition_channels, clv_by_channel, customer_values
+
+    if report.dims != ["channel"]:
+        raise UsageError("--value clv needs --by channel (customers are counted by acquisition channel)")
+    values, curve = customer_values(ws, months=months, model=model)
+    if values["clv"].isna().any():
+        raise ConvergenceError(f"the {model} lifetime-value prediction is undefined for "
+                               f"{int(values['clv'].isna().sum())} customers; try another --clv-model")
+    orders = ws.table("orders")
+    status = orders.status.lower()
+    sales = orders.filter(status.isnull() | status.isin(SALE_STATUSES), orders.customer_id.notnull())
+    first = sales.group_by("customer_id").aggregate(first_day=sales.date_day.min()).execute()
+    first_day = pd.to_datetime(first["first_day"]).dt.date
+    acquired = first.loc[(first_day >= report.period.start) & (first_day <= report.period.end), "customer_id"]
+    channels = acquisition_channels(ws).replace({"channel": {NO_TOUCH: UNATTRIBUTED}})
+    channels = channels[channels["customer_id"].isin(set(acquired))]
+    spend = report.rows.set_index("channel")["spend"]
+    clv = clv_by_channel(values[["customer_id", "clv"]], channels, spend, value_curve=curve)
+    # cac here is spend per customer the channel acquired (first orders in the period), replacing the
+    # engine's spend per attributed new-customer order
+    rows = report.rows.drop(columns=["cac"]).merge(clv, on="channel", how="left")
+    paid = rows["spend"].where(rows["spend"] > 0)
+    rows["lifetime_roi"] = (rows["margin"] + rows["total_clv"].fillna(0.0) - rows["spend"]) / paid
+    report.rows = rows
+    report.notes.append(f"CLV: predicted discounted margin of the next {months} months ({model} + Gamma-Gamma) "
+                        "of the customers first acquired in the period, by last non-direct touch")
+    return report
