@@ -79,8 +79,8 @@ def _channel_table(channels: dict[str, Any]) -> str:
     rows = ["<tr><th>channel</th><th>spend</th><th>contribution</th><th>ROI</th><th>marginal ROI</th></tr>"]
     for c, s in channels.items():
         cells = [f"{s['spend']:,.0f}"] + [
-            f"{s[k]['mean']:,.2f} [{s[k]['lower']:,.2f}, {s[k]['upper']:,.2f}]"
-            for k in ("contribution", "roi", "mroi")
+            f"{s[k]['mean']:,.{d}f} [{s[k]['lower']:,.{d}f}, {s[k]['upper']:,.{d}f}]"
+            for k, d in (("contribution", 0), ("roi", 2), ("mroi", 2))
         ]
         rows.append(f"<tr><td>{html.escape(c)}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
     return "<table>" + "".join(rows) + "</table>"
@@ -133,11 +133,14 @@ def _roi(model: MMM) -> Any:
 
 
 def _curves(model: MMM) -> Any:
+    import plotly.colors
     import plotly.graph_objects as go
 
     curves = model.response_curves()
     fig = go.Figure()
+    palette = plotly.colors.qualitative.Plotly
     for i, c in enumerate(curves.channels):
+        color = palette[i % len(palette)]
         top = max(curves.current_spend[i] * 3, 1.0)
         grid = np.linspace(0, top, 60)
         band = curves.curve(c, grid)
@@ -146,11 +149,26 @@ def _curves(model: MMM) -> Any:
                 x=np.r_[grid, grid[::-1]],
                 y=np.r_[band["upper"], band["lower"][::-1]],
                 fill="toself",
-                opacity=0.2,
-                line={"width": 0},
+                fillcolor=color,
+                opacity=0.15,
+                line={"width": 0, "color": color},
                 showlegend=False,
                 legendgroup=c,
+                hoverinfo="skip",
             )
         )
-        fig.add_trace(go.Scatter(x=grid, y=band["mean"], name=c, mode="lines", legendgroup=c))
+        fig.add_trace(
+            go.Scatter(x=grid, y=band["mean"], name=c, mode="lines", legendgroup=c, line={"color": color})
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[curves.current_spend[i]],
+                y=curves.curve(c, np.array([curves.current_spend[i]]))["mean"],
+                mode="markers",
+                marker={"color": color, "size": 9},
+                name=f"{c} now",
+                legendgroup=c,
+                showlegend=False,
+            )
+        )
     return fig.update_layout(height=450, xaxis_title="weekly spend", yaxis_title="weekly incremental KPI")
