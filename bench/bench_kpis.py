@@ -31,7 +31,9 @@ def step_prepare(root: Path, scale: float) -> dict:
 
     t0 = time.perf_counter()
     if (root / "demo-data" / "ground_truth.json").exists():  # generated before: reuse
-        files = DemoFiles(root / "demo-data", json.loads((root / "demo-data" / "ground_truth.json").read_text()))
+        files = DemoFiles(
+            root / "demo-data", json.loads((root / "demo-data" / "ground_truth.json").read_text())
+        )
     else:
         files = generate(root / "demo-data", seed=1, scale=scale)
     t1 = time.perf_counter()
@@ -49,9 +51,14 @@ def step_trueroi(root: Path) -> dict:
         report = kpi_report(ws, by="channel,week")
         wall = time.perf_counter() - t0
     rows = report.rows
-    return {"wall_s": wall, "peak_mb": _peak_mb(), "rows": len(rows),
-            "revenue": float(rows["revenue"].sum()), "spend": float(rows["spend"].sum()),
-            "sessions": float(rows["sessions"].sum())}
+    return {
+        "wall_s": wall,
+        "peak_mb": _peak_mb(),
+        "rows": len(rows),
+        "revenue": float(rows["revenue"].sum()),
+        "spend": float(rows["spend"].sum()),
+        "sessions": float(rows["sessions"].sum()),
+    }
 
 
 def step_pandas(root: Path) -> dict:
@@ -78,26 +85,42 @@ def step_pandas(root: Path) -> dict:
     orders = read("orders", ["order_id", "user_id", "ts", "date_day", "revenue", "cogs", "status"])
     orders = orders[orders["status"].isin(["paid", "fulfilled", "completed", "partially_refunded"])]
     tp = read("touchpoints", ["user_id", "ts", "date_day", "channel", "engaged"])
-    sessions = tp.assign(week=week(tp["date_day"])).groupby(["channel", "week"]).agg(
-        sessions=("engaged", "size"), engaged=("engaged", "sum"), users=("user_id", "nunique"))
-    pairs = orders[["order_id", "user_id", "ts"]].merge(tp[["user_id", "ts", "channel"]], on="user_id",
-                                                        suffixes=("", "_t"))
+    sessions = (
+        tp.assign(week=week(tp["date_day"]))
+        .groupby(["channel", "week"])
+        .agg(sessions=("engaged", "size"), engaged=("engaged", "sum"), users=("user_id", "nunique"))
+    )
+    pairs = orders[["order_id", "user_id", "ts"]].merge(
+        tp[["user_id", "ts", "channel"]], on="user_id", suffixes=("", "_t")
+    )
     pairs = pairs[(pairs["ts_t"] <= pairs["ts"]) & (pairs["ts_t"] >= pairs["ts"] - pd.Timedelta(days=30))]
     pairs["direct"] = pairs["channel"] == "Direct"
-    best = pairs.sort_values(["order_id", "direct", "ts_t"], ascending=[True, True, False]).drop_duplicates(
-        "order_id").set_index("order_id")["channel"]
-    orders = orders.assign(channel=orders["order_id"].map(best).fillna("(unattributed)"),
-                           week=week(orders["date_day"]))
-    rev = orders.groupby(["channel", "week"]).agg(revenue=("revenue", "sum"), cogs=("cogs", "sum"),
-                                                 conversions=("order_id", "size"))
+    best = (
+        pairs.sort_values(["order_id", "direct", "ts_t"], ascending=[True, True, False])
+        .drop_duplicates("order_id")
+        .set_index("order_id")["channel"]
+    )
+    orders = orders.assign(
+        channel=orders["order_id"].map(best).fillna("(unattributed)"), week=week(orders["date_day"])
+    )
+    rev = orders.groupby(["channel", "week"]).agg(
+        revenue=("revenue", "sum"), cogs=("cogs", "sum"), conversions=("order_id", "size")
+    )
     table = spend.join([sessions, rev], how="outer").fillna(0.0)
     table["roas"] = table["revenue"] / table["spend"].where(table["spend"] > 0)
     table["media_roi"] = (table["revenue"] - table["cogs"] - table["spend"]) / table["spend"].where(
-        table["spend"] > 0)
+        table["spend"] > 0
+    )
     wall = time.perf_counter() - t0
-    return {"wall_s": wall, "peak_mb": _peak_mb(), "rows": len(table), "revenue": float(table["revenue"].sum()),
-            "spend": float(table["spend"].sum()), "sessions": float(table["sessions"].sum()),
-            "note": "pandas computes a subset of the KPIs (no cost allocation, no lead value)"}
+    return {
+        "wall_s": wall,
+        "peak_mb": _peak_mb(),
+        "rows": len(table),
+        "revenue": float(table["revenue"].sum()),
+        "spend": float(table["spend"].sum()),
+        "sessions": float(table["sessions"].sum()),
+        "note": "pandas computes a subset of the KPIs (no cost allocation, no lead value)",
+    }
 
 
 def _child(step: str, root: Path, scale: float) -> dict:
@@ -117,13 +140,19 @@ def main() -> None:
     args = parser.parse_args()
     root = args.root or HERE / "data" / f"kpis-scale{args.scale:g}"
     if args.step:
-        fn = {"prepare": lambda: step_prepare(root, args.scale), "trueroi": lambda: step_trueroi(root),
-              "pandas": lambda: step_pandas(root)}[args.step]
+        fn = {
+            "prepare": lambda: step_prepare(root, args.scale),
+            "trueroi": lambda: step_trueroi(root),
+            "pandas": lambda: step_pandas(root),
+        }[args.step]
         print(json.dumps(fn()))
         return
-    result = {"machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} cores",
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "scale": args.scale,
-              "command": " ".join(sys.argv)}
+    result = {
+        "machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "scale": args.scale,
+        "command": " ".join(sys.argv),
+    }
     if not (root / "ws" / "trueroi.toml").exists():
         result["prepare"] = _child("prepare", root, args.scale)
     result["trueroi"] = _child("trueroi", root, args.scale)

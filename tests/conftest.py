@@ -30,3 +30,23 @@ def demo_shop(tmp_path_factory):
     load_into(ws, files)
     yield SimpleNamespace(ws=ws, files=files, truth=files.truth)
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One PySpark local-mode session for the whole test run (it takes 30-40 s to start)."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("trueroi-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,9 @@ class Result:
 def run(*args: str) -> Result:
     """Run the CLI in a fresh process, as a user would."""
     env = {**os.environ, "COLUMNS": "200"}
-    done = subprocess.run([sys.executable, "-m", "trueroi", *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "trueroi", *args], capture_output=True, text=True, env=env, timeout=600
+    )
     return Result(done.returncode, done.stdout, done.stderr)
 
 
@@ -59,8 +59,9 @@ def test_unknown_dimension_is_one_clear_line(demo_shop, cli) -> None:
 
 
 def test_dates_reversed_is_one_clear_line(demo_shop, cli) -> None:
-    _one_error_line(cli("kpis", "--from", "2026-09-30", "--to", "2026-07-01", "-w", str(demo_shop.ws.path)),
-                    "reversed")
+    _one_error_line(
+        cli("kpis", "--from", "2026-09-30", "--to", "2026-07-01", "-w", str(demo_shop.ws.path)), "reversed"
+    )
 
 
 def test_empty_workspace_is_one_clear_line(workspace: Workspace, cli) -> None:
@@ -72,8 +73,19 @@ def test_not_a_workspace_is_one_clear_line(tmp_path) -> None:
 
 
 def test_kpis_json_contract(demo_shop, cli) -> None:
-    result = cli("kpis", "--by", "channel", "--period", "2026-Q3", "--compare", "yoy", "--format", "json",
-                 "-w", str(demo_shop.ws.path))
+    result = cli(
+        "kpis",
+        "--by",
+        "channel",
+        "--period",
+        "2026-Q3",
+        "--compare",
+        "yoy",
+        "--format",
+        "json",
+        "-w",
+        str(demo_shop.ws.path),
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["attribution_model"] == "last_non_direct_click" and data["currency"] == "EUR"

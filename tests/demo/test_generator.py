@@ -71,8 +71,9 @@ def test_realised_truth_matches_the_expected_response(tmp_path) -> None:
     for name, ch in truth["channels"].items():
         if ch["incremental_orders"] > 2000:
             paid_share = 0.925  # cancelled and refunded orders do not count
-            assert ch["incremental_revenue"] / (ch["expected_incremental_revenue"] * paid_share) == pytest.approx(
-                1.0, abs=0.08), name
+            assert ch["incremental_revenue"] / (
+                ch["expected_incremental_revenue"] * paid_share
+            ) == pytest.approx(1.0, abs=0.08), name
 
 
 def test_seasonality_peaks_in_q4(demo_shop) -> None:

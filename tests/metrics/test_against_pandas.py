@@ -32,7 +32,8 @@ def _eur(frame: pd.DataFrame, fx: pd.DataFrame, cols: list[str]) -> pd.DataFrame
 
 def _last_non_direct(orders: pd.DataFrame, touches: pd.DataFrame) -> pd.Series:
     pairs = orders[["order_id", "user_id", "ts"]].merge(
-        touches[["user_id", "ts", "channel"]].rename(columns={"ts": "t_ts"}), on="user_id")
+        touches[["user_id", "ts", "channel"]].rename(columns={"ts": "t_ts"}), on="user_id"
+    )
     pairs = pairs[(pairs["t_ts"] <= pairs["ts"]) & (pairs["t_ts"] >= pairs["ts"] - pd.Timedelta(days=30))]
     pairs = pairs.assign(direct=pairs["channel"].str.lower().isin(["direct", "(direct)"]))
     pairs = pairs.sort_values(["order_id", "direct", "t_ts"], ascending=[True, True, False])
@@ -49,7 +50,11 @@ def _other_costs(costs: pd.DataFrame, ads_eur: pd.DataFrame) -> pd.Series:
             if START <= d <= END:
                 daily.append((d, row.channel, row.amount / len(span)))
     daily = pd.DataFrame(daily, columns=["day", "channel", "amount"])
-    spend = ads_eur.assign(day=pd.to_datetime(ads_eur["date_day"]).dt.date).groupby(["day", "channel"])["spend"].sum()
+    spend = (
+        ads_eur.assign(day=pd.to_datetime(ads_eur["date_day"]).dt.date)
+        .groupby(["day", "channel"])["spend"]
+        .sum()
+    )
     out: dict[str, float] = {}
     for row in daily[daily["channel"].notna()].itertuples():
         out[row.channel] = out.get(row.channel, 0.0) + row.amount
@@ -72,20 +77,22 @@ def expected(demo_shop) -> pd.DataFrame:
     touches = _read(files, "touchpoints")
     orders["channel"] = _last_non_direct(orders, touches).to_numpy()
     sessions = _in_period(touches)
-    g = pd.DataFrame({
-        "spend": ads.groupby("channel")["spend"].sum(),
-        "impressions": ads.groupby("channel")["impressions"].sum(),
-        "clicks": ads.groupby("channel")["clicks"].sum(),
-        "platform_conversions": ads.groupby("channel")["conversions"].sum(),
-        "revenue": orders.groupby("channel")["revenue"].sum(),
-        "cogs": orders.groupby("channel")["cogs"].sum(),
-        "conversions": orders.groupby("channel").size(),
-        "new_customers": orders.groupby("channel")["is_new_customer"].sum(),
-        "sessions": sessions.groupby("channel").size(),
-        "engaged": sessions.groupby("channel")["engaged"].sum(),
-        "users": sessions.groupby("channel")["user_id"].nunique(),
-        "other_costs": _other_costs(_read(files, "costs"), ads),
-    }).fillna(0.0)
+    g = pd.DataFrame(
+        {
+            "spend": ads.groupby("channel")["spend"].sum(),
+            "impressions": ads.groupby("channel")["impressions"].sum(),
+            "clicks": ads.groupby("channel")["clicks"].sum(),
+            "platform_conversions": ads.groupby("channel")["conversions"].sum(),
+            "revenue": orders.groupby("channel")["revenue"].sum(),
+            "cogs": orders.groupby("channel")["cogs"].sum(),
+            "conversions": orders.groupby("channel").size(),
+            "new_customers": orders.groupby("channel")["is_new_customer"].sum(),
+            "sessions": sessions.groupby("channel").size(),
+            "engaged": sessions.groupby("channel")["engaged"].sum(),
+            "users": sessions.groupby("channel")["user_id"].nunique(),
+            "other_costs": _other_costs(_read(files, "costs"), ads),
+        }
+    ).fillna(0.0)
     spend = g["spend"].where(g["spend"] > 0)
     margin = g["revenue"] - g["cogs"]
     full = g["spend"] + g["other_costs"]
@@ -103,17 +110,42 @@ def expected(demo_shop) -> pd.DataFrame:
     return g
 
 
-KPIS = ["spend", "impressions", "clicks", "platform_conversions", "revenue", "margin", "conversions",
-        "new_customers", "sessions", "users", "other_costs", "roas", "media_roi", "full_roi", "cpa", "cpc",
-        "ctr", "aov", "cvr", "bounce_rate", "new_customer_share"]
+KPIS = [
+    "spend",
+    "impressions",
+    "clicks",
+    "platform_conversions",
+    "revenue",
+    "margin",
+    "conversions",
+    "new_customers",
+    "sessions",
+    "users",
+    "other_costs",
+    "roas",
+    "media_roi",
+    "full_roi",
+    "cpa",
+    "cpc",
+    "ctr",
+    "aov",
+    "cvr",
+    "bounce_rate",
+    "new_customer_share",
+]
 
 
 def test_every_kpi_matches_pandas_by_channel(demo_shop, expected: pd.DataFrame) -> None:
     got = kpi_report(demo_shop.ws, by="channel", start=START, end=END).rows.set_index("channel")
     assert set(got.index) == set(expected.index)
     for kpi in KPIS:
-        pd.testing.assert_series_equal(got[kpi].astype(float).sort_index(), expected[kpi].astype(float).sort_index(),
-                                       check_names=False, rtol=1e-6, obj=kpi)
+        pd.testing.assert_series_equal(
+            got[kpi].astype(float).sort_index(),
+            expected[kpi].astype(float).sort_index(),
+            check_names=False,
+            rtol=1e-6,
+            obj=kpi,
+        )
 
 
 def test_totals_match_pandas(demo_shop, expected: pd.DataFrame) -> None:

@@ -19,31 +19,23 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("trueroi-tests")
-               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.default.parallelism", "2").config("spark.sql.adaptive.enabled", "true")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
 def test_kpis_identical_on_duckdb_and_spark(demo_shop, spark) -> None:
     import ibis
     from ibis.backends.pyspark.datatypes import PySparkSchema
 
     for name in TABLES:
         arrow = demo_shop.ws.table(name).to_pyarrow()  # Arrow keeps nulls as nulls (pandas would make NaN)
-        spark.createDataFrame(arrow, schema=PySparkSchema.from_ibis(schema(name))).createOrReplaceTempView(name)
+        spark.createDataFrame(arrow, schema=PySparkSchema.from_ibis(schema(name))).createOrReplaceTempView(
+            name
+        )
     on_spark = Workspace.from_backend(ibis.pyspark.connect(spark), demo_shop.ws.config)
     query = {"by": "channel,is_brand", "start": date(2026, 7, 1), "end": date(2026, 9, 30)}
     duck = kpi_report(demo_shop.ws, **query)
     sprk = kpi_report(on_spark, **query)
-    pd.testing.assert_frame_equal(sprk.rows.set_index(["channel", "is_brand"]).sort_index(),
-                                  duck.rows.set_index(["channel", "is_brand"]).sort_index(), check_dtype=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(
+        sprk.rows.set_index(["channel", "is_brand"]).sort_index(),
+        duck.rows.set_index(["channel", "is_brand"]).sort_index(),
+        check_dtype=False,
+        rtol=1e-9,
+    )
     assert sprk.totals == pytest.approx(duck.totals, rel=1e-9, nan_ok=True)

@@ -43,12 +43,26 @@ def test_non_media_costs_lower_full_roi_by_the_formula(workspace: Workspace) -> 
     # Agency fee 3,100 for July (31 days) and salaries 1,900 for July, no channel, allocated by spend share
     # to the only spending channel: other costs 5,000; full ROI = (60,000 - 15,000) / 15,000 = 3.0.
     _one_channel_shop(workspace, spend=10_000, revenue=100_000, cogs=40_000)
-    load(workspace, "costs", [
-        {"period_start": date(2025, 7, 1), "period_end": date(2025, 7, 31), "category": "agency_fee",
-         "amount": 3100.0, "currency": "EUR"},
-        {"period_start": date(2025, 7, 1), "period_end": date(2025, 7, 31), "category": "salaries",
-         "amount": 1900.0, "currency": "EUR"},
-    ])
+    load(
+        workspace,
+        "costs",
+        [
+            {
+                "period_start": date(2025, 7, 1),
+                "period_end": date(2025, 7, 31),
+                "category": "agency_fee",
+                "amount": 3100.0,
+                "currency": "EUR",
+            },
+            {
+                "period_start": date(2025, 7, 1),
+                "period_end": date(2025, 7, 31),
+                "category": "salaries",
+                "amount": 1900.0,
+                "currency": "EUR",
+            },
+        ],
+    )
     # only 1 July has spend, so the whole month's costs are spread over July's days: 1 July gets 1/31,
     # the other 30 days have no spend and go to "(unallocated)"; the channel total is 5,000 / 31.
     row = kpi_report(workspace, by="channel", **Q3).rows.set_index("channel")

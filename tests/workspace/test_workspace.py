@@ -30,16 +30,26 @@ def test_init_creates_config_and_every_canonical_table(workspace: Workspace) -> 
     assert (workspace.path / "trueroi.toml").exists()
     assert (workspace.path / "warehouse.duckdb").exists()
     assert set(workspace.con.list_tables()) >= {
-        "ad_performance", "touchpoints", "orders", "conversions", "costs", "fx_rates", "imports",
+        "ad_performance",
+        "touchpoints",
+        "orders",
+        "conversions",
+        "costs",
+        "fx_rates",
+        "imports",
     }
     assert workspace.is_empty()
 
 
 def test_config_round_trips_through_toml(tmp_path) -> None:
     config = WorkspaceConfig(
-        name="shop", base_currency="CHF", timezone="Europe/Zurich", brand_terms=["acme", "ac me"],
+        name="shop",
+        base_currency="CHF",
+        timezone="Europe/Zurich",
+        brand_terms=["acme", "ac me"],
         channel_rules=[ChannelRule(channel="Partners", source="^partner")],
-        cost_allocation=CostAllocation(rule="fixed", channel="Paid Search"), default_margin=0.4,
+        cost_allocation=CostAllocation(rule="fixed", channel="Paid Search"),
+        default_margin=0.4,
     )
     config.save(tmp_path)
     assert WorkspaceConfig.load(tmp_path) == config
@@ -47,8 +57,13 @@ def test_config_round_trips_through_toml(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"base_currency": "euro"}, {"timezone": "Mars/Olympus"}, {"cost_allocation": CostAllocation(rule="magic")},
-     {"brand_terms": ["(unclosed"]}, {"cost_allocation": CostAllocation(rule="fixed")}],
+    [
+        {"base_currency": "euro"},
+        {"timezone": "Mars/Olympus"},
+        {"cost_allocation": CostAllocation(rule="magic")},
+        {"brand_terms": ["(unclosed"]},
+        {"cost_allocation": CostAllocation(rule="fixed")},
+    ],
 )
 def test_bad_config_is_refused(kwargs) -> None:
     with pytest.raises(ConfigError):
@@ -72,18 +87,29 @@ def test_same_file_twice_changes_nothing(workspace: Workspace) -> None:
 
 def test_corrected_reexport_replaces_overlapping_days(workspace: Workspace) -> None:
     keys = {"ad_performance": ["date_day", "platform", "campaign_id"]}
-    workspace.load({"ad_performance": _ads([date(2025, 1, 1), date(2025, 1, 2)], 10.0)},
-                   source_format="t", file_name="a.csv", sha256="h1", replace_on=keys)
-    result = workspace.load({"ad_performance": _ads([date(2025, 1, 2), date(2025, 1, 3)], 7.0)},
-                            source_format="t", file_name="b.csv", sha256="h2", replace_on=keys)
+    workspace.load(
+        {"ad_performance": _ads([date(2025, 1, 1), date(2025, 1, 2)], 10.0)},
+        source_format="t",
+        file_name="a.csv",
+        sha256="h1",
+        replace_on=keys,
+    )
+    result = workspace.load(
+        {"ad_performance": _ads([date(2025, 1, 2), date(2025, 1, 3)], 7.0)},
+        source_format="t",
+        file_name="b.csv",
+        sha256="h2",
+        replace_on=keys,
+    )
     assert result.replaced == 1
     # day 1 keeps 10, day 2 is replaced by 7, day 3 adds 7
     assert workspace.table("ad_performance").spend.sum().execute() == pytest.approx(24.0)
 
 
 def test_failed_load_leaves_workspace_as_it_was(workspace: Workspace) -> None:
-    workspace.load({"ad_performance": _ads([date(2025, 1, 1)], 10.0)}, source_format="t", file_name="a",
-                   sha256="h1")
+    workspace.load(
+        {"ad_performance": _ads([date(2025, 1, 1)], 10.0)}, source_format="t", file_name="a", sha256="h1"
+    )
     before = workspace.checksum()
     good = _ads([date(2025, 2, 1)], 5.0)
 
@@ -92,8 +118,12 @@ def test_failed_load_leaves_workspace_as_it_was(workspace: Workspace) -> None:
         raise RuntimeError("killed midway")  # ... then the load dies
 
     with pytest.raises(RuntimeError):
-        workspace.load({"ad_performance": batches(), "orders": pd.DataFrame()}, source_format="t",
-                       file_name="b", sha256="h2")
+        workspace.load(
+            {"ad_performance": batches(), "orders": pd.DataFrame()},
+            source_format="t",
+            file_name="b",
+            sha256="h2",
+        )
     assert workspace.checksum() == before
 
 

@@ -30,9 +30,13 @@ class OutputFormat(StrEnum):
 
 WorkspaceOpt = Annotated[
     Path | None,
-    typer.Option("--workspace", "-w", help="Workspace directory (default: $TRUEROI_WORKSPACE or the current one)."),
+    typer.Option(
+        "--workspace", "-w", help="Workspace directory (default: $TRUEROI_WORKSPACE or the current one)."
+    ),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, json or csv for scripts.")]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="table for people, json or csv for scripts.")
+]
 
 
 def group(name: str, help: str) -> typer.Typer:  # noqa: A002 - mirrors Typer's keyword
@@ -103,7 +107,9 @@ def format_number(value: Any, kind: str = "number") -> str:
 
 
 def print_table(
-    rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], title: str | None = None,
+    rows: list[dict[str, Any]],
+    columns: list[tuple[str, str, str]],
+    title: str | None = None,
     caption: str | None = None,
 ) -> None:
     """Print rows as a rich table; ``columns`` holds (key, header, kind) with kind as for format_number."""

@@ -13,8 +13,14 @@ import typer
 from trueroi.cli.common import console, print_table
 from trueroi.errors import WorkspaceError
 
-DEMO_FILES = ("trueroi.toml", "warehouse.duckdb", "warehouse.duckdb.wal", "demo-data", "ground_truth.json",
-              "report.html")
+DEMO_FILES = (
+    "trueroi.toml",
+    "warehouse.duckdb",
+    "warehouse.duckdb.wal",
+    "demo-data",
+    "ground_truth.json",
+    "report.html",
+)
 
 
 def _clear(directory: Path) -> None:
@@ -38,8 +44,12 @@ def _generate(directory: Path, seed: int, scale: float):  # noqa: ANN202
         return generate(directory / "demo-data", seed=seed, scale=scale)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("Simulating the demo shop", total=1.0)
-        return generate(directory / "demo-data", seed=seed, scale=scale,
-                        progress=lambda msg, frac: bar.update(task, completed=frac, description=msg))
+        return generate(
+            directory / "demo-data",
+            seed=seed,
+            scale=scale,
+            progress=lambda msg, frac: bar.update(task, completed=frac, description=msg),
+        )
 
 
 def _truth_rows(report, truth: dict) -> tuple[list[dict], dict[str, float]]:  # noqa: ANN001
@@ -52,18 +62,29 @@ def _truth_rows(report, truth: dict) -> tuple[list[dict], dict[str, float]]:  # 
             continue
         true_roi[name] = q["media_roi"]
         row = by_channel.loc[name]
-        rows.append({"channel": name, "roas": row["roas"], "true_roas": q["roas"], "media_roi": row["media_roi"],
-                     "true_media_roi": q["media_roi"], "platform_roas": row["platform_roas"]})
+        rows.append(
+            {
+                "channel": name,
+                "roas": row["roas"],
+                "true_roas": q["roas"],
+                "media_roi": row["media_roi"],
+                "true_media_roi": q["media_roi"],
+                "platform_roas": row["platform_roas"],
+            }
+        )
     return rows, true_roi
 
 
 def demo(
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Folder for the demo workspace.")] = Path(
-        "trueroi-demo"),
+    workspace: Annotated[
+        Path, typer.Option("--workspace", "-w", help="Folder for the demo workspace.")
+    ] = Path("trueroi-demo"),
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
     scale: Annotated[float, typer.Option(help="Size: 1.0 is ~1.4M touchpoints; 0.02 tiny; 75 ~100M.")] = 1.0,
     fresh: Annotated[bool, typer.Option("--fresh", help="Replace a previous demo in the folder.")] = False,
-    report: Annotated[Path | None, typer.Option(help="HTML report path (default WORKSPACE/report.html).")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="HTML report path (default WORKSPACE/report.html).")
+    ] = None,
 ) -> None:
     """Simulate two years of an online shop with known true channel effects, load it, and report ROI."""
     from trueroi.demo import demo_config, load_into
@@ -86,32 +107,65 @@ def demo(
         findings = _quality(ws)
     from trueroi.cli.kpis import print_report
 
-    console.print(f"Demo shop loaded into {directory}: " + ", ".join(f"{n:,} {t}" for t, n in loaded.rows.items()))
+    console.print(
+        f"Demo shop loaded into {directory}: " + ", ".join(f"{n:,} {t}" for t, n in loaded.rows.items())
+    )
     print_report(result, title=f"Last full quarter {quarter} by channel vs a year before")
     truth_rows, true_roi = _truth_rows(result, files.truth)
-    print_table(truth_rows, [("channel", "Channel", "text"), ("platform_roas", "ROAS platform-claimed", "ratio"),
-                             ("roas", "ROAS last click", "ratio"), ("true_roas", "ROAS true", "ratio"),
-                             ("media_roi", "Media ROI last click", "percent"),
-                             ("true_media_roi", "Media ROI true", "percent")],
-                title="What platforms and last click claim vs the true incremental effect (ground truth)")
+    print_table(
+        truth_rows,
+        [
+            ("channel", "Channel", "text"),
+            ("platform_roas", "ROAS platform-claimed", "ratio"),
+            ("roas", "ROAS last click", "ratio"),
+            ("true_roas", "ROAS true", "ratio"),
+            ("media_roi", "Media ROI last click", "percent"),
+            ("true_media_roi", "Media ROI true", "percent"),
+        ],
+        title="What platforms and last click claim vs the true incremental effect (ground truth)",
+    )
     if findings:
-        print_table(findings, [("severity", "Severity", "text"), ("title", "Data-quality finding", "text"),
-                               ("count", "Count", "count")], title="Worst data-quality findings")
-    out = write_kpi_report(report or directory / "report.html", result, title=f"trueroi demo shop - {quarter}",
-                           truth_roi=true_roi, extra_sections=[("Claimed vs true", _truth_html(truth_rows))])
-    console.print(f"HTML report: {out}\nGround truth: {directory / 'ground_truth.json'}\n"
-                  f"Done in {time.perf_counter() - started:.1f} s.")
+        print_table(
+            findings,
+            [
+                ("severity", "Severity", "text"),
+                ("title", "Data-quality finding", "text"),
+                ("count", "Count", "count"),
+            ],
+            title="Worst data-quality findings",
+        )
+    out = write_kpi_report(
+        report or directory / "report.html",
+        result,
+        title=f"trueroi demo shop - {quarter}",
+        truth_roi=true_roi,
+        extra_sections=[("Claimed vs true", _truth_html(truth_rows))],
+    )
+    console.print(
+        f"HTML report: {out}\nGround truth: {directory / 'ground_truth.json'}\n"
+        f"Done in {time.perf_counter() - started:.1f} s."
+    )
+
+
+TRUTH_COLUMNS = (
+    ("platform_roas", "ROAS platform-claimed", "ratio"),
+    ("roas", "ROAS last click", "ratio"),
+    ("true_roas", "ROAS true", "ratio"),
+    ("media_roi", "Media ROI last click", "pct"),
+    ("true_media_roi", "Media ROI true", "pct"),
+)
 
 
 def _truth_html(rows: list[dict]) -> str:
-    from trueroi.report.html import _fmt
+    from trueroi.report.html import fmt
 
-    head = "<tr><th>Channel</th><th>ROAS platform-claimed</th><th>ROAS last click</th><th>ROAS true</th>" \
-           "<th>Media ROI last click</th><th>Media ROI true</th></tr>"
+    head = "<tr><th>Channel</th>" + "".join(f"<th>{label}</th>" for _, label, _ in TRUTH_COLUMNS) + "</tr>"
     body = "".join(
-        f"<tr><td>{r['channel']}</td><td>{_fmt(r['platform_roas'], 'ratio')}</td><td>{_fmt(r['roas'], 'ratio')}"
-        f"</td><td>{_fmt(r['true_roas'], 'ratio')}</td><td>{_fmt(r['media_roi'], 'pct')}</td>"
-        f"<td>{_fmt(r['true_media_roi'], 'pct')}</td></tr>" for r in rows)
+        f"<tr><td>{r['channel']}</td>"
+        + "".join(f"<td>{fmt(r[k], kind)}</td>" for k, _, kind in TRUTH_COLUMNS)
+        + "</tr>"
+        for r in rows
+    )
     return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
 
 

@@ -10,9 +10,15 @@ import typer
 from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, print_csv, print_json, print_table
 from trueroi.errors import UsageError
 
-TABLE_KPIS = [("spend", "Spend", "money"), ("revenue", "Revenue", "money"), ("roas", "ROAS", "ratio"),
-              ("media_roi", "Media ROI", "percent"), ("full_roi", "Full ROI", "percent"), ("cpa", "CPA", "money"),
-              ("conversions", "Conv.", "count")]
+TABLE_KPIS = [
+    ("spend", "Spend", "money"),
+    ("revenue", "Revenue", "money"),
+    ("roas", "ROAS", "ratio"),
+    ("media_roi", "Media ROI", "percent"),
+    ("full_roi", "Full ROI", "percent"),
+    ("cpa", "CPA", "money"),
+    ("conversions", "Conv.", "count"),
+]
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -25,15 +31,27 @@ def parse_day(value: str | None, option: str) -> date | None:
 
 
 def kpis(
-    by: Annotated[str, typer.Option("--by", help="Breakdown, e.g. channel,week (day/week/month/quarter/year, "
-                                                 "channel, campaign, is_brand, funnel_stage, platform).")] = "channel",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Breakdown, e.g. channel,week (day/week/month/quarter/year, "
+            "channel, campaign, is_brand, funnel_stage, platform).",
+        ),
+    ] = "channel",
     date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
-    period: Annotated[str | None, typer.Option(help="Named period instead of --from/--to: 2026-Q3, 2026-07.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Named period instead of --from/--to: 2026-Q3, 2026-07.")
+    ] = None,
     compare: Annotated[str | None, typer.Option(help="yoy or previous.")] = None,
-    attribution: Annotated[str | None, typer.Option(help="Attribution model for revenue and conversions.")] = None,
-    value: Annotated[str, typer.Option(help="revenue, or clv to add lifetime value of acquired customers "
-                                            "(with --by channel).")] = "revenue",
+    attribution: Annotated[
+        str | None, typer.Option(help="Attribution model for revenue and conversions.")
+    ] = None,
+    value: Annotated[
+        str,
+        typer.Option(help="revenue, or clv to add lifetime value of acquired customers (with --by channel)."),
+    ] = "revenue",
     output: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -64,17 +82,27 @@ def kpis(
 def print_report(report, title: str | None = None) -> None:  # noqa: ANN001 - KpiReport
     columns = [(d, d.replace("_", " ").title(), "text") for d in report.dims] + list(TABLE_KPIS)
     if "clv_cac" in report.rows:
-        columns += [("customers", "New cust.", "count"), ("avg_clv", "Avg CLV", "money"), ("cac", "CAC", "money"),
-                    ("clv_cac", "CLV/CAC", "ratio"), ("payback_months", "Payback (months)", "ratio"),
-                    ("lifetime_roi", "Lifetime ROI", "percent")]
+        columns += [
+            ("customers", "New cust.", "count"),
+            ("avg_clv", "Avg CLV", "money"),
+            ("cac", "CAC", "money"),
+            ("clv_cac", "CLV/CAC", "ratio"),
+            ("payback_months", "Payback (months)", "ratio"),
+            ("lifetime_roi", "Lifetime ROI", "percent"),
+        ]
     if report.compare:
-        columns += [("revenue_change_pct", f"Revenue {report.compare}", "percent"),
-                    ("media_roi_change", f"Media ROI {report.compare} (pts)", "percent")]
+        columns += [
+            ("revenue_change_pct", f"Revenue {report.compare}", "percent"),
+            ("media_roi_change", f"Media ROI {report.compare} (pts)", "percent"),
+        ]
     rows = report.rows.to_dict(orient="records")
     totals = {**report.totals, **{d: "Total" if i == 0 else "" for i, d in enumerate(report.dims)}}
-    print_table(rows + [totals], columns,
-                title=title or f"KPIs {report.period} ({report.currency}, attribution: {report.attribution_model})",
-                caption="ROI on contribution margin; media ROI counts ad spend only, full ROI all marketing costs.")
+    print_table(
+        rows + [totals],
+        columns,
+        title=title or f"KPIs {report.period} ({report.currency}, attribution: {report.attribution_model})",
+        caption="ROI on contribution margin; media ROI counts ad spend only, full ROI all marketing costs.",
+    )
 
 
 def register(app: typer.Typer) -> None:

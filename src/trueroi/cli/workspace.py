@@ -19,11 +19,16 @@ def init(
 ) -> None:
     """Create a workspace: trueroi.toml and an embedded DuckDB warehouse with the canonical tables."""
     config = WorkspaceConfig(
-        name=directory.resolve().name, base_currency=currency.upper(), timezone=timezone, brand_terms=brand or []
+        name=directory.resolve().name,
+        base_currency=currency.upper(),
+        timezone=timezone,
+        brand_terms=brand or [],
     )
     ws = Workspace.init(directory, config)
     ws.close()
-    console.print(f"Created workspace in {ws.path} (base currency {config.base_currency}, {config.timezone}).")
+    console.print(
+        f"Created workspace in {ws.path} (base currency {config.base_currency}, {config.timezone})."
+    )
 
 
 def register(app: typer.Typer) -> None:

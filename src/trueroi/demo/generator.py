@@ -61,13 +61,20 @@ class _Writer:
 
     def write(self, data: pa.Table) -> None:
         if data.num_rows:
-            pq.write_table(conform_all(data, self.table), self.dir / f"part-{self.n:05d}.parquet",
-                           compression="zstd")
+            pq.write_table(
+                conform_all(data, self.table), self.dir / f"part-{self.n:05d}.parquet", compression="zstd"
+            )
             self.n += 1
 
 
-def generate(directory: str | Path, *, seed: int = 42, scale: float = 1.0, chunk_days: int = 31,
-             progress: Progress | None = None) -> DemoFiles:
+def generate(
+    directory: str | Path,
+    *,
+    seed: int = 42,
+    scale: float = 1.0,
+    chunk_days: int = 31,
+    progress: Progress | None = None,
+) -> DemoFiles:
     """Simulate the demo shop into ``directory``.
 
     Parameters
@@ -104,8 +111,11 @@ def generate(directory: str | Path, *, seed: int = 42, scale: float = 1.0, chunk
     writers["fx_rates"].write(fx_table(plan, usd_per_eur))
     for start in range(0, len(orders), 2_000_000):
         part = _slice_orders(orders, slice(start, start + 2_000_000))
-        writers["orders"].write(orders_table(part, offsets, rng).set_column(
-            0, "order_id", ids("o", np.arange(start + 1, start + len(part) + 1))))
+        writers["orders"].write(
+            orders_table(part, offsets, rng).set_column(
+                0, "order_id", ids("o", np.arange(start + 1, start + len(part) + 1))
+            )
+        )
     _write_touchpoints(writers, seeds, plan, orders, touches, campaigns, clicks, offsets, chunk_days, report)
     truth = ground_truth(plan, orders, campaigns, ads, seed=seed, scale=scale)
     (out / "ground_truth.json").write_text(json.dumps(truth, indent=2), encoding="utf-8")
@@ -117,8 +127,18 @@ def _slice_orders(orders: Orders, sl: slice) -> Orders:
     return Orders(**{k: v[sl] for k, v in vars(orders).items()})
 
 
-def _write_touchpoints(writers, seeds, plan: DayPlan, orders: Orders, touches: Touches, campaigns: Campaigns,
-                       clicks: np.ndarray, offsets: np.ndarray, chunk_days: int, report: Progress) -> None:
+def _write_touchpoints(
+    writers,
+    seeds,
+    plan: DayPlan,
+    orders: Orders,
+    touches: Touches,
+    campaigns: Campaigns,
+    clicks: np.ndarray,
+    offsets: np.ndarray,
+    chunk_days: int,
+    report: Progress,
+) -> None:
     n_days = len(plan.days)
     keep = touches.abs_minute >= 0  # journeys that began before the data window are cut, as in real data
     t_day = touches.abs_minute // 1440
@@ -135,8 +155,11 @@ def _write_touchpoints(writers, seeds, plan: DayPlan, orders: Orders, touches: T
         sel = keep & (t_day >= d0) & (t_day < d1)
         # non-converting sessions: paid clicks not part of a converting journey, and free-channel visits
         paid_n = (clicks[:, d0:d1] - conv_paid[:, d0:d1]).clip(0)
-        free_mu = np.array([c.sessions for c in spec.FREE])[:, None] * plan.season[None, d0:d1] * (
-            plan.spend.sum() / sum(c.spend for c in spec.PAID) / n_days)
+        free_mu = (
+            np.array([c.sessions for c in spec.FREE])[:, None]
+            * plan.season[None, d0:d1]
+            * (plan.spend.sum() / sum(c.spend for c in spec.PAID) / n_days)
+        )
         free_n = (rng.poisson(free_mu) - conv_free[:, d0:d1]).clip(0)
         k_idx = np.repeat(np.arange(len(campaigns.name)), paid_n.sum(axis=1))
         k_day = np.concatenate([np.repeat(np.arange(d0, d1), row) for row in paid_n]) if len(paid_n) else []
@@ -155,15 +178,30 @@ def _write_touchpoints(writers, seeds, plan: DayPlan, orders: Orders, touches: T
         order = np.argsort(minute, kind="stable")
         touch_no = touch_counter + 1 + np.arange(len(order))
         touch_counter += len(order)
-        table = touch_table(channel[order], campaign[order], minute[order], user[order], touch_no,
-                            converting[order], campaigns, offsets, rng)
+        table = touch_table(
+            channel[order],
+            campaign[order],
+            minute[order],
+            user[order],
+            touch_no,
+            converting[order],
+            campaigns,
+            offsets,
+            rng,
+        )
         writers["touchpoints"].write(table)
         writers["conversions"].write(_leads(rng, table, channel[order], converting[order], offsets, n_days))
         report(f"touchpoints up to {plan.days[d1 - 1].date()}", 0.05 + 0.9 * d1 / n_days)
 
 
-def _leads(rng: np.random.Generator, touches: pa.Table, channel: np.ndarray, converting: np.ndarray,
-           offsets: np.ndarray, n_days: int) -> pa.Table:
+def _leads(
+    rng: np.random.Generator,
+    touches: pa.Table,
+    channel: np.ndarray,
+    converting: np.ndarray,
+    offsets: np.ndarray,
+    n_days: int,
+) -> pa.Table:
     """B2B enquiries from some non-converting search and social sessions; a share closes offline later."""
     lead_ch = np.isin(channel, [CH[c] for c in spec.LEADS["channels"]])
     idx = np.flatnonzero(lead_ch & ~converting & (rng.random(len(channel)) < spec.LEADS["rate"]))
@@ -180,21 +218,24 @@ def _leads(rng: np.random.Generator, touches: pa.Table, channel: np.ndarray, con
     both = np.concatenate([idx, won])
     minute = np.concatenate([local_lead, local_won])
     n_lead = len(idx)
-    values = np.concatenate([np.full(n_lead, np.nan),
-                             np.round(spec.LEADS["deal_value"] * rng.lognormal(-0.1, 0.45, len(won)), 2)])
+    values = np.concatenate(
+        [np.full(n_lead, np.nan), np.round(spec.LEADS["deal_value"] * rng.lognormal(-0.1, 0.45, len(won)), 2)]
+    )
     session = touches["session_id"]
     conv_ids = pa.concat_arrays([_prefixed("lead-", session.take(idx)), _prefixed("won-", session.take(won))])
-    return pa.table({
-        "conversion_id": conv_ids,
-        "user_id": touches["user_id"].take(both),
-        "click_id": touches["click_id"].take(both),
-        "ts": timestamps(minute, rng.integers(0, 60, len(both)), offsets),
-        "date_day": dates(np.clip(minute // 1440, 0, n_days - 1)),
-        "type": pa.array(["lead"] * n_lead + ["deal_won"] * len(won)),
-        "value": pa.array(values, from_pandas=True),
-        "currency": pa.array(["EUR"] * len(both)),
-        "is_offline": pa.array([False] * n_lead + [True] * len(won)),
-    })
+    return pa.table(
+        {
+            "conversion_id": conv_ids,
+            "user_id": touches["user_id"].take(both),
+            "click_id": touches["click_id"].take(both),
+            "ts": timestamps(minute, rng.integers(0, 60, len(both)), offsets),
+            "date_day": dates(np.clip(minute // 1440, 0, n_days - 1)),
+            "type": pa.array(["lead"] * n_lead + ["deal_won"] * len(won)),
+            "value": pa.array(values, from_pandas=True),
+            "currency": pa.array(["EUR"] * len(both)),
+            "is_offline": pa.array([False] * n_lead + [True] * len(won)),
+        }
+    )
 
 
 def _prefixed(prefix: str, values: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -41,8 +41,9 @@ class Campaigns:
         for i, ch in enumerate(spec.PAID):
             offset.append(len(names))
             k = len(ch.campaigns)
-            logits = rng.normal(0, 0.5, (k, 1)) + 0.4 * np.sin(2 * np.pi * t / rng.uniform(60, 200, (k, 1))
-                                                                 + rng.uniform(0, 6, (k, 1)))
+            logits = rng.normal(0, 0.5, (k, 1)) + 0.4 * np.sin(
+                2 * np.pi * t / rng.uniform(60, 200, (k, 1)) + rng.uniform(0, 6, (k, 1))
+            )
             share = np.exp(logits) / np.exp(logits).sum(axis=0)
             cum[i, :k] = np.cumsum(share, axis=0)
             shares.append(share)
@@ -89,8 +90,34 @@ def _money(rng: np.random.Generator, product: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _minute_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
-    hour_w = np.array([1, .5, .3, .2, .2, .3, .8, 1.5, 2.5, 3, 3.2, 3.4, 3.6, 3.4, 3.2, 3.2, 3.4, 3.8, 4.4, 5,
-                       5.2, 4.6, 3.4, 2])
+    hour_w = np.array(
+        [
+            1,
+            0.5,
+            0.3,
+            0.2,
+            0.2,
+            0.3,
+            0.8,
+            1.5,
+            2.5,
+            3,
+            3.2,
+            3.4,
+            3.6,
+            3.4,
+            3.2,
+            3.2,
+            3.4,
+            3.8,
+            4.4,
+            5,
+            5.2,
+            4.6,
+            3.4,
+            2,
+        ]
+    )
     hour = rng.choice(24, n, p=hour_w / hour_w.sum())
     return hour * 60 + rng.integers(0, 60, n)
 
@@ -124,14 +151,25 @@ def draw_orders(rng: np.random.Generator, plan: DayPlan) -> Orders:
     all_customer = np.concatenate([customer, rep_owner])
     acquired_by = np.concatenate([cause, owner_cause[rep_owner]])
     order = np.lexsort((rng.random(len(all_day)), all_day))
-    all_day, all_cause, all_customer, acquired_by = (a[order] for a in (all_day, all_cause, all_customer,
-                                                                           acquired_by))
+    all_day, all_cause, all_customer, acquired_by = (
+        a[order] for a in (all_day, all_cause, all_customer, acquired_by)
+    )
     product = _product(rng, np.where(all_cause == REPEAT, acquired_by, all_cause))
     revenue, cogs = _money(rng, product)
     p_status = np.array([p for _, p in spec.ORDER_STATUS])
     status = rng.choice(len(p_status), len(all_day), p=p_status / p_status.sum()).astype(np.int8)
-    return Orders(all_day, _minute_of_day(rng, len(all_day)), all_cause, acquired_by, all_customer, product,
-                  revenue, cogs, status, all_cause != REPEAT)
+    return Orders(
+        all_day,
+        _minute_of_day(rng, len(all_day)),
+        all_cause,
+        acquired_by,
+        all_customer,
+        product,
+        revenue,
+        cogs,
+        status,
+        all_cause != REPEAT,
+    )
 
 
 @dataclass
@@ -164,9 +202,14 @@ def draw_journeys(rng: np.random.Generator, plan: DayPlan, orders: Orders, campa
     # slot A: the cause's own touch
     a_channel = np.where(paid, cause, 0)
     a_channel = np.where(cause == CONTENT, CH["Organic Search"], a_channel)
-    base_first = _choose(rng, {"Organic Search": 0.40, "Direct": 0.30, "Referral": 0.12, "Email": 0.08,
-                               "Non-Brand Search": 0.10}, n)
-    repeat_first = _choose(rng, {"Email": 0.45, "Direct": 0.30, "Brand Search": 0.15, "Organic Search": 0.10}, n)
+    base_first = _choose(
+        rng,
+        {"Organic Search": 0.40, "Direct": 0.30, "Referral": 0.12, "Email": 0.08, "Non-Brand Search": 0.10},
+        n,
+    )
+    repeat_first = _choose(
+        rng, {"Email": 0.45, "Direct": 0.30, "Brand Search": 0.15, "Organic Search": 0.10}, n
+    )
     a_channel = np.where(cause == BASELINE, base_first, a_channel)
     a_channel = np.where(cause == REPEAT, repeat_first, a_channel)
     a_present = rng.random(n) >= view_only
@@ -186,8 +229,11 @@ def draw_journeys(rng: np.random.Generator, plan: DayPlan, orders: Orders, campa
     tracked = rng.random(n) >= 0.05
     a_off = np.maximum(a_off, b_off + 1)
     parts = []
-    for channel, present, off in ((a_channel, a_present, a_off), (b_channel, b_present, b_off),
-                                  (c_channel, c_present, c_off)):
+    for channel, present, off in (
+        (a_channel, a_present, a_off),
+        (b_channel, b_present, b_off),
+        (c_channel, c_present, c_off),
+    ):
         keep = present & tracked
         parts.append((np.flatnonzero(keep), channel[keep], t_order[keep] - off[keep]))
     order_idx = np.concatenate([p[0] for p in parts])

@@ -26,8 +26,14 @@ def demo_config(name: str = "demo") -> WorkspaceConfig:
         ChannelRule("Online Video", medium="^cpv$"),
         ChannelRule("Affiliate", medium="^affiliate$"),
     ]
-    return WorkspaceConfig(name=name, base_currency="EUR", timezone=spec.TIMEZONE, brand_terms=spec.BRAND_TERMS,
-                           channel_rules=rules, cost_allocation=CostAllocation(rule="spend_share"))
+    return WorkspaceConfig(
+        name=name,
+        base_currency="EUR",
+        timezone=spec.TIMEZONE,
+        brand_terms=spec.BRAND_TERMS,
+        channel_rules=rules,
+        cost_allocation=CostAllocation(rule="spend_share"),
+    )
 
 
 def _batches(files: list[Path]) -> Iterator[pa.Table]:

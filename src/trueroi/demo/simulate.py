@@ -56,7 +56,7 @@ def seasonality(days: pd.DatetimeIndex) -> np.ndarray:
 
 
 def spend_paths(rng: np.random.Generator, days: pd.DatetimeIndex) -> np.ndarray:
-    """Daily EUR spend per paid channel at scale 1, shape (C, T): budgets that drift, flight and peak in Q4."""
+    """Daily EUR spend per paid channel at scale 1, shape (C, T): drifting budgets, flights, a Q4 peak."""
     n = len(days)
     weeks = (np.arange(n) // 7).astype(int)
     n_weeks = weeks.max() + 1
@@ -102,9 +102,9 @@ def plan_days(rng: np.random.Generator, scale: float) -> DayPlan:
     n_ch, n = spend1.shape
     half = np.array([ch.saturation * ch.spend for ch in spec.PAID])
     shape = np.array([ch.shape for ch in spec.PAID])
-    response = np.stack([
-        hill(geometric_adstock(spend1[i], ch.decay), half[i], shape[i]) for i, ch in enumerate(spec.PAID)
-    ])
+    response = np.stack(
+        [hill(geometric_adstock(spend1[i], ch.decay), half[i], shape[i]) for i, ch in enumerate(spec.PAID)]
+    )
     aov = np.array([mix_aov(ch.product_mix) for ch in spec.PAID])
     target_revenue = np.array([ch.iroas for ch in spec.PAID]) * spend1.sum(axis=1)
     beta = target_revenue / (aov * (season * response).sum(axis=1))
@@ -113,8 +113,12 @@ def plan_days(rng: np.random.Generator, scale: float) -> DayPlan:
     baseline = rng.poisson(scale * spec.BASELINE_ORDERS * season)
     content_cost1 = np.full(n, spec.CONTENT["monthly_cost"] * 12 / 365.25)
     content_resp = geometric_adstock(content_cost1, spec.CONTENT["decay"])  # ramps up slowly: the lag
-    content_rate = spec.CONTENT["iroas"] * content_cost1.sum() / (mix_aov((0.5, 0.3, 0.2)) * (
-        season * content_resp).sum())
+    content_rate = (
+        spec.CONTENT["iroas"]
+        * content_cost1.sum()
+        / (mix_aov((0.5, 0.3, 0.2)) * (season * content_resp).sum())
+    )
     content = rng.poisson(scale * content_rate * season * content_resp)
-    return DayPlan(days, season, spend1 * scale, expected, caused, baseline, content, content_cost1 * scale,
-                   beta, half)
+    return DayPlan(
+        days, season, spend1 * scale, expected, caused, baseline, content, content_cost1 * scale, beta, half
+    )

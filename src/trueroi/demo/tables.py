@@ -28,8 +28,10 @@ def utc_offsets(days: pd.DatetimeIndex) -> np.ndarray:
     """Minutes to subtract from local time to get UTC, per day (taken at noon, so exact outside 0-3 am of the
     two daylight-saving nights a year)."""
     tz = zoneinfo.ZoneInfo(spec.TIMEZONE)
-    return np.array([datetime.combine(d.date(), time(12), tz).utcoffset().total_seconds() / 60 for d in days],
-                    dtype=np.int64)
+    return np.array(
+        [datetime.combine(d.date(), time(12), tz).utcoffset().total_seconds() / 60 for d in days],
+        dtype=np.int64,
+    )
 
 
 def timestamps(abs_minute: np.ndarray, seconds: np.ndarray, offsets: np.ndarray) -> pa.Array:
@@ -47,24 +49,27 @@ def dates(day_index: np.ndarray) -> pa.Array:
 
 def dictionary(codes: np.ndarray, values: list[str | None]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string())).cast(
-        pa.string())
+        pa.string()
+    )
 
 
 def orders_table(orders: Orders, offsets: np.ndarray, rng: np.random.Generator) -> pa.Table:
     n = len(orders)
     minute = orders.day.astype(np.int64) * 1440 + orders.minute
-    return pa.table({
-        "order_id": ids("o", np.arange(1, n + 1)),
-        "customer_id": ids("c", orders.customer),
-        "user_id": ids("u", orders.customer),
-        "ts": timestamps(minute, rng.integers(0, 60, n), offsets),
-        "date_day": dates(orders.day),
-        "currency": pa.array(np.full(n, "EUR")),
-        "revenue": orders.revenue,
-        "cogs": orders.cogs,
-        "status": dictionary(orders.status, STATUS_NAMES),
-        "is_new_customer": orders.is_new,
-    })
+    return pa.table(
+        {
+            "order_id": ids("o", np.arange(1, n + 1)),
+            "customer_id": ids("c", orders.customer),
+            "user_id": ids("u", orders.customer),
+            "ts": timestamps(minute, rng.integers(0, 60, n), offsets),
+            "date_day": dates(orders.day),
+            "currency": pa.array(np.full(n, "EUR")),
+            "revenue": orders.revenue,
+            "cogs": orders.cogs,
+            "status": dictionary(orders.status, STATUS_NAMES),
+            "is_new_customer": orders.is_new,
+        }
+    )
 
 
 def campaign_day_counts(touches: Touches, orders: Orders, campaigns: Campaigns, n_days: int) -> np.ndarray:
@@ -75,8 +80,9 @@ def campaign_day_counts(touches: Touches, orders: Orders, campaigns: Campaigns, 
     return np.bincount(key, minlength=len(campaigns.name) * n_days).reshape(len(campaigns.name), n_days)
 
 
-def platform_claims(rng: np.random.Generator, touches: Touches, orders: Orders, campaigns: Campaigns,
-                    n_days: int) -> tuple[np.ndarray, np.ndarray]:
+def platform_claims(
+    rng: np.random.Generator, touches: Touches, orders: Orders, campaigns: Campaigns, n_days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """What ad platforms claim per campaign and day: every order with a click in the last 7 days counts for
     every campaign clicked (so platforms together claim more orders than exist), view-through orders are
     claimed too, and modelled conversions inflate the count further."""
@@ -100,8 +106,14 @@ def platform_claims(rng: np.random.Generator, touches: Touches, orders: Orders, 
     return count + extra, np.round(value + extra * ratio, 2)
 
 
-def ads_table(rng: np.random.Generator, plan: DayPlan, campaigns: Campaigns, conv_counts: np.ndarray,
-              claims: tuple[np.ndarray, np.ndarray], usd_per_eur: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+def ads_table(
+    rng: np.random.Generator,
+    plan: DayPlan,
+    campaigns: Campaigns,
+    conv_counts: np.ndarray,
+    claims: tuple[np.ndarray, np.ndarray],
+    usd_per_eur: np.ndarray,
+) -> tuple[pa.Table, np.ndarray]:
     """One row per campaign and day with spend; returns the table and the clicks per campaign-day (K, T)."""
     n_days = len(plan.days)
     spend = plan.spend[campaigns.channel] * campaigns.share  # (K, T) EUR
@@ -136,9 +148,17 @@ def ads_table(rng: np.random.Generator, plan: DayPlan, campaigns: Campaigns, con
     return pa.table(frame), clicks
 
 
-def touch_table(channel: np.ndarray, campaign: np.ndarray, minute: np.ndarray, user: np.ndarray,
-                touch_no: np.ndarray, converting: np.ndarray, campaigns: Campaigns, offsets: np.ndarray,
-                rng: np.random.Generator) -> pa.Table:
+def touch_table(
+    channel: np.ndarray,
+    campaign: np.ndarray,
+    minute: np.ndarray,
+    user: np.ndarray,
+    touch_no: np.ndarray,
+    converting: np.ndarray,
+    campaigns: Campaigns,
+    offsets: np.ndarray,
+    rng: np.random.Generator,
+) -> pa.Table:
     """Touchpoint rows with UTM fields, click ids, engagement; ``touch_no`` numbers touches globally."""
     n = len(channel)
     src = [c.source for c in spec.PAID] + [c.source for c in spec.FREE]
@@ -159,30 +179,34 @@ def touch_table(channel: np.ndarray, campaign: np.ndarray, minute: np.ndarray, u
     param = [c.click_param for c in spec.PAID]
     click_id = pc.if_else(
         pa.array(channel < N_PAID),
-        pc.binary_join_element_wise(dictionary(np.minimum(channel, N_PAID - 1), param), ids("", touch_no), "-"),
+        pc.binary_join_element_wise(
+            dictionary(np.minimum(channel, N_PAID - 1), param), ids("", touch_no), "-"
+        ),
         pa.nulls(n, pa.string()),
     )
     engaged_p = np.array([spec.ENGAGED_PAID[c.name] for c in spec.PAID] + [c.engaged for c in spec.FREE])
     engaged = converting | (rng.random(n) < engaged_p[channel])
     pages = ["/", "/apparel", "/home", "/electronics", "/sale"]
-    return pa.table({
-        "touch_id": ids("t", touch_no),
-        "user_id": ids("u", user),
-        "ts": timestamps(minute, rng.integers(0, 60, n), offsets),
-        "date_day": dates(minute // 1440),
-        "session_id": ids("s", touch_no),
-        "source": dictionary(channel, src),
-        "medium": dictionary(channel, med),
-        "campaign": dictionary(camp_code, camp_names),
-        "term": dictionary(term_code, terms),
-        "content": pa.nulls(n, pa.string()),
-        "click_id": click_id,
-        "channel": dictionary(channel, list(CHANNELS)),
-        "is_brand": is_brand,
-        "landing_page": dictionary(rng.integers(0, len(pages), n), [spec.SHOP_DOMAIN + p for p in pages]),
-        "engaged": engaged,
-        "pageviews": np.where(engaged, 2 + rng.poisson(3.0, n), 1).astype(np.int32),
-    })
+    return pa.table(
+        {
+            "touch_id": ids("t", touch_no),
+            "user_id": ids("u", user),
+            "ts": timestamps(minute, rng.integers(0, 60, n), offsets),
+            "date_day": dates(minute // 1440),
+            "session_id": ids("s", touch_no),
+            "source": dictionary(channel, src),
+            "medium": dictionary(channel, med),
+            "campaign": dictionary(camp_code, camp_names),
+            "term": dictionary(term_code, terms),
+            "content": pa.nulls(n, pa.string()),
+            "click_id": click_id,
+            "channel": dictionary(channel, list(CHANNELS)),
+            "is_brand": is_brand,
+            "landing_page": dictionary(rng.integers(0, len(pages), n), [spec.SHOP_DOMAIN + p for p in pages]),
+            "engaged": engaged,
+            "pageviews": np.where(engaged, 2 + rng.poisson(3.0, n), 1).astype(np.int32),
+        }
+    )
 
 
 def costs_table(plan: DayPlan) -> pa.Table:
@@ -204,13 +228,20 @@ def costs_table(plan: DayPlan) -> pa.Table:
 
 
 def fx_table(plan: DayPlan, usd_per_eur: np.ndarray) -> pa.Table:
-    return pa.table({"date_day": dates(np.arange(len(plan.days))), "currency": pa.array(["USD"] * len(plan.days)),
-                     "rate_to_base": np.round(1.0 / usd_per_eur, 6)})
+    return pa.table(
+        {
+            "date_day": dates(np.arange(len(plan.days))),
+            "currency": pa.array(["USD"] * len(plan.days)),
+            "rate_to_base": np.round(1.0 / usd_per_eur, 6),
+        }
+    )
 
 
 def conform_all(table: pa.Table, name: str) -> pa.Table:
     """Add the canonical columns the demo leaves empty, in canonical order (import_id set at load)."""
     target = arrow_schema(name)
-    cols = [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
-            for f in target]
+    cols = [
+        table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in target
+    ]
     return pa.Table.from_arrays(cols, schema=target)

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from trueroi.demo import spec
-from trueroi.demo.journeys import CONTENT, REPEAT, Campaigns, Orders
+from trueroi.demo.journeys import CONTENT, Campaigns, Orders
 from trueroi.demo.simulate import DayPlan, mix_aov
 
 
@@ -21,12 +21,16 @@ def _ratio(num: float, den: float) -> float | None:
 
 def _sums(mask: np.ndarray, orders: Orders) -> dict[str, float]:
     revenue = float(orders.revenue[mask].sum())
-    return {"orders": int(mask.sum()), "revenue": round(revenue, 2),
-            "margin": round(revenue - float(orders.cogs[mask].sum()), 2)}
+    return {
+        "orders": int(mask.sum()),
+        "revenue": round(revenue, 2),
+        "margin": round(revenue - float(orders.cogs[mask].sum()), 2),
+    }
 
 
-def ground_truth(plan: DayPlan, orders: Orders, campaigns: Campaigns, ads: pa.Table, *, seed: int,
-                 scale: float) -> dict:
+def ground_truth(
+    plan: DayPlan, orders: Orders, campaigns: Campaigns, ads: pa.Table, *, seed: int, scale: float
+) -> dict:
     """Per paid channel: spend, true incremental orders/revenue/margin, ROAS, media ROI, parameters."""
     sale = orders.status == 0
     quarter = plan.days.to_period("Q").astype(str).to_numpy()
@@ -41,9 +45,12 @@ def ground_truth(plan: DayPlan, orders: Orders, campaigns: Campaigns, ads: pa.Ta
         for q in np.unique(quarter):
             q_spend = float(plan.spend[i, quarter == q].sum())
             q_sums = _sums(first & (order_q == q), orders)
-            by_quarter[q] = {"spend": round(q_spend, 2), **{f"incremental_{k}": v for k, v in q_sums.items()},
-                             "roas": _ratio(q_sums["revenue"], q_spend),
-                             "media_roi": _ratio(q_sums["margin"] - q_spend, q_spend)}
+            by_quarter[q] = {
+                "spend": round(q_spend, 2),
+                **{f"incremental_{k}": v for k, v in q_sums.items()},
+                "roas": _ratio(q_sums["revenue"], q_spend),
+                "media_roi": _ratio(q_sums["margin"] - q_spend, q_spend),
+            }
         channels[ch.name] = {
             "platform": ch.platform,
             "spend": round(spend, 2),
@@ -58,8 +65,11 @@ def ground_truth(plan: DayPlan, orders: Orders, campaigns: Campaigns, ads: pa.Ta
             "long_term_media_roi": _ratio(long["margin"] - spend, spend),
             "params": {
                 "adstock": {"type": "geometric", "decay_per_day": ch.decay, "normalised": True},
-                "saturation": {"type": "hill", "half_saturation_per_day": round(float(plan.half[i]) * scale, 4),
-                               "shape": ch.shape},
+                "saturation": {
+                    "type": "hill",
+                    "half_saturation_per_day": round(float(plan.half[i]) * scale, 4),
+                    "shape": ch.shape,
+                },
                 "beta_orders_per_day": round(float(plan.beta[i]) * scale, 6),
                 "average_order_value": round(mix_aov(ch.product_mix), 2),
             },
@@ -79,13 +89,23 @@ def ground_truth(plan: DayPlan, orders: Orders, campaigns: Campaigns, ads: pa.Ta
             "season(t) * hill(adstock_c(spend_c)(t))) with a normalised daily geometric adstock and Hill "
             "saturation on spend per unit of scale; incremental figures count paid (not cancelled or "
             "refunded) first orders caused by the channel; long_term adds those customers' repeat orders. "
-            "ROAS = incremental revenue / spend; media ROI = (incremental margin - spend) / spend."),
+            "ROAS = incremental revenue / spend; media ROI = (incremental margin - spend) / spend."
+        ),
         "channels": channels,
-        "content": {"channel": spec.CONTENT["channel"], "cost": round(float(plan.content_cost.sum()), 2),
-                    "incremental_revenue": content["revenue"], "incremental_margin": content["margin"],
-                    "adstock_decay_per_day": spec.CONTENT["decay"]},
-        "totals": {"orders": total["orders"], "revenue": total["revenue"], "margin": total["margin"],
-                   "media_spend": round(float(plan.spend.sum()), 2),
-                   "revenue_of_customers_not_acquired_by_paid_media": _sums(
-                       sale & (orders.acquired_by >= len(spec.PAID)), orders)["revenue"]},
+        "content": {
+            "channel": spec.CONTENT["channel"],
+            "cost": round(float(plan.content_cost.sum()), 2),
+            "incremental_revenue": content["revenue"],
+            "incremental_margin": content["margin"],
+            "adstock_decay_per_day": spec.CONTENT["decay"],
+        },
+        "totals": {
+            "orders": total["orders"],
+            "revenue": total["revenue"],
+            "margin": total["margin"],
+            "media_spend": round(float(plan.spend.sum()), 2),
+            "revenue_of_customers_not_acquired_by_paid_media": _sums(
+                sale & (orders.acquired_by >= len(spec.PAID)), orders
+            )["revenue"],
+        },
     }

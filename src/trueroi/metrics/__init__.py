@@ -9,6 +9,15 @@ from trueroi.metrics.dimensions import DIMENSIONS, Period, last_full_quarter, pa
 from trueroi.metrics.engine import KpiReport, data_range, kpi_report
 
 __all__ = [
-    "ALL_KPIS", "DIMENSIONS", "KPIS", "Kpi", "KpiReport", "Period", "data_range", "kpi_report",
-    "last_full_quarter", "parse_by", "parse_period",
+    "ALL_KPIS",
+    "DIMENSIONS",
+    "KPIS",
+    "Kpi",
+    "KpiReport",
+    "Period",
+    "data_range",
+    "kpi_report",
+    "last_full_quarter",
+    "parse_by",
+    "parse_period",
 ]

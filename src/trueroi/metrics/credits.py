@@ -30,8 +30,9 @@ def norm_campaign(value: ibis.Value) -> ibis.Value:
     return value.strip().lower()
 
 
-def last_click_credits(ws: Workspace, start: date, end: date, *, skip_direct: bool = True,
-                       lookback_days: int | None = None) -> ibis.Table:
+def last_click_credits(
+    ws: Workspace, start: date, end: date, *, skip_direct: bool = True, lookback_days: int | None = None
+) -> ibis.Table:
     """The last (non-direct) touch of each order's user within the lookback window before the order.
 
     Returns ``order_id, channel, campaign, is_brand, credit`` with credit 1.0. With ``skip_direct`` a
@@ -41,18 +42,28 @@ def last_click_credits(ws: Workspace, start: date, end: date, *, skip_direct: bo
     orders = sale_orders(ws, start, end).select("order_id", "user_id", o_ts="ts")
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.date_day.between(start - timedelta(days=lookback + 1), end), tp.user_id.notnull())
-    tp = tp.select(t_user="user_id", t_ts="ts", t_channel="channel", t_campaign="campaign",
-                   t_brand="is_brand")
-    j = orders.inner_join(tp, [orders.user_id == tp.t_user, tp.t_ts <= orders.o_ts,
-                               tp.t_ts >= orders.o_ts - ibis.interval(days=lookback)])
+    tp = tp.select(
+        t_user="user_id", t_ts="ts", t_channel="channel", t_campaign="campaign", t_brand="is_brand"
+    )
+    j = orders.inner_join(
+        tp,
+        [
+            orders.user_id == tp.t_user,
+            tp.t_ts <= orders.o_ts,
+            tp.t_ts >= orders.o_ts - ibis.interval(days=lookback),
+        ],
+    )
     direct = j.t_channel.lower().isin(DIRECT).cast("int8") if skip_direct else ibis.literal(0).cast("int8")
     ranked = j.mutate(_direct=direct).mutate(
         _rank=ibis.row_number().over(group_by="order_id", order_by=["_direct", ibis.desc("t_ts")])
     )
     best = ranked.filter(ranked._rank == 0)
     return best.select(
-        "order_id", channel=best.t_channel, campaign=norm_campaign(best.t_campaign),
-        is_brand=best.t_brand.fill_null(False), credit=ibis.literal(1.0),
+        "order_id",
+        channel=best.t_channel,
+        campaign=norm_campaign(best.t_campaign),
+        is_brand=best.t_brand.fill_null(False),
+        credit=ibis.literal(1.0),
     )
 
 

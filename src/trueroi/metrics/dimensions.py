@@ -96,8 +96,10 @@ def parse_period(text: str) -> Period:
         p = pd.Period(text.replace("-Q", "Q"))
         return Period(p.start_time.date(), p.end_time.date())
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"period {text!r} is not understood; expected e.g. 2026-Q3, 2026-07, 2026 or "
-                         "2026-07-01..2026-09-30") from exc
+        raise UsageError(
+            f"period {text!r} is not understood; expected e.g. 2026-Q3, 2026-07, 2026 or "
+            "2026-07-01..2026-09-30"
+        ) from exc
 
 
 def last_full_quarter(latest: date) -> Period:

@@ -44,9 +44,13 @@ class KpiReport:
             "attribution_model": self.attribution_model,
             "currency": self.currency,
             "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
-            "compare": None if self.compare is None else {
-                "mode": self.compare, "from": self.compare_period.start.isoformat(),
-                "to": self.compare_period.end.isoformat()},
+            "compare": None
+            if self.compare is None
+            else {
+                "mode": self.compare,
+                "from": self.compare_period.start.isoformat(),
+                "to": self.compare_period.end.isoformat(),
+            },
             "dimensions": self.dims,
             "rows": self.rows.to_dict(orient="records"),
             "totals": self.totals,
@@ -73,7 +77,8 @@ def _with_dims(ws: Workspace, t: ibis.Table, dims: list[str]) -> ibis.Table:
     if "funnel_stage" in dims or "platform" in dims:
         ads = ws.table("ad_performance")
         look = ads.group_by(norm_campaign(ads.campaign_name).name("lk_campaign")).aggregate(
-            lk_platform=ads.platform.arbitrary(), lk_stage=ads.funnel_stage.arbitrary())
+            lk_platform=ads.platform.arbitrary(), lk_stage=ads.funnel_stage.arbitrary()
+        )
         t = t.left_join(look, t.campaign == look.lk_campaign)
         t = t.mutate(platform=t.lk_platform, funnel_stage=t.lk_stage)
     return t
@@ -93,8 +98,11 @@ def _sums(ws: Workspace, f: ibis.Table, dims: list[str]) -> pd.DataFrame:
 def _users(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.date_day.between(period.start, period.end))
-    tp = tp.mutate(channel=tp.channel.fill_null("(unknown)"), campaign=norm_campaign(tp.campaign),
-                   is_brand=tp.is_brand.fill_null(False))
+    tp = tp.mutate(
+        channel=tp.channel.fill_null("(unknown)"),
+        campaign=norm_campaign(tp.campaign),
+        is_brand=tp.is_brand.fill_null(False),
+    )
     tp = _with_dims(ws, tp, dims)
     return _aggregate(tp, dims, {"users": tp.user_id.nunique().cast("float64")})
 
@@ -102,8 +110,11 @@ def _users(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
 def _reach(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
     ads = ws.table("ad_performance")
     ads = ads.filter(ads.date_day.between(period.start, period.end))
-    ads = ads.mutate(campaign=norm_campaign(ads.campaign_name), is_brand=ads.is_brand.fill_null(False),
-                     channel=ads.channel.fill_null("(unknown)"))
+    ads = ads.mutate(
+        campaign=norm_campaign(ads.campaign_name),
+        is_brand=ads.is_brand.fill_null(False),
+        channel=ads.channel.fill_null("(unknown)"),
+    )
     ads = _with_dims(ws, ads, dims)
     reach = ibis.cases((ads.count() == 1, ads.reach.max().cast("float64")), else_=ibis.null("float64"))
     return _aggregate(ads, dims, {"reach": reach})
@@ -160,8 +171,15 @@ def _compare(cur: pd.DataFrame, prev: pd.DataFrame, dims: list[str]) -> pd.DataF
     return out.drop(columns=["_bucket"], errors="ignore")
 
 
-def kpi_report(ws: Workspace, *, by: str | list[str] | None = None, start: date | None = None,
-               end: date | None = None, compare: str | None = None, attribution: str | None = None) -> KpiReport:
+def kpi_report(
+    ws: Workspace,
+    *,
+    by: str | list[str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    compare: str | None = None,
+    attribution: str | None = None,
+) -> KpiReport:
     """KPIs for a breakdown of a period.
 
     Parameters
@@ -184,8 +202,10 @@ def kpi_report(ws: Workspace, *, by: str | list[str] | None = None, start: date 
     if compare not in (None, "yoy", "previous"):
         raise UsageError(f"unknown comparison {compare!r}; expected yoy or previous")
     rows, totals_df = _frames(ws, period, dims, model)
-    notes = [f"revenue, margin and conversions are attributed by {model}; platform_* figures are what the "
-             "ad platforms claim (platform-reported)"]
+    notes = [
+        f"revenue, margin and conversions are attributed by {model}; platform_* figures are what the "
+        "ad platforms claim (platform-reported)"
+    ]
     prev_period = None
     if compare:
         prev_period = period.shifted(compare, time_grain(dims))

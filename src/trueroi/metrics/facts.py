@@ -19,8 +19,21 @@ from trueroi.workspace import Workspace
 
 BASE = ("date_day", "channel", "campaign", "is_brand")
 MEASURES = (
-    "spend", "impressions", "clicks", "platform_conversions", "platform_value", "conversions", "revenue",
-    "cogs", "new_customers", "sessions", "engaged_sessions", "leads", "deals", "deal_value", "other_costs",
+    "spend",
+    "impressions",
+    "clicks",
+    "platform_conversions",
+    "platform_value",
+    "conversions",
+    "revenue",
+    "cogs",
+    "new_customers",
+    "sessions",
+    "engaged_sessions",
+    "leads",
+    "deals",
+    "deal_value",
+    "other_costs",
 )
 UNATTRIBUTED = "(unattributed)"
 UNALLOCATED = "(unallocated)"
@@ -44,15 +57,26 @@ def ad_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
     ads = ads.filter(ads.date_day.between(start, end))
     check_rates(ws, ads, "ad_performance")
     ads = to_base(ws, ads, ["spend", "conversions_value"])
-    ads = ads.mutate(channel=ads.channel.fill_null("(unknown)"), campaign=norm_campaign(ads.campaign_name),
-                     is_brand=ads.is_brand.fill_null(False))
+    ads = ads.mutate(
+        channel=ads.channel.fill_null("(unknown)"),
+        campaign=norm_campaign(ads.campaign_name),
+        is_brand=ads.is_brand.fill_null(False),
+    )
     g = ads.group_by(list(BASE)).aggregate(
-        spend=ads.spend.sum(), impressions=ads.impressions.sum().cast("float64"),
-        clicks=ads.clicks.sum().cast("float64"), platform_conversions=ads.conversions.sum(),
+        spend=ads.spend.sum(),
+        impressions=ads.impressions.sum().cast("float64"),
+        clicks=ads.clicks.sum().cast("float64"),
+        platform_conversions=ads.conversions.sum(),
         platform_value=ads.conversions_value.sum(),
     )
-    return _shape(g, spend=g.spend, impressions=g.impressions, clicks=g.clicks,
-                  platform_conversions=g.platform_conversions, platform_value=g.platform_value)
+    return _shape(
+        g,
+        spend=g.spend,
+        impressions=g.impressions,
+        clicks=g.clicks,
+        platform_conversions=g.platform_conversions,
+        platform_value=g.platform_value,
+    )
 
 
 def order_facts(ws: Workspace, start: date, end: date, model: str) -> ibis.Table:
@@ -63,22 +87,34 @@ def order_facts(ws: Workspace, start: date, end: date, model: str) -> ibis.Table
     j = orders.left_join(credits, orders.order_id == credits.c_order)
     credit = j.credit.fill_null(1.0)
     j = j.mutate(
-        channel=j.channel.fill_null(UNATTRIBUTED), campaign=j.campaign, is_brand=j.is_brand.fill_null(False),
-        w_orders=credit, w_revenue=j.revenue.fill_null(0.0) * credit, w_cogs=j.cogs.fill_null(0.0) * credit,
+        channel=j.channel.fill_null(UNATTRIBUTED),
+        campaign=j.campaign,
+        is_brand=j.is_brand.fill_null(False),
+        w_orders=credit,
+        w_revenue=j.revenue.fill_null(0.0) * credit,
+        w_cogs=j.cogs.fill_null(0.0) * credit,
         w_new=j.is_new_customer.fill_null(False).cast("float64") * credit,
     )
-    g = j.group_by(list(BASE)).aggregate(conversions=j.w_orders.sum(), revenue=j.w_revenue.sum(),
-                                         cogs=j.w_cogs.sum(), new_customers=j.w_new.sum())
+    g = j.group_by(list(BASE)).aggregate(
+        conversions=j.w_orders.sum(),
+        revenue=j.w_revenue.sum(),
+        cogs=j.w_cogs.sum(),
+        new_customers=j.w_new.sum(),
+    )
     return _shape(g, conversions=g.conversions, revenue=g.revenue, cogs=g.cogs, new_customers=g.new_customers)
 
 
 def session_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.date_day.between(start, end))
-    tp = tp.mutate(channel=tp.channel.fill_null("(unknown)"), campaign=norm_campaign(tp.campaign),
-                   is_brand=tp.is_brand.fill_null(False))
-    g = tp.group_by(list(BASE)).aggregate(sessions=tp.count(), engaged=tp.engaged.fill_null(False).cast(
-        "int64").sum())
+    tp = tp.mutate(
+        channel=tp.channel.fill_null("(unknown)"),
+        campaign=norm_campaign(tp.campaign),
+        is_brand=tp.is_brand.fill_null(False),
+    )
+    g = tp.group_by(list(BASE)).aggregate(
+        sessions=tp.count(), engaged=tp.engaged.fill_null(False).cast("int64").sum()
+    )
     return _shape(g, sessions=g.sessions, engaged_sessions=g.engaged)
 
 
@@ -92,13 +128,19 @@ def lead_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
     wanted = cv.filter(cv.click_id.notnull()).select(s_click="click_id")
     tp = tp.semi_join(wanted, tp.click_id == wanted.s_click)
     clicks = tp.group_by(tp.click_id.name("k_click")).aggregate(
-        k_channel=tp.channel.arbitrary(), k_campaign=tp.campaign.arbitrary(), k_brand=tp.is_brand.arbitrary())
+        k_channel=tp.channel.arbitrary(), k_campaign=tp.campaign.arbitrary(), k_brand=tp.is_brand.arbitrary()
+    )
     j = cv.left_join(clicks, cv.click_id == clicks.k_click)
-    j = j.mutate(channel=j.k_channel.fill_null(UNATTRIBUTED), campaign=norm_campaign(j.k_campaign),
-                 is_brand=j.k_brand.fill_null(False), is_lead=(j.type.lower() == "lead").cast("float64"),
-                 is_deal=(j.type.lower() == "deal_won").cast("float64"))
-    g = j.group_by(list(BASE)).aggregate(leads=j.is_lead.sum(), deals=j.is_deal.sum(),
-                                         deal_value=(j.value.fill_null(0.0) * j.is_deal).sum())
+    j = j.mutate(
+        channel=j.k_channel.fill_null(UNATTRIBUTED),
+        campaign=norm_campaign(j.k_campaign),
+        is_brand=j.k_brand.fill_null(False),
+        is_lead=(j.type.lower() == "lead").cast("float64"),
+        is_deal=(j.type.lower() == "deal_won").cast("float64"),
+    )
+    g = j.group_by(list(BASE)).aggregate(
+        leads=j.is_lead.sum(), deals=j.is_deal.sum(), deal_value=(j.value.fill_null(0.0) * j.is_deal).sum()
+    )
     return _shape(g, leads=g.leads, deals=g.deals, deal_value=g.deal_value)
 
 
@@ -113,8 +155,13 @@ def daily_costs(ws: Workspace, start: date, end: date) -> ibis.Table:
     cal = _calendar(start, end)
     d = c.inner_join(cal, [cal.cal_day >= c.period_start, cal.cal_day <= c.period_end])
     n_days = (d.period_end.delta(d.period_start, unit="day") + 1).cast("float64")
-    d = d.select(date_day=d.cal_day, currency=d.currency, amount=d.amount / n_days, channel=d.channel,
-                 campaign_id=d.campaign_id)
+    d = d.select(
+        date_day=d.cal_day,
+        currency=d.currency,
+        amount=d.amount / n_days,
+        channel=d.channel,
+        campaign_id=d.campaign_id,
+    )
     check_rates(ws, d, "costs")
     return to_base(ws, d, ["amount"])
 
@@ -134,34 +181,58 @@ def cost_facts(ws: Workspace, start: date, end: date, ads: ibis.Table, orders: i
     """
     costs = daily_costs(ws, start, end)
     raw_ads = ws.table("ad_performance")
-    lookup = raw_ads.select(l_id=raw_ads.campaign_id, l_channel=raw_ads.channel,
-                            l_campaign=norm_campaign(raw_ads.campaign_name),
-                            l_brand=raw_ads.is_brand.fill_null(False)).distinct(on="l_id", keep="first")
+    lookup = raw_ads.select(
+        l_id=raw_ads.campaign_id,
+        l_channel=raw_ads.channel,
+        l_campaign=norm_campaign(raw_ads.campaign_name),
+        l_brand=raw_ads.is_brand.fill_null(False),
+    ).distinct(on="l_id", keep="first")
     costs = costs.left_join(lookup, costs.campaign_id == lookup.l_id)
     by_campaign = costs.filter(costs.l_id.notnull())
-    campaign_rows = by_campaign.select(date_day="date_day", channel="l_channel", campaign="l_campaign",
-                                       is_brand="l_brand", amount="amount")
+    campaign_rows = by_campaign.select(
+        date_day="date_day", channel="l_channel", campaign="l_campaign", is_brand="l_brand", amount="amount"
+    )
     part_campaign = _shape(campaign_rows, other_costs=campaign_rows.amount)
     rest = costs.filter(costs.l_id.isnull())
-    by_channel = rest.filter(rest.channel.notnull()).group_by(["date_day", "channel"]).aggregate(
-        amount=rest.amount.sum())
+    by_channel = (
+        rest.filter(rest.channel.notnull())
+        .group_by(["date_day", "channel"])
+        .aggregate(amount=rest.amount.sum())
+    )
     spend_share = _shares(ads, "spend", ["date_day", "channel"])
-    j = by_channel.left_join(spend_share, [by_channel.date_day == spend_share.s_date_day,
-                                           by_channel.channel == spend_share.s_channel])
-    channel_rows = j.select("date_day", "channel", campaign=j.s_campaign, is_brand=j.s_is_brand.fill_null(False),
-                            amount=j.amount * j.share.fill_null(1.0))
+    j = by_channel.left_join(
+        spend_share,
+        [by_channel.date_day == spend_share.s_date_day, by_channel.channel == spend_share.s_channel],
+    )
+    channel_rows = j.select(
+        "date_day",
+        "channel",
+        campaign=j.s_campaign,
+        is_brand=j.s_is_brand.fill_null(False),
+        amount=j.amount * j.share.fill_null(1.0),
+    )
     part_channel = _shape(channel_rows, other_costs=channel_rows.amount)
     loose = rest.filter(rest.channel.isnull()).group_by("date_day").aggregate(amount=rest.amount.sum())
     alloc = ws.config.cost_allocation
     if alloc.rule == "fixed":
-        loose_rows = loose.select("date_day", "amount", channel=ibis.literal(alloc.channel),
-                                  campaign=ibis.null().cast("string"), is_brand=ibis.literal(False))
+        loose_rows = loose.select(
+            "date_day",
+            "amount",
+            channel=ibis.literal(alloc.channel),
+            campaign=ibis.null().cast("string"),
+            is_brand=ibis.literal(False),
+        )
     else:
         source, measure = (ads, "spend") if alloc.rule == "spend_share" else (orders, "revenue")
         share = _shares(source, measure, ["date_day"])
         k = loose.left_join(share, loose.date_day == share.s_date_day)
-        loose_rows = k.select("date_day", channel=k.s_channel.fill_null(UNALLOCATED), campaign=k.s_campaign,
-                              is_brand=k.s_is_brand.fill_null(False), amount=k.amount * k.share.fill_null(1.0))
+        loose_rows = k.select(
+            "date_day",
+            channel=k.s_channel.fill_null(UNALLOCATED),
+            campaign=k.s_campaign,
+            is_brand=k.s_is_brand.fill_null(False),
+            amount=k.amount * k.share.fill_null(1.0),
+        )
     part_loose = _shape(loose_rows, other_costs=loose_rows.amount)
     return part_campaign.union(part_channel).union(part_loose)
 
@@ -173,7 +244,9 @@ def facts(ws: Workspace, start: date, end: date, model: str, leads: ibis.Table |
     """
     ads = ad_facts(ws, start, end)
     orders = order_facts(ws, start, end, model)
-    lead_part = lead_facts(ws, start, end) if leads is None else leads.filter(leads.date_day.between(start, end))
+    lead_part = (
+        lead_facts(ws, start, end) if leads is None else leads.filter(leads.date_day.between(start, end))
+    )
     parts = [ads, orders, session_facts(ws, start, end), lead_part, cost_facts(ws, start, end, ads, orders)]
     out = parts[0]
     for p in parts[1:]:

@@ -18,7 +18,9 @@ from trueroi.workspace.schema import SALE_STATUSES
 CLV_COLUMNS = ("customers", "avg_clv", "total_clv", "cac", "clv_cac", "payback_months", "lifetime_roi")
 
 
-def with_lifetime_value(ws: Workspace, report: KpiReport, *, months: int = 12, model: str = "mbgnbd") -> KpiReport:
+def with_lifetime_value(
+    ws: Workspace, report: KpiReport, *, months: int = 12, model: str = "mbgnbd"
+) -> KpiReport:
     """Add CLV columns to a by-channel KPI report.
 
     ``customers`` are the customers whose first order falls in the report's period, by acquisition channel;
@@ -31,8 +33,10 @@ def with_lifetime_value(ws: Workspace, report: KpiReport, *, months: int = 12, m
         raise UsageError("--value clv needs --by channel (customers are counted by acquisition channel)")
     values, curve = customer_values(ws, months=months, model=model)
     if values["clv"].isna().any():
-        raise ConvergenceError(f"the {model} lifetime-value prediction is undefined for "
-                               f"{int(values['clv'].isna().sum())} customers; try another --clv-model")
+        raise ConvergenceError(
+            f"the {model} lifetime-value prediction is undefined for "
+            f"{int(values['clv'].isna().sum())} customers; try another --clv-model"
+        )
     orders = ws.table("orders")
     status = orders.status.lower()
     sales = orders.filter(status.isnull() | status.isin(SALE_STATUSES), orders.customer_id.notnull())
@@ -49,6 +53,8 @@ def with_lifetime_value(ws: Workspace, report: KpiReport, *, months: int = 12, m
     paid = rows["spend"].where(rows["spend"] > 0)
     rows["lifetime_roi"] = (rows["margin"] + rows["total_clv"].fillna(0.0) - rows["spend"]) / paid
     report.rows = rows
-    report.notes.append(f"CLV: predicted discounted margin of the next {months} months ({model} + Gamma-Gamma) "
-                        "of the customers first acquired in the period, by last non-direct touch")
+    report.notes.append(
+        f"CLV: predicted discounted margin of the next {months} months ({model} + Gamma-Gamma) "
+        "of the customers first acquired in the period, by last non-direct touch"
+    )
     return report

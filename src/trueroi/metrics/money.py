@@ -39,9 +39,12 @@ def check_rates(ws: Workspace, table: ibis.Table, what: str, day: str = "date_da
     fx = fx_rates(ws)
     foreign = table.filter(table.currency.notnull() & (table.currency.upper() != base))
     missing = foreign.anti_join(fx, [foreign[day] == fx.fx_day, foreign.currency.upper() == fx.fx_currency])
-    sample = missing.group_by([missing.currency.upper().name("currency")]).aggregate(
-        first=missing[day].min(), last=missing[day].max(), n=missing.count()
-    ).limit(5).execute()
+    sample = (
+        missing.group_by([missing.currency.upper().name("currency")])
+        .aggregate(first=missing[day].min(), last=missing[day].max(), n=missing.count())
+        .limit(5)
+        .execute()
+    )
     if not sample.empty:
         row = sample.iloc[0]
         raise DataValidationError(

@@ -9,12 +9,20 @@ from typing import Any
 
 from trueroi.metrics.engine import KpiReport
 
-TABLE_COLUMNS = [("spend", "Spend", "money"), ("revenue", "Revenue", "money"), ("margin", "Margin", "money"),
-                 ("roas", "ROAS", "ratio"), ("media_roi", "Media ROI", "pct"), ("full_roi", "Full ROI", "pct"),
-                 ("cpa", "CPA", "money"), ("conversions", "Conversions", "count")]
+TABLE_COLUMNS = [
+    ("spend", "Spend", "money"),
+    ("revenue", "Revenue", "money"),
+    ("margin", "Margin", "money"),
+    ("roas", "ROAS", "ratio"),
+    ("media_roi", "Media ROI", "pct"),
+    ("full_roi", "Full ROI", "pct"),
+    ("cpa", "CPA", "money"),
+    ("conversions", "Conversions", "count"),
+]
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+ color:#222}
 h1{color:var(--primary)}h2{border-bottom:2px solid var(--accent);padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}thead th{background:var(--primary);color:#fff}
@@ -23,7 +31,7 @@ tbody tr:nth-child(even){background:#f4f6f8}tr.total td{font-weight:bold;border-
 """
 
 
-def _fmt(value: Any, kind: str) -> str:
+def fmt(value: Any, kind: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "–"
     if isinstance(value, str):
@@ -41,19 +49,23 @@ def _table(report: KpiReport) -> str:
     dims = report.dims
     cols = list(TABLE_COLUMNS)
     if report.compare:
-        cols += [("revenue_change_pct", f"Revenue {report.compare}", "pct"),
-                 ("media_roi_change", f"Media ROI {report.compare} (pts)", "pct")]
+        cols += [
+            ("revenue_change_pct", f"Revenue {report.compare}", "pct"),
+            ("media_roi_change", f"Media ROI {report.compare} (pts)", "pct"),
+        ]
     head = "".join(f"<th>{html.escape(d.replace('_', ' ').title())}</th>" for d in dims)
     head += "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in cols)
     body = []
     rows = report.rows.to_dict(orient="records")
     for row, css in [(r, "") for r in rows] + [({**report.totals, **dict.fromkeys(dims, "")}, "total")]:
-        cells = "".join(f"<td>{_fmt(row.get(d), 'text') if css == '' else ('Total' if i == 0 else '')}</td>"
-                        for i, d in enumerate(dims))
+        cells = "".join(
+            f"<td>{fmt(row.get(d), 'text') if css == '' else ('Total' if i == 0 else '')}</td>"
+            for i, d in enumerate(dims)
+        )
         for key, _, kind in cols:
             value = row.get(key)
             neg = ' class="neg"' if isinstance(value, float) and value < 0 and kind == "pct" else ""
-            cells += f"<td{neg}>{_fmt(value, kind)}</td>"
+            cells += f"<td{neg}>{fmt(value, kind)}</td>"
         body.append(f'<tr class="{css}">{cells}</tr>')
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -68,15 +80,30 @@ def _roi_chart(report: KpiReport, truth: dict | None) -> Any:
     fig.add_bar(name=f"Full ROI ({report.attribution_model})", x=name, y=paid["full_roi"] * 100)
     if truth:
         true_roi = [truth.get(str(n)) for n in name]
-        fig.add_bar(name="True incremental media ROI (ground truth)", x=name,
-                    y=[None if v is None else v * 100 for v in true_roi])
-    fig.update_layout(barmode="group", yaxis_title="ROI (%)", title="ROI by channel: media vs full",
-                      legend={"orientation": "h", "y": -0.25}, height=480, margin={"t": 60})
+        fig.add_bar(
+            name="True incremental media ROI (ground truth)",
+            x=name,
+            y=[None if v is None else v * 100 for v in true_roi],
+        )
+    fig.update_layout(
+        barmode="group",
+        yaxis_title="ROI (%)",
+        title="ROI by channel: media vs full",
+        legend={"orientation": "h", "y": -0.25},
+        height=480,
+        margin={"t": 60},
+    )
     return fig
 
 
-def kpi_html(report: KpiReport, *, title: str = "trueroi report", truth_roi: dict[str, float] | None = None,
-             extra_sections: list[tuple[str, str]] | None = None, branding: Any = None) -> str:
+def kpi_html(
+    report: KpiReport,
+    *,
+    title: str = "trueroi report",
+    truth_roi: dict[str, float] | None = None,
+    extra_sections: list[tuple[str, str]] | None = None,
+    branding: Any = None,
+) -> str:
     """An HTML page with the KPI table and a chart of media vs full ROI by the first dimension.
 
     ``truth_roi`` (channel -> true media ROI) adds a ground-truth bar, for the demo shop.
@@ -84,8 +111,9 @@ def kpi_html(report: KpiReport, *, title: str = "trueroi report", truth_roi: dic
     """
     primary = getattr(branding, "primary_color", "#1f4e79")
     accent = getattr(branding, "accent_color", "#e07b39")
-    chart = _roi_chart(report, truth_roi).to_html(full_html=False, include_plotlyjs=True,
-                                                  config={"displaylogo": False})
+    chart = _roi_chart(report, truth_roi).to_html(
+        full_html=False, include_plotlyjs=True, config={"displaylogo": False}
+    )
     compare = f" compared with {report.compare_period} ({report.compare})" if report.compare else ""
     sections = "".join(f"<h2>{html.escape(h)}</h2>{body}" for h, body in (extra_sections or []))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)

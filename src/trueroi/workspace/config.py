@@ -85,7 +85,9 @@ class WorkspaceConfig:
         try:
             zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"timezone {self.timezone!r} is not an IANA time zone like 'Europe/Berlin'") from exc
+            raise ConfigError(
+                f"timezone {self.timezone!r} is not an IANA time zone like 'Europe/Berlin'"
+            ) from exc
         if self.cost_allocation.rule not in ALLOCATION_RULES:
             raise ConfigError(
                 f"cost_allocation.rule {self.cost_allocation.rule!r} is unknown; expected one of "
@@ -165,9 +167,7 @@ def dump_toml(data: dict[str, Any]) -> str:
             tables[key] = value
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             arrays[key] = value
-        elif value is None:
-            continue
-        elif isinstance(value, list) and not value and key == "channel_rules":
+        elif value is None or isinstance(value, list) and not value and key == "channel_rules":
             continue
         else:
             lines.append(f"{key} = {_toml_value(value)}")

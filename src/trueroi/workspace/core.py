@@ -174,8 +174,9 @@ class Workspace:
         for name in TABLES:
             tbl = self.table(name)
             cols = [c for c in tbl.columns if not (name == "imports" and c == "loaded_at")]
-            row_hash = tbl.select(cols).mutate(_h=ibis.literal("|").join(
-                [tbl[c].cast("string").fill_null("∅") for c in cols]).hash())
+            row_hash = tbl.select(cols).mutate(
+                _h=ibis.literal("|").join([tbl[c].cast("string").fill_null("∅") for c in cols]).hash()
+            )
             agg = row_hash.aggregate(n=row_hash.count(), h=row_hash._h.sum())
             df = agg.execute()
             result[name] = (int(df["n"].iloc[0]), str(df["h"].iloc[0]))
@@ -258,8 +259,10 @@ class Workspace:
         return LoadResult(import_id=import_id, rows=rows, replaced=replaced)
 
     @staticmethod
-    def _stage_and_replace(raw: Any, name: str, data: Any, keys: list[str], import_id: str) -> tuple[int, int]:
-        """Stage new rows, delete existing rows sharing a key with them, then insert; returns (rows, deleted)."""
+    def _stage_and_replace(
+        raw: Any, name: str, data: Any, keys: list[str], import_id: str
+    ) -> tuple[int, int]:
+        """Stage new rows, delete existing rows sharing a key with them, insert; returns (rows, deleted)."""
         staged = f"_stage_{import_id}_{name}"
         raw.execute(f"CREATE TEMP TABLE {staged} AS SELECT * FROM {name} LIMIT 0")
         for chunk in _chunks(data):
@@ -286,9 +289,14 @@ class Workspace:
                 rows[name] += arrow.num_rows
         record = pa.table(
             {
-                "import_id": [import_id], "source_format": [source_format], "file_name": [file_name],
-                "sha256": [sha256], "target_table": [target_key], "rows": [sum(rows.values())],
-                "loaded_at": [_now()], "status": ["loaded"],
+                "import_id": [import_id],
+                "source_format": [source_format],
+                "file_name": [file_name],
+                "sha256": [sha256],
+                "target_table": [target_key],
+                "rows": [sum(rows.values())],
+                "loaded_at": [_now()],
+                "status": ["loaded"],
             },
             schema=arrow_schema("imports"),
         )
