@@ -158,3 +158,18 @@ def test_daily_model_answers_in_weekly_units() -> None:
     np.testing.assert_allclose(curves.current_spend, 7 * df[sim.channels].iloc[-14:].mean().to_numpy())
     flat = curves.plan_response(np.tile(curves.current_spend, (3, 1)))  # 21 days > l_max: settled
     np.testing.assert_allclose(flat[:, -1], curves.weekly_response(curves.current_spend), rtol=1e-6)
+
+
+def test_sampler_warnings_in_words(fitted: MMM) -> None:
+    import copy
+
+    from trueroi.mmm.checks import fit_warnings
+
+    bad = copy.copy(fitted)
+    bad.method = "nuts"
+    bad.diagnostics_ = {**fitted.diagnostics_, "divergences": 7, "r_hat_max": 1.31, "ess_bulk_min": 42.0}
+    text = " ".join(fit_warnings(bad))
+    assert "7 divergent transitions" in text
+    assert "R-hat up to 1.310" in text and "not converged" in text
+    assert "effective sample size down to 42" in text
+    assert "LAPLACE" not in text
