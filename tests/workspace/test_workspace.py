@@ -133,3 +133,18 @@ def test_uncastable_value_is_a_validation_error_and_changes_nothing(workspace: W
     with pytest.raises(DataValidationError, match="spend"):
         workspace.load({"ad_performance": bad}, source_format="t", file_name="bad", sha256="h3")
     assert workspace.checksum() == before
+
+
+def test_replacement_matches_null_keys(workspace: Workspace) -> None:
+    keys = {"ad_performance": ["date_day", "platform", "campaign_id", "ad_group_id"]}  # ad group left null
+    first = _ads([date(2025, 1, 1)], 10.0)
+    workspace.load({"ad_performance": first}, source_format="t", file_name="a", sha256="n1", replace_on=keys)
+    result = workspace.load(
+        {"ad_performance": _ads([date(2025, 1, 1)], 4.0)},
+        source_format="t",
+        file_name="b",
+        sha256="n2",
+        replace_on=keys,
+    )
+    assert result.replaced == 1
+    assert workspace.table("ad_performance").spend.sum().execute() == pytest.approx(4.0)

@@ -269,9 +269,11 @@ class Workspace:
             raw.register("_chunk", conform(chunk, name, import_id))
             raw.execute(f"INSERT INTO {staged} SELECT * FROM _chunk")
             raw.unregister("_chunk")
-        cols = ", ".join(keys)
+        match = " AND ".join(
+            f"s.{k} IS NOT DISTINCT FROM {name}.{k}" for k in keys
+        )  # a null key matches null
         before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        raw.execute(f"DELETE FROM {name} WHERE ({cols}) IN (SELECT DISTINCT {cols} FROM {staged})")
+        raw.execute(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
         deleted = before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         raw.execute(f"INSERT INTO {name} SELECT * FROM {staged}")
         rows = raw.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
