@@ -169,7 +169,8 @@ def test_customer_values_match_the_same_pipeline_run_by_hand(workspace) -> None:
     values, curve = customer_values(workspace, months=6, discount_rate=0.01)
     # the same steps in plain pandas/numpy
     tx = orders.assign(margin=orders["revenue"] - orders["cogs"])
-    summary = rfm_summary(tx, date_col="date_day", amount_col="margin")
+    end_of_last_day = pd.Timestamp(pd.to_datetime(tx["date_day"]).max()) + pd.Timedelta(days=1)
+    summary = rfm_summary(tx, date_col="date_day", amount_col="margin", observation_end=end_of_last_day)
     f, r, T = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     bg = BetaGeoFitter().fit(f, r, T)
     gg = GammaGammaFitter().fit(f, summary["monetary_value"])

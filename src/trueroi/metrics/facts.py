@@ -244,9 +244,11 @@ def facts(ws: Workspace, start: date, end: date, model: str, leads: ibis.Table |
     """
     ads = ad_facts(ws, start, end)
     orders = order_facts(ws, start, end, model)
-    lead_part = (
-        lead_facts(ws, start, end) if leads is None else leads.filter(leads.date_day.between(start, end))
-    )
+    if leads is None:
+        lead_part = lead_facts(ws, start, end)
+    else:  # re-typed: a cached table may come back with backend types (Spark reads 0.0 as decimal(1,1))
+        cut = leads.filter(leads.date_day.between(start, end))
+        lead_part = _shape(cut, **{m: cut[m] for m in MEASURES})
     parts = [ads, orders, session_facts(ws, start, end), lead_part, cost_facts(ws, start, end, ads, orders)]
     out = parts[0]
     for p in parts[1:]:
