@@ -219,3 +219,28 @@ def test_bgbb_probability_alive_and_expectations_are_sane(params, n, x_frac, n_s
     assert 0.0 <= p <= 1.0
     e1, e2 = (float(pred.bgbb_conditional_expected(k, params, x, t_x, n)) for k in (n_star, n_star + 5))
     assert 0.0 <= e1 <= e2 * (1 + 1e-9) and e2 <= n_star + 5
+
+
+def test_bgnbd_prediction_stays_finite_in_the_constant_dropout_limit() -> None:
+    """With a, b -> inf at fixed p = a/(a+b), BG/NBD becomes a fixed dropout probability p after each
+    purchase; its conditional expectation tends to [1 - ((alpha+T)/(alpha+T+p t))^(r+x)] / p (derived by
+    taking the hypergeometric series termwise). The exact formula must approach it, and where the
+    hypergeometric overflows the prediction must be that limit, not NaN."""
+    from trueroi.clv.predictions import beta_geo_conditional_expected, beta_geo_p_alive
+
+    r, alpha, p = 0.4, 8.6, 0.63
+    x, t_x, T, t = np.array([0.0, 1.0, 3.0]), np.array([0.0, 10.0, 40.0]), np.array([50.0, 60.0, 80.0]), 52.0
+
+    def limit(a: float, b: float) -> np.ndarray:
+        alive = beta_geo_p_alive((r, alpha, a, b), x, t_x, T)
+        return (1 - ((alpha + T) / (alpha + T + p * t)) ** (r + x)) / p * alive
+
+    a = 300.0
+    b = a * (1 - p) / p
+    moderate = beta_geo_conditional_expected(t, (r, alpha, a, b), x, t_x, T)
+    np.testing.assert_allclose(moderate, limit(a, b), rtol=0.02)  # already close at a = 300
+    a = 1.26e6
+    b = a * (1 - p) / p
+    huge = beta_geo_conditional_expected(t, (r, alpha, a, b), x, t_x, T)
+    assert np.isfinite(huge).all()
+    np.testing.assert_allclose(huge, limit(a, b), rtol=1e-4)

@@ -71,8 +71,23 @@ def beta_geo_conditional_expected(t, params, x, t_x, T, *, modified: bool = Fals
     k = 1.0 if modified else 0.0
     z = t / (alpha + T + t)
     c = a + b + x - 1 + k
-    bracket = 1 - ((alpha + T) / (alpha + T + t)) ** (a - 1) * hyp2f1(a + b - 1 + k - r, a - 1, c, z)
-    return c / (a - 1) * bracket * beta_geo_p_alive(params, x, t_x, T, modified=modified)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bracket = 1 - ((alpha + T) / (alpha + T + t)) ** (a - 1) * hyp2f1(a + b - 1 + k - r, a - 1, c, z)
+        expected = c / (a - 1) * bracket
+    expected = np.where(np.isfinite(expected), expected, _constant_dropout_limit(t, r, alpha, a, b, x, T))
+    return expected * beta_geo_p_alive(params, x, t_x, T, modified=modified)
+
+
+def _constant_dropout_limit(t, r, alpha, a, b, x, T) -> np.ndarray:
+    """The conditional expectation as ``a, b -> inf`` with ``p = a / (a + b)`` fixed (a fixed dropout
+    probability after each purchase), where the hypergeometric overflows.
+
+    Termwise, ``(b+x)_j / (a+b+x-1)_j -> q^j`` with ``q = 1 - p``, so ``2F1(r+x, b+x; a+b+x-1; z) ->
+    (1 - q z)^-(r+x)`` and ``(a+b+x-1)/(a-1) -> 1/p``; with ``z = t/(alpha+T+t)`` this gives
+    ``E = [1 - ((alpha+T)/(alpha+T+p t))^(r+x)] / p`` (the same limit holds for the MBG/NBD shift).
+    """
+    p = a / (a + b)
+    return -np.expm1((r + x) * (np.log(alpha + T) - np.log(alpha + T + p * t))) / p
 
 
 def beta_geo_expected(t, params, *, modified: bool = False) -> np.ndarray:
