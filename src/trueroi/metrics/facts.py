@@ -107,14 +107,16 @@ def order_facts(ws: Workspace, start: date, end: date, model: str) -> ibis.Table
 def session_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.date_day.between(start, end))
-    tp = tp.mutate(
-        channel=tp.channel.fill_null("(unknown)"),
-        campaign=norm_campaign(tp.campaign),
-        is_brand=tp.is_brand.fill_null(False),
-    )
-    g = tp.group_by(list(BASE)).aggregate(
+    # count on the raw keys first: normalising campaign names on the few aggregated rows, not every session
+    raw = tp.group_by(["date_day", "channel", "campaign", "is_brand"]).aggregate(
         sessions=tp.count(), engaged=tp.engaged.fill_null(False).cast("int64").sum()
     )
+    raw = raw.mutate(
+        channel=raw.channel.fill_null("(unknown)"),
+        campaign=norm_campaign(raw.campaign),
+        is_brand=raw.is_brand.fill_null(False),
+    )
+    g = raw.group_by(list(BASE)).aggregate(sessions=raw.sessions.sum(), engaged=raw.engaged.sum())
     return _shape(g, sessions=g.sessions, engaged_sessions=g.engaged)
 
 
