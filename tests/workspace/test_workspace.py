@@ -148,3 +148,36 @@ def test_replacement_matches_null_keys(workspace: Workspace) -> None:
     )
     assert result.replaced == 1
     assert workspace.table("ad_performance").spend.sum().execute() == pytest.approx(4.0)
+
+
+def _load_then_die(path: str) -> None:
+    """Child process: start a load, commit a first chunk, then die without any cleanup (as if killed)."""
+    import os
+
+    ws = Workspace.open(path)
+
+    def batches():
+        yield _ads([date(2025, 3, 1)], 1.0)
+        yield _ads([date(2025, 3, 2)], 1.0)
+        os._exit(9)
+
+    ws.load({"ad_performance": batches()}, source_format="t", file_name="k", sha256="killed")
+
+
+def test_load_killed_midway_is_undone_before_the_next_read(workspace: Workspace) -> None:
+    import multiprocessing
+
+    workspace.load(
+        {"ad_performance": _ads([date(2025, 1, 1)], 10.0)}, source_format="t", file_name="a", sha256="h1"
+    )
+    before = workspace.checksum()
+    path = str(workspace.path)
+    workspace.close()  # DuckDB lets one process write at a time
+    child = multiprocessing.get_context("spawn").Process(target=_load_then_die, args=(path,))
+    child.start()
+    child.join(120)
+    assert child.exitcode == 9
+    reopened = Workspace.open(path)
+    assert reopened.checksum() == before
+    assert reopened.row_count("imports") == 1
+    reopened.close()

@@ -113,7 +113,18 @@ class Workspace:
             self._con = ibis.connect(self.backend_url)
             if getattr(self._con, "name", "") == "duckdb":
                 self._con.raw_sql("SET enable_progress_bar = false")
+                self._recover(self._con.con)
         return self._con
+
+    @staticmethod
+    def _recover(raw: Any) -> None:
+        """Remove what a load killed midway left behind (its rows are marked by a 'pending' import)."""
+        if not raw.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'imports'").fetchone()[0]:
+            return
+        for import_id, target_key in raw.execute(
+            "SELECT import_id, target_table FROM imports WHERE status = 'pending'"
+        ).fetchall():
+            _discard(raw, import_id, target_key)
 
     @property
     def backend_url(self) -> str:
@@ -225,60 +236,64 @@ class Workspace:
         if not self.is_duckdb:
             return self._load_generic(batches, import_id, source_format, file_name, sha256, target_key)
         raw = self.con.con
-        rows: dict[str, int] = {}
-        replaced = 0
         previous_limit = raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        # an open transaction keeps its rows in DuckDB's buffer pool (default: 80% of RAM); capped, a load
-        # of any size spills to disk instead of inviting the OOM killer
         raw.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
-        raw.execute("BEGIN TRANSACTION")
+        # Rows go in committed chunks under a 'pending' import, so memory stays bounded at any file size
+        # (DuckDB holds an open transaction's rows in memory). Nobody sees the pending rows: DuckDB lets no
+        # other process open the file meanwhile; a failure deletes them; a killed process leaves them to
+        # _recover, which runs before the workspace is next read.
+        raw.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, 0, ?, 'pending')",
+            [import_id, source_format, file_name, sha256, target_key, _now()],
+        )
+        in_transaction = False
         try:
-            for name, data in batches.items():
-                keys = (replace_on or {}).get(name)
-                if keys:
-                    rows[name], n_replaced = self._stage_and_replace(raw, name, data, keys, import_id)
-                    replaced += n_replaced
-                    continue
-                rows[name] = 0
-                for chunk in _chunks(data):  # straight into the table: the transaction keeps it atomic
-                    arrow = conform(chunk, name, import_id)
-                    raw.register("_chunk", arrow)
-                    raw.execute(f"INSERT INTO {name} SELECT * FROM _chunk")
-                    raw.unregister("_chunk")
-                    rows[name] += arrow.num_rows
+            rows = {name: self._append(raw, name, data, import_id) for name, data in batches.items()}
+            raw.execute("BEGIN TRANSACTION")
+            in_transaction = True
+            replaced = sum(
+                self._replace(raw, name, keys, import_id)
+                for name, keys in (replace_on or {}).items()
+                if keys and name in batches
+            )
             raw.execute(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded')",
-                [import_id, source_format, file_name, sha256, target_key, sum(rows.values()), _now()],
+                "UPDATE imports SET status = 'loaded', rows = ? WHERE import_id = ?",
+                [sum(rows.values()), import_id],
             )
             raw.execute("COMMIT")
+            in_transaction = False
         except BaseException:
-            raw.execute("ROLLBACK")
+            if in_transaction:
+                raw.execute("ROLLBACK")
+            _discard(raw, import_id, target_key)
             raise
         finally:
             raw.execute(f"SET memory_limit = '{previous_limit}'")
         return LoadResult(import_id=import_id, rows=rows, replaced=replaced)
 
     @staticmethod
-    def _stage_and_replace(
-        raw: Any, name: str, data: Any, keys: list[str], import_id: str
-    ) -> tuple[int, int]:
-        """Stage new rows, delete existing rows sharing a key with them, insert; returns (rows, deleted)."""
-        staged = f"_stage_{import_id}_{name}"
-        raw.execute(f"CREATE TEMP TABLE {staged} AS SELECT * FROM {name} LIMIT 0")
+    def _append(raw: Any, name: str, data: Any, import_id: str) -> int:
+        """Insert ``data`` chunk by chunk, each chunk committed on its own; returns the row count."""
+        count = 0
         for chunk in _chunks(data):
-            raw.register("_chunk", conform(chunk, name, import_id))
-            raw.execute(f"INSERT INTO {staged} SELECT * FROM _chunk")
+            arrow = conform(chunk, name, import_id)
+            raw.register("_chunk", arrow)
+            raw.execute(f"INSERT INTO {name} SELECT * FROM _chunk")
             raw.unregister("_chunk")
-        match = " AND ".join(
-            f"s.{k} IS NOT DISTINCT FROM {name}.{k}" for k in keys
-        )  # a null key matches null
+            count += arrow.num_rows
+        return count
+
+    @staticmethod
+    def _replace(raw: Any, name: str, keys: list[str], import_id: str) -> int:
+        """Delete older rows that share a key with this import's rows (a null key matches a null key)."""
+        match = " AND ".join(f"n.{k} IS NOT DISTINCT FROM {name}.{k}" for k in keys)
         before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        raw.execute(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
-        deleted = before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        raw.execute(f"INSERT INTO {name} SELECT * FROM {staged}")
-        rows = raw.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
-        raw.execute(f"DROP TABLE {staged}")
-        return rows, deleted
+        raw.execute(
+            f"DELETE FROM {name} WHERE import_id IS DISTINCT FROM ? AND EXISTS "
+            f"(SELECT 1 FROM {name} AS n WHERE n.import_id = ? AND {match})",
+            [import_id, import_id],
+        )
+        return before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
     def _load_generic(self, batches, import_id, source_format, file_name, sha256, target_key) -> LoadResult:
         """Load through Ibis ``insert`` on backends without our transaction path (not atomic)."""
@@ -304,6 +319,13 @@ class Workspace:
         )
         self.con.insert("imports", record.to_pandas())
         return LoadResult(import_id=import_id, rows=rows)
+
+
+def _discard(raw: Any, import_id: str, target_key: str) -> None:
+    """Remove every row of an unfinished import and its record."""
+    for name in target_key.split(","):
+        raw.execute(f"DELETE FROM {name} WHERE import_id = ?", [import_id])
+    raw.execute("DELETE FROM imports WHERE import_id = ?", [import_id])
 
 
 def _now() -> datetime:
