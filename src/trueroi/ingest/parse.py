@@ -376,12 +376,26 @@ def _arrow_dates(raw: pa.Array, formats: tuple[str, ...]) -> pa.Array:
     target = pc.count(raw).as_py()
     results = []
     for fmt in formats:
-        parsed = pc.cast(pc.strptime(raw, format=fmt, unit="s", error_is_null=True), pa.date32())
+        parsed = _strict(
+            raw, pc.cast(pc.strptime(raw, format=fmt, unit="s", error_is_null=True), pa.date32()), fmt
+        )
         results.append((pc.count(parsed).as_py(), parsed))
         if results[-1][0] == target:
             return parsed
     results.sort(key=lambda r: -r[0])
     return pc.coalesce(*[r[1] for r in results])
+
+
+def _strict(raw: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """Null where Arrow rolled an impossible day over (it reads 2025-02-30 as 2025-03-02): the parsed day,
+    written back in ``fmt``, must give the input again (leading zeros aside)."""
+
+    def unpadded(strings: pa.Array) -> pa.Array:
+        return pc.replace_substring_regex(pc.utf8_trim_whitespace(strings), r"(^|\D)0+(\d)", r"\1\2")
+
+    back = pc.strftime(pc.cast(parsed, pa.timestamp("s")), format=fmt)
+    same = pc.equal(unpadded(back), unpadded(raw))
+    return pc.if_else(pc.fill_null(same, False), parsed, pa.nulls(len(parsed), pa.date32()))
 
 
 def _example(formats: tuple[str, ...]) -> str:
