@@ -1,4 +1,4 @@
-"""Load a generated demo shop into a workspace, streaming its Parquet parts in one transaction."""
+"""Load a generated demo shop into a workspace, streaming its Parquet parts as one import."""
 
 from __future__ import annotations
 

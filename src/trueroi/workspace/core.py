@@ -1,8 +1,10 @@
 """A workspace: a directory with ``trueroi.toml`` and a warehouse of canonical tables.
 
 All reads go through Ibis, so the warehouse is whatever backend the config's URL names (embedded DuckDB by
-default). Loads are atomic on DuckDB: rows, replacements and the ``imports`` record are written in one
-transaction, so a failed or killed load leaves the workspace exactly as it was.
+default). Loads are all or nothing on DuckDB: rows are appended in committed chunks under a 'pending' import
+(memory stays bounded), then replacements and the switch to 'loaded' happen in one transaction; a failed load
+deletes its rows and a killed one is undone the next time the workspace is opened, so either way the
+workspace is exactly as it was.
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ class Workspace:
         sha256: str,
         replace_on: dict[str, list[str]] | None = None,
     ) -> LoadResult:
-        """Load rows into one or more canonical tables in a single transaction.
+        """Load rows into one or more canonical tables, all or nothing.
 
         Parameters
         ----------
