@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-workspace
 
-.PHONY: install demo test test-fast lint format bench clean
+.PHONY: install sysdeps demo test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,15 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/trueroi demo --workspace $(DEMO_DIR) --fresh
 
-test: install
+# The report tests render PDFs to images (poppler's pdftoppm) and open HTML in headless Chromium.
+sysdeps:
+	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || { \
+	  echo "installing Debian packages poppler-utils and chromium (report tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null; }; }
+
+test: install sysdeps
 	$(PY) -m pytest
 
 test-fast: install

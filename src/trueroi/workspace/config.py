@@ -55,9 +55,26 @@ class Branding:
     """Report branding, per client where an agency serves several."""
 
     name: str = "trueroi"
-    logo: str = ""
+    logo: str = ""  # path to a PNG/JPEG, relative to the workspace directory or absolute
     primary_color: str = "#1f4e79"
     accent_color: str = "#e07b39"
+
+
+@dataclass
+class Alerting:
+    """Where alerts go out: an SMTP server for e-mail (webhook URLs are set per alert rule).
+
+    The SMTP password is never written to the file: it is read from the environment variable named in
+    ``smtp_password_env`` when an alert is sent.
+    """
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "trueroi@localhost"
+    smtp_user: str = ""
+    smtp_password_env: str = "TRUEROI_SMTP_PASSWORD"
+    smtp_starttls: bool = False
+    max_attempts: int = 5  # a failing receiver is retried at the next run until this many attempts
 
 
 @dataclass
@@ -75,6 +92,8 @@ class WorkspaceConfig:
     channel_rules: list[ChannelRule] = field(default_factory=list)
     cost_allocation: CostAllocation = field(default_factory=CostAllocation)
     branding: Branding = field(default_factory=Branding)
+    clients: dict[str, Branding] = field(default_factory=dict)  # per-client report branding
+    alerting: Alerting = field(default_factory=Alerting)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -102,6 +121,21 @@ class WorkspaceConfig:
         for rule in self.channel_rules:
             for pat in (rule.source, rule.medium, rule.campaign):
                 _check_regex(pat, "channel_rules")
+        for brand in (self.branding, *self.clients.values()):
+            for color in (brand.primary_color, brand.accent_color):
+                if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+                    raise ConfigError(f"branding colour {color!r} is not a hex colour like '#1f4e79'")
+
+    def branding_for(self, client: str | None = None) -> Branding:
+        """The report branding of ``client`` (a ``[clients.NAME]`` table), or the workspace's own."""
+        if client is None:
+            return self.branding
+        if client not in self.clients:
+            known = ", ".join(sorted(self.clients)) or "none configured"
+            raise ConfigError(
+                f"client {client!r} has no [clients.{client}] branding in {CONFIG_FILE} (known: {known})"
+            )
+        return self.clients[client]
 
     @property
     def brand_regex(self) -> re.Pattern[str] | None:
@@ -117,7 +151,16 @@ class WorkspaceConfig:
             rules = [ChannelRule(**r) for r in data.pop("channel_rules", [])]
             alloc = CostAllocation(**data.pop("cost_allocation", {}))
             branding = Branding(**data.pop("branding", {}))
-            return cls(**data, channel_rules=rules, cost_allocation=alloc, branding=branding)
+            clients = {k: Branding(**v) for k, v in data.pop("clients", {}).items()}
+            alerting = Alerting(**data.pop("alerting", {}))
+            return cls(
+                **data,
+                channel_rules=rules,
+                cost_allocation=alloc,
+                branding=branding,
+                clients=clients,
+                alerting=alerting,
+            )
         except TypeError as exc:
             raise ConfigError(f"{CONFIG_FILE}: {exc}") from exc
 
@@ -158,6 +201,10 @@ def _toml_value(value: Any) -> str:
     raise ConfigError(f"cannot write {value!r} to TOML")
 
 
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
 def dump_toml(data: dict[str, Any]) -> str:
     """Write the configuration dict as TOML: scalars first, then tables, then arrays of tables."""
     lines = ["# trueroi workspace configuration", ""]
@@ -172,7 +219,13 @@ def dump_toml(data: dict[str, Any]) -> str:
         else:
             lines.append(f"{key} = {_toml_value(value)}")
     for key, table in tables.items():
-        lines += ["", f"[{key}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None]
+        nested = {k: v for k, v in table.items() if isinstance(v, dict)}
+        flat = [f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None and k not in nested]
+        if flat:
+            lines += ["", f"[{key}]", *flat]
+        for sub, values in nested.items():
+            lines += ["", f"[{key}.{_toml_key(sub)}]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
     for key, rows in arrays.items():
         for row in rows:
             lines += ["", f"[[{key}]]"] + [f"{k} = {_toml_value(v)}" for k, v in row.items() if v is not None]
