@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "trueroi.cli.budget",
     "trueroi.cli.experiment",
     "trueroi.cli.clv",
+    "trueroi.cli.goals",
     "trueroi.cli.monitor",
     "trueroi.cli.report",
 )
