@@ -1,0 +1,207 @@
+"""Goal status: actual to date, the expected value at the end of the period with an interval, a verdict.
+
+For each goal, the daily measures in its scope are summed over the elapsed days (the actual), the remaining
+days are forecast jointly for every measure (:mod:`trueroi.goals.forecast`), and the KPI's formula is applied
+to actual + forecast sums: additive KPIs add up, ratio KPIs (ROAS, CPA, ROI) divide the forecast numerator
+by the forecast denominator, never average daily ratios.
+
+Verdict (``interval`` = the 80% interval of the period-end value):
+
+* direction ``up`` (reach at least the target): ``on_track`` when the interval's lower end reaches the
+  target, ``off_track`` when its upper end misses it, ``at_risk`` otherwise;
+* direction ``down`` (cost KPIs, spend caps: stay at most at the target): ``on_track`` when the upper end
+  stays at or under the target, ``off_track`` when the lower end is over it, ``at_risk`` otherwise.
+
+Once the period is over the interval is the actual itself, so the verdict says whether the goal was met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from trueroi.goals.forecast import forecast_remaining
+from trueroi.goals.series import DailyFacts, load_daily
+from trueroi.goals.store import Goal, load_goals
+from trueroi.metrics.definitions import KPIS
+from trueroi.metrics.engine import data_range
+from trueroi.metrics.facts import MEASURES
+from trueroi.workspace import Workspace
+
+INTERVAL = 0.8
+
+
+@dataclass
+class Projection:
+    """Sums of every measure in scope: actual to date, actual + point forecast, actual + joint draws."""
+
+    actual: pd.Series
+    expected: pd.Series
+    draws: pd.DataFrame
+    method: str
+    days_elapsed: int
+    days_total: int
+
+
+@dataclass
+class GoalStatus:
+    """Where one goal stands on ``as_of`` (see the module docstring for the verdict)."""
+
+    goal: Goal
+    as_of: date
+    actual: float | None
+    expected: float | None
+    expected_lower: float | None
+    expected_upper: float | None
+    status: str
+    days_elapsed: int
+    forecast_method: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def progress(self) -> float | None:
+        """Actual to date / target (for a ratio KPI: the current level against the target)."""
+        if self.actual is None or not self.goal.target:
+            return None
+        return self.actual / self.goal.target
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``trueroi goal status --format json`` (one element of its list)."""
+        g = self.goal
+        return {
+            "name": g.name,
+            "kpi": g.kpi,
+            "type": g.conv_type,
+            "label": KPIS[g.kpi].label if g.conv_type is None else f"{KPIS[g.kpi].label} ({g.conv_type})",
+            "unit": KPIS[g.kpi].kind,
+            "scope": {"channel": g.channel, "campaign": g.campaign},
+            "horizon": g.horizon,
+            "from": g.date_from.isoformat(),
+            "to": g.date_to.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "target": g.target,
+            "actual": self.actual,
+            "progress": self.progress,
+            "expected": self.expected,
+            "expected_lower": self.expected_lower,
+            "expected_upper": self.expected_upper,
+            "interval": INTERVAL,
+            "status": self.status,
+            "direction": g.direction,
+            "days_elapsed": self.days_elapsed,
+            "days_total": g.days_total,
+            "forecast_method": self.forecast_method,
+            "notes": self.notes,
+        }
+
+
+def goal_status(ws: Workspace, as_of: date | None = None) -> list[GoalStatus]:
+    """Status of every declared goal on ``as_of`` (default and at most: the last day with data).
+
+    Returns an empty list when no goal is declared.
+    """
+    goals = load_goals(ws)
+    if not goals:
+        return []
+    daily, day = history(ws, as_of)
+    return [_status(daily, g, day) for g in goals]
+
+
+def history(ws: Workspace, as_of: date | None) -> tuple[DailyFacts, date]:
+    """The daily facts from the first data day to the status day, and that day (capped at the data)."""
+    span = data_range(ws)
+    day = span.end if as_of is None else min(as_of, span.end)
+    day = max(day, span.start)
+    return load_daily(ws, span.start, day), day
+
+
+def project(
+    daily: DailyFacts,
+    start: date,
+    end: date,
+    as_of: date,
+    *,
+    channel: str | None = None,
+    campaign: str | None = None,
+    conv_type: str | None = None,
+) -> Projection:
+    """Actual sums over [start, min(as_of, end)] and forecast sums over the rest of [start, end]."""
+    cut = min(as_of, end)
+    elapsed = max(0, (cut - start).days + 1)
+    if elapsed:
+        actual = daily.series(channel, campaign, conv_type, start, cut).sum()
+    else:
+        actual = pd.Series(0.0, index=list(MEASURES))
+    hist = daily.series(channel, campaign, conv_type, daily.start, as_of)
+    horizon = max(0, (end - as_of).days)
+    skip = max(0, (start - as_of).days - 1)
+    fc = forecast_remaining(hist.to_numpy(), pd.DatetimeIndex(hist.index), horizon, skip=skip)
+    expected = actual + pd.Series(fc.point, index=hist.columns)
+    draws = pd.DataFrame(actual.to_numpy()[None, :] + fc.draws, columns=hist.columns)
+    return Projection(actual, expected, draws, fc.method, elapsed, (end - start).days + 1)
+
+
+def kpi_values(kpi: str, sums: pd.DataFrame) -> np.ndarray:
+    """The KPI's formula (:data:`trueroi.metrics.definitions.KPIS`) on each row of measure sums.
+
+    Null (zero denominator) comes back as NaN.
+    """
+    t = ibis.memtable(sums[list(MEASURES)].astype(float).reset_index(drop=True))
+    out = t.select(v=KPIS[kpi].formula(t).cast("float64"), i=ibis.row_number()).order_by("i").execute()
+    return out["v"].to_numpy(dtype=float, na_value=np.nan)
+
+
+def verdict(direction: str, target: float, lower: float | None, upper: float | None) -> str:
+    """on_track / at_risk / off_track from the interval of the period-end value (module docstring)."""
+    if lower is None or upper is None:
+        return "at_risk"
+    if direction == "down":
+        return "on_track" if upper <= target else "off_track" if lower > target else "at_risk"
+    return "on_track" if lower >= target else "off_track" if upper < target else "at_risk"
+
+
+def _status(daily: DailyFacts, goal: Goal, as_of: date) -> GoalStatus:
+    p = project(
+        daily,
+        goal.date_from,
+        goal.date_to,
+        as_of,
+        channel=goal.channel,
+        campaign=goal.campaign,
+        conv_type=goal.conv_type,
+    )
+    frame = pd.concat([p.actual.to_frame().T, p.expected.to_frame().T, p.draws], ignore_index=True)
+    values = kpi_values(goal.kpi, frame)
+    actual = _num(values[0])
+    expected = _num(values[1])
+    draws = values[2:][~np.isnan(values[2:])]
+    lower = upper = expected
+    if len(draws) and expected is not None:
+        tail = (1 - INTERVAL) / 2
+        lo, hi = np.quantile(draws, [tail, 1 - tail])
+        lower, upper = min(float(lo), expected), max(float(hi), expected)
+    notes = []
+    if goal.date_from > as_of:
+        notes.append(f"the period starts after the last data day {as_of}: all of it is forecast")
+    return GoalStatus(
+        goal=goal,
+        as_of=as_of,
+        actual=actual,
+        expected=expected,
+        expected_lower=lower,
+        expected_upper=upper,
+        status=verdict(goal.direction, goal.target, lower, upper),
+        days_elapsed=p.days_elapsed,
+        forecast_method=p.method,
+        notes=notes,
+    )
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
+
