@@ -1,0 +1,573 @@
+"""The management/client report's content: every figure gathered from the library into one plain structure.
+
+:func:`build_report` asks the library for each section of a period (goals and pacing, headline KPIs with
+year-over-year change, media vs full ROI by channel, the attribution comparison, the mix model and its budget
+recommendation, data quality, anomalies) and returns one JSON-able dict. The renderers
+(:mod:`trueroi.report.management_html`, :mod:`trueroi.report.pdf`) only lay it out, so HTML, PDF and JSON
+show the same numbers. :func:`next_steps` turns the numbers into plain sentences, each naming the section
+and figure it comes from.
+
+Money is in the workspace base currency; ratios are fractions (``media_roi`` -0.35 is -35%).
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from trueroi.metrics.dimensions import Period, parse_period
+from trueroi.report.html import fmt
+
+if TYPE_CHECKING:
+    from trueroi.workspace import Workspace
+
+DEFAULT_MODEL_DIR = Path("models") / "mmm"
+"""Where the report looks for a fitted mix model when none is given: ``<workspace>/models/mmm``."""
+
+HEADLINE_KPIS = ("revenue", "margin", "spend", "conversions", "roas", "cpa", "media_roi", "full_roi", "sessions")
+CHANNEL_COLUMNS = ("channel", "spend", "revenue", "margin", "conversions", "roas", "cpa", "media_roi", "full_roi")
+KIND = {"money": "money", "count": "count", "ratio": "ratio", "roi": "pct", "percent": "pct"}
+
+
+def build_report(
+    ws: Workspace,
+    period: Period | str,
+    *,
+    client: str | None = None,
+    model_dir: str | Path | None = None,
+    attribution_models: str = "all",
+    goals: list[dict[str, Any]] | None = None,
+    pacing: list[dict[str, Any]] | None = None,
+    anomalies: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Everything the management report shows for ``period``, as one JSON-able dict.
+
+    Parameters
+    ----------
+    ws
+        An open workspace with data.
+    period
+        A :class:`~trueroi.metrics.Period` or its text (``2026-Q3``, ``2026-07``, ``2026``,
+        ``2026-07-01..2026-09-30``).
+    client
+        A ``[clients.NAME]`` branding of ``trueroi.toml``; None: the workspace's own branding.
+    model_dir
+        A fitted mix model (``trueroi mmm fit --out DIR``); None: ``<workspace>/models/mmm`` when it exists.
+    attribution_models
+        Models compared in the attribution section (``all`` or comma-separated registry names).
+    goals, pacing, anomalies
+        Rows (dicts) to show instead of asking :mod:`trueroi.goals` and :mod:`trueroi.monitor`; None asks.
+
+    Raises
+    ------
+    ConfigError
+        If ``client`` has no branding in the workspace config.
+    UsageError
+        If the period is not understood.
+    """
+    from trueroi.cli.common import jsonable
+
+    label = period if isinstance(period, str) else str(period)
+    period = parse_period(period) if isinstance(period, str) else period
+    branding = ws.config.branding_for(client)  # fails early on an unknown client
+    ws.require_data()
+    kpis = _kpi_section(ws, period)
+    content: dict[str, Any] = {
+        "title": f"Marketing performance {label.strip()}",
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "client": _client(ws, client, branding),
+        "period": {"label": label.strip(), "from": period.start.isoformat(), "to": period.end.isoformat()},
+        "currency": ws.config.base_currency,
+        "attribution_model": kpis.pop("attribution_model"),
+        "goals": _goals(ws, period, goals),
+        "pacing": _pacing(ws, period, pacing),
+        "kpis": kpis,
+        "channels": _channel_section(kpis.pop("_report")),
+        "attribution": attribution_section(ws, period, attribution_models),
+        "mmm": mmm_section(ws, model_dir),
+        "quality": _quality(ws),
+        "anomalies": _anomalies(ws, period, anomalies),
+    }
+    content["attribution"] = _with_roas(content["attribution"], content["channels"]["rows"])
+    content["next_steps"] = next_steps(content)
+    return jsonable(content)
+
+
+def _client(ws: Workspace, client: str | None, branding: Any) -> dict[str, Any]:
+    logo = None
+    if branding.logo:
+        path = Path(branding.logo)
+        path = path if path.is_absolute() else Path(ws.path) / path
+        if not path.is_file():
+            from trueroi.errors import ConfigError
+
+            raise ConfigError(
+                f"branding logo {branding.logo!r} of {client or 'the workspace'} not found at {path}; "
+                "give a PNG or JPEG path relative to the workspace directory"
+            )
+        logo = str(path.resolve())
+    return {
+        "key": client,
+        "name": branding.name,
+        "logo": logo,
+        "primary_color": branding.primary_color,
+        "accent_color": branding.accent_color,
+    }
+
+
+def _kpi_section(ws: Workspace, period: Period) -> dict[str, Any]:
+    """Headline KPIs with year-over-year change, from one ``kpi_report(by="channel", compare="yoy")``."""
+    from trueroi.metrics import KPIS, kpi_report
+
+    report = kpi_report(ws, by="channel", start=period.start, end=period.end, compare="yoy")
+    totals = report.totals
+    rows = []
+    for name in HEADLINE_KPIS:
+        kind = KIND[KPIS[name].kind]
+        change = totals.get(f"{name}_change")
+        rows.append(
+            {
+                "kpi": name,
+                "label": KPIS[name].label,
+                "kind": kind,
+                "value": totals.get(name),
+                "previous": totals.get(f"{name}_prev"),
+                "change": change,
+                # a ROI's change is shown in percentage points, other KPIs' in percent
+                "change_pct": change if kind == "pct" else totals.get(f"{name}_change_pct"),
+                "change_unit": "pts" if kind == "pct" else "%",
+            }
+        )
+    return {
+        "compare": {
+            "mode": "yoy",
+            "from": report.compare_period.start.isoformat(),
+            "to": report.compare_period.end.isoformat(),
+        },
+        "rows": rows,
+        "notes": list(report.notes),
+        "attribution_model": report.attribution_model,
+        "_report": report,
+    }
+
+
+def _channel_section(report: Any) -> dict[str, Any]:
+    """Media vs full ROI by channel: channels with spend first (by spend), then the unpaid ones."""
+    df = report.rows
+    rows = df[list(CHANNEL_COLUMNS)].to_dict(orient="records")
+    rows.sort(key=lambda r: (-(r["spend"] or 0.0), str(r["channel"])))
+    return {"attribution_model": report.attribution_model, "rows": rows}
+
+
+def utc_bounds(period: Period, timezone: str) -> tuple[datetime, datetime]:
+    """The period's first and last local day as naive UTC datetimes ``[start, end)``."""
+    tz = ZoneInfo(timezone)
+    start = datetime.combine(period.start, time.min, tz).astimezone(UTC).replace(tzinfo=None)
+    end = datetime.combine(period.end + timedelta(days=1), time.min, tz).astimezone(UTC).replace(tzinfo=None)
+    return start, end
+
+
+def attribution_section(ws: Workspace, period: Period, models: str = "all") -> dict[str, Any]:
+    """Conversions and revenue of the period's orders credited to channels under each attribution model.
+
+    Journeys are the workspace's (touchpoints within the lookback window before each order ending in the
+    period); the same journeys go through every model, so each model's column sums to the same totals.
+    """
+    from trueroi.attribution import attribute
+    from trueroi.attribution.warehouse import build_journeys
+
+    start, end = utc_bounds(period, ws.config.timezone)
+    journeys = build_journeys(ws, start=start, end=end, with_meta=False)
+    if journeys.total_conversions == 0:
+        return {"available": False, "message": "no converting journeys in the period", "models": []}
+    result = attribute(journeys, models)
+    conv, value = result.wide("conversions"), result.wide("value")
+    return {
+        "available": True,
+        "models": list(conv.columns),
+        "channels": list(conv.index),
+        "conversions": {m: conv[m].to_dict() for m in conv.columns},
+        "value": {m: value[m].to_dict() for m in value.columns},
+        "total_conversions": float(result.total_conversions),
+        "total_value": float(result.total_value),
+    }
+
+
+def _with_roas(section: dict[str, Any], channels: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add ROAS (attributed revenue / the channel's media spend in the period) per model, and the spread."""
+    if not section.get("available"):
+        return section
+    spend = {r["channel"]: r["spend"] for r in channels if r["spend"]}
+    roas = {
+        m: {ch: (v / spend[ch] if ch in spend else None) for ch, v in values.items()}
+        for m, values in section["value"].items()
+    }
+    spread = []
+    for ch in section["channels"]:
+        known = {m: roas[m][ch] for m in section["models"] if roas[m].get(ch) is not None}
+        if not known:
+            continue
+        lo, hi = min(known, key=known.get), max(known, key=known.get)
+        spread.append(
+            {"channel": ch, "spend": spend[ch], "roas_min": known[lo], "model_min": lo,
+             "roas_max": known[hi], "model_max": hi}
+        )
+    spread.sort(key=lambda r: r["roas_min"] - r["roas_max"])
+    return {**section, "spend": spend, "roas": roas, "spread": spread}
+
+
+def mmm_section(ws: Workspace, model_dir: str | Path | None) -> dict[str, Any]:
+    """The fitted mix model's ROI by channel and a budget recommendation at the current weekly total.
+
+    Without a model the section says where it looked and how to fit one.
+    """
+    given = model_dir is not None
+    path = Path(model_dir) if given else Path(ws.path) / DEFAULT_MODEL_DIR
+    if not (path / "config.json").is_file():
+        if given:
+            from trueroi.errors import UsageError
+
+            raise UsageError(f"--model {path} holds no fitted mix model; fit one with 'trueroi mmm fit --out {path}'")
+        return {
+            "available": False,
+            "dir": str(path),
+            "message": f"No fitted mix model found at {path}. Fit one with "
+            f"'trueroi mmm fit --out {path}' (or pass --model DIR) to add mix-model ROI and a budget "
+            "recommendation.",
+        }
+    from trueroi.mmm import load_model
+
+    model = load_model(path)
+    summary = model.summary()
+    rows = [
+        {
+            "channel": ch,
+            "spend": s["spend"],
+            "contribution": s["contribution"]["mean"],
+            "roi": s["roi"]["mean"],
+            "roi_lower": s["roi"]["lower"],
+            "roi_upper": s["roi"]["upper"],
+            "mroi": s["mroi"]["mean"],
+        }
+        for ch, s in summary["channels"].items()
+    ]
+    return {
+        "available": True,
+        "dir": str(path),
+        "kpi": model.kpi,
+        "channels": rows,
+        "diagnostics": summary["diagnostics"],
+        "warnings": list(getattr(model, "warnings_", [])),
+        "budget": _budget(model),
+    }
+
+
+def _budget(model: Any) -> dict[str, Any]:
+    from trueroi.budget.optimizer import optimize_budget
+
+    curves = model.response_curves()
+    total = float(curves.current_spend.sum())
+    plan = optimize_budget(curves, total, objective="revenue")
+    payload = plan.to_dict()
+    return {
+        "weekly_total": total,
+        "kpi": payload["kpi"],
+        "rows": payload["explanation"],
+        "expected": payload["expected"],
+        "current_expected": payload["current_expected"],
+        "p_beats_current": payload["p_beats_current"],
+    }
+
+
+def _quality(ws: Workspace) -> dict[str, Any]:
+    from trueroi.quality.findings import findings
+
+    return {"findings": [f.to_dict() for f in findings(ws)]}
+
+
+def _optional(module: str, name: str) -> Any:
+    """``module.name`` when that package exists in this installation, else None."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    except AttributeError:
+        return None
+
+
+def _as_dicts(items: Any) -> list[dict[str, Any]]:
+    return [i.to_dict() if hasattr(i, "to_dict") else dict(i) for i in items or []]
+
+
+def _overlaps(row: dict[str, Any], period: Period) -> bool:
+    lo, hi = row.get("from"), row.get("to")
+    if lo is None or hi is None:
+        return True
+    lo = date.fromisoformat(str(lo)[:10])
+    hi = date.fromisoformat(str(hi)[:10])
+    return lo <= period.end and hi >= period.start
+
+
+def _status_as_of(ws: Workspace, period: Period) -> date:
+    from trueroi.metrics import data_range
+
+    return min(period.end, data_range(ws).end)
+
+
+def _goals(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if rows is None:
+        goal_status = _optional("trueroi.goals", "goal_status")
+        if goal_status is None:
+            return {"available": False, "rows": [], "message": "goal tracking is not installed"}
+        rows = _as_dicts(goal_status(ws, as_of=_status_as_of(ws, period)))
+    rows = [r for r in _as_dicts(rows) if _overlaps(r, period)]
+    message = "" if rows else "No goals overlap this period; add one with 'trueroi goal add'."
+    return {"available": True, "rows": rows, "message": message}
+
+
+def _pacing(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if rows is None:
+        pacing_status = _optional("trueroi.goals", "pacing_status")
+        if pacing_status is None:
+            return {"available": False, "rows": [], "message": "budget pacing is not installed"}
+        rows = _as_dicts(pacing_status(ws, as_of=_status_as_of(ws, period)))
+    rows = [r for r in _as_dicts(rows) if _overlaps(r, period)]
+    message = "" if rows else "No budgets are set for this period; set one with 'trueroi budget set'."
+    return {"available": bool(rows), "rows": rows, "message": message}
+
+
+def _anomalies(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if rows is None:
+        detect = _optional("trueroi.monitor", "detect_anomalies")
+        if detect is None:
+            return {"available": False, "rows": [], "message": "anomaly detection is not installed"}
+        rows = _as_dicts(detect(ws, start=period.start, end=period.end))
+    message = "" if rows else "No anomalies detected in this period."
+    return {"available": True, "rows": _as_dicts(rows), "message": message}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Next steps: plain sentences, each built from one figure the report shows (section named in "source").
+
+
+def next_steps(content: dict[str, Any]) -> list[dict[str, str]]:
+    """Plain-word actions generated from the report's numbers, most urgent first.
+
+    Each step is ``{"text", "source", "priority"}``: ``source`` names the report section whose figure the
+    sentence quotes (goals, pacing, kpis, channels, attribution, mmm, quality, anomalies); ``priority`` is
+    high, medium or low. Money and percentages are formatted as in the report's tables.
+    """
+    cur = content.get("currency", "")
+    steps = (
+        _goal_steps(content["goals"]["rows"])
+        + _pacing_steps(content["pacing"]["rows"], cur)
+        + _channel_steps(content["channels"]["rows"])
+        + _kpi_steps(content["kpis"], cur)
+        + _attribution_steps(content["attribution"])
+        + _mmm_steps(content["mmm"], cur)
+        + _quality_steps(content["quality"]["findings"])
+        + _anomaly_steps(content["anomalies"]["rows"])
+    )
+    order = {"high": 0, "medium": 1, "low": 2}
+    return sorted(steps, key=lambda s: order[s["priority"]])
+
+
+def _step(text: str, source: str, priority: str) -> dict[str, str]:
+    return {"text": text, "source": source, "priority": priority}
+
+
+def kind_of(kpi: str | None) -> str:
+    from trueroi.metrics import KPIS
+
+    known = KPIS.get(str(kpi or "").split(":")[0].split("/")[0].strip().lower())
+    return KIND.get(known.kind, "money") if known else "money"
+
+
+def _status(row: dict[str, Any]) -> str:
+    return str(row.get("status") or "").replace("_", " ").replace("-", " ").strip().lower()
+
+
+def _goal_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    out = []
+    for g in rows:
+        status = _status(g)
+        if status not in ("off track", "at risk"):
+            continue
+        kind = kind_of(g.get("kpi"))
+        text = (
+            f"Goal {g.get('name')} is {status}: {g.get('kpi')} stands at {fmt(g.get('actual'), kind)} against "
+            f"a target of {fmt(g.get('target'), kind)} ({fmt(g.get('progress'), 'pct')} reached) after "
+            f"{g.get('days_elapsed')} of {g.get('days_total')} days; the forecast for {g.get('to')} is "
+            f"{fmt(g.get('expected'), kind)} ({fmt(g.get('expected_lower'), kind)} to "
+            f"{fmt(g.get('expected_upper'), kind)}). "
+            + (
+                "Shift budget to the channels that drive it or reset the target with the client."
+                if status == "off track"
+                else "Watch it this week and prepare a correction."
+            )
+        )
+        out.append(_step(text, "goals", "high" if status == "off track" else "medium"))
+    return out
+
+
+def _first(row: dict[str, Any], *keys: str) -> Any:
+    return next((row[k] for k in keys if row.get(k) is not None), None)
+
+
+def _pacing_steps(rows: list[dict[str, Any]], cur: str) -> list[dict[str, str]]:
+    out = []
+    for b in rows:
+        status = _status(b)
+        if not any(word in status for word in ("over", "under")):
+            continue
+        budget = _first(b, "budget", "amount", "target")
+        spent = _first(b, "spend", "spent", "spend_to_date", "actual")
+        projected = _first(b, "projected", "projected_spend", "expected")
+        daily = _first(b, "daily_needed", "needed_per_day", "required_daily")
+        text = f"Budget {b.get('name')} is {status}: spent {fmt(spent, 'money')} of {fmt(budget, 'money')} {cur}"
+        if projected is not None:
+            text += f", heading for {fmt(projected, 'money')} {cur} by {b.get('to')}"
+        if daily is not None:
+            text += f"; spend {fmt(daily, 'money')} {cur} a day from now on to land on budget"
+        out.append(_step(text + ".", "pacing", "high"))
+    return out
+
+
+def _channel_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    out = []
+    paid = [r for r in rows if (r.get("spend") or 0) > 0 and r.get("media_roi") is not None]
+    for r in sorted(paid, key=lambda r: r["media_roi"]):
+        ch, media, full = r["channel"], r["media_roi"], r.get("full_roi")
+        if media < 0:
+            out.append(
+                _step(
+                    f"Channel {ch} returns a media ROI of {fmt(media, 'pct')} on margin while its ROAS is "
+                    f"{fmt(r.get('roas'), 'ratio')}: cut or fix it (targeting, bids, landing pages).",
+                    "channels",
+                    "high" if media < -0.25 else "medium",
+                )
+            )
+        elif full is not None and full < 0:
+            out.append(
+                _step(
+                    f"Channel {ch} pays back its media spend (media ROI {fmt(media, 'pct')}) but not its full "
+                    f"cost (full ROI {fmt(full, 'pct')}): review the agency, production and tool costs it "
+                    "carries.",
+                    "channels",
+                    "medium",
+                )
+            )
+    return out
+
+
+def _kpi_steps(kpis: dict[str, Any], cur: str) -> list[dict[str, str]]:
+    out = []
+    by = {r["kpi"]: r for r in kpis["rows"]}
+    for name in ("revenue", "margin"):
+        r = by.get(name)
+        if not r or r["change_pct"] is None or abs(r["change_pct"]) < 0.05:
+            continue
+        verb = "fell" if r["change_pct"] < 0 else "grew"
+        out.append(
+            _step(
+                f"{r['label']} {verb} {fmt(abs(r['change_pct']), 'pct')} year over year "
+                f"({fmt(r['value'], 'money')} vs {fmt(r['previous'], 'money')} {cur}).",
+                "kpis",
+                "medium" if r["change_pct"] < 0 else "low",
+            )
+        )
+    return out
+
+
+def _attribution_steps(section: dict[str, Any]) -> list[dict[str, str]]:
+    out = []
+    for r in section.get("spread", []):
+        lo, hi = r["roas_min"], r["roas_max"]
+        if hi <= 0 or (lo > 0 and hi / lo < 2):
+            continue
+        out.append(
+            _step(
+                f"Channel {r['channel']}'s ROAS ranges from {fmt(lo, 'ratio')} ({r['model_min']}) to "
+                f"{fmt(hi, 'ratio')} ({r['model_max']}) across attribution models: its value depends on the "
+                "model, so test its incrementality (lift or geo test) before moving budget.",
+                "attribution",
+                "low",
+            )
+        )
+    return out[:3]
+
+
+def _mmm_steps(section: dict[str, Any], cur: str) -> list[dict[str, str]]:
+    if not section.get("available"):
+        return [_step(section["message"], "mmm", "low")]
+    plan, cur_ = section["budget"], section["budget"]["current_expected"]
+    confident = (plan["p_beats_current"] or 0) >= 0.8
+    out = [
+        _step(
+            f"Reallocating the same weekly budget of {fmt(plan['weekly_total'], 'money')} {cur} as the mix model "
+            f"suggests is expected to return {fmt(plan['expected']['mean'], 'money')} {plan['kpi']} a week vs "
+            f"{fmt(cur_['mean'], 'money')} now, with a {fmt(plan['p_beats_current'], 'pct')} chance of beating "
+            "the current plan"
+            + (": move budget step by step." if confident else ": too uncertain to act on alone; test first."),
+            "mmm",
+            "medium" if confident else "low",
+        )
+    ]
+    for r in plan["rows"]:
+        change = r.get("change")
+        if change is None or abs(change) < 0.1:
+            continue
+        verb = "raising" if change > 0 else "cutting"
+        out.append(
+            _step(
+                f"The mix model suggests {verb} {r['channel']} from {fmt(r['current'], 'money')} to "
+                f"{fmt(r['recommended'], 'money')} {cur} a week ({change * 100:+,.1f}%): its marginal return "
+                f"is {fmt(r['mroi_current'], 'ratio')} per {cur} at current spend.",
+                "mmm",
+                "medium" if confident else "low",
+            )
+        )
+    return out
+
+
+TRACKING_CODES = ("days_without_tracking", "orders_without_touch", "utm_unassigned", "offline_unmatched")
+
+
+def _quality_steps(found: list[dict[str, Any]]) -> list[dict[str, str]]:
+    out = []
+    for f in found:
+        if f["code"] in TRACKING_CODES:
+            text = f"Tracking gap: {f['title']}. {f.get('detail', '')} Fix the tag or the UTM tagging."
+        elif f["severity"] in ("high", "medium"):
+            text = f"Data quality: {f['title']}. {f.get('detail', '')}"
+        else:
+            continue
+        out.append(_step(text.strip(), "quality", "high" if f["severity"] == "high" else "medium"))
+    return out
+
+
+def _anomaly_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The strongest anomaly of each KPI and place (at most five), with the day it happened."""
+    out, seen = [], set()
+    for a in sorted(rows, key=lambda r: -(r.get("score") or 0)):
+        where = _first(a, "scope_value", "scope", "channel", "campaign") or "all"
+        key = (a.get("kpi"), where)
+        if key in seen:
+            continue
+        seen.add(key)
+        when = _first(a, "day", "date", "date_day", "hour")
+        what = _first(a, "message", "description") or (
+            f"{a.get('kpi')} went {a.get('direction', 'off')} in {a.get('scope', '')} {where} on {when}: "
+            f"{fmt(_first(a, 'observed', 'value'), 'ratio')} against an expected "
+            f"{fmt(a.get('expected'), 'ratio')} (score {fmt(a.get('score'), 'ratio')})"
+        )
+        high = str(a.get("severity", "")).lower() in ("high", "critical")
+        out.append(_step(f"Anomaly: {what}. Check what changed that day.", "anomalies", "high" if high else "medium"))
+        if len(out) == 5:
+            break
+    return out
