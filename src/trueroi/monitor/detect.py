@@ -1,0 +1,302 @@
+"""Anomaly detection: every monitored KPI of every scope, judged against its seasonal robust baseline.
+
+Monitored KPIs are declared once in :data:`MONITORED` (found by name, shared by the CLI and alert rules):
+volume KPIs (spend, conversions, sessions, orders) use :func:`~trueroi.monitor.baseline.seasonal_baseline`,
+ratio KPIs (CPA, ROAS, CTR) use :func:`~trueroi.monitor.baseline.ratio_baseline` on their numerator given
+their denominator. A day is anomalous when its standardised deviation ``|z|`` reaches the threshold.
+
+>>> from trueroi.monitor import detect_anomalies
+>>> [a.to_dict() for a in detect_anomalies(ws, start=date(2026, 9, 30))]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trueroi.errors import UsageError
+from trueroi.monitor.baseline import ratio_baseline, seasonal_baseline
+from trueroi.monitor.series import daily_series, hourly_series
+from trueroi.workspace import Workspace
+
+THRESHOLD = 4.0  # |z| at which a day is anomalous
+CRITICAL = 2.0  # |z| >= CRITICAL x THRESHOLD is critical, else warning
+HISTORY_DAYS = 8 * 7 + 7  # eight same-weekday values plus one pooled week of residuals
+
+
+@dataclass(frozen=True)
+class MonitoredKpi:
+    """A KPI the monitor watches.
+
+    ``num``/``den`` name the series columns; a volume KPI has only ``num``. ``kind`` is count or money
+    for volumes. For ratios, the baseline judges ``num`` given ``den``; ``inverted`` marks KPIs that are
+    ``den / num`` (CPA = spend / conversions), so a shortfall of conversions is a rise of the KPI.
+    """
+
+    name: str
+    label: str
+    num: str
+    den: str | None = None
+    kind: str = "count"
+    inverted: bool = False
+    scopes: tuple[str, ...] = ("total", "channel", "campaign")
+    hourly: bool = False
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.den is not None
+
+
+MONITORED: dict[str, MonitoredKpi] = {
+    k.name: k
+    for k in (
+        MonitoredKpi("spend", "Spend", "spend", kind="money"),
+        MonitoredKpi("conversions", "Conversions", "conversions"),
+        MonitoredKpi("sessions", "Sessions (tracking volume)", "sessions", hourly=True),
+        MonitoredKpi("orders", "Orders (tracking volume)", "orders", scopes=("total",), hourly=True),
+        MonitoredKpi("cpa", "CPA", "conversions", "spend", inverted=True),
+        MonitoredKpi("roas", "ROAS", "revenue", "spend", kind="money"),
+        MonitoredKpi("ctr", "CTR", "clicks", "impressions"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """One KPI of one scope outside its expected range on one day (or hour).
+
+    ``observed``, ``expected``, ``lower`` and ``upper`` are in the KPI's unit (base currency for spend
+    and CPA, a ratio for ROAS and CTR, a count otherwise); ``upper`` is None when unbounded (a CPA with
+    no conversion expected at the low end). ``direction`` is up or down in KPI terms, ``score`` the
+    standardised deviation ``|z|``.
+    """
+
+    day: date
+    scope: str
+    scope_value: str
+    kpi: str
+    observed: float | None
+    expected: float | None
+    lower: float | None
+    upper: float | None
+    direction: str
+    score: float
+    severity: str
+    grain: str = "day"
+    hour: datetime | None = None
+
+    @property
+    def channel(self) -> str | None:
+        return self.scope_value if self.scope == "channel" else None
+
+    @property
+    def campaign(self) -> str | None:
+        return self.scope_value if self.scope == "campaign" else None
+
+    @property
+    def when(self) -> str:
+        """The day (``2026-09-30``) or hour (``2026-09-30T14:00``) the anomaly is about."""
+        return self.hour.strftime("%Y-%m-%dT%H:00") if self.hour is not None else self.day.isoformat()
+
+    def describe(self) -> str:
+        """One line for people: what, where, when, how far off."""
+        where = "all" if self.scope == "total" else f"{self.scope} {self.scope_value}"
+        rng = f"{_fmt(self.lower)}–{_fmt(self.upper) if self.upper is not None else '∞'}"
+        return (
+            f"{MONITORED[self.kpi].label} {self.direction} ({where}, {self.when}): observed "
+            f"{_fmt(self.observed)}, expected {_fmt(self.expected)} (range {rng}), score {self.score:.1f}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: every field, dates as ISO strings."""
+        out = asdict(self)
+        out["day"] = self.day.isoformat()
+        out["hour"] = self.hour.isoformat() if self.hour is not None else None
+        out["channel"], out["campaign"] = self.channel, self.campaign
+        return out
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4f}"
+
+
+def parse_kpis(kpis: list[str] | str | None) -> list[MonitoredKpi]:
+    """Monitored KPIs by name (all when None)."""
+    if kpis is None:
+        return list(MONITORED.values())
+    names = [k.strip().lower() for k in (kpis.split(",") if isinstance(kpis, str) else kpis) if k.strip()]
+    unknown = [k for k in names if k not in MONITORED]
+    if unknown:
+        raise UsageError(f"unknown monitored KPI {unknown[0]!r}; expected one of {', '.join(MONITORED)}")
+    return [MONITORED[k] for k in names]
+
+
+def _values(kpi: MonitoredKpi, g: pd.DataFrame, threshold: float, period: int) -> pd.DataFrame:
+    """observed, expected, lower, upper, z of one KPI along one scope's series (oldest first)."""
+    num = g[kpi.num].to_numpy(dtype=float)
+    if not kpi.is_ratio:
+        b = seasonal_baseline(num, period=period, kind=kpi.kind, threshold=threshold)
+        return pd.DataFrame({"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z})
+    den = g[kpi.den].to_numpy(dtype=float)
+    unit: np.ndarray | float = 1.0
+    if kpi.kind == "money":  # revenue judged in orders: divide by the trailing average order value
+        conv = g["conversions"].to_numpy(dtype=float)
+        rev_sum = pd.Series(num).rolling(28, min_periods=1).sum().shift(1).to_numpy()
+        conv_sum = pd.Series(conv).rolling(28, min_periods=1).sum().shift(1).to_numpy()
+        with np.errstate(all="ignore"):
+            unit = np.where(conv_sum > 0, rev_sum / conv_sum, np.nan)
+    rho, b = ratio_baseline(num, den, unit=unit, threshold=threshold)
+    with np.errstate(all="ignore"):
+        if kpi.inverted:  # CPA = den / num: the range flips
+            observed = np.where(num > 0, den / num, np.nan)
+            expected, lower = 1.0 / rho, den / b.upper
+            upper = np.where(b.lower > 0, den / b.lower, np.inf)
+            z = -b.z
+        else:
+            observed = np.where(den > 0, num / den, np.nan)
+            expected, lower, upper, z = rho, b.lower / den, b.upper / den, b.z
+    nan = np.isnan(b.z)
+    return pd.DataFrame(
+        {
+            "observed": observed,
+            "expected": np.where(nan, np.nan, expected),
+            "lower": np.where(nan, np.nan, lower),
+            "upper": np.where(nan, np.nan, upper),
+            "z": z,
+        }
+    )
+
+
+def evaluate(
+    series: pd.DataFrame,
+    kpis: list[MonitoredKpi],
+    *,
+    time_col: str = "date_day",
+    period: int = 7,
+    threshold: float = THRESHOLD,
+) -> pd.DataFrame:
+    """Observed value, baseline and score of every KPI, scope and time step of ``series``.
+
+    Parameters
+    ----------
+    series
+        Output of :func:`~trueroi.monitor.series.daily_series` (or ``hourly_series`` with
+        ``time_col="hour"`` and ``period=168``).
+
+    Returns
+    -------
+    DataFrame
+        ``<time_col>, scope, scope_value, kpi, observed, expected, lower, upper, z``; ``z`` is NaN where the
+        history is too short or the KPI is undefined (a ratio with a zero denominator).
+    """
+    out = []
+    for (scope, value), g in series.groupby(["scope", "scope_value"], sort=True):
+        g = g.sort_values(time_col)
+        for kpi in kpis:
+            if scope not in kpi.scopes or kpi.num not in g or (kpi.den and kpi.den not in g):
+                continue
+            v = _values(kpi, g, threshold, period)
+            v.insert(0, time_col, g[time_col].to_numpy())
+            v.insert(1, "scope", scope)
+            v.insert(2, "scope_value", value)
+            v.insert(3, "kpi", kpi.name)
+            out.append(v)
+    cols = [time_col, "scope", "scope_value", "kpi", "observed", "expected", "lower", "upper", "z"]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+
+
+def anomalies_from(scored: pd.DataFrame, threshold: float = THRESHOLD, grain: str = "day") -> list[Anomaly]:
+    """The rows of an :func:`evaluate` frame whose ``|z|`` reaches ``threshold``, as :class:`Anomaly`."""
+    hits = scored[scored["z"].abs() >= threshold]
+    out = []
+    for r in hits.itertuples(index=False):
+        when = r.hour if grain == "hour" else r.date_day
+        up = r.z > 0
+        out.append(
+            Anomaly(
+                day=pd.Timestamp(when).date(),
+                scope=r.scope,
+                scope_value=r.scope_value,
+                kpi=r.kpi,
+                observed=_num(r.observed),
+                expected=_num(r.expected),
+                lower=_num(r.lower),
+                upper=_num(r.upper),
+                direction="up" if up else "down",
+                score=round(float(abs(r.z)), 2),
+                severity="critical" if abs(r.z) >= CRITICAL * threshold else "warning",
+                grain=grain,
+                hour=pd.Timestamp(when).to_pydatetime() if grain == "hour" else None,
+            )
+        )
+    return sorted(out, key=lambda a: (a.day, a.hour or datetime.min, -a.score))
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if not np.isfinite(value) else value
+
+
+def scored_days(
+    ws: Workspace, start: date, end: date, kpis: list[MonitoredKpi], threshold: float = THRESHOLD
+) -> pd.DataFrame:
+    """:func:`evaluate` on the daily series of ``[start, end]`` (history read before ``start``)."""
+    series = daily_series(ws, start - timedelta(days=HISTORY_DAYS), end)
+    scored = evaluate(series, kpis, threshold=threshold)
+    return scored[(scored["date_day"] >= start) & (scored["date_day"] <= end)].reset_index(drop=True)
+
+
+def scored_hours(
+    ws: Workspace, start: date, end: date, kpis: list[MonitoredKpi], threshold: float = THRESHOLD
+) -> pd.DataFrame:
+    """:func:`evaluate` on the hourly tracking volume of ``[start, end]`` (same hour of the week, 4 weeks)."""
+    hourly = [k for k in kpis if k.hourly]
+    if not hourly:
+        return pd.DataFrame(columns=["hour", "scope", "scope_value", "kpi", "z"])
+    series = hourly_series(ws, start - timedelta(days=5 * 7), end)
+    if series.empty:
+        return pd.DataFrame(columns=["hour", "scope", "scope_value", "kpi", "z"])
+    scored = evaluate(series, hourly, time_col="hour", period=168, threshold=threshold)
+    days = pd.to_datetime(scored["hour"]).dt.date
+    return scored[(days >= start) & (days <= end)].reset_index(drop=True)
+
+
+def detect_anomalies(
+    ws: Workspace,
+    start: date | None = None,
+    end: date | None = None,
+    kpis: list[str] | str | None = None,
+    *,
+    threshold: float = THRESHOLD,
+    hourly: bool = False,
+) -> list[Anomaly]:
+    """Anomalies of the monitored KPIs in ``[start, end]``, every scope (total, channel, campaign).
+
+    Parameters
+    ----------
+    start, end
+        Inclusive local days to judge; default the last day with data (``end``) and ``start = end``.
+    kpis
+        Names from :data:`MONITORED` (default all).
+    threshold
+        ``|z|`` at which a day is anomalous (4 by default; see ``bench``/tests for the false-alarm rate).
+    hourly
+        Also judge the hourly tracking volume (sessions, orders per UTC hour) where timestamps have hours.
+    """
+    from trueroi.metrics import data_range
+
+    chosen = parse_kpis(kpis)
+    end = end or data_range(ws).end
+    start = start or end
+    if start > end:
+        raise UsageError(f"start {start} is after end {end}; swap them")
+    found = anomalies_from(scored_days(ws, start, end, chosen, threshold), threshold)
+    if hourly:
+        found += anomalies_from(scored_hours(ws, start, end, chosen, threshold), threshold, grain="hour")
+    return found

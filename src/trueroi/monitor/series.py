@@ -1,0 +1,132 @@
+"""Daily and hourly KPI series per scope, built as Ibis aggregations over the workspace.
+
+A *series* is one scope (the whole business, one channel, one campaign) and its additive measures per local
+day (or UTC hour): spend, impressions, clicks, attributed conversions and revenue, sessions (touchpoints)
+and, for the whole business, orders. KPIs (CPA, ROAS, CTR) are never stored per day: the detectors read
+their numerator and denominator, so ratios stay weighted (DESIGN.md, "Definitions").
+
+The daily measures come from :func:`trueroi.metrics.facts.facts`, the same base-grain facts the KPI engine
+sums, so a monitored day matches ``trueroi kpis --by day``. Days without a row (a campaign that stopped
+spending has no row in the export) are filled with zeros between the scope's first day and the last day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import pandas as pd
+
+from trueroi.metrics.facts import UNALLOCATED, UNATTRIBUTED, facts
+from trueroi.workspace import Workspace
+
+SCOPES = ("total", "channel", "campaign")
+DAILY_MEASURES = ("spend", "impressions", "clicks", "conversions", "revenue", "sessions")
+HOURLY_MEASURES = ("sessions", "orders")
+TOTAL = "(all)"
+_SKIP = (UNATTRIBUTED, UNALLOCATED)
+
+
+def daily_series(ws: Workspace, start: date, end: date, model: str | None = None) -> pd.DataFrame:
+    """Additive measures per local day and scope.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    start, end
+        Inclusive local days; pass enough history before the first day to be checked (the baselines read
+        eight weeks back).
+    model
+        Attribution model for ``conversions`` and ``revenue`` (default from the workspace config).
+
+    Returns
+    -------
+    DataFrame
+        ``date_day, scope, scope_value`` (``scope`` is total, channel or campaign; ``scope_value`` the
+        channel or normalised campaign name, ``(all)`` for the total) and the columns of
+        :data:`DAILY_MEASURES` (base currency for money) plus ``orders`` (sale orders of the day, total scope
+        only; NaN elsewhere). One row per scope and day from the scope's first day to ``end``.
+    """
+    f = facts(ws, start, end, model or ws.config.attribution_model).cache()
+    sums = {m: f[m].sum() for m in DAILY_MEASURES}
+    parts = []
+    for scope in SCOPES:
+        if scope == "total":
+            g = f.group_by("date_day").aggregate(**sums).mutate(scope_value=ibis.literal(TOTAL))
+        else:
+            sub = f.filter(f[scope].notnull(), ~f[scope].isin(_SKIP))
+            g = sub.group_by(["date_day", sub[scope].name("scope_value")]).aggregate(
+                **{m: sub[m].sum() for m in DAILY_MEASURES}
+            )
+        df = g.execute()
+        df["scope"] = scope
+        parts.append(df)
+    out = pd.concat(parts, ignore_index=True)
+    out["date_day"] = pd.to_datetime(out["date_day"]).dt.date
+    out = _fill_days(out, end, DAILY_MEASURES)
+    orders = _order_counts(ws, start, end)
+    out = out.merge(orders, on=["date_day", "scope"], how="left")
+    is_total = out["scope"] == "total"
+    out.loc[is_total, "orders"] = out.loc[is_total, "orders"].fillna(0.0)
+    return out.sort_values(["scope", "scope_value", "date_day"], ignore_index=True)
+
+
+def _order_counts(ws: Workspace, start: date, end: date) -> pd.DataFrame:
+    from trueroi.metrics.credits import sale_orders
+
+    o = sale_orders(ws, start, end)
+    df = o.group_by("date_day").aggregate(orders=o.count().cast("float64")).execute()
+    df["date_day"] = pd.to_datetime(df["date_day"]).dt.date
+    df["scope"] = "total"
+    return df
+
+
+def _fill_days(df: pd.DataFrame, end: date, measures: tuple[str, ...]) -> pd.DataFrame:
+    """One row per scope and day from the scope's first day to ``end``, missing days as zeros."""
+    out = []
+    for (scope, value), g in df.groupby(["scope", "scope_value"], sort=False):
+        days = pd.date_range(min(g["date_day"]), end, freq="D").date
+        g = g.set_index("date_day").reindex(days)
+        g[list(measures)] = g[list(measures)].fillna(0.0)
+        g["scope"], g["scope_value"] = scope, value
+        out.append(g.rename_axis("date_day").reset_index())
+    cols = ["date_day", "scope", "scope_value", *measures]
+    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
+
+
+def hourly_series(ws: Workspace, start: date, end: date) -> pd.DataFrame:
+    """Tracking volume per UTC hour for the whole business: sessions (touchpoints) and orders.
+
+    Parameters
+    ----------
+    start, end
+        Inclusive local days (``date_day``); every hour from the first to the last hour with data is
+        returned, empty hours as zeros.
+
+    Returns
+    -------
+    DataFrame
+        ``hour`` (naive UTC timestamp at the start of the hour), ``scope`` (total), ``scope_value``,
+        ``sessions``, ``orders``. Empty when the timestamps carry no time of day (every ``ts`` at midnight).
+    """
+    parts = []
+    for name, measure in (("touchpoints", "sessions"), ("orders", "orders")):
+        t = ws.table(name)
+        t = t.filter(t.date_day.between(start, end), t.ts.notnull())
+        g = t.group_by(t.ts.truncate("h").name("hour")).aggregate(**{measure: t.count().cast("float64")})
+        parts.append(g.execute().set_index("hour"))
+    df = parts[0].join(parts[1], how="outer")
+    if df.empty or (pd.DatetimeIndex(df.index).hour == 0).all():
+        return pd.DataFrame(columns=["hour", "scope", "scope_value", *HOURLY_MEASURES])
+    idx = pd.DatetimeIndex(df.index).tz_localize(None) if pd.DatetimeIndex(df.index).tz else df.index
+    df.index = pd.DatetimeIndex(idx)
+    hours = pd.date_range(df.index.min(), df.index.max(), freq="h")
+    df = df.reindex(hours).fillna(0.0).rename_axis("hour").reset_index()
+    df["scope"], df["scope_value"] = "total", TOTAL
+    return df[["hour", "scope", "scope_value", *HOURLY_MEASURES]]
+
+
+def history_start(first_day: date, days: int) -> date:
+    """The first day to read so that ``first_day`` has ``days`` days of history before it."""
+    return first_day - timedelta(days=days)
