@@ -110,7 +110,15 @@ def pacing_status(
 
 
 def _pacing(daily: Any, budget: Budget, as_of: date, currency: str, tolerance: float) -> PacingStatus:
-    p = project(daily, budget.date_from, budget.date_to, as_of, channel=budget.channel, campaign=budget.campaign)
+    p = project(
+        daily,
+        budget.date_from,
+        budget.date_to,
+        as_of,
+        channel=budget.channel,
+        campaign=budget.campaign,
+        measures=("spend",),
+    )
     spend = float(p.actual["spend"])
     projected = float(p.expected["spend"])
     tail = (1 - INTERVAL) / 2

@@ -17,6 +17,7 @@ Once the period is over the interval is the actual itself, so the verdict says w
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -129,15 +130,20 @@ def project(
     channel: str | None = None,
     campaign: str | None = None,
     conv_type: str | None = None,
+    measures: tuple[str, ...] = MEASURES,
 ) -> Projection:
-    """Actual sums over [start, min(as_of, end)] and forecast sums over the rest of [start, end]."""
+    """Actual sums over [start, min(as_of, end)] and forecast sums over the rest of [start, end].
+
+    Only ``measures`` are summed and forecast (the ones the KPI's formula reads).
+    """
+    cols = list(measures)
     cut = min(as_of, end)
     elapsed = max(0, (cut - start).days + 1)
     if elapsed:
-        actual = daily.series(channel, campaign, conv_type, start, cut).sum()
+        actual = daily.series(channel, campaign, conv_type, start, cut)[cols].sum()
     else:
-        actual = pd.Series(0.0, index=list(MEASURES))
-    hist = daily.series(channel, campaign, conv_type, daily.start, as_of)
+        actual = pd.Series(0.0, index=cols)
+    hist = daily.series(channel, campaign, conv_type, daily.start, as_of)[cols]
     horizon = max(0, (end - as_of).days)
     skip = max(0, (start - as_of).days - 1)
     fc = forecast_remaining(hist.to_numpy(), pd.DatetimeIndex(hist.index), horizon, skip=skip)
@@ -151,9 +157,19 @@ def kpi_values(kpi: str, sums: pd.DataFrame) -> np.ndarray:
 
     Null (zero denominator) comes back as NaN.
     """
-    t = ibis.memtable(sums[list(MEASURES)].astype(float).reset_index(drop=True))
+    frame = sums.reindex(columns=list(MEASURES), fill_value=0.0).astype(float).reset_index(drop=True)
+    t = ibis.memtable(frame)
     out = t.select(v=KPIS[kpi].formula(t).cast("float64"), i=ibis.row_number()).order_by("i").execute()
     return out["v"].to_numpy(dtype=float, na_value=np.nan)
+
+
+@functools.cache
+def kpi_measures(kpi: str) -> tuple[str, ...]:
+    """The measures a KPI's formula reads, found by changing one measure at a time."""
+    base = pd.DataFrame([{m: 1.0 + i for i, m in enumerate(MEASURES)}])
+    rows = [base] + [base.assign(**{m: base[m] * 2 + 0.5}) for m in MEASURES]
+    values = kpi_values(kpi, pd.concat(rows, ignore_index=True))
+    return tuple(m for m, v in zip(MEASURES, values[1:], strict=True) if not np.isclose(v, values[0]))
 
 
 def verdict(direction: str, target: float, lower: float | None, upper: float | None) -> str:
@@ -174,6 +190,7 @@ def _status(daily: DailyFacts, goal: Goal, as_of: date) -> GoalStatus:
         channel=goal.channel,
         campaign=goal.campaign,
         conv_type=goal.conv_type,
+        measures=kpi_measures(goal.kpi),
     )
     frame = pd.concat([p.actual.to_frame().T, p.expected.to_frame().T, p.draws], ignore_index=True)
     values = kpi_values(goal.kpi, frame)

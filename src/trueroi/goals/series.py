@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -111,16 +112,40 @@ def _typed(ws: Workspace, start: date, end: date) -> pd.DataFrame:
     return df
 
 
-def check_scope(daily: DailyFacts, channel: str | None, campaign: str | None, conv_type: str | None) -> None:
+@dataclass(frozen=True)
+class KnownScope:
+    """Channels, campaigns (normalised) and conversion types (lower case) present in the data."""
+
+    channels: tuple[str, ...]
+    campaigns: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+def known_scope(ws: Workspace) -> KnownScope:
+    """What a scope may name: channels and campaigns of ads and sessions, types of conversions."""
+    ads, tp, cv = ws.table("ad_performance"), ws.table("touchpoints"), ws.table("conversions")
+
+    def distinct(col: ibis.Value) -> set[str]:
+        return {v for v in col.name("v").as_table().distinct().execute()["v"] if isinstance(v, str)}
+
+    channels = distinct(ads.channel) | distinct(tp.channel)
+    campaigns = distinct(norm_campaign(ads.campaign_name)) | distinct(norm_campaign(tp.campaign))
+    types = distinct(cv.type.strip().lower())
+    return KnownScope(tuple(sorted(channels)), tuple(sorted(campaigns)), tuple(sorted(types)))
+
+
+def check_scope(
+    known: KnownScope | DailyFacts, channel: str | None, campaign: str | None, conv_type: str | None
+) -> None:
     """Raise :class:`UsageError` naming what is known when a channel, campaign or type is not in the data."""
-    if channel is not None and channel.strip().lower() not in {c.lower() for c in daily.channels}:
+    if channel is not None and channel.strip().lower() not in {c.lower() for c in known.channels}:
         raise UsageError(
-            f"unknown channel {channel!r}: not in the data; known channels: {', '.join(daily.channels)}"
+            f"unknown channel {channel!r}: not in the data; known channels: {', '.join(known.channels)}"
         )
-    if campaign is not None and campaign.strip().lower() not in set(daily.campaigns):
-        known = daily.campaigns
-        shown = ", ".join(known[:30]) + (f" (and {len(known) - 30} more)" if len(known) > 30 else "")
+    if campaign is not None and campaign.strip().lower() not in set(known.campaigns):
+        names = list(known.campaigns)
+        shown = ", ".join(names[:30]) + (f" (and {len(names) - 30} more)" if len(names) > 30 else "")
         raise UsageError(f"unknown campaign {campaign!r}: not in the data; known campaigns: {shown}")
-    if conv_type is not None and conv_type.strip().lower() not in set(daily.types):
-        known = ", ".join(daily.types) or "none (the conversions table is empty)"
-        raise UsageError(f"unknown conversion type {conv_type!r}: not in the data; known types: {known}")
+    if conv_type is not None and conv_type.strip().lower() not in set(known.types):
+        names = ", ".join(known.types) or "none (the conversions table is empty)"
+        raise UsageError(f"unknown conversion type {conv_type!r}: not in the data; known types: {names}")

@@ -162,8 +162,13 @@ def make_budget(
     return Budget(name, float(amount), date_from, date_to, _blank(channel), _blank(campaign))
 
 
-def save_goal(ws: Workspace, goal: Goal) -> None:
-    """Add a goal, replacing one with the same name."""
+def save_goal(ws: Workspace, goal: Goal, *, check: bool = True) -> None:
+    """Add a goal, replacing one with the same name.
+
+    With ``check`` and data in the workspace, the channel, campaign and conversion type must occur in it.
+    """
+    if check:
+        _check_scope(ws, goal.channel, goal.campaign, goal.conv_type)
     GOALS.upsert(ws, [{**asdict(goal), "created_at": _now()}])
 
 
@@ -180,8 +185,10 @@ def remove_goal(ws: Workspace, name: str) -> None:
         raise UsageError(f"no goal named {name!r}; known goals: {known}")
 
 
-def save_budget(ws: Workspace, budget: Budget) -> None:
-    """Add a budget, replacing one with the same name."""
+def save_budget(ws: Workspace, budget: Budget, *, check: bool = True) -> None:
+    """Add a budget, replacing one with the same name (``check`` as for :func:`save_goal`)."""
+    if check:
+        _check_scope(ws, budget.channel, budget.campaign, None)
     BUDGETS.upsert(ws, [{**asdict(budget), "created_at": _now()}])
 
 
@@ -204,6 +211,14 @@ def as_dict(item: Goal | Budget) -> dict[str, Any]:
     d["from"] = d.pop("date_from").isoformat()
     d["to"] = d.pop("date_to").isoformat()
     return d
+
+
+def _check_scope(ws: Workspace, channel: str | None, campaign: str | None, conv_type: str | None) -> None:
+    if (channel, campaign, conv_type) == (None, None, None) or ws.is_empty():
+        return
+    from trueroi.goals.series import check_scope, known_scope
+
+    check_scope(known_scope(ws), channel, campaign, conv_type)
 
 
 def _check_name(name: str) -> None:
