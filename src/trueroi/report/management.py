@@ -73,6 +73,7 @@ def build_report(
     label = period if isinstance(period, str) else str(period)
     period = parse_period(period) if isinstance(period, str) else period
     branding = ws.config.branding_for(client)  # fails early on an unknown client
+    model_path = _model_path(ws, model_dir)  # and on a --model that holds no model
     ws.require_data()
     kpis = _kpi_section(ws, period)
     content: dict[str, Any] = {
@@ -87,7 +88,7 @@ def build_report(
         "kpis": kpis,
         "channels": _channel_section(kpis.pop("_report")),
         "attribution": attribution_section(ws, period, attribution_models),
-        "mmm": mmm_section(ws, model_dir),
+        "mmm": mmm_section(model_path),
         "quality": _quality(ws),
         "anomalies": _anomalies(ws, period, anomalies),
     }
@@ -219,18 +220,26 @@ def _with_roas(section: dict[str, Any], channels: list[dict[str, Any]]) -> dict[
     return {**section, "spend": spend, "roas": roas, "spread": spread}
 
 
-def mmm_section(ws: Workspace, model_dir: str | Path | None) -> dict[str, Any]:
+def _model_path(ws: Workspace, model_dir: str | Path | None) -> Path:
+    """The mix model directory to use; a given one must hold a fitted model."""
+    if model_dir is None:
+        return Path(ws.path) / DEFAULT_MODEL_DIR
+    path = Path(model_dir)
+    if not (path / "config.json").is_file():
+        from trueroi.errors import UsageError
+
+        raise UsageError(
+            f"--model {path} holds no fitted mix model; fit one with 'trueroi mmm fit --out {path}'"
+        )
+    return path
+
+
+def mmm_section(path: Path) -> dict[str, Any]:
     """The fitted mix model's ROI by channel and a budget recommendation at the current weekly total.
 
-    Without a model the section says where it looked and how to fit one.
+    Without a model in ``path`` the section says where it looked and how to fit one.
     """
-    given = model_dir is not None
-    path = Path(model_dir) if given else Path(ws.path) / DEFAULT_MODEL_DIR
     if not (path / "config.json").is_file():
-        if given:
-            from trueroi.errors import UsageError
-
-            raise UsageError(f"--model {path} holds no fitted mix model; fit one with 'trueroi mmm fit --out {path}'")
         return {
             "available": False,
             "dir": str(path),

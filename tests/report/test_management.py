@@ -1,0 +1,172 @@
+"""The report's content: figures equal what the library returns for the period; next steps from the numbers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from trueroi.errors import ConfigError, UsageError
+from trueroi.metrics import kpi_report
+from trueroi.report.management import build_report, next_steps
+
+Q3 = (date(2026, 7, 1), date(2026, 9, 30))
+
+
+def test_period_client_and_branding(report_content, case):
+    assert report_content["period"] == {"label": "2026-Q3", "from": "2026-07-01", "to": "2026-09-30"}
+    client = report_content["client"]
+    assert client["name"] == "Acme Shoes GmbH"
+    assert (client["primary_color"], client["accent_color"]) == ("#7a1f5c", "#2a9d8f")
+    assert client["logo"].endswith("brand/acme.png")
+    assert report_content["currency"] == "EUR"
+
+
+def test_headline_kpis_equal_a_direct_kpi_report(report_content, branded_shop):
+    """Independent path: totals of kpi_report without a breakdown (the report uses by=channel's totals)."""
+    direct = kpi_report(branded_shop.ws, start=Q3[0], end=Q3[1], compare="yoy")
+    assert (str(direct.compare_period.start), str(direct.compare_period.end)) == ("2025-07-01", "2025-09-30")
+    assert report_content["kpis"]["compare"] == {"mode": "yoy", "from": "2025-07-01", "to": "2025-09-30"}
+    rows = {r["kpi"]: r for r in report_content["kpis"]["rows"]}
+    for name in ("revenue", "margin", "spend", "conversions", "roas", "cpa", "media_roi", "full_roi"):
+        assert rows[name]["value"] == pytest.approx(direct.totals[name], rel=1e-9), name
+        assert rows[name]["previous"] == pytest.approx(direct.totals[f"{name}_prev"], rel=1e-9), name
+    # percent change for money and counts, percentage points for ROI
+    assert rows["revenue"]["change_pct"] == pytest.approx(
+        direct.totals["revenue"] / direct.totals["revenue_prev"] - 1, rel=1e-9
+    )
+    assert rows["media_roi"]["change_pct"] == pytest.approx(
+        direct.totals["media_roi"] - direct.totals["media_roi_prev"], rel=1e-9
+    )
+
+
+def test_media_and_full_roi_by_channel_equal_kpi_report(report_content, branded_shop):
+    direct = kpi_report(branded_shop.ws, by="channel", start=Q3[0], end=Q3[1])
+    expected = direct.rows.set_index("channel")
+    rows = report_content["channels"]["rows"]
+    assert {r["channel"] for r in rows} == set(expected.index)
+    for r in rows:
+        e = expected.loc[r["channel"]]
+        assert r["spend"] == pytest.approx(e["spend"], rel=1e-9)
+        for key in ("media_roi", "full_roi", "roas"):
+            if r[key] is None:
+                assert e[key] != e[key]  # NaN in the library, null in the report
+            else:
+                assert r[key] == pytest.approx(e[key], rel=1e-9), (r["channel"], key)
+    # hand check of the definitions on one paid channel: (margin - spend) / spend
+    paid = next(r for r in rows if r["spend"] > 0)
+    assert paid["media_roi"] == pytest.approx((paid["margin"] - paid["spend"]) / paid["spend"])
+    assert paid["roas"] == pytest.approx(paid["revenue"] / paid["spend"])
+
+
+def test_attribution_models_credit_the_same_totals(report_content):
+    a = report_content["attribution"]
+    assert a["available"] and len(a["models"]) >= 5 and {"last_click", "markov", "shapley"} <= set(a["models"])
+    for model in a["models"]:
+        assert sum(a["conversions"][model].values()) == pytest.approx(a["total_conversions"], rel=1e-6)
+        assert sum(a["value"][model].values()) == pytest.approx(a["total_value"], rel=1e-6)
+    spend = {r["channel"]: r["spend"] for r in report_content["channels"]["rows"]}
+    for ch, roas in a["roas"]["linear"].items():
+        if roas is not None:
+            assert roas == pytest.approx(a["value"]["linear"][ch] / spend[ch])
+
+
+def test_sections_without_a_model_say_how_to_get_one(report_content):
+    mmm = report_content["mmm"]
+    assert mmm["available"] is False
+    assert "trueroi mmm fit --out" in mmm["message"] and mmm["dir"].endswith("models/mmm")
+    assert any(s["source"] == "mmm" and "trueroi mmm fit" in s["text"] for s in report_content["next_steps"])
+
+
+def test_content_is_plain_json(report_content):
+    text = json.dumps(report_content, allow_nan=False)
+    assert json.loads(text)["period"]["label"] == "2026-Q3"
+
+
+def test_next_steps_name_the_off_track_goal_first(report_content, case):
+    steps = report_content["next_steps"]
+    goal_steps = [s for s in steps if s["source"] == "goals"]
+    assert len(goal_steps) == 1  # the on-track goal needs no action
+    assert steps[0] == goal_steps[0] and steps[0]["priority"] == "high"
+    text = steps[0]["text"]
+    assert text.startswith("Goal Newsletter push Q3 is off track")
+    assert "280 against a target of 1,000 (28.0% reached)" in text
+    assert any(s["source"] == "pacing" and "Budget Q3 media is under" in s["text"] for s in steps)
+    assert any(s["source"] == "anomalies" and "cpa" in s["text"] and "Shopping" in s["text"] for s in steps)
+
+
+def test_every_negative_media_roi_channel_gets_a_step(report_content):
+    losing = [r for r in report_content["channels"]["rows"] if r["spend"] > 0 and (r["media_roi"] or 0) < 0]
+    assert losing  # the demo shop has channels that do not pay back their media spend
+    texts = [s["text"] for s in report_content["next_steps"] if s["source"] == "channels"]
+    for r in losing:
+        assert any(t.startswith(f"Channel {r['channel']} returns a media ROI of") for t in texts)
+
+
+def _content(channels, goals=(), findings=(), anomalies=()):
+    """The smallest content next_steps reads."""
+    return {
+        "currency": "EUR",
+        "goals": {"rows": list(goals)},
+        "pacing": {"rows": []},
+        "channels": {"rows": channels},
+        "kpis": {"rows": []},
+        "attribution": {"available": False},
+        "mmm": {"available": False, "message": "No fitted mix model found at ws/models/mmm."},
+        "quality": {"findings": list(findings)},
+        "anomalies": {"rows": list(anomalies)},
+    }
+
+
+def test_next_steps_by_hand():
+    # Paid Social: spend 1,000, revenue 2,100, margin 650 -> ROAS 2.1, media ROI (650 - 1000) / 1000 = -35%.
+    # Video: margin 1,200 on spend 1,000 -> media ROI +20%; other costs 400 -> full ROI (1200-1400)/1400 < 0.
+    # Search: margin 3,000 on spend 1,000 -> media ROI +200%, full ROI (3000-1100)/1100 > 0: no action.
+    channels = [
+        {"channel": "Paid Social", "spend": 1000.0, "roas": 2100 / 1000, "media_roi": (650 - 1000) / 1000,
+         "full_roi": (650 - 1300) / 1300},
+        {"channel": "Video", "spend": 1000.0, "roas": 3.0, "media_roi": (1200 - 1000) / 1000,
+         "full_roi": (1200 - 1400) / 1400},
+        {"channel": "Search", "spend": 1000.0, "roas": 8.0, "media_roi": 2.0, "full_roi": (3000 - 1100) / 1100},
+        {"channel": "Direct", "spend": 0.0, "roas": None, "media_roi": None, "full_roi": None},
+    ]
+    finding = {"code": "days_without_tracking", "severity": "high", "title": "3 days with orders but no "
+               "touchpoint", "count": 3, "detail": "2026-08-01, 2026-08-02, 2026-08-03"}
+    steps = next_steps(_content(channels, findings=[finding]))
+    texts = [s["text"] for s in steps]
+    assert ("Channel Paid Social returns a media ROI of -35.0% on margin while its ROAS is 2.10: cut or fix "
+            "it (targeting, bids, landing pages).") in texts
+    assert any(t.startswith("Channel Video pays back its media spend (media ROI 20.0%) but not its full cost "
+                            "(full ROI -14.3%)") for t in texts)
+    assert not any("Search" in t or "Direct" in t for t in texts)
+    assert any(t.startswith("Tracking gap: 3 days with orders but no touchpoint.") for t in texts)
+    assert [s["priority"] for s in steps] == sorted(
+        (s["priority"] for s in steps), key=["high", "medium", "low"].index
+    )
+    assert {s["source"] for s in steps} == {"channels", "quality", "mmm"}
+
+
+def test_an_at_risk_goal_is_a_medium_step():
+    goal = {"name": "Leads", "kpi": "leads", "target": 200.0, "actual": 90.0, "progress": 0.45,
+            "expected": 180.0, "expected_lower": 150.0, "expected_upper": 210.0, "status": "at_risk",
+            "days_elapsed": 15, "days_total": 30, "to": "2026-09-30"}
+    steps = next_steps(_content([], goals=[goal]))
+    assert steps[0]["priority"] == "medium"
+    assert steps[0]["text"].startswith("Goal Leads is at risk: leads stands at 90 against a target of 200")
+
+
+def test_unknown_client_fails_before_any_work(branded_shop):
+    with pytest.raises(ConfigError, match="client 'nobody' has no \\[clients.nobody\\] branding"):
+        build_report(branded_shop.ws, "2026-Q3", client="nobody")
+
+
+@pytest.mark.parametrize("period", ["2026-Q5", "last quarter", "2026-09-30..2026-07-01"])
+def test_bad_period_is_a_usage_error(branded_shop, period):
+    with pytest.raises(UsageError):
+        build_report(branded_shop.ws, period)
+
+
+def test_a_given_model_dir_must_hold_a_model(branded_shop, tmp_path):
+    with pytest.raises(UsageError, match="holds no fitted mix model"):
+        build_report(branded_shop.ws, "2026-07", model_dir=tmp_path, goals=[], pacing=[], anomalies=[])
