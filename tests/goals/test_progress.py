@@ -1,0 +1,194 @@
+"""Goal progress and the period-end value on a hand-built shop, every expectation worked out by hand.
+
+The shop (``helpers.march_shop``): 1-28 March 2026 (four whole weeks, Sunday to Saturday); Search spends 100 a
+day and brings one order a day (revenue 300, COGS 120); Social spends 50 a day and brings nothing; 10
+signups on Monday-Friday, 3 on Saturday-Sunday. The series repeat exactly every week, so the level x weekday
+forecast is exact and its interval has no width: each expected value below is a count of days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from trueroi.errors import UsageError
+from trueroi.goals import goal_status, load_goals, make_goal, remove_goal, save_goal, verdict
+from trueroi.workspace import Workspace
+
+from .helpers import load, march_shop
+
+MARCH = (date(2026, 3, 1), date(2026, 3, 31))
+
+
+def _one(ws: Workspace, kpi: str, target: float, as_of: date | None = None, **kw) -> dict:
+    goal = make_goal("g", kpi, target, *kw.pop("period", MARCH), **kw)
+    (status,) = goal_status(ws, as_of, goals=[goal])
+    return status.to_dict()
+
+
+@pytest.fixture
+def shop(workspace: Workspace) -> Workspace:
+    march_shop(workspace)
+    return workspace
+
+
+def test_signups_goal_counts_the_type_and_forecasts_the_weekday_pattern(shop: Workspace) -> None:
+    # As of Sat 28 March: 4 weeks x (5 x 10 + 2 x 3) = 224 signups. Left: Sun 29 (3), Mon 30 (10),
+    # Tue 31 (10) = 23, so 247 at the end of March. "1,000 signups in March" is off track.
+    s = _one(shop, "conversions", 1000, conv_type="signup")
+    assert s["actual"] == pytest.approx(224)
+    assert s["progress"] == pytest.approx(0.224)
+    assert s["expected"] == pytest.approx(247)
+    assert s["expected_lower"] == pytest.approx(247) and s["expected_upper"] == pytest.approx(247)
+    assert (s["days_elapsed"], s["days_total"], s["status"]) == (28, 31, "off_track")
+    assert s["direction"] == "up" and s["horizon"] == "short"
+    assert _one(shop, "conversions", 240, conv_type="signup")["status"] == "on_track"
+
+
+def test_earlier_status_day_forecasts_the_same_month_end(shop: Workspace) -> None:
+    # As of Sat 14 March: 2 weeks = 112 signups. Left 15-31 March: 12 weekdays x 10 + 5 weekend days x 3
+    # = 135, again 247 in all.
+    s = _one(shop, "conversions", 1000, as_of=date(2026, 3, 14), conv_type="signup")
+    assert s["actual"] == pytest.approx(112)
+    assert s["expected"] == pytest.approx(247)
+    assert s["days_elapsed"] == 14 and s["as_of"] == "2026-03-14"
+
+
+def test_revenue_roas_and_roi_of_one_channel(shop: Workspace) -> None:
+    # Search: revenue 28 x 300 = 8,400 so far, + 3 x 300 = 9,300 at month end.
+    rev = _one(shop, "revenue", 9000, channel="Search")
+    assert rev["actual"] == pytest.approx(8400) and rev["expected"] == pytest.approx(9300)
+    assert rev["status"] == "on_track" and rev["scope"] == {"channel": "Search", "campaign": None}
+    # ROAS = 8,400 / 2,800 = 3.0, and 9,300 / 3,100 = 3.0 at the end: the ratio of the sums.
+    roas = _one(shop, "roas", 3.5, channel="Search")
+    assert roas["actual"] == pytest.approx(3.0) and roas["expected"] == pytest.approx(3.0)
+    assert roas["status"] == "off_track"
+    # media ROI = (margin 180 - spend 100) / 100 = 0.8 a day, so 0.8 for any number of days.
+    roi = _one(shop, "media_roi", 0.5, campaign="search-1")
+    assert roi["expected"] == pytest.approx(0.8) and roi["status"] == "on_track"
+
+
+def test_ratio_over_all_channels_is_weighted_not_averaged(shop: Workspace) -> None:
+    # All channels: spend 150 a day, 1 order a day: CPA = 4,200 / 28 = 150 (the mean of the channels'
+    # CPAs, 100 and undefined, would be 100). Cost KPI: lower is better.
+    s = _one(shop, "cpa", 160)
+    assert s["actual"] == pytest.approx(150) and s["expected"] == pytest.approx(150)
+    assert s["direction"] == "down" and s["status"] == "on_track"
+    assert _one(shop, "cpa", 140)["status"] == "off_track"
+
+
+def test_spend_goal_is_a_cap_by_default(shop: Workspace) -> None:
+    # Spend 150 a day: 4,200 so far, 4,650 in March. A cap of 5,000 holds; of 4,500 breaks.
+    assert _one(shop, "spend", 5000)["status"] == "on_track"
+    s = _one(shop, "spend", 4500)
+    assert s["expected"] == pytest.approx(4650) and s["status"] == "off_track"
+    assert _one(shop, "spend", 4500, direction="up")["status"] == "on_track"
+
+
+def test_goal_in_the_future_is_all_forecast(shop: Workspace) -> None:
+    # April 2026 starts on a Wednesday: 22 weekdays x 10 + 8 weekend days x 3 = 244 signups.
+    s = _one(shop, "conversions", 300, conv_type="signup", period=(date(2026, 4, 1), date(2026, 4, 30)))
+    assert s["actual"] == 0 and s["days_elapsed"] == 0
+    assert s["expected"] == pytest.approx(244)
+    assert s["status"] == "off_track" and s["notes"]
+
+
+def test_finished_goal_is_met_or_missed(shop: Workspace) -> None:
+    # 1-7 March: Sun 3 + 5 x 10 + Sat 3 = 56 signups, all of them actual.
+    week = (date(2026, 3, 1), date(2026, 3, 7))
+    s = _one(shop, "conversions", 56, conv_type="signup", period=week)
+    assert s["actual"] == s["expected"] == s["expected_lower"] == pytest.approx(56)
+    assert s["status"] == "on_track"
+    assert _one(shop, "conversions", 57, conv_type="signup", period=week)["status"] == "off_track"
+
+
+def test_noisy_signups_clearly_ahead_behind_and_on_the_edge(workspace: Workspace) -> None:
+    # 10 weeks of Poisson signups at 10 a weekday and 3 a weekend day (mean 8 a day); a 30-day goal
+    # (2-31 March 2026) seen on 21 March: about 8 x 30 = 240 are expected.
+    rng = np.random.default_rng(3)
+    first = date(2026, 1, 11)
+    rows = []
+    for i in range(70):
+        day = first + timedelta(days=i)
+        for k in range(rng.poisson(10 if day.weekday() < 5 else 3)):
+            rows.append({"conversion_id": f"c{i}-{k}", "user_id": f"u{i}-{k}", "type": "signup",
+                         "ts": f"{day.isoformat()} 12:00:00", "currency": "EUR"})
+    load(workspace, "conversions", rows)
+    load(workspace, "ad_performance", [{"date_day": first + timedelta(days=i), "campaign_name": "c",
+                                        "channel": "Search", "currency": "EUR", "spend": 1.0}
+                                       for i in range(70)])
+    period, as_of = (date(2026, 3, 2), date(2026, 3, 31)), date(2026, 3, 21)
+    ahead = _one(workspace, "conversions", 150, as_of, conv_type="signup", period=period)
+    behind = _one(workspace, "conversions", 400, as_of, conv_type="signup", period=period)
+    assert ahead["status"] == "on_track" and behind["status"] == "off_track"
+    assert 200 < ahead["expected"] < 280
+    assert ahead["expected_lower"] < ahead["expected"] < ahead["expected_upper"]
+    edge = _one(workspace, "conversions", ahead["expected"], as_of, conv_type="signup", period=period)
+    assert edge["status"] == "at_risk"
+
+
+@pytest.mark.parametrize(
+    ("direction", "lower", "upper", "expected"),
+    [
+        ("up", 110, 130, "on_track"),  # even the low end reaches 100
+        ("up", 90, 130, "at_risk"),
+        ("up", 60, 90, "off_track"),  # even the high end misses 100
+        ("down", 60, 90, "on_track"),  # a cost cap of 100: even the high end stays under
+        ("down", 90, 130, "at_risk"),
+        ("down", 110, 130, "off_track"),
+    ],
+)
+def test_verdict_rule(direction: str, lower: float, upper: float, expected: str) -> None:
+    assert verdict(direction, 100.0, lower, upper) == expected
+
+
+def test_goals_are_stored_replaced_and_removed(shop: Workspace) -> None:
+    save_goal(shop, make_goal("news", "conversions", 1000, *MARCH, conv_type="Signup"))
+    save_goal(shop, make_goal("news", "conversions", 900, *MARCH, conv_type="signup"))
+    save_goal(shop, make_goal("roas", "roas", 3, *MARCH, channel="search"))
+    assert [(g.name, g.target, g.conv_type) for g in load_goals(shop)] == [
+        ("news", 900.0, "signup"),
+        ("roas", 3.0, None),
+    ]
+    assert [s.goal.name for s in goal_status(shop)] == ["news", "roas"]
+    remove_goal(shop, "news")
+    assert [g.name for g in load_goals(shop)] == ["roas"]
+    with pytest.raises(UsageError, match="known goals: roas"):
+        remove_goal(shop, "news")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"kpi": "colour"}, ["unknown KPI 'colour'", "roas"]),
+        ({"kpi": "users"}, ["not additive"]),
+        ({"kpi": "revenue", "conv_type": "signup"}, ["--type"]),
+        ({"horizon": "forever"}, ["short, mid, long"]),
+        ({"date_from": date(2026, 4, 1)}, ["dates reversed"]),
+    ],
+)
+def test_bad_goal_settings(kwargs: dict, words: list[str]) -> None:
+    settings = {"kpi": "revenue", "target": 1.0, "date_from": MARCH[0], "date_to": MARCH[1], **kwargs}
+    with pytest.raises(UsageError) as err:
+        make_goal("g", **settings)
+    for word in words:
+        assert word in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"channel": "TikTok"}, ["unknown channel 'TikTok'", "Search, Social"]),
+        ({"campaign": "summer"}, ["unknown campaign 'summer'", "search-1, social-1"]),
+        ({"kpi": "conversions", "conv_type": "call"}, ["unknown conversion type 'call'", "signup"]),
+    ],
+)
+def test_unknown_scope_names_what_is_known(shop: Workspace, kwargs: dict, words: list[str]) -> None:
+    goal = make_goal("g", kwargs.pop("kpi", "revenue"), 1.0, *MARCH, **kwargs)
+    with pytest.raises(UsageError) as err:
+        save_goal(shop, goal)
+    for word in words:
+        assert word in str(err.value)
+    assert load_goals(shop) == []
