@@ -22,10 +22,13 @@ from .helpers import load, march_shop
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
 
-def _one(ws: Workspace, kpi: str, target: float, as_of: date | None = None, **kw) -> dict:
-    goal = make_goal("g", kpi, target, *kw.pop("period", MARCH), **kw)
-    (status,) = goal_status(ws, as_of, goals=[goal])
-    return status.to_dict()
+def _goal(name: str, kpi: str, target: float, **kw):  # noqa: ANN202
+    return make_goal(name, kpi, target, *kw.pop("period", MARCH), **kw)
+
+
+def _status(ws: Workspace, *goals, as_of: date | None = None) -> dict[str, dict]:
+    """Status of goals built with ``_goal`` (one data load for all), by name."""
+    return {s.goal.name: s.to_dict() for s in goal_status(ws, as_of, goals=list(goals))}
 
 
 @pytest.fixture
@@ -37,20 +40,25 @@ def shop(workspace: Workspace) -> Workspace:
 def test_signups_goal_counts_the_type_and_forecasts_the_weekday_pattern(shop: Workspace) -> None:
     # As of Sat 28 March: 4 weeks x (5 x 10 + 2 x 3) = 224 signups. Left: Sun 29 (3), Mon 30 (10),
     # Tue 31 (10) = 23, so 247 at the end of March. "1,000 signups in March" is off track.
-    s = _one(shop, "conversions", 1000, conv_type="signup")
+    out = _status(
+        shop,
+        _goal("big", "conversions", 1000, conv_type="signup"),
+        _goal("small", "conversions", 240, conv_type="signup"),
+    )
+    s = out["big"]
     assert s["actual"] == pytest.approx(224)
     assert s["progress"] == pytest.approx(0.224)
     assert s["expected"] == pytest.approx(247)
     assert s["expected_lower"] == pytest.approx(247) and s["expected_upper"] == pytest.approx(247)
     assert (s["days_elapsed"], s["days_total"], s["status"]) == (28, 31, "off_track")
     assert s["direction"] == "up" and s["horizon"] == "short"
-    assert _one(shop, "conversions", 240, conv_type="signup")["status"] == "on_track"
+    assert out["small"]["status"] == "on_track"
 
 
 def test_earlier_status_day_forecasts_the_same_month_end(shop: Workspace) -> None:
     # As of Sat 14 March: 2 weeks = 112 signups. Left 15-31 March: 12 weekdays x 10 + 5 weekend days x 3
     # = 135, again 247 in all.
-    s = _one(shop, "conversions", 1000, as_of=date(2026, 3, 14), conv_type="signup")
+    s = _status(shop, _goal("g", "conversions", 1000, conv_type="signup"), as_of=date(2026, 3, 14))["g"]
     assert s["actual"] == pytest.approx(112)
     assert s["expected"] == pytest.approx(247)
     assert s["days_elapsed"] == 14 and s["as_of"] == "2026-03-14"
@@ -58,38 +66,51 @@ def test_earlier_status_day_forecasts_the_same_month_end(shop: Workspace) -> Non
 
 def test_revenue_roas_and_roi_of_one_channel(shop: Workspace) -> None:
     # Search: revenue 28 x 300 = 8,400 so far, + 3 x 300 = 9,300 at month end.
-    rev = _one(shop, "revenue", 9000, channel="Search")
+    out = _status(
+        shop,
+        _goal("rev", "revenue", 9000, channel="Search"),
+        _goal("roas", "roas", 3.5, channel="Search"),
+        _goal("roi", "media_roi", 0.5, campaign="search-1"),
+    )
+    rev = out["rev"]
     assert rev["actual"] == pytest.approx(8400) and rev["expected"] == pytest.approx(9300)
     assert rev["status"] == "on_track" and rev["scope"] == {"channel": "Search", "campaign": None}
     # ROAS = 8,400 / 2,800 = 3.0, and 9,300 / 3,100 = 3.0 at the end: the ratio of the sums.
-    roas = _one(shop, "roas", 3.5, channel="Search")
+    roas = out["roas"]
     assert roas["actual"] == pytest.approx(3.0) and roas["expected"] == pytest.approx(3.0)
     assert roas["status"] == "off_track"
     # media ROI = (margin 180 - spend 100) / 100 = 0.8 a day, so 0.8 for any number of days.
-    roi = _one(shop, "media_roi", 0.5, campaign="search-1")
+    roi = out["roi"]
     assert roi["expected"] == pytest.approx(0.8) and roi["status"] == "on_track"
 
 
 def test_ratio_over_all_channels_is_weighted_not_averaged(shop: Workspace) -> None:
     # All channels: spend 150 a day, 1 order a day: CPA = 4,200 / 28 = 150 (the mean of the channels'
     # CPAs, 100 and undefined, would be 100). Cost KPI: lower is better.
-    s = _one(shop, "cpa", 160)
+    out = _status(shop, _goal("loose", "cpa", 160), _goal("tight", "cpa", 140))
+    s = out["loose"]
     assert s["actual"] == pytest.approx(150) and s["expected"] == pytest.approx(150)
     assert s["direction"] == "down" and s["status"] == "on_track"
-    assert _one(shop, "cpa", 140)["status"] == "off_track"
+    assert out["tight"]["status"] == "off_track"
 
 
 def test_spend_goal_is_a_cap_by_default(shop: Workspace) -> None:
     # Spend 150 a day: 4,200 so far, 4,650 in March. A cap of 5,000 holds; of 4,500 breaks.
-    assert _one(shop, "spend", 5000)["status"] == "on_track"
-    s = _one(shop, "spend", 4500)
-    assert s["expected"] == pytest.approx(4650) and s["status"] == "off_track"
-    assert _one(shop, "spend", 4500, direction="up")["status"] == "on_track"
+    out = _status(
+        shop,
+        _goal("cap", "spend", 5000),
+        _goal("low", "spend", 4500),
+        _goal("floor", "spend", 4500, direction="up"),
+    )
+    assert out["cap"]["status"] == "on_track"
+    assert out["low"]["expected"] == pytest.approx(4650) and out["low"]["status"] == "off_track"
+    assert out["floor"]["status"] == "on_track"
 
 
 def test_goal_in_the_future_is_all_forecast(shop: Workspace) -> None:
     # April 2026 starts on a Wednesday: 22 weekdays x 10 + 8 weekend days x 3 = 244 signups.
-    s = _one(shop, "conversions", 300, conv_type="signup", period=(date(2026, 4, 1), date(2026, 4, 30)))
+    april = (date(2026, 4, 1), date(2026, 4, 30))
+    s = _status(shop, _goal("g", "conversions", 300, conv_type="signup", period=april))["g"]
     assert s["actual"] == 0 and s["days_elapsed"] == 0
     assert s["expected"] == pytest.approx(244)
     assert s["status"] == "off_track" and s["notes"]
@@ -98,10 +119,14 @@ def test_goal_in_the_future_is_all_forecast(shop: Workspace) -> None:
 def test_finished_goal_is_met_or_missed(shop: Workspace) -> None:
     # 1-7 March: Sun 3 + 5 x 10 + Sat 3 = 56 signups, all of them actual.
     week = (date(2026, 3, 1), date(2026, 3, 7))
-    s = _one(shop, "conversions", 56, conv_type="signup", period=week)
+    out = _status(
+        shop,
+        _goal("met", "conversions", 56, conv_type="signup", period=week),
+        _goal("missed", "conversions", 57, conv_type="signup", period=week),
+    )
+    s = out["met"]
     assert s["actual"] == s["expected"] == s["expected_lower"] == pytest.approx(56)
-    assert s["status"] == "on_track"
-    assert _one(shop, "conversions", 57, conv_type="signup", period=week)["status"] == "off_track"
+    assert s["status"] == "on_track" and out["missed"]["status"] == "off_track"
 
 
 def test_noisy_signups_clearly_ahead_behind_and_on_the_edge(workspace: Workspace) -> None:
@@ -120,13 +145,19 @@ def test_noisy_signups_clearly_ahead_behind_and_on_the_edge(workspace: Workspace
                                         "channel": "Search", "currency": "EUR", "spend": 1.0}
                                        for i in range(70)])
     period, as_of = (date(2026, 3, 2), date(2026, 3, 31)), date(2026, 3, 21)
-    ahead = _one(workspace, "conversions", 150, as_of, conv_type="signup", period=period)
-    behind = _one(workspace, "conversions", 400, as_of, conv_type="signup", period=period)
+    out = _status(
+        workspace,
+        _goal("ahead", "conversions", 150, conv_type="signup", period=period),
+        _goal("behind", "conversions", 400, conv_type="signup", period=period),
+        as_of=as_of,
+    )
+    ahead, behind = out["ahead"], out["behind"]
     assert ahead["status"] == "on_track" and behind["status"] == "off_track"
     assert 200 < ahead["expected"] < 280
     assert ahead["expected_lower"] < ahead["expected"] < ahead["expected_upper"]
-    edge = _one(workspace, "conversions", ahead["expected"], as_of, conv_type="signup", period=period)
-    assert edge["status"] == "at_risk"
+    # a target at the expected value itself lies inside the interval: at risk
+    edge = _goal("edge", "conversions", ahead["expected"], conv_type="signup", period=period)
+    assert _status(workspace, edge, as_of=as_of)["edge"]["status"] == "at_risk"
 
 
 @pytest.mark.parametrize(
