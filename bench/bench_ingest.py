@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--touch-rows", type=int, default=10_000_000)
     parser.add_argument("--ga4-gb", type=float, default=5.0)
     parser.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
+    parser.add_argument("--no-ga4", action="store_true", help="skip the GA4 export")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     print(
@@ -134,15 +135,16 @@ def main() -> None:
     touch = DATA / f"touchpoints_{args.touch_rows}.csv"
     ga4 = DATA / f"ga4_{args.ga4_gb:g}gb.ndjson"
     for path, make, size in ((touch, make_touchpoints, args.touch_rows), (ga4, make_ga4, args.ga4_gb)):
-        if not path.exists():
+        if not path.exists() and not (args.no_ga4 and path == ga4):
             t0 = time.perf_counter()
             make(path, size)
             print(
                 f"generated {path.name}: {path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - t0:.0f} s"
             )
     results = {}
-    runs = [("trueroi touchpoints", CHILD_TRUEROI, ("touchpoints", str(touch))),
-            ("trueroi ga4", CHILD_TRUEROI, ("ga4", str(ga4)))]
+    runs = [("trueroi touchpoints", CHILD_TRUEROI, ("touchpoints", str(touch)))]
+    if not args.no_ga4:
+        runs.append(("trueroi ga4", CHILD_TRUEROI, ("ga4", str(ga4))))
     if not args.no_peer:
         runs.append(("pandas+duckdb touchpoints", CHILD_PANDAS, (str(touch),)))
     for name, code, child_args in runs:

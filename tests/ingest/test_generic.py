@@ -287,3 +287,30 @@ def test_a_load_killed_midway_leaves_no_partial_rows(workspace, tmp_path) -> Non
     assert reopened.checksum() == before
     assert reopened.row_count("touchpoints") == 0
     reopened.close()
+
+
+def test_corrected_touchpoint_export_replaces_the_days_it_covers(workspace, tmp_path) -> None:
+    header = "user_id,ts,session_id,landing_page\n"
+    first = _write(
+        tmp_path / "sessions-jan1-2.csv",
+        header + "u1,2025-01-01 10:00:00,s1,https://shop.example/?utm_source=google&utm_medium=cpc\n"
+        "u2,2025-01-02 10:00:00,s2,https://shop.example/\n"
+        "u3,2025-01-02 11:00:00,s3,https://shop.example/?utm_source=newsletter&utm_medium=email\n",
+    )
+    # The re-export of Jan 2 (one session had been double-logged and is gone) plus the new day Jan 3.
+    second = _write(
+        tmp_path / "sessions-jan2-3.csv",
+        header + "u3,2025-01-02 11:00:00,s3,https://shop.example/?utm_source=newsletter&utm_medium=email\n"
+        "u4,2025-01-03 09:00:00,s4,https://shop.example/\n",
+    )
+    import_file(workspace, "touchpoints", first)
+    result = import_file(workspace, "touchpoints", second)
+    assert result.replaced == 2  # s2 and s3 of Jan 2 from the first export
+    df = workspace.table("touchpoints").execute().sort_values("session_id")
+    assert df.session_id.tolist() == ["s1", "s3", "s4"]
+    # Another source's sessions on the same days are not touched by a re-export of this one.
+    import_file(workspace, "ga4", Path(__file__).parent / "fixtures" / "ga4_events.ndjson")
+    ga4_rows = workspace.row_count("touchpoints") - 3
+    third = _write(tmp_path / "sessions-jan3.csv", header + "u5,2025-01-03 09:30:00,s5,https://shop.example/\n")
+    assert import_file(workspace, "touchpoints", third).replaced == 1
+    assert workspace.row_count("touchpoints") == 3 + ga4_rows

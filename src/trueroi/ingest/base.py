@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 Reader = Callable[[Path, "ImportContext"], dict[str, Iterable[pa.Table]]]
 
 # Rows a corrected re-export replaces: existing rows whose key appears in the new file are deleted first.
-# Touchpoints are not replaced: the foundation's replacement stages a full copy of the new rows, which for a
-# ten-million-row session log costs gigabytes; they go straight into the table inside the transaction.
+# Session logs have no key that survives a re-export (ids are often derived), so touchpoints are replaced by
+# day instead: a newer export of the same format replaces every day it covers (REPLACE_DAYS).
 REPLACE_KEYS: dict[str, list[str]] = {
     "ad_performance": ["date_day", "platform", "campaign_id"],
     "orders": ["order_id"],
@@ -39,6 +39,7 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "costs": ["period_start", "period_end", "category"],
     "fx_rates": ["date_day", "currency"],
 }
+REPLACE_DAYS: dict[str, str] = {"touchpoints": "date_day"}
 MONEY_DAY: dict[str, str] = {
     "ad_performance": "date_day",
     "orders": "date_day",
@@ -210,6 +211,7 @@ def import_file(
         file_name=path.name,
         sha256=sha,
         replace_on={name: REPLACE_KEYS[name] for name in batches if name in REPLACE_KEYS},
+        replace_days={name: REPLACE_DAYS[name] for name in batches if name in REPLACE_DAYS},
     )
 
 

@@ -212,6 +212,7 @@ class Workspace:
         file_name: str,
         sha256: str,
         replace_on: dict[str, list[str]] | None = None,
+        replace_days: dict[str, str] | None = None,
     ) -> LoadResult:
         """Load rows into one or more canonical tables, all or nothing.
 
@@ -225,6 +226,10 @@ class Workspace:
         replace_on
             Table name to key columns: existing rows whose key appears in the new rows are deleted first, so
             a corrected re-export replaces the days it overlaps instead of adding to them.
+        replace_days
+            Table name to day column, for tables without a natural row key (session logs): rows loaded
+            earlier from the same ``source_format`` on any day the new rows cover are deleted first, so a
+            newer export of a source replaces the days it covers.
         """
         targets = list(batches)
         for name in targets:
@@ -257,6 +262,11 @@ class Workspace:
                 self._replace(raw, name, keys, import_id)
                 for name, keys in (replace_on or {}).items()
                 if keys and name in batches
+            )
+            replaced += sum(
+                self._replace_days(raw, name, day, import_id, source_format)
+                for name, day in (replace_days or {}).items()
+                if name in batches
             )
             raw.execute(
                 "UPDATE imports SET status = 'loaded', rows = ? WHERE import_id = ?",
@@ -294,6 +304,18 @@ class Workspace:
             f"DELETE FROM {name} WHERE import_id IS DISTINCT FROM ? AND EXISTS "
             f"(SELECT 1 FROM {name} AS n WHERE n.import_id = ? AND {match})",
             [import_id, import_id],
+        )
+        return before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+
+    @staticmethod
+    def _replace_days(raw: Any, name: str, day: str, import_id: str, source_format: str) -> int:
+        """Delete rows of earlier imports of ``source_format`` on the days this import's rows cover."""
+        before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        raw.execute(
+            f"DELETE FROM {name} WHERE import_id IS DISTINCT FROM ? "
+            f"AND import_id IN (SELECT import_id FROM imports WHERE source_format = ? AND status = 'loaded') "
+            f"AND {day} IN (SELECT DISTINCT {day} FROM {name} WHERE import_id = ?)",
+            [import_id, source_format, import_id],
         )
         return before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
 
