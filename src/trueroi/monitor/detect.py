@@ -105,10 +105,10 @@ class Anomaly:
     def describe(self) -> str:
         """One line for people: what, where, when, how far off."""
         where = "all" if self.scope == "total" else f"{self.scope} {self.scope_value}"
-        rng = f"{_fmt(self.lower)}–{_fmt(self.upper) if self.upper is not None else '∞'}"
+        rng = f"{format_value(self.lower)}–{format_value(self.upper) if self.upper is not None else '∞'}"
         return (
             f"{MONITORED[self.kpi].label} {self.direction} ({where}, {self.when}): observed "
-            f"{_fmt(self.observed)}, expected {_fmt(self.expected)} (range {rng}), score {self.score:.1f}"
+            f"{format_value(self.observed)}, expected {format_value(self.expected)} (range {rng}), score {self.score:.1f}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,7 +120,7 @@ class Anomaly:
         return out
 
 
-def _fmt(value: float | None) -> str:
+def format_value(value: float | None) -> str:
     if value is None or not np.isfinite(value):
         return "–"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4f}"

@@ -1,0 +1,269 @@
+"""Alert rules: which KPI of which scope to watch, the condition, severity and where the alert goes.
+
+Rules are declared by users (``trueroi alert add``) and kept in the workspace table ``alert_rules``. A rule
+fires on a day when its KPI's observed value is above or below a fixed threshold, or when the KPI is
+anomalous against its seasonal baseline (:mod:`trueroi.monitor.detect`). One firing is an *incident*,
+keyed by rule, scope and day (or hour), so it is alerted once however often the monitor runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from trueroi.errors import UsageError
+from trueroi.monitor.detect import CRITICAL, MONITORED, THRESHOLD, format_value
+from trueroi.monitor.series import TOTAL
+from trueroi.workspace import Workspace
+from trueroi.workspace.state import StateTable
+
+CONDITIONS = ("above", "below", "anomaly")
+SEVERITIES = ("info", "warning", "critical")
+_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+RULES = StateTable(
+    "alert_rules",
+    {
+        "name": "string",
+        "kpi": "string",
+        "channel": "string",
+        "campaign": "string",
+        "condition": "string",
+        "threshold": "float64",
+        "severity": "string",
+        "emails": "string",  # JSON list
+        "webhooks": "string",  # JSON list
+        "created_at": "timestamp",
+    },
+    key=("name",),
+)
+
+
+@dataclass
+class AlertRule:
+    """One alert rule.
+
+    ``condition`` is above or below (``threshold`` in the KPI's unit: base currency for spend and CPA, a
+    ratio for ROAS and CTR, e.g. 0.02 for a 2 % CTR, a count otherwise) or anomaly (``threshold`` unused).
+    The scope is the campaign when given, else the channel, else the whole business.
+    """
+
+    name: str
+    kpi: str
+    condition: str
+    severity: str = "warning"
+    threshold: float | None = None
+    channel: str | None = None
+    campaign: str | None = None
+    emails: list[str] = field(default_factory=list)
+    webhooks: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.kpi = self.kpi.strip().lower()
+        self.campaign = self.campaign.strip().lower() if self.campaign else None
+        self.channel = self.channel.strip() if self.channel else None
+        self.validate()
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        """(scope, scope_value) as in the KPI series: campaign names are normalised (lower case)."""
+        if self.campaign:
+            return "campaign", self.campaign
+        if self.channel:
+            return "channel", self.channel
+        return "total", TOTAL
+
+    @property
+    def destinations(self) -> list[str]:
+        return [f"email:{e}" for e in self.emails] + [f"webhook:{u}" for u in self.webhooks]
+
+    def validate(self) -> None:
+        if not _NAME.fullmatch(self.name):
+            raise UsageError(
+                f"alert name {self.name!r} is not valid; use letters, digits, '_', '-' or '.' (at most 64)"
+            )
+        if self.kpi not in MONITORED:
+            raise UsageError(f"unknown KPI {self.kpi!r} for an alert; expected one of {', '.join(MONITORED)}")
+        if self.condition not in CONDITIONS:
+            raise UsageError(f"unknown condition {self.condition!r}; expected one of {', '.join(CONDITIONS)}")
+        if self.severity not in SEVERITIES:
+            raise UsageError(f"unknown severity {self.severity!r}; expected one of {', '.join(SEVERITIES)}")
+        if self.condition != "anomaly" and self.threshold is None:
+            raise UsageError(f"alert {self.name!r}: --{self.condition} needs a value")
+        scope = self.scope[0]
+        if scope not in MONITORED[self.kpi].scopes:
+            raise UsageError(
+                f"KPI {self.kpi!r} is watched for {', '.join(MONITORED[self.kpi].scopes)} only, not per {scope}"
+            )
+        for email in self.emails:
+            if not _EMAIL.fullmatch(email):
+                raise UsageError(f"{email!r} is not an e-mail address like 'team@example.com'")
+        for url in self.webhooks:
+            if not re.match(r"https?://[^\s/]+", url):
+                raise UsageError(f"webhook {url!r} is not an http(s) URL like 'https://chat.example.com/hook'")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``trueroi alert list``."""
+        out = asdict(self)
+        out["scope"], out["scope_value"] = self.scope
+        out["created_at"] = self.created_at.isoformat() if self.created_at else None
+        return out
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["emails"], row["webhooks"] = json.dumps(self.emails), json.dumps(self.webhooks)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AlertRule:
+        row = dict(row)
+        row["emails"] = json.loads(row.get("emails") or "[]")
+        row["webhooks"] = json.loads(row.get("webhooks") or "[]")
+        if row.get("threshold") is not None and pd.isna(row["threshold"]):
+            row["threshold"] = None
+        return cls(**row)
+
+
+def list_rules(ws: Workspace) -> list[AlertRule]:
+    """Every rule of the workspace, by name."""
+    return sorted((AlertRule.from_row(r) for r in RULES.records(ws)), key=lambda r: r.name)
+
+
+def add_rule(ws: Workspace, rule: AlertRule, *, replace: bool = False) -> AlertRule:
+    """Store ``rule``; an existing rule of the same name is an error unless ``replace``."""
+    if not replace and any(r.name == rule.name for r in list_rules(ws)):
+        raise UsageError(f"an alert named {rule.name!r} exists; remove it first or pick another name")
+    rule.created_at = rule.created_at or datetime.now(UTC).replace(tzinfo=None)
+    RULES.upsert(ws, [rule.to_row()])
+    return rule
+
+
+def remove_rule(ws: Workspace, name: str) -> None:
+    """Delete the rule ``name`` (its past alerts stay in the outbox)."""
+    if not RULES.delete(ws, name=name):
+        known = ", ".join(r.name for r in list_rules(ws)) or "none"
+        raise UsageError(f"no alert named {name!r} (alerts: {known})")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One firing of a rule: rule, scope and day (or hour) identify it; the rest describes it."""
+
+    key: str
+    rule: AlertRule
+    day: str
+    hour: str | None
+    kpi: str
+    scope: str
+    scope_value: str
+    observed: float | None
+    expected: float | None
+    lower: float | None
+    upper: float | None
+    direction: str | None
+    score: float | None
+    severity: str
+    text: str
+
+    def payload(self, workspace: str) -> dict[str, Any]:
+        """The documented webhook payload (also attached to e-mails); see ``trueroi.monitor.deliver``."""
+        return {
+            "type": "trueroi.alert",
+            "version": 1,
+            "workspace": workspace,
+            "incident_key": self.key,
+            "rule": {
+                "name": self.rule.name,
+                "kpi": self.rule.kpi,
+                "condition": self.rule.condition,
+                "threshold": self.rule.threshold,
+                "severity": self.rule.severity,
+            },
+            "scope": {
+                "level": self.scope,
+                "channel": self.scope_value if self.scope == "channel" else None,
+                "campaign": self.scope_value if self.scope == "campaign" else None,
+            },
+            "day": self.day,
+            "hour": self.hour,
+            "kpi": self.kpi,
+            "observed": self.observed,
+            "expected": self.expected,
+            "lower": self.lower,
+            "upper": self.upper,
+            "direction": self.direction,
+            "score": self.score,
+            "severity": self.severity,
+            "text": self.text,
+        }
+
+
+def _matches(rule: AlertRule, scored: pd.DataFrame) -> pd.DataFrame:
+    scope, value = rule.scope
+    rows = scored[(scored["kpi"] == rule.kpi) & (scored["scope"] == scope)]
+    if scope == "channel":
+        rows = rows[rows["scope_value"].str.lower() == value.lower()]
+    elif scope == "campaign":
+        rows = rows[rows["scope_value"] == value]
+    if rule.condition == "anomaly":
+        return rows[rows["z"].abs() >= THRESHOLD]
+    obs = rows["observed"]
+    return rows[obs > rule.threshold] if rule.condition == "above" else rows[obs < rule.threshold]
+
+
+def incidents(rule: AlertRule, scored: pd.DataFrame, time_col: str = "date_day") -> list[Incident]:
+    """The incidents of ``rule`` in a frame of :func:`trueroi.monitor.detect.evaluate`."""
+    from trueroi.monitor.detect import Anomaly
+
+    out = []
+    for r in _matches(rule, scored).itertuples(index=False):
+        when = pd.Timestamp(getattr(r, time_col))
+        hour = when.strftime("%Y-%m-%dT%H:00") if time_col == "hour" else None
+        day = when.date().isoformat()
+        z = None if pd.isna(r.z) else float(r.z)
+        direction = None if z is None else ("up" if z > 0 else "down")
+        if rule.condition != "anomaly":
+            direction = "up" if rule.condition == "above" else "down"
+        severity = rule.severity
+        if rule.condition == "anomaly" and z is not None and abs(z) >= CRITICAL * THRESHOLD:
+            severity = "critical"  # a rule's severity is the floor; a far-out anomaly is critical
+        a = Anomaly(
+            day=when.date(), scope=r.scope, scope_value=r.scope_value, kpi=r.kpi,
+            observed=_num(r.observed), expected=_num(r.expected), lower=_num(r.lower), upper=_num(r.upper),
+            direction=direction or "up", score=round(abs(z), 2) if z is not None else float("nan"),
+            severity=severity, grain="hour" if hour else "day",
+            hour=when.to_pydatetime() if hour else None,
+        )  # fmt: skip
+        if rule.condition == "anomaly":
+            text = f"[{severity}] {rule.name}: {a.describe()}"
+        else:
+            text = (
+                f"[{severity}] {rule.name}: {MONITORED[rule.kpi].label} {format_value(a.observed)} is "
+                f"{rule.condition} {format_value(rule.threshold)} ({_where(r.scope, r.scope_value)}, {a.when})"
+            )
+        key = f"{rule.name}|{r.scope}:{r.scope_value}|{hour or day}"
+        out.append(
+            Incident(
+                key, rule, day, hour, r.kpi, r.scope, r.scope_value, a.observed, a.expected, a.lower,
+                a.upper, direction, None if z is None else round(abs(z), 2), severity, text,
+            )  # fmt: skip
+        )
+    return out
+
+
+def _where(scope: str, value: str) -> str:
+    return "all" if scope == "total" else f"{scope} {value}"
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if pd.isna(value) or value in (float("inf"), float("-inf")) else value
+
+
