@@ -47,6 +47,7 @@ def report(
     from trueroi.workspace import Workspace
 
     writer = _writer(out)
+    _check_directory(out)
     parse_period(period)  # a bad period fails before any work
     with Workspace.open(workspace) as ws:
         content = build_report(
@@ -77,14 +78,19 @@ def _write_json(path: Path, content: dict[str, Any]) -> None:
     path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
 
 
+def _check_directory(out: Path) -> None:
+    parent = out.expanduser().parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {out}: directory {parent} does not exist; create it first")
+
+
 def write_atomically(out: Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``out``, then rename it to ``out``.
 
     On any failure the temporary file is removed and ``out`` is left as it was.
     """
     out = out.expanduser()
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: directory {out.parent} does not exist")
+    _check_directory(out)
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(name)

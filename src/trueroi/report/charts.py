@@ -256,6 +256,8 @@ def cell(value: Any, kind: str) -> str:
     """Plain text of one value: ``text`` as is, numbers as ``trueroi.report.html.fmt`` formats them."""
     if value is None or (isinstance(value, float) and value != value):
         return "–"
+    if isinstance(value, dict):  # a scope: {"channel": ..., "campaign": ...}
+        return ", ".join(f"{k} {v}" for k, v in value.items() if v is not None) or "all"
     if kind == "text" or isinstance(value, str | bool):
         return str(value)
     if kind == "signed_pct":
@@ -324,18 +326,28 @@ def _goals_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section
 
     goals, pacing = content["goals"], content["pacing"]
     value = lambda r: kind_of(r.get("kpi"))  # noqa: E731 - the kind follows each goal's KPI
-    cols = [("name", "Goal", "text"), ("kpi", "KPI", "text"), ("scope", "Scope", "text"),
+    kpi_key = "label" if goals["rows"] and "label" in goals["rows"][0] else "kpi"
+    cols = [("name", "Goal", "text"), (kpi_key, "KPI", "text"), ("scope", "Scope", "text"),
             ("horizon", "Horizon", "text"), ("from", "From", "text"), ("to", "To", "text"),
             ("target", "Target", value), ("actual", "Actual", value), ("progress", "Progress", "pct"),
             ("expected", "Forecast", value), ("expected_lower", "Low", value), ("expected_upper", "High", value),
             ("status", "Status", "text")]
     tables = [table("Goals", goals["rows"], cols)] if goals["rows"] else []
     if pacing["rows"]:
-        tables.append(generic_table("Budget pacing", pacing["rows"]))
+        known = all(k in pacing["rows"][0] for k, _, _ in PACING_COLUMNS)
+        tables.append(table("Budget pacing", pacing["rows"], PACING_COLUMNS) if known
+                      else generic_table("Budget pacing", pacing["rows"]))
     message = " ".join(m for m in (goals.get("message", ""), pacing.get("message", "")) if m)
     return Section("goals", "Goals and budget pacing",
                    "Progress to date, the forecast at the goal's end with its interval, and the status.",
                    charts=[charts["goals"]] if "goals" in charts else [], tables=tables, message=message)
+
+
+PACING_COLUMNS = [("name", "Budget", "text"), ("scope", "Scope", "text"), ("from", "From", "text"),
+                  ("to", "To", "text"), ("amount", "Budget", "money"), ("spend_to_date", "Spent", "money"),
+                  ("expected_to_date", "Planned to date", "money"), ("projected", "Projected", "money"),
+                  ("projected_lower", "Low", "money"), ("projected_upper", "High", "money"),
+                  ("status", "Pacing", "text"), ("daily_needed", "Daily to land", "money")]
 
 
 def _kpis_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
