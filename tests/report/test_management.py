@@ -170,3 +170,27 @@ def test_bad_period_is_a_usage_error(branded_shop, period):
 def test_a_given_model_dir_must_hold_a_model(branded_shop, tmp_path):
     with pytest.raises(UsageError, match="holds no fitted mix model"):
         build_report(branded_shop.ws, "2026-07", model_dir=tmp_path, goals=[], pacing=[], anomalies=[])
+
+
+def test_declared_goal_and_budget_from_the_goals_api(branded_shop, report_content):
+    """A goal of 100,000 orders in Q3 (the shop makes a few hundred) is off track; a 10,000 budget underspent."""
+    from trueroi import goals
+
+    ws = branded_shop.ws
+    goals.save_goal(ws, goals.make_goal("Q3 orders push", "conversions", 100000, *Q3))
+    goals.save_budget(ws, goals.make_budget("Q3 media", 10000, *Q3))
+    try:
+        content = build_report(ws, "2026-Q3", attribution_models="last_click", anomalies=[])
+    finally:
+        goals.remove_goal(ws, "Q3 orders push")
+        goals.remove_budget(ws, "Q3 media")
+    kpis = {r["kpi"]: r["value"] for r in report_content["kpis"]["rows"]}  # equal to kpi_report (test above)
+    (goal,) = content["goals"]["rows"]
+    assert goal["status"] == "off_track" and goal["actual"] == pytest.approx(kpis["conversions"])
+    (budget,) = content["pacing"]["rows"]
+    assert budget["status"] == "under" and budget["spend_to_date"] == pytest.approx(kpis["spend"])
+    first = content["next_steps"][0]
+    assert first["source"] == "goals" and first["text"].startswith("Goal Q3 orders push is off track")
+    spent = f"{kpis['spend']:,.0f}"
+    assert any(s["text"].startswith(f"Budget Q3 media is under: spent {spent} of 10,000 EUR")
+               for s in content["next_steps"])
