@@ -14,7 +14,9 @@ from trueroi.workspace import Workspace
 from trueroi.workspace.config import Branding
 
 CLIENT = "acme"
-BRAND = Branding(name="Acme Shoes GmbH", logo="brand/acme.png", primary_color="#7a1f5c", accent_color="#2a9d8f")
+BRAND = Branding(
+    name="Acme Shoes GmbH", logo="brand/acme.png", primary_color="#7a1f5c", accent_color="#2a9d8f"
+)
 PERIOD = "2026-Q3"
 
 # A goal the test declares as off track: 280 of 1,000 newsletter signups with the period over.
@@ -37,12 +39,35 @@ OFF_TRACK_GOAL = {
     "days_total": 92,
     "forecast_method": "hand-made for the test",
 }
-ON_TRACK_GOAL = {**OFF_TRACK_GOAL, "name": "Revenue Q3", "kpi": "revenue", "target": 30000.0, "actual": 34000.0,
-                 "progress": 34000.0 / 30000.0, "expected": 34000.0, "expected_lower": 33000.0,
-                 "expected_upper": 35000.0, "status": "on_track"}
-ANOMALY = {"day": "2026-08-14", "scope": "channel", "scope_value": "Shopping", "kpi": "cpa", "observed": 30.0,
-           "expected": 10.0, "lower": 5.0, "upper": 15.0, "direction": "up", "score": 6.0, "severity": "warning",
-           "grain": "day", "hour": None, "channel": "Shopping", "campaign": None}
+ON_TRACK_GOAL = {
+    **OFF_TRACK_GOAL,
+    "name": "Revenue Q3",
+    "kpi": "revenue",
+    "target": 30000.0,
+    "actual": 34000.0,
+    "progress": 34000.0 / 30000.0,
+    "expected": 34000.0,
+    "expected_lower": 33000.0,
+    "expected_upper": 35000.0,
+    "status": "on_track",
+}
+ANOMALY = {
+    "day": "2026-08-14",
+    "scope": "channel",
+    "scope_value": "Shopping",
+    "kpi": "cpa",
+    "observed": 30.0,
+    "expected": 10.0,
+    "lower": 5.0,
+    "upper": 15.0,
+    "direction": "up",
+    "score": 6.0,
+    "severity": "warning",
+    "grain": "day",
+    "hour": None,
+    "channel": "Shopping",
+    "campaign": None,
+}
 
 
 def write_logo(path: Path, color: str = "#2a9d8f") -> Path:
@@ -79,10 +104,29 @@ def report_content(branded_shop):
     """The Q3 2026 report content for client acme, with a declared off-track goal, pacing and an anomaly."""
     from trueroi.report.management import build_report
 
-    pacing = [{"name": "Q3 media", "amount": 3000.0, "spend": 2489.05, "projected": 2489.05,
-               "status": "under", "from": "2026-07-01", "to": "2026-09-30"}]
+    # the fields of trueroi.goals.PacingStatus.to_dict(): 2,489.05 of 3,000 spent, the period over
+    pacing = [
+        {
+            "name": "Q3 media",
+            "scope": {"channel": None, "campaign": None},
+            "from": "2026-07-01",
+            "to": "2026-09-30",
+            "amount": 3000.0,
+            "spend_to_date": 2489.05,
+            "expected_to_date": 3000.0,
+            "projected": 2489.05,
+            "projected_lower": 2489.05,
+            "projected_upper": 2489.05,
+            "status": "under",
+            "daily_needed": None,
+        }
+    ]
     return build_report(
-        branded_shop.ws, PERIOD, client=CLIENT, goals=[OFF_TRACK_GOAL, ON_TRACK_GOAL], pacing=pacing,
+        branded_shop.ws,
+        PERIOD,
+        client=CLIENT,
+        goals=[OFF_TRACK_GOAL, ON_TRACK_GOAL],
+        pacing=pacing,
         anomalies=[ANOMALY],
     )
 
@@ -100,10 +144,21 @@ def chromium_dump(page: Path, tmp: Path, budget_ms: int = 4000) -> SimpleNamespa
     profile, netlog = tmp / "profile", tmp / "net.json"
     shutil.rmtree(profile, ignore_errors=True)
     cmd = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-        "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}", f"--virtual-time-budget={budget_ms}",
-        "--dump-dom", page.resolve().as_uri(),
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--log-net-log={netlog}",
+        f"--virtual-time-budget={budget_ms}",
+        "--dump-dom",
+        page.resolve().as_uri(),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
@@ -115,7 +170,9 @@ def chromium_dump(page: Path, tmp: Path, budget_ms: int = 4000) -> SimpleNamespa
         if e["type"] == start_job and "url" in e.get("params", {})
     ]
     page_requests = [(i, u) for i, u in requests if i != "not an origin"]
-    return SimpleNamespace(dom=done.stdout, console=console, requests=page_requests, returncode=done.returncode)
+    return SimpleNamespace(
+        dom=done.stdout, console=console, requests=page_requests, returncode=done.returncode
+    )
 
 
 @pytest.fixture
@@ -130,6 +187,11 @@ def browser(tmp_path):
 def case():
     """The constants the report tests share (client, branding, period, declared goals and anomaly)."""
     return SimpleNamespace(
-        client=CLIENT, brand=BRAND, period=PERIOD, off_track=OFF_TRACK_GOAL, on_track=ON_TRACK_GOAL,
-        anomaly=ANOMALY, write_logo=write_logo,
+        client=CLIENT,
+        brand=BRAND,
+        period=PERIOD,
+        off_track=OFF_TRACK_GOAL,
+        on_track=ON_TRACK_GOAL,
+        anomaly=ANOMALY,
+        write_logo=write_logo,
     )

@@ -55,8 +55,17 @@ def test_html_and_pdf_on_the_demo_shop(cli, demo_shop, tmp_path):
 def test_json_is_the_report_content(cli, branded_shop, tmp_path, case):
     out = tmp_path / "q3.json"
     code, _, err = cli(
-        "report", "--period", "2026-07-01..2026-09-30", "--client", case.client, "--out", str(out),
-        "--attribution-models", "last_click,linear", "-w", str(branded_shop.ws.path),
+        "report",
+        "--period",
+        "2026-07-01..2026-09-30",
+        "--client",
+        case.client,
+        "--out",
+        str(out),
+        "--attribution-models",
+        "last_click,linear",
+        "-w",
+        str(branded_shop.ws.path),
     )
     assert code == 0, err
     content = json.loads(out.read_text())
@@ -85,8 +94,9 @@ def test_bad_input_exits_2_and_writes_nothing(cli, demo_shop, tmp_path, args, me
 
 
 def test_unknown_extension_exits_2(cli, demo_shop, tmp_path):
-    code, _, err = cli("report", "--period", "2026-Q3", "--out", str(tmp_path / "r.docx"), "-w",
-                       str(demo_shop.ws.path))
+    code, _, err = cli(
+        "report", "--period", "2026-Q3", "--out", str(tmp_path / "r.docx"), "-w", str(demo_shop.ws.path)
+    )
     assert code == 2 and "unknown format '.docx'" in err
     assert _leftovers(tmp_path) == []
 
@@ -111,6 +121,13 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
 
 
 def test_missing_output_directory_exits_2(cli, demo_shop, tmp_path):
-    code, _, err = cli("report", "--period", "2026-Q3", "--out", str(tmp_path / "nope" / "r.html"), "-w",
-                       str(demo_shop.ws.path))
+    code, _, err = cli(
+        "report",
+        "--period",
+        "2026-Q3",
+        "--out",
+        str(tmp_path / "nope" / "r.html"),
+        "-w",
+        str(demo_shop.ws.path),
+    )
     assert code == 2 and "does not exist" in err

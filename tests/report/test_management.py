@@ -1,4 +1,4 @@
-"""The report's content: figures equal what the library returns for the period; next steps from the numbers."""
+"""The report's content: figures equal what the library returns for the period; next steps from them."""
 
 from __future__ import annotations
 
@@ -62,7 +62,9 @@ def test_media_and_full_roi_by_channel_equal_kpi_report(report_content, branded_
 
 def test_attribution_models_credit_the_same_totals(report_content):
     a = report_content["attribution"]
-    assert a["available"] and len(a["models"]) >= 5 and {"last_click", "markov", "shapley"} <= set(a["models"])
+    assert (
+        a["available"] and len(a["models"]) >= 5 and {"last_click", "markov", "shapley"} <= set(a["models"])
+    )
     for model in a["models"]:
         assert sum(a["conversions"][model].values()) == pytest.approx(a["total_conversions"], rel=1e-6)
         assert sum(a["value"][model].values()) == pytest.approx(a["total_value"], rel=1e-6)
@@ -92,8 +94,16 @@ def test_next_steps_name_the_off_track_goal_first(report_content, case):
     text = steps[0]["text"]
     assert text.startswith("Goal Newsletter push Q3 is off track")
     assert "280 against a target of 1,000 (28.0% reached)" in text
-    assert any(s["source"] == "pacing" and "Budget Q3 media is under" in s["text"] for s in steps)
-    assert any(s["source"] == "anomalies" and "cpa" in s["text"] and "Shopping" in s["text"] for s in steps)
+    assert {
+        "text": "Budget Q3 media is underspending: 2,489 of 3,000 EUR spent, heading for 2,489 EUR by "
+        "2026-09-30.",
+        "source": "pacing",
+        "priority": "high",
+    } in steps
+    assert (
+        "Anomaly: cpa went up (channel Shopping) on 2026-08-14: 30.00 against an expected 10.00 "
+        "(score 6.00). Check what changed that day."
+    ) in [s["text"] for s in steps]
 
 
 def test_every_negative_media_roi_channel_gets_a_step(report_content):
@@ -124,21 +134,49 @@ def test_next_steps_by_hand():
     # Video: margin 1,200 on spend 1,000 -> media ROI +20%; other costs 400 -> full ROI (1200-1400)/1400 < 0.
     # Search: margin 3,000 on spend 1,000 -> media ROI +200%, full ROI (3000-1100)/1100 > 0: no action.
     channels = [
-        {"channel": "Paid Social", "spend": 1000.0, "roas": 2100 / 1000, "media_roi": (650 - 1000) / 1000,
-         "full_roi": (650 - 1300) / 1300},
-        {"channel": "Video", "spend": 1000.0, "roas": 3.0, "media_roi": (1200 - 1000) / 1000,
-         "full_roi": (1200 - 1400) / 1400},
-        {"channel": "Search", "spend": 1000.0, "roas": 8.0, "media_roi": 2.0, "full_roi": (3000 - 1100) / 1100},
+        {
+            "channel": "Paid Social",
+            "spend": 1000.0,
+            "roas": 2100 / 1000,
+            "media_roi": (650 - 1000) / 1000,
+            "full_roi": (650 - 1300) / 1300,
+        },
+        {
+            "channel": "Video",
+            "spend": 1000.0,
+            "roas": 3.0,
+            "media_roi": (1200 - 1000) / 1000,
+            "full_roi": (1200 - 1400) / 1400,
+        },
+        {
+            "channel": "Search",
+            "spend": 1000.0,
+            "roas": 8.0,
+            "media_roi": 2.0,
+            "full_roi": (3000 - 1100) / 1100,
+        },
         {"channel": "Direct", "spend": 0.0, "roas": None, "media_roi": None, "full_roi": None},
     ]
-    finding = {"code": "days_without_tracking", "severity": "high", "title": "3 days with orders but no "
-               "touchpoint", "count": 3, "detail": "2026-08-01, 2026-08-02, 2026-08-03"}
+    finding = {
+        "code": "days_without_tracking",
+        "severity": "high",
+        "title": "3 days with orders but no touchpoint",
+        "count": 3,
+        "detail": "2026-08-01, 2026-08-02, 2026-08-03",
+    }
     steps = next_steps(_content(channels, findings=[finding]))
     texts = [s["text"] for s in steps]
-    assert ("Channel Paid Social returns a media ROI of -35.0% on margin while its ROAS is 2.10: cut or fix "
-            "it (targeting, bids, landing pages).") in texts
-    assert any(t.startswith("Channel Video pays back its media spend (media ROI 20.0%) but not its full cost "
-                            "(full ROI -14.3%)") for t in texts)
+    assert (
+        "Channel Paid Social returns a media ROI of -35.0% on margin while its ROAS is 2.10: cut or fix "
+        "it (targeting, bids, landing pages)."
+    ) in texts
+    assert any(
+        t.startswith(
+            "Channel Video pays back its media spend (media ROI 20.0%) but not its full cost "
+            "(full ROI -14.3%)"
+        )
+        for t in texts
+    )
     assert not any("Search" in t or "Direct" in t for t in texts)
     assert any(t.startswith("Tracking gap: 3 days with orders but no touchpoint.") for t in texts)
     assert [s["priority"] for s in steps] == sorted(
@@ -148,9 +186,20 @@ def test_next_steps_by_hand():
 
 
 def test_an_at_risk_goal_is_a_medium_step():
-    goal = {"name": "Leads", "kpi": "leads", "target": 200.0, "actual": 90.0, "progress": 0.45,
-            "expected": 180.0, "expected_lower": 150.0, "expected_upper": 210.0, "status": "at_risk",
-            "days_elapsed": 15, "days_total": 30, "to": "2026-09-30"}
+    goal = {
+        "name": "Leads",
+        "kpi": "leads",
+        "target": 200.0,
+        "actual": 90.0,
+        "progress": 0.45,
+        "expected": 180.0,
+        "expected_lower": 150.0,
+        "expected_upper": 210.0,
+        "status": "at_risk",
+        "days_elapsed": 15,
+        "days_total": 30,
+        "to": "2026-09-30",
+    }
     steps = next_steps(_content([], goals=[goal]))
     assert steps[0]["priority"] == "medium"
     assert steps[0]["text"].startswith("Goal Leads is at risk: leads stands at 90 against a target of 200")
@@ -173,7 +222,7 @@ def test_a_given_model_dir_must_hold_a_model(branded_shop, tmp_path):
 
 
 def test_declared_goal_and_budget_from_the_goals_api(branded_shop, report_content):
-    """A goal of 100,000 orders in Q3 (the shop makes a few hundred) is off track; a 10,000 budget underspent."""
+    """A goal of 100,000 orders in Q3 (the shop makes hundreds) is off track; 10,000 budget underspent."""
     from trueroi import goals
 
     ws = branded_shop.ws
@@ -192,5 +241,7 @@ def test_declared_goal_and_budget_from_the_goals_api(branded_shop, report_conten
     first = content["next_steps"][0]
     assert first["source"] == "goals" and first["text"].startswith("Goal Q3 orders push is off track")
     spent = f"{kpis['spend']:,.0f}"
-    assert any(s["text"].startswith(f"Budget Q3 media is under: spent {spent} of 10,000 EUR")
-               for s in content["next_steps"])
+    assert any(
+        s["text"].startswith(f"Budget Q3 media is underspending: {spent} of 10,000 EUR spent")
+        for s in content["next_steps"]
+    )

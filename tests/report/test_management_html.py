@@ -31,7 +31,7 @@ def test_charts_render_offline_without_console_errors(page, browser):
     for key, block in blocks.items():
         # plotly draws into <svg class="main-svg"> only once its script ran in the browser
         assert 'class="main-svg"' in block.split('<div class="chart"')[0], key
-        assert "<g class=\"trace bars\"" in block or 'class="bars"' in block, key
+        assert '<g class="trace bars"' in block or 'class="bars"' in block, key
     assert seen.console == []  # no console message at all (errors, warnings or logs)
     assert seen.requests == [], seen.requests  # the page asked the network for nothing
 
@@ -50,7 +50,7 @@ def test_the_browser_check_catches_external_requests_and_console_errors(tmp_path
 
 
 def test_no_external_url_in_the_markup(page):
-    """Our markup (scripts aside: plotly.js carries link strings it never fetches) points nowhere off the file."""
+    """Our markup points nowhere off the file (scripts aside: plotly.js holds links it never fetches)."""
     text = re.sub(r"<script\b.*?</script>", "", page.read_text(encoding="utf-8"), flags=re.S)
     assert "<img" in text and "<table" in text
     fetched = re.findall(r'(?:src|href)\s*=\s*["\'](?!data:|#)([^"\']+)', text)
@@ -62,7 +62,9 @@ def test_branding_name_colours_and_logo(page, case):
     text = page.read_text(encoding="utf-8")
     assert "--primary:#7a1f5c;--accent:#2a9d8f" in text
     assert '<div class="client">Acme Shoes GmbH</div>' in text
-    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{100,}" alt="Acme Shoes GmbH logo">', text)
+    assert re.search(
+        r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{100,}" alt="Acme Shoes GmbH logo">', text
+    )
     assert "<title>Acme Shoes GmbH: Marketing performance 2026-Q3</title>" in text
 
 
@@ -79,6 +81,9 @@ def test_tables_show_the_report_figures(page, report_content):
 
 
 def test_a_client_name_is_escaped(report_content):
-    content = {**report_content, "client": {**report_content["client"], "name": "<b>Evil & Co</b>", "logo": None}}
+    content = {
+        **report_content,
+        "client": {**report_content["client"], "name": "<b>Evil & Co</b>", "logo": None},
+    }
     text = management_html(content)
     assert "&lt;b&gt;Evil &amp; Co&lt;/b&gt;" in text and "<b>Evil" not in text

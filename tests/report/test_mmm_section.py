@@ -28,8 +28,16 @@ def model_dir(branded_shop, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def content(branded_shop, model_dir, case):
-    return build_report(branded_shop.ws, "2026-Q3", client=case.client, model_dir=model_dir,
-                        attribution_models="last_click,linear", goals=[case.off_track], pacing=[], anomalies=[])
+    return build_report(
+        branded_shop.ws,
+        "2026-Q3",
+        client=case.client,
+        model_dir=model_dir,
+        attribution_models="last_click,linear",
+        goals=[case.off_track],
+        pacing=[],
+        anomalies=[],
+    )
 
 
 def test_a_model_in_the_default_location_is_found(branded_shop, model_dir):
@@ -57,7 +65,10 @@ def test_model_roi_and_budget_plan(content, model_dir):
     summary = load_model(model_dir).summary()["channels"]
     for row in mmm["channels"]:
         s = summary[row["channel"]]
-        assert row["roi"] == pytest.approx(s["roi"]["mean"]) and row["roi_lower"] <= row["roi"] <= row["roi_upper"]
+        assert (
+            row["roi"] == pytest.approx(s["roi"]["mean"])
+            and row["roi_lower"] <= row["roi"] <= row["roi_upper"]
+        )
         assert row["contribution"] == pytest.approx(s["contribution"]["mean"])
     # hand: the plan keeps the current weekly total = mean weekly spend of the last 8 fitted weeks
     data = pd.read_csv(model_dir / "data.csv")
@@ -67,8 +78,10 @@ def test_model_roi_and_budget_plan(content, model_dir):
     assert plan["weekly_total"] == pytest.approx(current_total, rel=1e-9)
     assert sum(r["current"] for r in plan["rows"]) == pytest.approx(current_total, rel=1e-9)
     assert sum(r["recommended"] for r in plan["rows"]) == pytest.approx(current_total, rel=1e-6)
-    assert any(s["source"] == "mmm" and s["text"].startswith("Reallocating the same weekly budget of")
-               for s in content["next_steps"])
+    assert any(
+        s["source"] == "mmm" and s["text"].startswith("Reallocating the same weekly budget of")
+        for s in content["next_steps"]
+    )
 
 
 def test_model_charts_in_html_and_pdf(content, tmp_path, browser):
@@ -82,8 +95,12 @@ def test_model_charts_in_html_and_pdf(content, tmp_path, browser):
         assert 'class="main-svg"' in block, key
     assert seen.console == [] and seen.requests == []
     pdf = write_management_pdf(tmp_path / "r.pdf", content)
-    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     images = [line for line in listing.splitlines()[2:] if line.split()[2] == "image"]
     assert len(images) == 1 + 5  # the logo; goals, ROI, attribution, mix-model ROI, budget charts
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Mix model and budget recommendation" in text and "Budget recommendation" in text

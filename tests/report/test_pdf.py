@@ -1,4 +1,4 @@
-"""The PDF report, checked as a reader sees it: pages rendered to images (pdftoppm) and their text (pdftotext)."""
+"""The PDF report as a reader sees it: pages rendered to images (pdftoppm) and their text (pdftotext)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def pdf(report_content, tmp_path_factory):
 
 
 def test_text_names_client_period_kpis_and_goals(pdf, report_content):
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for expected in (
         "Acme Shoes GmbH",
         "Marketing performance 2026-Q3",

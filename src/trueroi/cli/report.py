@@ -34,7 +34,9 @@ def report(
     ] = None,
     model: Annotated[
         Path | None,
-        typer.Option("--model", help="Fitted mix model directory (default: <workspace>/models/mmm if present)."),
+        typer.Option(
+            "--model", help="Fitted mix model directory (default: <workspace>/models/mmm if present)."
+        ),
     ] = None,
     attribution_models: Annotated[
         str, typer.Option("--attribution-models", help="Models to compare: 'all' or comma-separated names.")
@@ -69,7 +71,9 @@ def _writer(out: Path) -> Callable[[Path, dict[str, Any]], Any]:
         return write_management_pdf
     if suffix == ".json":
         return _write_json
-    raise UsageError(f"--out {out}: unknown format {suffix or '(no extension)'!r}; expected one of {', '.join(FORMATS)}")
+    raise UsageError(
+        f"--out {out}: unknown format {suffix or '(no extension)'!r}; expected one of {', '.join(FORMATS)}"
+    )
 
 
 def _write_json(path: Path, content: dict[str, Any]) -> None:

@@ -107,7 +107,10 @@ def budget_chart(content: dict[str, Any]) -> Chart | None:
         "budget",
         "Weekly spend: current vs recommended",
         [r["channel"] for r in rows],
-        [Series("Current", [r["current"] for r in rows]), Series("Recommended", [r["recommended"] for r in rows])],
+        [
+            Series("Current", [r["current"] for r in rows]),
+            Series("Recommended", [r["recommended"] for r in rows]),
+        ],
         f"Spend per week ({content['currency']})",
     )
 
@@ -123,9 +126,12 @@ def goals_chart(content: dict[str, Any]) -> Chart | None:
         [str(g["name"]) for g in rows],
         [
             Series("Progress", [g.get("progress") for g in rows]),
-            Series("Forecast at period end", [_share(g.get("expected"), g["target"]) for g in rows],
-                   [_share(g.get("expected_lower"), g["target"]) for g in rows],
-                   [_share(g.get("expected_upper"), g["target"]) for g in rows]),
+            Series(
+                "Forecast at period end",
+                [_share(g.get("expected"), g["target"]) for g in rows],
+                [_share(g.get("expected_lower"), g["target"]) for g in rows],
+                [_share(g.get("expected_upper"), g["target"]) for g in rows],
+            ),
         ],
         "% of target",
         scale=100.0,
@@ -161,12 +167,21 @@ def to_plotly(chart: Chart, colors: tuple[str, ...] = PALETTE) -> Any:
                 "type": "data",
                 "symmetric": False,
                 "array": [None if h is None or v is None else h - v for h, v in zip(hi, values, strict=True)],
-                "arrayminus": [None if w is None or v is None else v - w for w, v in zip(lo, values, strict=True)],
+                "arrayminus": [
+                    None if w is None or v is None else v - w for w, v in zip(lo, values, strict=True)
+                ],
             }
-        xy = {"y": chart.categories, "x": values} if chart.horizontal else {"x": chart.categories, "y": values}
+        xy = (
+            {"y": chart.categories, "x": values} if chart.horizontal else {"x": chart.categories, "y": values}
+        )
         bar = {"error_x" if chart.horizontal else "error_y": error} if error else {}
-        fig.add_bar(name=s.name, marker_color=colors[i % len(colors)],
-                    orientation="h" if chart.horizontal else "v", **xy, **bar)
+        fig.add_bar(
+            name=s.name,
+            marker_color=colors[i % len(colors)],
+            orientation="h" if chart.horizontal else "v",
+            **xy,
+            **bar,
+        )
     axis = {"title": chart.y_title}
     fig.update_layout(
         barmode="group",
@@ -203,8 +218,15 @@ def to_png(chart: Chart, colors: tuple[str, ...] = PALETTE, width_in: float = 7.
             err = np.nan_to_num(np.vstack([values - lo, hi - values]).clip(min=0))
         draw = ax.barh if chart.horizontal else ax.bar
         extra = {"xerr": err} if chart.horizontal else {"yerr": err}
-        draw(offset, np.nan_to_num(values), width, label=s.name, color=colors[i % len(colors)],
-             capsize=2 if err is not None else 0, **extra)
+        draw(
+            offset,
+            np.nan_to_num(values),
+            width,
+            label=s.name,
+            color=colors[i % len(colors)],
+            capsize=2 if err is not None else 0,
+            **extra,
+        )
     labels = [c if len(c) <= 18 else c[:17] + "." for c in chart.categories]
     if chart.horizontal:
         ax.set_yticks(pos, labels, fontsize=7)
@@ -225,7 +247,7 @@ def to_png(chart: Chart, colors: tuple[str, ...] = PALETTE, width_in: float = 7.
     return buffer.getvalue()
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Tables and sections
 
 
@@ -274,10 +296,14 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str, 
         title,
         [label for _, label, _ in columns],
         ["left" if k == "text" else "right" for _, _, k in columns],
-        [[cell(r.get(key), kind) for (key, _, _), kind in zip(columns, ks, strict=True)] for r, ks in
-         zip(rows, kinds, strict=True)],
-        [[_negative(r.get(key), kind) for (key, _, _), kind in zip(columns, ks, strict=True)] for r, ks in
-         zip(rows, kinds, strict=True)],
+        [
+            [cell(r.get(key), kind) for (key, _, _), kind in zip(columns, ks, strict=True)]
+            for r, ks in zip(rows, kinds, strict=True)
+        ],
+        [
+            [_negative(r.get(key), kind) for (key, _, _), kind in zip(columns, ks, strict=True)]
+            for r, ks in zip(rows, kinds, strict=True)
+        ],
     )
 
 
@@ -304,20 +330,32 @@ def sections(content: dict[str, Any]) -> list[Section]:
     """The report's sections in reading order, with formatted tables and chart data."""
     charts = report_charts(content)
     makers = (
-        _steps_section, _goals_section, _kpis_section, _channels_section, _attribution_section,
-        _mmm_section, _quality_section, _anomalies_section,
+        _steps_section,
+        _goals_section,
+        _kpis_section,
+        _channels_section,
+        _attribution_section,
+        _mmm_section,
+        _quality_section,
+        _anomalies_section,
     )
     return [m(content, charts) for m in makers]
 
 
 def _steps_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
     rows = [{**s, "n": i + 1} for i, s in enumerate(content["next_steps"])]
-    cols = [("n", "#", "count"), ("priority", "Priority", "text"), ("text", "Next step", "text"),
-            ("source", "From", "text")]
+    cols = [
+        ("n", "#", "count"),
+        ("priority", "Priority", "text"),
+        ("text", "Next step", "text"),
+        ("source", "From", "text"),
+    ]
     return Section(
-        "next_steps", "Next steps",
+        "next_steps",
+        "Next steps",
         "Actions generated from the figures of this report; 'From' names the section each figure is in.",
-        tables=[table("", rows, cols)] if rows else [], message="" if rows else "Nothing to act on.",
+        tables=[table("", rows, cols)] if rows else [],
+        message="" if rows else "Nothing to act on.",
     )
 
 
@@ -327,52 +365,94 @@ def _goals_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section
     goals, pacing = content["goals"], content["pacing"]
     value = lambda r: kind_of(r.get("kpi"))  # noqa: E731 - the kind follows each goal's KPI
     kpi_key = "label" if goals["rows"] and "label" in goals["rows"][0] else "kpi"
-    cols = [("name", "Goal", "text"), (kpi_key, "KPI", "text"), ("scope", "Scope", "text"),
-            ("horizon", "Horizon", "text"), ("from", "From", "text"), ("to", "To", "text"),
-            ("target", "Target", value), ("actual", "Actual", value), ("progress", "Progress", "pct"),
-            ("expected", "Forecast", value), ("expected_lower", "Low", value), ("expected_upper", "High", value),
-            ("status", "Status", "text")]
+    cols = [
+        ("name", "Goal", "text"),
+        (kpi_key, "KPI", "text"),
+        ("scope", "Scope", "text"),
+        ("horizon", "Horizon", "text"),
+        ("from", "From", "text"),
+        ("to", "To", "text"),
+        ("target", "Target", value),
+        ("actual", "Actual", value),
+        ("progress", "Progress", "pct"),
+        ("expected", "Forecast", value),
+        ("expected_lower", "Low", value),
+        ("expected_upper", "High", value),
+        ("status", "Status", "text"),
+    ]
     tables = [table("Goals", goals["rows"], cols)] if goals["rows"] else []
     if pacing["rows"]:
         known = all(k in pacing["rows"][0] for k, _, _ in PACING_COLUMNS)
-        tables.append(table("Budget pacing", pacing["rows"], PACING_COLUMNS) if known
-                      else generic_table("Budget pacing", pacing["rows"]))
+        tables.append(
+            table("Budget pacing", pacing["rows"], PACING_COLUMNS)
+            if known
+            else generic_table("Budget pacing", pacing["rows"])
+        )
     message = " ".join(m for m in (goals.get("message", ""), pacing.get("message", "")) if m)
-    return Section("goals", "Goals and budget pacing",
-                   "Progress to date, the forecast at the goal's end with its interval, and the status.",
-                   charts=[charts["goals"]] if "goals" in charts else [], tables=tables, message=message)
+    return Section(
+        "goals",
+        "Goals and budget pacing",
+        "Progress to date, the forecast at the goal's end with its interval, and the status.",
+        charts=[charts["goals"]] if "goals" in charts else [],
+        tables=tables,
+        message=message,
+    )
 
 
-PACING_COLUMNS = [("name", "Budget", "text"), ("scope", "Scope", "text"), ("from", "From", "text"),
-                  ("to", "To", "text"), ("amount", "Budget", "money"), ("spend_to_date", "Spent", "money"),
-                  ("expected_to_date", "Planned to date", "money"), ("projected", "Projected", "money"),
-                  ("projected_lower", "Low", "money"), ("projected_upper", "High", "money"),
-                  ("status", "Pacing", "text"), ("daily_needed", "Daily to land", "money")]
+PACING_COLUMNS = [
+    ("name", "Budget", "text"),
+    ("scope", "Scope", "text"),
+    ("from", "From", "text"),
+    ("to", "To", "text"),
+    ("amount", "Budget", "money"),
+    ("spend_to_date", "Spent", "money"),
+    ("expected_to_date", "Planned to date", "money"),
+    ("projected", "Projected", "money"),
+    ("projected_lower", "Low", "money"),
+    ("projected_upper", "High", "money"),
+    ("status", "Pacing", "text"),
+    ("daily_needed", "Daily to land", "money"),
+]
 
 
 def _kpis_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
     kpis = content["kpis"]
     rows = [{**r, "change_kind": "pts" if r["change_unit"] == "pts" else "signed_pct"} for r in kpis["rows"]]
-    cols = [("label", "KPI", "text"), ("value", "This period", lambda r: r["kind"]),
-            ("previous", "Last year", lambda r: r["kind"]), ("change_pct", "Change", lambda r: r["change_kind"])]
+    cols = [
+        ("label", "KPI", "text"),
+        ("value", "This period", lambda r: r["kind"]),
+        ("previous", "Last year", lambda r: r["kind"]),
+        ("change_pct", "Change", lambda r: r["change_kind"]),
+    ]
     cmp_ = kpis["compare"]
     return Section(
-        "kpis", "Headline KPIs",
-        f"{content['period']['from']} to {content['period']['to']} vs {cmp_['from']} to {cmp_['to']} (year over "
-        f"year); money in {content['currency']}; attributed by {content['attribution_model']}; ROI changes in "
-        "percentage points.",
+        "kpis",
+        "Headline KPIs",
+        f"{content['period']['from']} to {content['period']['to']} vs {cmp_['from']} to {cmp_['to']} (year "
+        f"over year); money in {content['currency']}; attributed by {content['attribution_model']}; ROI "
+        "changes in percentage points.",
         tables=[table("", rows, cols)],
     )
 
 
 def _channels_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
-    cols = [("channel", "Channel", "text"), ("spend", "Spend", "money"), ("revenue", "Revenue", "money"),
-            ("margin", "Margin", "money"), ("conversions", "Conv.", "count"), ("roas", "ROAS", "ratio"),
-            ("cpa", "CPA", "money"), ("media_roi", "Media ROI", "pct"), ("full_roi", "Full ROI", "pct")]
+    cols = [
+        ("channel", "Channel", "text"),
+        ("spend", "Spend", "money"),
+        ("revenue", "Revenue", "money"),
+        ("margin", "Margin", "money"),
+        ("conversions", "Conv.", "count"),
+        ("roas", "ROAS", "ratio"),
+        ("cpa", "CPA", "money"),
+        ("media_roi", "Media ROI", "pct"),
+        ("full_roi", "Full ROI", "pct"),
+    ]
     return Section(
-        "channels", "Media vs full ROI by channel",
+        "channels",
+        "Media vs full ROI by channel",
         "ROI on contribution margin (revenue - COGS): media ROI counts ad spend only, full ROI all marketing "
-        f"costs (agency, salaries, tools, production). Attribution: {content['channels']['attribution_model']}.",
+        "costs (agency, salaries, tools, production). "
+        f"Attribution: {content['channels']['attribution_model']}.",
         charts=[charts["roi"]] if "roi" in charts else [],
         tables=[table("", content["channels"]["rows"], cols)],
     )
@@ -383,18 +463,30 @@ def _attribution_section(content: dict[str, Any], charts: dict[str, Chart]) -> S
     if not a.get("available"):
         return Section("attribution", "Attribution comparison", message=a.get("message", ""))
     models = a["models"]
-    rows = [{"channel": c, "spend": a["spend"].get(c), **{m: a["roas"][m].get(c) for m in models}}
-            for c in a["channels"] if c in a["spend"]]
-    roas = table("ROAS by model (paid channels)", rows,
-                 [("channel", "Channel", "text"), ("spend", "Spend", "money")] + [(m, m, "ratio") for m in models])
+    rows = [
+        {"channel": c, "spend": a["spend"].get(c), **{m: a["roas"][m].get(c) for m in models}}
+        for c in a["channels"]
+        if c in a["spend"]
+    ]
+    roas = table(
+        "ROAS by model (paid channels)",
+        rows,
+        [("channel", "Channel", "text"), ("spend", "Spend", "money")] + [(m, m, "ratio") for m in models],
+    )
     rows = [{"channel": c, **{m: a["conversions"][m].get(c) for m in models}} for c in a["channels"]]
-    conv = table("Attributed conversions by model", rows,
-                 [("channel", "Channel", "text")] + [(m, m, "ratio") for m in models])
+    conv = table(
+        "Attributed conversions by model",
+        rows,
+        [("channel", "Channel", "text")] + [(m, m, "ratio") for m in models],
+    )
     return Section(
-        "attribution", "Attribution comparison",
+        "attribution",
+        "Attribution comparison",
         f"The period's {cell(a['total_conversions'], 'count')} orders ({cell(a['total_value'], 'money')} "
-        f"{content['currency']}) credited to channels by each model; every model's column sums to these totals.",
-        charts=[charts["attribution"]] if "attribution" in charts else [], tables=[roas, conv],
+        f"{content['currency']}) credited to channels by each model; every model's column sums to these "
+        "totals.",
+        charts=[charts["attribution"]] if "attribution" in charts else [],
+        tables=[roas, conv],
     )
 
 
@@ -402,41 +494,75 @@ def _mmm_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
     m = content["mmm"]
     if not m.get("available"):
         return Section("mmm", "Mix model and budget recommendation", message=m["message"])
-    cols = [("channel", "Channel", "text"), ("spend", "Spend", "money"), ("contribution", "Contribution", "money"),
-            ("roi", "ROI", "ratio"), ("roi_lower", "5%", "ratio"), ("roi_upper", "95%", "ratio"),
-            ("mroi", "Marginal ROI", "ratio")]
+    cols = [
+        ("channel", "Channel", "text"),
+        ("spend", "Spend", "money"),
+        ("contribution", "Contribution", "money"),
+        ("roi", "ROI", "ratio"),
+        ("roi_lower", "5%", "ratio"),
+        ("roi_upper", "95%", "ratio"),
+        ("mroi", "Marginal ROI", "ratio"),
+    ]
     b = m["budget"]
-    plan_cols = [("channel", "Channel", "text"), ("current", "Current / week", "money"),
-                 ("recommended", "Recommended / week", "money"), ("change", "Change", "signed_pct"),
-                 ("reason", "Why", "text")]
+    plan_cols = [
+        ("channel", "Channel", "text"),
+        ("current", "Current / week", "money"),
+        ("recommended", "Recommended / week", "money"),
+        ("change", "Change", "signed_pct"),
+        ("reason", "Why", "text"),
+    ]
     d = m["diagnostics"]
     intro = (
-        f"Model in {m['dir']} (whole fitted history, not only this period): incremental {m['kpi']} per unit of "
+        f"Model in {m['dir']} (whole fitted history, not only this period): incremental {m['kpi']} per unit "
+        "of "
         f"spend with its 90% interval; R2 {cell(d.get('r2'), 'ratio')}, MAPE {cell(d.get('mape'), 'pct')}. "
         f"Budget plan: the same weekly total of {cell(b['weekly_total'], 'money')} {content['currency']}, "
-        f"expected {cell(b['expected']['mean'], 'money')} vs {cell(b['current_expected']['mean'], 'money')} now "
+        f"expected {cell(b['expected']['mean'], 'money')} vs "
+        f"{cell(b['current_expected']['mean'], 'money')} now "
         f"(P(beats current) {cell(b['p_beats_current'], 'pct')})."
     )
     return Section(
-        "mmm", "Mix model and budget recommendation", intro,
+        "mmm",
+        "Mix model and budget recommendation",
+        intro,
         charts=[charts[k] for k in ("mmm", "budget") if k in charts],
-        tables=[table("Mix-model ROI", m["channels"], cols), table("Budget recommendation", b["rows"], plan_cols)],
+        tables=[
+            table("Mix-model ROI", m["channels"], cols),
+            table("Budget recommendation", b["rows"], plan_cols),
+        ],
     )
 
 
 def _quality_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
     rows = content["quality"]["findings"]
-    cols = [("severity", "Severity", "text"), ("title", "Finding", "text"), ("count", "Count", "count"),
-            ("detail", "Detail", "text")]
-    return Section("quality", "Data quality", "Where the workspace's data disagrees with itself (all loaded data).",
-                   tables=[table("", rows, cols)] if rows else [],
-                   message="" if rows else "No data-quality findings.")
+    cols = [
+        ("severity", "Severity", "text"),
+        ("title", "Finding", "text"),
+        ("count", "Count", "count"),
+        ("detail", "Detail", "text"),
+    ]
+    return Section(
+        "quality",
+        "Data quality",
+        "Where the workspace's data disagrees with itself (all loaded data).",
+        tables=[table("", rows, cols)] if rows else [],
+        message="" if rows else "No data-quality findings.",
+    )
 
 
-ANOMALY_COLUMNS = [("day", "Day", "text"), ("kpi", "KPI", "text"), ("scope", "Scope", "text"),
-                   ("scope_value", "Where", "text"), ("direction", "Direction", "text"),
-                   ("observed", "Observed", "ratio"), ("expected", "Expected", "ratio"), ("lower", "Low", "ratio"),
-                   ("upper", "High", "ratio"), ("score", "Score", "ratio"), ("severity", "Severity", "text")]
+ANOMALY_COLUMNS = [
+    ("day", "Day", "text"),
+    ("kpi", "KPI", "text"),
+    ("scope", "Scope", "text"),
+    ("scope_value", "Where", "text"),
+    ("direction", "Direction", "text"),
+    ("observed", "Observed", "ratio"),
+    ("expected", "Expected", "ratio"),
+    ("lower", "Low", "ratio"),
+    ("upper", "High", "ratio"),
+    ("score", "Score", "ratio"),
+    ("severity", "Severity", "text"),
+]
 MAX_ANOMALIES = 25
 
 
@@ -445,7 +571,9 @@ def _anomalies_section(content: dict[str, Any], charts: dict[str, Chart]) -> Sec
     rows = sorted(a["rows"], key=lambda r: -(r.get("score") or 0))
     intro = ""
     if len(rows) > MAX_ANOMALIES:
-        intro = f"{len(rows)} anomalies in the period; the {MAX_ANOMALIES} strongest (highest score) are shown."
+        intro = (
+            f"{len(rows)} anomalies in the period; the {MAX_ANOMALIES} strongest (highest score) are shown."
+        )
         rows = rows[:MAX_ANOMALIES]
     known = rows and all(k in rows[0] for k, _, _ in ANOMALY_COLUMNS)
     tables = [table("", rows, ANOMALY_COLUMNS) if known else generic_table("", rows)] if rows else []

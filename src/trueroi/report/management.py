@@ -27,8 +27,28 @@ if TYPE_CHECKING:
 DEFAULT_MODEL_DIR = Path("models") / "mmm"
 """Where the report looks for a fitted mix model when none is given: ``<workspace>/models/mmm``."""
 
-HEADLINE_KPIS = ("revenue", "margin", "spend", "conversions", "roas", "cpa", "media_roi", "full_roi", "sessions")
-CHANNEL_COLUMNS = ("channel", "spend", "revenue", "margin", "conversions", "roas", "cpa", "media_roi", "full_roi")
+HEADLINE_KPIS = (
+    "revenue",
+    "margin",
+    "spend",
+    "conversions",
+    "roas",
+    "cpa",
+    "media_roi",
+    "full_roi",
+    "sessions",
+)
+CHANNEL_COLUMNS = (
+    "channel",
+    "spend",
+    "revenue",
+    "margin",
+    "conversions",
+    "roas",
+    "cpa",
+    "media_roi",
+    "full_roi",
+)
 KIND = {"money": "money", "count": "count", "ratio": "ratio", "roi": "pct", "percent": "pct"}
 
 
@@ -213,8 +233,14 @@ def _with_roas(section: dict[str, Any], channels: list[dict[str, Any]]) -> dict[
             continue
         lo, hi = min(known, key=known.get), max(known, key=known.get)
         spread.append(
-            {"channel": ch, "spend": spend[ch], "roas_min": known[lo], "model_min": lo,
-             "roas_max": known[hi], "model_max": hi}
+            {
+                "channel": ch,
+                "spend": spend[ch],
+                "roas_min": known[lo],
+                "model_min": lo,
+                "roas_max": known[hi],
+                "model_max": hi,
+            }
         )
     spread.sort(key=lambda r: r["roas_min"] - r["roas_max"])
     return {**section, "spend": spend, "roas": roas, "spread": spread}
@@ -360,7 +386,7 @@ def _anomalies(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None)
     return {"available": True, "rows": _as_dicts(rows), "message": message}
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Next steps: plain sentences, each built from one figure the report shows (section named in "source").
 
 
@@ -409,7 +435,8 @@ def _goal_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
             continue
         kind = kind_of(g.get("kpi"))
         text = (
-            f"Goal {g.get('name')} is {status}: {g.get('kpi')} stands at {fmt(g.get('actual'), kind)} against "
+            f"Goal {g.get('name')} is {status}: {g.get('kpi')} stands at {fmt(g.get('actual'), kind)} "
+            "against "
             f"a target of {fmt(g.get('target'), kind)} ({fmt(g.get('progress'), 'pct')} reached) after "
             f"{g.get('days_elapsed')} of {g.get('days_total')} days; the forecast for {g.get('to')} is "
             f"{fmt(g.get('expected'), kind)} ({fmt(g.get('expected_lower'), kind)} to "
@@ -424,25 +451,20 @@ def _goal_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
-def _first(row: dict[str, Any], *keys: str) -> Any:
-    return next((row[k] for k in keys if row.get(k) is not None), None)
-
-
 def _pacing_steps(rows: list[dict[str, Any]], cur: str) -> list[dict[str, str]]:
+    """Budgets pacing over or under (fields of ``trueroi.goals.PacingStatus.to_dict``)."""
     out = []
     for b in rows:
         status = _status(b)
-        if not any(word in status for word in ("over", "under")):
+        if status not in ("over", "under"):
             continue
-        budget = _first(b, "budget", "amount", "target")
-        spent = _first(b, "spend", "spent", "spend_to_date", "actual")
-        projected = _first(b, "projected", "projected_spend", "expected")
-        daily = _first(b, "daily_needed", "needed_per_day", "required_daily")
-        text = f"Budget {b.get('name')} is {status}: spent {fmt(spent, 'money')} of {fmt(budget, 'money')} {cur}"
-        if projected is not None:
-            text += f", heading for {fmt(projected, 'money')} {cur} by {b.get('to')}"
-        if daily is not None:
-            text += f"; spend {fmt(daily, 'money')} {cur} a day from now on to land on budget"
+        text = (
+            f"Budget {b['name']} is {status}spending: {fmt(b['spend_to_date'], 'money')} of "
+            f"{fmt(b['amount'], 'money')} {cur} spent, heading for {fmt(b.get('projected'), 'money')} {cur} "
+            f"by {b['to']}"
+        )
+        if b.get("daily_needed") is not None:
+            text += f"; spend {fmt(b['daily_needed'], 'money')} {cur} a day from now on to land on budget"
         out.append(_step(text + ".", "pacing", "high"))
     return out
 
@@ -464,7 +486,8 @@ def _channel_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         elif full is not None and full < 0:
             out.append(
                 _step(
-                    f"Channel {ch} pays back its media spend (media ROI {fmt(media, 'pct')}) but not its full "
+                    f"Channel {ch} pays back its media spend (media ROI {fmt(media, 'pct')}) but not its "
+                    "full "
                     f"cost (full ROI {fmt(full, 'pct')}): review the agency, production and tool costs it "
                     "carries.",
                     "channels",
@@ -518,11 +541,13 @@ def _mmm_steps(section: dict[str, Any], cur: str) -> list[dict[str, str]]:
     confident = (plan["p_beats_current"] or 0) >= 0.8
     out = [
         _step(
-            f"Reallocating the same weekly budget of {fmt(plan['weekly_total'], 'money')} {cur} as the mix model "
-            f"suggests is expected to return {fmt(plan['expected']['mean'], 'money')} {plan['kpi']} a week vs "
-            f"{fmt(cur_['mean'], 'money')} now, with a {fmt(plan['p_beats_current'], 'pct')} chance of beating "
-            "the current plan"
-            + (": move budget step by step." if confident else ": too uncertain to act on alone; test first."),
+            f"Reallocating the same weekly budget of {fmt(plan['weekly_total'], 'money')} {cur} as the mix "
+            f"model suggests is expected to return {fmt(plan['expected']['mean'], 'money')} {plan['kpi']} a "
+            f"week vs {fmt(cur_['mean'], 'money')} now, with a {fmt(plan['p_beats_current'], 'pct')} "
+            "chance of beating the current plan"
+            + (
+                ": move budget step by step." if confident else ": too uncertain to act on alone; test first."
+            ),
             "mmm",
             "medium" if confident else "low",
         )
@@ -561,22 +586,19 @@ def _quality_steps(found: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def _anomaly_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """The strongest anomaly of each KPI and place (at most five), with the day it happened."""
+    """The strongest anomaly of each KPI and place, five at most (``trueroi.monitor.Anomaly.to_dict``)."""
     out, seen = [], set()
     for a in sorted(rows, key=lambda r: -(r.get("score") or 0)):
-        where = _first(a, "scope_value", "scope", "channel", "campaign") or "all"
-        key = (a.get("kpi"), where)
-        if key in seen:
+        where = "all" if a["scope"] == "total" else f"{a['scope']} {a['scope_value']}"
+        if (a["kpi"], where) in seen:
             continue
-        seen.add(key)
-        when = _first(a, "day", "date", "date_day", "hour")
-        what = _first(a, "message", "description") or (
-            f"{a.get('kpi')} went {a.get('direction', 'off')} in {a.get('scope', '')} {where} on {when}: "
-            f"{fmt(_first(a, 'observed', 'value'), 'ratio')} against an expected "
-            f"{fmt(a.get('expected'), 'ratio')} (score {fmt(a.get('score'), 'ratio')})"
+        seen.add((a["kpi"], where))
+        text = (
+            f"Anomaly: {a['kpi']} went {a['direction']} ({where}) on {a.get('hour') or a['day']}: "
+            f"{fmt(a['observed'], 'ratio')} against an expected {fmt(a['expected'], 'ratio')} "
+            f"(score {fmt(a['score'], 'ratio')}). Check what changed that day."
         )
-        high = str(a.get("severity", "")).lower() in ("high", "critical")
-        out.append(_step(f"Anomaly: {what}. Check what changed that day.", "anomalies", "high" if high else "medium"))
+        out.append(_step(text, "anomalies", "high" if a.get("severity") == "critical" else "medium"))
         if len(out) == 5:
             break
     return out
