@@ -9,6 +9,7 @@ import pytest
 
 from trueroi.monitor.baseline import (
     anscombe,
+    count_check,
     inverse_anscombe,
     mad,
     ratio_baseline,
@@ -119,11 +120,25 @@ def test_ratio_baseline_by_hand() -> None:
     rho, b = ratio_baseline(num, den, window=4, min_den_days=4)
     assert rho[4] == pytest.approx(4 / 50)
     assert b.expected[4] == pytest.approx(0.08 * 30)
-    # history residuals 2 sqrt(n + 3/8) - 2 sqrt(0.08 den + 3/8): [0.177, 0.272, 0.177, -0.943], median
-    # 0.177, absolute deviations [0, 0.094, 0, 1.120], MAD 0.047 -> sigma 0.07, below the Poisson floor 1
+    # the four days before have no expectation of their own (less than four days of history each), so
+    # there are no residuals to scale by and the Poisson floor 1 applies: z = 2 sqrt(0 + 3/8) - 2 sqrt(2.775)
     assert b.z[4] == pytest.approx(2 * sqrt(3 / 8) - 2 * sqrt(2.4 + 3 / 8))
     assert b.upper[4] == pytest.approx(((2 * sqrt(2.775) + 4) / 2) ** 2 - 3 / 8)
     assert np.isnan(b.z[:4]).all()  # fewer than four days with spend before
+
+
+def test_count_check_scale_by_hand() -> None:
+    # expectations given: 4, 4, 4, 4, 4, then judge 4 against 4 with a window of 4 steps.
+    # residuals 2 sqrt(n + 3/8) - 2 sqrt(4 + 3/8) for n = [1, 9, 4, 16]:
+    num = np.array([1.0, 9, 4, 16, 4])
+    a = [2 * sqrt(n + 3 / 8) - 2 * sqrt(4 + 3 / 8) for n in (1, 9, 4, 16)]  # [-1.83, 1.94, 0, 4.06]
+    centre = (a[2] + a[1]) / 2  # median of four: mean of the middle two (0 and 1.94)
+    dev = sorted(abs(x - centre) for x in a)
+    sigma = 1.4826 * (dev[1] + dev[2]) / 2
+    b = count_check(num, np.full(5, 4.0), window=4)
+    assert sigma > 1  # above the Poisson floor: this series is overdispersed
+    assert b.z[4] == pytest.approx(0.0)
+    assert b.upper[4] == pytest.approx(((2 * sqrt(4.375) + 4 * sigma) / 2) ** 2 - 3 / 8)
 
 
 def test_ratio_baseline_units() -> None:

@@ -207,6 +207,50 @@ def _back(a: np.ndarray, offset: np.ndarray, kind: str) -> np.ndarray:
         return np.maximum(np.exp(a) - offset, 0.0)
 
 
+def trailing_ratio(num: np.ndarray, den: np.ndarray, *, window: int = 28, min_den_days: int = 7) -> np.ndarray:
+    """Weighted ratio ``sum(num) / sum(den)`` over the ``window`` steps before each step.
+
+    NaN where fewer than ``min_den_days`` of those steps have a positive denominator, or where the ratio
+    is not a positive finite number.
+    """
+    n_win = trailing_windows(num, window)
+    d_win = trailing_windows(den, window)
+    with np.errstate(all="ignore"):
+        rho = np.nansum(n_win, axis=1) / np.nansum(d_win, axis=1)
+    enough = (d_win > 0).sum(axis=1) >= min_den_days
+    return np.where(enough & np.isfinite(rho) & (rho > 0), rho, np.nan)
+
+
+def count_check(
+    num: np.ndarray,
+    expected: np.ndarray,
+    *,
+    unit: np.ndarray | float = 1.0,
+    window: int = 28,
+    threshold: float = 4.0,
+) -> Baseline:
+    """Judge observed ``num`` against a given expectation on the Anscombe scale.
+
+    The noise scale is ``1.4826 x MAD`` of the residuals ``2 sqrt(num/unit + 3/8) - 2 sqrt(expected/unit
+    + 3/8)`` of the ``window`` steps before, at least 1 (Poisson). NaN where ``expected`` or ``unit`` is
+    not finite.
+    """
+    num, expected = np.asarray(num, dtype=float), np.asarray(expected, dtype=float)
+    unit = np.broadcast_to(np.asarray(unit, dtype=float), num.shape)
+    with np.errstate(all="ignore"):
+        resid = anscombe(num / unit) - anscombe(expected / unit)
+        resid = np.where(np.isfinite(expected) & np.isfinite(unit), resid, np.nan)
+        hist = trailing_windows(resid, window)
+        centre = _nanmedian(hist, axis=1)
+        scale = np.fmax(MAD_TO_SIGMA * _nanmedian(np.abs(hist - centre[:, None]), axis=1), 1.0)
+        a_exp = anscombe(expected / unit)
+        lower = inverse_anscombe(a_exp - threshold * scale) * unit
+        upper = inverse_anscombe(a_exp + threshold * scale) * unit
+        z = resid / scale
+    bad = ~np.isfinite(expected) | ~np.isfinite(unit) | ~(unit > 0)
+    return Baseline(*(np.where(bad, np.nan, v) for v in (expected, lower, upper, z)))
+
+
 def ratio_baseline(
     num: np.ndarray,
     den: np.ndarray,
@@ -224,7 +268,7 @@ def ratio_baseline(
         Numerator and denominator per step (conversions and spend for CPA, revenue and spend for ROAS,
         clicks and impressions for CTR), oldest first.
     window
-        Trailing steps (before the current one) whose sums give ``rho``.
+        Trailing steps (before the current one) whose sums give ``rho`` and whose residuals give the scale.
     unit
         Numerator units per count: 1 for counts; the average order value for revenue, so revenue is
         judged as ``revenue / AOV`` orders on the Anscombe scale. A scalar or one value per step.
@@ -234,28 +278,10 @@ def ratio_baseline(
     Returns
     -------
     rho, Baseline
-        The trailing ratio per step and the baseline of the numerator (expected, range, z).
+        The trailing ratio per step and the baseline of the numerator (expected, range, z); NaN on steps
+        with a zero denominator.
     """
-    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    unit = np.broadcast_to(np.asarray(unit, dtype=float), num.shape)
-    pad = np.full(window, np.nan)
-    n_win = sliding_window_view(np.concatenate([pad, num]), window + 1)[:, :window]
-    d_win = sliding_window_view(np.concatenate([pad, den]), window + 1)[:, :window]
-    u_win = sliding_window_view(np.concatenate([pad, unit]), window + 1)[:, :window]
-    with np.errstate(all="ignore"):
-        rho = np.nansum(n_win, axis=1) / np.nansum(d_win, axis=1)
-        a_hist = anscombe(n_win / u_win) - anscombe(rho[:, None] * d_win / u_win)
-    a_hist = np.where(d_win > 0, a_hist, np.nan)
-    enough = (d_win > 0).sum(axis=1) >= min_den_days
-    rho = np.where(enough & np.isfinite(rho) & (rho > 0), rho, np.nan)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # steps without history give NaN
-        centre = np.nanmedian(a_hist, axis=1)
-        scale = np.fmax(MAD_TO_SIGMA * np.nanmedian(np.abs(a_hist - centre[:, None]), axis=1), 1.0)
-        expected = rho * den
-        a_exp = anscombe(expected / unit)
-        lower = inverse_anscombe(a_exp - threshold * scale) * unit
-        upper = inverse_anscombe(a_exp + threshold * scale) * unit
-        z = (anscombe(num / unit) - a_exp) / scale
-    bad = np.isnan(rho) | ~(den > 0) | ~np.isfinite(unit) | ~(unit > 0)
-    return rho, Baseline(*(np.where(bad, np.nan, v) for v in (expected, lower, upper, z)))
+    den = np.asarray(den, dtype=float)
+    rho = trailing_ratio(num, den, window=window, min_den_days=min_den_days)
+    expected = np.where(den > 0, rho * den, np.nan)
+    return rho, count_check(num, expected, unit=unit, window=window, threshold=threshold)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import UsageError
-from trueroi.monitor.baseline import ratio_baseline, seasonal_baseline
+from trueroi.monitor.baseline import count_check, seasonal_baseline, trailing_ratio, trailing_windows
 from trueroi.monitor.series import daily_series, hourly_series
 from trueroi.workspace import Workspace
 
@@ -137,40 +137,62 @@ def parse_kpis(kpis: list[str] | str | None) -> list[MonitoredKpi]:
     return [MONITORED[k] for k in names]
 
 
-def _values(kpi: MonitoredKpi, g: pd.DataFrame, threshold: float, period: int) -> pd.DataFrame:
-    """observed, expected, lower, upper, z of one KPI along one scope's series (oldest first)."""
+def _volume(kpi: MonitoredKpi, g: pd.DataFrame, threshold: float, period: int) -> dict[str, np.ndarray]:
     num = g[kpi.num].to_numpy(dtype=float)
-    if not kpi.is_ratio:
-        b = seasonal_baseline(num, period=period, kind=kpi.kind, threshold=threshold)
-        return pd.DataFrame({"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z})
-    den = g[kpi.den].to_numpy(dtype=float)
+    level_window = 24 if period > 24 else period  # hours: the level of the last day
+    b = seasonal_baseline(num, period=period, level_window=level_window, kind=kpi.kind, threshold=threshold)
+    return {"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z}
+
+
+def leaf_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) -> pd.DataFrame:
+    """Expected numerator per time step (rows) and leaf (columns): trailing ratio x the day's denominator.
+
+    A leaf without a usable ratio (no denominator in its history: organic traffic, a new campaign)
+    contributes what it observed, so it moves no judgement.
+    """
+    num = leaves.pivot_table(index=time_col, columns="scope_value", values=kpi.num, aggfunc="sum", fill_value=0)
+    den = leaves.pivot_table(index=time_col, columns="scope_value", values=kpi.den, aggfunc="sum", fill_value=0)
+    expected = num.copy()
+    for leaf in num.columns:
+        n, d = num[leaf].to_numpy(dtype=float), den[leaf].to_numpy(dtype=float)
+        rho = trailing_ratio(n, d)
+        expected[leaf] = np.where(np.isnan(rho), n, rho * d)
+    return expected
+
+
+def _ratio(
+    kpi: MonitoredKpi, g: pd.DataFrame, expected_num: np.ndarray, threshold: float
+) -> dict[str, np.ndarray]:
+    """A ratio KPI of one scope: its numerator judged against the sum of its leaves' expectations."""
+    num, den = g[kpi.num].to_numpy(dtype=float), g[kpi.den].to_numpy(dtype=float)
     unit: np.ndarray | float = 1.0
     if kpi.kind == "money":  # revenue judged in orders: divide by the trailing average order value
         conv = g["conversions"].to_numpy(dtype=float)
-        rev_sum = pd.Series(num).rolling(28, min_periods=1).sum().shift(1).to_numpy()
-        conv_sum = pd.Series(conv).rolling(28, min_periods=1).sum().shift(1).to_numpy()
+        rev_sum, conv_sum = trailing_windows(num, 28).sum(axis=1), trailing_windows(conv, 28).sum(axis=1)
         with np.errstate(all="ignore"):
             unit = np.where(conv_sum > 0, rev_sum / conv_sum, np.nan)
-    rho, b = ratio_baseline(num, den, unit=unit, threshold=threshold)
+    usable = (den > 0) & ((trailing_windows(den, 28) > 0).sum(axis=1) >= 7)
+    b = count_check(num, np.where(usable, expected_num, np.nan), unit=unit, threshold=threshold)
     with np.errstate(all="ignore"):
         if kpi.inverted:  # CPA = den / num: the range flips
             observed = np.where(num > 0, den / num, np.nan)
-            expected, lower = 1.0 / rho, den / b.upper
+            expected, lower = den / b.expected, den / b.upper
             upper = np.where(b.lower > 0, den / b.lower, np.inf)
             z = -b.z
         else:
             observed = np.where(den > 0, num / den, np.nan)
-            expected, lower, upper, z = rho, b.lower / den, b.upper / den, b.z
+            expected, lower, upper, z = b.expected / den, b.lower / den, b.upper / den, b.z
     nan = np.isnan(b.z)
-    return pd.DataFrame(
-        {
-            "observed": observed,
-            "expected": np.where(nan, np.nan, expected),
-            "lower": np.where(nan, np.nan, lower),
-            "upper": np.where(nan, np.nan, upper),
-            "z": z,
-        }
-    )
+    out = {"expected": expected, "lower": lower, "upper": upper}
+    return {"observed": observed, **{k: np.where(nan, np.nan, v) for k, v in out.items()}, "z": z}
+
+
+def _members(leaves: pd.DataFrame, scope: str, value: str) -> list[str]:
+    if scope == "total":
+        keep = leaves
+    else:
+        keep = leaves[leaves[scope] == value]
+    return list(dict.fromkeys(keep["scope_value"]))
 
 
 def evaluate(
@@ -182,6 +204,10 @@ def evaluate(
     threshold: float = THRESHOLD,
 ) -> pd.DataFrame:
     """Observed value, baseline and score of every KPI, scope and time step of ``series``.
+
+    Volume KPIs are judged on each scope's own series. Ratio KPIs are judged on their numerator given
+    their denominator, with the expectation summed over the scope's leaves (channel x campaign), so a
+    shift of the mix between campaigns with different CPAs is expected, not an anomaly.
 
     Parameters
     ----------
@@ -195,18 +221,29 @@ def evaluate(
         ``<time_col>, scope, scope_value, kpi, observed, expected, lower, upper, z``; ``z`` is NaN where the
         history is too short or the KPI is undefined (a ratio with a zero denominator).
     """
+    leaves = series[series["scope"] == "leaf"]
+    ratio_kpis = [k for k in kpis if k.is_ratio and not leaves.empty]
+    expected = {k.name: leaf_expectations(leaves, k, time_col) for k in ratio_kpis}
     out = []
-    for (scope, value), g in series.groupby(["scope", "scope_value"], sort=True):
+    for (scope, value), g in series[series["scope"] != "leaf"].groupby(["scope", "scope_value"], sort=True):
         g = g.sort_values(time_col)
+        members = _members(leaves, scope, value) if ratio_kpis else []
         for kpi in kpis:
             if scope not in kpi.scopes or kpi.num not in g or (kpi.den and kpi.den not in g):
                 continue
-            v = _values(kpi, g, threshold, period)
-            v.insert(0, time_col, g[time_col].to_numpy())
-            v.insert(1, "scope", scope)
-            v.insert(2, "scope_value", value)
-            v.insert(3, "kpi", kpi.name)
-            out.append(v)
+            if kpi.is_ratio:
+                if kpi not in ratio_kpis:
+                    continue
+                exp = expected[kpi.name][members].sum(axis=1).reindex(g[time_col]).to_numpy(dtype=float)
+                v = _ratio(kpi, g, exp, threshold)
+            else:
+                v = _volume(kpi, g, threshold, period)
+            frame = pd.DataFrame(v)
+            frame.insert(0, time_col, g[time_col].to_numpy())
+            frame.insert(1, "scope", scope)
+            frame.insert(2, "scope_value", value)
+            frame.insert(3, "kpi", kpi.name)
+            out.append(frame)
     cols = [time_col, "scope", "scope_value", "kpi", "observed", "expected", "lower", "upper", "z"]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
 

@@ -20,10 +20,12 @@ import pandas as pd
 from trueroi.metrics.facts import UNALLOCATED, UNATTRIBUTED, facts
 from trueroi.workspace import Workspace
 
-SCOPES = ("total", "channel", "campaign")
+SCOPES = ("total", "channel", "campaign")  # what users watch; "leaf" is internal
 DAILY_MEASURES = ("spend", "impressions", "clicks", "conversions", "revenue", "sessions")
 HOURLY_MEASURES = ("sessions", "orders")
 TOTAL = "(all)"
+NO_CAMPAIGN = "(none)"
+LEAF_SEP = " / "
 _SKIP = (UNATTRIBUTED, UNALLOCATED)
 
 
@@ -43,33 +45,37 @@ def daily_series(ws: Workspace, start: date, end: date, model: str | None = None
     Returns
     -------
     DataFrame
-        ``date_day, scope, scope_value`` (``scope`` is total, channel or campaign; ``scope_value`` the
-        channel or normalised campaign name, ``(all)`` for the total) and the columns of
-        :data:`DAILY_MEASURES` (base currency for money) plus ``orders`` (sale orders of the day, total scope
-        only; NaN elsewhere). One row per scope and day from the scope's first day to ``end``.
+        ``date_day, scope, scope_value, channel, campaign`` and the columns of :data:`DAILY_MEASURES`
+        (base currency for money) plus ``orders`` (sale orders of the day, total scope only; NaN
+        elsewhere). ``scope`` is total, channel, campaign, or leaf: the finest grain (one channel x
+        campaign pair, ``scope_value`` "channel / campaign"), from which ratio KPIs build mix-adjusted
+        expectations for the coarser scopes. ``scope_value`` is ``(all)`` for the total, the channel, or
+        the normalised campaign name. One row per scope and day from the scope's first day to ``end``.
     """
-    f = facts(ws, start, end, model or ws.config.attribution_model).cache()
-    sums = {m: f[m].sum() for m in DAILY_MEASURES}
-    parts = []
-    for scope in SCOPES:
-        if scope == "total":
-            g = f.group_by("date_day").aggregate(**sums).mutate(scope_value=ibis.literal(TOTAL))
-        else:
-            sub = f.filter(f[scope].notnull(), ~f[scope].isin(_SKIP))
-            g = sub.group_by(["date_day", sub[scope].name("scope_value")]).aggregate(
-                **{m: sub[m].sum() for m in DAILY_MEASURES}
-            )
-        df = g.execute()
-        df["scope"] = scope
-        parts.append(df)
-    out = pd.concat(parts, ignore_index=True)
-    out["date_day"] = pd.to_datetime(out["date_day"]).dt.date
-    out = _fill_days(out, end, DAILY_MEASURES)
+    f = facts(ws, start, end, model or ws.config.attribution_model)
+    f = f.mutate(campaign=f.campaign.fill_null(NO_CAMPAIGN))
+    leaf = f.group_by(["date_day", "channel", "campaign"]).aggregate(**{m: f[m].sum() for m in DAILY_MEASURES})
+    leaf = leaf.execute()
+    leaf["date_day"] = pd.to_datetime(leaf["date_day"]).dt.date
+    parts = [
+        leaf.assign(scope="leaf", scope_value=leaf["channel"] + LEAF_SEP + leaf["campaign"]),
+        _sum(leaf, [], "total").assign(scope_value=TOTAL, channel=None, campaign=None),
+    ]
+    named = leaf[~leaf["channel"].isin(_SKIP)]
+    parts.append(_sum(named, ["channel"], "channel").assign(scope_value=lambda d: d["channel"], campaign=None))
+    named = leaf[leaf["campaign"] != NO_CAMPAIGN]
+    parts.append(_sum(named, ["campaign"], "campaign").assign(scope_value=lambda d: d["campaign"], channel=None))
+    out = _fill_days(pd.concat(parts, ignore_index=True), end, DAILY_MEASURES)
     orders = _order_counts(ws, start, end)
     out = out.merge(orders, on=["date_day", "scope"], how="left")
     is_total = out["scope"] == "total"
     out.loc[is_total, "orders"] = out.loc[is_total, "orders"].fillna(0.0)
     return out.sort_values(["scope", "scope_value", "date_day"], ignore_index=True)
+
+
+def _sum(leaf: pd.DataFrame, keys: list[str], scope: str) -> pd.DataFrame:
+    g = leaf.groupby(["date_day", *keys], as_index=False)[list(DAILY_MEASURES)].sum()
+    return g.assign(scope=scope)
 
 
 def _order_counts(ws: Workspace, start: date, end: date) -> pd.DataFrame:
@@ -87,11 +93,13 @@ def _fill_days(df: pd.DataFrame, end: date, measures: tuple[str, ...]) -> pd.Dat
     out = []
     for (scope, value), g in df.groupby(["scope", "scope_value"], sort=False):
         days = pd.date_range(min(g["date_day"]), end, freq="D").date
+        first = g.iloc[0]
         g = g.set_index("date_day").reindex(days)
         g[list(measures)] = g[list(measures)].fillna(0.0)
         g["scope"], g["scope_value"] = scope, value
+        g["channel"], g["campaign"] = first["channel"], first["campaign"]
         out.append(g.rename_axis("date_day").reset_index())
-    cols = ["date_day", "scope", "scope_value", *measures]
+    cols = ["date_day", "scope", "scope_value", "channel", "campaign", *measures]
     return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
 
 
