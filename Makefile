@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-workspace
 
-.PHONY: install sysdeps demo test test-fast lint format bench clean
+.PHONY: install sysdeps peer-data demo test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ sysdeps:
 	  $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null; }; }
 
-test: install sysdeps
+# ChannelAttribution's example data ships only in its GPL-3 sdist: fetched from PyPI, never committed.
+peer-data: install
+	$(PY) tests/attribution/peer_data.py
+
+test: install sysdeps peer-data
 	$(PY) -m pytest
 
-test-fast: install
+test-fast: install sysdeps peer-data
 	$(PY) -m pytest -m "not slow"
 
 lint: install

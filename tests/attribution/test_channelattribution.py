@@ -5,9 +5,10 @@ agrees with the exact removal effects only within its Monte-Carlo noise: with ``
 channel visited by a share ``p`` of them has a relative standard error of about ``sqrt((1 - p) / (n p))``; the
 tests allow 4 such errors (more for value, whose simulation also draws a conversion value) plus 1 %.
 
-Data: journeys generated from known random processes (two seeds and channel sets). ChannelAttribution's own
-example data set is only in its GPL-3 source distribution, not in the installed wheel, so it is not copied
-into this Apache-2.0 repository.
+Data: ChannelAttribution's own example data set (``Data.csv``, 10,000 paths over 12 channels) and journeys
+generated from known random processes (two seeds and channel sets). The example data is only in
+ChannelAttribution's GPL-3 source distribution, so it is not copied into this Apache-2.0 repository: ``make
+test`` fetches it from PyPI into ``.cache/peer-data/`` (``tests/attribution/peer_data.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from trueroi.attribution import attribute, from_paths, get_model
 
 import ChannelAttribution as ca  # noqa: N813 - test-only peer
 
+from .peer_data import example_path
+
 NSIM = 300_000
 NFOLD = 10
 
@@ -28,6 +31,15 @@ NFOLD = 10
 def ca_data() -> pd.DataFrame:
     """A second, larger journey set: 12 channels, paths up to 12 touches."""
     return generated_paths(seed=11, n_users=60_000, n_channels=12)
+
+
+@pytest.fixture(scope="module")
+def ca_example() -> pd.DataFrame:
+    """ChannelAttribution's bundled example paths (``path;total_conversions;total_conversion_value;total_null``)."""
+    path = example_path()
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run 'make test' or '.venv/bin/python tests/attribution/peer_data.py'")
+    return pd.read_csv(path, sep=";")
 
 
 def _ours(frame: pd.DataFrame):
@@ -126,6 +138,15 @@ def _check_markov(frame: pd.DataFrame, order: int = 1, seed: int = 1) -> None:
         assert abs(c - theirs_c) <= (4 * se + 0.01) * c + 3 * per_visit, ch
         assert abs(v - theirs_v) <= (8 * se + 0.01) * v + 6 * per_visit_value, ch
     assert ref["total_conversions"].sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_heuristics_match_exactly_on_channelattributions_example_data(ca_example):
+    assert len(ca_example) == 10_000 and ca_example["total_conversions"].sum() > 0
+    _check_heuristics(ca_example)
+
+
+def test_first_order_markov_within_simulation_noise_on_channelattributions_example_data(ca_example):
+    _check_markov(ca_example, order=1)
 
 
 def test_heuristics_match_exactly_on_a_second_generated_set(ca_data):
