@@ -13,13 +13,12 @@ test`` fetches it from PyPI into ``.cache/peer-data/`` (``tests/attribution/peer
 
 from __future__ import annotations
 
+import ChannelAttribution as ca  # noqa: N813 - test-only peer
 import numpy as np
 import pandas as pd
 import pytest
 
 from trueroi.attribution import attribute, from_paths, get_model
-
-import ChannelAttribution as ca  # noqa: N813 - test-only peer
 
 from .peer_data import example_path
 
@@ -35,10 +34,10 @@ def ca_data() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def ca_example() -> pd.DataFrame:
-    """ChannelAttribution's bundled example paths (``path;total_conversions;total_conversion_value;total_null``)."""
+    """ChannelAttribution's example paths: ``path;total_conversions;total_conversion_value;total_null``."""
     path = example_path()
     if not path.exists():
-        pytest.fail(f"{path} is missing: run 'make test' or '.venv/bin/python tests/attribution/peer_data.py'")
+        pytest.fail(f"{path} is missing: run 'make peer-data' (or 'make test')")
     return pd.read_csv(path, sep=";")
 
 
