@@ -123,6 +123,8 @@ class Anomaly:
 def format_value(value: float | None) -> str:
     if value is None or not np.isfinite(value):
         return "–"
+    if value == 0:
+        return "0"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4f}"
 
 
