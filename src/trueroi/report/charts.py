@@ -308,7 +308,8 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str, 
 
 
 def _negative(value: Any, kind: str) -> bool:
-    return isinstance(value, int | float) and value < 0 and kind in ("pct", "signed_pct", "pts")
+    """Red for a negative ROI or share; changes are not coloured (a falling CPA is good news)."""
+    return isinstance(value, int | float) and value < 0 and kind == "pct"
 
 
 def _guess_kind(key: str, value: Any) -> str:

@@ -434,11 +434,12 @@ def _goal_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         if status not in ("off track", "at risk"):
             continue
         kind = kind_of(g.get("kpi"))
+        days = f" after {g['days_elapsed']} of {g['days_total']} days" if g.get("days_total") else ""
+        what = f"{g.get('kpi')} ({g['type']})" if g.get("type") else g.get("kpi")
         text = (
-            f"Goal {g.get('name')} is {status}: {g.get('kpi')} stands at {fmt(g.get('actual'), kind)} "
-            "against "
-            f"a target of {fmt(g.get('target'), kind)} ({fmt(g.get('progress'), 'pct')} reached) after "
-            f"{g.get('days_elapsed')} of {g.get('days_total')} days; the forecast for {g.get('to')} is "
+            f"Goal {g['name']} is {status}: {what} stands at "
+            f"{fmt(g.get('actual'), kind)} against a target of {fmt(g.get('target'), kind)} "
+            f"({fmt(g.get('progress'), 'pct')} reached){days}; the forecast for {g.get('to')} is "
             f"{fmt(g.get('expected'), kind)} ({fmt(g.get('expected_lower'), kind)} to "
             f"{fmt(g.get('expected_upper'), kind)}). "
             + (
@@ -586,7 +587,7 @@ def _quality_steps(found: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def _anomaly_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """The strongest anomaly of each KPI and place, five at most (``trueroi.monitor.Anomaly.to_dict``)."""
+    """The strongest anomaly of each KPI and place, three at most (``trueroi.monitor.Anomaly.to_dict``)."""
     out, seen = [], set()
     for a in sorted(rows, key=lambda r: -(r.get("score") or 0)):
         where = "all" if a["scope"] == "total" else f"{a['scope']} {a['scope_value']}"
@@ -599,6 +600,6 @@ def _anomaly_steps(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
             f"(score {fmt(a['score'], 'ratio')}). Check what changed that day."
         )
         out.append(_step(text, "anomalies", "high" if a.get("severity") == "critical" else "medium"))
-        if len(out) == 5:
+        if len(out) == 3:
             break
     return out

@@ -20,7 +20,7 @@ header.brand{background:var(--primary);color:#fff;padding:1.2rem 1.5rem;border-r
  align-items:center;gap:1.2rem}header.brand img{max-height:64px;background:#fff;padding:4px;border-radius:4px}
 header.brand h1{color:#fff;margin:0;font-size:1.6rem}header.brand p{margin:.2rem 0 0}
 .client{font-size:1.1rem;font-weight:bold;color:var(--accent)}
-td.text{text-align:left;white-space:normal}caption{font-weight:bold;text-align:left;padding:.4rem 0}
+td.text,th.text{text-align:left;white-space:normal}caption{font-weight:bold;text-align:left;padding:.4rem 0}
 .msg{background:#f4f6f8;border-left:4px solid var(--accent);padding:.5rem .8rem}
 nav a{margin-right:.8rem;color:var(--primary)}
 """
@@ -35,7 +35,10 @@ def logo_data_uri(path: str | None) -> str | None:
 
 
 def _table_html(t: Table) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in t.header)
+    head = "".join(
+        f'<th class="{"text" if a == "left" else "num"}">{html.escape(h)}</th>'
+        for h, a in zip(t.header, t.align, strict=True)
+    )
     body = []
     for row, neg in zip(t.cells, t.negative, strict=True):
         tds = "".join(
