@@ -245,3 +245,15 @@ def test_declared_goal_and_budget_from_the_goals_api(branded_shop, report_conten
         s["text"].startswith(f"Budget Q3 media is underspending: {spent} of 10,000 EUR spent")
         for s in content["next_steps"]
     )
+
+
+def test_a_missing_logo_is_a_config_error(branded_shop):
+    from trueroi.workspace.config import Branding
+
+    ws = branded_shop.ws
+    ws.config.clients["ghost"] = Branding(name="Ghost Ltd", logo="brand/ghost.png")
+    try:
+        with pytest.raises(ConfigError, match="branding logo 'brand/ghost.png' of ghost not found"):
+            build_report(ws, "2026-Q3", client="ghost")
+    finally:
+        del ws.config.clients["ghost"]

@@ -92,14 +92,14 @@ def build_report(
 
     label = period if isinstance(period, str) else str(period)
     period = parse_period(period) if isinstance(period, str) else period
-    branding = ws.config.branding_for(client)  # fails early on an unknown client
+    brand = _client(ws, client, ws.config.branding_for(client))  # fails early: unknown client, no logo
     model_path = _model_path(ws, model_dir)  # and on a --model that holds no model
     ws.require_data()
     kpis = _kpi_section(ws, period)
     content: dict[str, Any] = {
         "title": f"Marketing performance {label.strip()}",
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "client": _client(ws, client, branding),
+        "client": brand,
         "period": {"label": label.strip(), "from": period.start.isoformat(), "to": period.end.isoformat()},
         "currency": ws.config.base_currency,
         "attribution_model": kpis.pop("attribution_model"),
