@@ -52,17 +52,37 @@ def march_shop(ws: Workspace) -> None:
         ads += [ad(day, "search-1", 100.0, "Search"), ad(day, "social-1", 50.0, "Social")]
         user = f"u{i}"
         touches.append(
-            {"touch_id": f"t{i}", "user_id": user, "ts": at(day, 9), "channel": "Search",
-             "campaign": "search-1", "session_id": f"s{i}"}
+            {
+                "touch_id": f"t{i}",
+                "user_id": user,
+                "ts": at(day, 9),
+                "channel": "Search",
+                "campaign": "search-1",
+                "session_id": f"s{i}",
+            }
         )
         orders.append(
-            {"order_id": f"o{i}", "user_id": user, "customer_id": user, "ts": at(day, 10), "currency": "EUR",
-             "revenue": 300.0, "cogs": 120.0, "status": "paid"}
+            {
+                "order_id": f"o{i}",
+                "user_id": user,
+                "customer_id": user,
+                "ts": at(day, 10),
+                "currency": "EUR",
+                "revenue": 300.0,
+                "cogs": 120.0,
+                "status": "paid",
+            }
         )
         n = 10 if day.weekday() < 5 else 3
         signups += [
-            {"conversion_id": f"c{i}-{k}", "user_id": f"n{i}-{k}", "ts": at(day, 12), "type": "signup",
-             "value": 0.0, "currency": "EUR"}
+            {
+                "conversion_id": f"c{i}-{k}",
+                "user_id": f"n{i}-{k}",
+                "ts": at(day, 12),
+                "type": "signup",
+                "value": 0.0,
+                "currency": "EUR",
+            }
             for k in range(n)
         ]
     load(ws, "ad_performance", ads)

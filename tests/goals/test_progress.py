@@ -138,12 +138,30 @@ def test_noisy_signups_clearly_ahead_behind_and_on_the_edge(workspace: Workspace
     for i in range(70):
         day = first + timedelta(days=i)
         for k in range(rng.poisson(10 if day.weekday() < 5 else 3)):
-            rows.append({"conversion_id": f"c{i}-{k}", "user_id": f"u{i}-{k}", "type": "signup",
-                         "ts": f"{day.isoformat()} 12:00:00", "currency": "EUR"})
+            rows.append(
+                {
+                    "conversion_id": f"c{i}-{k}",
+                    "user_id": f"u{i}-{k}",
+                    "type": "signup",
+                    "ts": f"{day.isoformat()} 12:00:00",
+                    "currency": "EUR",
+                }
+            )
     load(workspace, "conversions", rows)
-    load(workspace, "ad_performance", [{"date_day": first + timedelta(days=i), "campaign_name": "c",
-                                        "channel": "Search", "currency": "EUR", "spend": 1.0}
-                                       for i in range(70)])
+    load(
+        workspace,
+        "ad_performance",
+        [
+            {
+                "date_day": first + timedelta(days=i),
+                "campaign_name": "c",
+                "channel": "Search",
+                "currency": "EUR",
+                "spend": 1.0,
+            }
+            for i in range(70)
+        ],
+    )
     period, as_of = (date(2026, 3, 2), date(2026, 3, 31)), date(2026, 3, 21)
     out = _status(
         workspace,

@@ -266,7 +266,9 @@ def budget_pacing(
     if output == OutputFormat.csv:
         print_csv(flat)
     elif not rows:
-        console.print("no budgets yet; add one with 'trueroi budget set NAME --amount ... --from ... --to ...'")
+        console.print(
+            "no budgets yet; add one with 'trueroi budget set NAME --amount ... --from ... --to ...'"
+        )
     else:
         print_table(
             flat,

@@ -213,9 +213,10 @@ def _bootstrap(
         return path.sum(axis=0)[None, :].repeat(2, axis=0)
     recent = y[-LEVEL_DAYS:]
     level = recent.mean(axis=0)
-    fitted = level[None, :] * weekday_index(y[-WEEKDAY_DAYS:], days[-WEEKDAY_DAYS:])[
-        np.asarray(days[-LEVEL_DAYS:].dayofweek)
-    ]
+    fitted = (
+        level[None, :]
+        * weekday_index(y[-WEEKDAY_DAYS:], days[-WEEKDAY_DAYS:])[np.asarray(days[-LEVEL_DAYS:].dayofweek)]
+    )
     rel = np.where(fitted > 0, recent / np.where(fitted > 0, fitted, 1.0), 1.0)
     k = len(recent)
     # in-sample residuals are shrunk by the 7 fitted parameters (level + 6 free weekday indices)

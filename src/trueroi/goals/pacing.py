@@ -99,10 +99,17 @@ class PacingStatus:
 
 
 def pacing_status(
-    ws: Workspace, as_of: date | None = None, *, tolerance: float = TOLERANCE
+    ws: Workspace,
+    as_of: date | None = None,
+    *,
+    tolerance: float = TOLERANCE,
+    budgets: list[Budget] | None = None,
 ) -> list[PacingStatus]:
-    """Pacing of every declared budget on ``as_of`` (default and at most: the last day with data)."""
-    budgets = load_budgets(ws)
+    """Pacing of every declared budget on ``as_of`` (default and at most: the last day with data).
+
+    ``budgets`` evaluates these instead of the declared ones (nothing is stored).
+    """
+    budgets = load_budgets(ws) if budgets is None else budgets
     if not budgets:
         return []
     daily, day = history(ws, as_of)

@@ -101,12 +101,15 @@ class GoalStatus:
         }
 
 
-def goal_status(ws: Workspace, as_of: date | None = None) -> list[GoalStatus]:
+def goal_status(
+    ws: Workspace, as_of: date | None = None, *, goals: list[Goal] | None = None
+) -> list[GoalStatus]:
     """Status of every declared goal on ``as_of`` (default and at most: the last day with data).
 
-    Returns an empty list when no goal is declared.
+    ``goals`` evaluates these instead of the declared ones (nothing is stored). Returns an empty list when
+    there is no goal.
     """
-    goals = load_goals(ws)
+    goals = load_goals(ws) if goals is None else goals
     if not goals:
         return []
     daily, day = history(ws, as_of)
@@ -221,4 +224,3 @@ def _status(daily: DailyFacts, goal: Goal, as_of: date) -> GoalStatus:
 
 def _num(value: float) -> float | None:
     return None if value is None or np.isnan(value) else float(value)
-
