@@ -45,6 +45,18 @@ def inject(frames: dict[str, pd.DataFrame], cpa_campaign: str, stop_campaign: st
     return out
 
 
+def recent(frames: dict[str, pd.DataFrame], since: date) -> dict[str, pd.DataFrame]:
+    """Only the rows from ``since`` on (enough history for the baselines, less to load and scan)."""
+    cut = pd.Timestamp(since)
+    out = {}
+    for name, df in frames.items():
+        col = {"costs": "period_end", "ad_performance": "date_day", "fx_rates": "date_day"}.get(name, "ts")
+        values = pd.to_datetime(df[col])
+        values = values.dt.tz_localize(None) if values.dt.tz is not None else values
+        out[name] = df[values >= cut].reset_index(drop=True)
+    return out
+
+
 def load_frames(root: Path, frames: dict[str, pd.DataFrame], tag: str) -> Workspace:
     ws = Workspace.init(root, demo_config())
     ws.load(
@@ -69,11 +81,11 @@ def injected_shop(demo_frames, tmp_path_factory) -> Workspace:
 
 @pytest.fixture
 def copy_shop(demo_frames, tmp_path) -> Callable[[], Workspace]:
-    """A fresh writable copy of the clean small demo shop (for runs that write outbox and run log)."""
+    """A fresh writable copy of the clean small demo shop from May 2026 on (for runs that write state)."""
     opened = []
 
     def make() -> Workspace:
-        ws = load_frames(tmp_path / f"ws{len(opened)}", demo_frames, "copy")
+        ws = load_frames(tmp_path / f"ws{len(opened)}", recent(demo_frames, date(2026, 5, 1)), "copy")
         opened.append(ws)
         return ws
 

@@ -17,7 +17,7 @@ from trueroi.monitor.deliver import outbox
 from trueroi.monitor.rules import AlertRule, add_rule
 from trueroi.monitor.runner import run_monitor
 
-from .conftest import TRACKING_DROP, inject, load_frames
+from .conftest import TRACKING_DROP, inject, load_frames, recent
 
 DAY = date(2026, 9, 10)
 
@@ -97,7 +97,7 @@ def receiver():
 
 
 def test_tracking_drop_alerts_once_by_email_and_webhook(demo_frames, tmp_path, smtp, receiver) -> None:
-    frames = inject(demo_frames, cpa_campaign="nb_generic_home", stop_campaign="shopping_pmax_all")
+    frames = inject(recent(demo_frames, date(2026, 5, 1)), "nb_generic_home", "shopping_pmax_all")
     ws = load_frames(tmp_path / "ws", frames, "injected")
     ws.config.alerting.smtp_host, ws.config.alerting.smtp_port = "127.0.0.1", smtp.port
     hook = receiver()

@@ -90,17 +90,19 @@ def _order_counts(ws: Workspace, start: date, end: date) -> pd.DataFrame:
 
 def _fill_days(df: pd.DataFrame, end: date, measures: tuple[str, ...]) -> pd.DataFrame:
     """One row per scope and day from the scope's first day to ``end``, missing days as zeros."""
-    out = []
-    for (scope, value), g in df.groupby(["scope", "scope_value"], sort=False):
-        days = pd.date_range(min(g["date_day"]), end, freq="D").date
-        first = g.iloc[0]
-        g = g.set_index("date_day").reindex(days)
-        g[list(measures)] = g[list(measures)].fillna(0.0)
-        g["scope"], g["scope_value"] = scope, value
-        g["channel"], g["campaign"] = first["channel"], first["campaign"]
-        out.append(g.rename_axis("date_day").reset_index())
-    cols = ["date_day", "scope", "scope_value", "channel", "campaign", *measures]
-    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
+    keys = ["scope", "scope_value"]
+    cols = ["date_day", *keys, "channel", "campaign", *measures]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    groups = df.groupby(keys, sort=False).agg(first=("date_day", "min"), channel=("channel", "first"),
+                                              campaign=("campaign", "first"))  # fmt: skip
+    index = pd.MultiIndex.from_tuples(
+        [(s, v, d) for (s, v), first in groups["first"].items() for d in pd.date_range(first, end).date],
+        names=[*keys, "date_day"],
+    )
+    out = df.groupby([*keys, "date_day"])[list(measures)].sum().reindex(index, fill_value=0.0).reset_index()
+    out = out.join(groups[["channel", "campaign"]], on=keys)
+    return out[cols]
 
 
 def hourly_series(ws: Workspace, start: date, end: date) -> pd.DataFrame:
