@@ -257,3 +257,22 @@ def test_a_missing_logo_is_a_config_error(branded_shop):
             build_report(ws, "2026-Q3", client="ghost")
     finally:
         del ws.config.clients["ghost"]
+
+
+def test_a_period_without_data_says_so_and_still_renders(branded_shop, tmp_path):
+    from trueroi.report.management_html import management_html
+    from trueroi.report.pdf import write_management_pdf
+
+    content = build_report(branded_shop.ws, "2023", goals=[], pacing=[], anomalies=[])
+    # the demo shop's data starts on 2024-10-01 and ends on 2026-09-30 (the generator's two years)
+    assert content["kpis"]["message"] == (
+        "No ads or orders in this period; the data covers 2024-10-01 to 2026-09-30."
+    )
+    assert content["channels"]["rows"] == [] and content["attribution"]["available"] is False
+    assert "No ads or orders in this period" in management_html(content)
+    assert write_management_pdf(tmp_path / "empty.pdf", content).stat().st_size > 1000
+
+
+def test_an_unknown_attribution_model_fails_before_any_work(branded_shop):
+    with pytest.raises(UsageError, match="unknown attribution model 'nope'"):
+        build_report(branded_shop.ws, "2026-Q3", attribution_models="last_click,nope")

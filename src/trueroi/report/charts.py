@@ -433,6 +433,7 @@ def _kpis_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
         f"over year); money in {content['currency']}; attributed by {content['attribution_model']}; ROI "
         "changes in percentage points.",
         tables=[table("", rows, cols)],
+        message=kpis.get("message", ""),
     )
 
 

@@ -84,9 +84,10 @@ def build_report(
     Raises
     ------
     ConfigError
-        If ``client`` has no branding in the workspace config.
+        If ``client`` has no branding in the workspace config, or its logo file is missing.
     UsageError
-        If the period is not understood.
+        If the period is not understood, ``model_dir`` holds no fitted model or an attribution model name
+        is unknown (all checked before any work).
     """
     from trueroi.cli.common import jsonable
 
@@ -94,6 +95,7 @@ def build_report(
     period = parse_period(period) if isinstance(period, str) else period
     brand = _client(ws, client, ws.config.branding_for(client))  # fails early: unknown client, no logo
     model_path = _model_path(ws, model_dir)  # and on a --model that holds no model
+    _check_models(attribution_models)
     ws.require_data()
     kpis = _kpi_section(ws, period)
     content: dict[str, Any] = {
@@ -115,6 +117,12 @@ def build_report(
     content["attribution"] = _with_roas(content["attribution"], content["channels"]["rows"])
     content["next_steps"] = next_steps(content)
     return jsonable(content)
+
+
+def _check_models(models: str) -> None:
+    from trueroi.attribution.compare import resolve_models
+
+    resolve_models(models)
 
 
 def _client(ws: Workspace, client: str | None, branding: Any) -> dict[str, Any]:
@@ -141,10 +149,31 @@ def _client(ws: Workspace, client: str | None, branding: Any) -> dict[str, Any]:
 
 def _kpi_section(ws: Workspace, period: Period) -> dict[str, Any]:
     """Headline KPIs with year-over-year change, from one ``kpi_report(by="channel", compare="yoy")``."""
-    from trueroi.metrics import KPIS, kpi_report
+    from trueroi.metrics import data_range, kpi_report
 
     report = kpi_report(ws, by="channel", start=period.start, end=period.end, compare="yoy")
-    totals = report.totals
+    message = ""
+    if report.rows.empty:
+        covered = data_range(ws)
+        message = f"No ads or orders in this period; the data covers {covered.start} to {covered.end}."
+    return {
+        "compare": {
+            "mode": "yoy",
+            "from": report.compare_period.start.isoformat(),
+            "to": report.compare_period.end.isoformat(),
+        },
+        "rows": _kpi_rows(report.totals),
+        "message": message,
+        "notes": list(report.notes),
+        "attribution_model": report.attribution_model,
+        "_report": report,
+    }
+
+
+def _kpi_rows(totals: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per headline KPI: value, last year's, and the change (percent, or points for ROI)."""
+    from trueroi.metrics import KPIS
+
     rows = []
     for name in HEADLINE_KPIS:
         kind = KIND[KPIS[name].kind]
@@ -157,22 +186,11 @@ def _kpi_section(ws: Workspace, period: Period) -> dict[str, Any]:
                 "value": totals.get(name),
                 "previous": totals.get(f"{name}_prev"),
                 "change": change,
-                # a ROI's change is shown in percentage points, other KPIs' in percent
                 "change_pct": change if kind == "pct" else totals.get(f"{name}_change_pct"),
                 "change_unit": "pts" if kind == "pct" else "%",
             }
         )
-    return {
-        "compare": {
-            "mode": "yoy",
-            "from": report.compare_period.start.isoformat(),
-            "to": report.compare_period.end.isoformat(),
-        },
-        "rows": rows,
-        "notes": list(report.notes),
-        "attribution_model": report.attribution_model,
-        "_report": report,
-    }
+    return rows
 
 
 def _channel_section(report: Any) -> dict[str, Any]:
