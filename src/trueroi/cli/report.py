@@ -30,7 +30,8 @@ def report(
     ],
     out: Annotated[Path, typer.Option("--out", help="report.html, report.pdf or report.json.")],
     client: Annotated[
-        str | None, typer.Option("--client", help="Client whose [clients.NAME] branding to use.")
+        str | None,
+        typer.Option("--client", help="Client whose branding (clients.NAME in trueroi.toml) to use."),
     ] = None,
     model: Annotated[
         Path | None,
