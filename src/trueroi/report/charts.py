@@ -486,7 +486,9 @@ def _attribution_section(content: dict[str, Any], charts: dict[str, Chart]) -> S
         "Attribution comparison",
         f"The period's {cell(a['total_conversions'], 'count')} orders ({cell(a['total_value'], 'money')} "
         f"{content['currency']}) credited to channels by each model; every model's column sums to these "
-        "totals.",
+        "totals. These are the orders with a touch in the lookback window (the attribution engine's "
+        "journeys); the KPI tables above also count orders without any touch, as (unattributed). ROAS = "
+        "attributed revenue / the channel's media spend in the period.",
         charts=[charts["attribution"]] if "attribution" in charts else [],
         tables=[roas, conv],
     )
