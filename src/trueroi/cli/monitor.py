@@ -194,7 +194,7 @@ def _print_run(result: Any, output: OutputFormat) -> None:
         print_json(data)
         return
     rows = [
-        {**i, "when": i["hour"] or i["day"], "status": "new" if i["new"] else "already sent"}
+        {**i, "rule": i["rule"]["name"], "when": i["hour"] or i["day"], "status": "new" if i["new"] else "already sent"}
         for i in data["incidents"]
     ]
     if output == OutputFormat.csv:

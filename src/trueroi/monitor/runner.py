@@ -61,7 +61,8 @@ class RunResult:
             "checked": {"from": self.checked_from.isoformat(), "to": self.checked_to.isoformat()},
             "rules": self.rules,
             "incidents": [
-                {"new": i.key in self.new, "rule": i.rule.name, **i.payload("")} for i in self.incidents
+                {"new": i.key in self.new, **{k: v for k, v in i.payload("").items() if k != "workspace"}}
+                for i in self.incidents
             ],
             "delivery": self.delivery.to_dict(),
         }
