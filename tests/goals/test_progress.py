@@ -110,7 +110,11 @@ def test_spend_goal_is_a_cap_by_default(shop: Workspace) -> None:
 def test_goal_in_the_future_is_all_forecast(shop: Workspace) -> None:
     # April 2026 starts on a Wednesday: 22 weekdays x 10 + 8 weekend days x 3 = 244 signups.
     april = (date(2026, 4, 1), date(2026, 4, 30))
-    s = _status(shop, _goal("g", "conversions", 300, conv_type="signup", period=april))["g"]
+    # asked as of 15 April, the status is as of the last data day (28 March), and says so
+    s = _status(
+        shop, _goal("g", "conversions", 300, conv_type="signup", period=april), as_of=date(2026, 4, 15)
+    )["g"]
+    assert s["as_of"] == "2026-03-28" and any("data ends on 2026-03-28" in n for n in s["notes"])
     assert s["actual"] == 0 and s["days_elapsed"] == 0
     assert s["expected"] == pytest.approx(244)
     assert s["status"] == "off_track" and s["notes"]

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -42,6 +42,7 @@ class PacingStatus:
     days_elapsed: int
     forecast_method: str
     tolerance: float = TOLERANCE
+    notes: list[str] = field(default_factory=list)
 
     @property
     def days_remaining(self) -> int:
@@ -95,6 +96,7 @@ class PacingStatus:
             "days_remaining": self.days_remaining,
             "days_total": b.days_total,
             "forecast_method": self.forecast_method,
+            "notes": self.notes,
         }
 
 
@@ -113,7 +115,11 @@ def pacing_status(
     if not budgets:
         return []
     daily, day = history(ws, as_of)
-    return [_pacing(daily, b, day, ws.config.base_currency, tolerance) for b in budgets]
+    out = [_pacing(daily, b, day, ws.config.base_currency, tolerance) for b in budgets]
+    if as_of is not None and as_of > day:
+        for p in out:
+            p.notes.append(f"the data ends on {day}: pacing as of that day, not {as_of}")
+    return out
 
 
 def _pacing(daily: Any, budget: Budget, as_of: date, currency: str, tolerance: float) -> PacingStatus:

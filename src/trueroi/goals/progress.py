@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import ibis
@@ -35,6 +35,7 @@ from trueroi.metrics.facts import MEASURES
 from trueroi.workspace import Workspace
 
 INTERVAL = 0.8
+HISTORY_DAYS = 3 * 365
 
 
 @dataclass
@@ -113,15 +114,23 @@ def goal_status(
     if not goals:
         return []
     daily, day = history(ws, as_of)
-    return [_status(daily, g, day) for g in goals]
+    out = [_status(daily, g, day) for g in goals]
+    if as_of is not None and as_of > day:
+        for s in out:
+            s.notes.append(f"the data ends on {day}: status as of that day, not {as_of}")
+    return out
 
 
 def history(ws: Workspace, as_of: date | None) -> tuple[DailyFacts, date]:
-    """The daily facts from the first data day to the status day, and that day (capped at the data)."""
+    """The daily facts up to the status day, and that day (``as_of`` capped to the data's days).
+
+    At most :data:`HISTORY_DAYS` days are read: enough for the year-over-year index and a year of backtest
+    origins for a horizon up to a year.
+    """
     span = data_range(ws)
     day = span.end if as_of is None else min(as_of, span.end)
     day = max(day, span.start)
-    return load_daily(ws, span.start, day), day
+    return load_daily(ws, max(span.start, day - timedelta(days=HISTORY_DAYS - 1)), day), day
 
 
 def project(
