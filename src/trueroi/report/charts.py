@@ -473,13 +473,14 @@ def _attribution_section(content: dict[str, Any], charts: dict[str, Chart]) -> S
     roas = table(
         "ROAS by model (paid channels)",
         rows,
-        [("channel", "Channel", "text"), ("spend", "Spend", "money")] + [(m, m, "ratio") for m in models],
+        [("channel", "Channel", "text"), ("spend", "Spend", "money")]
+        + [(m, m.replace("_", " "), "ratio") for m in models],
     )
     rows = [{"channel": c, **{m: a["conversions"][m].get(c) for m in models}} for c in a["channels"]]
     conv = table(
         "Attributed conversions by model",
         rows,
-        [("channel", "Channel", "text")] + [(m, m, "ratio") for m in models],
+        [("channel", "Channel", "text")] + [(m, m.replace("_", " "), "ratio") for m in models],
     )
     return Section(
         "attribution",

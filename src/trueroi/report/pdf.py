@@ -91,15 +91,29 @@ def _table_flow(t: Table, styles: dict[str, Any], primary: str, width: float) ->
     return out + [grid]
 
 
+CHAR_PT, BOLD_PT, PAD_PT = 4.3, 5.0, 8.0  # mean width of a 7 pt DejaVu Sans (Bold) character; padding
+
+
 def _col_widths(t: Table, width: float) -> list[float]:
-    """Column widths in points: wide text columns get the room their longest cell asks for."""
-    need = [
-        max([len(h) for h in [t.header[i]]] + [len(r[i]) for r in t.cells] + [4])
-        for i in range(len(t.header))
+    """Column widths in points: numbers and header words never wrap; text columns share what is left."""
+    n = len(t.header)
+    longest = [max([len(r[i]) for r in t.cells] + [1]) for i in range(n)]
+    word = [max(len(w) for w in (t.header[i].split() or [""])) * BOLD_PT for i in range(n)]
+    fixed = [
+        max(longest[i] * CHAR_PT, word[i]) + PAD_PT if t.align[i] == "right" else word[i] + PAD_PT
+        for i in range(n)
     ]
-    need = [min(n, 60) for n in need]
-    total = sum(need)
-    return [width * n / total for n in need]
+    text = [i for i in range(n) if t.align[i] == "left"]
+    room = width - sum(fixed)
+    if room <= 0 or not text:
+        total = sum(fixed)
+        return [w * width / total for w in fixed]
+    need = {i: max(min(longest[i], 70) * CHAR_PT + PAD_PT - fixed[i], 0.0) for i in text}
+    share = sum(need.values()) or 1.0
+    grow = {i: min(need[i], room * need[i] / share) for i in text}
+    widths = [fixed[i] + grow.get(i, 0.0) for i in range(n)]
+    spare = width - sum(widths)  # give what text did not need to every column alike
+    return [w + spare / n for w in widths]
 
 
 def _section_flow(s: Section, styles: dict[str, Any], colors: tuple[str, ...], width: float) -> list[Any]:
