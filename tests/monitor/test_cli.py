@@ -34,28 +34,76 @@ def ws_dir(copy_shop):
 
 def test_add_list_remove_json_contract(ws_dir) -> None:
     code, out, _ = invoke(
-        "alert", "add", "cpa-brand", "--kpi", "CPA", "--campaign", "Brand_Broad", "--anomaly",
-        "--severity", "critical", "--email", "a@example.com", "--email", "b@example.com",
-        "--webhook", "https://chat.example.com/hook", "-w", ws_dir, "--format", "json",
-    )  # fmt: skip
+        "alert",
+        "add",
+        "cpa-brand",
+        "--kpi",
+        "CPA",
+        "--campaign",
+        "Brand_Broad",
+        "--anomaly",
+        "--severity",
+        "critical",
+        "--email",
+        "a@example.com",
+        "--email",
+        "b@example.com",
+        "--webhook",
+        "https://chat.example.com/hook",
+        "-w",
+        ws_dir,
+        "--format",
+        "json",
+    )
     assert code == 0, out
     rule = json.loads(out)
-    assert rule["campaign"] == "brand_broad" and rule["scope"] == "campaign" and rule["condition"] == "anomaly"
-    code, _, _ = invoke("alert", "add", "spend-cap", "--kpi", "spend", "--channel", "Shopping", "--above", "50",
-                        "--severity", "warning", "-w", ws_dir)  # fmt: skip
+    assert (
+        rule["campaign"] == "brand_broad" and rule["scope"] == "campaign" and rule["condition"] == "anomaly"
+    )
+    code, _, _ = invoke(
+        "alert",
+        "add",
+        "spend-cap",
+        "--kpi",
+        "spend",
+        "--channel",
+        "Shopping",
+        "--above",
+        "50",
+        "--severity",
+        "warning",
+        "-w",
+        ws_dir,
+    )
     assert code == 0
     code, out, _ = invoke("alert", "list", "-w", ws_dir, "--format", "json")
     listed = json.loads(out)["alerts"]
     assert [r["name"] for r in listed] == ["cpa-brand", "spend-cap"]
     assert set(listed[0]) >= {
-        "name", "kpi", "channel", "campaign", "condition", "threshold", "severity", "emails", "webhooks",
-        "scope", "scope_value", "created_at",
-    }  # fmt: skip
+        "name",
+        "kpi",
+        "channel",
+        "campaign",
+        "condition",
+        "threshold",
+        "severity",
+        "emails",
+        "webhooks",
+        "scope",
+        "scope_value",
+        "created_at",
+    }
     assert listed[0]["emails"] == ["a@example.com", "b@example.com"]
     assert listed[1] | {"created_at": None} == listed[1] | {
-        "kpi": "spend", "channel": "Shopping", "condition": "above", "threshold": 50.0, "severity": "warning",
-        "scope": "channel", "scope_value": "Shopping", "created_at": None,
-    }  # fmt: skip
+        "kpi": "spend",
+        "channel": "Shopping",
+        "condition": "above",
+        "threshold": 50.0,
+        "severity": "warning",
+        "scope": "channel",
+        "scope_value": "Shopping",
+        "created_at": None,
+    }
     code, out, _ = invoke("alert", "remove", "cpa-brand", "-w", ws_dir, "--format", "json")
     assert code == 0 and json.loads(out) == {"removed": "cpa-brand"}
     code, out, _ = invoke("alert", "list", "-w", ws_dir, "--format", "json")
@@ -103,8 +151,23 @@ def test_monitor_run_json_contract_and_no_second_alert(demo_frames, tmp_path) ->
     hook = Receiver()
     try:
         w = str(ws.path)
-        assert invoke("alert", "add", "tracking", "--kpi", "sessions", "--anomaly", "--severity", "critical",
-                      "--webhook", hook.url, "-w", w)[0] == 0  # fmt: skip
+        assert (
+            invoke(
+                "alert",
+                "add",
+                "tracking",
+                "--kpi",
+                "sessions",
+                "--anomaly",
+                "--severity",
+                "critical",
+                "--webhook",
+                hook.url,
+                "-w",
+                w,
+            )[0]
+            == 0
+        )
         code, out, _ = invoke("monitor", "run", "--as-of", TRACKING_DROP.isoformat(), "-w", w, "-f", "json")
         assert code == 0, out
         data = json.loads(out)
@@ -156,8 +219,20 @@ def test_watch_runs_n_times_and_check_lists_anomalies(ws_dir) -> None:
             pos += 1
     assert len(runs) == 2
     assert runs[0]["incidents"][0]["new"] is True and runs[1]["incidents"][0]["new"] is False
-    code, out, _ = invoke("monitor", "check", "--from", "2026-09-01", "--to", "2026-09-30", "--kpi", "spend",
-                          "-w", ws_dir, "-f", "json")  # fmt: skip
+    code, out, _ = invoke(
+        "monitor",
+        "check",
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-09-30",
+        "--kpi",
+        "spend",
+        "-w",
+        ws_dir,
+        "-f",
+        "json",
+    )
     assert code == 0
     anomalies = json.loads(out)["anomalies"]
     assert all(a["kpi"] == "spend" and "2026-09-01" <= a["day"] <= "2026-09-30" for a in anomalies)

@@ -101,8 +101,17 @@ def test_tracking_drop_alerts_once_by_email_and_webhook(demo_frames, tmp_path, s
     ws = load_frames(tmp_path / "ws", frames, "injected")
     ws.config.alerting.smtp_host, ws.config.alerting.smtp_port = "127.0.0.1", smtp.port
     hook = receiver()
-    add_rule(ws, AlertRule("tracking", kpi="sessions", condition="anomaly", severity="critical",
-                           emails=["team@example.com"], webhooks=[hook.url]))  # fmt: skip
+    add_rule(
+        ws,
+        AlertRule(
+            "tracking",
+            kpi="sessions",
+            condition="anomaly",
+            severity="critical",
+            emails=["team@example.com"],
+            webhooks=[hook.url],
+        ),
+    )
     before = run_monitor(ws, TRACKING_DROP - timedelta(days=1), backoff_s=0)
     assert before.incidents == [] and smtp.messages == [] and hook.bodies == []
     # the next day's data arrives: the drop is caught and sent to both receivers
@@ -174,7 +183,9 @@ def test_receiver_down_keeps_alert_until_it_recovers(spend_ws) -> None:
 def test_smtp_down_then_up_delivers_the_mail(spend_ws) -> None:
     port = free_port()
     spend_ws.config.alerting.smtp_host, spend_ws.config.alerting.smtp_port = "127.0.0.1", port
-    add_rule(spend_ws, AlertRule("spend", kpi="spend", condition="above", threshold=0, emails=["a@example.com"]))
+    add_rule(
+        spend_ws, AlertRule("spend", kpi="spend", condition="above", threshold=0, emails=["a@example.com"])
+    )
     run_monitor(spend_ws, DAY, tries_per_run=1, backoff_s=0)
     assert outbox(spend_ws)[0]["status"] == "pending"
     inbox = Inbox()

@@ -60,9 +60,22 @@ def test_anomaly_contract(injected_shop) -> None:
     found = detect_anomalies(injected_shop, start=TRACKING_DROP, end=TRACKING_DROP, kpis="sessions")
     d = _hits(found, TRACKING_DROP, "sessions", "total")[0].to_dict()
     assert set(d) >= {
-        "day", "scope", "scope_value", "kpi", "observed", "expected", "lower", "upper", "direction",
-        "score", "severity", "channel", "campaign", "grain", "hour",
-    }  # fmt: skip
+        "day",
+        "scope",
+        "scope_value",
+        "kpi",
+        "observed",
+        "expected",
+        "lower",
+        "upper",
+        "direction",
+        "score",
+        "severity",
+        "channel",
+        "campaign",
+        "grain",
+        "hour",
+    }
     assert d["day"] == TRACKING_DROP.isoformat() and d["grain"] == "day" and d["direction"] == "down"
     assert d["score"] >= THRESHOLD
 
@@ -72,9 +85,10 @@ def false_alarms(ws, start: date, end: date) -> pd.DataFrame:
     scored = scored_days(ws, start, end, parse_kpis(None)).dropna(subset=["z"])
     ads = ws.table("ad_performance")
     lookup = ads.group_by(ads.campaign_name.lower().name("c")).aggregate(ch=ads.channel.arbitrary()).execute()
-    channel = scored["scope_value"].where(scored["scope"] != "campaign", scored["scope_value"].map(
-        dict(zip(lookup["c"], lookup["ch"], strict=True))
-    ))  # fmt: skip
+    channel = scored["scope_value"].where(
+        scored["scope"] != "campaign",
+        scored["scope_value"].map(dict(zip(lookup["c"], lookup["ch"], strict=True))),
+    )
     scored["flighting"] = channel.isin(FLIGHTING)
     scored["alarm"] = scored["z"].abs() >= THRESHOLD
     return scored
@@ -83,9 +97,11 @@ def false_alarms(ws, start: date, end: date) -> pd.DataFrame:
 def _report(scored: pd.DataFrame, label: str) -> None:
     table = scored.groupby(["kpi", "scope"])["alarm"].agg(["mean", "sum", "size"])
     rest = scored[~scored["flighting"]]
-    print(f"\n[{label}] false-alarm rate per series-day: all {scored['alarm'].mean():.4f} "
-          f"({scored['alarm'].sum()} of {len(scored)}); outside the flighting channels "
-          f"{rest['alarm'].mean():.4f} ({rest['alarm'].sum()} of {len(rest)})\n{table.to_string()}")  # fmt: skip
+    print(
+        f"\n[{label}] false-alarm rate per series-day: all {scored['alarm'].mean():.4f} "
+        f"({scored['alarm'].sum()} of {len(scored)}); outside the flighting channels "
+        f"{rest['alarm'].mean():.4f} ({rest['alarm'].sum()} of {len(rest)})\n{table.to_string()}"
+    )
 
 
 def test_false_alarm_rate_on_clean_demo(demo_shop) -> None:

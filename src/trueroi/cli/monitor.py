@@ -56,7 +56,9 @@ ANOMALY_COLUMNS = [
 
 def alert_add(
     name: Annotated[str, typer.Argument(help="Alert name, e.g. cpa-brand.")],
-    kpi: Annotated[str, typer.Option("--kpi", help="spend, conversions, cpa, roas, ctr, sessions or orders.")],
+    kpi: Annotated[
+        str, typer.Option("--kpi", help="spend, conversions, cpa, roas, ctr, sessions or orders.")
+    ],
     channel: Annotated[str | None, typer.Option("--channel", help="Only this channel.")] = None,
     campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign (name).")] = None,
     above: Annotated[float | None, typer.Option("--above", help="Fire when the KPI is above X.")] = None,
@@ -75,14 +77,25 @@ def alert_add(
     from trueroi.monitor.rules import AlertRule, add_rule
     from trueroi.workspace import Workspace
 
-    chosen = [c for c, on in (("above", above is not None), ("below", below is not None), ("anomaly", anomaly)) if on]
+    chosen = [
+        c
+        for c, on in (("above", above is not None), ("below", below is not None), ("anomaly", anomaly))
+        if on
+    ]
     if len(chosen) != 1:
         raise UsageError("give exactly one of --above X, --below X or --anomaly")
     threshold = above if above is not None else below
     rule = AlertRule(
-        name=name, kpi=kpi, condition=chosen[0], threshold=threshold, severity=severity.lower(),
-        channel=channel, campaign=campaign, emails=list(email or []), webhooks=list(webhook or []),
-    )  # fmt: skip
+        name=name,
+        kpi=kpi,
+        condition=chosen[0],
+        threshold=threshold,
+        severity=severity.lower(),
+        channel=channel,
+        campaign=campaign,
+        emails=list(email or []),
+        webhooks=list(webhook or []),
+    )
     with Workspace.open(workspace) as ws:
         add_rule(ws, rule, replace=replace)
     if output == OutputFormat.json:
@@ -158,7 +171,9 @@ def alert_outbox(
     elif output == OutputFormat.csv:
         print_csv(rows)
     else:
-        cols = [(k, k.replace("_", " ").capitalize(), "text") for k in ("incident_key", "destination", "status")]
+        cols = [
+            (k, k.replace("_", " ").capitalize(), "text") for k in ("incident_key", "destination", "status")
+        ]
         print_table(rows, cols + [("attempts", "Attempts", "count"), ("last_error", "Last error", "text")])
 
 
@@ -194,19 +209,28 @@ def _print_run(result: Any, output: OutputFormat) -> None:
         print_json(data)
         return
     rows = [
-        {**i, "rule": i["rule"]["name"], "when": i["hour"] or i["day"], "status": "new" if i["new"] else "already sent"}
+        {
+            **i,
+            "rule": i["rule"]["name"],
+            "when": i["hour"] or i["day"],
+            "status": "new" if i["new"] else "already sent",
+        }
         for i in data["incidents"]
     ]
     if output == OutputFormat.csv:
         print_csv(rows)
         return
-    span = data["checked"]["from"] if data["checked"]["from"] == data["checked"]["to"] else (
-        f"{data['checked']['from']} to {data['checked']['to']}"
+    span = (
+        data["checked"]["from"]
+        if data["checked"]["from"] == data["checked"]["to"]
+        else (f"{data['checked']['from']} to {data['checked']['to']}")
     )
     d = data["delivery"]
     caption = f"delivered {len(d['delivered'])}, pending {len(d['pending'])}, given up {len(d['failed'])}"
     if rows:
-        print_table(rows, INCIDENT_COLUMNS, title=f"Alerts for {span} ({data['rules']} rules)", caption=caption)
+        print_table(
+            rows, INCIDENT_COLUMNS, title=f"Alerts for {span} ({data['rules']} rules)", caption=caption
+        )
     else:
         console.print(f"no alerts for {span} ({data['rules']} rules); {caption}")
 

@@ -29,7 +29,6 @@ Money (spend) is compared on a log scale, where budget noise is multiplicative, 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,7 +215,9 @@ def _back(a: np.ndarray, offset: np.ndarray, kind: str) -> np.ndarray:
         return np.maximum(np.exp(a) - offset, 0.0)
 
 
-def trailing_ratio(num: np.ndarray, den: np.ndarray, *, window: int = 28, min_den_days: int = 7) -> np.ndarray:
+def trailing_ratio(
+    num: np.ndarray, den: np.ndarray, *, window: int = 28, min_den_days: int = 7
+) -> np.ndarray:
     """Weighted ratio ``sum(num) / sum(den)`` over the ``window`` steps before each step.
 
     NaN where fewer than ``min_den_days`` of those steps have a positive denominator, or where the ratio

@@ -76,7 +76,11 @@ class DeliveryReport:
             keys = ("incident_key", "destination", "attempts", "last_error")
             return [{k: r.get(k) for k in keys} for r in rows]
 
-        return {"delivered": brief(self.delivered), "pending": brief(self.pending), "failed": brief(self.failed)}
+        return {
+            "delivered": brief(self.delivered),
+            "pending": brief(self.pending),
+            "failed": brief(self.failed),
+        }
 
 
 def _now() -> datetime:
@@ -170,7 +174,7 @@ def deliver_pending(
     sleep: Callable[[float], None] = time.sleep,
     sender: Callable[[Alerting, str, str], None] = send,
 ) -> DeliveryReport:
-    """Try every pending outbox row: up to ``tries_per_run`` tries now (waits of ``backoff_s`` x 1, 2, 4, ...).
+    """Try every pending outbox row: up to ``tries_per_run`` tries now, waiting ``backoff_s`` x 1, 2, 4, ...
 
     A row counts one attempt per try. It turns ``delivered`` on success and ``failed`` once
     ``alerting.max_attempts`` attempts have failed; otherwise it stays ``pending`` for the next run. The
@@ -198,9 +202,9 @@ def deliver_pending(
             break
         if row["status"] == "pending" and row["attempts"] >= alerting.max_attempts:
             row["status"] = "failed"
-        {"delivered": report.delivered, "failed": report.failed, "pending": report.pending}[row["status"]].append(
-            row
-        )
+        {"delivered": report.delivered, "failed": report.failed, "pending": report.pending}[
+            row["status"]
+        ].append(row)
         OUTBOX.write(ws, rows)
     return report
 

@@ -108,7 +108,8 @@ class Anomaly:
         rng = f"{format_value(self.lower)}–{format_value(self.upper) if self.upper is not None else '∞'}"
         return (
             f"{MONITORED[self.kpi].label} {self.direction} ({where}, {self.when}): observed "
-            f"{format_value(self.observed)}, expected {format_value(self.expected)} (range {rng}), score {self.score:.1f}"
+            f"{format_value(self.observed)}, expected {format_value(self.expected)} (range {rng}), "
+            f"score {self.score:.1f}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,8 +153,12 @@ def leaf_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) ->
     A leaf without a usable ratio (no denominator in its history: organic traffic, a new campaign)
     contributes what it observed, so it moves no judgement.
     """
-    num = leaves.pivot_table(index=time_col, columns="scope_value", values=kpi.num, aggfunc="sum", fill_value=0)
-    den = leaves.pivot_table(index=time_col, columns="scope_value", values=kpi.den, aggfunc="sum", fill_value=0)
+    num = leaves.pivot_table(
+        index=time_col, columns="scope_value", values=kpi.num, aggfunc="sum", fill_value=0
+    )
+    den = leaves.pivot_table(
+        index=time_col, columns="scope_value", values=kpi.den, aggfunc="sum", fill_value=0
+    )
     expected = num.copy()
     for leaf in num.columns:
         n, d = num[leaf].to_numpy(dtype=float), den[leaf].to_numpy(dtype=float)
@@ -190,10 +195,7 @@ def _ratio(
 
 
 def _members(leaves: pd.DataFrame, scope: str, value: str) -> list[str]:
-    if scope == "total":
-        keep = leaves
-    else:
-        keep = leaves[leaves[scope] == value]
+    keep = leaves if scope == "total" else leaves[leaves[scope] == value]
     return list(dict.fromkeys(keep["scope_value"]))
 
 

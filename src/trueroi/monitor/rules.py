@@ -99,15 +99,16 @@ class AlertRule:
             raise UsageError(f"alert {self.name!r}: --{self.condition} needs a value")
         scope = self.scope[0]
         if scope not in MONITORED[self.kpi].scopes:
-            raise UsageError(
-                f"KPI {self.kpi!r} is watched for {', '.join(MONITORED[self.kpi].scopes)} only, not per {scope}"
-            )
+            watched = ", ".join(MONITORED[self.kpi].scopes)
+            raise UsageError(f"KPI {self.kpi!r} is watched for {watched} only, not per {scope}")
         for email in self.emails:
             if not _EMAIL.fullmatch(email):
                 raise UsageError(f"{email!r} is not an e-mail address like 'team@example.com'")
         for url in self.webhooks:
             if not re.match(r"https?://[^\s/]+", url):
-                raise UsageError(f"webhook {url!r} is not an http(s) URL like 'https://chat.example.com/hook'")
+                raise UsageError(
+                    f"webhook {url!r} is not an http(s) URL like 'https://chat.example.com/hook'"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``trueroi alert list``."""
@@ -235,25 +236,47 @@ def incidents(rule: AlertRule, scored: pd.DataFrame, time_col: str = "date_day")
         if rule.condition == "anomaly" and z is not None and abs(z) >= CRITICAL * THRESHOLD:
             severity = "critical"  # a rule's severity is the floor; a far-out anomaly is critical
         a = Anomaly(
-            day=when.date(), scope=r.scope, scope_value=r.scope_value, kpi=r.kpi,
-            observed=_num(r.observed), expected=_num(r.expected), lower=_num(r.lower), upper=_num(r.upper),
-            direction=direction or "up", score=round(abs(z), 2) if z is not None else float("nan"),
-            severity=severity, grain="hour" if hour else "day",
+            day=when.date(),
+            scope=r.scope,
+            scope_value=r.scope_value,
+            kpi=r.kpi,
+            observed=_num(r.observed),
+            expected=_num(r.expected),
+            lower=_num(r.lower),
+            upper=_num(r.upper),
+            direction=direction or "up",
+            score=round(abs(z), 2) if z is not None else float("nan"),
+            severity=severity,
+            grain="hour" if hour else "day",
             hour=when.to_pydatetime() if hour else None,
-        )  # fmt: skip
+        )
         if rule.condition == "anomaly":
             text = f"[{severity}] {rule.name}: {a.describe()}"
         else:
+            where = _where(r.scope, r.scope_value)
             text = (
                 f"[{severity}] {rule.name}: {MONITORED[rule.kpi].label} {format_value(a.observed)} is "
-                f"{rule.condition} {format_value(rule.threshold)} ({_where(r.scope, r.scope_value)}, {a.when})"
+                f"{rule.condition} {format_value(rule.threshold)} ({where}, {a.when})"
             )
         key = f"{rule.name}|{r.scope}:{r.scope_value}|{hour or day}"
         out.append(
             Incident(
-                key, rule, day, hour, r.kpi, r.scope, r.scope_value, a.observed, a.expected, a.lower,
-                a.upper, direction, None if z is None else round(abs(z), 2), severity, text,
-            )  # fmt: skip
+                key,
+                rule,
+                day,
+                hour,
+                r.kpi,
+                r.scope,
+                r.scope_value,
+                a.observed,
+                a.expected,
+                a.lower,
+                a.upper,
+                direction,
+                None if z is None else round(abs(z), 2),
+                severity,
+                text,
+            )
         )
     return out
 
@@ -265,5 +288,3 @@ def _where(scope: str, value: str) -> str:
 def _num(value: Any) -> float | None:
     value = float(value)
     return None if pd.isna(value) or value in (float("inf"), float("-inf")) else value
-
-

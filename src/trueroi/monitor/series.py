@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import ibis
 import pandas as pd
 
 from trueroi.metrics.facts import UNALLOCATED, UNATTRIBUTED, facts
@@ -54,7 +53,9 @@ def daily_series(ws: Workspace, start: date, end: date, model: str | None = None
     """
     f = facts(ws, start, end, model or ws.config.attribution_model)
     f = f.mutate(campaign=f.campaign.fill_null(NO_CAMPAIGN))
-    leaf = f.group_by(["date_day", "channel", "campaign"]).aggregate(**{m: f[m].sum() for m in DAILY_MEASURES})
+    leaf = f.group_by(["date_day", "channel", "campaign"]).aggregate(
+        **{m: f[m].sum() for m in DAILY_MEASURES}
+    )
     leaf = leaf.execute()
     leaf["date_day"] = pd.to_datetime(leaf["date_day"]).dt.date
     parts = [
@@ -62,9 +63,13 @@ def daily_series(ws: Workspace, start: date, end: date, model: str | None = None
         _sum(leaf, [], "total").assign(scope_value=TOTAL, channel=None, campaign=None),
     ]
     named = leaf[~leaf["channel"].isin(_SKIP)]
-    parts.append(_sum(named, ["channel"], "channel").assign(scope_value=lambda d: d["channel"], campaign=None))
+    parts.append(
+        _sum(named, ["channel"], "channel").assign(scope_value=lambda d: d["channel"], campaign=None)
+    )
     named = leaf[leaf["campaign"] != NO_CAMPAIGN]
-    parts.append(_sum(named, ["campaign"], "campaign").assign(scope_value=lambda d: d["campaign"], channel=None))
+    parts.append(
+        _sum(named, ["campaign"], "campaign").assign(scope_value=lambda d: d["campaign"], channel=None)
+    )
     out = _fill_days(pd.concat(parts, ignore_index=True), end, DAILY_MEASURES)
     orders = _order_counts(ws, start, end)
     out = out.merge(orders, on=["date_day", "scope"], how="left")
@@ -94,8 +99,9 @@ def _fill_days(df: pd.DataFrame, end: date, measures: tuple[str, ...]) -> pd.Dat
     cols = ["date_day", *keys, "channel", "campaign", *measures]
     if df.empty:
         return pd.DataFrame(columns=cols)
-    groups = df.groupby(keys, sort=False).agg(first=("date_day", "min"), channel=("channel", "first"),
-                                              campaign=("campaign", "first"))  # fmt: skip
+    groups = df.groupby(keys, sort=False).agg(
+        first=("date_day", "min"), channel=("channel", "first"), campaign=("campaign", "first")
+    )
     index = pd.MultiIndex.from_tuples(
         [(s, v, d) for (s, v), first in groups["first"].items() for d in pd.date_range(first, end).date],
         names=[*keys, "date_day"],
