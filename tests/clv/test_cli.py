@@ -45,7 +45,10 @@ def test_fit_summary_json_contract_with_published_values(summary_csv) -> None:
     result = _run(["clv", "fit", summary_csv, "--summary", "--format", "json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"model", "params", "log_likelihood", "gamma_gamma"}
+    assert {"model", "params", "log_likelihood", "gamma_gamma"} <= set(payload)  # the contract
+    assert payload["warnings"] == [] and payload["diagnostics"]["boundary"] == []
+    assert payload["reduced_params"] is None
+    assert payload["standard_errors"]["r"] > 0
     assert payload["model"] == "bgnbd"
     assert list(payload["params"]) == ["r", "alpha", "a", "b"]
     assert round(payload["params"]["r"], 3) == 0.243 and round(payload["params"]["b"], 3) == 2.426
@@ -213,12 +216,26 @@ def test_predict_keeps_customer_ids_as_written(tmp_path) -> None:
     assert ids[:3] == ["0001", "0002", "0003"] and len(ids) == 2357
 
 
-def test_degenerate_data_fail_with_an_actionable_convergence_error(tmp_path, capsys) -> None:
-    # 7 customers buying like clockwork: no heterogeneity and no dropout, so no finite maximum exists
+def test_degenerate_data_are_fitted_in_the_limit_with_warnings(tmp_path) -> None:
+    # 7 customers buying like clockwork: no heterogeneity and no dropout, so the full BG/NBD has no finite
+    # maximum; the fit reports the reduced model (Poisson purchasing, p at 0) and says so
     path = tmp_path / "tiny.csv"
     rows = ["customer_id,date"] + [f"00{i % 7},2024-0{1 + i % 6}-1{i % 9}" for i in range(60)]
     path.write_text("\n".join(rows) + "\n")
-    with pytest.raises(SystemExit) as info:
-        main(["clv", "fit", str(path), "--unit", "D"])
-    assert info.value.code == 2
-    assert "may not exist" in capsys.readouterr().err
+    result = CliRunner().invoke(build_app(), ["clv", "fit", str(path), "--unit", "D", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["params"]["a"] is None and payload["params"]["r"] is None  # infinite: null in JSON
+    assert set(payload["reduced_params"]) == {"lambda", "p"}
+    assert "no_dropout" in payload["diagnostics"]["boundary"]
+    assert any("no customer is seen to drop out" in w for w in payload["warnings"])
+    assert "warning:" in result.stderr
+
+
+def test_table_output_shows_the_limit_parameters(tmp_path) -> None:
+    path = tmp_path / "tiny.csv"
+    rows = ["customer_id,date"] + [f"00{i % 7},2024-0{1 + i % 6}-1{i % 9}" for i in range(60)]
+    path.write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(build_app(), ["clv", "fit", str(path), "--unit", "D"])
+    assert result.exit_code == 0, result.output
+    assert "lambda" in result.stdout and "(limit)" in result.stdout

@@ -120,13 +120,26 @@ def fit(
         "params": fitted.params_,
         "log_likelihood": fitted.log_likelihood_,
         "gamma_gamma": None if spend is None else {k: spend.params_[k] for k in ("p", "q", "v")},
+        "standard_errors": fitted.standard_errors_,
+        "gamma_gamma_standard_errors": None if spend is None else spend.standard_errors_,
+        "reduced_params": getattr(fitted, "reduced_params_", None),
+        "diagnostics": fitted.diagnostics_,
+        "warnings": fitted.warnings_,
     }
+    for warning in fitted.warnings_:
+        typer.echo(f"warning: {warning}", err=True)
     if fmt == OutputFormat.json:
         print_json(payload)
         return
     rows = [
         {"model": model, "parameter": k, "estimate": v, "std_error": fitted.standard_errors_[k]}
         for k, v in fitted.params_.items()
+    ]
+    reduced = getattr(fitted, "reduced_params_", {})
+    rows += [
+        {"model": f"{model} (limit)", "parameter": k, "estimate": v, "std_error": se}
+        for (k, v), se in zip(reduced.items(), fitted.reduced_standard_errors_.values(), strict=True)
+        if k in ("lambda", "p")
     ]
     if spend is not None:
         rows += [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from trueroi.clv import boundary, limits
 from trueroi.clv import predictions as pred
 from trueroi.clv.base import BaseFitter
 from trueroi.clv.likelihoods import (
@@ -57,9 +58,23 @@ class _TransactionModel(BaseFitter):
         init, starts, hess_inv0 = self._default_init(), self._starts(age), None
         if self.initial_params is None and len(data.x) > _WARM_START_ROWS:
             init, hess_inv0 = self._warm_start(data, init, starts)
-        self._fit_params(lambda th: self._loglik(th, data), init, scale, starts=starts, hess_inv0=hess_inv0)
+        self.diagnostics_: dict = {"boundary": [], "tested": []}
+        self.warnings_: list[str] = []
+        try:
+            self._fit_params(
+                lambda th: self._loglik(th, data), init, scale, starts=starts, hess_inv0=hess_inv0
+            )
+        except ConvergenceError as exc:
+            self._after_fit(data, failure=exc)
+        else:
+            self._after_fit(data)
         self.n_customers_ = scale
         return self
+
+    def _after_fit(self, data: RFMData, failure: ConvergenceError | None = None) -> None:
+        """Hook for boundary checks after the fit; re-raises a failed fit by default."""
+        if failure is not None:
+            raise failure
 
     def _warm_start(self, data: RFMData, init, starts):
         """Estimates and curvature on a seeded random subsample: a start a few BFGS steps from the optimum."""
@@ -161,16 +176,81 @@ class BetaGeoFitter(_TransactionModel):
     def _loglik(self, params, data):
         return beta_geo_loglik(params, data, modified=self.modified)
 
-    def predict_purchases(self, t, frequency, recency, T) -> np.ndarray:
-        return pred.beta_geo_conditional_expected(
-            t, self._params(), frequency, recency, T, modified=self.modified
+    def _after_fit(self, data: RFMData, failure: ConvergenceError | None = None) -> None:
+        """Fit the no-heterogeneity limits when the fit runs off towards them (:mod:`trueroi.clv.boundary`).
+
+        In a limit, ``params_`` holds ``inf`` for the parameters that diverge, ``reduced_params_`` the
+        finite parameters of the reduced model (``lambda`` and/or ``p``), and ``log_likelihood_`` its maximum
+        (the supremum of the full model); ``diagnostics_`` and ``warnings_`` say so.
+        """
+        full = None if failure is not None else dict(self.params_)
+        full_ll = None if failure is not None else self.log_likelihood_
+        fit, diagnostics = boundary.try_limits(
+            data, full, full_ll, modified=self.modified, tol=self.tol, max_iter=self.max_iter
         )
+        self.diagnostics_ = diagnostics
+        if fit is None:
+            if failure is not None:
+                raise failure
+            if diagnostics["tested"]:
+                test = diagnostics["tested"][0]
+                p_value = "n/a" if test["p_value"] is None else f"{test['p_value']:.3g}"
+                verdict = (
+                    "not significant" if test["p_value"] is None or test["p_value"] > 0.05 else "significant"
+                )
+                self.warnings_.append(
+                    f"the fit approaches the no-heterogeneity limit ({', '.join(test['limits'])}) but its "
+                    f"maximum lies inside, at a large shape (likelihood-ratio statistic against the limit "
+                    f"{test['lr_statistic']:.3g}, p = {p_value}: the heterogeneity is {verdict}); the "
+                    "estimates lie on a flat ridge, read them with care"
+                )
+            return
+        self._store_limit(fit, full_ll)
+
+    def _store_limit(self, fit: boundary.LimitFit, full_ll: float | None) -> None:
+        rate, dropout = fit.parts()
+        se = np.sqrt(np.where(np.diag(fit.covariance) > 0, np.diag(fit.covariance), np.nan))
+        by_name = dict(zip(fit.names, se, strict=True))
+        inf = float("inf")
+        self.params_ = {
+            "r": rate[0] if len(rate) == 2 else inf,
+            "alpha": rate[1] if len(rate) == 2 else inf,
+            "a": dropout[0] if len(dropout) == 2 else inf,
+            "b": dropout[1] if len(dropout) == 2 else inf,
+        }
+        self.standard_errors_ = {n: float(by_name.get(n, np.nan)) for n in self.param_names}
+        self.covariance_ = np.full((4, 4), np.nan)
+        self.reduced_params_ = {n: float(v) for n, v in zip(fit.names, fit.params, strict=True)}
+        self.reduced_standard_errors_ = {n: float(v) for n, v in by_name.items()}
+        self.reduced_covariance_ = fit.covariance
+        self.log_likelihood_ = fit.log_likelihood
+        self.diagnostics_["interior_log_likelihood"] = full_ll
+        self.warnings_.append(boundary.message(fit))
+        if self.reduced_params_.get("p", 1.0) < boundary.NO_DROPOUT:
+            # p itself sits on its bound: nobody is seen to drop out; its standard error means nothing
+            self.reduced_standard_errors_["p"] = float("nan")
+            self.diagnostics_["boundary"].append("no_dropout")
+            self.warnings_.append(
+                "p is at 0: no customer is seen to drop out, so the model reduces to purchasing without "
+                "dropout; predictions assume every customer stays active"
+            )
+
+    def _parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """``(rate, dropout)``: ``(r, alpha)`` or ``(lambda,)`` and ``(a, b)`` or ``(p,)``."""
+        params = self._check_fitted()
+        reduced = getattr(self, "reduced_params_", {})
+        rate = (params["r"], params["alpha"]) if np.isfinite(params["r"]) else (reduced["lambda"],)
+        dropout = (params["a"], params["b"]) if np.isfinite(params["a"]) else (reduced["p"],)
+        return rate, dropout
+
+    def predict_purchases(self, t, frequency, recency, T) -> np.ndarray:
+        return limits.conditional_expected(t, *self._parts(), frequency, recency, T, modified=self.modified)
 
     def probability_alive(self, frequency, recency, T) -> np.ndarray:
-        return pred.beta_geo_p_alive(self._params(), frequency, recency, T, modified=self.modified)
+        return limits.p_alive(*self._parts(), frequency, recency, T, modified=self.modified)
 
     def expected_purchases(self, t) -> np.ndarray:
-        return pred.beta_geo_expected(t, self._params(), modified=self.modified)
+        return limits.expected(t, *self._parts(), modified=self.modified)
 
 
 class ModifiedBetaGeoFitter(BetaGeoFitter):
