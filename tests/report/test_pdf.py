@@ -21,7 +21,11 @@ def _pages(pdf: Path, out: Path, dpi: int = 40) -> list[np.ndarray]:
 
     subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(out / "page")], check=True, timeout=120)
     files = sorted(out.glob("page-*.png"))
-    return [np.asarray(Image.open(f).convert("RGB")).astype(int) for f in files]
+    pages = []
+    for f in files:
+        with Image.open(f) as image:
+            pages.append(np.asarray(image.convert("RGB")).astype(int))
+    return pages
 
 
 def _near(page: np.ndarray, hex_color: str, tol: int = 12) -> int:
