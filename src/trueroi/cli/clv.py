@@ -178,6 +178,20 @@ def predict(
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Monthly discount rate.")] = 0.01,
     margin: Annotated[float, typer.Option("--margin", help="Contribution-margin share of spend.")] = 1.0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the CSV here.")] = None,
+    interval: Annotated[
+        float | None,
+        typer.Option("--interval", help="Add LEVEL intervals (e.g. 0.9) from parameter uncertainty."),
+    ] = None,
+    draws: Annotated[int, typer.Option("--draws", help="Parameter draws for the intervals.")] = 300,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the parameter draws.")] = 0,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            help="Totals with intervals per group instead of customers: a column (its value on the "
+            "customer's first transaction) or 'cohort' (month of the first purchase).",
+        ),
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Per-customer predictions: probability alive, expected purchases, expected spend and CLV."""
@@ -187,23 +201,47 @@ def predict(
         raise UsageError("--horizon and --months must be positive, --discount-rate and --margin non-negative")
     table = _read(data, summary, customer, date, amount, calibration_end, unit)
     fitted, spend = _fit(table, model)
+    for warning in fitted.warnings_:
+        typer.echo(f"warning: {warning}", err=True)
     f, r, age = (table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    mv = table["monetary_value"].to_numpy(dtype=float) if spend is not None else None
+    value_kw = {
+        "months": months,
+        "discount_rate": discount_rate,
+        "margin": margin,
+        "time_unit_days": unit_days(unit),
+    }
+
+    def purchases(models, rows):
+        return models[0].predict_purchases(horizon, f[rows], r[rows], age[rows])
+
+    def clv(models, rows):
+        per_purchase = models[1].expected_spend(f[rows], mv[rows])
+        return models[0].customer_lifetime_value(f[rows], r[rows], age[rows], per_purchase, **value_kw)
+
+    if group_by is not None:
+        groups = _groups(data, summary, table, group_by, customer, date, calibration_end)
+        _print_groups(
+            purchases,
+            clv if spend is not None else None,
+            (fitted, spend),
+            groups,
+            interval or 0.9,
+            draws,
+            seed,
+            fmt,
+        )
+        return
     out = table[["frequency", "recency", "T"]].copy()
     out["p_alive"] = fitted.probability_alive(f, r, age)
-    out["expected_purchases"] = fitted.predict_purchases(horizon, f, r, age)
+    out["expected_purchases"] = purchases((fitted,), slice(None))
+    if interval is not None:
+        _add_interval(out, "expected_purchases", purchases, (fitted,), interval, draws, seed)
     if spend is not None:
-        value = spend.expected_spend(f, table["monetary_value"].to_numpy(dtype=float))
-        out["expected_spend"] = value
-        out["clv"] = fitted.customer_lifetime_value(
-            f,
-            r,
-            age,
-            value,
-            months=months,
-            discount_rate=discount_rate,
-            margin=margin,
-            time_unit_days=unit_days(unit),
-        )
+        out["expected_spend"] = spend.expected_spend(f, mv)
+        out["clv"] = clv((fitted, spend), slice(None))
+        if interval is not None:
+            _add_interval(out, "clv", clv, (fitted, spend), interval, draws, seed)
     out = out.reset_index().rename(columns={out.index.name or "index": "customer_id"})
     if output is not None:
         _write_atomic(out, output)
@@ -225,6 +263,66 @@ def predict(
         if spend is not None:
             cols += [("expected_spend", "Spend", "money"), ("clv", "CLV", "money")]
         print_table(rows, cols, caption=f"first 50 of {len(out):,} customers; use --output for all")
+
+
+def _add_interval(out, column: str, fn, models, level: float, draws: int, seed: int) -> None:
+    from trueroi.clv.uncertainty import intervals
+
+    per_customer, _ = intervals(fn, models, len(out), level=level, n_draws=draws, seed=seed)
+    out[f"{column}_lower"] = per_customer["lower"].to_numpy()
+    out[f"{column}_upper"] = per_customer["upper"].to_numpy()
+
+
+def _groups(data: Path, summary: bool, table, group_by: str, customer, date: str, calibration_end):
+    """The group of every customer of ``table``: a summary column, or from the transaction file the value
+    of ``group_by`` on the customer's first transaction ('cohort': the month of the first purchase)."""
+    import pandas as pd
+
+    if summary:
+        if group_by not in table.columns:
+            raise UsageError(
+                f"--group-by {group_by}: no such column in {data}; columns: {', '.join(table.columns)}"
+            )
+        return table[group_by].astype(str).to_numpy()
+    key = customer or "customer_id"
+    frame = pd.read_csv(data, dtype={key: str})
+    if group_by != "cohort" and group_by not in frame.columns:
+        raise UsageError(f"--group-by {group_by}: no such column in {data}; use a column or 'cohort'")
+    frame["_day"] = pd.to_datetime(frame[date], errors="coerce", format="mixed")
+    if calibration_end is not None:
+        frame = frame[frame["_day"] <= pd.Timestamp(calibration_end) + pd.Timedelta(days=1)]
+    first = frame.sort_values("_day", kind="stable").drop_duplicates(key).set_index(key)
+    labels = first["_day"].dt.strftime("%Y-%m") if group_by == "cohort" else first[group_by].astype(str)
+    return labels.reindex(table.index.astype(str)).fillna("(unknown)").to_numpy()
+
+
+def _print_groups(purchases, clv, models, groups, level: float, draws: int, seed: int, fmt) -> None:
+    """Totals per group with intervals (expected purchases, and CLV when spend is modelled)."""
+    from trueroi.clv.uncertainty import intervals
+
+    n = len(groups)
+    _, pg = intervals(purchases, models[:1], n, level=level, n_draws=draws, seed=seed, groups=groups)
+    out = pg.rename(
+        columns={
+            "estimate": "expected_purchases",
+            "lower": "expected_purchases_lower",
+            "upper": "expected_purchases_upper",
+        }
+    )
+    if clv is not None:
+        _, cg = intervals(clv, models, n, level=level, n_draws=draws, seed=seed, groups=groups)
+        out["clv"], out["clv_lower"], out["clv_upper"] = cg["estimate"], cg["lower"], cg["upper"]
+    rows = out.to_dict("records")
+    if fmt == OutputFormat.json:
+        print_json({"interval": level, "draws": draws, "groups": rows})
+    elif fmt == OutputFormat.csv:
+        print_csv(rows)
+    else:
+        cols = [("group", "Group", "text"), ("customers", "Customers", "count")]
+        cols += [(c, c.replace("_", " ").capitalize(), "ratio") for c in out.columns[2:]]
+        print_table(
+            rows, cols, caption=f"totals per group; {level:.0%} intervals from {draws} parameter draws"
+        )
 
 
 def holdout(

@@ -229,6 +229,8 @@ class BetaGeoFitter(_TransactionModel):
         if self.reduced_params_.get("p", 1.0) < boundary.NO_DROPOUT:
             # p itself sits on its bound: nobody is seen to drop out; its standard error means nothing
             self.reduced_standard_errors_["p"] = float("nan")
+            self.reduced_covariance_ = fit.covariance.copy()
+            self.reduced_covariance_[-1, :] = self.reduced_covariance_[:, -1] = 0.0  # intervals hold p at 0
             self.diagnostics_["boundary"].append("no_dropout")
             self.warnings_.append(
                 "p is at 0: no customer is seen to drop out, so the model reduces to purchasing without "
