@@ -11,6 +11,7 @@ import importlib
 import sys
 
 import typer
+from rich.markup import escape
 
 from trueroi.cli.common import err_console, groups
 from trueroi.errors import TrueRoiError
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="trueroi")
     except TrueRoiError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
