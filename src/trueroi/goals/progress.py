@@ -170,8 +170,9 @@ def kpi_values(kpi: str, sums: pd.DataFrame) -> np.ndarray:
     Null (zero denominator) comes back as NaN.
     """
     frame = sums.reindex(columns=list(MEASURES), fill_value=0.0).astype(float).reset_index(drop=True)
+    frame["row_"] = np.arange(len(frame))
     t = ibis.memtable(frame)
-    out = t.select(v=KPIS[kpi].formula(t).cast("float64"), i=ibis.row_number()).order_by("i").execute()
+    out = t.select(t.row_, v=KPIS[kpi].formula(t).cast("float64")).order_by("row_").execute()
     return out["v"].to_numpy(dtype=float, na_value=np.nan)
 
 
