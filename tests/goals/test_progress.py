@@ -87,11 +87,20 @@ def test_revenue_roas_and_roi_of_one_channel(shop: Workspace) -> None:
 def test_ratio_over_all_channels_is_weighted_not_averaged(shop: Workspace) -> None:
     # All channels: spend 150 a day, 1 order a day: CPA = 4,200 / 28 = 150 (the mean of the channels'
     # CPAs, 100 and undefined, would be 100). Cost KPI: lower is better.
-    out = _status(shop, _goal("loose", "cpa", 160), _goal("tight", "cpa", 140))
+    out = _status(
+        shop,
+        _goal("loose", "cpa", 160),
+        _goal("tight", "cpa", 140),
+        _goal("per-signup", "cpa", 20, conv_type="signup"),
+    )
     s = out["loose"]
     assert s["actual"] == pytest.approx(150) and s["expected"] == pytest.approx(150)
     assert s["direction"] == "down" and s["status"] == "on_track"
     assert out["tight"]["status"] == "off_track"
+    # cost per signup: 4,200 / 224 = 18.75 so far; 4,650 / 247 = 18.826 at month end, under 20
+    signup = out["per-signup"]
+    assert signup["actual"] == pytest.approx(18.75) and signup["expected"] == pytest.approx(4650 / 247)
+    assert signup["status"] == "on_track" and signup["label"] == "CPA (signup)"
 
 
 def test_spend_goal_is_a_cap_by_default(shop: Workspace) -> None:
