@@ -40,7 +40,8 @@ def test_full_scale_false_alarms_then_injected_incidents(tmp_path) -> None:
         raw = ws.con.con
         raw.execute("DELETE FROM touchpoints WHERE date_day = ?", [TRACKING_DROP])
         raw.execute(
-            "UPDATE ad_performance SET spend = spend * 3 WHERE date_day = ? AND campaign_name = 'brand_broad'",
+            "UPDATE ad_performance SET spend = spend * 3 "
+            "WHERE date_day = ? AND campaign_name = 'brand_broad'",
             [CPA_SPIKE],
         )
         raw.execute(

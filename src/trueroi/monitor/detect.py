@@ -142,8 +142,15 @@ def parse_kpis(kpis: list[str] | str | None) -> list[MonitoredKpi]:
 
 def _volume(kpi: MonitoredKpi, g: pd.DataFrame, threshold: float, period: int) -> dict[str, np.ndarray]:
     num = g[kpi.num].to_numpy(dtype=float)
-    level_window = 24 if period > 24 else period  # hours: the level of the last day
-    b = seasonal_baseline(num, period=period, level_window=level_window, kind=kpi.kind, threshold=threshold)
+    hourly = period > 24  # hours: four weeks of hour-of-week slots, the level of the last day
+    b = seasonal_baseline(
+        num,
+        period=period,
+        cycles=4 if hourly else 8,
+        level_window=24 if hourly else period,
+        kind=kpi.kind,
+        threshold=threshold,
+    )
     return {"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z}
 
 
