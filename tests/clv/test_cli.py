@@ -239,3 +239,33 @@ def test_table_output_shows_the_limit_parameters(tmp_path) -> None:
     result = CliRunner().invoke(build_app(), ["clv", "fit", str(path), "--unit", "D"])
     assert result.exit_code == 0, result.output
     assert "lambda" in result.stdout and "(limit)" in result.stdout
+
+
+def test_predict_group_by_cohort_from_transactions(transactions_csv) -> None:
+    # the CDNOW sample is a cohort that first bought in the first quarter of 1997 (FHL 2005a, section 4)
+    result = _run(
+        [
+            "clv",
+            "predict",
+            transactions_csv,
+            "--customer",
+            "cust",
+            "--date",
+            "day",
+            "--amount",
+            "value",
+            "--calibration-end",
+            "1997-09-30",
+            "--group-by",
+            "cohort",
+            "--draws",
+            "50",
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    groups = json.loads(result.stdout)["groups"]
+    assert [g["group"] for g in groups] == ["1997-01", "1997-02", "1997-03"]
+    assert sum(g["customers"] for g in groups) == 2357
+    assert all(g["clv_lower"] < g["clv"] < g["clv_upper"] for g in groups)
