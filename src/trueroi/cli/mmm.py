@@ -76,6 +76,10 @@ def fit(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Fit the mix model and write MODEL_DIR (config, posterior, data, summary)."""
+    if method == "nuts":  # chains in parallel on the CPU cores (only possible before JAX starts)
+        from trueroi.mmm.nuts import use_cpu_cores
+
+        use_cpu_cores()
     from trueroi.mmm import MMM
     from trueroi.mmm.data import infer_period_days
 

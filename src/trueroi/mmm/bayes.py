@@ -56,6 +56,35 @@ def channel_effects(media: Any, params: dict[str, Any], spec: ModelSpec) -> Any:
     return spec.saturation.fn(spec.adstock.fn(media, **ad, l_max=spec.l_max), **sa)
 
 
+def lagged_effects(lags: Any, params: dict[str, Any], spec: ModelSpec) -> Any:
+    """:func:`channel_effects` of data given as its lag stack (L, T, C) or (L, T, ..., C) (see
+    :func:`~trueroi.mmm.transformers.lag_stack`): the adstock is one contraction with the normalised lag
+    weights, which keeps the compiled density small and fast."""
+    import jax.numpy as jnp
+
+    ad = {p: params[f"adstock_{p}"] for p in spec.adstock.params}
+    sa = {p: params[f"sat_{p}"] for p in spec.saturation.params}
+    w = spec.adstock.weights(**ad, l_max=spec.l_max)  # (L, C)
+    w = w / jnp.sum(w, axis=0, keepdims=True)
+    if lags.ndim == 3:
+        return spec.saturation.fn(jnp.einsum("ltc,lc->tc", lags, w), **sa)
+    w = w.reshape((w.shape[0],) + (1,) * (lags.ndim - 2) + w.shape[1:])  # (L, 1, ..., C)
+    return spec.saturation.fn((lags * w).sum(axis=0), **sa)
+
+
+def with_lags(arrays: dict[str, Any], l_max: int) -> dict[str, Any]:
+    """``arrays`` plus the lag stacks the density uses: ``media_lags`` (L, T, C) and, with lift tests,
+    ``lift_lags`` (L, T, N) of each test's perturbed spend."""
+    from trueroi.mmm.transformers import lag_stack
+
+    out = dict(arrays)
+    out["media_lags"] = lag_stack(arrays["media"], l_max)
+    if "lift_channel" in arrays:
+        base = np.asarray(arrays["media"])[:, np.asarray(arrays["lift_channel"])]
+        out["lift_lags"] = lag_stack(np.maximum(base + np.asarray(arrays["lift_delta"]), 0.0), l_max)
+    return out
+
+
 def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
     """NumPyro model. ``arrays`` holds media (T, C), trend (T,), fourier (T, F), controls (T, K),
     events (T, E), roi_factor (C,) = training spend / KPI scale, and optional lift arrays."""
@@ -71,7 +100,7 @@ def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
             params[f"adstock_{p}"] = numpyro.sample(f"adstock_{p}", _dist(*spec.adstock.priors[p]))
         for p in spec.saturation.params:
             params[f"sat_{p}"] = numpyro.sample(f"sat_{p}", _dist(*spec.saturation.priors[p]))
-        effect = channel_effects(media, params, spec)  # (T, C)
+        effect = lagged_effects(arrays["media_lags"], params, spec)  # (T, C)
         n_train = spec.n_train
         if spec.prior == "roi":
             roi = numpyro.sample("roi", dist.LogNormal(arrays["roi_mu"], arrays["roi_sigma"]))
@@ -102,15 +131,12 @@ def _lift_likelihood(
     arrays: dict[str, Any], params: dict[str, Any], beta: Any, effect: Any, spec: ModelSpec
 ) -> None:
     """Each lift test: the modelled extra KPI of the test's spend change over its window ~ its measurement."""
-    import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
 
     idx = arrays["lift_channel"]  # (N,)
-    base = arrays["media"][:, idx]  # (T, N)
-    perturbed = jnp.maximum(base + arrays["lift_delta"], 0.0)
     per_test = {k: v[idx] for k, v in params.items()}
-    delta = channel_effects(perturbed, per_test, spec) - effect[:, idx]
+    delta = lagged_effects(arrays["lift_lags"], per_test, spec) - effect[:, idx]
     modelled = beta[idx] * (delta * arrays["lift_window"]).sum(axis=0)
     with numpyro.plate("lift_test", idx.shape[0]):
         numpyro.sample("lift", dist.Normal(modelled, arrays["lift_se"]), obs=arrays["lift_obs"])
@@ -120,18 +146,21 @@ def _lift_likelihood(
 _COMPILED: dict[str, Any] = {}
 
 
+def model_of(spec: Any) -> Any:
+    """The NumPyro model a spec belongs to: :func:`mmm_model`, or the spec's own ``model_fn`` (the geo
+    model's spec carries it), so the engines below serve every model."""
+    return getattr(spec, "model_fn", None) or mmm_model
+
+
 def _compiled(name: str) -> Any:
     """Jitted density functions shared by every fit, so a refit of the same shapes and settings reuses the
     compiled code (the spec is a static argument: components are hashed by identity)."""
     if not _COMPILED:
         import jax
-        from numpyro.infer.util import constrain_fn, potential_energy
-
-        def potential(z: Any, arrays: Any, y: Any, spec: ModelSpec) -> Any:
-            return potential_energy(mmm_model, (arrays, spec), {"y": y}, z)
+        from numpyro.infer.util import constrain_fn
 
         def constrain(z: Any, arrays: Any, y: Any, spec: ModelSpec) -> Any:
-            return constrain_fn(mmm_model, (arrays, spec), {"y": y}, z, return_deterministic=True)
+            return constrain_fn(model_of(spec), (arrays, spec), {"y": y}, z, return_deterministic=True)
 
         _COMPILED["potential"] = jax.jit(potential, static_argnames="spec")
         _COMPILED["value_and_grad"] = jax.jit(jax.value_and_grad(potential), static_argnames="spec")
@@ -150,10 +179,11 @@ class _Unconstrained:
         import jax.numpy as jnp
         from numpyro import handlers
 
-        self.arrays, self.y, self.spec = _to_jax(arrays), jnp.asarray(y, dtype=jnp.float32), spec
+        self.arrays = _to_jax(with_lags(arrays, spec.l_max))
+        self.y, self.spec = jnp.asarray(y, dtype=jnp.float32), spec
 
         def latent_values() -> dict[str, Any]:
-            tr = handlers.trace(handlers.seed(mmm_model, 0)).get_trace(self.arrays, spec, y=self.y)
+            tr = handlers.trace(handlers.seed(model_of(spec), 0)).get_trace(self.arrays, spec, y=self.y)
             return {k: v["value"] for k, v in tr.items() if v["type"] == "sample" and not v["is_observed"]}
 
         self.shapes = {k: tuple(v.shape) for k, v in jax.eval_shape(latent_values).items()}
@@ -195,6 +225,13 @@ class _Unconstrained:
         }
 
 
+def potential(z: dict[str, Any], arrays: dict[str, Any], y: Any, spec: ModelSpec) -> Any:
+    """Negative log posterior density of :func:`mmm_model` at unconstrained ``z``."""
+    from numpyro.infer.util import potential_energy
+
+    return potential_energy(model_of(spec), (arrays, spec), {"y": y}, z)
+
+
 def run_nuts(
     arrays: dict[str, Any],
     y: np.ndarray,
@@ -207,31 +244,32 @@ def run_nuts(
     target_accept: float,
     seed: int,
     dense_mass: bool = True,
+    init: dict[str, Any] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Sample with NUTS (Hoffman & Gelman 2014) in NumPyro; returns samples (chain, draw, ...) and extras."""
-    import jax
-    from numpyro.infer import MCMC, NUTS
+    """Sample with NUTS (Hoffman & Gelman 2014) through :func:`trueroi.mmm.nuts.sample`; returns samples
+    (chain, draw, ...) and extras. ``init``: unconstrained starting points ``{site: (chains, ...)}``
+    (default: uniform in (-0.5, 0.5) as NumPyro's ``init_to_uniform``)."""
+    from trueroi.mmm import nuts
 
     model = _Unconstrained(arrays, y, spec)
-    # a jitted potential, so NumPyro's eager first gradient compiles once instead of op by op
-    kernel = NUTS(potential_fn=model.potential, target_accept_prob=target_accept, dense_mass=dense_mass)
-    mcmc = MCMC(
-        kernel,
-        num_warmup=tune,
-        num_samples=draws,
-        num_chains=chains,
+    if init is None:
+        init = model.init(np.random.default_rng(seed), 0.5, (chains,))
+    z, extras = nuts.sample(
+        _compiled("potential"),  # jitted: traced once, not at every use inside the sampler
+        spec,
+        (model.arrays, model.y),
+        init,
+        draws=draws,
+        tune=tune,
+        chains=chains,
         chain_method=chain_method,
-        progress_bar=False,
+        target_accept=target_accept,
+        dense_mass=dense_mass,
+        seed=seed,
     )
-    rng = np.random.default_rng(seed)
-    init = model.init(rng, 0.5, (chains,) if chains > 1 else ())
-    mcmc.run(jax.random.PRNGKey(seed), init_params=init, extra_fields=("diverging", "num_steps"))
-    z = mcmc.get_samples(group_by_chain=True)
     flat = {k: v.reshape((chains * draws,) + v.shape[2:]) for k, v in z.items()}
     samples = {k: v.reshape((chains, draws) + v.shape[1:]) for k, v in model.constrain(flat).items()}
-    diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
-    steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
-    return samples, {"divergences": int(diverging.sum()), "mean_tree_steps": float(steps.mean())}
+    return samples, extras
 
 
 def run_map(

@@ -44,8 +44,9 @@ class MMM:
     method
         ``"nuts"`` (full posterior), ``"laplace"`` (Gaussian at the mode, fast), ``"map"`` (mode only).
     draws, tune, chains, chain_method, target_accept
-        NUTS settings (``chain_method``: ``"sequential"`` or ``"vectorized"``); ``draws`` also sets the
-        number of Laplace draws.
+        NUTS settings; ``chain_method`` is ``"auto"`` (parallel over several JAX devices, else one chain
+        after another), ``"parallel"``, ``"sequential"`` or ``"vectorized"`` (see
+        :mod:`trueroi.mmm.nuts`); ``draws`` also sets the number of Laplace draws.
     holdout_periods
         The last periods left out of the fit to measure out-of-sample MAPE.
     kpi
@@ -66,7 +67,7 @@ class MMM:
         draws: int = 1000,
         tune: int = 1000,
         chains: int = 4,
-        chain_method: str = "vectorized",
+        chain_method: str = "auto",
         target_accept: float = 0.9,
         holdout_periods: int = 0,
         kpi: str = "revenue",
@@ -209,9 +210,10 @@ class MMM:
             raise UsageError(f"unknown prior {self.prior!r}; expected 'roi' or 'coef'")
         if self.kpi not in ("revenue", "conversions"):
             raise UsageError(f"unknown kpi {self.kpi!r}; expected 'revenue' or 'conversions'")
-        if self.chain_method not in ("sequential", "vectorized"):
+        if self.chain_method not in ("auto", "sequential", "vectorized", "parallel"):
             raise UsageError(
-                f"unknown chain_method {self.chain_method!r}; expected 'sequential' or 'vectorized'"
+                f"unknown chain_method {self.chain_method!r}; "
+                "expected auto, vectorized, parallel or sequential"
             )
         if min(self.draws, self.chains, self.l_max) < 1 or self.tune < 0:
             raise UsageError("draws, chains and l_max must be at least 1 and tune at least 0")

@@ -116,6 +116,19 @@ def apply_weights(x: Array, weights: Array, normalize: bool = True) -> Array:
     return out
 
 
+def lag_stack(x: np.ndarray, l_max: int) -> np.ndarray:
+    """The series and its lags, shape ``(l_max, T, ...)``: ``out[l, t] = x[t - l]`` (zero before the start).
+
+    Adstock of data is then a contraction with the lag weights, ``sum_l w_l out[l]`` (one matrix product
+    instead of ``l_max`` shifted copies inside the sampler; the same sum as :func:`apply_weights`).
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.zeros((l_max,) + x.shape)
+    for lag in range(min(l_max, x.shape[0])):
+        out[lag, lag:] = x[: x.shape[0] - lag]
+    return out
+
+
 def geometric_adstock(x: Array, alpha: Array, l_max: int = 12, normalize: bool = True) -> Array:
     """Geometric adstock (Jin et al. 2017, eq. 1): ``y_t = sum_l alpha**l x_{t-l} / sum_l alpha**l``."""
     return apply_weights(x, geometric_weights(alpha, l_max), normalize)
@@ -177,6 +190,7 @@ class Component:
     params: tuple[str, ...]
     priors: dict[str, tuple[str, tuple[float, ...]]]
     description: str
+    weights: Callable[..., Array] | None = None  # adstocks: (params..., l_max) -> lag weights (L, ...)
 
     def __call__(self, x: Array, **params: Array) -> Array:
         return self.fn(x, **params)
@@ -189,6 +203,7 @@ ADSTOCKS: dict[str, Component] = {
         ("alpha",),
         {"alpha": ("Beta", (1.5, 3.0))},
         "alpha**lag, normalised (Jin et al. 2017)",
+        geometric_weights,
     ),
     "delayed": Component(
         "delayed",
@@ -196,6 +211,7 @@ ADSTOCKS: dict[str, Component] = {
         ("alpha", "theta"),
         {"alpha": ("Beta", (1.5, 3.0)), "theta": ("HalfNormal", (2.0,))},
         "alpha**((lag-theta)**2), peak at lag theta (Jin et al. 2017)",
+        delayed_weights,
     ),
     "weibull": Component(
         "weibull",
@@ -203,6 +219,7 @@ ADSTOCKS: dict[str, Component] = {
         ("shape", "scale"),
         {"shape": ("Gamma", (2.0, 2.0)), "scale": ("Gamma", (2.0, 1.0))},
         "Weibull density over lags (Robyn)",
+        weibull_pdf_weights,
     ),
     "weibull_cdf": Component(
         "weibull_cdf",
@@ -210,6 +227,7 @@ ADSTOCKS: dict[str, Component] = {
         ("shape", "scale"),
         {"shape": ("Gamma", (2.0, 2.0)), "scale": ("Gamma", (2.0, 1.0))},
         "Weibull survival over lags (Robyn)",
+        weibull_cdf_weights,
     ),
 }
 
