@@ -35,6 +35,8 @@ class MonitoredKpi:
     ``num``/``den`` name the series columns; a volume KPI has only ``num``. ``kind`` is count or money
     for volumes. For ratios, the baseline judges ``num`` given ``den``; ``inverted`` marks KPIs that are
     ``den / num`` (CPA = spend / conversions), so a shortfall of conversions is a rise of the KPI.
+    ``driver`` names a column that drives a volume KPI in paid leaves (sessions follow ad clicks): there
+    the volume is expected at its trailing ratio to the driver, elsewhere from its seasonal baseline.
     """
 
     name: str
@@ -45,6 +47,7 @@ class MonitoredKpi:
     inverted: bool = False
     scopes: tuple[str, ...] = ("total", "channel", "campaign")
     hourly: bool = False
+    driver: str | None = None
 
     @property
     def is_ratio(self) -> bool:
@@ -56,7 +59,7 @@ MONITORED: dict[str, MonitoredKpi] = {
     for k in (
         MonitoredKpi("spend", "Spend", "spend", kind="money"),
         MonitoredKpi("conversions", "Conversions", "conversions"),
-        MonitoredKpi("sessions", "Sessions (tracking volume)", "sessions", hourly=True),
+        MonitoredKpi("sessions", "Sessions (tracking volume)", "sessions", hourly=True, driver="clicks"),
         MonitoredKpi("orders", "Orders (tracking volume)", "orders", scopes=("total",), hourly=True),
         MonitoredKpi("cpa", "CPA", "conversions", "spend", inverted=True),
         MonitoredKpi("roas", "ROAS", "revenue", "spend", kind="money"),
@@ -174,6 +177,40 @@ def leaf_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) ->
     return expected
 
 
+def driven_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) -> pd.DataFrame:
+    """Expected volume per time step (rows) and leaf (columns) for a KPI with a ``driver``.
+
+    A leaf with the driver in its history (a paid campaign with clicks) expects its trailing ratio to the
+    driver times the day's driver: a broken tag loses sessions the platform still counts as clicks, a
+    paused flight loses both. Other leaves (organic, direct) expect their seasonal baseline. A leaf with
+    neither (too new) contributes what it observed.
+    """
+    num = leaves.pivot_table(
+        index=time_col, columns="scope_value", values=kpi.num, aggfunc="sum", fill_value=0
+    )
+    drv = leaves.pivot_table(
+        index=time_col, columns="scope_value", values=kpi.driver, aggfunc="sum", fill_value=0
+    )
+    expected = num.copy()
+    for leaf in num.columns:
+        n, d = num[leaf].to_numpy(dtype=float), drv[leaf].to_numpy(dtype=float)
+        rho = trailing_ratio(n, d)
+        seasonal = seasonal_baseline(n, kind=kpi.kind).expected
+        guess = np.where(np.isnan(rho), seasonal, rho * d)
+        expected[leaf] = np.where(np.isnan(guess), n, guess)
+    return expected
+
+
+def _driven(
+    kpi: MonitoredKpi, g: pd.DataFrame, expected_num: np.ndarray, threshold: float
+) -> dict[str, np.ndarray]:
+    """A driven volume KPI of one scope, judged against the sum of its leaves' expectations."""
+    num = g[kpi.num].to_numpy(dtype=float)
+    enough = (~np.isnan(trailing_windows(num, 28))).sum(axis=1) >= 28
+    b = count_check(num, np.where(enough, expected_num, np.nan), threshold=threshold)
+    return {"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z}
+
+
 def _ratio(
     kpi: MonitoredKpi, g: pd.DataFrame, expected_num: np.ndarray, threshold: float
 ) -> dict[str, np.ndarray]:
@@ -233,20 +270,23 @@ def evaluate(
         history is too short or the KPI is undefined (a ratio with a zero denominator).
     """
     leaves = series[series["scope"] == "leaf"]
-    ratio_kpis = [k for k in kpis if k.is_ratio and not leaves.empty]
-    expected = {k.name: leaf_expectations(leaves, k, time_col) for k in ratio_kpis}
+    by_leaf = [k for k in kpis if (k.is_ratio or k.driver) and not leaves.empty]
+    expected = {
+        k.name: (leaf_expectations if k.is_ratio else driven_expectations)(leaves, k, time_col)
+        for k in by_leaf
+    }
     out = []
     for (scope, value), g in series[series["scope"] != "leaf"].groupby(["scope", "scope_value"], sort=True):
         g = g.sort_values(time_col)
-        members = _members(leaves, scope, value) if ratio_kpis else []
+        members = _members(leaves, scope, value) if by_leaf else []
         for kpi in kpis:
             if scope not in kpi.scopes or kpi.num not in g or (kpi.den and kpi.den not in g):
                 continue
-            if kpi.is_ratio:
-                if kpi not in ratio_kpis:
-                    continue
+            if kpi in by_leaf:
                 exp = expected[kpi.name][members].sum(axis=1).reindex(g[time_col]).to_numpy(dtype=float)
-                v = _ratio(kpi, g, exp, threshold)
+                v = (_ratio if kpi.is_ratio else _driven)(kpi, g, exp, threshold)
+            elif kpi.is_ratio:
+                continue
             else:
                 v = _volume(kpi, g, threshold, period)
             frame = pd.DataFrame(v)
