@@ -9,6 +9,11 @@ T uniform on 27-39 weeks) and Gamma-Gamma spend (p=6.25, q=3.74, v=15.44).
 Usage::
 
     .venv/bin/python bench/bench_clv.py --sizes cdnow,1000000,10000000 --timeout 1800
+    .venv/bin/python bench/bench_clv.py --sizes demo,constdrop5000,constdrop1000000   # where lifetimes fails
+
+``demo`` is the demo shop (seed 3, scale 0.5); ``constdropN`` are N customers simulated with a constant
+dropout probability (r=0.4, alpha=8, p=0.6: the BG/NBD limit a, b -> inf), where the maximum likelihood lies
+at infinity and lifetimes stops with a ConvergenceError.
 
 ``--peer-python`` runs lifetimes from another interpreter (e.g. a separate venv) when it does not import
 in the project's one. BLAS is pinned to one thread for both tools (shared cores; see the results file).
@@ -32,9 +37,32 @@ CDNOW_PARAMS = (0.243, 4.414, 0.793, 2.426)
 SPEND_PARAMS = (6.25, 3.74, 15.44)
 
 
+CONSTANT_DROPOUT = (0.4, 8.0, 0.6)  # r, alpha, p: every customer drops out with p = 0.6 after a purchase
+
+
 def _dataset(size: str, cache: Path) -> Path:
     path = cache / f"clv_{size}.npz"
     if path.exists():
+        return path
+    if size == "demo":
+        return _demo(path)
+    if size.startswith("constdrop"):
+        from trueroi.clv.simulate import simulate_beta_geo, simulate_gamma_gamma
+
+        n = int(size.removeprefix("constdrop"))
+        r, alpha, p = CONSTANT_DROPOUT
+        rng = np.random.default_rng(2005)
+        sim = simulate_beta_geo(
+            (r, alpha, p * 1e12, (1 - p) * 1e12), n, T=rng.uniform(27.0, 39.0, n), seed=rng
+        )
+        spend = simulate_gamma_gamma(SPEND_PARAMS, sim["frequency"].to_numpy(), seed=rng)
+        np.savez(
+            path,
+            frequency=sim["frequency"].to_numpy(float),
+            recency=sim["recency"].to_numpy(),
+            T=sim["T"].to_numpy(),
+            monetary=np.nan_to_num(spend),
+        )
         return path
     if size == "cdnow":
         import importlib.util
@@ -68,6 +96,31 @@ def _dataset(size: str, cache: Path) -> Path:
     return path
 
 
+def _demo(path: Path) -> Path:
+    """The demo shop (seed 3, scale 0.5, about 30,000 customers): RFM on margin, as ``kpis --value clv``."""
+    import pandas as pd
+
+    from trueroi.clv.data import rfm_summary
+    from trueroi.clv.roi import order_margins
+    from trueroi.demo import demo_config, generate, load_into
+    from trueroi.workspace import Workspace
+
+    root = Path(tempfile.mkdtemp(prefix="trueroi_demo_"))
+    ws = Workspace.init(root / "ws", demo_config())
+    load_into(ws, generate(root / "data", seed=3, scale=0.5))
+    tx = order_margins(ws)
+    end = pd.Timestamp(pd.to_datetime(tx["date_day"]).max()) + pd.Timedelta(days=1)
+    d = rfm_summary(tx, date_col="date_day", amount_col="margin", observation_end=end)
+    np.savez(
+        path,
+        frequency=d["frequency"].to_numpy(float),
+        recency=d["recency"].to_numpy(float),
+        T=d["T"].to_numpy(float),
+        monetary=d["monetary_value"].clip(lower=0).to_numpy(float),
+    )
+    return path
+
+
 def _worker(tool: str, path: str) -> None:
     """Fit BG/NBD then Gamma-Gamma on the repeat buyers; print one JSON line."""
     import warnings
@@ -92,8 +145,14 @@ def _worker(tool: str, path: str) -> None:
     bg = BetaGeoFitter().fit(f, r, T)
     t_bg = time.perf_counter() - wall
     gg = GammaGammaFitter().fit(f[repeat], m[repeat])
+    extra = {}
     if tool == "trueroi":
         params = {**bg.params_, **gg.params_}
+        extra = {
+            "log_likelihood": bg.log_likelihood_,
+            "boundary": bg.diagnostics_["boundary"],
+            "reduced_params": getattr(bg, "reduced_params_", None),
+        }
     else:
         params = {**bg.params_.to_dict(), **gg.params_.to_dict()}
     out = {
@@ -105,6 +164,7 @@ def _worker(tool: str, path: str) -> None:
         "peak_rss_mb": _status_mb("VmHWM"),
         "rss_before_fit_mb": base,
         "params": params,
+        **extra,
     }
     print(json.dumps(out))
 
@@ -141,9 +201,12 @@ def _loglik(path: Path, params: dict) -> float:
     """BG/NBD log-likelihood at a tool's estimates, evaluated the same way for both tools."""
     from trueroi.clv.likelihoods import RFMData, beta_geo_loglik
 
+    values = [params[k] for k in ("r", "alpha", "a", "b")]
+    if not np.all(np.isfinite(values)):  # a fit in a no-heterogeneity limit reports its own maximum
+        return float("nan")
     data = np.load(path)
     rfm = RFMData.from_arrays(data["frequency"], data["recency"], data["T"])
-    return beta_geo_loglik([params[k] for k in ("r", "alpha", "a", "b")], rfm)[0]
+    return beta_geo_loglik(values, rfm)[0]
 
 
 def _added(row: dict) -> float:
@@ -155,12 +218,16 @@ def _fmt(row: dict) -> str:
     if row["status"] != "ok":
         return row["status"]
     p = row["params"]
+    limit = ""
+    if row.get("boundary"):
+        reduced = ", ".join(f"{k}={v:.3f}" for k, v in row["reduced_params"].items())
+        limit = f" [limit {'+'.join(row['boundary'])}: {reduced}; log-likelihood {row['log_likelihood']:.1f}]"
     return (
         f"{row['wall_s']:.2f} s wall ({row['bgnbd_wall_s']:.2f} s BG/NBD), {row['cpu_s']:.2f} s CPU, "
         f"peak RSS {row['peak_rss_mb']:.0f} MB = {row['rss_before_fit_mb']:.0f} MB before the fit "
         f"+ {_added(row):.0f} MB added by it; "
         f"r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} b={p['b']:.3f} "
-        f"p={p['p']:.2f} q={p['q']:.2f} v={p['v']:.2f}"
+        f"p={p['p']:.2f} q={p['q']:.2f} v={p['v']:.2f}{limit}"
     )
 
 
@@ -182,7 +249,7 @@ def main() -> None:
         peer = _run("lifetimes", path, args.peer_python, args.timeout)
         for row in (ours, peer):
             if row["status"] == "ok":
-                row["bgnbd_ll"] = _loglik(path, row["params"])
+                row["bgnbd_ll"] = row.get("log_likelihood") or _loglik(path, row["params"])
         results.append({"size": size, "trueroi": ours, "lifetimes": peer})
         print(f"\n## {size}\ntrueroi:   {_fmt(ours)}\nlifetimes: {_fmt(peer)}")
         if ours["status"] == "ok" and peer["status"] == "ok":

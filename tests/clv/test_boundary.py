@@ -221,3 +221,35 @@ def test_lifetimes_fails_on_the_demo_shop_where_trueroi_converges(demo_shop) -> 
         assert all(np.isfinite(v) and v > 0 for v in model.reduced_params_.values())
         predicted = model.predict_purchases(52.0, d["frequency"], d["recency"], d["T"])
         assert np.isfinite(predicted).all() and (predicted >= 0).all()
+
+
+@pytest.mark.slow
+def test_pareto_nbd_on_the_demo_shop_stops_at_the_shape_caps_near_the_homogeneous_supremum(demo_shop) -> None:
+    """Uncapped, this fit ran r, s -> 1e7 for 535 s. With constant purchase rate lambda and dropout rate mu
+    the Pareto/NBD likelihood is, written out by hand,
+    L = lambda^x [e^-(lambda+mu)T + mu (e^-(lambda+mu)t_x - e^-(lambda+mu)T) / (lambda+mu)];
+    its maximum (scipy, two parameters) is the supremum the capped fit must approach from below."""
+    from scipy.optimize import minimize
+
+    from trueroi.clv import ParetoNBDFitter
+    from trueroi.clv.data import rfm_summary
+    from trueroi.clv.roi import order_margins
+
+    tx = order_margins(demo_shop.ws)
+    end = pd.Timestamp(pd.to_datetime(tx["date_day"]).max()) + pd.Timedelta(days=1)
+    d = rfm_summary(tx, date_col="date_day", amount_col="margin", observation_end=end)
+    x, t_x, T = (d[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+
+    def neg_ll(log_theta):
+        lam, mu = np.exp(log_theta)
+        k = lam + mu
+        inner = np.exp(-k * T) + mu * (np.exp(-k * t_x) - np.exp(-k * T)) / k
+        return -np.sum(x * np.log(lam) + np.log(inner))
+
+    sup = -minimize(
+        neg_ll, np.log([0.05, 0.01]), method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-10}
+    ).fun
+    model = ParetoNBDFitter().fit(x, t_x, T)
+    assert model.diagnostics_["boundary"] == ["purchase_rate", "dropout"]
+    assert any("reached its cap" in w for w in model.warnings_)
+    assert sup - 0.05 < model.log_likelihood_ <= sup + 1e-6

@@ -21,6 +21,7 @@ def maximize(
     max_iter: int = 1000,
     starts: tuple[np.ndarray, ...] = (),
     hess_inv0: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int]:
     """Maximise ``loglik`` over positive parameters with L-BFGS-B on their logarithms and exact gradients.
 
@@ -36,6 +37,9 @@ def maximize(
     hess_inv0
         Inverse Hessian of that per-customer objective in log parameters near ``init`` (e.g. from a fit on a
         subsample). When given, BFGS starts from it and usually needs only a few iterations.
+    upper
+        Optional upper bounds (natural scale) per parameter; a maximum on a bound counts as converged when
+        the gradient pushes outwards only (projected gradient).
 
     Returns
     -------
@@ -56,7 +60,7 @@ def maximize(
         return -ll / scale, -grad * params / scale
 
     with _one_blas_thread():
-        return _maximize(objective, loglik, init, scale, tol, max_iter, starts, hess_inv0)
+        return _maximize(objective, loglik, init, scale, tol, max_iter, starts, hess_inv0, upper)
 
 
 def _one_blas_thread():
@@ -72,28 +76,42 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _maximize(objective, loglik, init, scale, tol, max_iter, starts, hess_inv0):
+def _projected(res, upper_log: np.ndarray) -> np.ndarray:
+    """The objective's gradient with the components that push against an upper bound set to zero."""
+    jac = np.array(res.jac, dtype=float)
+    jac[(res.x >= upper_log - 1e-9) & (jac < 0)] = 0.0
+    return jac
+
+
+def _maximize(objective, loglik, init, scale, tol, max_iter, starts, hess_inv0, upper=None):
     from scipy.optimize import minimize
 
+    k = len(init)
+    upper_log = np.full(k, 20.0) if upper is None else np.minimum(20.0, np.log(np.asarray(upper, float)))
     best = None
     for i, start in enumerate((np.asarray(init, dtype=float), *starts)):
+        x0 = np.minimum(np.log(start), upper_log)
+        res = None
         if i == 0 and hess_inv0 is not None:
             res = minimize(
                 objective,
-                np.log(start),
+                x0,
                 jac=True,
                 method="BFGS",
                 options={"maxiter": max_iter, "gtol": 1e-9, "hess_inv0": hess_inv0},
             )
-        else:
+            if np.any(res.x > upper_log):  # ran past a cap: continue within the bounds from there
+                x0, res = np.minimum(res.x, upper_log), None
+        if res is None:
             res = minimize(
                 objective,
-                np.log(start),
+                x0,
                 jac=True,
                 method="L-BFGS-B",
-                bounds=[(-20.0, 20.0)] * len(start),
+                bounds=[(-20.0, u) for u in upper_log],
                 options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol},
             )
+        res.jac = _projected(res, upper_log)
         ok = np.isfinite(res.fun) and np.max(np.abs(res.jac)) < 1e-5
         if best is None or res.fun < best.fun:
             best = res
@@ -147,6 +165,7 @@ class BaseFitter:
     """
 
     param_names: tuple[str, ...] = ()
+    upper_bounds: tuple[float, ...] | None = None  # natural-scale caps per parameter (None: log bound 20)
 
     def __init__(
         self, *, initial_params: dict[str, float] | None = None, tol: float = 1e-10, max_iter: int = 1000
@@ -179,6 +198,7 @@ class BaseFitter:
             max_iter=self.max_iter,
             starts=tuple(np.array(s, dtype=float) for s in starts),
             hess_inv0=hess_inv0,
+            upper=None if self.upper_bounds is None else np.array(self.upper_bounds, dtype=float),
         )
         cov = covariance(loglik, params) if with_covariance else np.full((len(params), len(params)), np.nan)
         self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))

@@ -29,6 +29,7 @@ from trueroi.clv.likelihoods import (
 from trueroi.errors import ConvergenceError, DataValidationError, UsageError
 
 _WARM_START_ROWS = 50_000
+PARETO_SHAPE_CAP = 1e4
 
 
 class _TransactionModel(BaseFitter):
@@ -268,9 +269,27 @@ class ParetoNBDFitter(_TransactionModel):
     eq. (22) of Fader & Hardie (2005), evaluated in log space (see :mod:`trueroi.clv.likelihoods`)."""
 
     param_names = ("r", "alpha", "s", "beta")
+    # Without heterogeneity in the purchase or dropout rate the maximum runs off to r (or s) -> inf, where
+    # the hypergeometric series converge ever more slowly (535 s on the small demo shop). The shapes are
+    # capped at PARETO_SHAPE_CAP (coefficient of variation 1%), where the model is practically that limit.
+    upper_bounds = (PARETO_SHAPE_CAP, np.inf, PARETO_SHAPE_CAP, np.inf)
 
     def _loglik(self, params, data):
         return pareto_nbd_loglik(params, data)
+
+    def _after_fit(self, data: RFMData, failure: ConvergenceError | None = None) -> None:
+        if failure is not None:
+            raise failure
+        capped = {"r": limits.RATE_LIMIT, "s": limits.DROPOUT_LIMIT}
+        what = {"r": "purchase rate", "s": "dropout rate"}
+        for name, label in capped.items():
+            if self.params_[name] >= PARETO_SHAPE_CAP * (1 - 1e-6):
+                self.diagnostics_["boundary"].append(label)
+                self.warnings_.append(
+                    f"{name} reached its cap {PARETO_SHAPE_CAP:g}: the {what[name]} is practically the same "
+                    f"for every customer (no gamma heterogeneity); the maximum lies at {name} -> inf and is "
+                    "approximated at the cap, where the standard errors of that pair mean little"
+                )
 
     def predict_purchases(self, t, frequency, recency, T) -> np.ndarray:
         return pred.pareto_conditional_expected(t, self._params(), frequency, recency, T)
