@@ -24,7 +24,10 @@ from trueroi.errors import ConvergenceError
 
 SHAPE_FLAG = 100.0  # r or a + b beyond this: coefficient of variation of the mixed quantity below ~10%
 NO_DROPOUT = 1e-6  # a fitted constant dropout probability below this is at its own bound, 0
-SAME_LL = 1e-3  # the limit counts as the maximum when its log-likelihood is within this of the full fit
+# the limit counts as the maximum when its log-likelihood is within max(SAME_LL, SAME_LL_PER_CUSTOMER * n)
+# of the full fit's: the optimizer's own precision on millions of customers is about 1e-9 per customer
+SAME_LL = 1e-3
+SAME_LL_PER_CUSTOMER = 1e-8
 
 
 @dataclass
@@ -168,6 +171,7 @@ def try_limits(
             return None, {"boundary": [], "tested": []}
         candidates = [which] + ([(w,) for w in which] if len(which) == 2 else [])
     tested, accepted = [], []
+    same = max(SAME_LL, SAME_LL_PER_CUSTOMER * float(data.w.sum()))
     for which in candidates:
         try:
             fit = fit_limit(data, which, modified=modified, start=full_params, tol=tol, max_iter=max_iter)
@@ -183,11 +187,11 @@ def try_limits(
                 "p_value": chi_bar_p_value(stat) if stat is not None and len(which) == 1 else None,
             }
         )
-        if full_ll is None or fit.log_likelihood >= full_ll - SAME_LL:
+        if full_ll is None or fit.log_likelihood >= full_ll - same:
             accepted.append(fit)
     if not accepted:
         return None, {"boundary": [], "tested": tested}
     top = max(f.log_likelihood for f in accepted)
     # among the fits as good as the best one, the most reduced (fewest free parameters)
-    best = max((f for f in accepted if f.log_likelihood >= top - SAME_LL), key=lambda f: len(f.limits))
+    best = max((f for f in accepted if f.log_likelihood >= top - same), key=lambda f: len(f.limits))
     return best, {"boundary": list(best.limits), "tested": tested}
