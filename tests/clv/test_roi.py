@@ -197,3 +197,19 @@ def test_missing_cogs_without_default_margin_is_refused(workspace) -> None:
     workspace.con.raw_sql("UPDATE orders SET cogs = NULL")
     with pytest.raises(DataValidationError, match="default_margin"):
         order_margins(workspace)
+
+
+def test_clv_roi_intervals_bracket_each_channel_total(workspace) -> None:
+    from trueroi.clv.roi import clv_roi
+
+    _shop(workspace)
+    spend = {"Email": 1000.0, "Paid Search": 3000.0, "Social": 500.0}
+    plain = clv_roi(workspace, spend, months=6)
+    got = clv_roi(workspace, spend, months=6, interval=0.9, n_draws=60)
+    pd.testing.assert_frame_equal(got[plain.columns], plain)  # the intervals add columns, change nothing
+    assert (got["total_clv_lower"] < got["total_clv"]).all() and (
+        got["total_clv"] < got["total_clv_upper"]
+    ).all()
+    assert got["avg_clv_upper"].to_numpy() == pytest.approx(
+        (got["total_clv_upper"] / got["customers"]).to_numpy()
+    )

@@ -260,7 +260,24 @@ def customer_values(
         ``values``: ``customer_id, frequency, recency, T, p_alive, clv``; ``curve``: cumulative discounted
         value per customer (index ``customer_id``) at the end of months ``1..months``, for payback periods.
     """
-    from trueroi.clv.data import rfm_summary, unit_days
+    from trueroi.clv.data import unit_days
+
+    summary, fitted, spend = _fit_workspace(workspace, model, unit, observation_end)
+    f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    per_purchase = spend.expected_spend(f, summary["monetary_value"].clip(lower=0).to_numpy())
+    curve = fitted.value_curve(
+        f, r, age, per_purchase, months=months, discount_rate=discount_rate, time_unit_days=unit_days(unit)
+    )
+    values = summary[["frequency", "recency", "T"]].copy()
+    values["p_alive"] = fitted.probability_alive(f, r, age)
+    values["clv"] = curve[:, -1]
+    curve_frame = pd.DataFrame(curve, index=summary.index, columns=list(range(1, months + 1)))
+    return values.reset_index(), curve_frame
+
+
+def _fit_workspace(workspace: Workspace, model: str, unit: str, observation_end):
+    """RFM summary on margin (index ``customer_id``), the fitted transaction model and Gamma-Gamma model."""
+    from trueroi.clv.data import rfm_summary
     from trueroi.clv.models import GammaGammaFitter, get_model
 
     tx = order_margins(workspace)
@@ -279,23 +296,69 @@ def customer_values(
     f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     fitted = get_model(model).fit(f, r, age)
     spend = GammaGammaFitter().fit(f, summary["monetary_value"].to_numpy())
-    per_purchase = spend.expected_spend(f, summary["monetary_value"].clip(lower=0).to_numpy())
-    curve = fitted.value_curve(
-        f, r, age, per_purchase, months=months, discount_rate=discount_rate, time_unit_days=unit_days(unit)
-    )
-    values = summary[["frequency", "recency", "T"]].copy()
-    values["p_alive"] = fitted.probability_alive(f, r, age)
-    values["clv"] = curve[:, -1]
-    curve_frame = pd.DataFrame(curve, index=summary.index, columns=list(range(1, months + 1)))
-    return values.reset_index(), curve_frame
+    return summary, fitted, spend
 
 
-def clv_roi(workspace: Workspace, spend, **kwargs) -> pd.DataFrame:
+def clv_roi(
+    workspace: Workspace,
+    spend,
+    *,
+    interval: float | None = None,
+    n_draws: int = 200,
+    seed: int = 0,
+    **kwargs,
+) -> pd.DataFrame:
     """:func:`clv_by_channel` straight from a workspace: customer values, acquisition channels, ``spend``.
 
     ``spend`` is the acquisition spend per channel in the base currency (mapping, Series or DataFrame
-    ``channel, spend``); keywords go to :func:`customer_values`.
+    ``channel, spend``); keywords go to :func:`customer_values`. With ``interval`` (e.g. 0.9), the columns
+    ``total_clv_lower, total_clv_upper, avg_clv_lower, avg_clv_upper`` give that interval of each channel's
+    predicted CLV from the parameter uncertainty of both models (:mod:`trueroi.clv.uncertainty`).
     """
     values, curve = customer_values(workspace, **kwargs)
     channels = acquisition_channels(workspace)
-    return clv_by_channel(values[["customer_id", "clv"]], channels, spend, value_curve=curve)
+    out = clv_by_channel(values[["customer_id", "clv"]], channels, spend, value_curve=curve)
+    if interval is None:
+        return out
+    bands = channel_clv_intervals(workspace, channels, level=interval, n_draws=n_draws, seed=seed, **kwargs)
+    out = out.merge(bands, on="channel", how="left")
+    out["avg_clv_lower"] = out["total_clv_lower"] / out["customers"]
+    out["avg_clv_upper"] = out["total_clv_upper"] / out["customers"]
+    return out
+
+
+def channel_clv_intervals(
+    workspace: Workspace,
+    channels: pd.DataFrame,
+    *,
+    level: float = 0.9,
+    n_draws: int = 200,
+    seed: int = 0,
+    model: str = "bgnbd",
+    months: int = 12,
+    discount_rate: float = 0.01,
+    unit: str = "W",
+    observation_end=None,
+) -> pd.DataFrame:
+    """Interval of the total predicted CLV per acquisition channel: ``channel, total_clv_lower,
+    total_clv_upper`` (parameter draws of the transaction and spend models; same keywords as
+    :func:`customer_values`)."""
+    from trueroi.clv.data import unit_days
+    from trueroi.clv.uncertainty import intervals
+
+    summary, fitted, spend = _fit_workspace(workspace, model, unit, observation_end)
+    f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    mv = summary["monetary_value"].clip(lower=0).to_numpy()
+    labels = summary.index.map(channels.set_index("customer_id")["channel"]).fillna(NO_TOUCH).to_numpy()
+    kw = {"months": months, "discount_rate": discount_rate, "time_unit_days": unit_days(unit)}
+
+    def clv(models, rows):
+        per_purchase = models[1].expected_spend(f[rows], mv[rows])
+        return models[0].customer_lifetime_value(f[rows], r[rows], age[rows], per_purchase, **kw)
+
+    _, groups = intervals(
+        clv, (fitted, spend), len(f), level=level, n_draws=n_draws, seed=seed, groups=labels
+    )
+    return groups.rename(
+        columns={"group": "channel", "lower": "total_clv_lower", "upper": "total_clv_upper"}
+    )[["channel", "total_clv_lower", "total_clv_upper"]]
