@@ -9,6 +9,10 @@ in ``_``.
 
 Each transaction model is fitted by maximum likelihood with exact gradients; ``standard_errors_`` come
 from the inverse observed information (Hessian at the optimum). ``MODELS`` maps the CLI names to classes.
+Transaction models also carry ``diagnostics_`` and ``warnings_``: when the data show no heterogeneity in
+purchase rate or dropout, the maximum lies at infinity and the fit says so (BG/NBD and MBG/NBD fit the
+reduced model explicitly, :mod:`trueroi.clv.boundary`; Pareto/NBD stops at capped shapes). Intervals for
+predictions: :mod:`trueroi.clv.uncertainty`.
 """
 
 from __future__ import annotations
