@@ -6,10 +6,10 @@ fit whose gamma shape ``r`` or beta concentration ``a + b`` has grown past :data
 model with that mixture replaced by a point mass is fitted explicitly. If its maximum is as high as the
 full fit's (within the optimizers' precision: 1e-3, or 1e-8 per customer on large data), the fit sits in the
 limit: the reduced model's parameters and log-likelihood are the honest report. Otherwise the interior
-maximum is kept and the test against the limit is reported. The likelihood-ratio statistic of the full against the reduced model, whose null value lies
-on the boundary of the parameter space, is referred to the 50:50 mixture of chi-square(0) and chi-square(1)
-(Self & Liang 1987, "Asymptotic properties of maximum likelihood estimators ... under nonstandard
-conditions", JASA 82(398), case 5).
+maximum is kept and the test against the limit is reported. The likelihood-ratio statistic of the full
+against the reduced model, whose null value lies on the boundary of the parameter space, is referred to the
+50:50 mixture of chi-square(0) and chi-square(1) (Self & Liang 1987, "Asymptotic properties of maximum
+likelihood estimators ... under nonstandard conditions", JASA 82(398), case 5).
 """
 
 from __future__ import annotations
