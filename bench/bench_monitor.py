@@ -144,7 +144,8 @@ def main() -> None:
             fa, fa_rest, n = _rates(results["clean"][idx], camp2ch)
             caught = _caught(results["injected"][idx])
             print(
-                f"{name:9s} false alarms {fa:.4f} of {n} series-days ({fa_rest:.4f} outside planned flights); "
+                f"{name:9s} false alarms {fa:.4f} of {n} series-days "
+                f"({fa_rest:.4f} outside planned flights); "
                 f"caught {sum(caught.values())}/3: {caught}"
             )
         clean.close()
