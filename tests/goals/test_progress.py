@@ -254,3 +254,21 @@ def test_unknown_scope_names_what_is_known(shop: Workspace, kwargs: dict, words:
     for word in words:
         assert word in str(err.value)
     assert load_goals(shop) == []
+
+
+def test_too_little_history_gives_no_interval_and_undefined_ratios_say_so(shop: Workspace) -> None:
+    # As of Tue 3 March only 3 days are known: Sun 3 + Mon 10 + Tue 10 = 23 signups, level 23 / 3 a day
+    # over the 31 days = 237.67 expected, with no interval (under 7 days) and so no verdict beyond at_risk.
+    # Social has spend but no orders: its CPA is undefined.
+    out = _status(
+        shop,
+        _goal("s", "conversions", 100, conv_type="signup"),
+        _goal("cpa", "cpa", 50, channel="Social"),
+        as_of=date(2026, 3, 3),
+    )
+    s = out["s"]
+    assert s["actual"] == pytest.approx(23) and s["expected"] == pytest.approx(23 / 3 * 31)
+    assert s["expected_lower"] is None and s["expected_upper"] is None
+    assert s["status"] == "at_risk" and "no interval" in s["forecast_method"]
+    assert out["cpa"]["actual"] is None and out["cpa"]["status"] == "at_risk"
+    assert any("undefined" in n for n in out["cpa"]["notes"])

@@ -22,7 +22,8 @@ current forecast times those ratios, taken jointly across measures at the same o
 (ROAS = revenue / spend) keep the correlation between their numerator and denominator. With fewer than
 :data:`MIN_BACKTESTS` origins the method falls back to ``"level_weekday_yoy+bootstrap"``: each remaining day
 gets the relative residual of a random recent day (joint across measures), and the level is resampled from
-its own 28 days (a bootstrap of the mean).
+its own 28 days (a bootstrap of the mean). With under :data:`MIN_HISTORY` (7) days of history there is no
+interval at all (the draws are NaN).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ LEVEL_DAYS = 28
 WEEKDAY_DAYS = 84
 YOY_LAG = 364
 MIN_BACKTESTS = 28
+MIN_HISTORY = 7
 MAX_BACKTESTS = 364
 N_DRAWS = 2000
 
@@ -145,6 +147,8 @@ def forecast_remaining(
         return Forecast(np.zeros(m), np.zeros((1, m)), "none (period over)", 0)
     future = pd.date_range(days[-1] + pd.Timedelta(days=1), periods=horizon, freq="D")
     point = daily_path(y, days, future, yoy=False)[skip:].sum(axis=0)
+    if len(y) < MIN_HISTORY:  # no spread can be read from so few days: no interval (NaN draws)
+        return Forecast(point, np.full((1, m), np.nan), f"level (under {MIN_HISTORY} days: no interval)", 0)
     ratios = backtest_ratios(y, days, horizon, skip, yoy=False)
     use_yoy = np.zeros(m, dtype=bool)
     n_yoy = len(range(YOY_LAG + LEVEL_DAYS - 1, len(y) - horizon))  # backtest origins with a year before

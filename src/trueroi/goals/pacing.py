@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import numpy as np
-
-from trueroi.goals.progress import INTERVAL, history, project
+from trueroi.goals.progress import INTERVAL, as_of_note, history, interval, project
 from trueroi.goals.store import Budget, load_budgets
 from trueroi.workspace import Workspace
 
@@ -37,8 +35,8 @@ class PacingStatus:
     spend_to_date: float
     expected_to_date: float
     projected: float
-    projected_lower: float
-    projected_upper: float
+    projected_lower: float | None
+    projected_upper: float | None
     days_elapsed: int
     forecast_method: str
     tolerance: float = TOLERANCE
@@ -116,9 +114,9 @@ def pacing_status(
         return []
     daily, day = history(ws, as_of)
     out = [_pacing(daily, b, day, ws.config.base_currency, tolerance) for b in budgets]
-    if as_of is not None and as_of > day:
-        for p in out:
-            p.notes.append(f"the data ends on {day}: pacing as of that day, not {as_of}")
+    note = as_of_note(as_of, day)
+    for p in out:
+        p.notes += [note] if note else []
     return out
 
 
@@ -134,8 +132,7 @@ def _pacing(daily: Any, budget: Budget, as_of: date, currency: str, tolerance: f
     )
     spend = float(p.actual["spend"])
     projected = float(p.expected["spend"])
-    tail = (1 - INTERVAL) / 2
-    lo, hi = np.quantile(p.draws["spend"].to_numpy(), [tail, 1 - tail])
+    lower, upper = interval(p.draws["spend"].to_numpy(), projected)
     return PacingStatus(
         budget=budget,
         as_of=as_of,
@@ -143,8 +140,8 @@ def _pacing(daily: Any, budget: Budget, as_of: date, currency: str, tolerance: f
         spend_to_date=spend,
         expected_to_date=budget.amount * p.days_elapsed / budget.days_total,
         projected=projected,
-        projected_lower=min(float(lo), projected),
-        projected_upper=max(float(hi), projected),
+        projected_lower=lower,
+        projected_upper=upper,
         days_elapsed=p.days_elapsed,
         forecast_method=p.method,
         tolerance=tolerance,

@@ -115,10 +115,18 @@ def goal_status(
         return []
     daily, day = history(ws, as_of)
     out = [_status(daily, g, day) for g in goals]
-    if as_of is not None and as_of > day:
-        for s in out:
-            s.notes.append(f"the data ends on {day}: status as of that day, not {as_of}")
+    note = as_of_note(as_of, day)
+    for s in out:
+        s.notes += [note] if note else []
     return out
+
+
+def as_of_note(as_of: date | None, day: date) -> str | None:
+    """Say so when the status day had to move to the data's first or last day."""
+    if as_of is None or as_of == day:
+        return None
+    edge = "ends" if as_of > day else "starts"
+    return f"the data {edge} on {day}: as of that day, not {as_of}"
 
 
 def history(ws: Workspace, as_of: date | None) -> tuple[DailyFacts, date]:
@@ -209,15 +217,16 @@ def _status(daily: DailyFacts, goal: Goal, as_of: date) -> GoalStatus:
     values = kpi_values(goal.kpi, frame)
     actual = _num(values[0])
     expected = _num(values[1])
-    draws = values[2:][~np.isnan(values[2:])]
-    lower = upper = expected
-    if len(draws) and expected is not None:
-        tail = (1 - INTERVAL) / 2
-        lo, hi = np.quantile(draws, [tail, 1 - tail])
-        lower, upper = min(float(lo), expected), max(float(hi), expected)
+    lower, upper = interval(values[2:], expected)
     notes = []
     if goal.date_from > as_of:
         notes.append(f"the period starts after the last data day {as_of}: all of it is forecast")
+    if goal.date_to < daily.start:
+        notes.append(f"the period ends before the data starts ({daily.start}): nothing to measure")
+    if expected is None:
+        notes.append(f"{goal.kpi} is undefined: its denominator is zero in this scope and period")
+    elif lower is None:
+        notes.append(f"too little history before {as_of} to give an interval")
     return GoalStatus(
         goal=goal,
         as_of=as_of,
@@ -230,6 +239,16 @@ def _status(daily: DailyFacts, goal: Goal, as_of: date) -> GoalStatus:
         forecast_method=p.method,
         notes=notes,
     )
+
+
+def interval(draws: np.ndarray, point: float | None) -> tuple[float | None, float | None]:
+    """The central :data:`INTERVAL` of the finite draws, widened to hold ``point``; (None, None) if none."""
+    draws = draws[np.isfinite(draws)]
+    if point is None or not len(draws):
+        return None, None
+    tail = (1 - INTERVAL) / 2
+    lo, hi = np.quantile(draws, [tail, 1 - tail])
+    return min(float(lo), point), max(float(hi), point)
 
 
 def _num(value: float) -> float | None:
