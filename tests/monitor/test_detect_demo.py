@@ -109,7 +109,10 @@ def test_false_alarm_rate_on_clean_demo(demo_shop) -> None:
     _report(scored, "scale 0.03, 2026-04-01..2026-09-30")
     rest = scored[~scored["flighting"]]
     assert len(rest) > 5000
-    assert rest["alarm"].mean() < 0.005  # fewer than 1 in 200 series-days outside the planned flights
-    assert scored["alarm"].mean() < 0.03  # planned flight switches included
+    # measured 2026-11-22: 0.0002 outside the flighting channels (4 of 21,229 series-days), 0.0077 with
+    # them; the rest are the demo's planned three-week dark flights switching off and on (spend at 4 %):
+    # real spend stops and starts, flagged as such
+    assert rest["alarm"].mean() < 0.002
+    assert scored["alarm"].mean() < 0.015
     for kpi in ("conversions", "cpa", "roas", "ctr", "orders"):
         assert scored.loc[scored["kpi"] == kpi, "alarm"].mean() < 0.01, kpi

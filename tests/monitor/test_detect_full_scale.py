@@ -33,8 +33,10 @@ def test_full_scale_false_alarms_then_injected_incidents(tmp_path) -> None:
         scored = false_alarms(ws, date(2025, 10, 1), date(2026, 9, 30))
         _report(scored, "scale 2.0, 2025-10-01..2026-09-30")
         rest = scored[~scored["flighting"]]
-        assert rest["alarm"].mean() < 0.005
-        assert scored["alarm"].mean() < 0.03
+        # measured 2026-11-22: 0.0016 outside the flighting channels, 0.0074 with them (their planned dark
+        # flights are real spend stops); total sessions alarm 11 of 365 days, Black Friday week and after
+        assert rest["alarm"].mean() < 0.003
+        assert scored["alarm"].mean() < 0.012
         # inject into the loaded tables: a lost tracking day, brand_broad's spend x3 for a day, and
         # shopping_pmax_all paused (no rows) from SPEND_STOP on
         raw = ws.con.con
