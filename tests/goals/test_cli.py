@@ -100,6 +100,11 @@ def test_budget_set_list_pacing_remove(cli) -> None:
     assert set(row) >= PACING_KEYS
     # 1,400 spent against 1,580.65 expected: under; (3,500 - 1,400) / 17 = 123.53 a day needed
     assert row["status"] == "under" and row["daily_needed"] == pytest.approx(123.529, abs=1e-3)
+    # constant spend: the weekday schedule expects the same as pro rata
+    weekly = "budget pacing --as-of 2026-03-14 --schedule weekday -f json"
+    (weekday,) = json.loads(cli(*weekly.split()).out)
+    assert weekday["expected_method"] == "weekday_pattern"
+    assert weekday["expected_to_date"] == pytest.approx(row["expected_to_date"])
     table = cli("budget", "pacing", "--as-of", "2026-03-14")
     assert "search-march" in table.out and "under" in table.out
     assert cli("budget", "remove", "search-march").code == 0
@@ -115,6 +120,7 @@ BAD_INPUT = [
     ("goal remove nope", ["no goal named 'nope'"]),
     (f"budget set b --amount 0 {MARCH}", ["positive"]),
     ("budget pacing --tolerance 2", ["--tolerance"]),
+    ("budget pacing --schedule monthly", ["schedule 'monthly'", "pro_rata, weekday"]),
 ]
 
 

@@ -13,7 +13,8 @@ from trueroi.errors import UsageError
 from trueroi.goals import load_budgets, make_budget, pacing_status, remove_budget, save_budget
 from trueroi.workspace import Workspace
 
-from .helpers import march_shop
+from .helpers import MARCH as MARCH_DAYS
+from .helpers import ad, load, march_shop
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 AS_OF = date(2026, 3, 14)
@@ -106,3 +107,28 @@ def test_budgets_are_stored_and_validated(shop: Workspace) -> None:
         make_budget("x", 5, MARCH[1], MARCH[0])
     with pytest.raises(UsageError, match="known channels: Search, Social"):
         save_budget(shop, make_budget("x", 5, *MARCH, channel="TV"))
+
+
+def test_weekday_schedule_expects_less_on_weekends(workspace: Workspace) -> None:
+    # Display spends 120 on weekdays and 50 on weekends, 1-28 March 2026: a week costs 5 x 120 + 2 x 50 =
+    # 700, 100 a day, so the weekday index is 1.2 (Mon-Fri) and 0.5 (Sat, Sun). March 2026 has 22 weekdays
+    # and 9 weekend days: weights 22 x 1.2 + 9 x 0.5 = 30.9. By Sat 14 March (two whole weeks, weight 14)
+    # a budget of 3,090 expects 3,090 x 14 / 30.9 = 1,400 = what was spent: on pace. By Mon 16 March
+    # (weight 14 + 0.5 + 1.2 = 15.7) it expects 1,570; spent 1,570: on pace again, while pro rata expects
+    # 3,090 x 16 / 31 = 1,594.84 (ratio 0.984).
+    rows = []
+    for day in MARCH_DAYS:
+        rows.append(ad(day, "display-1", 120.0 if day.weekday() < 5 else 50.0, "Display"))
+    load(workspace, "ad_performance", rows)
+    budget = make_budget("display", 3090, *MARCH, channel="Display")
+    (sat,) = pacing_status(workspace, date(2026, 3, 14), schedule="weekday", budgets=[budget])
+    assert sat.expected_to_date == pytest.approx(1400) and sat.spend_to_date == pytest.approx(1400)
+    assert sat.to_dict()["expected_method"] == "weekday_pattern" and sat.status == "on_pace"
+    (mon,) = pacing_status(workspace, date(2026, 3, 16), schedule="weekday", budgets=[budget])
+    assert mon.expected_to_date == pytest.approx(3090 * 15.7 / 30.9) == pytest.approx(1570)
+    assert mon.pacing_ratio == pytest.approx(1.0)
+    (flat,) = pacing_status(workspace, date(2026, 3, 16), budgets=[budget])
+    assert flat.expected_to_date == pytest.approx(3090 * 16 / 31)
+    assert flat.to_dict()["expected_method"] == "pro_rata_days"
+    with pytest.raises(UsageError, match="pro_rata, weekday"):
+        pacing_status(workspace, schedule="monthly", budgets=[budget])

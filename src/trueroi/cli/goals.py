@@ -238,10 +238,16 @@ def budget_pacing(
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Pacing band: on pace within 1 ± tolerance.")
     ] = 0.10,
+    schedule: Annotated[
+        str,
+        typer.Option(
+            "--schedule", help="pro_rata (by days) or weekday (by the weekday pattern of past spend)."
+        ),
+    ] = "pro_rata",
     output: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Spend to date against each budget (pro rata by days), projected spend, and the spend needed per day."""
+    """Spend to date against each budget's schedule, projected spend, and the spend needed per day."""
     from trueroi.goals import pacing_status
     from trueroi.workspace import Workspace
 
@@ -249,7 +255,7 @@ def budget_pacing(
         raise UsageError(f"--tolerance {tolerance} must lie in [0, 1), e.g. 0.1 for ±10%")
     with Workspace.open(workspace) as ws:
         day = parse_day(as_of, "--as-of")
-        rows = [p.to_dict() for p in pacing_status(ws, day, tolerance=tolerance)]
+        rows = [p.to_dict() for p in pacing_status(ws, day, tolerance=tolerance, schedule=schedule)]
     if output == OutputFormat.json:
         print_json(rows)
         return
@@ -274,7 +280,7 @@ def budget_pacing(
             flat,
             PACING_COLUMNS,
             title=f"Budget pacing as of {rows[0]['as_of']} ({rows[0]['currency']})",
-            caption=f"expected by now = budget pro rata by days; on pace within ±{tolerance:.0%}",
+            caption=f"expected by now: {rows[0]['expected_method']}; on pace within ±{tolerance:.0%}",
         )
 
 

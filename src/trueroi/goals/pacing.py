@@ -2,8 +2,11 @@
 
 * **spend to date**: media spend in scope (``ad_performance`` through the KPI engine's facts, base currency)
   over the elapsed days of the budget period;
-* **expected spend to date**: the budget pro rata by days (``amount x days elapsed / days total``,
-  ``"expected_method": "pro_rata_days"``);
+* **expected spend to date**: by default the budget pro rata by days (``amount x days elapsed / days
+  total``, ``"expected_method": "pro_rata_days"``); with ``schedule="weekday"`` each day of the period is
+  weighted by the weekday index of the scope's past spend (last 12 weeks up to the status day, as in
+  :func:`trueroi.goals.forecast.weekday_index`), so a shop that spends less on weekends is not "under" on
+  Monday morning (``"expected_method": "weekday_pattern"``; pro rata while under 2 weeks of history);
 * **pacing ratio** = spend to date / expected spend to date; status ``under`` below ``1 - tolerance``,
   ``over`` above ``1 + tolerance``, ``on_pace`` in between (default tolerance 10%, the usual band of
   ad-platform pacing reports);
@@ -18,11 +21,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from trueroi.errors import UsageError
+from trueroi.goals.forecast import WEEKDAY_DAYS, weekday_index
 from trueroi.goals.progress import INTERVAL, as_of_note, history, interval, project
+from trueroi.goals.series import DailyFacts
 from trueroi.goals.store import Budget, load_budgets
 from trueroi.workspace import Workspace
 
 TOLERANCE = 0.10
+SCHEDULES = ("pro_rata", "weekday")
 
 
 @dataclass
@@ -40,6 +50,7 @@ class PacingStatus:
     days_elapsed: int
     forecast_method: str
     tolerance: float = TOLERANCE
+    expected_method: str = "pro_rata_days"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -78,7 +89,7 @@ class PacingStatus:
             "amount": b.amount,
             "spend_to_date": self.spend_to_date,
             "expected_to_date": self.expected_to_date,
-            "expected_method": "pro_rata_days",
+            "expected_method": self.expected_method,
             "pacing_ratio": self.pacing_ratio,
             "tolerance": self.tolerance,
             "status": self.status,
@@ -103,24 +114,30 @@ def pacing_status(
     as_of: date | None = None,
     *,
     tolerance: float = TOLERANCE,
+    schedule: str = "pro_rata",
     budgets: list[Budget] | None = None,
 ) -> list[PacingStatus]:
     """Pacing of every declared budget on ``as_of`` (default and at most: the last day with data).
 
-    ``budgets`` evaluates these instead of the declared ones (nothing is stored).
+    ``schedule`` is ``"pro_rata"`` or ``"weekday"`` (how spend is expected to fall over the period, see
+    the module docstring). ``budgets`` evaluates these instead of the declared ones (nothing is stored).
     """
+    if schedule not in SCHEDULES:
+        raise UsageError(f"unknown pacing schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
     budgets = load_budgets(ws) if budgets is None else budgets
     if not budgets:
         return []
     daily, day = history(ws, as_of)
-    out = [_pacing(daily, b, day, ws.config.base_currency, tolerance) for b in budgets]
+    out = [_pacing(daily, b, day, ws.config.base_currency, tolerance, schedule) for b in budgets]
     note = as_of_note(as_of, day)
     for p in out:
         p.notes += [note] if note else []
     return out
 
 
-def _pacing(daily: Any, budget: Budget, as_of: date, currency: str, tolerance: float) -> PacingStatus:
+def _pacing(
+    daily: DailyFacts, budget: Budget, as_of: date, currency: str, tolerance: float, schedule: str
+) -> PacingStatus:
     p = project(
         daily,
         budget.date_from,
@@ -133,16 +150,37 @@ def _pacing(daily: Any, budget: Budget, as_of: date, currency: str, tolerance: f
     spend = float(p.actual["spend"])
     projected = float(p.expected["spend"])
     lower, upper = interval(p.draws["spend"].to_numpy(), projected)
+    share, method = _expected_share(daily, budget, as_of, p.days_elapsed, schedule)
     return PacingStatus(
         budget=budget,
         as_of=as_of,
         currency=currency,
         spend_to_date=spend,
-        expected_to_date=budget.amount * p.days_elapsed / budget.days_total,
+        expected_to_date=budget.amount * share,
         projected=projected,
         projected_lower=lower,
         projected_upper=upper,
         days_elapsed=p.days_elapsed,
         forecast_method=p.method,
         tolerance=tolerance,
+        expected_method=method,
     )
+
+
+def _expected_share(
+    daily: DailyFacts, budget: Budget, as_of: date, elapsed: int, schedule: str
+) -> tuple[float, str]:
+    """Share of the budget expected to be spent after ``elapsed`` days, and the method's name."""
+    pro_rata = (elapsed / budget.days_total, "pro_rata_days")
+    if schedule == "pro_rata" or elapsed == 0:
+        return pro_rata
+    hist = daily.series(budget.channel, budget.campaign, None, daily.start, as_of)[["spend"]]
+    recent = hist.iloc[-WEEKDAY_DAYS:]
+    if len(recent) < 14:
+        return pro_rata
+    index = weekday_index(recent.to_numpy(), pd.DatetimeIndex(recent.index))[:, 0]
+    period = pd.date_range(budget.date_from, budget.date_to, freq="D")
+    weights = index[np.asarray(period.dayofweek)]
+    if weights.sum() <= 0:
+        return pro_rata
+    return float(weights[:elapsed].sum() / weights.sum()), "weekday_pattern"
