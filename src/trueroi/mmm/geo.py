@@ -1,0 +1,448 @@
+"""Geo-level mix model with hierarchical pooling of channel ROIs across regions.
+
+Each geo ``g`` has its own ROI per channel ``c``, drawn from a national distribution (partial pooling, as
+in Sun et al. 2017, "Geo-level Bayesian Hierarchical Media Mix Modeling", Google Inc., and Google
+Meridian's geo models), written non-centred so NUTS samples it without a funnel (Betancourt & Girolami
+2015):
+
+    log roi_gc = mu_c + tau_c * eps_gc,   eps_gc ~ Normal(0, 1),
+    mu_c ~ Normal(log ROI prior median, ROI prior log-sd),   tau_c ~ HalfNormal(tau_scale),
+
+adstock and saturation shapes are shared by all geos (one set per channel) and applied to spend scaled by
+each geo and channel's mean, so a small geo saturates at its own scale. Each geo has its own baseline level
+and noise; trend, seasonality and control coefficients are shared. With ``pooling="none"`` every geo's ROI
+has the independent prior LogNormal(log median, log-sd) instead (the no-pooling comparison).
+
+On the scaled data (each geo's KPI divided by its mean, media by its geo-channel mean):
+
+    y_tg = exp(b0_g + k trend_t + f_t . gamma) + sum_c beta_gc sat_c(adstock_c(x_tgc))
+           + z_t . theta + eps_tg,   eps_tg ~ Normal(0, sigma_g),
+    beta_gc = roi_gc * spend_gc / (kpi_scale_g * sum_t sat_c(adstock_c(x_tgc)))  (Meridian's ROI
+    reparameterisation: the contribution over the training window equals roi * spend).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trueroi.errors import DataValidationError, NotFittedError, UsageError
+from trueroi.mmm import results as R
+from trueroi.mmm.bayes import channel_effects
+from trueroi.mmm.data import prepare
+from trueroi.mmm.transformers import Component, get_adstock, get_saturation
+
+POOLINGS = ("partial", "none")
+
+
+@dataclass(frozen=True)
+class GeoSpec:
+    """Static settings of the geo model (hashable: compiled code is shared between fits)."""
+
+    adstock: Component
+    saturation: Component
+    l_max: int
+    pooling: str
+    n_train: int
+    tau_scale: float = 0.5
+    centered: bool = False
+
+    @property
+    def model_fn(self) -> Any:
+        return geo_model
+
+
+def geo_model(arrays: dict[str, Any], spec: GeoSpec, y: Any = None) -> None:
+    """NumPyro model. ``arrays``: media_lags (L, T, G, C), trend (T,), fourier (T, F), controls (T, K),
+    roi_factor (G, C) = training spend / KPI scale, roi_mu, roi_sigma (C,)."""
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    from trueroi.mmm.bayes import lagged_effects
+
+    lags = arrays["media_lags"]
+    n_geo, n_ch = lags.shape[2], lags.shape[3]
+    params: dict[str, Any] = {}
+    with numpyro.plate("channel", n_ch):
+        for p in spec.adstock.params:
+            params[f"adstock_{p}"] = numpyro.sample(f"adstock_{p}", _dist(*spec.adstock.priors[p]))
+        for p in spec.saturation.params:
+            params[f"sat_{p}"] = numpyro.sample(f"sat_{p}", _dist(*spec.saturation.priors[p]))
+        if spec.pooling == "partial":
+            mu = numpyro.sample("roi_log_mean", dist.Normal(arrays["roi_mu"], arrays["roi_sigma"]))
+            tau = numpyro.sample("roi_log_sd", dist.HalfNormal(spec.tau_scale))
+    if spec.pooling == "partial" and spec.centered:
+        log_roi = numpyro.sample("roi_log", dist.Normal(mu, tau).expand([n_geo, n_ch]).to_event(2))
+    elif spec.pooling == "partial":
+        eps = numpyro.sample("roi_raw", dist.Normal(0.0, 1.0).expand([n_geo, n_ch]).to_event(2))
+        log_roi = mu + tau * eps
+    else:
+        log_roi = numpyro.sample(
+            "roi_log",
+            dist.Normal(arrays["roi_mu"], arrays["roi_sigma"]).expand([n_geo, n_ch]).to_event(2),
+        )
+    roi = numpyro.deterministic("roi", jnp.exp(log_roi))  # (G, C)
+    effect = lagged_effects(lags, params, spec)  # (T, G, C)
+    n = spec.n_train
+    beta = numpyro.deterministic("beta", roi * arrays["roi_factor"] / jnp.maximum(effect[:n].sum(0), 1e-6))
+    b0 = numpyro.sample("intercept", dist.Normal(np.log(0.6), 0.7).expand([n_geo]).to_event(1))
+    log_base = b0[None, :] + numpyro.sample("trend", dist.Normal(0.0, 0.5)) * arrays["trend"][:, None]
+    if arrays["fourier"].shape[1]:
+        gamma = numpyro.sample(
+            "season", dist.Normal(0.0, 0.3).expand([arrays["fourier"].shape[1]]).to_event(1)
+        )
+        log_base = log_base + (arrays["fourier"] @ gamma)[:, None]
+    mean = jnp.exp(log_base) + (effect * beta).sum(axis=2)
+    if arrays["controls"].shape[1]:
+        theta = numpyro.sample(
+            "control", dist.Normal(0.0, 0.3).expand([arrays["controls"].shape[1]]).to_event(1)
+        )
+        mean = mean + (arrays["controls"] @ theta)[:, None]
+    sigma = numpyro.sample("sigma", dist.HalfNormal(0.3).expand([n_geo]).to_event(1))
+    numpyro.sample("y", dist.Normal(mean[:n], sigma).to_event(2), obs=y)
+
+
+def _dist(name: str, args: tuple[float, ...]) -> Any:
+    import numpyro.distributions as dist
+
+    return getattr(dist, name)(*args)
+
+
+@dataclass
+class GeoData:
+    """A balanced geo panel: spend (T, G, C), target (T, G), national controls (T, K), and the scales."""
+
+    dates: pd.DatetimeIndex
+    geos: list[str]
+    channels: list[str]
+    controls_cols: list[str]
+    spend: np.ndarray
+    target: np.ndarray
+    controls: np.ndarray
+    n_train: int
+    period_days: int
+    spend_scale: np.ndarray = field(init=False)  # (G, C)
+    target_scale: np.ndarray = field(init=False)  # (G,)
+
+    def __post_init__(self) -> None:
+        train = self.spend[: self.n_train]
+        self.spend_scale = np.where(train.mean(axis=0) > 0, train.mean(axis=0), 1.0)
+        self.target_scale = np.abs(self.target[: self.n_train]).mean(axis=0)
+
+
+def prepare_geo(
+    df: pd.DataFrame,
+    date: str,
+    geo: str,
+    target: str,
+    channels: list[str],
+    controls: list[str] | None = None,
+    source: str | None = None,
+) -> GeoData:
+    """Check a long geo panel (one row per period and geo) and reshape it to arrays.
+
+    The national series (summed over geos) goes through :func:`~trueroi.mmm.data.prepare`'s checks (unknown
+    column, NaN, negative spend, irregular dates, too few periods); on top, every geo must have every date
+    once and a positive mean KPI. Controls are national: their value per date is taken from the first geo.
+    """
+    controls = list(controls or [])
+    if geo not in df.columns:
+        raise DataValidationError(
+            f"unknown geo column {geo!r}",
+            file=source,
+            column=geo,
+            expected=f"one of the data's columns: {', '.join(map(str, df.columns))}",
+        )
+    df = df.copy()
+    df[date] = pd.to_datetime(df[date], errors="coerce")
+    cols = [target, *channels, *controls]
+    for c in [x for x in cols if x in df.columns]:
+        neg = np.flatnonzero(pd.to_numeric(df[c], errors="coerce").to_numpy() < 0)
+        if c in channels and neg.size:
+            raise DataValidationError(
+                "is negative spend", file=source, row=int(neg[0]) + 1, column=c, expected="spend >= 0"
+            )
+    national = df.groupby(date, as_index=False)[[c for c in cols if c in df.columns]].agg(
+        lambda s: s.sum(min_count=len(s))
+    )
+    checked = prepare(national, date, target, channels, controls, None, 0, source)
+    geos = sorted(df[geo].astype(str).unique())
+    counts = df.groupby([df[geo].astype(str), date]).size().unstack(fill_value=0)
+    if (counts.to_numpy() != 1).any():
+        bad = counts.index[(counts.to_numpy() != 1).any(axis=1)][0]
+        raise DataValidationError(
+            f"geo {bad!r} does not have exactly one row per period",
+            file=source,
+            column=geo,
+            value=bad,
+            expected="a balanced panel: every geo on every date once",
+        )
+    df = df.assign(_geo=df[geo].astype(str)).sort_values(["_geo", date])
+    shape = (len(geos), checked.n_periods)
+    spend = np.stack([df[c].to_numpy(float).reshape(shape).T for c in channels], axis=2)
+    y = df[target].to_numpy(float).reshape(shape).T
+    if (y.mean(axis=0) <= 0).any():
+        bad = geos[int(np.flatnonzero(y.mean(axis=0) <= 0)[0])]
+        raise DataValidationError(
+            "has no positive KPI on average", file=source, column=target, value=bad, expected="KPI > 0"
+        )
+    ctrl = (
+        np.stack([df[c].to_numpy(float).reshape(shape)[0] for c in controls], axis=1)
+        if controls
+        else np.zeros((checked.n_periods, 0))
+    )
+    return GeoData(
+        checked.dates, geos, list(channels), controls, spend, y, ctrl, checked.n_periods, checked.period_days
+    )
+
+
+class GeoMMM:
+    """Hierarchical geo-level mix model (see the module docstring); scikit-learn contract.
+
+    Parameters
+    ----------
+    adstock, saturation, l_max, roi_prior, n_fourier, method, draws, tune, chains, chain_method,
+    target_accept, seed
+        As in :class:`~trueroi.mmm.MMM`; ``roi_prior`` ``(median, log_sd)`` is the prior of the national
+        log-ROI mean ``mu_c`` (with ``pooling="none"``: of every geo's ROI).
+    pooling
+        ``"partial"`` (hierarchical, default) or ``"none"`` (each geo on its own).
+    tau_scale
+        Scale of the HalfNormal prior on the spread of log-ROIs across geos.
+    dense_mass
+        Dense mass matrix for NUTS (default: only up to 200 parameters; a diagonal one above).
+    """
+
+    def __init__(
+        self,
+        adstock: str = "geometric",
+        saturation: str = "hill",
+        l_max: int = 8,
+        pooling: str = "partial",
+        roi_prior: tuple[float, float] = (1.0, 1.0),
+        tau_scale: float = 0.5,
+        n_fourier: int = 2,
+        method: str = "nuts",
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        chain_method: str = "auto",
+        target_accept: float = 0.9,
+        dense_mass: bool | None = None,
+        centered: bool = False,
+        seed: int = 0,
+    ) -> None:
+        self.centered = centered
+        self.adstock = adstock
+        self.saturation = saturation
+        self.l_max = l_max
+        self.pooling = pooling
+        self.roi_prior = roi_prior
+        self.tau_scale = tau_scale
+        self.n_fourier = n_fourier
+        self.method = method
+        self.draws = draws
+        self.tune = tune
+        self.chains = chains
+        self.chain_method = chain_method
+        self.target_accept = target_accept
+        self.dense_mass = dense_mass
+        self.seed = seed
+
+    def fit(
+        self,
+        df: pd.DataFrame,
+        *,
+        date: str,
+        geo: str,
+        target: str,
+        channels: list[str],
+        controls: list[str] | None = None,
+        source: str | None = None,
+    ) -> GeoMMM:
+        """Fit to a long panel: one row per period and geo with ``date``, ``geo``, ``target``, the spend
+        columns (base currency) and national ``controls``. Returns ``self`` with ``posterior_``,
+        ``data_``, ``fit_seconds_`` and ``diagnostics_``."""
+        from trueroi.mmm import bayes
+
+        if self.pooling not in POOLINGS:
+            raise UsageError(f"unknown pooling {self.pooling!r}; expected one of: {', '.join(POOLINGS)}")
+        if self.method not in ("nuts", "laplace", "map"):
+            raise UsageError(f"unknown method {self.method!r}; expected nuts, laplace or map")
+        median, sd = self.roi_prior
+        if median <= 0 or sd <= 0:
+            raise UsageError(f"the ROI prior needs a positive median and spread, got {(median, sd)}")
+        data = prepare_geo(df, date, geo, target, list(channels), controls, source)
+        spec = GeoSpec(
+            get_adstock(self.adstock),
+            get_saturation(self.saturation),
+            self.l_max,
+            self.pooling,
+            data.n_train,
+            self.tau_scale,
+            self.centered,
+        )
+        arrays = self._arrays(data)
+        y = data.target[: data.n_train] / data.target_scale
+        start = time.perf_counter()
+        if self.method == "nuts":
+            n_params = len(data.geos) * (len(data.channels) + 2) + 6 * len(data.channels) + 8
+            dense = self.dense_mass if self.dense_mass is not None else n_params <= 200
+            samples, extras = bayes.run_nuts(
+                arrays,
+                y,
+                spec,
+                draws=self.draws,
+                tune=self.tune,
+                chains=self.chains,
+                chain_method=self.chain_method,
+                target_accept=self.target_accept,
+                seed=self.seed,
+                dense_mass=dense,
+            )
+        else:
+            laplace = self.draws if self.method == "laplace" else 0
+            samples, extras = bayes.run_map(arrays, y, spec, seed=self.seed, laplace_draws=laplace)
+        self.fit_seconds_ = time.perf_counter() - start
+        self.data_, self.spec_, self.posterior_, self.extras_ = data, spec, samples, extras
+        self.diagnostics_ = self._diagnostics()
+        return self
+
+    def _arrays(self, data: GeoData) -> dict[str, Any]:
+        n_ch, n = len(data.channels), data.n_train
+        days = (data.dates - data.dates[0]).days.to_numpy(dtype=float)
+        angle = 2 * np.pi * days / 365.25
+        fourier = [f(k * angle) for k in range(1, self.n_fourier + 1) for f in (np.sin, np.cos)]
+        ctrl = data.controls[:n]
+        std = np.where(ctrl.std(axis=0) > 0, ctrl.std(axis=0), 1.0) if ctrl.size else np.ones(0)
+        return {
+            "media": data.spend / data.spend_scale,
+            "trend": np.arange(len(data.dates)) / max(n - 1, 1),
+            "fourier": np.column_stack(fourier) if fourier else np.zeros((len(data.dates), 0)),
+            "controls": (data.controls - ctrl.mean(axis=0)) / std if ctrl.size else data.controls,
+            "roi_factor": data.spend[:n].sum(axis=0) / data.target_scale[:, None],
+            "roi_mu": np.full(n_ch, np.log(self.roi_prior[0])),
+            "roi_sigma": np.full(n_ch, float(self.roi_prior[1])),
+        }
+
+    def _diagnostics(self) -> dict[str, Any]:
+        diag: dict[str, Any] = (
+            R.sampler_diagnostics(self.posterior_)
+            if self.method == "nuts"
+            else {"r_hat_max": None, "ess_bulk_min": None}
+        )
+        diag["divergences"] = int(self.extras_.get("divergences", 0))
+        mu = self._fitted(max_draws=200).mean(axis=0)  # (T, G)
+        y, n = self.data_.target[: self.data_.n_train], self.data_.n_train
+        resid = y - mu[:n]
+        diag["r2"] = float(1 - (resid**2).sum() / ((y - y.mean(axis=0)) ** 2).sum())
+        diag["mape"] = float(np.mean(np.abs(resid / y)[y != 0]))
+        return diag
+
+    def _fitted(self, max_draws: int) -> np.ndarray:
+        """Expected KPI (D, T, G) for up to ``max_draws`` evenly spaced posterior draws, KPI units."""
+        draws = R.flatten(self.posterior_)
+        total = draws["sigma"].shape[0]
+        pick = np.unique(np.linspace(0, total - 1, min(max_draws, total)).astype(int))
+        arrays = self._arrays(self.data_)
+        out = []
+        for d in pick:
+            params = {k: v[d] for k, v in draws.items()}
+            effect = channel_effects(arrays["media"], params, self.spec_)  # (T, G, C)
+            log_base = params["intercept"][None, :] + params["trend"] * arrays["trend"][:, None]
+            if arrays["fourier"].shape[1]:
+                log_base = log_base + (arrays["fourier"] @ params["season"])[:, None]
+            mean = np.exp(log_base) + (effect * params["beta"]).sum(axis=2)
+            if arrays["controls"].shape[1]:
+                mean = mean + (arrays["controls"] @ params["control"])[:, None]
+            out.append(mean * self.data_.target_scale)
+        return np.stack(out)
+
+    # -- outputs -----------------------------------------------------------------------------------------
+    def _require_fit(self) -> None:
+        if not hasattr(self, "posterior_"):
+            raise NotFittedError(
+                "this GeoMMM is not fitted yet; call fit(df, date=..., geo=..., target=..., channels=...)"
+            )
+
+    def roi_draws(self) -> tuple[np.ndarray, np.ndarray]:
+        """ROI draws per geo (D, G, C) and national (D, C): contribution over the training window / spend.
+        National ROI weights each geo's ROI by its spend (summed contribution over summed spend)."""
+        self._require_fit()
+        roi = R.flatten(self.posterior_)["roi"]
+        spend = self.data_.spend[: self.data_.n_train].sum(axis=0)  # (G, C)
+        national = (roi * spend).sum(axis=1) / np.maximum(spend.sum(axis=0), 1e-12)
+        return roi, national
+
+    def summary(self) -> dict[str, Any]:
+        """National ``channels`` in the shape of :meth:`MMM.summary` (spend, contribution, roi; 90%
+        intervals), ``geos`` with the same per geo, ``diagnostics`` and ``fit_seconds``."""
+        roi, national = self.roi_draws()
+        spend = self.data_.spend[: self.data_.n_train].sum(axis=0)
+
+        def block(r: np.ndarray, s: float) -> dict[str, Any]:
+            return {
+                "spend": float(s),
+                "contribution": _floats(R.interval(r * s)),
+                "roi": _floats(R.interval(r)),
+            }
+
+        channels = self.data_.channels
+        keys = ("r_hat_max", "ess_bulk_min", "divergences", "r2", "mape")
+        return {
+            "channels": {c: block(national[:, i], spend[:, i].sum()) for i, c in enumerate(channels)},
+            "geos": {
+                g: {"channels": {c: block(roi[:, j, i], spend[j, i]) for i, c in enumerate(channels)}}
+                for j, g in enumerate(self.data_.geos)
+            },
+            "diagnostics": {k: self.diagnostics_[k] for k in keys},
+            "fit_seconds": float(self.fit_seconds_),
+        }
+
+    def roi_table(self) -> pd.DataFrame:
+        """One row per geo (and ``"national"``) and channel: spend, ROI mean and 90% interval."""
+        s = self.summary()
+        rows = [
+            {"geo": "national", "channel": c, "spend": v["spend"], **v["roi"]}
+            for c, v in s["channels"].items()
+        ]
+        for g, block in s["geos"].items():
+            rows += [
+                {"geo": g, "channel": c, "spend": v["spend"], **v["roi"]}
+                for c, v in block["channels"].items()
+            ]
+        return pd.DataFrame(rows)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``config.json`` (settings, columns, geos), ``posterior.npz`` and ``summary.json``."""
+        from trueroi.cli.common import jsonable
+
+        self._require_fit()
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        names = ("adstock", "saturation", "l_max", "pooling", "roi_prior", "tau_scale", "n_fourier")
+        config = {
+            "kind": "geo",
+            "params": {n: getattr(self, n) for n in names + ("method", "draws", "tune", "chains", "seed")},
+            "geos": self.data_.geos,
+            "channels": self.data_.channels,
+            "controls": self.data_.controls_cols,
+            "fit_seconds": self.fit_seconds_,
+            "extras": self.extras_,
+        }
+        (out / "config.json").write_text(json.dumps(jsonable(config), indent=2))
+        np.savez_compressed(out / "posterior.npz", **self.posterior_)
+        (out / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
+        return out
+
+
+def _floats(d: dict[str, np.ndarray]) -> dict[str, float]:
+    return {k: float(v) for k, v in d.items()}
