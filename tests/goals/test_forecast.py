@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trueroi.goals.forecast import daily_path, forecast_remaining, weekday_index
 
@@ -93,3 +95,26 @@ def test_period_starting_later_skips_the_gap_days() -> None:
     fc = forecast_remaining(np.full((60, 1), 10.0), days, 10, skip=3)
     assert fc.point[0] == pytest.approx(70)
     assert forecast_remaining(np.full((60, 1), 10.0), days, 0).point[0] == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 120),
+    horizon=st.integers(0, 40),
+    scale=st.floats(0.01, 1000),
+)
+def test_forecast_is_nonnegative_and_scales_with_the_data(
+    seed: int, n: int, horizon: int, scale: float
+) -> None:
+    # Invariants: counts and money never forecast below zero; measuring in cents instead of euros
+    # multiplies the forecast and every draw by 100 (the method has no unit-dependent constant).
+    rng = np.random.default_rng(seed)
+    days = _days(n)
+    y = rng.poisson(rng.uniform(0, 30), size=(n, 2)).astype(float)
+    a = forecast_remaining(y, days, horizon)
+    b = forecast_remaining(y * scale, days, horizon)
+    assert (a.point >= 0).all() and (np.nan_to_num(a.draws) >= 0).all()
+    np.testing.assert_allclose(b.point, a.point * scale, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(b.draws, a.draws * scale, rtol=1e-9, atol=1e-9)
+    assert a.method == b.method

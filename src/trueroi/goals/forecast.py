@@ -223,8 +223,10 @@ def _bootstrap(
     )
     rel = np.where(fitted > 0, recent / np.where(fitted > 0, fitted, 1.0), 1.0)
     k = len(recent)
-    # in-sample residuals are shrunk by the 7 fitted parameters (level + 6 free weekday indices)
-    rel = 1.0 + (rel - 1.0) * np.sqrt(k / max(k - 7, 1))
+    # in-sample residuals are shrunk by the fitted parameters: the level, and 6 free weekday indices when
+    # the index was estimated (2 weeks or more); widened back, never below zero
+    fitted_params = 7 if min(n, WEEKDAY_DAYS) >= 14 else 1
+    rel = np.clip(1.0 + (rel - 1.0) * np.sqrt(k / max(k - fitted_params, 1)), 0.0, None)
     pick_level = rng.integers(0, k, size=(N_DRAWS, k))
     level_factor = rel[pick_level].mean(axis=1)  # (D, M): bootstrap of the level's mean
     pick_day = rng.integers(0, k, size=(N_DRAWS, len(future)))
