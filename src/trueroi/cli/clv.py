@@ -337,13 +337,18 @@ def holdout(
     date: DateOpt = "date",
     model: ModelOpt = "bgnbd",
     unit: UnitOpt = "W",
+    over_time: Annotated[
+        bool,
+        typer.Option("--over-time", help="Cumulative repeat purchases per period, actual against predicted."),
+    ] = False,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Fit on the calibration period and compare predicted with actual holdout purchases by frequency."""
+    """Fit on the calibration period and compare predicted with actual holdout purchases by frequency
+    (or, with --over-time, cumulative repeat purchases over calibration and holdout, FHL 2005a fig. 2)."""
     import pandas as pd
 
     from trueroi.clv import get_model
-    from trueroi.clv.data import calibration_holdout, holdout_check
+    from trueroi.clv.data import calibration_holdout, holdout_check, tracking
 
     if not data.exists():
         raise UsageError(f"{data} does not exist; pass a CSV of transactions")
@@ -362,6 +367,30 @@ def holdout(
             exc.reason, file=str(data), row=exc.row, column=exc.column, value=exc.value, expected=exc.expected
         ) from exc
     fitted = get_model(model).fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    for warning in fitted.warnings_:
+        typer.echo(f"warning: {warning}", err=True)
+    if over_time:
+        curve = tracking(
+            fitted,
+            frame,
+            customer_col=customer or "customer_id",
+            date_col=date,
+            calibration_end=calibration_end,
+            observation_end=observation_end,
+            unit=unit,
+        ).to_dict("records")
+        if fmt == OutputFormat.json:
+            print_json({"model": model, "params": fitted.params_, "over_time": curve})
+        elif fmt == OutputFormat.csv:
+            print_csv(curve)
+        else:
+            cols = [("period_end", "Period end", "text"), ("actual", "Actual", "ratio")]
+            print_table(
+                curve,
+                [*cols, ("predicted", "Predicted", "ratio")],
+                title=f"{model}: cumulative repeat purchases",
+            )
+        return
     rows = holdout_check(fitted, split).to_dict("records")
     if fmt == OutputFormat.json:
         print_json({"model": model, "params": fitted.params_, "groups": rows})
