@@ -174,7 +174,10 @@ def alert_outbox(
         cols = [
             (k, k.replace("_", " ").capitalize(), "text") for k in ("incident_key", "destination", "status")
         ]
-        print_table(rows, cols + [("attempts", "Attempts", "count"), ("last_error", "Last error", "text")])
+        from rich.markup import escape
+
+        shown = [{**r, "last_error": escape(r["last_error"]) if r["last_error"] else None} for r in rows]
+        print_table(shown, cols + [("attempts", "Attempts", "count"), ("last_error", "Last error", "text")])
 
 
 def monitor_run(
@@ -197,11 +200,24 @@ def monitor_run(
 
 
 def _print_run(result: Any, output: OutputFormat) -> None:
+    from rich.markup import escape
+
     data = result.to_dict()
+
+    def where(row: dict[str, Any]) -> str:
+        return f"{escape(row['incident_key'])} -> {escape(row['destination'])}"
+
+    for row in result.delivery.pending:
+        err_console.print(
+            f"[yellow]alert not delivered yet:[/] {where(row)} ({row['attempts']} attempts, retried at the "
+            f"next run: {escape(str(row['last_error']))})",
+            highlight=False,
+            soft_wrap=True,
+        )
     for row in result.delivery.failed:
         err_console.print(
-            f"[bold red]alert given up:[/] {row['incident_key']} -> {row['destination']} after "
-            f"{row['attempts']} attempts ({row['last_error']})",
+            f"[bold red]alert given up:[/] {where(row)} after {row['attempts']} attempts "
+            f"({escape(str(row['last_error']))})",
             highlight=False,
             soft_wrap=True,
         )
@@ -229,7 +245,10 @@ def _print_run(result: Any, output: OutputFormat) -> None:
     caption = f"delivered {len(d['delivered'])}, pending {len(d['pending'])}, given up {len(d['failed'])}"
     if rows:
         print_table(
-            rows, INCIDENT_COLUMNS, title=f"Alerts for {span} ({data['rules']} rules)", caption=caption
+            [{**r, "text": escape(r["text"])} for r in rows],
+            INCIDENT_COLUMNS,
+            title=f"Alerts for {span} ({data['rules']} rules)",
+            caption=caption,
         )
     else:
         console.print(f"no alerts for {span} ({data['rules']} rules); {caption}")

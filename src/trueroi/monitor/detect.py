@@ -1,9 +1,17 @@
 """Anomaly detection: every monitored KPI of every scope, judged against its seasonal robust baseline.
 
 Monitored KPIs are declared once in :data:`MONITORED` (found by name, shared by the CLI and alert rules):
-volume KPIs (spend, conversions, sessions, orders) use :func:`~trueroi.monitor.baseline.seasonal_baseline`,
-ratio KPIs (CPA, ROAS, CTR) use :func:`~trueroi.monitor.baseline.ratio_baseline` on their numerator given
-their denominator. A day is anomalous when its standardised deviation ``|z|`` reaches the threshold.
+
+* spend, conversions, orders: :func:`~trueroi.monitor.baseline.seasonal_baseline` of the scope's own series
+  (weekday pattern, local level, MAD noise; per UTC hour of the week for hourly tracking volume);
+* sessions (tracking volume): in paid leaves (channel x campaign with ad clicks) expected at their trailing
+  sessions-per-click times the day's clicks, in the others from their seasonal baseline, summed over the
+  scope's leaves: a broken tag shows as sessions missing against clicks, a paused flight does not;
+* CPA, ROAS, CTR: the numerator given the denominator (conversions given spend, revenue given spend,
+  clicks given impressions) at each leaf's trailing weighted ratio, summed over the scope's leaves, so a
+  shift of the mix between campaigns is expected and a campaign's CPA x3 is not.
+
+A day (or hour) is anomalous when its standardised deviation ``|z|`` reaches :data:`THRESHOLD`.
 
 >>> from trueroi.monitor import detect_anomalies
 >>> [a.to_dict() for a in detect_anomalies(ws, start=date(2026, 9, 30))]   # doctest: +SKIP
