@@ -169,3 +169,37 @@ class FixedTotals(AttributionModel):
 def test_order_credits_empty_workspace(workspace):
     out = order_credits(workspace, "linear")
     assert out.empty and list(out.columns) == ["order_id", "channel", "campaign", "is_brand", "credit"]
+
+
+def test_journeys_that_span_stream_batches_are_folded_whole():
+    """Sorted touch rows arriving in batches of 1 and 2 rows give the same journeys as one table.
+
+    By hand: journey "c:o1" = Email (2 days before its end) > Search (0.5 days before), converted, value 10;
+    journey "n:u2" = Display, its own end (age 0), not converted. Channels sorted by name: Display 0, Email 1,
+    Search 2 -> codes [1, 2, 0], offsets [0, 2, 3].
+    """
+    import pyarrow as pa
+
+    from trueroi.attribution.warehouse import journeys_from_arrow, journeys_from_batches
+
+    end = T("2025-03-10 12:00")
+    table = pa.table(
+        {
+            "journey_id": ["c:o1", "c:o1", "n:u2"],
+            "ts": [end - pd.Timedelta(days=2), end - pd.Timedelta(hours=12), T("2025-03-11")],
+            "channel": ["Email", " Search", "Display"],
+            "end_ts": [end, end, T("2025-03-11")],
+            "value": [10.0, 10.0, None],
+            "converted": [True, True, False],
+        }
+    )
+    for batches in (table.to_batches(max_chunksize=1), table.to_batches(max_chunksize=2)):
+        j = journeys_from_batches(batches)
+        assert j.channels == ("Display", "Email", "Search")
+        assert j.offsets.tolist() == [0, 2, 3]
+        assert j.codes.tolist() == [1, 2, 0]
+        assert j.conversions.tolist() == [1.0, 0.0] and j.value.tolist() == [10.0, 0.0]
+        assert j.nulls.tolist() == [0.0, 1.0]
+        np.testing.assert_allclose(j.age_days, [2.0, 0.5, 0.0])
+    whole = journeys_from_arrow(table)
+    assert whole.offsets.tolist() == [0, 2, 3] and whole.codes.tolist() == [1, 2, 0]

@@ -204,58 +204,107 @@ def build_journeys(ws: Any, *, with_meta: bool = True, **options: Any) -> Journe
 
     With ``with_meta`` (default), ``touch_meta`` holds ``campaign, is_brand`` per touch and ``journey_meta``
     holds ``journey_id, user_id, event_id, event_type, end_ts`` per journey; without it only what the models
-    need is fetched (faster on large warehouses). Options are those of :func:`journeys_expr`. The rows arrive
-    as Arrow and are turned into arrays without Python objects per touch.
+    need is fetched (faster on large warehouses). Options are those of :func:`journeys_expr`. The sorted rows
+    stream out of the backend in Arrow batches and are folded into flat arrays batch by batch, so the full
+    touch table is never held in memory (neither as a query result nor as Arrow).
     """
     expr = journeys_expr(ws, **options)
     cols = ["journey_id", "ts", "channel", "end_ts", "value", "converted"]
     if with_meta:
         cols += ["user_id", "campaign", "is_brand", "event_id", "event_type"]
-    table = expr.select(*cols).order_by(["journey_id", "ts", "channel"]).to_pyarrow()
-    return journeys_from_arrow(table)
+    ordered = expr.select(*cols).order_by(["journey_id", "ts", "channel"])
+    return journeys_from_batches(ordered.to_pyarrow_batches(chunk_size=BATCH_ROWS))
+
+
+BATCH_ROWS = 1 << 20
 
 
 def journeys_from_arrow(table: pa.Table) -> Journeys:
     """Journeys from the touch rows of :func:`journeys_expr` (Arrow), sorted by journey and time."""
-    n = table.num_rows
-    if n == 0:
-        empty = np.zeros(0)
+    return journeys_from_batches(table.to_batches())
+
+
+def journeys_from_batches(batches: Any) -> Journeys:
+    """Journeys from sorted touch rows arriving in Arrow record batches (journeys may span batches)."""
+    fold = _Fold()
+    for batch in batches:
+        if batch.num_rows:
+            fold.add(batch)
+    return fold.result()
+
+
+class _Fold:
+    """Accumulates compact per-touch and per-journey arrays from consecutive sorted batches."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, int] = {}
+        self.codes: list[np.ndarray] = []
+        self.age: list[np.ndarray] = []
+        self.starts: list[np.ndarray] = []
+        self.conv: list[np.ndarray] = []
+        self.value: list[np.ndarray] = []
+        self.touch_meta: list[pa.Table] = []
+        self.journey_meta: list[pa.Table] = []
+        self.last_id: Any = None
+        self.n = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        m = batch.num_rows
+        jid = batch.column(batch.schema.get_field_index("journey_id"))
+        change = np.ones(m, dtype=bool)
+        if m > 1:
+            change[1:] = pc.not_equal(jid.slice(1), jid.slice(0, m - 1)).to_numpy(zero_copy_only=False)
+        if self.last_id is not None and jid[0].as_py() == self.last_id:
+            change[0] = False  # the journey goes on from the previous batch
+        self.last_id = jid[m - 1].as_py()
+        local = np.flatnonzero(change)
+        self.starts.append(local + self.n)
+        self.conv.append(batch.column("converted").to_numpy(zero_copy_only=False).astype(bool)[local])
+        self.value.append(pc.fill_null(batch.column("value"), 0.0).to_numpy(zero_copy_only=False)[local])
+        ts = batch.column("ts").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        end = batch.column("end_ts").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        self.age.append(np.maximum((end - ts) / 1e6 / SECONDS_PER_DAY, 0.0))
+        encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(batch.column("channel")))
+        local_names = encoded.dictionary.to_pylist()
+        remap = np.array([self.names.setdefault(x, len(self.names)) for x in local_names], dtype=np.int32)
+        self.codes.append(remap[encoded.indices.to_numpy(zero_copy_only=False)])
+        if "campaign" in batch.schema.names:
+            table = pa.Table.from_batches([batch])
+            self.touch_meta.append(table.select(["campaign", "is_brand"]))
+            meta = ["journey_id", "user_id", "event_id", "event_type", "end_ts"]
+            self.journey_meta.append(table.select(meta).take(pa.array(local)))
+        self.n += m
+
+    def result(self) -> Journeys:
+        if self.n == 0:
+            empty = np.zeros(0)
+            return Journeys(
+                (),
+                np.zeros(1, dtype=np.int64),
+                np.zeros(0, dtype=np.int32),
+                empty,
+                empty,
+                empty,
+                age_days=empty,
+            )
+        names = np.asarray(list(self.names), dtype=object)
+        order = np.argsort(names)
+        rank = np.empty(len(names), dtype=np.int32)
+        rank[order] = np.arange(len(names), dtype=np.int32)
+        conv = np.concatenate(self.conv)
+        value = np.concatenate(self.value)
+        touch_meta = journey_meta = None
+        if self.touch_meta:
+            touch_meta = pa.concat_tables(self.touch_meta).to_pandas()
+            journey_meta = pa.concat_tables(self.journey_meta).to_pandas()
         return Journeys(
-            (), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), empty, empty, empty, age_days=empty
+            tuple(str(x) for x in names[order]),
+            np.r_[np.concatenate(self.starts), self.n].astype(np.int64),
+            rank[np.concatenate(self.codes)],
+            conv.astype(np.float64),
+            np.where(conv, value, 0.0),
+            (~conv).astype(np.float64),
+            age_days=np.concatenate(self.age),
+            touch_meta=touch_meta,
+            journey_meta=journey_meta,
         )
-    jid = table["journey_id"].combine_chunks()
-    change = np.ones(n, dtype=bool)
-    if n > 1:
-        change[1:] = pc.not_equal(jid.slice(1), jid.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(change)
-    offsets = np.r_[starts, n].astype(np.int64)
-    conv = table["converted"].to_numpy().astype(bool)[starts]
-    value = pc.fill_null(table["value"], 0.0).to_numpy()[starts]
-    ts = table["ts"].cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
-    end = table["end_ts"].cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
-    age = (end - ts) / 1e6 / SECONDS_PER_DAY
-    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(table["channel"])).combine_chunks()
-    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    order = np.argsort(names)
-    rank = np.empty(len(names), dtype=np.int32)
-    rank[order] = np.arange(len(names), dtype=np.int32)
-    codes = rank[encoded.indices.to_numpy()]
-    touch_meta = journey_meta = None
-    if "campaign" in table.column_names:
-        touch_meta = table.select(["campaign", "is_brand"]).to_pandas()
-        journey_meta = (
-            table.select(["journey_id", "user_id", "event_id", "event_type", "end_ts"])
-            .take(pa.array(starts))
-            .to_pandas()
-        )
-    return Journeys(
-        tuple(str(x) for x in names[order]),
-        offsets,
-        codes,
-        conv.astype(np.float64),
-        np.where(conv, value, 0.0),
-        (~conv).astype(np.float64),
-        age_days=np.maximum(age, 0.0),
-        touch_meta=touch_meta,
-        journey_meta=journey_meta,
-    )
