@@ -37,12 +37,24 @@ def shop(tmp_path_factory) -> Workspace:
     ws.close()
 
 
+@pytest.fixture(scope="module")
+def command():
+    """The whole ``trueroi`` app as one Click command, built once (Typer rebuilds it on every call)."""
+    import typer
+
+    from trueroi.cli.main import build_app
+
+    return typer.main.get_command(build_app())
+
+
 @pytest.fixture
-def cli(shop: Workspace, capsys, monkeypatch):
-    """Run ``trueroi ... -w <the March shop>`` in this process, as ``main`` maps errors to exit code 2."""
-    from trueroi.cli.main import main
+def cli(shop: Workspace, command, capsys, monkeypatch):
+    """Run ``trueroi ... -w <the March shop>`` through ``main`` (which maps errors to exit code 2)."""
+    from trueroi.cli import main as cli_main
 
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(cli_main, "build_app", lambda: command)
+    main = cli_main.main
 
     def invoke(*args: str) -> Result:
         try:
