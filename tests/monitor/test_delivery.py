@@ -210,3 +210,13 @@ def test_max_attempts_gives_up_loudly_and_keeps_the_record(spend_ws, receiver) -
     assert row["status"] == "failed" and row["attempts"] == 3 and "HTTP 500" in row["last_error"]
     third = run_monitor(spend_ws, DAY, tries_per_run=2, backoff_s=0)
     assert hook.calls == 3 and not third.delivery.failed and not third.new  # no more tries, no re-queue
+
+
+def test_a_down_receiver_is_tried_once_per_run_for_all_its_alerts(spend_ws) -> None:
+    url = f"http://127.0.0.1:{free_port()}/hook"  # down
+    add_rule(spend_ws, AlertRule("spend", kpi="spend", condition="above", threshold=0, webhooks=[url]))
+    add_rule(spend_ws, AlertRule("sessions", kpi="sessions", condition="above", threshold=0, webhooks=[url]))
+    waits: list[float] = []
+    result = run_monitor(spend_ws, DAY, tries_per_run=3, backoff_s=1.0, sleep=waits.append)
+    assert len(result.delivery.pending) == 2 and waits == [1.0, 2.0]  # one round of backoff, not two
+    assert sorted(r["attempts"] for r in outbox(spend_ws)) == [0, 3]

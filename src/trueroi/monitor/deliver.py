@@ -177,14 +177,20 @@ def deliver_pending(
     """Try every pending outbox row: up to ``tries_per_run`` tries now, waiting ``backoff_s`` x 1, 2, 4, ...
 
     A row counts one attempt per try. It turns ``delivered`` on success and ``failed`` once
-    ``alerting.max_attempts`` attempts have failed; otherwise it stays ``pending`` for the next run. The
-    outbox is saved after every row, so an interrupted pass loses nothing.
+    ``alerting.max_attempts`` attempts have failed; otherwise it stays ``pending`` for the next run, and
+    the other rows for the same receiver wait for the next run too (no attempt counted), so a receiver
+    that is down costs one round of backoff per pass, not one per alert. The outbox is saved after every
+    row, so an interrupted pass loses nothing.
     """
     alerting = ws.config.alerting
     report = DeliveryReport()
     rows = OUTBOX.records(ws)
+    down: set[str] = set()  # receivers that failed every try in this pass: the next run tries them again
     for row in rows:
         if row["status"] != "pending":
+            continue
+        if row["destination"] in down:
+            report.pending.append(row)
             continue
         for i in range(tries_per_run):
             if row["attempts"] >= alerting.max_attempts:
@@ -202,6 +208,8 @@ def deliver_pending(
             break
         if row["status"] == "pending" and row["attempts"] >= alerting.max_attempts:
             row["status"] = "failed"
+        elif row["status"] == "pending":
+            down.add(row["destination"])
         {"delivered": report.delivered, "failed": report.failed, "pending": report.pending}[
             row["status"]
         ].append(row)
