@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from trueroi.cli.common import (
+    BUDGET_HELP,
     FormatOpt,
     OutputFormat,
     WorkspaceOpt,
@@ -304,7 +305,10 @@ def target(
 
 
 def register(app: typer.Typer) -> None:
-    grp = group("budget", "Plan budgets on the mix model's response curves: optimise, compare, targets.")
+    grp = group(
+        "budget",
+        BUDGET_HELP,
+    )
     grp.command("optimize")(optimize)
     grp.command("compare")(compare)
     grp.command("target")(target)

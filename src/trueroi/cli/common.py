@@ -39,6 +39,12 @@ FormatOpt = Annotated[
 ]
 
 
+BUDGET_HELP = (
+    "Budgets: plan them on the mix model's response curves (optimize, compare, target) and pace spend "
+    "against them (set, list, remove, pacing)."
+)
+
+
 def group(name: str, help: str) -> typer.Typer:  # noqa: A002 - mirrors Typer's keyword
     """A command group (``trueroi NAME ...``) shared by every module that adds commands to it."""
     if name not in _GROUPS:

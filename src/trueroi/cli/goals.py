@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from trueroi.cli.common import (
+    BUDGET_HELP,
     FormatOpt,
     OutputFormat,
     WorkspaceOpt,
@@ -306,7 +307,10 @@ def register(app: typer.Typer) -> None:
     goal.command("list")(goal_list)
     goal.command("remove")(goal_remove)
     goal.command("status")(goal_status_cmd)
-    budget = group("budget", "Plan budgets on the mix model's response curves: optimise, compare, targets.")
+    budget = group(
+        "budget",
+        BUDGET_HELP,
+    )
     budget.command("set")(budget_set)
     budget.command("list")(budget_list)
     budget.command("remove")(budget_remove)
