@@ -221,64 +221,43 @@ def _matches(rule: AlertRule, scored: pd.DataFrame) -> pd.DataFrame:
 
 def incidents(rule: AlertRule, scored: pd.DataFrame, time_col: str = "date_day") -> list[Incident]:
     """The incidents of ``rule`` in a frame of :func:`trueroi.monitor.detect.evaluate`."""
+    return [_incident(rule, r, time_col) for r in _matches(rule, scored).itertuples(index=False)]
+
+
+def _incident(rule: AlertRule, r: Any, time_col: str) -> Incident:
+    """One matching row of an evaluate frame as an incident: key, severity, one line for people."""
     from trueroi.monitor.detect import Anomaly
 
-    out = []
-    for r in _matches(rule, scored).itertuples(index=False):
-        when = pd.Timestamp(getattr(r, time_col))
-        hour = when.strftime("%Y-%m-%dT%H:00") if time_col == "hour" else None
-        day = when.date().isoformat()
-        z = None if pd.isna(r.z) else float(r.z)
-        direction = None if z is None else ("up" if z > 0 else "down")
-        if rule.condition != "anomaly":
-            direction = "up" if rule.condition == "above" else "down"
-        severity = rule.severity
-        if rule.condition == "anomaly" and z is not None and abs(z) >= CRITICAL * THRESHOLD:
-            severity = "critical"  # a rule's severity is the floor; a far-out anomaly is critical
-        a = Anomaly(
-            day=when.date(),
-            scope=r.scope,
-            scope_value=r.scope_value,
-            kpi=r.kpi,
-            observed=_num(r.observed),
-            expected=_num(r.expected),
-            lower=_num(r.lower),
-            upper=_num(r.upper),
-            direction=direction or "up",
-            score=round(abs(z), 2) if z is not None else float("nan"),
-            severity=severity,
-            grain="hour" if hour else "day",
-            hour=when.to_pydatetime() if hour else None,
+    when = pd.Timestamp(getattr(r, time_col))
+    hour = when.strftime("%Y-%m-%dT%H:00") if time_col == "hour" else None
+    z = None if pd.isna(r.z) else float(r.z)
+    if rule.condition == "anomaly":
+        direction = "up" if z is not None and z > 0 else "down"
+    else:
+        direction = "up" if rule.condition == "above" else "down"
+    severity = rule.severity
+    if rule.condition == "anomaly" and z is not None and abs(z) >= CRITICAL * THRESHOLD:
+        severity = "critical"  # a rule's severity is the floor; a far-out anomaly is critical
+    score = None if z is None else round(abs(z), 2)
+    a = Anomaly(
+        day=when.date(), scope=r.scope, scope_value=r.scope_value, kpi=r.kpi, observed=_num(r.observed),
+        expected=_num(r.expected), lower=_num(r.lower), upper=_num(r.upper), direction=direction,
+        score=float("nan") if score is None else score, severity=severity, grain="hour" if hour else "day",
+        hour=when.to_pydatetime() if hour else None,
+    )  # fmt: skip
+    if rule.condition == "anomaly":
+        text = f"[{severity}] {rule.name}: {a.describe()}"
+    else:
+        text = (
+            f"[{severity}] {rule.name}: {MONITORED[rule.kpi].label} {format_value(a.observed)} is "
+            f"{rule.condition} {format_value(rule.threshold)} ({_where(r.scope, r.scope_value)}, {a.when})"
         )
-        if rule.condition == "anomaly":
-            text = f"[{severity}] {rule.name}: {a.describe()}"
-        else:
-            where = _where(r.scope, r.scope_value)
-            text = (
-                f"[{severity}] {rule.name}: {MONITORED[rule.kpi].label} {format_value(a.observed)} is "
-                f"{rule.condition} {format_value(rule.threshold)} ({where}, {a.when})"
-            )
-        key = f"{rule.name}|{r.scope}:{r.scope_value}|{hour or day}"
-        out.append(
-            Incident(
-                key,
-                rule,
-                day,
-                hour,
-                r.kpi,
-                r.scope,
-                r.scope_value,
-                a.observed,
-                a.expected,
-                a.lower,
-                a.upper,
-                direction,
-                None if z is None else round(abs(z), 2),
-                severity,
-                text,
-            )
-        )
-    return out
+    day = when.date().isoformat()
+    key = f"{rule.name}|{r.scope}:{r.scope_value}|{hour or day}"
+    return Incident(
+        key, rule, day, hour, r.kpi, r.scope, r.scope_value, a.observed, a.expected, a.lower, a.upper,
+        direction, score, severity, text,
+    )  # fmt: skip
 
 
 def _where(scope: str, value: str) -> str:
