@@ -4,6 +4,16 @@ Both fit geometric adstock + logistic saturation with yearly Fourier seasonality
 same chains, draws and warm-up; both are scored against the simulator's known ROIs (mean relative ROI error
 of the posterior mean, and the share of channels whose true ROI lies in the 90% interval).
 
+trueroi's NUTS fit is run twice in the same process: the first includes tracing and XLA compilation (into
+an empty JAX compilation cache, so it is a cold start), the second reuses the compiled program (sampling
+only). Chains run in parallel on the CPU cores (``use_cpu_cores``, ``chain_method="auto"``).
+
+``--geo`` runs the hierarchical geo model instead (default 50 geos x 156 weeks x 10 channels) and reports
+fit time, peak memory (max RSS of the process) and per-geo and national ROI error and coverage:
+
+    .venv/bin/python bench/bench_mmm.py --geo --geos 50 --weeks 156 --geo-channels 10 \
+        --chains 4 --draws 1000 --tune 1000
+
 PyMC-Marketing runs in its own virtual environment (it pins other versions than trueroi), called as a
 subprocess of this script with ``--peer``:
 
@@ -16,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,15 +59,28 @@ def run_trueroi(
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
-        chain_method="vectorized",
+        chain_method=args.chain_method,
         seed=args.seed,
     )
+    print(f"trueroi {method}: {_load()}", flush=True)
     start = time.perf_counter()
     model.fit(df, date="week", target="revenue", channels=channels, controls=controls)
     total = time.perf_counter() - start
     rois = {c: s["roi"] for c, s in model.summary()["channels"].items()}
     d = model.diagnostics_
-    return {"seconds": total, "rois": rois, "r_hat_max": d["r_hat_max"], "divergences": d["divergences"]}
+    out = {"seconds": total, "rois": rois, "r_hat_max": d["r_hat_max"], "divergences": d["divergences"]}
+    out["extras"] = {k: v for k, v in model.extras_.items() if k != "map_loss"}
+    if method == "nuts":  # same fit again: the compiled sampler is reused (sampling time only)
+        print(f"trueroi nuts, second fit: {_load()}", flush=True)
+        start = time.perf_counter()
+        model.fit(df, date="week", target="revenue", channels=channels, controls=controls)
+        out["seconds_compiled"] = time.perf_counter() - start
+    print(f"  done: {out['seconds']:.1f} s, {out['extras']}; {_load()}", flush=True)
+    return out
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def run_peer(csv: Path, channels: list[str], controls: list[str], args: argparse.Namespace) -> dict:
@@ -105,6 +130,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--peer-python", default="/work/peers-venv/bin/python")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--chain-method", default="auto")
+    parser.add_argument("--geo", action="store_true", help="benchmark the hierarchical geo model")
+    parser.add_argument("--geos", type=int, default=50)
+    parser.add_argument("--geo-channels", type=int, default=10)
     parser.add_argument("--peer", nargs=2, metavar=("CSV", "OUT_JSON"), help=argparse.SUPPRESS)
     parser.add_argument("--channels", default="", help=argparse.SUPPRESS)
     parser.add_argument("--controls", default="", help=argparse.SUPPRESS)
@@ -112,6 +141,14 @@ def main() -> None:
     if args.peer:  # inside the peer's venv
         out = run_peer(Path(args.peer[0]), args.channels.split(","), args.controls.split(","), args)
         Path(args.peer[1]).write_text(json.dumps(out))
+        return
+    if args.chain_method in ("auto", "parallel"):  # chains on the cores: before JAX starts
+        from trueroi.mmm.nuts import use_cpu_cores
+
+        use_cpu_cores(min(args.chains, os.cpu_count() or 1))
+    os.environ.setdefault("TRUEROI_JAX_CACHE", tempfile.mkdtemp(prefix="bench_mmm_jax_"))  # cold start
+    if args.geo:
+        run_geo(args)
         return
 
     from trueroi.mmm.simulate import simulate
@@ -149,13 +186,17 @@ def main() -> None:
             "--controls",
             ",".join(sim.controls),
         ]
+        print(f"PyMC-Marketing: {_load()}", flush=True)
         subprocess.run(cmd, check=True)
+        print(f"  done; {_load()}", flush=True)
         results["PyMC-Marketing"] = json.loads(out.read_text())
     print("\n| tool | fit seconds | mean rel. ROI error | 90% coverage | divergences |")
     print("|---|---:|---:|---:|---:|")
     for name, r in results.items():
         err, cover = _score(r["rois"], sim.roi)
         print(f"| {name} | {r['seconds']:.1f} | {err:.1%} | {cover:.0%} | {r.get('divergences', '')} |")
+    nuts = results["trueroi (NUTS)"]
+    print(f"\ntrueroi NUTS second fit in the same process (compiled): {nuts['seconds_compiled']:.1f} s")
     print("\nROI per channel (truth; mean [5%, 95%]):")
     for c in sim.channels:
         cells = "; ".join(
@@ -164,9 +205,56 @@ def main() -> None:
         )
         print(f"- {c} (true {sim.roi[c]:.2f}): {cells}")
     if "PyMC-Marketing" in results:
-        ratio = results["PyMC-Marketing"]["seconds"] / results["trueroi (NUTS)"]["seconds"]
-        print(f"\nspeed-up of trueroi NUTS over PyMC-Marketing: {ratio:.1f}x")
+        peer = results["PyMC-Marketing"]["seconds"]
+        print(
+            f"\nspeed-up of trueroi NUTS over PyMC-Marketing: {peer / nuts['seconds']:.1f}x cold "
+            f"(compilation included), {peer / nuts['seconds_compiled']:.1f}x compiled"
+        )
     sys.stdout.flush()
+
+
+def run_geo(args: argparse.Namespace) -> None:
+    """The hierarchical geo model on a simulated panel: time, peak memory, ROI error and coverage."""
+    from trueroi.mmm.geo import GeoMMM
+    from trueroi.mmm.simulate import simulate_geo
+
+    sim = simulate_geo(
+        seed=args.seed, n_geos=args.geos, n_periods=args.weeks, n_channels=args.geo_channels, n_controls=2
+    )
+    print(
+        f"geo data: {args.geos} geos x {args.weeks} weeks x {args.geo_channels} channels, 2 controls; "
+        f"{args.chains} chains x {args.draws} draws after {args.tune} warm-up; seed {args.seed}; {_load()}",
+        flush=True,
+    )
+    model = GeoMMM(
+        saturation="logistic",
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        chain_method=args.chain_method,
+        seed=args.seed,
+    )
+    start = time.perf_counter()
+    model.fit(sim.df, date="week", geo="geo", target="revenue", channels=sim.channels, controls=sim.controls)
+    seconds = time.perf_counter() - start
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    s = model.summary()
+    geo_rois = {f"{g}/{c}": s["geos"][g]["channels"][c]["roi"] for g in sim.geos for c in sim.channels}
+    truth = {f"{g}/{c}": sim.roi[g][c] for g in sim.geos for c in sim.channels}
+    geo_err, geo_cover = _score(geo_rois, truth)
+    nat_err, nat_cover = _score({c: v["roi"] for c, v in s["channels"].items()}, sim.national_roi)
+    d = s["diagnostics"]
+    print(f"done; {_load()}")
+    print(
+        "\n| seconds (all) | NUTS seconds (with compile) | peak memory | geo ROI error | "
+        "geo 90% coverage | national ROI error | national coverage | R-hat max | divergences | steps/draw |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {seconds:.1f} | {model.fit_seconds_:.1f} | {peak_gib:.2f} GiB | {geo_err:.1%} | {geo_cover:.0%} "
+        f"| {nat_err:.1%} | {nat_cover:.0%} | {d['r_hat_max']:.3f} | {d['divergences']} "
+        f"| {model.extras_['mean_tree_steps']:.0f} |"
+    )
 
 
 if __name__ == "__main__":

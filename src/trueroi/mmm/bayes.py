@@ -247,13 +247,20 @@ def run_nuts(
     init: dict[str, Any] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Sample with NUTS (Hoffman & Gelman 2014) through :func:`trueroi.mmm.nuts.sample`; returns samples
-    (chain, draw, ...) and extras. ``init``: unconstrained starting points ``{site: (chains, ...)}``
-    (default: uniform in (-0.5, 0.5) as NumPyro's ``init_to_uniform``)."""
+    (chain, draw, ...) and extras. ``init``: unconstrained starting points ``{site: (chains, ...)}``;
+    by default each chain starts at the posterior mode (one BFGS run) plus Normal(0, 0.1) jitter, so no
+    chain begins in a corner of the prior where it can get stuck (uniform in (-0.5, 0.5), NumPyro's
+    ``init_to_uniform``, if the mode search fails)."""
     from trueroi.mmm import nuts
 
     model = _Unconstrained(arrays, y, spec)
+    rng = np.random.default_rng(seed)
     if init is None:
-        init = model.init(np.random.default_rng(seed), 0.5, (chains,))
+        best = _find_mode(model, rng, restarts=1)
+        if best is None:
+            init = model.init(rng, 0.5, (chains,))
+        else:
+            init = model.unflatten(best.x + rng.normal(0.0, 0.1, (chains, best.x.shape[0])))
     z, extras = nuts.sample(
         _compiled("potential"),  # jitted: traced once, not at every use inside the sampler
         spec,
@@ -284,31 +291,16 @@ def run_map(
     """Posterior mode by BFGS in the unconstrained space, with several starts; with ``laplace_draws`` > 0,
     draws from the Laplace approximation (a Gaussian at the mode with the inverse Hessian as covariance,
     MacKay 2003, ch. 27) mapped back to the constrained space."""
-    from scipy.optimize import minimize
 
     model = _Unconstrained(arrays, y, spec)
     rng = np.random.default_rng(seed)
-    z0 = rng.uniform(-0.5, 0.5, sum(model.sizes.values()))
-
-    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = model.value_and_grad(flat)
-        if not (np.isfinite(value) and np.isfinite(grad).all()):  # outside the support: push the search back
-            return 1e30, np.zeros_like(grad)
-        return value, grad
-
-    best = None
-    for start in range(restarts):
-        x0 = z0 if start == 0 else rng.uniform(-1.5, 1.5, z0.shape[0])
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)  # line-search probes far outside the support
-            res = minimize(fun, x0, jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-4})
-        if np.isfinite(res.fun) and res.fun < 1e29 and (best is None or res.fun < best.fun):
-            best = res
+    best = _find_mode(model, rng, restarts)
     if best is None:
         raise ConvergenceError(
             "the posterior mode search failed from every start (non-finite density); check "
             "the data for extreme values or use method='nuts'"
         )
+    fun = _objective(model)
     extras: dict[str, Any] = {
         "divergences": 0,
         "map_converged": bool(best.success),
@@ -321,6 +313,33 @@ def run_map(
         flats = rng.multivariate_normal(best.x, cov, size=laplace_draws, method="eigh")
     samples = {k: v[None, ...] for k, v in model.constrain(model.unflatten(flats)).items()}
     return samples, extras
+
+
+def _objective(model: _Unconstrained) -> Any:
+    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = model.value_and_grad(flat)
+        if not (np.isfinite(value) and np.isfinite(grad).all()):  # outside the support: push the search back
+            return 1e30, np.zeros_like(grad)
+        return value, grad
+
+    return fun
+
+
+def _find_mode(model: _Unconstrained, rng: np.random.Generator, restarts: int) -> Any:
+    """The best BFGS result over ``restarts`` starts (first in (-0.5, 0.5), then (-1.5, 1.5)), or None."""
+    from scipy.optimize import minimize
+
+    fun = _objective(model)
+    z0 = rng.uniform(-0.5, 0.5, sum(model.sizes.values()))
+    best = None
+    for start in range(restarts):
+        x0 = z0 if start == 0 else rng.uniform(-1.5, 1.5, z0.shape[0])
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # line-search probes far outside the support
+            res = minimize(fun, x0, jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-4})
+        if np.isfinite(res.fun) and res.fun < 1e29 and (best is None or res.fun < best.fun):
+            best = res
+    return best
 
 
 def _hessian(grad: Any, x: np.ndarray, step: float = 1e-2) -> np.ndarray:
