@@ -245,18 +245,20 @@ def run_nuts(
     seed: int,
     dense_mass: bool = True,
     init: dict[str, Any] | None = None,
+    init_at_mode: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Sample with NUTS (Hoffman & Gelman 2014) through :func:`trueroi.mmm.nuts.sample`; returns samples
     (chain, draw, ...) and extras. ``init``: unconstrained starting points ``{site: (chains, ...)}``;
     by default each chain starts at the posterior mode (one BFGS run) plus Normal(0, 0.1) jitter, so no
     chain begins in a corner of the prior where it can get stuck (uniform in (-0.5, 0.5), NumPyro's
-    ``init_to_uniform``, if the mode search fails)."""
+    ``init_to_uniform``, if the mode search fails or ``init_at_mode`` is False: a centred hierarchical
+    model's mode sits in the neck of its funnel, where chains get stuck)."""
     from trueroi.mmm import nuts
 
     model = _Unconstrained(arrays, y, spec)
     rng = np.random.default_rng(seed)
     if init is None:
-        best = _find_mode(model, rng, restarts=1)
+        best = _find_mode(model, rng, restarts=1) if init_at_mode else None
         if best is None:
             init = model.init(rng, 0.5, (chains,))
         else:
