@@ -267,6 +267,7 @@ class _Fold:
         encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(batch.column("channel")))
         local_names = encoded.dictionary.to_pylist()
         remap = np.array([self.names.setdefault(x, len(self.names)) for x in local_names], dtype=np.int32)
+        remap = remap.astype(np.int16) if len(self.names) < 2**15 else remap  # ranked to int32 at the end
         self.codes.append(remap[encoded.indices.to_numpy(zero_copy_only=False)])
         if "campaign" in batch.schema.names:
             table = pa.Table.from_batches([batch])
@@ -291,20 +292,31 @@ class _Fold:
         order = np.argsort(names)
         rank = np.empty(len(names), dtype=np.int32)
         rank[order] = np.arange(len(names), dtype=np.int32)
-        conv = np.concatenate(self.conv)
-        value = np.concatenate(self.value)
+        # each list is released as soon as it is joined, so the peak holds one array twice, not all of them
+        codes = rank[_take_all(self.codes)]
+        age = _take_all(self.age)
+        offsets = np.r_[_take_all(self.starts), self.n].astype(np.int64)
+        conv = _take_all(self.conv)
+        value = _take_all(self.value)
         touch_meta = journey_meta = None
         if self.touch_meta:
             touch_meta = pa.concat_tables(self.touch_meta).to_pandas()
             journey_meta = pa.concat_tables(self.journey_meta).to_pandas()
         return Journeys(
             tuple(str(x) for x in names[order]),
-            np.r_[np.concatenate(self.starts), self.n].astype(np.int64),
-            rank[np.concatenate(self.codes)],
+            offsets,
+            codes,
             conv.astype(np.float64),
             np.where(conv, value, 0.0),
             (~conv).astype(np.float64),
-            age_days=np.concatenate(self.age),
+            age_days=age,
             touch_meta=touch_meta,
             journey_meta=journey_meta,
         )
+
+
+def _take_all(parts: list[np.ndarray]) -> np.ndarray:
+    """Concatenate and empty ``parts`` (so the pieces can be freed before the next array is joined)."""
+    joined = np.concatenate(parts)
+    parts.clear()
+    return joined
