@@ -118,15 +118,22 @@ def _errors(sim: GeoSimulation, model: GeoMMM) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1])
-def test_partial_pooling_beats_no_pooling_on_small_geos(seed: int) -> None:
+def test_partial_pooling_beats_no_pooling_on_small_geos() -> None:
     # 10 geos over 78 weeks, geo ROIs spread 15% (log-sd) around the national ones; the small half of the
     # geos are too noisy to pin their ROIs alone, so borrowing strength across geos must help them
-    # (observed, seed 0: 17% pooled vs 36% alone, 83% of the 30 true geo ROIs inside the 90% intervals).
-    sim = simulate_geo(seed=seed, n_geos=10, n_periods=78, n_channels=3, roi_spread=0.15, noise=0.05)
+    # (observed small-geo ROI error, pooled vs alone: seeds 0, 1, 2: 17.0/35.8%, 30.5/31.1%, 13.8/28.3%).
     settings = dict(saturation="logistic", method="nuts", draws=200, tune=200, chains=2, seed=0)
-    pooled_err, pooled_cover = _errors(sim, GeoMMM(pooling="partial", **settings))
-    alone_err, _ = _errors(sim, GeoMMM(pooling="none", **settings))
-    print(f"seed {seed}: small-geo ROI error pooled {pooled_err:.1%} vs no pooling {alone_err:.1%}")
-    assert pooled_err < alone_err
-    assert pooled_cover >= 0.7
+    pooled, alone, covers = [], [], []
+    for seed in (0, 1, 2):
+        sim = simulate_geo(seed=seed, n_geos=10, n_periods=78, n_channels=3, roi_spread=0.15, noise=0.05)
+        err, cover = _errors(sim, GeoMMM(pooling="partial", **settings))
+        pooled.append(err)
+        covers.append(cover)
+        alone.append(_errors(sim, GeoMMM(pooling="none", **settings))[0])
+        print(
+            f"seed {seed}: small-geo ROI error pooled {err:.1%} vs no pooling {alone[-1]:.1%}, "
+            f"coverage {cover:.0%}"
+        )
+    assert np.mean(pooled) < 0.85 * np.mean(alone)  # clearly better on average
+    assert all(p < 1.1 * a for p, a in zip(pooled, alone, strict=True))  # and never clearly worse
+    assert np.mean(covers) >= 0.75  # true geo ROIs inside the 90% intervals for most geo-channels
