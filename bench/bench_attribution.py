@@ -160,7 +160,7 @@ def channel_attribution(paths: pd.DataFrame, nsim: float) -> dict[str, float]:
     return {"heuristic": t_h, "markov": t_m}
 
 
-def build_only(directory: str, memory_limit: str | None) -> None:
+def build_only(directory: str, memory_limit: str | None, threads: int | None = None) -> None:
     """Time building journeys from an existing workspace, in a fresh process (its own peak RSS)."""
     from trueroi.attribution.warehouse import build_journeys
     from trueroi.workspace import Workspace
@@ -168,6 +168,8 @@ def build_only(directory: str, memory_limit: str | None) -> None:
     ws = Workspace.open(directory)
     if memory_limit:
         ws.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+    if threads:
+        ws.con.raw_sql(f"SET threads = {int(threads)}")
     n_tp = ws.row_count("touchpoints")
     step = f"build journeys from warehouse ({n_tp:,} touches)"
     built, _ = measure(step, build_journeys, ws, with_meta=False)
@@ -249,9 +251,10 @@ def main() -> None:
     parser.add_argument("--keep-workspace", help="create the benchmark workspace here and keep it")
     parser.add_argument("--build-only", metavar="DIR", help="only build journeys from the workspace in DIR")
     parser.add_argument("--duckdb-memory-limit", help="e.g. 3GB, for --build-only")
+    parser.add_argument("--duckdb-threads", type=int, help="e.g. 1, for --build-only")
     args = parser.parse_args()
     if args.build_only:
-        build_only(args.build_only, args.duckdb_memory_limit)
+        build_only(args.build_only, args.duckdb_memory_limit, args.duckdb_threads)
         print(markdown(pd.DataFrame(RESULTS)))
         return
     print(f"python {sys.version.split()[0]}, {platform.platform()}, numpy {np.__version__}")
