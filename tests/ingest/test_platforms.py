@@ -10,6 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from trueroi.errors import DataValidationError
 from trueroi.ingest import import_file
 from trueroi.workspace import Workspace, WorkspaceConfig
 
@@ -272,3 +273,24 @@ def test_ga4_engagement_without_the_session_engaged_flag(workspace, tmp_path) ->
     assert tp.engaged.to_dict() == {"a": True, "b": False, "c": True}
     assert tp.pageviews.to_dict() == {"a": 1, "b": 1, "c": 2}
     assert set(tp.channel) == {"Direct"}
+
+
+def test_shopify_order_without_any_time_is_refused(workspace, tmp_path) -> None:
+    """Found by the hypothesis broken-file test: a damaged 'Created at' header left a pending order (no 'Paid
+    at') without a time; it must be refused with its row, not loaded with a null timestamp."""
+    header = (
+        "Name,Email,Financial Status,Paid at,Currency,Subtotal,Shipping,Taxes,Total,Creat3d at,"
+        "Lineitem quantity,Lineitem name,Lineitem price\n"
+    )
+    rows = (
+        "#1001,a@example.de,paid,2025-01-01 23:40:12 +0100,EUR,89.90,4.90,15.14,94.80,"
+        "2025-01-01 23:39:58 +0100,1,Cap,89.90\n"
+        "#1003,l@example.org,pending,,EUR,45.00,4.90,7.97,49.90,2025-01-02 18:05:33 +0100,1,Cap,45.00\n"
+    )
+    path = tmp_path / "orders_export.csv"
+    path.write_text(header + rows, encoding="utf-8")
+    before = workspace.checksum()
+    with pytest.raises(DataValidationError) as err:
+        import_file(workspace, "shopify-orders", path)
+    assert (err.value.row, err.value.column) == (2, "Created at")  # data rows, as everywhere
+    assert workspace.checksum() == before

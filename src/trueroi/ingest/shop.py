@@ -131,7 +131,17 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
             expected="the order total on the first line item of each order",
         )
     ts = first["paid_at"] if "paid_at" in first else first["created_at"]
-    ts = ts.fillna(first["created_at"]) if "created_at" in first else ts
+    if "created_at" in first and first["created_at"].notna().any():  # all-null when the column is absent
+        ts = ts.fillna(first["created_at"])
+    if ts.isna().any():
+        oid = first.index[ts.isna().to_numpy()][0]
+        raise DataValidationError(
+            "has neither Paid at nor Created at",
+            file=ctx.file,
+            row=int(first.loc[oid, "row"]),
+            column="Created at",
+            expected="the time of each order (Shopify exports carry Created at on every order's first row)",
+        )
     revenue = (
         first["total"] - first["taxes"].fillna(0) - first["shipping"].fillna(0) - first["refunded"].fillna(0)
     ).clip(lower=0)
