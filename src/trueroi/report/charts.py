@@ -361,7 +361,7 @@ def _steps_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section
 
 
 def _goals_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
-    from trueroi.report.management import kind_of
+    from trueroi.report.next_steps import kind_of
 
     goals, pacing = content["goals"], content["pacing"]
     value = lambda r: kind_of(r.get("kpi"))  # noqa: E731 - the kind follows each goal's KPI
