@@ -160,8 +160,18 @@ def channel_attribution(paths: pd.DataFrame, nsim: float) -> dict[str, float]:
     return {"heuristic": t_h, "markov": t_m}
 
 
-def build_only(directory: str, memory_limit: str | None, threads: int | None = None) -> None:
-    """Time building journeys from an existing workspace, in a fresh process (its own peak RSS)."""
+def build_only(
+    directory: str,
+    memory_limit: str | None,
+    threads: int | None = None,
+    partitions: int | None = None,
+    with_models: bool = False,
+) -> None:
+    """Time building journeys from an existing workspace, in a fresh process (its own peak RSS).
+
+    With ``with_models`` every model then runs on the built journeys in the same process, so the process's
+    peak RSS covers the build and all models.
+    """
     from trueroi.attribution.warehouse import build_journeys
     from trueroi.workspace import Workspace
 
@@ -172,9 +182,15 @@ def build_only(directory: str, memory_limit: str | None, threads: int | None = N
         ws.con.raw_sql(f"SET threads = {int(threads)}")
     n_tp = ws.row_count("touchpoints")
     step = f"build journeys from warehouse ({n_tp:,} touches)"
-    built, _ = measure(step, build_journeys, ws, with_meta=False)
-    print(f"(built {built.n_journeys:,} journeys, {built.n_touches:,} touches; memory_limit {memory_limit})")
+    built, seconds = measure(step, build_journeys, ws, with_meta=False, partitions=partitions)
+    print(
+        f"(built {built.n_journeys:,} journeys, {built.n_touches:,} touches; memory_limit {memory_limit}, "
+        f"partitions {partitions or 'auto'})"
+    )
     ws.close()
+    if with_models:
+        models = run_models(built, "warehouse journeys")
+        print(f"build + all nine models: {seconds + models:.1f} s; peak RSS {rss_mb():,.0f} MB")
 
 
 def warehouse_build(journeys: Journeys, n: int, keep: str | None = None) -> None:
@@ -252,9 +268,13 @@ def main() -> None:
     parser.add_argument("--build-only", metavar="DIR", help="only build journeys from the workspace in DIR")
     parser.add_argument("--duckdb-memory-limit", help="e.g. 3GB, for --build-only")
     parser.add_argument("--duckdb-threads", type=int, help="e.g. 1, for --build-only")
+    parser.add_argument("--partitions", type=int, help="user hash buckets, for --build-only (default auto)")
+    parser.add_argument("--with-models", action="store_true", help="run every model after --build-only")
     args = parser.parse_args()
     if args.build_only:
-        build_only(args.build_only, args.duckdb_memory_limit, args.duckdb_threads)
+        build_only(
+            args.build_only, args.duckdb_memory_limit, args.duckdb_threads, args.partitions, args.with_models
+        )
         print(markdown(pd.DataFrame(RESULTS)))
         return
     print(f"python {sys.version.split()[0]}, {platform.platform()}, numpy {np.__version__}")

@@ -71,3 +71,8 @@ def test_journeys_identical_on_duckdb_and_spark(workspace, spark):
         zip(sprk.path_strings(), sprk.conversions, sprk.value, strict=True)
     )
     pd.testing.assert_frame_equal(attribute(duck, "all").credits, attribute(sprk, "all").credits)
+    # users split into hash buckets (Spark's hash is signed): the same journeys
+    split = build_journeys(on_spark, lookback_days=20, partitions=3)
+    assert sorted(zip(split.path_strings(), split.conversions, split.value, strict=True)) == sorted(
+        zip(sprk.path_strings(), sprk.conversions, sprk.value, strict=True)
+    )

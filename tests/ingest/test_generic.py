@@ -311,6 +311,8 @@ def test_corrected_touchpoint_export_replaces_the_days_it_covers(workspace, tmp_
     # Another source's sessions on the same days are not touched by a re-export of this one.
     import_file(workspace, "ga4", Path(__file__).parent / "fixtures" / "ga4_events.ndjson")
     ga4_rows = workspace.row_count("touchpoints") - 3
-    third = _write(tmp_path / "sessions-jan3.csv", header + "u5,2025-01-03 09:30:00,s5,https://shop.example/\n")
+    third = _write(
+        tmp_path / "sessions-jan3.csv", header + "u5,2025-01-03 09:30:00,s5,https://shop.example/\n"
+    )
     assert import_file(workspace, "touchpoints", third).replaced == 1
     assert workspace.row_count("touchpoints") == 3 + ga4_rows
