@@ -7,12 +7,13 @@ per order and channel with a credit; credits of one order sum to 1.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import ibis
 
 from trueroi.errors import UsageError
 from trueroi.workspace import Workspace
+from trueroi.workspace.derived import materialized
 from trueroi.workspace.schema import SALE_STATUSES
 
 DIRECT = ("direct", "(direct)")
@@ -35,13 +36,33 @@ def last_click_credits(
 ) -> ibis.Table:
     """The last (non-direct) touch of each order's user within the lookback window before the order.
 
-    Returns ``order_id, channel, campaign, is_brand, credit`` with credit 1.0. With ``skip_direct`` a
-    direct touch wins only when the journey has nothing else (GA4's "last non-direct click").
+    Returns ``order_id, channel, campaign, is_brand, credit`` with credit 1.0 for the sale orders of
+    [start, end]. With ``skip_direct`` a direct touch wins only when the journey has nothing else (GA4's
+    "last non-direct click"). The credits of all orders are computed once and kept in the warehouse
+    (:func:`~trueroi.workspace.derived.materialized`) until orders or touchpoints are loaded again.
     """
-    lookback = lookback_days or ws.config.lookback_days
-    orders = sale_orders(ws, start, end).select("order_id", "user_id", o_ts="ts")
+    lookback = int(lookback_days or ws.config.lookback_days)
+    name = f"credits_{'last_non_direct_click' if skip_direct else 'last_click'}_{lookback}d"
+    stored = materialized(
+        ws,
+        name,
+        lambda: _last_click_all(ws, skip_direct=skip_direct, lookback=lookback),
+        reads=("orders", "touchpoints"),
+        settings={"skip_direct": skip_direct, "lookback_days": lookback, "direct": DIRECT},
+    )
+    stored = stored.filter(stored.date_day.between(start, end))
+    return stored.select("order_id", "channel", "campaign", "is_brand", "credit")
+
+
+def _last_click_all(ws: Workspace, *, skip_direct: bool, lookback: int) -> ibis.Table:
+    """:func:`last_click_credits` for every sale order, with the order's ``date_day``."""
+    o = ws.table("orders")
+    status = o.status.lower()
+    orders = o.filter(status.isnull() | status.isin(SALE_STATUSES)).select(
+        "order_id", "user_id", "date_day", o_ts="ts"
+    )
     tp = ws.table("touchpoints")
-    tp = tp.filter(tp.date_day.between(start - timedelta(days=lookback + 1), end), tp.user_id.notnull())
+    tp = tp.filter(tp.user_id.notnull())
     tp = tp.select(
         t_user="user_id", t_ts="ts", t_channel="channel", t_campaign="campaign", t_brand="is_brand"
     )
@@ -54,12 +75,15 @@ def last_click_credits(
         ],
     )
     direct = j.t_channel.lower().isin(DIRECT).cast("int8") if skip_direct else ibis.literal(0).cast("int8")
+    # ties at the same instant are broken by channel and campaign, so the result never depends on row order
+    order_by = ["_direct", ibis.desc("t_ts"), "t_channel", "t_campaign"]
     ranked = j.mutate(_direct=direct).mutate(
-        _rank=ibis.row_number().over(group_by="order_id", order_by=["_direct", ibis.desc("t_ts")])
+        _rank=ibis.row_number().over(group_by="order_id", order_by=order_by)
     )
     best = ranked.filter(ranked._rank == 0)
     return best.select(
         "order_id",
+        "date_day",
         channel=best.t_channel,
         campaign=norm_campaign(best.t_campaign),
         is_brand=best.t_brand.fill_null(False),

@@ -16,6 +16,7 @@ import pandas as pd
 from trueroi.metrics.credits import norm_campaign, order_credits, sale_orders
 from trueroi.metrics.money import check_rates, to_base
 from trueroi.workspace import Workspace
+from trueroi.workspace.derived import materialized
 
 BASE = ("date_day", "channel", "campaign", "is_brand")
 MEASURES = (
@@ -105,12 +106,8 @@ def order_facts(ws: Workspace, start: date, end: date, model: str) -> ibis.Table
 
 
 def session_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
-    tp = ws.table("touchpoints")
-    tp = tp.filter(tp.date_day.between(start, end))
-    # count on the raw keys first: normalising campaign names on the few aggregated rows, not every session
-    raw = tp.group_by(["date_day", "channel", "campaign", "is_brand"]).aggregate(
-        sessions=tp.count(), engaged=tp.engaged.fill_null(False).cast("int64").sum()
-    )
+    raw = materialized(ws, "sessions_daily", lambda: _sessions_daily(ws), reads=("touchpoints",))
+    raw = raw.filter(raw.date_day.between(start, end))
     raw = raw.mutate(
         channel=raw.channel.fill_null("(unknown)"),
         campaign=norm_campaign(raw.campaign),
@@ -120,11 +117,42 @@ def session_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
     return _shape(g, sessions=g.sessions, engaged_sessions=g.engaged)
 
 
+def _sessions_daily(ws: Workspace) -> ibis.Table:
+    """Sessions and engaged sessions per day on the raw keys (campaign names are normalised afterwards, on
+    the few aggregated rows rather than on every session)."""
+    tp = ws.table("touchpoints")
+    return tp.group_by(["date_day", "channel", "campaign", "is_brand"]).aggregate(
+        sessions=tp.count(), engaged=tp.engaged.fill_null(False).cast("int64").sum()
+    )
+
+
 def lead_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
-    """Leads and won deals of the period, credited to the touch that carries their click id."""
+    """Leads and won deals of the period, credited to the touch that carries their click id.
+
+    Computed once over all days and kept in the warehouse until conversions, touchpoints or rates are loaded
+    again; a missing exchange rate is checked for the period's rows each time.
+    """
     cv = ws.table("conversions")
-    cv = cv.filter(cv.date_day.between(start, end), cv.type.lower().isin(("lead", "deal_won")))
-    check_rates(ws, cv, "conversions")
+    check_rates(
+        ws, cv.filter(cv.date_day.between(start, end), cv.type.lower().isin(LEAD_TYPES)), "conversions"
+    )
+    stored = materialized(
+        ws,
+        "leads_daily",
+        lambda: _leads_daily(ws),
+        reads=("conversions", "touchpoints", "fx_rates"),
+        settings={"base_currency": ws.config.base_currency},
+    )
+    cut = stored.filter(stored.date_day.between(start, end))
+    return _shape(cut, **{m: cut[m] for m in ("leads", "deals", "deal_value")})
+
+
+LEAD_TYPES = ("lead", "deal_won")
+
+
+def _leads_daily(ws: Workspace) -> ibis.Table:
+    cv = ws.table("conversions")
+    cv = cv.filter(cv.type.lower().isin(LEAD_TYPES))
     cv = to_base(ws, cv, ["value"])
     tp = ws.table("touchpoints")
     wanted = cv.filter(cv.click_id.notnull()).select(s_click="click_id")
@@ -140,10 +168,9 @@ def lead_facts(ws: Workspace, start: date, end: date) -> ibis.Table:
         is_lead=(j.type.lower() == "lead").cast("float64"),
         is_deal=(j.type.lower() == "deal_won").cast("float64"),
     )
-    g = j.group_by(list(BASE)).aggregate(
+    return j.group_by(list(BASE)).aggregate(
         leads=j.is_lead.sum(), deals=j.is_deal.sum(), deal_value=(j.value.fill_null(0.0) * j.is_deal).sum()
     )
-    return _shape(g, leads=g.leads, deals=g.deals, deal_value=g.deal_value)
 
 
 def _calendar(start: date, end: date) -> ibis.Table:
