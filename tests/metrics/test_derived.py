@@ -106,3 +106,79 @@ def test_a_failed_load_keeps_the_stored_tables(workspace: Workspace) -> None:
         workspace.load({"orders": bad}, source_format="test", file_name="bad.csv", sha256="bad")
     assert workspace.con.con.execute(f"SELECT * FROM {STATE_TABLE} ORDER BY name").fetchall() == state
     pd.testing.assert_frame_equal(kpi_report(workspace, by="channel").rows, before)
+
+
+def test_users_by_hand_across_keys_weeks_and_periods(workspace: Workspace) -> None:
+    """Distinct users, worked out by hand. Week of 2025-06-30 holds 07-01 and 07-02; 07-08 is the next week.
+
+    u1: Email 07-01 only (one key)                         -> Email week 1
+    u2: Email 07-01 and Email 07-02 (two keys, same week)   -> Email week 1, once
+    u3: Email 07-02 and Display 07-08                       -> Email week 1, Display week 2
+    u4: Display 07-08 twice at the same key                 -> Display week 2
+    Rows: Email wk1 = {u1, u2, u3} = 3; Display wk2 = {u3, u4} = 2. Totals 4 users (u3 once).
+    Period 07-02..07-08: Email = {u2, u3} = 2, Display = 2, total {u2, u3, u4} = 3.
+    """
+    t = datetime
+    load(
+        workspace,
+        "touchpoints",
+        [
+            touch("u1", t(2025, 7, 1, 8), "Email", "News"),
+            touch("u2", t(2025, 7, 1, 9), "Email", "news "),  # same campaign after normalising
+            touch("u2", t(2025, 7, 2, 9), "Email", "News"),
+            touch("u3", t(2025, 7, 2, 10), "Email", "News"),
+            touch("u3", t(2025, 7, 8, 10), "Display", "d"),
+            touch("u4", t(2025, 7, 8, 11), "Display", "d"),
+            touch("u4", t(2025, 7, 8, 12), "Display", "d"),
+        ],
+    )
+    load(workspace, "orders", [order("o1", "u1", datetime(2025, 7, 1, 9), 10.0, 5.0)])
+    whole = kpi_report(workspace, by="channel,week", start=D1, end=date(2025, 7, 8))
+    users = {(r.channel, str(r.week)): r.users for r in whole.rows.itertuples()}
+    assert users[("Email", "2025-06-30")] == 3 and users[("Display", "2025-07-07")] == 2
+    assert whole.totals["users"] == 4
+    part = kpi_report(workspace, by="channel", start=D2, end=date(2025, 7, 8))
+    assert part.rows.set_index("channel")["users"].to_dict() == {"Display": 2.0, "Email": 2.0}
+    assert part.totals["users"] == 3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_users_match_pandas_nunique_on_random_touches(workspace: Workspace, seed: int) -> None:
+    """Users per row and in total equal pandas' nunique over the same touches, for several breakdowns and
+    periods (random users who come back on other days, channels and campaigns)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "touch_id": [f"t{i}" for i in range(n)],
+            "user_id": [f"u{k}" for k in rng.integers(0, 180, n)],
+            "ts": pd.Timestamp("2025-07-01") + pd.to_timedelta(rng.integers(0, 40 * 24, n), unit="h"),
+            "channel": rng.choice(["Email", "Display", "Paid Search", None], n),
+            "campaign": rng.choice(["a", "A ", "b", None], n),
+            "is_brand": rng.choice([True, False], n),
+        }
+    )
+    frame["date_day"] = frame["ts"].dt.date
+    workspace.load({"touchpoints": frame}, source_format="test", file_name="t.csv", sha256=f"r{seed}")
+    load(workspace, "orders", [order("o1", "u1", datetime(2025, 7, 1, 9), 10.0, 5.0)])
+    norm = frame.assign(
+        channel=frame["channel"].fillna("(unknown)"),
+        campaign=frame["campaign"].str.strip().str.lower(),
+        week=(frame["ts"] - pd.to_timedelta(frame["ts"].dt.weekday, unit="D")).dt.date,
+        day=frame["date_day"],
+    )
+    for start, end in ((date(2025, 7, 1), date(2025, 8, 9)), (date(2025, 7, 9), date(2025, 7, 23))):
+        cut = norm[(norm["date_day"] >= start) & (norm["date_day"] <= end)]
+        for by in (["channel", "week"], ["campaign"], ["day", "is_brand"]):
+            got = kpi_report(workspace, by=",".join(by), start=start, end=end)
+            expected = cut.groupby(by, dropna=False)["user_id"].nunique()
+            rows = got.rows[got.rows["users"] > 0]
+            seen = {tuple(None if pd.isna(v) else v for v in r[by]): r["users"] for _, r in rows.iterrows()}
+            want = {
+                tuple(None if pd.isna(v) else v for v in (k if isinstance(k, tuple) else (k,))): float(v)
+                for k, v in expected.items()
+            }
+            assert seen == want, (start, by)
+            assert got.totals["users"] == cut["user_id"].nunique()
