@@ -49,13 +49,11 @@ def step_trueroi(root: Path, fresh: bool = False) -> dict:
     """The report in a new process; ``fresh`` first drops the derived tables, as a load would outdate them."""
     from trueroi.metrics import kpi_report
     from trueroi.workspace import Workspace
-    from trueroi.workspace.derived import PREFIX, STATE_TABLE
+    from trueroi.workspace.derived import drop_all
 
     with Workspace.open(root / "ws") as ws:
         if fresh:
-            for name in ws.con.list_tables():
-                if name.startswith(PREFIX) or name == STATE_TABLE:
-                    ws.con.con.execute(f"DROP TABLE {name}")
+            drop_all(ws)
         t0 = time.perf_counter()
         report = kpi_report(ws, by="channel,week")
         wall = time.perf_counter() - t0

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from trueroi.attribution.journeys import DIRECT_LABELS, SECONDS_PER_DAY, Journeys
 from trueroi.errors import UsageError
+from trueroi.workspace.derived import user_bucket, user_parts
 from trueroi.workspace.schema import SALE_STATUSES
 
 SOURCES = ("orders", "conversions", "both")
@@ -126,7 +127,7 @@ def journeys_expr(
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.user_id.notnull() & tp.channel.notnull() & tp.ts.notnull())
     if part is not None:
-        tp = tp.filter(_bucket(tp.user_id, part[1]) == part[0])
+        tp = tp.filter(user_bucket(tp.user_id, part[1]) == part[0])
     if meta:
         tp = tp.select("user_id", "ts", "channel", "campaign", "is_brand", t_epoch=tp.ts.epoch_seconds())
     else:  # the models need no campaign: keep it out of the joins, the window and the sort
@@ -140,7 +141,7 @@ def journeys_expr(
         )
     ev = conversion_events(ws, source, types)
     if part is not None:
-        ev = ev.filter(_bucket(ev.user_id, part[1]) == part[0])
+        ev = ev.filter(user_bucket(ev.user_id, part[1]) == part[0])
     order = ibis.window(group_by=ev.user_id, order_by=[ev.ts, ev.event_id])
     ev = ev.select(
         ev_user=ev.user_id,
@@ -221,17 +222,6 @@ def journeys_expr(
     )
 
 
-def _bucket(user_id: ibis.Value, n: int) -> ibis.Value:
-    """A user's hash bucket in ``0 .. n-1`` (non-negative on backends whose hash is signed)."""
-    return ((user_id.hash() % n) + n) % n
-
-
-#: Touchpoints per partition of a journey build: DuckDB's window and sort over the rows of one query take
-#: about 120 bytes a touch, so 16 M touches keep a query under 2 GB (30 M touches: 2 buckets, 3.0 GB peak
-#: for the whole process instead of 4.1 GB, same speed; 4 buckets: 2.4 GB, 20% slower).
-TOUCHES_PER_PART = 16_000_000
-
-
 def build_journeys(
     ws: Any, *, with_meta: bool = True, partitions: int | None = None, **options: Any
 ) -> Journeys:
@@ -245,7 +235,7 @@ def build_journeys(
 
     ``partitions`` splits the users into that many hash buckets, built one query at a time (the backend's
     memory falls with the bucket size; journeys then come bucket by bucket, each bucket sorted). By default
-    one bucket per :data:`TOUCHES_PER_PART` touchpoints.
+    one bucket per :data:`~trueroi.workspace.derived.TOUCHES_PER_PART` touchpoints.
     """
     n = _partitions(ws, partitions)
     cols = ["journey_id", "ts", "channel", "end_ts", "value", "converted"]
@@ -276,8 +266,7 @@ def _partitions(ws: Any, partitions: int | None) -> int:
         if partitions < 1:
             raise UsageError(f"partitions must be at least 1, got {partitions}")
         return int(partitions)
-    touches = int(ws.table("touchpoints").count().execute())
-    return max(1, -(-touches // TOUCHES_PER_PART))
+    return user_parts(ws)
 
 
 BATCH_ROWS = 1 << 20

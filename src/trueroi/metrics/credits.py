@@ -13,7 +13,7 @@ import ibis
 
 from trueroi.errors import UsageError
 from trueroi.workspace import Workspace
-from trueroi.workspace.derived import materialized
+from trueroi.workspace.derived import materialized, user_bucket
 from trueroi.workspace.schema import SALE_STATUSES
 
 DIRECT = ("direct", "(direct)")
@@ -46,16 +46,20 @@ def last_click_credits(
     stored = materialized(
         ws,
         name,
-        lambda: _last_click_all(ws, skip_direct=skip_direct, lookback=lookback),
+        lambda part: _last_click_all(ws, skip_direct=skip_direct, lookback=lookback, part=part),
         reads=("orders", "touchpoints"),
         settings={"skip_direct": skip_direct, "lookback_days": lookback, "direct": DIRECT},
+        by_user=True,
     )
     stored = stored.filter(stored.date_day.between(start, end))
     return stored.select("order_id", "channel", "campaign", "is_brand", "credit")
 
 
-def _last_click_all(ws: Workspace, *, skip_direct: bool, lookback: int) -> ibis.Table:
-    """:func:`last_click_credits` for every sale order, with the order's ``date_day``."""
+def _last_click_all(
+    ws: Workspace, *, skip_direct: bool, lookback: int, part: tuple[int, int] | None = None
+) -> ibis.Table:
+    """:func:`last_click_credits` for every sale order (of the users in hash bucket ``part``), with the
+    order's ``date_day``."""
     o = ws.table("orders")
     status = o.status.lower()
     orders = o.filter(status.isnull() | status.isin(SALE_STATUSES)).select(
@@ -63,6 +67,9 @@ def _last_click_all(ws: Workspace, *, skip_direct: bool, lookback: int) -> ibis.
     )
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.user_id.notnull())
+    if part is not None:
+        orders = orders.filter(user_bucket(orders.user_id, part[1]) == part[0])
+        tp = tp.filter(user_bucket(tp.user_id, part[1]) == part[0])
     tp = tp.select(
         t_user="user_id", t_ts="ts", t_channel="channel", t_campaign="campaign", t_brand="is_brand"
     )

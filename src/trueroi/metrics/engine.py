@@ -20,7 +20,7 @@ from trueroi.metrics.definitions import ALL_KPIS, KPIS
 from trueroi.metrics.dimensions import TIME_GRAINS, Period, bucket, parse_by, time_grain
 from trueroi.metrics.facts import MEASURES, facts, lead_facts
 from trueroi.workspace import Workspace
-from trueroi.workspace.derived import materialized
+from trueroi.workspace.derived import materialized, user_bucket
 
 COMPARED = ("spend", "revenue", "margin", "conversions", "roas", "media_roi", "full_roi", "cpa", "sessions")
 
@@ -104,7 +104,9 @@ def _users(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
     counted distinct at query time. Most users of a shop come once, so this is a fraction of the
     touchpoints (one user in ten at demo scale).
     """
-    stored = materialized(ws, "user_keys", lambda: _user_keys(ws), reads=("touchpoints",))
+    stored = materialized(
+        ws, "user_keys", lambda part: _user_keys(ws, part), reads=("touchpoints",), by_user=True
+    )
     t = _with_dims(ws, stored.filter(stored.date_day.between(period.start, period.end)), dims)
     single, multi = t.filter(t.user_id.isnull()), t.filter(t.user_id.notnull())
     counted = _aggregate(single, dims, {"users": single.users.sum().cast("float64")})
@@ -115,11 +117,14 @@ def _users(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
     return both.groupby(dims, dropna=False, as_index=False)["users"].sum()
 
 
-def _user_keys(ws: Workspace) -> ibis.Table:
+def _user_keys(ws: Workspace, part: tuple[int, int] | None = None) -> ibis.Table:
     """Per key (day, channel, campaign, brand flag): ``users`` counted for users with that key alone
-    (``user_id`` null), and one row per key of each user with several keys (``user_id`` set)."""
+    (``user_id`` null), and one row per key of each user with several keys (``user_id`` set); only the users
+    of hash bucket ``part`` when given (a key's counts from several buckets add up)."""
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.user_id.notnull())
+    if part is not None:
+        tp = tp.filter(user_bucket(tp.user_id, part[1]) == part[0])
     keys = tp.select(
         "user_id",
         "date_day",
