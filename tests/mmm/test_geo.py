@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -44,7 +45,7 @@ def test_summary_contract_and_national_is_the_sum_of_geos(fitted: GeoMMM, panel:
     assert set(s["geos"]) == set(panel.geos)
     for c in panel.channels:
         nat = s["channels"][c]
-        assert set(nat) == {"spend", "contribution", "roi"}
+        assert set(nat) == {"spend", "contribution", "roi", "mroi"}
         assert nat["roi"]["lower"] <= nat["roi"]["mean"] <= nat["roi"]["upper"]
         # contributions add over geos (posterior means are linear), spend as in the data
         geo_contrib = sum(s["geos"][g]["channels"][c]["contribution"]["mean"] for g in panel.geos)
@@ -85,13 +86,22 @@ def test_cli_fit_with_geo(panel: GeoSimulation, tmp_path: Path, capsys: pytest.C
     csv = tmp_path / "panel.csv"
     panel.df.to_csv(csv, index=False)
     args = ["mmm", "fit", str(csv), "--geo", "geo", "--channels", ",".join(panel.channels)]
-    args += ["--saturation", "logistic", "--method", "map", "--out", str(tmp_path / "m"), "--format", "json"]
+    args += ["--saturation", "logistic", "--method", "map", "--holdout-weeks", "4"]
+    args += ["--out", str(tmp_path / "m"), "--format", "json"]
     result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert set(out["channels"]) == set(panel.channels)
     assert set(out["geos"]) == set(panel.geos)
+    for c in panel.channels:
+        assert set(out["channels"][c]["mroi"]) == {"mean", "lower", "upper"}
+    assert 0 < out["diagnostics"]["holdout_mape"] < 0.5
     assert (tmp_path / "m" / "posterior.npz").is_file()
+    again = GeoMMM.load(tmp_path / "m")
+    assert again.data_.n_train == 40 - 4
+    for c, block in again.summary()["channels"].items():
+        for k in ("roi", "mroi", "contribution"):
+            assert block[k] == pytest.approx(out["channels"][c][k], rel=1e-6)
     with pytest.raises(SystemExit) as info:
         main([*args[:4], "region", *args[5:-3], str(tmp_path / "bad"), "--format", "json"])
     assert info.value.code == 2
@@ -137,3 +147,81 @@ def test_partial_pooling_beats_no_pooling_on_small_geos() -> None:
     assert np.mean(pooled) < 0.85 * np.mean(alone)  # clearly better on average
     assert all(p < 1.1 * a for p, a in zip(pooled, alone, strict=True))  # and never clearly worse
     assert np.mean(covers) >= 0.75  # true geo ROIs inside the 90% intervals for most geo-channels
+
+
+def test_save_and_load_round_trip(fitted: GeoMMM, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "geo")
+    back = GeoMMM.load(tmp_path / "geo")
+    pd.testing.assert_frame_equal(back.roi_table(), fitted.roi_table(), check_exact=False, rtol=1e-9)
+    a, b = back.summary(), fitted.summary()
+    for c, block in b["channels"].items():
+        for k in ("spend", "contribution", "roi", "mroi"):
+            assert a["channels"][c][k] == pytest.approx(block[k], rel=1e-9)
+    for k, v in b["diagnostics"].items():  # r_hat and ESS are None for a Laplace fit
+        assert a["diagnostics"][k] == (None if v is None else pytest.approx(v, rel=1e-9)), k
+    assert back.data_.geos == fitted.data_.geos and back.data_.n_train == fitted.data_.n_train
+    with pytest.raises(UsageError, match="not a geo model directory"):
+        GeoMMM.load(tmp_path)
+
+
+def test_marginal_roi_is_below_average_roi_under_diminishing_returns(fitted: GeoMMM) -> None:
+    """Logistic saturation is concave and zero at zero, so for every draw the return on the last 1% of
+    spend is below the average return of all spend (and above zero): mROI < ROI channel by channel."""
+    roi = fitted.roi_draws()[1]
+    mroi = fitted.mroi_draws(max_draws=10_000)
+    assert mroi.shape == roi.shape
+    assert (mroi > 0).all() and (mroi < roi).all()
+    # a 1% step and a 0.1% step agree (a derivative, not an artefact of the step)
+    np.testing.assert_allclose(fitted.mroi_draws(step=0.001, max_draws=10_000), mroi, rtol=0.02)
+    s = fitted.summary()["channels"]
+    for i, c in enumerate(fitted.data_.channels):
+        assert s[c]["mroi"]["mean"] == pytest.approx(mroi[:, i].mean(), rel=1e-9)
+
+
+def test_holdout_periods_are_predicted_not_fitted(panel: GeoSimulation) -> None:
+    model = GeoMMM(saturation="logistic", method="laplace", draws=100, seed=0, holdout_periods=6)
+    model.fit(panel.df, date="week", geo="geo", target="revenue", channels=panel.channels)
+    assert model.data_.n_train == 40 - 6 and model.spec_.n_train == 34
+    d = model.summary()["diagnostics"]
+    # the simulator's noise is 4-8% per geo and week: a model that forecasts the held-out weeks lands near it
+    assert 0.0 < d["holdout_mape"] < 0.25
+    with pytest.raises(UsageError, match="holdout of 35 periods"):
+        GeoMMM(method="map", holdout_periods=35).fit(
+            panel.df, date="week", geo="geo", target="revenue", channels=panel.channels
+        )
+
+
+def test_decomposition_and_curves_agree_with_the_roi(fitted: GeoMMM, panel: GeoSimulation) -> None:
+    """By the ROI parameterisation, a channel's contribution over the fitted window is ROI x spend: the
+    decomposition over time and the response curve at today's spend (factor 1) must both add up to it; at
+    zero spend the response is zero, and it rises with spend."""
+    s = fitted.summary()["channels"]
+    dec = fitted.decomposition(max_draws=10_000)
+    n = fitted.data_.n_train
+    parts = ["baseline", "controls", *panel.channels]
+    np.testing.assert_allclose(dec[parts].sum(axis=1), dec["fitted"], rtol=1e-9)
+    np.testing.assert_allclose(dec["actual"], panel.df.groupby("week")["revenue"].sum().to_numpy(), rtol=1e-9)
+    curves = fitted.response_curves(factors=np.array([0.0, 0.5, 1.0, 2.0]), max_draws=10_000)
+    for c in panel.channels:
+        assert dec[c].iloc[:n].sum() == pytest.approx(s[c]["contribution"]["mean"], rel=1e-4)
+        band = curves[c]
+        assert band["spend"][2] == pytest.approx(s[c]["spend"], rel=1e-9)
+        assert band["mean"][0] == pytest.approx(0.0, abs=1e-6)
+        assert band["mean"][2] == pytest.approx(s[c]["contribution"]["mean"], rel=1e-4)
+        assert (np.diff(band["mean"]) > 0).all()
+        assert band["lower"][2] <= band["mean"][2] <= band["upper"][2]
+
+
+def test_report_of_a_geo_model(fitted: GeoMMM, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "geo")
+    result = CliRunner().invoke(build_app(), ["mmm", "report", str(tmp_path / "geo")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "geo" / "report.html").read_text(encoding="utf-8")
+    assert "<script src=" not in page and len(page) > 1_000_000  # plotly.js inline: renders offline
+    assert page.count('class="plotly-graph-div"') == 3
+    roi = fitted.summary()["channels"][fitted.data_.channels[0]]["roi"]
+    assert f"{roi['mean']:,.2f} [{roi['lower']:,.2f}, {roi['upper']:,.2f}]" in page
+    from trueroi.mmm import load_model
+
+    with pytest.raises(UsageError, match="holds a geo model"):
+        load_model(tmp_path / "geo")

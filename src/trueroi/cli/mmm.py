@@ -93,7 +93,7 @@ def fit(
 
     if geo is not None:
         settings = dict(adstock=adstock, saturation=saturation, method=method, draws=draws, tune=tune)
-        _fit_geo(data, out, geo, date, target, channels, controls, settings, chains, seed, fmt)
+        _fit_geo(data, out, geo, date, target, channels, controls, settings, chains, seed, holdout_weeks, fmt)
         return
     if data is None:
         from trueroi.mmm.workspace_data import weekly_series
@@ -180,18 +180,23 @@ def _fit_geo(
     settings: dict,
     chains: int,
     seed: int,
+    holdout_weeks: int,
     fmt: OutputFormat,
 ) -> None:
     """``trueroi mmm fit DATA.csv --geo COL``: the hierarchical geo model; JSON adds ``geos`` to the
-    national ``channels`` contract (ROI and contribution with 90% intervals)."""
+    national ``channels`` contract (contribution, ROI and mROI with 90% intervals)."""
     from trueroi.errors import UsageError
+    from trueroi.mmm.data import infer_period_days
     from trueroi.mmm.geo import GeoMMM
 
     if data is None or not _split(channels):
         raise UsageError("--geo needs DATA.csv (a long panel) and --channels")
-    model = GeoMMM(**settings, chains=chains, seed=seed)
+    frame = _read_csv(data)
+    dates = frame.drop_duplicates(date) if date in frame.columns else frame
+    per_week = 7 // infer_period_days(dates, date, str(data))
+    model = GeoMMM(**settings, chains=chains, seed=seed, holdout_periods=holdout_weeks * per_week)
     model.fit(
-        _read_csv(data),
+        frame,
         date=date,
         geo=geo,
         target=target,
@@ -217,8 +222,9 @@ def _fit_geo(
         ("roi_upper", "ROI 95%", "ratio"),
     ]
     d = summary["diagnostics"]
+    held = "" if d["holdout_mape"] is None else f", holdout MAPE {d['holdout_mape']:.1%}"
     caption = (
-        f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}, divergences {d['divergences']}, "
+        f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}{held}, divergences {d['divergences']}, "
         f"fit {summary['fit_seconds']:.1f} s; model written to {out}"
     )
     print_table(rows.to_dict(orient="records"), cols, title="Geo mix model (90% intervals)", caption=caption)
@@ -231,10 +237,19 @@ def report(
     ] = None,
 ) -> None:
     """Write an HTML report (decomposition, ROI, response curves, diagnostics) that renders offline."""
+    import json
+
     from trueroi.mmm import load_model
     from trueroi.mmm.report import write_report
 
-    path = write_report(load_model(model_dir), out or model_dir / "report.html")
+    config = model_dir / "config.json"
+    if config.is_file() and json.loads(config.read_text()).get("kind") == "geo":
+        from trueroi.mmm.geo import GeoMMM
+        from trueroi.mmm.geo_report import write_geo_report
+
+        path = write_geo_report(GeoMMM.load(model_dir), out or model_dir / "report.html")
+    else:
+        path = write_report(load_model(model_dir), out or model_dir / "report.html")
     typer.echo(str(path))
 
 

@@ -225,6 +225,8 @@ class GeoMMM:
     centered
         Sample ``log roi_gc ~ Normal(mu_c, tau_c)`` directly instead of the non-centred default; can be
         faster when every geo's data pin its ROIs down, worse when some geos say little (funnel).
+    holdout_periods
+        The last periods are kept out of the fit and predicted: ``diagnostics_["holdout_mape"]``.
     """
 
     def __init__(
@@ -244,9 +246,11 @@ class GeoMMM:
         target_accept: float = 0.9,
         dense_mass: bool = False,
         centered: bool = False,
+        holdout_periods: int = 0,
         seed: int = 0,
     ) -> None:
         self.centered = centered
+        self.holdout_periods = holdout_periods
         self.adstock = adstock
         self.saturation = saturation
         self.l_max = l_max
@@ -286,7 +290,8 @@ class GeoMMM:
         median, sd = self.roi_prior
         if median <= 0 or sd <= 0:
             raise UsageError(f"the ROI prior needs a positive median and spread, got {(median, sd)}")
-        data = prepare_geo(df, date, geo, target, list(channels), controls, source)
+        data = _with_holdout(prepare_geo(df, date, geo, target, list(channels), controls, source), self)
+        self.columns_ = {"date": date, "geo": geo, "target": target}
         spec = GeoSpec(
             get_adstock(self.adstock),
             get_saturation(self.saturation),
@@ -350,6 +355,10 @@ class GeoMMM:
         resid = y - mu[:n]
         diag["r2"] = float(1 - (resid**2).sum() / ((y - y.mean(axis=0)) ** 2).sum())
         diag["mape"] = float(np.mean(np.abs(resid / y)[y != 0]))
+        diag["holdout_mape"] = None
+        if n < len(self.data_.dates):
+            held = self.data_.target[n:]
+            diag["holdout_mape"] = float(np.mean(np.abs((held - mu[n:]) / held)[held != 0]))
         return diag
 
     def _fitted(self, max_draws: int) -> np.ndarray:
@@ -387,10 +396,92 @@ class GeoMMM:
         national = (roi * spend).sum(axis=1) / np.maximum(spend.sum(axis=0), 1e-12)
         return roi, national
 
+    def mroi_draws(self, step: float = 0.01, max_draws: int = 1000) -> np.ndarray:
+        """National marginal ROI per channel (D, C): extra contribution over the training window when every
+        geo's spend on the channel rises by ``step`` (1%), per unit of extra spend."""
+        self._require_fit()
+        draws = R.flatten(self.posterior_)
+        total = draws["beta"].shape[0]
+        pick = np.unique(np.linspace(0, total - 1, min(max_draws, total)).astype(int))
+        n = self.data_.n_train
+        media = self._arrays(self.data_)["media"]
+        scale = self.data_.target_scale[None, :, None]  # KPI units per geo
+        extra_spend = step * self.data_.spend[:n].sum(axis=(0, 1))  # (C,)
+        out = np.empty((len(pick), len(self.data_.channels)))
+        for i, d in enumerate(pick):
+            params = {k: v[d] for k, v in draws.items()}
+            now = channel_effects(media, params, self.spec_)[:n]
+            more = channel_effects(media * (1 + step), params, self.spec_)[:n]
+            out[i] = ((more - now) * params["beta"][None] * scale).sum(axis=(0, 1))
+        return out / np.maximum(extra_spend, 1e-12)
+
+    def _draw_params(self, max_draws: int) -> list[dict[str, np.ndarray]]:
+        draws = R.flatten(self.posterior_)
+        total = draws["beta"].shape[0]
+        pick = np.unique(np.linspace(0, total - 1, min(max_draws, total)).astype(int))
+        return [{k: v[d] for k, v in draws.items()} for d in pick]
+
+    def decomposition(self, max_draws: int = 200) -> pd.DataFrame:
+        """National KPI over time split into ``baseline`` (trend, seasonality, geo levels), ``controls``
+        and each channel, posterior means summed over geos, with ``actual`` and ``fitted``; KPI units."""
+        self._require_fit()
+        arrays = self._arrays(self.data_)
+        scale = self.data_.target_scale  # (G,)
+        parts: dict[str, list[np.ndarray]] = {"baseline": [], "controls": []}
+        parts.update({c: [] for c in self.data_.channels})
+        for params in self._draw_params(max_draws):
+            log_base = params["intercept"][None, :] + params["trend"] * arrays["trend"][:, None]
+            if arrays["fourier"].shape[1]:
+                log_base = log_base + (arrays["fourier"] @ params["season"])[:, None]
+            parts["baseline"].append((np.exp(log_base) * scale).sum(axis=1))
+            ctrl = np.zeros(len(self.data_.dates))
+            if arrays["controls"].shape[1]:
+                ctrl = (arrays["controls"] @ params["control"]) * scale.sum()
+            parts["controls"].append(ctrl)
+            effect = channel_effects(arrays["media"], params, self.spec_) * params["beta"][None]
+            per_channel = (effect * scale[None, :, None]).sum(axis=1)  # (T, C)
+            for i, c in enumerate(self.data_.channels):
+                parts[c].append(per_channel[:, i])
+        out = pd.DataFrame({k: np.mean(v, axis=0) for k, v in parts.items()})
+        out.insert(0, "date", self.data_.dates)
+        out["fitted"] = out.drop(columns="date").sum(axis=1)
+        out["actual"] = self.data_.target.sum(axis=1)
+        return out
+
+    def response_curves(
+        self, factors: np.ndarray | None = None, max_draws: int = 100
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """National response per channel: contribution over the training window when every geo's spend on
+        the channel is multiplied by each of ``factors`` (default 0 to 3 times today's). Per channel:
+        ``spend`` (total training spend at each factor) and ``mean``, ``lower``, ``upper`` (90%)."""
+        self._require_fit()
+        grid = np.linspace(0.0, 3.0, 25) if factors is None else np.asarray(factors, dtype=float)
+        n = self.data_.n_train
+        media = self._arrays(self.data_)["media"]
+        scale = self.data_.target_scale[None, :, None]
+        draws = []
+        for params in self._draw_params(max_draws):
+            per_factor = [
+                (channel_effects(media * f, params, self.spec_)[:n] * params["beta"][None] * scale).sum(
+                    axis=(0, 1)
+                )
+                for f in grid
+            ]
+            draws.append(np.stack(per_factor))  # (K, C)
+        rows = np.stack(draws)  # (D, K, C)
+        spend = self.data_.spend[:n].sum(axis=(0, 1))
+        out = {}
+        for i, c in enumerate(self.data_.channels):
+            band = R.interval(rows[:, :, i])
+            out[c] = {"spend": grid * spend[i], **{k: np.asarray(v) for k, v in band.items()}}
+        return out
+
     def summary(self) -> dict[str, Any]:
-        """National ``channels`` in the shape of :meth:`MMM.summary` (spend, contribution, roi; 90%
-        intervals), ``geos`` with the same per geo, ``diagnostics`` and ``fit_seconds``."""
+        """National ``channels`` in the shape of :meth:`MMM.summary` (spend, contribution, roi, mroi; 90%
+        intervals), ``geos`` with spend, contribution and roi per geo, ``diagnostics`` and
+        ``fit_seconds``."""
         roi, national = self.roi_draws()
+        mroi = self.mroi_draws()
         spend = self.data_.spend[: self.data_.n_train].sum(axis=0)
 
         def block(r: np.ndarray, s: float) -> dict[str, Any]:
@@ -401,9 +492,12 @@ class GeoMMM:
             }
 
         channels = self.data_.channels
-        keys = ("r_hat_max", "ess_bulk_min", "divergences", "r2", "mape")
+        keys = ("r_hat_max", "ess_bulk_min", "divergences", "r2", "mape", "holdout_mape")
         return {
-            "channels": {c: block(national[:, i], spend[:, i].sum()) for i, c in enumerate(channels)},
+            "channels": {
+                c: {**block(national[:, i], spend[:, i].sum()), "mroi": _floats(R.interval(mroi[:, i]))}
+                for i, c in enumerate(channels)
+            },
             "geos": {
                 g: {"channels": {c: block(roi[:, j, i], spend[j, i]) for i, c in enumerate(channels)}}
                 for j, g in enumerate(self.data_.geos)
@@ -433,10 +527,11 @@ class GeoMMM:
         self._require_fit()
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        names = ("adstock", "saturation", "l_max", "pooling", "roi_prior", "tau_scale", "n_fourier")
         config = {
             "kind": "geo",
-            "params": {n: getattr(self, n) for n in names + ("method", "draws", "tune", "chains", "seed")},
+            "format_version": GEO_FORMAT_VERSION,
+            "params": {n: getattr(self, n) for n in PARAMS},
+            "columns": self.columns_,
             "geos": self.data_.geos,
             "channels": self.data_.channels,
             "controls": self.data_.controls_cols,
@@ -445,8 +540,107 @@ class GeoMMM:
         }
         (out / "config.json").write_text(json.dumps(jsonable(config), indent=2))
         np.savez_compressed(out / "posterior.npz", **self.posterior_)
+        self._panel().to_csv(out / "data.csv", index=False)
         (out / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
         return out
+
+    def _panel(self) -> pd.DataFrame:
+        """The fitted panel back in the long layout, with the user's column names (holdout included)."""
+        d, cols = self.data_, self.columns_
+        n_t, n_g = len(d.dates), len(d.geos)
+        frame = pd.DataFrame(
+            {
+                cols["date"]: np.repeat(d.dates.strftime("%Y-%m-%d"), n_g),
+                cols["geo"]: np.tile(d.geos, n_t),
+                cols["target"]: d.target.reshape(-1),
+            }
+        )
+        for i, c in enumerate(d.channels):
+            frame[c] = d.spend[:, :, i].reshape(-1)
+        for i, c in enumerate(d.controls_cols):
+            frame[c] = np.repeat(d.controls[:, i], n_g)
+        return frame
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> GeoMMM:
+        """Restore a fitted geo model from a directory written by :meth:`save` (nothing is refitted)."""
+        root = Path(path)
+        config_file = root / "config.json"
+        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+        if config.get("kind") != "geo" or not (root / "posterior.npz").is_file():
+            raise UsageError(
+                f"{root} is not a geo model directory: expected config.json of kind 'geo' and posterior.npz"
+            )
+        if config.get("format_version") != GEO_FORMAT_VERSION:
+            raise UsageError(
+                f"{root} holds geo model format {config.get('format_version')}, expected {GEO_FORMAT_VERSION}"
+            )
+        params = dict(config["params"])
+        params["roi_prior"] = tuple(params["roi_prior"])
+        model = cls(**params)
+        cols = config["columns"]
+        panel = pd.read_csv(root / "data.csv")
+        data = prepare_geo(
+            panel,
+            cols["date"],
+            cols["geo"],
+            cols["target"],
+            config["channels"],
+            config["controls"],
+            str(root / "data.csv"),
+        )
+        model.data_ = _with_holdout(data, model)
+        model.columns_ = cols
+        model.spec_ = GeoSpec(
+            get_adstock(model.adstock),
+            get_saturation(model.saturation),
+            model.l_max,
+            model.pooling,
+            model.data_.n_train,
+            model.tau_scale,
+            model.centered,
+        )
+        with np.load(root / "posterior.npz") as npz:
+            model.posterior_ = {k: npz[k] for k in npz.files}
+        model.fit_seconds_ = float(config["fit_seconds"])
+        model.extras_ = config["extras"]
+        model.diagnostics_ = model._diagnostics()
+        return model
+
+
+GEO_FORMAT_VERSION = 1
+PARAMS = (
+    "adstock",
+    "saturation",
+    "l_max",
+    "pooling",
+    "roi_prior",
+    "tau_scale",
+    "n_fourier",
+    "method",
+    "draws",
+    "tune",
+    "chains",
+    "chain_method",
+    "target_accept",
+    "dense_mass",
+    "centered",
+    "holdout_periods",
+    "seed",
+)
+
+
+def _with_holdout(data: GeoData, model: GeoMMM) -> GeoData:
+    """``data`` with its last ``model.holdout_periods`` periods kept out of the fit."""
+    import dataclasses
+
+    holdout = int(model.holdout_periods)
+    if holdout < 0 or len(data.dates) - holdout < 8:
+        raise UsageError(
+            f"holdout of {holdout} periods leaves {len(data.dates) - holdout} to fit; "
+            "keep at least 8 periods and a holdout of 0 or more"
+        )
+    return dataclasses.replace(data, n_train=len(data.dates) - holdout)
 
 
 def _floats(d: dict[str, np.ndarray]) -> dict[str, float]:

@@ -83,6 +83,8 @@ def load_model(path: str | os.PathLike[str]) -> MMM:
             "write one with `trueroi mmm fit ... --out DIR`"
         )
     config = json.loads((root / "config.json").read_text())
+    if config.get("kind") == "geo":
+        raise UsageError(f"{root} holds a geo model; read it with trueroi.mmm.geo.GeoMMM.load")
     if config.get("format_version") != FORMAT_VERSION:
         raise UsageError(
             f"{root} holds model format {config.get('format_version')}, expected {FORMAT_VERSION}"

@@ -1,0 +1,127 @@
+"""A self-contained HTML report of a fitted geo mix model: national channels with ROI and marginal ROI,
+national decomposition over time, ROI per geo, national response curves and diagnostics. Plotly's
+JavaScript is written inline once, so the page renders offline (no CDN)."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from trueroi.mmm.report import _CSS, _channel_table, _dict_table
+
+if TYPE_CHECKING:
+    from trueroi.mmm.geo import GeoMMM
+
+
+def write_geo_report(model: GeoMMM, path: str | os.PathLike[str]) -> Path:
+    """Write the HTML report of a fitted :class:`~trueroi.mmm.geo.GeoMMM` to ``path`` and return it."""
+    summary = model.summary()
+    figures = [_decomposition(model), _roi_by_geo(model, summary), _curves(model)]
+    parts = [
+        fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+        for i, fig in enumerate(figures)
+    ]
+    d = model.data_
+    subtitle = (
+        f"{len(d.geos)} geos, {len(d.dates)} periods from {d.dates[0].date()} to {d.dates[-1].date()} "
+        f"({len(d.dates) - d.n_train} held out); adstock {model.adstock}, saturation {model.saturation}, "
+        f"pooling {model.pooling}; fitted by {model.method} in {model.fit_seconds_:.1f} s."
+    )
+    body = "\n".join(
+        [
+            f"<h1>Geo mix model: {html.escape(model.columns_['target'])}</h1>",
+            f"<p>{html.escape(subtitle)}</p>",
+            "<h2>National channels (90% intervals)</h2>",
+            _channel_table(summary["channels"]),
+            "<h2>National decomposition over time</h2>",
+            parts[0],
+            "<h2>ROI per geo (posterior mean and 90% interval; national as a line)</h2>",
+            parts[1],
+            "<h2>National response curves (contribution over the fitted window, 90% intervals)</h2>",
+            parts[2],
+            "<h2>Diagnostics</h2>",
+            _dict_table(model.diagnostics_),
+        ]
+    )
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>trueroi geo MMM report</title>"
+        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+    )
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+def _decomposition(model: GeoMMM) -> Any:
+    import plotly.graph_objects as go
+
+    dec = model.decomposition()
+    fig = go.Figure()
+    for col in ["baseline", "controls", *model.data_.channels]:
+        fig.add_trace(go.Scatter(x=dec["date"], y=dec[col], name=col, stackgroup="one", mode="none"))
+    fig.add_trace(
+        go.Scatter(x=dec["date"], y=dec["actual"], name="actual", mode="lines", line={"color": "black"})
+    )
+    return fig.update_layout(height=450, yaxis_title=model.columns_["target"])
+
+
+def _roi_by_geo(model: GeoMMM, summary: dict[str, Any]) -> Any:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    channels = model.data_.channels
+    for g in model.data_.geos:
+        block = summary["geos"][g]["channels"]
+        mean = np.array([block[c]["roi"]["mean"] for c in channels])
+        lo = np.array([block[c]["roi"]["lower"] for c in channels])
+        hi = np.array([block[c]["roi"]["upper"] for c in channels])
+        fig.add_trace(
+            go.Scatter(
+                x=channels,
+                y=mean,
+                name=g,
+                mode="markers",
+                error_y={"type": "data", "array": hi - mean, "arrayminus": mean - lo},
+            )
+        )
+    national = [summary["channels"][c]["roi"]["mean"] for c in channels]
+    fig.add_trace(
+        go.Scatter(x=channels, y=national, name="national", mode="lines+markers", line={"color": "black"})
+    )
+    return fig.update_layout(height=450, yaxis_title="ROI", scattermode="group")
+
+
+def _curves(model: GeoMMM) -> Any:
+    import plotly.colors
+    import plotly.graph_objects as go
+
+    curves = model.response_curves()
+    palette = plotly.colors.qualitative.Plotly
+    fig = go.Figure()
+    for i, (c, band) in enumerate(curves.items()):
+        color = palette[i % len(palette)]
+        x = band["spend"]
+        fig.add_trace(
+            go.Scatter(
+                x=np.r_[x, x[::-1]],
+                y=np.r_[band["upper"], band["lower"][::-1]],
+                fill="toself",
+                fillcolor=color,
+                opacity=0.15,
+                line={"width": 0, "color": color},
+                showlegend=False,
+                legendgroup=c,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=x, y=band["mean"], name=c, mode="lines", legendgroup=c, line={"color": color})
+        )
+    return fig.update_layout(
+        height=450, xaxis_title="spend over the fitted window", yaxis_title="contribution"
+    )
