@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trueroi.mmm.report import _CSS, _channel_table, _dict_table
+from trueroi.mmm.report import _channel_table, _dict_table, add_band, write_page
 
 if TYPE_CHECKING:
     from trueroi.mmm.geo import GeoMMM
@@ -47,14 +47,7 @@ def write_geo_report(model: GeoMMM, path: str | os.PathLike[str]) -> Path:
             _dict_table(model.diagnostics_),
         ]
     )
-    page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>trueroi geo MMM report</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>"
-    )
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    return out
+    return write_page(path, "trueroi geo MMM report", body)
 
 
 def _decomposition(model: GeoMMM) -> Any:
@@ -104,24 +97,7 @@ def _curves(model: GeoMMM) -> Any:
     palette = plotly.colors.qualitative.Plotly
     fig = go.Figure()
     for i, (c, band) in enumerate(curves.items()):
-        color = palette[i % len(palette)]
-        x = band["spend"]
-        fig.add_trace(
-            go.Scatter(
-                x=np.r_[x, x[::-1]],
-                y=np.r_[band["upper"], band["lower"][::-1]],
-                fill="toself",
-                fillcolor=color,
-                opacity=0.15,
-                line={"width": 0, "color": color},
-                showlegend=False,
-                legendgroup=c,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(x=x, y=band["mean"], name=c, mode="lines", legendgroup=c, line={"color": color})
-        )
+        add_band(fig, band["spend"], band, c, palette[i % len(palette)])
     return fig.update_layout(
         height=450, xaxis_title="spend over the fitted window", yaxis_title="contribution"
     )

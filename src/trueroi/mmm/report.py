@@ -43,8 +43,13 @@ def write_report(model: MMM, path: str | os.PathLike[str]) -> Path:
             model.media_parameters().round(4).to_html(index=False, border=0),
         ]
     )
+    return write_page(path, "trueroi MMM report", body)
+
+
+def write_page(path: str | os.PathLike[str], title: str, body: str) -> Path:
+    """Write ``body`` as a complete HTML page with the report style; returns the path."""
     page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>trueroi MMM report</title>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style></head><body>{body}</body></html>"
     )
     out = Path(path)
@@ -132,6 +137,28 @@ def _roi(model: MMM) -> Any:
     return fig.update_layout(barmode="group", height=400, yaxis_title="incremental KPI per unit of spend")
 
 
+def add_band(fig: Any, x: np.ndarray, band: dict[str, np.ndarray], name: str, color: str) -> None:
+    """A curve's posterior mean as a line over its shaded 90% interval (one legend entry for both)."""
+    import plotly.graph_objects as go
+
+    fig.add_trace(
+        go.Scatter(
+            x=np.r_[x, x[::-1]],
+            y=np.r_[band["upper"], band["lower"][::-1]],
+            fill="toself",
+            fillcolor=color,
+            opacity=0.15,
+            line={"width": 0, "color": color},
+            showlegend=False,
+            legendgroup=name,
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=band["mean"], name=name, mode="lines", legendgroup=name, line={"color": color})
+    )
+
+
 def _curves(model: MMM) -> Any:
     import plotly.colors
     import plotly.graph_objects as go
@@ -143,23 +170,7 @@ def _curves(model: MMM) -> Any:
         color = palette[i % len(palette)]
         top = max(curves.current_spend[i] * 3, 1.0)
         grid = np.linspace(0, top, 60)
-        band = curves.curve(c, grid)
-        fig.add_trace(
-            go.Scatter(
-                x=np.r_[grid, grid[::-1]],
-                y=np.r_[band["upper"], band["lower"][::-1]],
-                fill="toself",
-                fillcolor=color,
-                opacity=0.15,
-                line={"width": 0, "color": color},
-                showlegend=False,
-                legendgroup=c,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(x=grid, y=band["mean"], name=c, mode="lines", legendgroup=c, line={"color": color})
-        )
+        add_band(fig, grid, curves.curve(c, grid), c, color)
         fig.add_trace(
             go.Scatter(
                 x=[curves.current_spend[i]],
