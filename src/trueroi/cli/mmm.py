@@ -93,7 +93,8 @@ def fit(
 
     if geo is not None:
         settings = dict(adstock=adstock, saturation=saturation, method=method, draws=draws, tune=tune)
-        _fit_geo(data, out, geo, date, target, channels, controls, settings, chains, seed, holdout_weeks, fmt)
+        settings.update(chains=chains, seed=seed)
+        _fit_geo(data, out, geo, date, target, channels, controls, settings, holdout_weeks, calibration, fmt)
         return
     if data is None:
         from trueroi.mmm.workspace_data import weekly_series
@@ -178,9 +179,8 @@ def _fit_geo(
     channels: str | None,
     controls: str | None,
     settings: dict,
-    chains: int,
-    seed: int,
     holdout_weeks: int,
+    calibration: Path | None,
     fmt: OutputFormat,
 ) -> None:
     """``trueroi mmm fit DATA.csv --geo COL``: the hierarchical geo model; JSON adds ``geos`` to the
@@ -194,7 +194,7 @@ def _fit_geo(
     frame = _read_csv(data)
     dates = frame.drop_duplicates(date) if date in frame.columns else frame
     per_week = 7 // infer_period_days(dates, date, str(data))
-    model = GeoMMM(**settings, chains=chains, seed=seed, holdout_periods=holdout_weeks * per_week)
+    model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
     model.fit(
         frame,
         date=date,
@@ -202,6 +202,7 @@ def _fit_geo(
         target=target,
         channels=_split(channels),
         controls=_split(controls),
+        lift_tests=calibration,
         source=str(data),
     )
     model.save(out)

@@ -74,13 +74,14 @@ def lagged_effects(lags: Any, params: dict[str, Any], spec: ModelSpec) -> Any:
 
 def with_lags(arrays: dict[str, Any], l_max: int) -> dict[str, Any]:
     """``arrays`` plus the lag stacks the density uses: ``media_lags`` (L, T, C) and, with lift tests,
-    ``lift_lags`` (L, T, N) of each test's perturbed spend."""
+    ``lift_lags`` (L, T, N) of each test's perturbed spend (channels on the last axis; a geo panel's
+    (T, G, C) media give (L, T, G, C) and (L, T, G, N))."""
     from trueroi.mmm.transformers import lag_stack
 
     out = dict(arrays)
     out["media_lags"] = lag_stack(arrays["media"], l_max)
     if "lift_channel" in arrays:
-        base = np.asarray(arrays["media"])[:, np.asarray(arrays["lift_channel"])]
+        base = np.take(np.asarray(arrays["media"]), np.asarray(arrays["lift_channel"]), axis=-1)
         out["lift_lags"] = lag_stack(np.maximum(base + np.asarray(arrays["lift_delta"]), 0.0), l_max)
     return out
 

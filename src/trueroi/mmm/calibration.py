@@ -10,9 +10,15 @@ A lift file (written by ``trueroi experiment``) is a CSV with columns
 - ``lift``: measured incremental KPI over the period caused by that spend change, ``lift_se`` its
   standard error.
 
-In the model, the spend change is spread evenly over the periods whose start date falls in the test window;
-the modelled lift is the change of the channel's contribution over those periods (as in Meridian's and
-PyMC-Marketing's lift-test calibration).
+In the model, the spend change is spread over the periods whose start date falls in the test window in
+proportion to the channel's spend in each (a holdout that removed all spend removes each week's own spend; a
++20% test adds 20% to each week), evenly where the window had no spend; the modelled lift is the change of
+the channel's contribution over those periods (as in Meridian's and PyMC-Marketing's lift-test
+calibration).
+
+For the geo model (:class:`~trueroi.mmm.geo.GeoMMM`) a lift file may carry a ``geo`` column: the test's spend
+change is in that geo alone. Without it (or where it is empty) the test is national and its spend change is
+split across geos by their spend on the channel in the test window.
 """
 
 from __future__ import annotations
@@ -95,6 +101,56 @@ def _fail_rows(
         )
 
 
+def geo_lift_arrays(
+    lifts: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    n_train: int,
+    geos: list[str],
+    channels: list[str],
+    spend: np.ndarray,
+    spend_scale: np.ndarray,
+    kpi_scale: float,
+) -> dict[str, Any]:
+    """:func:`lift_arrays` for a geo panel: ``lift_delta`` is (T, G, N) in each geo's media units, the
+    observations are divided by ``kpi_scale`` (the model compares them with its lift summed over geos in KPI
+    units, divided by the same scale). ``spend`` (T, G, C) shapes the change over periods and, for a national
+    test, over geos."""
+    national = lift_arrays(lifts, dates, n_train, channels, np.ones(len(channels)), kpi_scale)
+    idx, window = national["lift_channel"], national["lift_window"]
+    delta = np.zeros((len(dates), len(geos), len(lifts)))
+    has_geo = "geo" in lifts.columns
+    for i, row in enumerate(lifts.itertuples(index=False)):
+        inside = window[:, i] > 0
+        g_name = getattr(row, "geo", None) if has_geo else None
+        if g_name is not None and not pd.isna(g_name) and str(g_name).strip() != "":
+            if str(g_name) not in geos:
+                raise DataValidationError(
+                    "is not a geo of the model",
+                    row=i + 1,
+                    column="geo",
+                    value=g_name,
+                    expected=f"one of {', '.join(geos[:10])}{', ...' if len(geos) > 10 else ''}",
+                )
+            share = np.zeros(len(geos))
+            share[geos.index(str(g_name))] = 1.0
+        else:
+            share = np.ones(len(geos))
+        # the test's geos' spend in each period of the window: the change follows it
+        cells = spend[inside][:, :, idx[i]] * share[None, :]
+        weights = _weights(cells.reshape(-1), cells.size).reshape(cells.shape)
+        if cells.sum() <= 0:  # no spend at all: evenly over the periods of the chosen geo(s)
+            weights = np.repeat(share[None, :] / share.sum(), cells.shape[0], axis=0) / cells.shape[0]
+        delta[inside, :, i] = row.delta_spend * weights / spend_scale[:, idx[i]][None, :]
+    return {**national, "lift_delta": delta}
+
+
+def _weights(spend: np.ndarray | None, n: int) -> np.ndarray:
+    """Shares of a test's spend change per cell: proportional to ``spend``, evenly without spend."""
+    if spend is None or spend.sum() <= 0:
+        return np.full(n, 1.0 / n)
+    return spend / spend.sum()
+
+
 def lift_arrays(
     lifts: pd.DataFrame,
     dates: pd.DatetimeIndex,
@@ -102,8 +158,10 @@ def lift_arrays(
     channels: list[str],
     spend_scale: np.ndarray,
     target_scale: float,
+    spend: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Arrays for the model's lift likelihood, on the model's scales.
+    """Arrays for the model's lift likelihood, on the model's scales (``spend`` (T, C): the channel's spend
+    per period, which shapes the change within the window; without it the change is spread evenly).
 
     Returns ``lift_channel`` (N,), ``lift_delta`` and ``lift_window`` (T, N), ``lift_obs`` and ``lift_se``
     (N,). Raises :class:`DataValidationError` for a channel the model does not have or a window that holds
@@ -133,7 +191,8 @@ def lift_arrays(
                 expected="a test inside the training window",
             )
         window[inside, i] = 1.0
-        delta[inside, i] = row.delta_spend / inside.sum() / spend_scale[idx[i]]
+        weights = _weights(None if spend is None else spend[inside, idx[i]], int(inside.sum()))
+        delta[inside, i] = row.delta_spend * weights / spend_scale[idx[i]]
     return {
         "lift_channel": idx,
         "lift_delta": delta,

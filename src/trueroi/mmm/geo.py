@@ -108,6 +108,14 @@ def geo_model(arrays: dict[str, Any], spec: GeoSpec, y: Any = None) -> None:
         mean = mean + (arrays["controls"] @ theta)[:, None]
     sigma = numpyro.sample("sigma", dist.HalfNormal(0.3).expand([n_geo]).to_event(1))
     numpyro.sample("y", dist.Normal(mean[:n], sigma).to_event(2), obs=y)
+    if "lift_channel" in arrays:  # each lift test: modelled extra KPI over its window ~ its measurement
+        idx = arrays["lift_channel"]  # (N,)
+        per_test = {k: v[idx] for k, v in params.items()}
+        delta = lagged_effects(arrays["lift_lags"], per_test, spec) - effect[:, :, idx]  # (T, G, N)
+        kpi = (delta * beta[:, idx][None] * arrays["lift_geo_scale"][None, :, None]).sum(axis=1)  # (T, N)
+        modelled = (kpi * arrays["lift_window"]).sum(axis=0)
+        with numpyro.plate("lift_test", idx.shape[0]):
+            numpyro.sample("lift", dist.Normal(modelled, arrays["lift_se"]), obs=arrays["lift_obs"])
 
 
 def _dist(name: str, args: tuple[float, ...]) -> Any:
@@ -276,12 +284,15 @@ class GeoMMM:
         target: str,
         channels: list[str],
         controls: list[str] | None = None,
+        lift_tests: pd.DataFrame | str | os.PathLike[str] | None = None,
         source: str | None = None,
     ) -> GeoMMM:
         """Fit to a long panel: one row per period and geo with ``date``, ``geo``, ``target``, the spend
-        columns (base currency) and national ``controls``. Returns ``self`` with ``posterior_``,
-        ``data_``, ``fit_seconds_`` and ``diagnostics_``."""
+        columns (base currency) and national ``controls``; ``lift_tests`` calibrates (see
+        :mod:`trueroi.mmm.calibration`: national tests, or one geo's with a ``geo`` column). Returns
+        ``self`` with ``posterior_``, ``data_``, ``fit_seconds_`` and ``diagnostics_``."""
         from trueroi.mmm import bayes
+        from trueroi.mmm.calibration import geo_lift_arrays, read_lift_tests
 
         if self.pooling not in POOLINGS:
             raise UsageError(f"unknown pooling {self.pooling!r}; expected one of: {', '.join(POOLINGS)}")
@@ -302,6 +313,26 @@ class GeoMMM:
             self.centered,
         )
         arrays = self._arrays(data)
+        self.lift_tests_ = None
+        if lift_tests is not None:
+            lifts = read_lift_tests(lift_tests)
+            if "geo" in lifts.columns:
+                lifts["geo"] = lifts["geo"].astype("string")
+            kpi_scale = float(data.target_scale.sum())
+            arrays.update(
+                geo_lift_arrays(
+                    lifts,
+                    data.dates,
+                    data.n_train,
+                    data.geos,
+                    data.channels,
+                    data.spend,
+                    data.spend_scale,
+                    kpi_scale,
+                ),
+                lift_geo_scale=data.target_scale / kpi_scale,
+            )
+            self.lift_tests_ = lifts
         y = data.target[: data.n_train] / data.target_scale
         start = time.perf_counter()
         if self.method == "nuts":
@@ -541,6 +572,8 @@ class GeoMMM:
         (out / "config.json").write_text(json.dumps(jsonable(config), indent=2))
         np.savez_compressed(out / "posterior.npz", **self.posterior_)
         self._panel().to_csv(out / "data.csv", index=False)
+        if getattr(self, "lift_tests_", None) is not None:
+            self.lift_tests_.to_csv(out / "lift_tests.csv", index=False, date_format="%Y-%m-%d")
         (out / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
         return out
 
@@ -590,6 +623,8 @@ class GeoMMM:
             str(root / "data.csv"),
         )
         model.data_ = _with_holdout(data, model)
+        lifts = root / "lift_tests.csv"
+        model.lift_tests_ = pd.read_csv(lifts, parse_dates=["start", "end"]) if lifts.is_file() else None
         model.columns_ = cols
         model.spec_ = GeoSpec(
             get_adstock(model.adstock),

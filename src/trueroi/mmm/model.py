@@ -149,7 +149,13 @@ class MMM:
             lifts = read_lift_tests(lift_tests)
             arrays.update(
                 lift_arrays(
-                    lifts, data.dates, data.n_train, data.channels, data.spend_scale, data.target_scale
+                    lifts,
+                    data.dates,
+                    data.n_train,
+                    data.channels,
+                    data.spend_scale,
+                    data.target_scale,
+                    spend=data.spend,
                 )
             )
             self.lift_tests_ = lifts

@@ -9,6 +9,7 @@ by its spend, the definition :mod:`trueroi.mmm.results` uses) equals the value a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,6 +171,33 @@ class GeoSimulation:
     roi: dict[str, dict[str, float]]
     national_roi: dict[str, float]
     size: dict[str, float]
+    response: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def true_lift(
+        self, channel: str, start: int, end: int, factor: float = 0.0, geo: str | None = None
+    ) -> tuple[float, float]:
+        """What a lift test would measure without noise: spend on ``channel`` in periods ``start..end``
+        (inclusive) multiplied by ``factor`` in ``geo`` (or every geo). Returns ``(delta_spend, lift)``:
+        the spend change and the true change of the channel's contribution over those periods."""
+        r, i = self.response, self.channels.index(channel)
+        ad, sat = get_adstock("geometric"), get_saturation("hill")
+        total_spend = total_lift = 0.0
+        for name in [geo] if geo is not None else self.geos:
+            spend = r["spend"][name][:, i]
+            moved = spend.copy()
+            moved[start : end + 1] *= factor
+            now, then = (
+                r["k"][name][i]
+                * sat.fn(
+                    ad.fn(x / spend.mean(), alpha=r["alpha"][i], l_max=r["l_max"]),
+                    half=r["half"][i],
+                    slope=r["slope"][i],
+                )
+                for x in (spend, moved)
+            )
+            total_spend += float((moved - spend).sum())
+            total_lift += float((then - now)[start : end + 1].sum())
+        return total_spend, total_lift
 
 
 def simulate_geo(
@@ -204,6 +232,14 @@ def simulate_geo(
     levels = rng.uniform(2_000, 20_000, n_channels)
     ad, sat = get_adstock("geometric"), get_saturation("hill")
     frames, roi, contrib_all, spend_all = [], {}, [], []
+    response: dict[str, Any] = {
+        "alpha": alphas,
+        "half": halves,
+        "slope": slopes,
+        "l_max": l_max,
+        "spend": {},
+        "k": {},
+    }
     control_coef = rng.uniform(-0.04, 0.04, n_controls)
     controls = rng.standard_normal((n_periods, n_controls))  # national drivers (e.g. price index)
     for g, name in enumerate(geos):
@@ -216,6 +252,7 @@ def simulate_geo(
         raw = sat.fn(ad.fn(x, alpha=alphas, l_max=l_max), half=halves, slope=slopes)
         geo_roi = national * np.exp(roi_spread * rng.standard_normal(n_channels))
         contrib = raw * geo_roi * spend.sum(axis=0) / raw.sum(axis=0)
+        response["spend"][name], response["k"][name] = spend, geo_roi * spend.sum(axis=0) / raw.sum(axis=0)
         base_level = 1.5 * contrib.sum(axis=1).mean()
         baseline = base_level * np.exp(0.15 * t / n_periods + 0.12 * season)
         revenue = baseline + contrib.sum(axis=1) + controls @ control_coef * base_level
@@ -240,4 +277,5 @@ def simulate_geo(
         roi,
         dict(zip(channels, map(float, national_roi), strict=True)),
         dict(zip(geos, map(float, size), strict=True)),
+        response,
     )
