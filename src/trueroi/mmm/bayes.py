@@ -233,6 +233,38 @@ def potential(z: dict[str, Any], arrays: dict[str, Any], y: Any, spec: ModelSpec
     return potential_energy(model_of(spec), (arrays, spec), {"y": y}, z)
 
 
+def fit_posterior(
+    method: str,
+    arrays: dict[str, Any],
+    y: np.ndarray,
+    spec: Any,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    chain_method: str,
+    target_accept: float,
+    seed: int,
+    **nuts_options: Any,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Posterior draws by ``method``: ``"nuts"`` (:func:`run_nuts`, with ``nuts_options``), ``"laplace"``
+    (``draws`` from the Gaussian at the mode) or ``"map"`` (the mode alone), see :func:`run_map`."""
+    if method == "nuts":
+        return run_nuts(
+            arrays,
+            y,
+            spec,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            chain_method=chain_method,
+            target_accept=target_accept,
+            seed=seed,
+            **nuts_options,
+        )
+    return run_map(arrays, y, spec, seed=seed, laplace_draws=draws if method == "laplace" else 0)
+
+
 def run_nuts(
     arrays: dict[str, Any],
     y: np.ndarray,

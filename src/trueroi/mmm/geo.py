@@ -335,23 +335,20 @@ class GeoMMM:
             self.lift_tests_ = lifts
         y = data.target[: data.n_train] / data.target_scale
         start = time.perf_counter()
-        if self.method == "nuts":
-            samples, extras = bayes.run_nuts(
-                arrays,
-                y,
-                spec,
-                draws=self.draws,
-                tune=self.tune,
-                chains=self.chains,
-                chain_method=self.chain_method,
-                target_accept=self.target_accept,
-                seed=self.seed,
-                dense_mass=self.dense_mass,
-                init_at_mode=not (self.centered and self.pooling == "partial"),
-            )
-        else:
-            laplace = self.draws if self.method == "laplace" else 0
-            samples, extras = bayes.run_map(arrays, y, spec, seed=self.seed, laplace_draws=laplace)
+        samples, extras = bayes.fit_posterior(
+            self.method,
+            arrays,
+            y,
+            spec,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            chain_method=self.chain_method,
+            target_accept=self.target_accept,
+            seed=self.seed,
+            dense_mass=self.dense_mass,
+            init_at_mode=not (self.centered and self.pooling == "partial"),
+        )
         self.fit_seconds_ = time.perf_counter() - start
         self.data_, self.spec_, self.posterior_, self.extras_ = data, spec, samples, extras
         self.diagnostics_ = self._diagnostics()

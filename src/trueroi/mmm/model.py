@@ -169,20 +169,18 @@ class MMM:
     def _run(self, arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec) -> tuple[dict, dict]:
         from trueroi.mmm import bayes
 
-        if self.method == "nuts":
-            return bayes.run_nuts(
-                arrays,
-                y,
-                spec,
-                draws=self.draws,
-                tune=self.tune,
-                chains=self.chains,
-                chain_method=self.chain_method,
-                target_accept=self.target_accept,
-                seed=self.seed,
-            )
-        draws = self.draws if self.method == "laplace" else 0
-        return bayes.run_map(arrays, y, spec, seed=self.seed, laplace_draws=draws)
+        return bayes.fit_posterior(
+            self.method,
+            arrays,
+            y,
+            spec,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            chain_method=self.chain_method,
+            target_accept=self.target_accept,
+            seed=self.seed,
+        )
 
     def _set_fitted(self, data: MMMData, samples: dict[str, np.ndarray], extras: dict[str, Any]) -> None:
         """Store the posterior and compute what every output needs (also used by ``load_model``)."""
