@@ -211,10 +211,26 @@ class _Unconstrained:
             i += self.sizes[k]
         return out
 
-    def constrain(self, z: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Constrained values (and deterministic sites) of a batch of unconstrained points, batch axis 0."""
-        out = _compiled("constrain")(z, self.arrays, self.y, self.spec)
-        return {k: np.asarray(v) for k, v in out.items() if k not in ("y", "lift")}
+    def constrain(self, z: dict[str, Any], batch: int = 100) -> dict[str, np.ndarray]:
+        """Constrained values (and deterministic sites) of a batch of unconstrained points, batch axis 0.
+
+        Mapped ``batch`` points at a time: the vectorised model holds its intermediates (the media lag stack
+        and its transforms) once per point, which for a 50-geo panel and 2,000 draws at once took 10 GB.
+        """
+        import jax.numpy as jnp
+
+        n = next(iter(z.values())).shape[0]
+        size = min(batch, n)
+        parts: list[dict[str, np.ndarray]] = []
+        for lo in range(0, n, size):
+            chunk = {k: v[lo : lo + size] for k, v in z.items()}
+            m = next(iter(chunk.values())).shape[0]
+            if m < size:  # pad the last chunk to the compiled shape (no second compilation)
+                pad = size - m
+                chunk = {k: jnp.concatenate([v, jnp.repeat(v[-1:], pad, axis=0)]) for k, v in chunk.items()}
+            out = _compiled("constrain")(chunk, self.arrays, self.y, self.spec)
+            parts.append({k: np.asarray(v)[:m] for k, v in out.items() if k not in ("y", "lift")})
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def init(self, rng: np.random.Generator, radius: float, batch: tuple[int, ...] = ()) -> dict[str, Any]:
         """Uniform starting points in (-radius, radius), unconstrained (as NumPyro's init_to_uniform)."""
