@@ -26,17 +26,17 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from trueroi.errors import DataValidationError, NotFittedError, UsageError
+from trueroi.errors import NotFittedError, UsageError
 from trueroi.mmm import results as R
 from trueroi.mmm.bayes import channel_effects
-from trueroi.mmm.data import prepare
+from trueroi.mmm.geo_data import GeoData, prepare_geo, with_holdout
 from trueroi.mmm.transformers import Component, get_adstock, get_saturation
 
 POOLINGS = ("partial", "none")
@@ -122,94 +122,6 @@ def _dist(name: str, args: tuple[float, ...]) -> Any:
     import numpyro.distributions as dist
 
     return getattr(dist, name)(*args)
-
-
-@dataclass
-class GeoData:
-    """A balanced geo panel: spend (T, G, C), target (T, G), national controls (T, K), and the scales."""
-
-    dates: pd.DatetimeIndex
-    geos: list[str]
-    channels: list[str]
-    controls_cols: list[str]
-    spend: np.ndarray
-    target: np.ndarray
-    controls: np.ndarray
-    n_train: int
-    period_days: int
-    spend_scale: np.ndarray = field(init=False)  # (G, C)
-    target_scale: np.ndarray = field(init=False)  # (G,)
-
-    def __post_init__(self) -> None:
-        train = self.spend[: self.n_train]
-        self.spend_scale = np.where(train.mean(axis=0) > 0, train.mean(axis=0), 1.0)
-        self.target_scale = np.abs(self.target[: self.n_train]).mean(axis=0)
-
-
-def prepare_geo(
-    df: pd.DataFrame,
-    date: str,
-    geo: str,
-    target: str,
-    channels: list[str],
-    controls: list[str] | None = None,
-    source: str | None = None,
-) -> GeoData:
-    """Check a long geo panel (one row per period and geo) and reshape it to arrays.
-
-    The national series (summed over geos) goes through :func:`~trueroi.mmm.data.prepare`'s checks (unknown
-    column, NaN, negative spend, irregular dates, too few periods); on top, every geo must have every date
-    once and a positive mean KPI. Controls are national: their value per date is taken from the first geo.
-    """
-    controls = list(controls or [])
-    if geo not in df.columns:
-        raise DataValidationError(
-            f"unknown geo column {geo!r}",
-            file=source,
-            column=geo,
-            expected=f"one of the data's columns: {', '.join(map(str, df.columns))}",
-        )
-    df = df.copy()
-    df[date] = pd.to_datetime(df[date], errors="coerce")
-    cols = [target, *channels, *controls]
-    for c in [x for x in cols if x in df.columns]:
-        neg = np.flatnonzero(pd.to_numeric(df[c], errors="coerce").to_numpy() < 0)
-        if c in channels and neg.size:
-            raise DataValidationError(
-                "is negative spend", file=source, row=int(neg[0]) + 1, column=c, expected="spend >= 0"
-            )
-    national = df.groupby(date, as_index=False)[[c for c in cols if c in df.columns]].agg(
-        lambda s: s.sum(min_count=len(s))
-    )
-    checked = prepare(national, date, target, channels, controls, None, 0, source)
-    geos = sorted(df[geo].astype(str).unique())
-    counts = df.groupby([df[geo].astype(str), date]).size().unstack(fill_value=0)
-    if (counts.to_numpy() != 1).any():
-        bad = counts.index[(counts.to_numpy() != 1).any(axis=1)][0]
-        raise DataValidationError(
-            f"geo {bad!r} does not have exactly one row per period",
-            file=source,
-            column=geo,
-            value=bad,
-            expected="a balanced panel: every geo on every date once",
-        )
-    df = df.assign(_geo=df[geo].astype(str)).sort_values(["_geo", date])
-    shape = (len(geos), checked.n_periods)
-    spend = np.stack([df[c].to_numpy(float).reshape(shape).T for c in channels], axis=2)
-    y = df[target].to_numpy(float).reshape(shape).T
-    if (y.mean(axis=0) <= 0).any():
-        bad = geos[int(np.flatnonzero(y.mean(axis=0) <= 0)[0])]
-        raise DataValidationError(
-            "has no positive KPI on average", file=source, column=target, value=bad, expected="KPI > 0"
-        )
-    ctrl = (
-        np.stack([df[c].to_numpy(float).reshape(shape)[0] for c in controls], axis=1)
-        if controls
-        else np.zeros((checked.n_periods, 0))
-    )
-    return GeoData(
-        checked.dates, geos, list(channels), controls, spend, y, ctrl, checked.n_periods, checked.period_days
-    )
 
 
 class GeoMMM:
@@ -301,7 +213,9 @@ class GeoMMM:
         median, sd = self.roi_prior
         if median <= 0 or sd <= 0:
             raise UsageError(f"the ROI prior needs a positive median and spread, got {(median, sd)}")
-        data = _with_holdout(prepare_geo(df, date, geo, target, list(channels), controls, source), self)
+        data = with_holdout(
+            prepare_geo(df, date, geo, target, list(channels), controls, source), self.holdout_periods
+        )
         self.columns_ = {"date": date, "geo": geo, "target": target}
         spec = GeoSpec(
             get_adstock(self.adstock),
@@ -619,7 +533,7 @@ class GeoMMM:
             config["controls"],
             str(root / "data.csv"),
         )
-        model.data_ = _with_holdout(data, model)
+        model.data_ = with_holdout(data, model.holdout_periods)
         lifts = root / "lift_tests.csv"
         model.lift_tests_ = pd.read_csv(lifts, parse_dates=["start", "end"]) if lifts.is_file() else None
         model.columns_ = cols
@@ -660,19 +574,6 @@ PARAMS = (
     "holdout_periods",
     "seed",
 )
-
-
-def _with_holdout(data: GeoData, model: GeoMMM) -> GeoData:
-    """``data`` with its last ``model.holdout_periods`` periods kept out of the fit."""
-    import dataclasses
-
-    holdout = int(model.holdout_periods)
-    if holdout < 0 or len(data.dates) - holdout < 8:
-        raise UsageError(
-            f"holdout of {holdout} periods leaves {len(data.dates) - holdout} to fit; "
-            "keep at least 8 periods and a holdout of 0 or more"
-        )
-    return dataclasses.replace(data, n_train=len(data.dates) - holdout)
 
 
 def _floats(d: dict[str, np.ndarray]) -> dict[str, float]:
