@@ -214,11 +214,11 @@ class _Unconstrained:
     def constrain(self, z: dict[str, Any], batch: int = 64) -> dict[str, np.ndarray]:
         """Constrained values (and deterministic sites) of a batch of unconstrained points, batch axis 0.
 
-        Mapped ``batch`` points at a time, for two reasons: the vectorised model holds its intermediates (the
-        media lag stack and its transforms) once per point, which for a 50-geo panel and 2,000 draws at once
-        took 10 GB; and on this project's CPUs (JAX 0.10 / XLA CPU) the vectorised geo model mapped 128 or
-        more points at once returned deterministic sites (``beta``) up to 5% off, where 64 at a time agree
-        with one at a time and with a float64 NumPy computation to float32 precision (tested).
+        Mapped ``batch`` points at a time: the vectorised model holds its intermediates (the media lag stack
+        and its transforms) once per point, so memory stays bounded by the batch; and on this project's CPUs
+        (JAX 0.10 / XLA CPU) the vectorised geo model mapped 128 or more points at once returned
+        deterministic sites (``beta``) up to 5% off, where 64 at a time agree with one at a time and with a
+        float64 NumPy computation to float32 precision (tested).
         """
         import jax.numpy as jnp
 

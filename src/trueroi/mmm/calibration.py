@@ -137,8 +137,9 @@ def geo_lift_arrays(
             share = np.ones(len(geos))
         # the test's geos' spend in each period of the window: the change follows it
         cells = spend[inside][:, :, idx[i]] * share[None, :]
-        weights = _weights(cells.reshape(-1), cells.size).reshape(cells.shape)
-        if cells.sum() <= 0:  # no spend at all: evenly over the periods of the chosen geo(s)
+        if cells.sum() > 0:
+            weights = cells / cells.sum()
+        else:  # no spend at all: evenly over the periods of the chosen geo(s)
             weights = np.repeat(share[None, :] / share.sum(), cells.shape[0], axis=0) / cells.shape[0]
         delta[inside, :, i] = row.delta_spend * weights / spend_scale[:, idx[i]][None, :]
     return {**national, "lift_delta": delta}

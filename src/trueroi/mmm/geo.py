@@ -305,22 +305,26 @@ class GeoMMM:
 
     def _fitted(self, max_draws: int) -> np.ndarray:
         """Expected KPI (D, T, G) for up to ``max_draws`` evenly spaced posterior draws, KPI units."""
-        draws = R.flatten(self.posterior_)
-        total = draws["sigma"].shape[0]
-        pick = np.unique(np.linspace(0, total - 1, min(max_draws, total)).astype(int))
         arrays = self._arrays(self.data_)
         out = []
-        for d in pick:
-            params = {k: v[d] for k, v in draws.items()}
-            effect = channel_effects(arrays["media"], params, self.spec_)  # (T, G, C)
-            log_base = params["intercept"][None, :] + params["trend"] * arrays["trend"][:, None]
-            if arrays["fourier"].shape[1]:
-                log_base = log_base + (arrays["fourier"] @ params["season"])[:, None]
-            mean = np.exp(log_base) + (effect * params["beta"]).sum(axis=2)
-            if arrays["controls"].shape[1]:
-                mean = mean + (arrays["controls"] @ params["control"])[:, None]
-            out.append(mean * self.data_.target_scale)
+        for params in self._draw_params(max_draws):
+            base, controls, media = self._parts(params, arrays)
+            out.append((base + controls[:, None] + media.sum(axis=2)) * self.data_.target_scale)
         return np.stack(out)
+
+    def _parts(
+        self, params: dict[str, np.ndarray], arrays: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One draw's expected KPI on the scaled data, split: baseline (T, G), controls (T,) and each
+        channel's contribution (T, G, C)."""
+        log_base = params["intercept"][None, :] + params["trend"] * arrays["trend"][:, None]
+        if arrays["fourier"].shape[1]:
+            log_base = log_base + (arrays["fourier"] @ params["season"])[:, None]
+        controls = np.zeros(len(arrays["trend"]))
+        if arrays["controls"].shape[1]:
+            controls = arrays["controls"] @ params["control"]
+        media = channel_effects(arrays["media"], params, self.spec_) * params["beta"][None]
+        return np.exp(log_base), controls, media
 
     # -- outputs -----------------------------------------------------------------------------------------
     def _require_fit(self) -> None:
@@ -342,20 +346,23 @@ class GeoMMM:
         """National marginal ROI per channel (D, C): extra contribution over the training window when every
         geo's spend on the channel rises by ``step`` (1%), per unit of extra spend."""
         self._require_fit()
-        draws = R.flatten(self.posterior_)
-        total = draws["beta"].shape[0]
-        pick = np.unique(np.linspace(0, total - 1, min(max_draws, total)).astype(int))
+        extra_spend = step * self.data_.spend[: self.data_.n_train].sum(axis=(0, 1))  # (C,)
+        contrib = self._contributions(np.array([1.0, 1.0 + step]), max_draws)  # (D, 2, C)
+        return (contrib[:, 1] - contrib[:, 0]) / np.maximum(extra_spend, 1e-12)
+
+    def _contributions(self, factors: np.ndarray, max_draws: int) -> np.ndarray:
+        """Each channel's contribution over the training window, KPI units, summed over geos, when every
+        geo's spend is multiplied by each factor: (D, K, C)."""
         n = self.data_.n_train
         media = self._arrays(self.data_)["media"]
-        scale = self.data_.target_scale[None, :, None]  # KPI units per geo
-        extra_spend = step * self.data_.spend[:n].sum(axis=(0, 1))  # (C,)
-        out = np.empty((len(pick), len(self.data_.channels)))
-        for i, d in enumerate(pick):
-            params = {k: v[d] for k, v in draws.items()}
-            now = channel_effects(media, params, self.spec_)[:n]
-            more = channel_effects(media * (1 + step), params, self.spec_)[:n]
-            out[i] = ((more - now) * params["beta"][None] * scale).sum(axis=(0, 1))
-        return out / np.maximum(extra_spend, 1e-12)
+        scale = self.data_.target_scale[None, :, None]
+        draws = self._draw_params(max_draws)
+        out = np.empty((len(draws), len(factors), len(self.data_.channels)))
+        for d, p in enumerate(draws):
+            for k, f in enumerate(factors):
+                effect = channel_effects(media * f, p, self.spec_)[:n]
+                out[d, k] = (effect * p["beta"][None] * scale).sum(axis=(0, 1))
+        return out
 
     def _draw_params(self, max_draws: int) -> list[dict[str, np.ndarray]]:
         draws = R.flatten(self.posterior_)
@@ -372,16 +379,10 @@ class GeoMMM:
         parts: dict[str, list[np.ndarray]] = {"baseline": [], "controls": []}
         parts.update({c: [] for c in self.data_.channels})
         for params in self._draw_params(max_draws):
-            log_base = params["intercept"][None, :] + params["trend"] * arrays["trend"][:, None]
-            if arrays["fourier"].shape[1]:
-                log_base = log_base + (arrays["fourier"] @ params["season"])[:, None]
-            parts["baseline"].append((np.exp(log_base) * scale).sum(axis=1))
-            ctrl = np.zeros(len(self.data_.dates))
-            if arrays["controls"].shape[1]:
-                ctrl = (arrays["controls"] @ params["control"]) * scale.sum()
-            parts["controls"].append(ctrl)
-            effect = channel_effects(arrays["media"], params, self.spec_) * params["beta"][None]
-            per_channel = (effect * scale[None, :, None]).sum(axis=1)  # (T, C)
+            base, controls, media = self._parts(params, arrays)
+            parts["baseline"].append((base * scale).sum(axis=1))
+            parts["controls"].append(controls * scale.sum())
+            per_channel = (media * scale[None, :, None]).sum(axis=1)  # (T, C)
             for i, c in enumerate(self.data_.channels):
                 parts[c].append(per_channel[:, i])
         out = pd.DataFrame({k: np.mean(v, axis=0) for k, v in parts.items()})
@@ -399,18 +400,7 @@ class GeoMMM:
         self._require_fit()
         grid = np.linspace(0.0, 3.0, 25) if factors is None else np.asarray(factors, dtype=float)
         n = self.data_.n_train
-        media = self._arrays(self.data_)["media"]
-        scale = self.data_.target_scale[None, :, None]
-        draws = []
-        for params in self._draw_params(max_draws):
-            per_factor = [
-                (channel_effects(media * f, params, self.spec_)[:n] * params["beta"][None] * scale).sum(
-                    axis=(0, 1)
-                )
-                for f in grid
-            ]
-            draws.append(np.stack(per_factor))  # (K, C)
-        rows = np.stack(draws)  # (D, K, C)
+        rows = self._contributions(grid, max_draws)  # (D, K, C)
         spend = self.data_.spend[:n].sum(axis=(0, 1))
         out = {}
         for i, c in enumerate(self.data_.channels):
