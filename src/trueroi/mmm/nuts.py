@@ -1,4 +1,4 @@
-"""One compiled NUTS program per model shape: warm-up and sampling of every chain in a single XLA call.
+"""NUTS with one compiled program per model shape, run in bounded calls over the chains.
 
 NumPyro's ``MCMC`` closes over the data, so its compiled sampler is specific to one data set and (with
 ``chain_method="sequential"``) compiled again for every chain. Here the sampler is built from NumPyro's
@@ -11,16 +11,19 @@ step-size and mass-matrix adaptation) with the data as arguments, so:
   C code between runs, so a second fit of the same shape in a new process skips compilation;
 - chains are not vectorised by default: ``vmap`` turns every ``cond`` of the NUTS tree builder into a
   ``select`` of both branches, which made the traced program about 130,000 operations and cost 20-40 s of
-  tracing and compiling on the 156-week model, against under a second of tracing for one chain.
+  tracing and compiling on the 156-week model, against under a second of tracing for one chain;
+- a call advances every chain by at most ``STEP_BUDGET`` leapfrog steps and returns to Python, which keeps
+  memory bounded however long the chains (see ``STEP_BUDGET``) and lets a progress callback follow the run.
 
 Chains run ``"vectorized"`` (``vmap``: in lockstep, each step costs the deepest tree of all chains),
-``"parallel"`` (``pmap`` over the local devices, chains split evenly; on CPU set
-``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before JAX starts, see
-:func:`trueroi.mmm.use_cpu_cores`) or ``"sequential"`` (``lax.map``: one chain after another, one compile).
+``"parallel"`` (``shard_map`` over the local devices, chains split evenly, one after another on each; on CPU
+set ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before JAX starts, see
+:func:`trueroi.mmm.use_cpu_cores`) or ``"sequential"`` (``lax.map``: one chain after another).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -74,92 +77,160 @@ def resolve_chain_method(method: str, chains: int) -> str:
     return "parallel" if chains > 1 and n_dev > 1 and chains % min(n_dev, chains) == 0 else "sequential"
 
 
+CHUNK = 1000
+"""Most iterations of one chain in one call (the rows of the call's output buffer)."""
+STEP_BUDGET = 4096
+"""Leapfrog steps after which a chain stops within a call (it finishes the iteration it is in). XLA's CPU
+runtime holds memory for every step of a loop run while another program runs beside it (chains on two
+cores) until the call returns, and glibc keeps what is freed: one call for the whole run grew by ~3 MB per
+iteration on the 50-geo model, to 14.6 GiB at 4 x 500 after 500; 2 x (90 + 90) peaked at 3.6 GiB in one
+call, 0.9 GiB in calls of 4096 steps with the heap trimmed between them (``bench/RESULTS.md``)."""
+
+
+class _Program:
+    """The compiled pieces of one sampler: ``init`` (the chains' states) and ``advance`` (up to ``n``
+    more iterations of each chain, fewer once it has taken ``STEP_BUDGET`` leapfrog steps; returns the new
+    states, the iterations run and their draws in a ``CHUNK``-row buffer). Chains are mapped one after
+    another (``lax.map``) or in lockstep (``vmap``); with ``"parallel"`` each device maps its share of the
+    chains (``shard_map``). ``n`` is an argument, so one compilation serves every call."""
+
+    def __init__(
+        self,
+        potential: Callable[..., Any],
+        static: Any,
+        tune: int,
+        chains: int,
+        method: str,
+        target_accept: float,
+        dense_mass: bool,
+        max_tree_depth: int,
+        n_data: int,
+    ) -> None:
+        import jax
+        import jax.numpy as jnp
+        from numpyro.infer.hmc import hmc
+
+        init_kernel, sample_kernel = hmc(
+            potential_fn_gen=lambda *data: lambda z: potential(z, *data, static), algo="NUTS"
+        )
+
+        def init(z0: Any, rng_key: Any, *data: Any) -> Any:
+            return init_kernel(
+                z0,
+                tune,
+                dense_mass=dense_mass,
+                target_accept_prob=target_accept,
+                max_tree_depth=max_tree_depth,
+                model_args=data,
+                rng_key=rng_key,
+            )
+
+        def advance(state: Any, n: Any, *data: Any) -> Any:
+            def more(carry: Any) -> Any:
+                return (carry[1] < n) & (carry[2] < STEP_BUDGET)
+
+            def step(carry: Any) -> Any:
+                s, i, steps, out = carry
+                s = sample_kernel(s, model_args=data)
+                new = (s.z, s.diverging, s.num_steps)
+                out = jax.tree_util.tree_map(lambda buf, x: buf.at[i].set(x), out, new)
+                return s, i + 1, steps + s.num_steps, out
+
+            like = (state.z, state.diverging, state.num_steps)
+            out = jax.tree_util.tree_map(
+                lambda x: jnp.zeros((CHUNK,) + jnp.shape(x), jnp.result_type(x)), like
+            )
+            state, i, _, out = jax.lax.while_loop(more, step, (state, 0, 0, out))
+            return state, i, out
+
+        def over_chains(fn: Callable[..., Any], n_mapped: int) -> Callable[..., Any]:
+            if method == "vectorized":
+                return jax.vmap(fn, in_axes=(0,) * n_mapped + (None,) * n_data)
+
+            def mapped(*args: Any) -> Any:
+                return jax.lax.map(lambda head: fn(*head, *args[n_mapped:]), args[:n_mapped])
+
+            return mapped
+
+        self.mesh = None
+        if method == "parallel":  # the chains' axis split over the devices, the data on every one
+            from jax.sharding import Mesh, PartitionSpec
+
+            devices = jax.local_devices()[:chains]
+            n_dev = max(d for d in range(1, len(devices) + 1) if chains % d == 0)
+            self.mesh = Mesh(np.array(devices[:n_dev]), ("chain",))
+
+        def compile_(fn: Callable[..., Any], n_mapped: int) -> Any:
+            if self.mesh is None:
+                return jax.jit(fn)
+            by_chain, whole = PartitionSpec("chain"), PartitionSpec()
+            return jax.jit(
+                jax.shard_map(
+                    fn,
+                    mesh=self.mesh,
+                    in_specs=(by_chain,) * n_mapped + (whole,) * n_data,
+                    out_specs=by_chain,
+                    check_vma=False,
+                )
+            )
+
+        self.init = compile_(over_chains(init, 2), 2)
+        self.advance = compile_(over_chains(advance, 2), 2)
+
+
 def _program(
     potential: Callable[..., Any],
     static: Any,
-    draws: int,
     tune: int,
     chains: int,
-    chain_method: str,
+    method: str,
     target_accept: float,
     dense_mass: bool,
     max_tree_depth: int,
     n_data: int,
-) -> Any:
-    """The compiled ``(init, keys, *data) -> (z, diverging, num_steps)`` sampler for these settings."""
-    key = (
-        potential,
-        static,
-        draws,
-        tune,
-        chains,
-        chain_method,
-        target_accept,
-        dense_mass,
-        max_tree_depth,
-        n_data,
-    )
-    if key in _PROGRAMS:
-        return _PROGRAMS[key]
-    import jax
-    from numpyro.infer.hmc import hmc
-
-    init_kernel, sample_kernel = hmc(
-        potential_fn_gen=lambda *data: lambda z: potential(z, *data, static), algo="NUTS"
-    )
-
-    def one_chain(z0: Any, rng_key: Any, *data: Any) -> tuple[Any, Any, Any]:
-        state = init_kernel(
-            z0,
-            tune,
-            dense_mass=dense_mass,
-            target_accept_prob=target_accept,
-            max_tree_depth=max_tree_depth,
-            model_args=data,
-            rng_key=rng_key,
-        )
-
-        def warm(s: Any, _: Any) -> tuple[Any, None]:
-            return sample_kernel(s, model_args=data), None
-
-        def draw(s: Any, _: Any) -> tuple[Any, tuple[Any, Any, Any]]:
-            s = sample_kernel(s, model_args=data)
-            return s, (s.z, s.diverging, s.num_steps)
-
-        state, _ = jax.lax.scan(warm, state, None, length=tune)
-        return jax.lax.scan(draw, state, None, length=draws)[1]
-
-    if chain_method == "vectorized":
-        run = jax.vmap(one_chain, in_axes=(0, 0) + (None,) * n_data)
-    elif chain_method == "sequential":
-
-        def run(z0: Any, keys: Any, *data: Any) -> Any:
-            return jax.lax.map(lambda zk: one_chain(zk[0], zk[1], *data), (z0, keys))
-    else:
-        run = _parallel(one_chain, chains, n_data)
-    compiled = jax.jit(run) if chain_method != "parallel" else run
-    _PROGRAMS[key] = compiled
-    return compiled
+) -> _Program:
+    """The compiled sampler for these settings (built once per process)."""
+    key = (potential, static, tune, chains, method, target_accept, dense_mass, max_tree_depth, n_data)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _Program(*key)
+    return _PROGRAMS[key]
 
 
-def _parallel(one_chain: Callable[..., Any], chains: int, n_data: int) -> Callable[..., Any]:
-    """Chains split over the local devices (``pmap``), one after another within a device."""
+def _trim() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
+    import ctypes
+
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def _run_chains(
+    program: _Program,
+    state: Any,
+    data: tuple[Any, ...],
+    tune: int,
+    draws: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[Any, Any, Any]:
+    """Warm-up and draws of the chains in ``state`` in bounded calls; ``(chains, draws, ...)`` arrays."""
     import jax
 
-    n_dev = min(jax.local_device_count(), chains)
-    per_dev = chains // n_dev
-
-    def inner(z0: Any, keys: Any, *data: Any) -> Any:  # chains of one device one after another
-        return jax.lax.map(lambda zk: one_chain(zk[0], zk[1], *data), (z0, keys))
-
-    mapped = jax.pmap(inner, in_axes=(0, 0) + (None,) * n_data)
-
-    def run(z0: Any, keys: Any, *data: Any) -> Any:
-        split = jax.tree_util.tree_map(lambda a: a.reshape((n_dev, per_dev) + a.shape[1:]), (z0, keys))
-        out = mapped(*split, *data)
-        return jax.tree_util.tree_map(lambda a: a.reshape((chains,) + a.shape[2:]), out)
-
-    return run
+    chains, total = len(state.i), tune + draws
+    taken = np.zeros(chains, dtype=np.int32)  # iterations each chain has run
+    pieces: list[list[Any]] = [[] for _ in range(chains)]
+    while (taken < total).any():
+        state, done, out = program.advance(state, np.minimum(total - taken, CHUNK), *data)
+        done, out = np.asarray(done), jax.tree_util.tree_map(np.asarray, out)
+        for c in range(chains):  # keep the draws after warm-up
+            first = max(tune - taken[c], 0)
+            if done[c] > first:
+                pieces[c].append(jax.tree_util.tree_map(lambda a, c=c, f=first, d=done[c]: a[c, f:d], out))
+        taken += done
+        _trim()
+        if progress is not None:
+            progress(int(taken.sum()), chains * total)
+    per_chain = [jax.tree_util.tree_map(lambda *a: np.concatenate(a), *p) for p in pieces]
+    return jax.tree_util.tree_map(lambda *a: np.stack(a), *per_chain)
 
 
 def sample(
@@ -176,6 +247,7 @@ def sample(
     dense_mass: bool = True,
     max_tree_depth: int = 10,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Run NUTS on ``potential(z, *data, static)`` (the negative log density in the unconstrained space).
 
@@ -188,6 +260,8 @@ def sample(
         compiled program is reused.
     init
         ``{site: (chains, ...)}`` unconstrained starting points.
+    progress
+        Called after every call with (iterations run, iterations in all), summed over the chains.
 
     Returns
     -------
@@ -199,11 +273,18 @@ def sample(
 
     enable_compilation_cache()
     method = resolve_chain_method(chain_method, chains)
-    run = _program(
-        potential, static, draws, tune, chains, method, target_accept, dense_mass, max_tree_depth, len(data)
+    program = _program(
+        potential, static, tune, chains, method, target_accept, dense_mass, max_tree_depth, len(data)
     )
     keys = jax.random.split(jax.random.PRNGKey(seed), chains)
-    z, diverging, steps = run(init, keys, *data)
+    if program.mesh is None:
+        data = jax.device_put(data)
+    else:  # on every device once, not sent again at every call
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        data = jax.device_put(data, NamedSharding(program.mesh, PartitionSpec()))
+    state = program.init(init, keys, *data)
+    z, diverging, steps = _run_chains(program, state, data, tune, draws, progress)
     samples = {k: np.asarray(v) for k, v in z.items()}
     extras = {
         "divergences": int(np.asarray(diverging).sum()),
