@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +25,37 @@ def register(app: typer.Typer) -> None:
     grp = group("mmm", "Bayesian marketing-mix model: carry-over, diminishing returns, ROI with intervals.")
     grp.command("fit")(fit)
     grp.command("report")(report)
+
+
+@contextmanager
+def _sampling_bar() -> Iterator[None]:
+    """A progress bar on stderr while NUTS samples (only on a terminal; scripts see nothing)."""
+    if not err_console.is_terminal:
+        yield
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from trueroi.mmm.nuts import reporting
+
+    columns = (
+        TextColumn("sampling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chain iterations"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("nuts", total=None)
+        with reporting(lambda done, total: bar.update(task, completed=done, total=total)):
+            yield
 
 
 def _split(value: str | None) -> list[str]:
@@ -121,16 +154,17 @@ def fit(
         kpi=kpi,
         seed=seed,
     )
-    model.fit(
-        df,
-        date=date,
-        target=target,
-        channels=names,
-        controls=_split(controls),
-        events=_split(events),
-        lift_tests=calibration,
-        source=source,
-    )
+    with _sampling_bar():
+        model.fit(
+            df,
+            date=date,
+            target=target,
+            channels=names,
+            controls=_split(controls),
+            events=_split(events),
+            lift_tests=calibration,
+            source=source,
+        )
     model.save(out)
     for w in model.warnings_:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
@@ -195,16 +229,17 @@ def _fit_geo(
     dates = frame.drop_duplicates(date) if date in frame.columns else frame
     per_week = 7 // infer_period_days(dates, date, str(data))
     model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
-    model.fit(
-        frame,
-        date=date,
-        geo=geo,
-        target=target,
-        channels=_split(channels),
-        controls=_split(controls),
-        lift_tests=calibration,
-        source=str(data),
-    )
+    with _sampling_bar():
+        model.fit(
+            frame,
+            date=date,
+            geo=geo,
+            target=target,
+            channels=_split(channels),
+            controls=_split(controls),
+            lift_tests=calibration,
+            source=str(data),
+        )
     model.save(out)
     summary = model.summary()
     if fmt == OutputFormat.json:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,19 @@ import numpy as np
 
 CHAIN_METHODS = ("auto", "vectorized", "parallel", "sequential")
 _PROGRAMS: dict[tuple, Any] = {}
+_REPORT: ContextVar[Callable[[int, int], None] | None] = ContextVar("trueroi_nuts_report", default=None)
+
+
+@contextlib.contextmanager
+def reporting(callback: Callable[[int, int], None]) -> Iterator[None]:
+    """Within the block, every :func:`sample` without its own ``progress`` reports to ``callback``
+    (iterations run, iterations in all): how the CLI shows a progress bar without threading a callback
+    through the models."""
+    token = _REPORT.set(callback)
+    try:
+        yield
+    finally:
+        _REPORT.reset(token)
 
 
 def use_cpu_cores(n: int | None = None) -> bool:
@@ -261,7 +275,8 @@ def sample(
     init
         ``{site: (chains, ...)}`` unconstrained starting points.
     progress
-        Called after every call with (iterations run, iterations in all), summed over the chains.
+        Called after every call with (iterations run, iterations in all), summed over the chains; by
+        default the callback of an enclosing :func:`reporting` block, if any.
 
     Returns
     -------
@@ -284,7 +299,7 @@ def sample(
 
         data = jax.device_put(data, NamedSharding(program.mesh, PartitionSpec()))
     state = program.init(init, keys, *data)
-    z, diverging, steps = _run_chains(program, state, data, tune, draws, progress)
+    z, diverging, steps = _run_chains(program, state, data, tune, draws, progress or _REPORT.get())
     samples = {k: np.asarray(v) for k, v in z.items()}
     extras = {
         "divergences": int(np.asarray(diverging).sum()),
