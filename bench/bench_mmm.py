@@ -130,6 +130,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--peer-python", default="/work/peers-venv/bin/python")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument(
+        "--peer-cold",
+        action="store_true",
+        help="PyTensor compiles into a new, empty directory (PyMC-Marketing from a cold start, as trueroi "
+        "first fit here); by default it reuses its compiled code from earlier runs",
+    )
     parser.add_argument("--chain-method", default="auto")
     parser.add_argument("--geo", action="store_true", help="benchmark the hierarchical geo model")
     parser.add_argument("--geos", type=int, default=50)
@@ -186,8 +192,13 @@ def main() -> None:
             "--controls",
             ",".join(sim.controls),
         ]
-        print(f"PyMC-Marketing: {_load()}", flush=True)
-        subprocess.run(cmd, check=True)
+        env = dict(os.environ)
+        if args.peer_cold:
+            env["PYTENSOR_FLAGS"] = f"base_compiledir={tempfile.mkdtemp(prefix='bench_mmm_pytensor_')}"
+        print(
+            f"PyMC-Marketing ({'cold' if args.peer_cold else 'compiled code on disk'}): {_load()}", flush=True
+        )
+        subprocess.run(cmd, check=True, env=env)
         print(f"  done; {_load()}", flush=True)
         results["PyMC-Marketing"] = json.loads(out.read_text())
     print("\n| tool | fit seconds | mean rel. ROI error | 90% coverage | divergences |")
