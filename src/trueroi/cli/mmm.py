@@ -28,9 +28,9 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _sampling_bar() -> Iterator[None]:
+def _sampling_bar(method: str) -> Iterator[None]:
     """A progress bar on stderr while NUTS samples (only on a terminal; scripts see nothing)."""
-    if not err_console.is_terminal:
+    if method != "nuts" or not err_console.is_terminal:
         yield
         return
     from rich.progress import (
@@ -154,7 +154,7 @@ def fit(
         kpi=kpi,
         seed=seed,
     )
-    with _sampling_bar():
+    with _sampling_bar(method):
         model.fit(
             df,
             date=date,
@@ -229,7 +229,7 @@ def _fit_geo(
     dates = frame.drop_duplicates(date) if date in frame.columns else frame
     per_week = 7 // infer_period_days(dates, date, str(data))
     model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
-    with _sampling_bar():
+    with _sampling_bar(settings["method"]):
         model.fit(
             frame,
             date=date,
