@@ -134,14 +134,7 @@ def prepare(
         raise UsageError(
             f"column(s) {', '.join(dup)} given in more than one role (date, target, channel, control)"
         )
-    missing = [n for n in names if n not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"unknown column {missing[0]!r}",
-            file=source,
-            column=missing[0],
-            expected=f"one of the data's columns: {', '.join(map(str, df.columns))}",
-        )
+    require_columns(df, names, source)
     df = df.reset_index(drop=True)
     dates = _parse_dates(df[date], date, source)
     order = np.argsort(dates.to_numpy(), kind="stable")
@@ -185,14 +178,21 @@ def prepare(
 
 def infer_period_days(df: pd.DataFrame, date: str, source: str | None = None) -> int:
     """7 for a weekly series, 1 for a daily one (raises like :func:`prepare` for anything else)."""
-    if date not in df.columns:
+    require_columns(df, [date], source)
+    return _period_days(_parse_dates(df[date], date, source).sort_values(), date, source)
+
+
+def require_columns(df: pd.DataFrame, names: list[str], source: str | None, what: str = "column") -> None:
+    """Raise "unknown {what}" for the first of ``names`` that is not a column of ``df``, listing the
+    columns there are."""
+    missing = [n for n in names if n not in df.columns]
+    if missing:
         raise DataValidationError(
-            f"unknown column {date!r}",
+            f"unknown {what} {missing[0]!r}",
             file=source,
-            column=date,
+            column=missing[0],
             expected=f"one of the data's columns: {', '.join(map(str, df.columns))}",
         )
-    return _period_days(_parse_dates(df[date], date, source).sort_values(), date, source)
 
 
 def _parse_dates(col: pd.Series, name: str, source: str | None) -> pd.DatetimeIndex:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import DataValidationError, UsageError
-from trueroi.mmm.data import prepare
+from trueroi.mmm.data import prepare, require_columns
 
 
 @dataclass
@@ -51,13 +51,7 @@ def prepare_geo(
     once and a positive mean KPI. Controls are national: their value per date is taken from the first geo.
     """
     controls = list(controls or [])
-    if geo not in df.columns:
-        raise DataValidationError(
-            f"unknown geo column {geo!r}",
-            file=source,
-            column=geo,
-            expected=f"one of the data's columns: {', '.join(map(str, df.columns))}",
-        )
+    require_columns(df, [geo], source, what="geo column")
     df = df.copy()
     df[date] = pd.to_datetime(df[date], errors="coerce")
     cols = [target, *channels, *controls]
