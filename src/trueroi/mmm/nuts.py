@@ -157,12 +157,13 @@ class _Program:
             state, i, _, out = jax.lax.while_loop(more, step, (state, 0, 0, out))
             return state, i, out
 
-        def over_chains(fn: Callable[..., Any], n_mapped: int) -> Callable[..., Any]:
+        def over_chains(fn: Callable[..., Any]) -> Callable[..., Any]:
+            """``fn``'s first two arguments (start and key, or state and ``n``) per chain, data shared."""
             if method == "vectorized":
-                return jax.vmap(fn, in_axes=(0,) * n_mapped + (None,) * n_data)
+                return jax.vmap(fn, in_axes=(0, 0) + (None,) * n_data)
 
             def mapped(*args: Any) -> Any:
-                return jax.lax.map(lambda head: fn(*head, *args[n_mapped:]), args[:n_mapped])
+                return jax.lax.map(lambda head: fn(*head, *args[2:]), args[:2])
 
             return mapped
 
@@ -174,7 +175,7 @@ class _Program:
             n_dev = max(d for d in range(1, len(devices) + 1) if chains % d == 0)
             self.mesh = Mesh(np.array(devices[:n_dev]), ("chain",))
 
-        def compile_(fn: Callable[..., Any], n_mapped: int) -> Any:
+        def compile_(fn: Callable[..., Any]) -> Any:
             if self.mesh is None:
                 return jax.jit(fn)
             by_chain, whole = PartitionSpec("chain"), PartitionSpec()
@@ -182,32 +183,14 @@ class _Program:
                 jax.shard_map(
                     fn,
                     mesh=self.mesh,
-                    in_specs=(by_chain,) * n_mapped + (whole,) * n_data,
+                    in_specs=(by_chain, by_chain) + (whole,) * n_data,
                     out_specs=by_chain,
                     check_vma=False,
                 )
             )
 
-        self.init = compile_(over_chains(init, 2), 2)
-        self.advance = compile_(over_chains(advance, 2), 2)
-
-
-def _program(
-    potential: Callable[..., Any],
-    static: Any,
-    tune: int,
-    chains: int,
-    method: str,
-    target_accept: float,
-    dense_mass: bool,
-    max_tree_depth: int,
-    n_data: int,
-) -> _Program:
-    """The compiled sampler for these settings (built once per process)."""
-    key = (potential, static, tune, chains, method, target_accept, dense_mass, max_tree_depth, n_data)
-    if key not in _PROGRAMS:
-        _PROGRAMS[key] = _Program(*key)
-    return _PROGRAMS[key]
+        self.init = compile_(over_chains(init))
+        self.advance = compile_(over_chains(advance))
 
 
 def _trim() -> None:
@@ -288,9 +271,10 @@ def sample(
 
     enable_compilation_cache()
     method = resolve_chain_method(chain_method, chains)
-    program = _program(
-        potential, static, tune, chains, method, target_accept, dense_mass, max_tree_depth, len(data)
-    )
+    key = (potential, static, tune, chains, method, target_accept, dense_mass, max_tree_depth, len(data))
+    if key not in _PROGRAMS:  # one per process and settings
+        _PROGRAMS[key] = _Program(*key)
+    program = _PROGRAMS[key]
     keys = jax.random.split(jax.random.PRNGKey(seed), chains)
     if program.mesh is None:
         data = jax.device_put(data)
