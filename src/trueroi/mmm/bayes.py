@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from trueroi.errors import ConvergenceError
+from trueroi.mmm import nuts
 from trueroi.mmm.transformers import Component
 
 
@@ -144,7 +145,7 @@ def _lift_likelihood(
 
 
 # -- engines ---------------------------------------------------------------------------------------------
-_COMPILED: dict[str, Any] = {}
+_COMPILED: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
 
 
 def model_of(spec: Any) -> Any:
@@ -153,22 +154,35 @@ def model_of(spec: Any) -> Any:
     return getattr(spec, "model_fn", None) or mmm_model
 
 
-def _compiled(name: str) -> Any:
+def xla_options(spec: Any) -> tuple[tuple[str, Any], ...]:
+    """XLA compile options for a model's programs: the single-series model compiles and samples faster with
+    XLA CPU's elemental emitters (:data:`trueroi.mmm.nuts.ELEMENTAL_EMITTERS`); the geo model samples slower
+    with them and keeps XLA's defaults."""
+    return nuts.ELEMENTAL_EMITTERS if model_of(spec) is mmm_model else ()
+
+
+def _compiled(name: str, spec: Any) -> Any:
     """Jitted density functions shared by every fit, so a refit of the same shapes and settings reuses the
-    compiled code (the spec is a static argument: components are hashed by identity)."""
-    if not _COMPILED:
+    compiled code (the spec is a static argument: components are hashed by identity); compiled with the
+    :func:`xla_options` of ``spec``, except ``"potential"``, which runs only inside the sampler's programs
+    (they carry the options; JAX takes them only at the outermost ``jit``)."""
+    options = () if name == "potential" else xla_options(spec)
+    if (name, options) not in _COMPILED:
         import jax
         from numpyro.infer.util import constrain_fn
 
         def constrain(z: Any, arrays: Any, y: Any, spec: ModelSpec) -> Any:
             return constrain_fn(model_of(spec), (arrays, spec), {"y": y}, z, return_deterministic=True)
 
-        _COMPILED["potential"] = jax.jit(potential, static_argnames="spec")
-        _COMPILED["value_and_grad"] = jax.jit(jax.value_and_grad(potential), static_argnames="spec")
-        _COMPILED["constrain"] = jax.jit(
-            jax.vmap(constrain, in_axes=(0, None, None, None)), static_argnames="spec"
+        functions = {
+            "potential": potential,
+            "value_and_grad": jax.value_and_grad(potential),
+            "constrain": jax.vmap(constrain, in_axes=(0, None, None, None)),
+        }
+        _COMPILED[(name, options)] = jax.jit(
+            functions[name], static_argnames="spec", compiler_options=nuts.supported_options(options)
         )
-    return _COMPILED[name]
+    return _COMPILED[(name, options)]
 
 
 class _Unconstrained:
@@ -177,37 +191,34 @@ class _Unconstrained:
 
     def __init__(self, arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec) -> None:
         import jax
-        import jax.numpy as jnp
         from numpyro import handlers
 
         self.arrays = _to_jax(with_lags(arrays, spec.l_max))
-        self.y, self.spec = jnp.asarray(y, dtype=jnp.float32), spec
+        self.y, self.spec = _to_jax({"y": y})["y"], spec
 
-        def latent_values() -> dict[str, Any]:
-            tr = handlers.trace(handlers.seed(model_of(spec), 0)).get_trace(self.arrays, spec, y=self.y)
+        def latent_values(arrays: dict[str, Any], y: Any) -> dict[str, Any]:
+            tr = handlers.trace(handlers.seed(model_of(spec), 0)).get_trace(arrays, spec, y=y)
             return {k: v["value"] for k, v in tr.items() if v["type"] == "sample" and not v["is_observed"]}
 
-        self.shapes = {k: tuple(v.shape) for k, v in jax.eval_shape(latent_values).items()}
+        # the data as arguments, not constants: nothing runs (NumPyro checks constant arguments eagerly)
+        shapes = jax.eval_shape(latent_values, self.arrays, self.y)
+        self.shapes = {k: tuple(v.shape) for k, v in shapes.items()}
         self.sizes = {k: int(np.prod(s)) for k, s in self.shapes.items()}
 
-    def potential(self, z: dict[str, Any]) -> Any:
-        return _compiled("potential")(z, self.arrays, self.y, self.spec)
-
     def value_and_grad(self, flat: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = _compiled("value_and_grad")(self.unflatten(flat), self.arrays, self.y, self.spec)
+        value, grad = _compiled("value_and_grad", self.spec)(
+            self.unflatten(flat), self.arrays, self.y, self.spec
+        )
         return float(value), np.concatenate(
             [np.asarray(grad[k], dtype=float).reshape(-1) for k in self.shapes]
         )
 
-    def unflatten(self, flat: np.ndarray) -> dict[str, Any]:
+    def unflatten(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """(..., n) flat vectors -> {site: (..., *shape)} float32 arrays."""
-        import jax.numpy as jnp
-
-        flat = np.asarray(flat)
+        flat = np.asarray(flat, dtype=np.float32)
         out, i = {}, 0
         for k, shape in self.shapes.items():
-            part = flat[..., i : i + self.sizes[k]].reshape(flat.shape[:-1] + shape)
-            out[k] = jnp.asarray(part, dtype=jnp.float32)
+            out[k] = flat[..., i : i + self.sizes[k]].reshape(flat.shape[:-1] + shape)
             i += self.sizes[k]
         return out
 
@@ -220,8 +231,7 @@ class _Unconstrained:
         deterministic sites (``beta``) up to 5% off, where 64 at a time agree with one at a time and with a
         float64 NumPy computation to float32 precision (tested).
         """
-        import jax.numpy as jnp
-
+        z = {k: np.asarray(v) for k, v in z.items()}  # sliced and padded here, not by one-off XLA programs
         n = next(iter(z.values())).shape[0]
         size = min(batch, n)
         parts: list[dict[str, np.ndarray]] = []
@@ -230,19 +240,14 @@ class _Unconstrained:
             m = next(iter(chunk.values())).shape[0]
             if m < size:  # pad the last chunk to the compiled shape (no second compilation)
                 pad = size - m
-                chunk = {k: jnp.concatenate([v, jnp.repeat(v[-1:], pad, axis=0)]) for k, v in chunk.items()}
-            out = _compiled("constrain")(chunk, self.arrays, self.y, self.spec)
+                chunk = {k: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) for k, v in chunk.items()}
+            out = _compiled("constrain", self.spec)(chunk, self.arrays, self.y, self.spec)
             parts.append({k: np.asarray(v)[:m] for k, v in out.items() if k not in ("y", "lift")})
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def init(self, rng: np.random.Generator, radius: float, batch: tuple[int, ...] = ()) -> dict[str, Any]:
         """Uniform starting points in (-radius, radius), unconstrained (as NumPyro's init_to_uniform)."""
-        import jax.numpy as jnp
-
-        return {
-            k: jnp.asarray(rng.uniform(-radius, radius, batch + s), dtype=jnp.float32)
-            for k, s in self.shapes.items()
-        }
+        return {k: rng.uniform(-radius, radius, batch + s).astype(np.float32) for k, s in self.shapes.items()}
 
 
 def potential(z: dict[str, Any], arrays: dict[str, Any], y: Any, spec: ModelSpec) -> Any:
@@ -305,7 +310,6 @@ def run_nuts(
     chain begins in a corner of the prior where it can get stuck (uniform in (-0.5, 0.5), NumPyro's
     ``init_to_uniform``, if the mode search fails or ``init_at_mode`` is False: a centred hierarchical
     model's mode sits in the neck of its funnel, where chains get stuck)."""
-    from trueroi.mmm import nuts
 
     model = _Unconstrained(arrays, y, spec)
     rng = np.random.default_rng(seed)
@@ -316,7 +320,7 @@ def run_nuts(
         else:
             init = model.unflatten(best.x + rng.normal(0.0, 0.1, (chains, best.x.shape[0])))
     z, extras = nuts.sample(
-        _compiled("potential"),  # jitted: traced once, not at every use inside the sampler
+        _compiled("potential", spec),  # jitted: traced once, not at every use inside the sampler
         spec,
         (model.arrays, model.y),
         init,
@@ -327,6 +331,7 @@ def run_nuts(
         target_accept=target_accept,
         dense_mass=dense_mass,
         seed=seed,
+        xla_options=xla_options(spec),
     )
     flat = {k: v.reshape((chains * draws,) + v.shape[2:]) for k, v in z.items()}
     samples = {k: v.reshape((chains, draws) + v.shape[1:]) for k, v in model.constrain(flat).items()}
@@ -416,12 +421,10 @@ def _inverse_pd(hessian: np.ndarray) -> np.ndarray:
 
 
 def _to_jax(arrays: dict[str, Any]) -> dict[str, Any]:
-    import jax.numpy as jnp
+    """Device arrays, cast by NumPy and put on the device as they are (``jnp.asarray`` would compile a
+    small program per array)."""
+    import jax
 
-    out = {}
-    for k, v in arrays.items():
-        if k == "lift_channel":
-            out[k] = jnp.asarray(v, dtype=jnp.int32)
-        else:
-            out[k] = jnp.asarray(v, dtype=jnp.float32)
-    return out
+    return jax.device_put(
+        {k: np.asarray(v, dtype=np.int32 if k == "lift_channel" else np.float32) for k, v in arrays.items()}
+    )

@@ -24,6 +24,7 @@ set ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before JAX starts, se
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -101,6 +102,33 @@ iteration on the 50-geo model, to 14.6 GiB at 4 x 500 after 500; 2 x (90 + 90) p
 call, 0.9 GiB in calls of 4096 steps with the heap trimmed between them (``bench/RESULTS.md``)."""
 
 
+ELEMENTAL_EMITTERS = (("xla_cpu_use_fusion_emitters", False),)
+"""XLA options that make XLA's CPU backend emit each fusion with its older elemental emitters instead of the
+MLIR fusion emitters (the default in JAX 0.10). Measured on the 156-week national model (4 x 1000 after
+1000, two cores, no compilation cache): compiling its programs took 3.6-4.9 s instead of 5.5-6.5 s and
+sampling 3.6-4.1 s instead of 4.3-4.8 s; on the geo model sampling was 20-25% slower per leapfrog step, so
+each model chooses (``bench/RESULTS.md``)."""
+
+
+def supported_options(options: tuple[tuple[str, Any], ...]) -> dict[str, Any] | None:
+    """``options`` as ``jax.jit``'s ``compiler_options`` where the backend is the CPU and this XLA knows
+    them (checked once by compiling a trivial program), else None: the defaults."""
+    return _supported(tuple(options)) if options else None
+
+
+@functools.cache
+def _supported(options: tuple[tuple[str, Any], ...]) -> dict[str, Any] | None:
+    import jax
+
+    if jax.default_backend() != "cpu":
+        return None
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=dict(options)).lower(np.float32(0)).compile()
+    except jax.errors.JaxRuntimeError:  # an XLA without these options
+        return None
+    return dict(options)
+
+
 class _Program:
     """The compiled pieces of one sampler: ``init`` (the chains' states) and ``advance`` (up to ``n``
     more iterations of each chain, fewer once it has taken ``STEP_BUDGET`` leapfrog steps; returns the new
@@ -119,6 +147,7 @@ class _Program:
         dense_mass: bool,
         max_tree_depth: int,
         n_data: int,
+        xla_options: tuple[tuple[str, Any], ...],
     ) -> None:
         import jax
         import jax.numpy as jnp
@@ -175,9 +204,11 @@ class _Program:
             n_dev = max(d for d in range(1, len(devices) + 1) if chains % d == 0)
             self.mesh = Mesh(np.array(devices[:n_dev]), ("chain",))
 
+        options = supported_options(xla_options)
+
         def compile_(fn: Callable[..., Any]) -> Any:
             if self.mesh is None:
-                return jax.jit(fn)
+                return jax.jit(fn, compiler_options=options)
             by_chain, whole = PartitionSpec("chain"), PartitionSpec()
             return jax.jit(
                 jax.shard_map(
@@ -186,7 +217,8 @@ class _Program:
                     in_specs=(by_chain, by_chain) + (whole,) * n_data,
                     out_specs=by_chain,
                     check_vma=False,
-                )
+                ),
+                compiler_options=options,
             )
 
         self.init = compile_(over_chains(init))
@@ -245,6 +277,7 @@ def sample(
     max_tree_depth: int = 10,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    xla_options: tuple[tuple[str, Any], ...] = (),
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Run NUTS on ``potential(z, *data, static)`` (the negative log density in the unconstrained space).
 
@@ -260,6 +293,9 @@ def sample(
     progress
         Called after every call with (iterations run, iterations in all), summed over the chains; by
         default the callback of an enclosing :func:`reporting` block, if any.
+    xla_options
+        ``(name, value)`` XLA compile options for the sampler's programs (e.g. :data:`ELEMENTAL_EMITTERS`),
+        used where :func:`supported_options` finds them supported.
 
     Returns
     -------
@@ -272,17 +308,21 @@ def sample(
     enable_compilation_cache()
     method = resolve_chain_method(chain_method, chains)
     key = (potential, static, tune, chains, method, target_accept, dense_mass, max_tree_depth, len(data))
+    key += (tuple(xla_options),)
     if key not in _PROGRAMS:  # one per process and settings
         _PROGRAMS[key] = _Program(*key)
     program = _PROGRAMS[key]
-    keys = jax.random.split(jax.random.PRNGKey(seed), chains)
+    # one raw threefry key (two uint32 words) per chain, drawn by NumPy: no XLA program to split a key
+    keys = np.random.default_rng(seed).integers(0, 2**32, (chains, 2), dtype=np.uint32)
+    start = ({k: np.asarray(v, dtype=np.float32) for k, v in init.items()}, keys)
     if program.mesh is None:
-        data = jax.device_put(data)
-    else:  # on every device once, not sent again at every call
+        data, start = jax.device_put(data), jax.device_put(start)
+    else:  # data on every device once (not sent again at every call), chains' starts split over them
         from jax.sharding import NamedSharding, PartitionSpec
 
         data = jax.device_put(data, NamedSharding(program.mesh, PartitionSpec()))
-    state = program.init(init, keys, *data)
+        start = jax.device_put(start, NamedSharding(program.mesh, PartitionSpec("chain")))
+    state = program.init(*start, *data)
     z, diverging, steps = _run_chains(program, state, data, tune, draws, progress or _REPORT.get())
     samples = {k: np.asarray(v) for k, v in z.items()}
     extras = {
