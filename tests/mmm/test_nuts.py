@@ -20,7 +20,9 @@ def gaussian(z: dict[str, Any], mean: Any, scale: tuple[float, float]) -> Any:
     return 0.5 * jnp.sum(((z["x"] - mean) / jnp.asarray(scale)) ** 2)
 
 
-def _run(mean: np.ndarray, method: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _run(
+    mean: np.ndarray, method: str, xla_options: tuple[tuple[str, Any], ...] = ()
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     init = {"x": np.zeros((2, 2), dtype=np.float32)}
     return nuts.sample(
         gaussian,
@@ -33,6 +35,7 @@ def _run(mean: np.ndarray, method: str) -> tuple[dict[str, np.ndarray], dict[str
         chain_method=method,
         dense_mass=False,
         seed=1,
+        xla_options=xla_options,
     )
 
 
@@ -50,6 +53,20 @@ def test_samples_a_known_gaussian_and_reuses_the_compiled_program(method: str) -
     moved, _ = _run(np.array([-1.0, 50.0]), method)  # new values, same shapes: no new program
     assert len(nuts._PROGRAMS) == compiled
     assert np.all(np.abs(moved["x"].reshape(-1, 2).mean(axis=0) - [-1.0, 50.0]) < 0.25 * np.array(SCALE))
+
+
+def test_compile_options_are_checked_then_used() -> None:
+    import jax
+
+    assert nuts.supported_options(()) is None
+    assert nuts.supported_options((("xla_cpu_no_such_option", True),)) is None  # unknown to XLA: defaults
+    if jax.default_backend() == "cpu":
+        assert nuts.supported_options(nuts.ELEMENTAL_EMITTERS) == dict(nuts.ELEMENTAL_EMITTERS)
+    samples, extras = _run(np.array([3.0, -20.0]), "sequential", nuts.ELEMENTAL_EMITTERS)
+    x = samples["x"].reshape(-1, 2)
+    assert np.all(np.abs(x.mean(axis=0) - [3.0, -20.0]) < 0.25 * np.array(SCALE))
+    assert x.std(axis=0) == pytest.approx(SCALE, rel=0.15)
+    assert extras["divergences"] == 0
 
 
 def test_auto_picks_sequential_on_one_device() -> None:

@@ -193,6 +193,7 @@ class _Unconstrained:
         import jax
         from numpyro import handlers
 
+        nuts.enable_compilation_cache()  # before the first compilation (the mode search's)
         self.arrays = _to_jax(with_lags(arrays, spec.l_max))
         self.y, self.spec = _to_jax({"y": y})["y"], spec
 
