@@ -49,3 +49,45 @@ def test_lifetime_columns_follow_their_definitions(shop) -> None:
 def test_lifetime_value_needs_a_channel_breakdown(demo_shop) -> None:
     with pytest.raises(UsageError, match="--by channel"):
         with_lifetime_value(demo_shop.ws, kpi_report(demo_shop.ws, by="week", start=START, end=END))
+
+
+@pytest.mark.slow
+def test_lifetime_intervals_bracket_the_prediction_of_every_channel(shop) -> None:
+    report = with_lifetime_value(
+        shop.ws, kpi_report(shop.ws, by="channel", start=START, end=END), interval=0.9, n_draws=100
+    )
+    rows = report.rows.set_index("channel")
+    acquired = rows[rows["customers"] > 0]
+    assert len(acquired) >= 3
+    # every channel that acquired customers gets an interval on the same scale as its point prediction
+    assert (acquired["avg_clv_lower"] < acquired["avg_clv_upper"]).all()
+    assert (acquired["avg_clv_lower"] <= acquired["avg_clv"]).all()
+    assert (acquired["avg_clv"] <= acquired["avg_clv_upper"]).all()
+    assert acquired["total_clv_lower"].to_numpy() == pytest.approx(
+        (acquired["avg_clv_lower"] * acquired["customers"]).to_numpy()
+    )
+    # parameter uncertainty of a model fitted on thousands of customers: well under +-50% of the mean
+    width = (acquired["avg_clv_upper"] - acquired["avg_clv_lower"]) / acquired["avg_clv"]
+    assert (width < 1.0).all()
+    assert any("interval" in note for note in report.notes)
+
+
+@pytest.mark.slow
+def test_kpis_value_clv_shows_the_intervals(shop, capsys, monkeypatch) -> None:
+    import json
+
+    from trueroi.cli.main import main
+
+    def run(*extra: str) -> str:
+        with pytest.raises(SystemExit) as done:
+            main([*base, *extra, "-w", str(shop.ws.path)])
+        assert done.value.code == 0
+        return capsys.readouterr().out
+
+    monkeypatch.setenv("COLUMNS", "250")
+    base = ["kpis", "--by", "channel", "--value", "clv", "--from", "2026-04-01", "--to", "2026-06-30"]
+    doc = json.loads(run("--format", "json"))
+    rows = [r for r in doc["rows"] if r["customers"]]
+    assert rows and all(r["avg_clv_lower"] <= r["avg_clv"] <= r["avg_clv_upper"] for r in rows)
+    table = run()
+    assert "CLV low" in table and "CLV high" in table

@@ -68,7 +68,7 @@ def kpis(
         if value == "clv":
             from trueroi.metrics.lifetime import with_lifetime_value
 
-            report = with_lifetime_value(ws, report)
+            report = with_lifetime_value(ws, report, interval=0.9)
         elif value != "revenue":
             raise UsageError(f"--value {value!r} is unknown; expected revenue or clv")
     if output == OutputFormat.json:
@@ -85,6 +85,11 @@ def print_report(report, title: str | None = None) -> None:  # noqa: ANN001 - Kp
         columns += [
             ("customers", "New cust.", "count"),
             ("avg_clv", "Avg CLV", "money"),
+            *(
+                [("avg_clv_lower", "CLV low", "money"), ("avg_clv_upper", "CLV high", "money")]
+                if "avg_clv_lower" in report.rows
+                else []
+            ),
             ("cac", "CAC", "money"),
             ("clv_cac", "CLV/CAC", "ratio"),
             ("payback_months", "Payback (months)", "ratio"),

@@ -19,15 +19,30 @@ CLV_COLUMNS = ("customers", "avg_clv", "total_clv", "cac", "clv_cac", "payback_m
 
 
 def with_lifetime_value(
-    ws: Workspace, report: KpiReport, *, months: int = 12, model: str = "mbgnbd"
+    ws: Workspace,
+    report: KpiReport,
+    *,
+    months: int = 12,
+    model: str = "mbgnbd",
+    interval: float | None = None,
+    n_draws: int = 200,
+    seed: int = 0,
 ) -> KpiReport:
     """Add CLV columns to a by-channel KPI report.
 
     ``customers`` are the customers whose first order falls in the report's period, by acquisition channel;
     ``total_clv`` their predicted discounted margin over the next ``months``; ``cac`` = spend / customers;
-    ``lifetime_roi`` = (attributed margin + total_clv - spend) / spend.
+    ``lifetime_roi`` = (attributed margin + total_clv - spend) / spend. With ``interval`` (e.g. 0.9),
+    ``total_clv_lower/upper`` and ``avg_clv_lower/upper`` give that interval from the parameter uncertainty
+    of both models (``n_draws`` parameter draws, :func:`trueroi.clv.roi.channel_clv_intervals`).
     """
-    from trueroi.clv.roi import NO_TOUCH, acquisition_channels, clv_by_channel, customer_values
+    from trueroi.clv.roi import (
+        NO_TOUCH,
+        acquisition_channels,
+        channel_clv_intervals,
+        clv_by_channel,
+        customer_values,
+    )
 
     if report.dims != ["channel"]:
         raise UsageError("--value clv needs --by channel (customers are counted by acquisition channel)")
@@ -52,9 +67,22 @@ def with_lifetime_value(
     rows = report.rows.drop(columns=["cac"]).merge(clv, on="channel", how="left")
     paid = rows["spend"].where(rows["spend"] > 0)
     rows["lifetime_roi"] = (rows["margin"] + rows["total_clv"].fillna(0.0) - rows["spend"]) / paid
+    if interval is not None:  # customers not acquired in the period form the NO_TOUCH group: dropped
+        bands = channel_clv_intervals(
+            ws, channels, level=interval, n_draws=n_draws, seed=seed, model=model, months=months
+        )
+        rows = rows.merge(bands, on="channel", how="left")
+        acquired_n = rows["customers"].where(rows["customers"] > 0)
+        rows["avg_clv_lower"] = rows["total_clv_lower"] / acquired_n
+        rows["avg_clv_upper"] = rows["total_clv_upper"] / acquired_n
     report.rows = rows
     report.notes.append(
         f"CLV: predicted discounted margin of the next {months} months ({model} + Gamma-Gamma) "
         "of the customers first acquired in the period, by last non-direct touch"
     )
+    if interval is not None:
+        report.notes.append(
+            f"CLV low/high: {interval:.0%} interval of the average CLV from the parameter uncertainty of "
+            f"both models ({n_draws} draws; not the spread between customers)"
+        )
     return report
