@@ -111,6 +111,18 @@ def test_vectorised_grouping_agrees_with_the_table() -> None:
     assert out.to_pylist() == list(expected) * 3
 
 
+def test_vectorised_grouping_takes_any_text() -> None:
+    # control characters, the old key separator among them, and nulls: each row as channel_group sees it
+    sources = ["google", "0\x1f0", None, "google\x1f", "facebook", "a\x1fb\x1fc"]
+    mediums = ["cpc", "x\x1fy", None, "cpc", "paid_social", ""]
+    campaigns = ["brand\x1f", None, "", "\x1f", None, "c"]
+    expected = [
+        channel_group(s or "", m or "", c or "") for s, m, c in zip(sources, mediums, campaigns, strict=True)
+    ]
+    assert channel_groups(sources, mediums, campaigns).to_pylist() == expected
+    assert expected[0] == "Paid Search" and expected[4] == "Paid Social"
+
+
 RULES = [
     ChannelRule(channel="Brand Search", source="^(google|bing)$", medium="^cpc$", campaign="brand"),
     ChannelRule(channel="Non-Brand Search", source="^(google|bing)$", medium="^cpc$"),

@@ -253,12 +253,31 @@ def channel_groups(
     cols.append(_as_string_array(campaign) if campaign is not None else pa.nulls(n, pa.string()))
     if any(len(c) != n for c in cols):
         raise ValueError("source, medium and campaign must have the same length")
-    filled = [pc.fill_null(c, "") for c in cols]
-    keys = pc.binary_join_element_wise(*filled, "\x1f")
+    # each row's triple as one integer from the columns' dictionary codes (exact whatever the text holds;
+    # a joined string key broke on values containing the separator)
+    codes, values = [], []
+    for col in cols:
+        encoded = pc.dictionary_encode(pc.fill_null(col, ""))
+        codes.append(encoded.indices.cast(pa.int64()))
+        values.append(encoded.dictionary.to_pylist())
+    sizes = [len(v) for v in values]
+    pair, pair_values = pc.add(pc.multiply(codes[0], sizes[1]), codes[1]), None
+    if sizes[0] * sizes[1] * sizes[2] >= 2**62:  # millions of distinct values in each: re-encode the pairs
+        encoded = pc.dictionary_encode(pair)
+        pair, pair_values = encoded.indices.cast(pa.int64()), encoded.dictionary.to_numpy()
+    keys = pc.add(pc.multiply(pair, sizes[2]), codes[2])
     uniques = pc.unique(keys)
+    unique = uniques.to_numpy()
+    pair_key = unique // max(sizes[2], 1)
+    if pair_values is not None:
+        pair_key = pair_values[pair_key]
+    triples = zip(
+        pair_key // max(sizes[1], 1), pair_key % max(sizes[1], 1), unique % max(sizes[2], 1), strict=True
+    )
     rules_t = tuple(rules)
     labels = pa.array(
-        [channel_group(*k.split("\x1f"), rules=rules_t) for k in uniques.to_pylist()], pa.string()
+        [channel_group(values[0][s], values[1][m], values[2][c], rules=rules_t) for s, m, c in triples],
+        pa.string(),
     )
     return pc.take(labels, pc.index_in(keys, value_set=uniques))
 
