@@ -294,3 +294,22 @@ def test_shopify_order_without_any_time_is_refused(workspace, tmp_path) -> None:
         import_file(workspace, "shopify-orders", path)
     assert (err.value.row, err.value.column) == (2, "Created at")  # data rows, as everywhere
     assert workspace.checksum() == before
+
+
+def test_shopify_orders_without_financial_status_load_as_pending(workspace, fixtures, tmp_path) -> None:
+    """Found by the hypothesis damaged-export test: without a Financial Status column (here its header is
+    damaged) the import crashed on the all-empty column; the orders load, none counted as paid (unknown),
+    the one with Cancelled at as cancelled."""
+    text = (fixtures / "shopify_orders.csv").read_text(encoding="utf-8")
+    assert "Financial Status" in text
+    path = tmp_path / "orders_export.csv"
+    path.write_text(text.replace("Financial Status", "\x00inancial Status", 1), encoding="utf-8")
+    import_file(workspace, "shopify-orders", path)
+    df = _orders(workspace)
+    assert len(df) == 4
+    assert df["status"].to_dict() == {
+        "#1001": "pending",
+        "#1002": "pending",
+        "#1003": "pending",
+        "#1004": "cancelled",
+    }

@@ -145,7 +145,8 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
     revenue = (
         first["total"] - first["taxes"].fillna(0) - first["shipping"].fillna(0) - first["refunded"].fillna(0)
     ).clip(lower=0)
-    status = first["financial_status"].str.lower().map(STATUS).fillna("pending")
+    # as strings: an absent or empty Financial Status column is all-NaN floats
+    status = first["financial_status"].astype("string").str.lower().map(STATUS).fillna("pending")
     status = status.where(first["cancelled_at"].isna(), "cancelled")
     customer = first["email"].map(_hash_email, na_action="ignore")
     ts_arr = pa.array(ts.astype("datetime64[us]"), pa.timestamp("us"), from_pandas=True)
