@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from trueroi.workspace import Workspace, WorkspaceConfig
+
+# Property tests draw the same examples on every run (a test run that passed passes again, so CI does not
+# fail on a new random example); TRUEROI_HYPOTHESIS=explore draws new ones, to hunt for bugs.
+settings.register_profile("fixed", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("TRUEROI_HYPOTHESIS", "fixed"))
 
 
 @pytest.fixture
