@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
 import sys
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from trueroi.io import dumps, jsonable, write_csv
 
 console = Console()
 err_console = Console(stderr=True)
@@ -56,42 +53,13 @@ def groups() -> dict[str, typer.Typer]:
     return _GROUPS
 
 
-def jsonable(value: Any) -> Any:
-    """Turn numpy/pandas scalars, dates and NaN into what ``json`` writes (NaN and inf become null)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
 def print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(jsonable(payload), indent=2) + "\n")
+    sys.stdout.write(dumps(payload) + "\n")
 
 
-def print_csv(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows([{k: jsonable(v) for k, v in row.items()} for row in rows])
-    sys.stdout.write(buffer.getvalue())
+def print_csv(rows: list[dict[str, Any]] | Any) -> None:
+    """Rows (dicts or a DataFrame) as CSV on stdout, spreadsheet formulas neutralised."""
+    write_csv(rows, sys.stdout)
 
 
 def format_number(value: Any, kind: str = "number") -> str:

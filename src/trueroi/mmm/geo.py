@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import NotFittedError, UsageError
+from trueroi.io import jsonable
 from trueroi.mmm import results as R
 from trueroi.mmm.bayes import channel_effects
 from trueroi.mmm.geo_data import GeoData, prepare_geo, with_holdout
@@ -454,7 +455,6 @@ class GeoMMM:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``config.json`` (settings, columns, geos), ``posterior.npz`` and ``summary.json``."""
-        from trueroi.cli.common import jsonable
 
         self._require_fit()
         out = Path(path)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import UsageError
+from trueroi.io import jsonable
 
 if TYPE_CHECKING:
     from trueroi.mmm.model import MMM
@@ -31,7 +32,6 @@ FORMAT_VERSION = 1
 
 def save_model(model: MMM, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` (fitted) to the directory ``path`` (created if missing); returns the path."""
-    from trueroi.cli.common import jsonable
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from trueroi.io import jsonable
 from trueroi.metrics.dimensions import Period, parse_period
 from trueroi.report.next_steps import KIND, next_steps
 
@@ -88,7 +89,6 @@ def build_report(
         If the period is not understood, ``model_dir`` holds no fitted model or an attribution model name
         is unknown (all checked before any work).
     """
-    from trueroi.cli.common import jsonable
 
     label = period if isinstance(period, str) else str(period)
     period = parse_period(period) if isinstance(period, str) else period
