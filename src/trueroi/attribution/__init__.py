@@ -11,14 +11,17 @@ Models are found by name in one registry (:func:`get_model`, :func:`model_names`
 ``shapley``, ``shapley_ordered``.
 
 From a workspace: :func:`build_journeys` (Ibis: touchpoints joined to orders or conversions within the
-lookback window), :func:`order_credits` (per-order credits for the KPI engine), :mod:`trueroi.attribution.roi`
-(ROAS and ROI by model, with the spread between models) and :mod:`trueroi.attribution.report` (conversion
-paths report).
+lookback window), :func:`order_credits` (per-order credits for the KPI engine) and
+:mod:`trueroi.attribution.report` (conversion paths report). ROAS and ROI by model are KPIs over these
+credits: :mod:`trueroi.metrics.by_model`.
 """
 
-from trueroi.attribution.base import MODELS, AttributionModel, get_model, model_names, register_model
+from trueroi.attribution.base import MODELS, AttributionModel, register_model
 from trueroi.attribution.compare import AttributionResult, attribute, resolve_models
-from trueroi.attribution.journeys import Journeys, from_paths, from_touchpoints, is_direct, read_paths_csv
+from trueroi.attribution.credits import order_credits
+from trueroi.attribution.journeys import Journeys, from_paths, from_touchpoints, read_paths_csv
+from trueroi.attribution.registry import get_model, model_names
+from trueroi.attribution.warehouse import build_journeys, journeys_expr
 
 __all__ = [
     "MODELS",
@@ -26,20 +29,14 @@ __all__ = [
     "AttributionResult",
     "Journeys",
     "attribute",
+    "build_journeys",
     "from_paths",
     "from_touchpoints",
     "get_model",
-    "is_direct",
+    "journeys_expr",
     "model_names",
+    "order_credits",
     "read_paths_csv",
     "register_model",
     "resolve_models",
 ]
-
-
-def __getattr__(name: str):  # lazy: the warehouse side pulls in Ibis
-    if name in ("build_journeys", "journeys_expr", "order_credits"):
-        from trueroi.attribution import credits, warehouse
-
-        return getattr(warehouse if name != "order_credits" else credits, name)
-    raise AttributeError(f"module 'trueroi.attribution' has no attribute {name!r}")

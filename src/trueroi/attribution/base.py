@@ -1,10 +1,11 @@
-"""The interface every attribution model follows, and the registry that finds models by name.
+"""The interface every attribution model follows, and the decorator that registers a model by name.
 
 A model follows the scikit-learn contract: settings go to ``__init__``, :meth:`AttributionModel.fit` takes
 :class:`~trueroi.attribution.journeys.Journeys` and returns ``self``, learned values end in ``_``. After
 ``fit``,
 ``conversions_`` and ``value_`` hold each channel's credit (aligned with ``channels_``); they sum to the
-journeys' total conversions and total value.
+journeys' total conversions and total value. Models are looked up by name in
+:mod:`trueroi.attribution.registry`, which imports every built-in model module.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trueroi.attribution.journeys import Journeys
-from trueroi.errors import NotFittedError, UsageError
+from trueroi.errors import NotFittedError
 
 MODELS: dict[str, type[AttributionModel]] = {}
 
@@ -27,48 +28,6 @@ def register_model(cls: type[AttributionModel]) -> type[AttributionModel]:
         raise TypeError(f"{cls.__name__} has no name")
     MODELS[cls.name] = cls
     return cls
-
-
-BUILTIN_ORDER = (
-    "first_click",
-    "last_click",
-    "last_non_direct_click",
-    "linear",
-    "time_decay",
-    "position_based",
-    "markov",
-    "shapley",
-    "shapley_ordered",
-)
-
-
-def model_names() -> list[str]:
-    """Registered model names: the built-in ones in their documented order, then any others by
-    registration."""
-    _load_builtin_models()
-    return [m for m in BUILTIN_ORDER if m in MODELS] + [m for m in MODELS if m not in BUILTIN_ORDER]
-
-
-def get_model(name: str, **settings: Any) -> AttributionModel:
-    """A new, unfitted model by registry name, with its settings.
-
-    Raises
-    ------
-    UsageError
-        For an unknown name; the message lists the known ones.
-    """
-    _load_builtin_models()
-    key = name.strip().lower()
-    if key not in MODELS:
-        raise UsageError(
-            f"unknown attribution model {name!r}; expected one of {', '.join(model_names())} or 'all'"
-        )
-    return MODELS[key](**settings)
-
-
-def _load_builtin_models() -> None:
-    # importing the modules registers their models
-    from trueroi.attribution import heuristics, markov, shapley  # noqa: F401
 
 
 class AttributionModel:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from trueroi.attribution.base import AttributionModel, get_model, model_names
+from trueroi.attribution.base import AttributionModel
 from trueroi.attribution.journeys import Journeys
+from trueroi.attribution.registry import get_model, model_names
 
 
 @dataclass

@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from trueroi.attribution.base import get_model
 from trueroi.attribution.heuristics import RuleBasedModel
 from trueroi.attribution.journeys import Journeys
+from trueroi.attribution.registry import get_model
 from trueroi.attribution.shapley import OrderedShapley, Shapley
+from trueroi.attribution.warehouse import build_journeys
 
 IPF_TOL = 1e-10
 IPF_MAX_ITER = 2000
@@ -121,8 +122,6 @@ def order_credits(
         ``order_id, channel, campaign, is_brand, credit``: credit >= 0, summing to 1 per order; orders without
         a touch in the lookback window are absent.
     """
-    from trueroi.attribution.warehouse import build_journeys
-
     journeys = build_journeys(workspace, lookback_days=lookback_days, source="orders", **journey_options)
     cols = ["order_id", "channel", "campaign", "is_brand", "credit"]
     if journeys.n_journeys == 0 or journeys.total_conversions == 0:

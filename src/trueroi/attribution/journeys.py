@@ -28,17 +28,12 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import DataValidationError
+from trueroi.workspace.rules import is_direct_label
 
 PATH_SEP = ">"
-DIRECT_LABELS = ("direct", "(direct)")
 AGGREGATED_COLUMNS = ("path", "conversions", "value", "nulls")
 TOUCHPOINT_COLUMNS = ("user_id", "ts", "channel", "conversion", "value")
 SECONDS_PER_DAY = 86_400.0
-
-
-def is_direct(channel: str) -> bool:
-    """Whether a channel label means direct traffic ("Direct" or "(direct)", any case)."""
-    return channel.strip().lower() in DIRECT_LABELS
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,7 +121,7 @@ class Journeys:
         return np.arange(self.n_touches, dtype=np.int64) - np.repeat(self.starts, self.lengths)
 
     def direct_codes(self) -> np.ndarray:
-        return np.array([i for i, c in enumerate(self.channels) if is_direct(c)], dtype=np.int64)
+        return np.array([i for i, c in enumerate(self.channels) if is_direct_label(c)], dtype=np.int64)
 
     @property
     def total_conversions(self) -> float:

@@ -25,10 +25,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trueroi.attribution.journeys import DIRECT_LABELS, SECONDS_PER_DAY, Journeys
+from trueroi.attribution.journeys import SECONDS_PER_DAY, Journeys
 from trueroi.errors import UsageError
 from trueroi.workspace.derived import user_bucket, user_parts
-from trueroi.workspace.schema import SALE_STATUSES
+from trueroi.workspace.rules import is_direct, is_sale
 
 SOURCES = ("orders", "conversions", "both")
 
@@ -40,7 +40,7 @@ def conversion_events(ws: Any, source: str = "orders", types: list[str] | None =
     parts = []
     if source in ("orders", "both"):
         o = ws.table("orders")
-        o = o.filter(o.user_id.notnull() & (o.status.isnull() | o.status.lower().isin(list(SALE_STATUSES))))
+        o = o.filter(o.user_id.notnull() & is_sale(o.status))
         parts.append(
             o.select(
                 event_id=o.order_id,
@@ -204,7 +204,7 @@ def journeys_expr(
     if end is not None:
         j = j.filter(j.end_ts < end)
     if exclude_direct:
-        direct = j.channel.lower().strip().isin(list(DIRECT_LABELS))
+        direct = is_direct(j.channel)
         n_other = (~direct).cast("int64").sum().over(ibis.window(group_by=j.journey_id))
         j = j.filter(~direct | (n_other == 0))
     return j.select(

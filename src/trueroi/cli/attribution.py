@@ -115,7 +115,7 @@ VIEWS = ("credits", "roi", "paths")
 
 
 def _roi(workspace, model: str, fmt: OutputFormat) -> None:  # noqa: ANN001 - a path or None
-    from trueroi.attribution.roi import roi_by_model, roi_spread
+    from trueroi.metrics.by_model import roi_by_model, roi_spread
     from trueroi.workspace import Workspace
 
     ws = Workspace.open(workspace)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from trueroi.errors import DataValidationError
-from trueroi.workspace.schema import SALE_STATUSES
+from trueroi.workspace.money import check_rates, to_base
+from trueroi.workspace.rules import is_direct, is_sale, last_touch
 
 if TYPE_CHECKING:
-    import ibis
-
     from trueroi.workspace import Workspace
 
 DIRECT = "Direct"
@@ -31,15 +31,12 @@ def _sales(orders: ibis.Table) -> ibis.Table:
 
     The key is ``customer_id``, falling back to ``user_id`` for guest orders.
     """
-    status = orders.status.lower()
-    sales = orders.filter(status.isin(list(SALE_STATUSES)) | orders.status.isnull())
+    sales = orders.filter(is_sale(orders.status))
     return sales.mutate(customer_key=sales.customer_id.fill_null(sales.user_id))
 
 
 def first_orders_expr(orders: ibis.Table) -> ibis.Table:
     """One row per customer: the first sale (``customer_id, user_id, first_ts``), ties broken by order id."""
-    import ibis
-
     sales = _sales(orders).filter(lambda t: t.customer_key.notnull())
     ranked = sales.mutate(
         _rank=ibis.row_number().over(group_by=sales.customer_key, order_by=[sales.ts, sales.order_id])
@@ -56,30 +53,12 @@ def acquisition_channels_expr(
     A touch qualifies when it belongs to the first order's ``user_id``, happened at most ``lookback_days``
     days before the order (and not after it), and its channel is not "Direct" (case-insensitive).
     """
-    import ibis
-
     first = first_orders_expr(orders)
-    touches = touchpoints.filter(touchpoints.user_id.notnull()).select(
-        t_user=touchpoints.user_id, t_ts=touchpoints.ts, t_channel=touchpoints.channel
-    )
-    joined = first.join(
-        touches,
-        [
-            first.user_id == touches.t_user,
-            touches.t_ts <= first.first_ts,
-            touches.t_ts >= first.first_ts - ibis.interval(days=lookback_days),
-        ],
-    )
-    is_direct = joined.t_channel.isnull() | (joined.t_channel.lower().strip() == DIRECT.lower())
-    joined = joined.mutate(_direct=is_direct.cast("int8"))
-    ranked = joined.mutate(
-        _rank=ibis.row_number().over(
-            group_by=joined.customer_id, order_by=[joined._direct, ibis.desc(joined.t_ts), joined.t_channel]
-        )
-    )
-    best = ranked.filter(ranked._rank == 0).select(
-        b_customer=ranked.customer_id,
-        b_channel=ibis.ifelse(ranked._direct == 1, ibis.literal(DIRECT), ranked.t_channel),
+    events = first.select(event_key="customer_id", user_id="user_id", event_ts="first_ts")
+    touched = last_touch(events, touchpoints, lookback_days=lookback_days, skip_direct=True)
+    direct = is_direct(touched.channel)
+    best = touched.select(
+        b_customer=touched.event_key, b_channel=ibis.ifelse(direct, ibis.literal(DIRECT), touched.channel)
     )
     out = first.left_join(best, first.customer_id == best.b_customer)
     return out.select(customer_id=out.customer_id, channel=out.b_channel.fill_null(NO_TOUCH))
@@ -221,8 +200,6 @@ def order_margins(workspace: Workspace) -> pd.DataFrame:
     Orders without ``cogs`` take the workspace's ``default_margin`` share of revenue; without one they
     raise, since lifetime value on revenue would overstate ROI.
     """
-    from trueroi.metrics.money import check_rates, to_base
-
     sales = _sales(workspace.table("orders")).filter(lambda t: t.customer_key.notnull())
     sales = sales.mutate(date_day=sales.date_day.fill_null(sales.ts.date()))
     check_rates(workspace, sales, "orders")

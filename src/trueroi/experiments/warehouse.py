@@ -20,6 +20,8 @@ from typing import Any
 import ibis
 
 from trueroi.errors import UsageError, WorkspaceError
+from trueroi.workspace.money import check_rates, to_base
+from trueroi.workspace.rules import sale_orders
 
 GROUPS = ("test", "control")
 
@@ -47,9 +49,6 @@ def holdout_groups(ws: Any, *, test_tag: str, control_tag: str, start: date, end
     start, end
         Test period, inclusive local days.
     """
-    from trueroi.metrics.credits import sale_orders
-    from trueroi.metrics.money import to_base
-
     users = _tagged_users(ws, test_tag, control_tag, start, end)
     clean = users.filter(users.n_groups == 1)
     orders = to_base(ws, sale_orders(ws, start, end), ["revenue"])
@@ -82,9 +81,6 @@ def holdout_counts(
     WorkspaceError
         If a group has no users in the period.
     """
-    from trueroi.metrics.credits import sale_orders
-    from trueroi.metrics.money import check_rates
-
     test_tag, control_tag = test_tag.strip().lower(), control_tag.strip().lower()
     start_d, end_d = date.fromisoformat(str(start)), date.fromisoformat(str(end))
     if test_tag == control_tag:

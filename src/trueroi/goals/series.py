@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import UsageError
-from trueroi.metrics.credits import norm_campaign
 from trueroi.metrics.facts import MEASURES, UNATTRIBUTED, facts
 from trueroi.workspace import Workspace
+from trueroi.workspace.rules import norm_campaign
 
 TYPED = "typed_conversions"
 

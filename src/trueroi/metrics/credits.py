@@ -11,24 +11,12 @@ from datetime import date
 
 import ibis
 
-from trueroi.errors import UsageError
+from trueroi import attribution
 from trueroi.workspace import Workspace
 from trueroi.workspace.derived import materialized, user_bucket
-from trueroi.workspace.schema import SALE_STATUSES
+from trueroi.workspace.rules import DIRECT_LABELS, is_sale, last_touch, norm_campaign, sale_orders
 
-DIRECT = ("direct", "(direct)")
 BUILT_IN = ("last_non_direct_click", "last_click")
-
-
-def sale_orders(ws: Workspace, start: date, end: date) -> ibis.Table:
-    """Orders of the period that count as sales (paid or fulfilled; null status counts)."""
-    o = ws.table("orders")
-    status = o.status.lower()
-    return o.filter(o.date_day.between(start, end), status.isnull() | status.isin(SALE_STATUSES))
-
-
-def norm_campaign(value: ibis.Value) -> ibis.Value:
-    return value.strip().lower()
 
 
 def last_click_credits(
@@ -37,9 +25,9 @@ def last_click_credits(
     """The last (non-direct) touch of each order's user within the lookback window before the order.
 
     Returns ``order_id, channel, campaign, is_brand, credit`` with credit 1.0 for the sale orders of
-    [start, end]. With ``skip_direct`` a direct touch wins only when the journey has nothing else (GA4's
-    "last non-direct click"). The credits of all orders are computed once and kept in the warehouse
-    (:func:`~trueroi.workspace.derived.materialized`) until orders or touchpoints are loaded again.
+    [start, end] (:func:`~trueroi.workspace.rules.last_touch`). The credits of all orders are computed once
+    and kept in the warehouse (:func:`~trueroi.workspace.derived.materialized`) until orders or touchpoints
+    are loaded again.
     """
     lookback = int(lookback_days or ws.config.lookback_days)
     name = f"credits_{'last_non_direct_click' if skip_direct else 'last_click'}_{lookback}d"
@@ -48,7 +36,7 @@ def last_click_credits(
         name,
         lambda part: _last_click_all(ws, skip_direct=skip_direct, lookback=lookback, part=part),
         reads=("orders", "touchpoints"),
-        settings={"skip_direct": skip_direct, "lookback_days": lookback, "direct": DIRECT},
+        settings={"skip_direct": skip_direct, "lookback_days": lookback, "direct": DIRECT_LABELS},
         by_user=True,
     )
     stored = stored.filter(stored.date_day.between(start, end))
@@ -61,41 +49,22 @@ def _last_click_all(
     """:func:`last_click_credits` for every sale order (of the users in hash bucket ``part``), with the
     order's ``date_day``."""
     o = ws.table("orders")
-    status = o.status.lower()
-    orders = o.filter(status.isnull() | status.isin(SALE_STATUSES)).select(
-        "order_id", "user_id", "date_day", o_ts="ts"
+    orders = o.filter(is_sale(o.status), o.user_id.notnull()).select(
+        "date_day", "user_id", event_key="order_id", event_ts="ts"
     )
     tp = ws.table("touchpoints")
-    tp = tp.filter(tp.user_id.notnull())
     if part is not None:
         orders = orders.filter(user_bucket(orders.user_id, part[1]) == part[0])
         tp = tp.filter(user_bucket(tp.user_id, part[1]) == part[0])
-    tp = tp.select(
-        t_user="user_id", t_ts="ts", t_channel="channel", t_campaign="campaign", t_brand="is_brand"
-    )
-    j = orders.inner_join(
-        tp,
-        [
-            orders.user_id == tp.t_user,
-            tp.t_ts <= orders.o_ts,
-            tp.t_ts >= orders.o_ts - ibis.interval(days=lookback),
-        ],
-    )
-    direct = j.t_channel.lower().isin(DIRECT).cast("int8") if skip_direct else ibis.literal(0).cast("int8")
-    # ties at the same instant are broken by channel and campaign, so the result never depends on row order
-    order_by = ["_direct", ibis.desc("t_ts"), "t_channel", "t_campaign"]
-    ranked = j.mutate(_direct=direct).mutate(
-        _rank=ibis.row_number().over(group_by="order_id", order_by=order_by)
-    )
-    best = ranked.filter(ranked._rank == 0)
+    best = last_touch(orders, tp, lookback_days=lookback, skip_direct=skip_direct)
     return best.select(
-        "order_id",
         "date_day",
-        channel=best.t_channel,
-        campaign=norm_campaign(best.t_campaign),
-        is_brand=best.t_brand.fill_null(False),
+        "channel",
+        "is_brand",
+        order_id="event_key",
+        campaign=norm_campaign(best.campaign),
         credit=ibis.literal(1.0),
-    )
+    ).select("order_id", "date_day", "channel", "campaign", "is_brand", "credit")
 
 
 def order_credits(ws: Workspace, model: str, start: date, end: date) -> ibis.Table:
@@ -104,14 +73,7 @@ def order_credits(ws: Workspace, model: str, start: date, end: date) -> ibis.Tab
         return last_click_credits(ws, start, end, skip_direct=True)
     if model == "last_click":
         return last_click_credits(ws, start, end, skip_direct=False)
-    try:
-        from trueroi import attribution
-    except ImportError as exc:  # pragma: no cover - the package ships with trueroi
-        raise UsageError(f"attribution model {model!r} is not available") from exc
-    getter = getattr(attribution, "order_credits", None)
-    if getter is None:
-        raise UsageError(f"unknown attribution model {model!r}; available: {', '.join(BUILT_IN)}")
-    frame = getter(ws, model)
+    frame = attribution.order_credits(ws, model)
     frame = frame[frame["order_id"].isin(sale_orders(ws, start, end).order_id.execute())]
     frame = frame.assign(campaign=frame["campaign"].str.strip().str.lower())
     return ibis.memtable(frame[["order_id", "channel", "campaign", "is_brand", "credit"]])

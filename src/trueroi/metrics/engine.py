@@ -15,12 +15,12 @@ import ibis
 import pandas as pd
 
 from trueroi.errors import UsageError
-from trueroi.metrics.credits import norm_campaign
 from trueroi.metrics.definitions import ALL_KPIS, KPIS
 from trueroi.metrics.dimensions import TIME_GRAINS, Period, bucket, parse_by, time_grain
 from trueroi.metrics.facts import MEASURES, facts, lead_facts
 from trueroi.workspace import Workspace
 from trueroi.workspace.derived import materialized, user_bucket
+from trueroi.workspace.rules import norm_campaign
 
 COMPARED = ("spend", "revenue", "margin", "conversions", "roas", "media_roi", "full_roi", "cpa", "sessions")
 

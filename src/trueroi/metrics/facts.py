@@ -13,10 +13,11 @@ from datetime import date
 import ibis
 import pandas as pd
 
-from trueroi.metrics.credits import norm_campaign, order_credits, sale_orders
-from trueroi.metrics.money import check_rates, to_base
+from trueroi.metrics.credits import order_credits
 from trueroi.workspace import Workspace
 from trueroi.workspace.derived import materialized
+from trueroi.workspace.money import check_rates, to_base
+from trueroi.workspace.rules import norm_campaign, sale_orders
 
 BASE = ("date_day", "channel", "campaign", "is_brand")
 MEASURES = (

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+from trueroi.clv.roi import (
+    NO_TOUCH,
+    acquisition_channels,
+    channel_clv_intervals,
+    clv_by_channel,
+    customer_values,
+)
 from trueroi.errors import ConvergenceError, UsageError
 from trueroi.metrics.engine import KpiReport
 from trueroi.metrics.facts import UNATTRIBUTED
 from trueroi.workspace import Workspace
-from trueroi.workspace.schema import SALE_STATUSES
+from trueroi.workspace.rules import is_sale
 
 CLV_COLUMNS = ("customers", "avg_clv", "total_clv", "cac", "clv_cac", "payback_months", "lifetime_roi")
 
@@ -36,13 +43,6 @@ def with_lifetime_value(
     ``total_clv_lower/upper`` and ``avg_clv_lower/upper`` give that interval from the parameter uncertainty
     of both models (``n_draws`` parameter draws, :func:`trueroi.clv.roi.channel_clv_intervals`).
     """
-    from trueroi.clv.roi import (
-        NO_TOUCH,
-        acquisition_channels,
-        channel_clv_intervals,
-        clv_by_channel,
-        customer_values,
-    )
 
     if report.dims != ["channel"]:
         raise UsageError("--value clv needs --by channel (customers are counted by acquisition channel)")
@@ -53,8 +53,7 @@ def with_lifetime_value(
             f"{int(values['clv'].isna().sum())} customers; try another --clv-model"
         )
     orders = ws.table("orders")
-    status = orders.status.lower()
-    sales = orders.filter(status.isnull() | status.isin(SALE_STATUSES), orders.customer_id.notnull())
+    sales = orders.filter(is_sale(orders.status), orders.customer_id.notnull())
     first = sales.group_by("customer_id").aggregate(first_day=sales.date_day.min()).execute()
     first_day = pd.to_datetime(first["first_day"]).dt.date
     acquired = first.loc[(first_day >= report.period.start) & (first_day <= report.period.end), "customer_id"]

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from trueroi.errors import WorkspaceError
-from trueroi.workspace.schema import SALE_STATUSES
+from trueroi.workspace.money import in_base
+from trueroi.workspace.rules import sale_orders
 
 if TYPE_CHECKING:
-    import ibis
-
     from trueroi.workspace import Workspace
 
 WEEK_COL = "week"
@@ -33,16 +32,16 @@ def weekly_series(ws: Workspace) -> pd.DataFrame:
     Raises
     ------
     WorkspaceError
-        If the workspace has no ad spend or no sales, or an amount has no exchange rate.
+        If the workspace has no ad spend or no sales.
+    DataValidationError
+        If an amount in another currency has no exchange rate for its day.
     """
-    base = ws.config.base_currency
     ads = ws.table("ad_performance")
     ads = ads.mutate(channel=ads.channel.fill_null("unknown"), week=ads.date_day.truncate("W"))
-    ads = _to_base(ws, ads, "spend", base)
+    ads = in_base(ws, ads, ["spend"], "ad spend")
     spend = ads.group_by(["week", "channel"]).aggregate(spend=ads.spend.sum()).to_pandas()
-    orders = ws.table("orders")
-    orders = orders.filter(orders.status.isin(SALE_STATUSES) | orders.status.isnull())
-    orders = _to_base(ws, orders.mutate(week=orders.date_day.truncate("W")), "revenue", base)
+    orders = sale_orders(ws)
+    orders = in_base(ws, orders.mutate(week=orders.date_day.truncate("W")), ["revenue"], "orders")
     revenue = orders.group_by("week").aggregate(revenue=orders.revenue.sum()).to_pandas()
     if spend.empty or revenue.empty:
         raise WorkspaceError(
@@ -65,22 +64,3 @@ def weekly_series(ws: Workspace) -> pd.DataFrame:
     for c in wide.columns:
         out[c] = wide[c].reindex(weeks).fillna(0.0).to_numpy()
     return out
-
-
-def _to_base(ws: Workspace, table: ibis.Table, col: str, base: str | None) -> ibis.Table:
-    """``table`` with ``col`` in the base currency (rows already in it are kept as they are)."""
-    if base is None:
-        return table
-    foreign = table.filter(table.currency != base).count().execute()
-    if not foreign:
-        return table
-    fx = ws.table("fx_rates").select("date_day", "currency", "rate_to_base")
-    joined = table.left_join(fx, [table.date_day == fx.date_day, table.currency == fx.currency])
-    rate = (joined.currency == base).ifelse(1.0, joined.rate_to_base)
-    missing = joined.filter(rate.isnull()).count().execute()
-    if missing:
-        raise WorkspaceError(
-            f"{missing} rows of {col} are in a currency other than {base} with no fx_rates entry"
-            " for their day; import fx_rates first"
-        )
-    return joined.mutate(**{col: joined[col] * rate}).select(*table.columns)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from trueroi.metrics.facts import UNALLOCATED, UNATTRIBUTED, facts
 from trueroi.workspace import Workspace
+from trueroi.workspace.rules import sale_orders
 
 SCOPES = ("total", "channel", "campaign")  # what users watch; "leaf" is internal
 DAILY_MEASURES = ("spend", "impressions", "clicks", "conversions", "revenue", "sessions")
@@ -84,8 +85,6 @@ def _sum(leaf: pd.DataFrame, keys: list[str], scope: str) -> pd.DataFrame:
 
 
 def _order_counts(ws: Workspace, start: date, end: date) -> pd.DataFrame:
-    from trueroi.metrics.credits import sale_orders
-
     o = sale_orders(ws, start, end)
     df = o.group_by("date_day").aggregate(orders=o.count().cast("float64")).execute()
     df["date_day"] = pd.to_datetime(df["date_day"]).dt.date

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
-from trueroi.workspace.schema import SALE_STATUSES
+from trueroi.workspace.money import to_base
+from trueroi.workspace.rules import is_sale
 
 if TYPE_CHECKING:
     from trueroi.workspace import Workspace
@@ -72,16 +73,9 @@ def worst(found: list[Finding], n: int = 3) -> list[Finding]:
 
 
 def _in_base(ws: Workspace, table: ibis.Table, money: list[str], day: str = "date_day") -> ibis.Table:
-    """``table`` with the ``money`` columns converted to the base currency through ``fx_rates``."""
-    base = ws.config.base_currency
-    fx = ws.table("fx_rates").select(
-        _d=ws.table("fx_rates").date_day,
-        _c=ws.table("fx_rates").currency,
-        _r=ws.table("fx_rates").rate_to_base,
-    )
-    joined = table.left_join(fx, [table[day] == fx._d, table.currency == fx._c])
-    rate = ibis.cases((joined.currency == base, 1.0), else_=joined._r)
-    return joined.mutate(**{m: joined[m] * rate for m in money}).drop("_d", "_c", "_r")
+    """``table`` with the ``money`` columns in the base currency; amounts without a rate become null (the
+    quality checks report on what they can, and a missing rate is a finding of its own)."""
+    return to_base(ws, table, money, day).drop("_fx_missing")
 
 
 def _scalar(expr: Any) -> Any:
@@ -97,7 +91,7 @@ def check_platform_overclaim(ws: Workspace) -> list[Finding]:
     ads, orders = ws.table("ad_performance"), ws.table("orders")
     if _scalar(ads.count()) == 0 or _scalar(orders.count()) == 0:
         return []
-    sales = _in_base(ws, orders.filter(orders.status.isin(SALE_STATUSES)), ["revenue"])
+    sales = _in_base(ws, orders.filter(is_sale(orders.status)), ["revenue"])
     shop = sales.group_by("date_day").aggregate(orders=sales.count(), revenue=sales.revenue.sum()).execute()
     claims = _in_base(ws, ads, ["conversions_value"])
     per_day = (
@@ -156,7 +150,7 @@ def _trend(grp: Any) -> str:
 
 def check_orders_without_touch(ws: Workspace) -> list[Finding]:
     orders, touches = ws.table("orders"), ws.table("touchpoints")
-    sales = orders.filter(orders.status.isin(SALE_STATUSES))
+    sales = orders.filter(is_sale(orders.status))
     total = _scalar(sales.count())
     if not total or _scalar(touches.count()) == 0:
         return []

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from trueroi.attribution import from_paths, from_touchpoints
 from trueroi.attribution.report import paths_report
-from trueroi.attribution.roi import roi_by_model, roi_spread
 from trueroi.cli.main import build_app
+from trueroi.metrics.by_model import roi_by_model, roi_spread
 
 T = pd.Timestamp
 

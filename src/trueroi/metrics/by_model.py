@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from trueroi.attribution.compare import resolve_models
+from trueroi.attribution import resolve_models
+from trueroi.metrics.engine import kpi_report
+from trueroi.workspace import Workspace
 
 ROI_COLUMNS = [
     "model",
@@ -40,7 +41,7 @@ ROI_COLUMNS = [
 
 
 def roi_by_model(
-    workspace: Any,
+    workspace: Workspace,
     models: str | Sequence[str] = "all",
     *,
     start: date | None = None,
@@ -55,8 +56,6 @@ def roi_by_model(
         money in
         the workspace base currency; ratios are null where the denominator is zero.
     """
-    from trueroi.metrics.engine import kpi_report
-
     frames = []
     for name in resolve_models(models):
         report = kpi_report(workspace, by="channel", start=start, end=end, attribution=name)
