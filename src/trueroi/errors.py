@@ -72,6 +72,14 @@ class WorkspaceError(TrueRoiError, RuntimeError):
     """The workspace is missing, empty, or not in a state the command needs."""
 
 
+class NoWorkspaceError(WorkspaceError):
+    """A directory that should hold a workspace holds none (no ``trueroi.toml``); ``directory`` names it."""
+
+    def __init__(self, message: str, *, directory: str) -> None:
+        self.directory = directory
+        super().__init__(message)
+
+
 class NotFittedError(TrueRoiError, AttributeError):
     """A model method that needs ``fit`` was called before ``fit``."""
 

@@ -71,7 +71,7 @@ def test_bad_config_is_refused(kwargs) -> None:
 
 
 def test_open_outside_a_workspace_says_what_to_do(tmp_path) -> None:
-    with pytest.raises(WorkspaceError, match="trueroi init"):
+    with pytest.raises(WorkspaceError, match="initialise a workspace there"):
         Workspace.open(tmp_path)
 
 

@@ -16,6 +16,7 @@ lookback window), :func:`order_credits` (per-order credits for the KPI engine) a
 credits: :mod:`trueroi.metrics.by_model`.
 """
 
+from trueroi.attribution.analysis import credit_journeys, load_journeys
 from trueroi.attribution.base import MODELS, AttributionModel, register_model
 from trueroi.attribution.compare import AttributionResult, attribute, resolve_models
 from trueroi.attribution.credits import order_credits
@@ -30,10 +31,12 @@ __all__ = [
     "Journeys",
     "attribute",
     "build_journeys",
+    "credit_journeys",
     "from_paths",
     "from_touchpoints",
     "get_model",
     "journeys_expr",
+    "load_journeys",
     "model_names",
     "order_credits",
     "read_paths_csv",

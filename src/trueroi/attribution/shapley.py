@@ -40,7 +40,7 @@ GAMES = ("conversions", "conversion_rate")
 def _n_players(f: np.ndarray) -> int:
     n = int(len(f)).bit_length() - 1
     if len(f) != 1 << n:
-        raise ValueError(f"a set function over n players has 2**n entries, got {len(f)}")
+        raise UsageError(f"a set function over n players has 2**n entries, got {len(f)}")
     return n
 
 

@@ -39,6 +39,13 @@ def attribution(
     exclude_direct: Annotated[
         bool, typer.Option(help="Drop direct touches from workspace journeys.")
     ] = False,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day of conversions, YYYY-MM-DD (workspace only).")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day of conversions, YYYY-MM-DD.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Named period instead of --from/--to: 2026-Q3, 2026-07.")
+    ] = None,
     view: Annotated[
         str,
         typer.Option(
@@ -48,38 +55,40 @@ def attribution(
     ] = "credits",
 ) -> None:
     """Credit conversions and value to channels under each attribution model, side by side."""
-    from trueroi.attribution import attribute, read_paths_csv
+    from trueroi.attribution import credit_journeys, load_journeys
+    from trueroi.attribution.report import paths_report
     from trueroi.errors import UsageError
+    from trueroi.metrics import resolve_range
+    from trueroi.metrics.by_model import compare_roi
+    from trueroi.workspace import Workspace
 
     if view not in VIEWS:
         raise UsageError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
+    if paths is not None and (view == "roi" or date_from or date_to or period):
+        raise UsageError(
+            "--view roi and --from/--to/--period need the workspace's spend, orders and days; "
+            "run without a journeys file"
+        )
+    start, end = resolve_range(date_from, date_to, period)
     if view == "roi":
-        if paths is not None:
-            raise UsageError("--view roi needs workspace spend and margins; run it without a journeys file")
-        _roi(workspace, model, fmt)
+        with Workspace.open(workspace) as ws:
+            _print_roi(compare_roi(ws, model, start=start, end=end), fmt)
         return
-
     if paths is not None:
-        journeys = read_paths_csv(paths)
+        journeys = load_journeys(paths)
     else:
-        from trueroi.attribution.warehouse import build_journeys
-        from trueroi.workspace import Workspace
-
-        ws = Workspace.open(workspace)
-        try:
-            ws.require_data()
-            journeys = build_journeys(ws, lookback_days=lookback_days, exclude_direct=exclude_direct)
-        finally:
-            ws.close()
+        with Workspace.open(workspace) as ws:
+            journeys = load_journeys(
+                ws, lookback_days=lookback_days, exclude_direct=exclude_direct, start=start, end=end
+            )
     if view == "paths":
-        _paths(journeys, fmt)
+        _paths(paths_report(journeys), fmt)
         return
-    settings = {"markov": {"order": markov_order}, "time_decay": {"half_life_days": half_life_days}}
-    result = attribute(journeys, model, settings)
+    result = credit_journeys(journeys, model, markov_order=markov_order, half_life_days=half_life_days)
     if fmt == OutputFormat.json:
         print_json(result.to_dict())
     elif fmt == OutputFormat.csv:
-        print_csv(result.credits.to_dict("records"))
+        print_csv(result.credits)
     else:
         _print_tables(result)
 
@@ -114,19 +123,10 @@ def _print_tables(result) -> None:  # noqa: ANN001 - AttributionResult, imported
 VIEWS = ("credits", "roi", "paths")
 
 
-def _roi(workspace, model: str, fmt: OutputFormat) -> None:  # noqa: ANN001 - a path or None
-    from trueroi.metrics.by_model import roi_by_model, roi_spread
-    from trueroi.workspace import Workspace
-
-    ws = Workspace.open(workspace)
-    try:
-        ws.require_data()
-        roi = roi_by_model(ws, model)
-    finally:
-        ws.close()
-    spread = roi_spread(roi)
+def _print_roi(comparison, fmt: OutputFormat) -> None:  # noqa: ANN001 - RoiComparison
+    roi, spread = comparison.roi, comparison.spread
     if fmt == OutputFormat.json:
-        print_json({"roi": roi.to_dict("records"), "spread": spread.to_dict("records")})
+        print_json(comparison.to_dict())
     elif fmt == OutputFormat.csv:
         print_csv(roi.to_dict("records"))
     else:
@@ -140,7 +140,6 @@ def _roi(workspace, model: str, fmt: OutputFormat) -> None:  # noqa: ANN001 - a 
             ("full_roi", "Full ROI", "percent"),
         ]
         print_table(roi.to_dict("records"), cols, title="ROI by attribution model")
-        flagged = spread[spread["decision_changes"]]
         cols = [
             ("channel", "Channel", "text"),
             ("roas_min", "ROAS min", "ratio"),
@@ -154,14 +153,12 @@ def _roi(workspace, model: str, fmt: OutputFormat) -> None:  # noqa: ANN001 - a 
             spread.to_dict("records"),
             cols,
             title="Spread between models",
-            caption=f"the model decides whether it pays back: {', '.join(flagged['channel']) or 'none'}",
+            caption="the model decides whether it pays back: "
+            + (", ".join(comparison.decisive_channels) or "none"),
         )
 
 
-def _paths(journeys, fmt: OutputFormat) -> None:  # noqa: ANN001 - Journeys
-    from trueroi.attribution.report import paths_report
-
-    report = paths_report(journeys)
+def _paths(report, fmt: OutputFormat) -> None:  # noqa: ANN001 - PathsReport
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
     elif fmt == OutputFormat.csv:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, print_csv, print_json, print_table
-from trueroi.errors import UsageError
 
 TABLE_KPIS = [
     ("spend", "Spend", "money"),
@@ -22,12 +21,10 @@ TABLE_KPIS = [
 
 
 def parse_day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise UsageError(f"{option} {value!r} is not a date; expected YYYY-MM-DD") from exc
+    """An ISO date typed after ``option`` (the error names the option)."""
+    from trueroi.metrics.dimensions import parse_day as parse
+
+    return parse(value, option)
 
 
 def kpis(
@@ -56,25 +53,26 @@ def kpis(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """KPIs and ROI (media and full, on contribution margin) by channel, campaign, week, ..."""
-    from trueroi.metrics import kpi_report, parse_period
+    from trueroi.metrics import kpis as kpi_query
     from trueroi.workspace import Workspace
 
-    start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
-    if period:
-        p = parse_period(period)
-        start, end = start or p.start, end or p.end
+    parse_day(date_from, "--from")  # a bad date's error names the option
+    parse_day(date_to, "--to")
     with Workspace.open(workspace) as ws:
-        report = kpi_report(ws, by=by, start=start, end=end, compare=compare, attribution=attribution)
-        if value == "clv":
-            from trueroi.metrics.lifetime import with_lifetime_value
-
-            report = with_lifetime_value(ws, report, interval=0.9)
-        elif value != "revenue":
-            raise UsageError(f"--value {value!r} is unknown; expected revenue or clv")
+        report = kpi_query(
+            ws,
+            by=by,
+            date_from=date_from,
+            date_to=date_to,
+            period=period,
+            compare=compare,
+            attribution=attribution,
+            value=value,
+        )
     if output == OutputFormat.json:
         print_json(report.to_dict())
     elif output == OutputFormat.csv:
-        print_csv(report.rows.to_dict(orient="records"))
+        print_csv(report.rows)
     else:
         print_report(report)
 

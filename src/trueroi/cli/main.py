@@ -1,8 +1,11 @@
 """The ``trueroi`` command: a thin face over the library.
 
 Each domain adds its commands from its own module (``trueroi.cli.<domain>``) through a ``register(app)``
-function, so commands live next to nothing but their own domain. Errors the library raises on purpose
-(:class:`~trueroi.errors.TrueRoiError`) become one line on stderr and exit code 2.
+function, so commands live next to nothing but their own domain. A command parses its options, calls one
+library function and renders the result (a table for people, its ``to_dict()`` as JSON, or CSV); the
+library is imported inside the command functions only so that ``trueroi --help`` and every command start
+without loading the whole stack. Errors the library raises on purpose (:class:`~trueroi.errors.TrueRoiError`)
+become one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import typer
 from rich.markup import escape
 
 from trueroi.cli.common import err_console, groups
-from trueroi.errors import TrueRoiError
+from trueroi.errors import NoWorkspaceError, TrueRoiError
 
 COMMAND_MODULES = (
     "trueroi.cli.workspace",
@@ -66,8 +69,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="trueroi")
     except TrueRoiError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(_message(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+
+
+def _message(exc: TrueRoiError) -> str:
+    """The error's line, with what to type where the library's words name no command."""
+    if isinstance(exc, NoWorkspaceError):
+        return f"{exc}; run 'trueroi init {exc.directory}' or pass --workspace DIR"
+    return str(exc)
 
 
 if __name__ == "__main__":

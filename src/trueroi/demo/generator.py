@@ -36,6 +36,7 @@ from trueroi.demo.tables import (
     utc_offsets,
 )
 from trueroi.demo.truth import ground_truth
+from trueroi.errors import UsageError
 
 TABLE_NAMES = ("ad_performance", "orders", "touchpoints", "conversions", "costs", "fx_rates")
 Progress = Callable[[str, float], None]
@@ -88,7 +89,7 @@ def generate(
         a quick test set; 75 gives about 100 million touchpoints. True ROIs do not depend on it.
     """
     if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+        raise UsageError(f"scale must be positive, got {scale}")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda _msg, _frac: None)

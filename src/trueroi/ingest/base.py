@@ -159,7 +159,7 @@ class FxGuard:
             f"no exchange rate to {self.base} for " + "; ".join(parts),
             file=self.file,
             expected=f"rates in fx_rates for every day and currency other than {self.base}; "
-            "import them first with 'trueroi import fx-rates FILE'",
+            "import an fx-rates file for those days first",
         )
 
 

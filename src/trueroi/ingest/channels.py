@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trueroi.errors import UsageError
 from trueroi.workspace.config import ChannelRule
 
 GA4_GROUPS = (
@@ -252,7 +253,7 @@ def channel_groups(
     n = len(cols[0])
     cols.append(_as_string_array(campaign) if campaign is not None else pa.nulls(n, pa.string()))
     if any(len(c) != n for c in cols):
-        raise ValueError("source, medium and campaign must have the same length")
+        raise UsageError("source, medium and campaign must have the same length")
     # each row's triple as one integer from the columns' dictionary codes (exact whatever the text holds;
     # a joined string key broke on values containing the separator)
     codes, values = [], []

@@ -41,7 +41,7 @@ def detect_format(path: str | Path) -> str:
     raise DataValidationError(
         "matches no import format",
         file=path.name,
-        expected="one of " + ", ".join(sorted(FORMATS)) + " (see 'trueroi import --help')",
+        expected="a file in one of the formats " + ", ".join(sorted(FORMATS)),
     )
 
 

@@ -5,8 +5,17 @@
 """
 
 from trueroi.metrics.definitions import ALL_KPIS, KPIS, Kpi
-from trueroi.metrics.dimensions import DIMENSIONS, Period, last_full_quarter, parse_by, parse_period
+from trueroi.metrics.dimensions import (
+    DIMENSIONS,
+    Period,
+    last_full_quarter,
+    parse_by,
+    parse_day,
+    parse_period,
+    resolve_range,
+)
 from trueroi.metrics.engine import KpiReport, data_range, kpi_report
+from trueroi.metrics.kpis import kpis
 
 __all__ = [
     "ALL_KPIS",
@@ -17,7 +26,10 @@ __all__ = [
     "Period",
     "data_range",
     "kpi_report",
+    "kpis",
     "last_full_quarter",
     "parse_by",
+    "parse_day",
     "parse_period",
+    "resolve_range",
 ]

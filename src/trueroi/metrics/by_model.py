@@ -17,12 +17,15 @@ one model and < 0 under another).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from trueroi.attribution import resolve_models
+from trueroi.io import jsonable
 from trueroi.metrics.engine import kpi_report
 from trueroi.workspace import Workspace
 
@@ -98,3 +101,34 @@ def roi_spread(roi: pd.DataFrame) -> pd.DataFrame:
         )
     out = pd.DataFrame(rows)
     return out.sort_values("roas_spread", ascending=False, na_position="last", ignore_index=True)
+
+
+@dataclass(frozen=True)
+class RoiComparison:
+    """ROAS and ROI by attribution model (:func:`roi_by_model`) and the spread between models
+    (:func:`roi_spread`)."""
+
+    roi: pd.DataFrame
+    spread: pd.DataFrame
+
+    @property
+    def decisive_channels(self) -> list[str]:
+        """Channels where the attribution model decides whether the channel pays back."""
+        return list(self.spread.loc[self.spread["decision_changes"].astype(bool), "channel"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``trueroi attribution --view roi --format json``."""
+        return jsonable({"roi": self.roi.to_dict("records"), "spread": self.spread.to_dict("records")})
+
+
+def compare_roi(
+    workspace: Workspace,
+    models: str | Sequence[str] = "all",
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> RoiComparison:
+    """ROI by attribution model over the days ``[start, end]`` (default: all data), with the spread."""
+    workspace.require_data()
+    roi = roi_by_model(workspace, models, start=start, end=end)
+    return RoiComparison(roi=roi, spread=roi_spread(roi))

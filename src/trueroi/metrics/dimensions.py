@@ -28,9 +28,9 @@ def parse_by(by: str | list[str] | tuple[str, ...] | None) -> list[str]:
     for item in items:
         name = ALIASES.get(item, item)
         if name not in DIMENSIONS:
-            raise UsageError(f"unknown dimension {item!r} in --by; expected any of {', '.join(DIMENSIONS)}")
+            raise UsageError(f"unknown breakdown dimension {item!r}; expected any of {', '.join(DIMENSIONS)}")
         if name in dims:
-            raise UsageError(f"dimension {item!r} given twice in --by")
+            raise UsageError(f"breakdown dimension {item!r} given twice")
         dims.append(name)
     if sum(d in TIME_GRAINS for d in dims) > 1:
         raise UsageError("--by takes at most one time grain (day, week, month, quarter or year)")
@@ -56,7 +56,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise UsageError(f"dates reversed: --from {self.start} is after --to {self.end}")
+            raise UsageError(f"dates reversed: the first day {self.start} is after the last day {self.end}")
 
     @property
     def days(self) -> int:
@@ -100,6 +100,36 @@ def parse_period(text: str) -> Period:
             f"period {text!r} is not understood; expected e.g. 2026-Q3, 2026-07, 2026 or "
             "2026-07-01..2026-09-30"
         ) from exc
+
+
+def parse_day(value: str | date | None, what: str = "day") -> date | None:
+    """``value`` as a date (ISO ``YYYY-MM-DD`` text or a date); None stays None.
+
+    Raises
+    ------
+    UsageError
+        Naming ``what`` (e.g. "first day") when the text is not an ISO date.
+    """
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise UsageError(f"{what} {value!r} is not a date; expected YYYY-MM-DD") from exc
+
+
+def resolve_range(
+    date_from: str | date | None, date_to: str | date | None, period: str | None = None
+) -> tuple[date | None, date | None]:
+    """First and last day asked for: explicit days win over a named ``period`` (see :func:`parse_period`);
+    either end may stay None (the data's range fills it in)."""
+    start, end = parse_day(date_from, "first day"), parse_day(date_to, "last day")
+    if period:
+        named = parse_period(period)
+        start, end = start or named.start, end or named.end
+    if start is not None and end is not None:
+        Period(start, end)  # reversed dates fail here, before any query
+    return start, end
 
 
 def last_full_quarter(latest: date) -> Period:

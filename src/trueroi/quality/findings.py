@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from trueroi.errors import UsageError
 from trueroi.workspace.money import to_base
 from trueroi.workspace.rules import is_sale
 
@@ -49,7 +50,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
-            raise ValueError(f"severity {self.severity!r} is not one of {SEVERITIES}")
+            raise UsageError(f"severity {self.severity!r} is not one of {SEVERITIES}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

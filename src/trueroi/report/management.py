@@ -13,14 +13,14 @@ Money is in the workspace base currency; ratios are fractions (``media_roi`` -0.
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from trueroi.io import jsonable
 from trueroi.metrics.dimensions import Period, parse_period
 from trueroi.report.next_steps import KIND, next_steps
+from trueroi.workspace.rules import utc_bounds
 
 if TYPE_CHECKING:
     from trueroi.workspace import Workspace
@@ -200,14 +200,6 @@ def _channel_section(report: Any) -> dict[str, Any]:
     return {"attribution_model": report.attribution_model, "rows": rows}
 
 
-def utc_bounds(period: Period, timezone: str) -> tuple[datetime, datetime]:
-    """The period's first and last local day as naive UTC datetimes ``[start, end)``."""
-    tz = ZoneInfo(timezone)
-    start = datetime.combine(period.start, time.min, tz).astimezone(UTC).replace(tzinfo=None)
-    end = datetime.combine(period.end + timedelta(days=1), time.min, tz).astimezone(UTC).replace(tzinfo=None)
-    return start, end
-
-
 def attribution_section(ws: Workspace, period: Period, models: str = "all") -> dict[str, Any]:
     """Conversions and revenue of the period's orders credited to channels under each attribution model.
 
@@ -217,7 +209,7 @@ def attribution_section(ws: Workspace, period: Period, models: str = "all") -> d
     from trueroi.attribution import attribute
     from trueroi.attribution.warehouse import build_journeys
 
-    start, end = utc_bounds(period, ws.config.timezone)
+    start, end = utc_bounds(period.start, period.end, ws.config.timezone)
     journeys = build_journeys(ws, start=start, end=end, with_meta=False)
     if journeys.total_conversions == 0:
         return {"available": False, "message": "no converting journeys in the period", "models": []}

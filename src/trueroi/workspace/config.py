@@ -170,7 +170,7 @@ class WorkspaceConfig:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ConfigError(f"{path} not found; run 'trueroi init {directory}' first") from exc
+            raise ConfigError(f"{path} not found; {directory} is not an initialised workspace") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
         return cls.from_dict(data)

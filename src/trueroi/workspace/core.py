@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pyarrow as pa
 
-from trueroi.errors import DataValidationError, WorkspaceError
+from trueroi.errors import DataValidationError, NoWorkspaceError, WorkspaceError
 from trueroi.workspace.config import CONFIG_FILE, WorkspaceConfig
 from trueroi.workspace.schema import TABLES, arrow_schema, schema
 
@@ -97,9 +97,10 @@ class Workspace:
         """Open the workspace at ``path`` (see :func:`resolve_path`)."""
         directory = resolve_path(path)
         if not (directory / CONFIG_FILE).exists():
-            raise WorkspaceError(
+            raise NoWorkspaceError(
                 f"{directory} is not a trueroi workspace (no {CONFIG_FILE}); "
-                f"run 'trueroi init {directory}' or pass --workspace DIR"
+                "initialise a workspace there or choose another workspace directory",
+                directory=str(directory),
             )
         return cls(directory, WorkspaceConfig.load(directory))
 
@@ -178,7 +179,7 @@ class Workspace:
         """Raise a clear error when the workspace holds no ads, orders or touchpoints."""
         if self.is_empty():
             raise WorkspaceError(
-                f"workspace {self.path} holds no data; load files with 'trueroi import' or run 'trueroi demo'"
+                f"workspace {self.path} holds no data (no ads, orders or touchpoints); import exports first"
             )
 
     def checksum(self) -> dict[str, tuple[int, str]]:

@@ -12,11 +12,13 @@ they must all get the same answer. Each rule is an Ibis expression builder, so i
   (or at) the event; with ``skip_direct`` a direct touch wins only when the window holds nothing else
   (GA4's "last non-direct click"). Ties at one instant are broken by channel, then campaign, so the result
   never depends on row order.
+- **Days** are cut in the workspace time zone; timestamps are stored in UTC (:func:`utc_bounds`).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import ibis
 
@@ -33,6 +35,7 @@ __all__ = [
     "last_touch",
     "norm_campaign",
     "sale_orders",
+    "utc_bounds",
 ]
 
 
@@ -114,3 +117,11 @@ def last_touch(
     return best.mutate(is_brand=best._t_brand.fill_null(False)).drop(
         "_t_user", "_t_brand", "_direct", "_rank"
     )
+
+
+def utc_bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
+    """The local days ``start`` to ``end`` (inclusive) in ``timezone`` as naive UTC instants ``[lo, hi)``."""
+    tz = ZoneInfo(timezone)
+    lo = datetime.combine(start, time.min, tz).astimezone(UTC).replace(tzinfo=None)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC).replace(tzinfo=None)
+    return lo, hi
