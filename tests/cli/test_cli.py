@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,33 @@ def test_demo_runs_end_to_end_and_report_is_self_contained(tmp_path) -> None:
     assert len(truth["channels"]) >= 8
     again = run("demo", "--workspace", str(tmp_path / "d"), "--scale", "0.02")
     _one_error_line(again, "--fresh")
+
+
+def test_piped_table_is_never_cut(demo_shop, cli) -> None:
+    """Not on a terminal (as when piped into a file), the table keeps whole names and numbers."""
+    assert not sys.stdout.isatty()
+    channels = [
+        row["channel"]
+        for row in json.loads(cli("kpis", "-w", str(demo_shop.ws.path), "-f", "json").stdout)["rows"]
+    ]
+    table = cli("kpis", "-w", str(demo_shop.ws.path)).stdout
+    assert "…" not in table
+    assert all(name in table for name in channels), channels
+    assert max(len(line) for line in table.splitlines()) > 80  # rich's default width when piped was 80
+
+
+def test_piped_lines_are_not_wrapped_at_80_columns(tmp_path) -> None:
+    """A fresh process with its output piped and no COLUMNS: a long line stays one line."""
+    deep = tmp_path / ("exports-of-a-client-with-a-long-folder-name" * 2)
+    deep.mkdir()
+    orders = deep / "orders.csv"
+    orders.write_bytes((Path(__file__).parents[1] / "ingest" / "fixtures" / "orders.csv").read_bytes())
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    done = subprocess.run(
+        [sys.executable, "-m", "trueroi", "import", "--detect", str(orders)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.stdout.strip().splitlines() == [f"{orders}: orders"]

@@ -100,3 +100,51 @@ def test_quality_json(workspace) -> None:
     assert "orders_without_touch" in codes and "refunds_cancellations" in codes
     table = _run("quality", "-w", ws)
     assert table.exit_code == 0 and "Data quality" in table.stdout
+
+
+def test_detect_accepts_auto_folders_and_names_every_unknown_file(tmp_path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "orders.csv").write_bytes((FIXTURES / "orders.csv").read_bytes())
+    (folder / "notes.txt").write_text("hello\nworld\n")
+    (folder / ".hidden.csv").write_text("x\n1\n")  # hidden files are not exports
+    stray = tmp_path / "stray.csv"
+    stray.write_text("a,b\n1,2\n")
+    # `trueroi import auto --detect *`: FORMAT is "auto", not a file; a folder stands for its files
+    result = _run("import", "auto", "--detect", str(folder), str(stray), "--format", "json")
+    assert result.exit_code == 2, result.output
+    files = {Path(f["file"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert set(files) == {"orders.csv", "notes.txt", "stray.csv"}
+    assert files["orders.csv"]["format"] == "orders"
+    assert files["notes.txt"]["format"] is None and files["stray.csv"]["format"] is None
+    # the table output has one line per file, the unknown ones included
+    lines = _run("import", "--detect", str(folder), str(stray)).stdout.strip().splitlines()
+    assert len(lines) == 3 and sum("unknown" in line for line in lines) == 2
+
+
+def test_import_auto_names_every_unknown_file_and_loads_nothing(workspace, tmp_path) -> None:
+    ws = str(workspace.path)
+    before = workspace.checksum()
+    workspace.close()
+    (tmp_path / "a.txt").write_text("nothing\n")
+    (tmp_path / "b.txt").write_text("neither\n")
+    good = FIXTURES / "fx_rates.csv"
+    result = CliRunner().invoke(build_app(), ["import", "auto", str(good), str(tmp_path), "-w", ws])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, Exception) and "a.txt" in str(result.exception)
+    assert "b.txt" in str(result.exception)
+    from trueroi.workspace import Workspace
+
+    with Workspace.open(ws) as again:
+        assert again.checksum() == before
+
+
+def test_import_a_folder(workspace, tmp_path) -> None:
+    ws = str(workspace.path)
+    workspace.close()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("orders.csv", "fx_rates.csv"):
+        (folder / name).write_bytes((FIXTURES / name).read_bytes())
+    payload = json.loads(_run("import", "auto", str(folder), "-w", ws, "-f", "json").stdout)
+    assert [(i["format"], i["rows"]) for i in payload["imports"]] == [("fx-rates", 4), ("orders", 4)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from trueroi.errors import DataValidationError
-from trueroi.ingest.base import import_file
+from trueroi.ingest import import_file
 
 
 @pytest.mark.parametrize("day", ["2025-02-30", "31.04.2025", "2025-13-01"])

@@ -13,8 +13,11 @@ from rich.table import Table
 
 from trueroi.io import dumps, jsonable, write_csv
 
-console = Console()
-err_console = Console(stderr=True)
+# On a terminal rich wraps tables to its width; piped, it would cut them at 80 columns ("Paid Sear..."), so
+# piped output gets room for whole cells: tables grow as wide as their content, never truncated.
+PIPED_WIDTH = 1000
+console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 _GROUPS: dict[str, typer.Typer] = {}
 

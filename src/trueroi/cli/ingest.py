@@ -1,9 +1,9 @@
-"""``trueroi import FORMAT FILE...``: load exports into the workspace; ``trueroi import --detect FILE``."""
+"""``trueroi import FORMAT FILE|DIR...``: load exports into the workspace; ``--detect`` names formats."""
 
 from __future__ import annotations
 
-import sys
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,21 +14,18 @@ from trueroi.cli.common import (
     OutputFormat,
     WorkspaceOpt,
     console,
+    err_console,
     print_csv,
     print_json,
     print_table,
 )
 from trueroi.errors import UsageError
 
-FORMAT_HELP = (
-    "google-ads, meta-ads, microsoft-ads, ga4, shopify-orders, orders, conversions, offline-conversions, "
-    "crm, "
-    "costs, fx-rates, touchpoints, ad-performance, or auto (detect each file)."
-)
+FORMAT_HELP = "An import format (see 'trueroi import --formats'), or auto to detect each file's format."
 
 
 def import_files(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help=FORMAT_HELP)],
+    fmt: Annotated[str | None, typer.Argument(metavar="FORMAT", help=FORMAT_HELP)] = None,
     files: Annotated[
         list[Path] | None, typer.Argument(metavar="FILE...", help="Export files to import.")
     ] = None,
@@ -36,6 +33,7 @@ def import_files(
     detect: Annotated[
         bool, typer.Option("--detect", help="Only name the format of each FILE; load nothing.")
     ] = False,
+    formats: Annotated[bool, typer.Option("--formats", help="List the import formats and exit.")] = False,
     product_costs: Annotated[
         Path | None, typer.Option(help="CSV of unit costs (sku and/or name, unit_cost) for shop orders.")
     ] = None,
@@ -48,18 +46,18 @@ def import_files(
     ] = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Import export files; each file loads atomically, and a file imported before is skipped."""
-    paths = ([Path(fmt)] if detect else []) + list(files or [])
-    if detect:
-        _detect(paths, output)
-        return
-    if not paths:
-        raise UsageError("no FILE given; usage: trueroi import FORMAT FILE... (or FORMAT auto)")
-    from trueroi.ingest import detect_format, get_format, import_file
+    """Import export files (or folders of them); each file loads atomically, a file imported before is
+    skipped, and exchange rates load first."""
+    from trueroi import ingest
     from trueroi.workspace import Workspace
 
-    jobs = [(detect_format(p) if fmt == "auto" else get_format(fmt).name, p) for p in paths]
-    jobs.sort(key=lambda job: job[0] != "fx-rates")  # rates first: other files are checked against them
+    if formats:
+        console.print("\n".join(ingest.format_names()), highlight=False)
+        return
+    if detect:  # FORMAT may be a file too: `trueroi import --detect *`
+        named = [] if fmt in (None, *ingest.format_names(), ingest.AUTO) else [fmt]
+        _detect(ingest.detect_files(named + list(files or [])), output)
+        return
     options: dict[str, Any] = {
         k: v
         for k, v in {
@@ -69,66 +67,46 @@ def import_files(
         }.items()
         if v
     }
-    results = []
-    with Workspace.open(workspace) as ws:
-        for name, path in jobs:
-            with _progress(path) as on_rows:
-                result = import_file(ws, name, path, options=options, on_rows=on_rows)
-            results.append(
-                {
-                    "file": str(path),
-                    "format": name,
-                    "import_id": result.import_id,
-                    "rows": sum(result.rows.values()),
-                    "tables": result.rows,
-                    "replaced": result.replaced,
-                    "skipped": result.skipped,
-                }
-            )
-    _report(results, output)
+    if fmt is None:
+        raise UsageError("name an import format (or auto) and the files: trueroi import FORMAT FILE...")
+    with Workspace.open(workspace) as ws, _progress() as on_rows:
+        batch = ingest.import_files(ws, fmt, list(files or []), options=options, on_rows=on_rows)
+    _report(batch.to_dict()["imports"], output)
+    err_console.print(f"workspace: {ws.path}", highlight=False)
 
 
-def _detect(paths: list[Path], output: OutputFormat) -> None:
-    from trueroi.ingest import detect_format
-
-    rows = [{"file": str(p), "format": detect_format(p)} for p in paths]
+def _detect(detection, output: OutputFormat) -> None:  # noqa: ANN001 - ingest.Detection
     if output == OutputFormat.json:
-        print_json({"files": rows})
+        print_json(detection.to_dict())
     elif output == OutputFormat.csv:
-        print_csv(rows)
+        print_csv(detection.files)
     else:
-        for row in rows:
-            console.print(f"{row['file']}: {row['format']}", highlight=False)
+        for row in detection.files:
+            console.print(
+                f"{row['file']}: {row['format'] or 'unknown (' + row['error'] + ')'}", highlight=False
+            )
+    if detection.unknown:
+        raise typer.Exit(2)
 
 
-def _progress(path: Path):  # noqa: ANN202 - a context manager yielding the row callback
-    """A rich progress line counting rows on a terminal; nothing when output is piped."""
-    if not sys.stderr.isatty():
-        return nullcontext(None)
-    from contextlib import contextmanager
-
+@contextmanager
+def _progress() -> Iterator[Callable[[Path, int], None] | None]:
+    """A rich progress line per file counting rows on a terminal; nothing when output is piped."""
+    if not err_console.is_terminal:
+        yield None
+        return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    @contextmanager
-    def bar():  # noqa: ANN202
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed:,.0f} rows"),
-            TimeElapsedColumn(),
-            transient=True,
-            console=_stderr_console(),
-        ) as progress:
-            task = progress.add_task(f"importing {path.name}", total=None)
-            yield lambda n: progress.advance(task, n)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,.0f} rows"))
+    with Progress(*columns, TimeElapsedColumn(), transient=True, console=err_console) as progress:
+        tasks: dict[Path, Any] = {}
 
-    return bar()
+        def advance(path: Path, n: int) -> None:
+            if path not in tasks:
+                tasks[path] = progress.add_task(f"importing {path.name}", total=None)
+            progress.advance(tasks[path], n)
 
-
-def _stderr_console():  # noqa: ANN202
-    from trueroi.cli.common import err_console
-
-    return err_console
+        yield advance
 
 
 def _report(results: list[dict[str, Any]], output: OutputFormat) -> None:

@@ -1,10 +1,11 @@
-"""What every importer shares: the format registry, the import context, FX checks and the atomic load.
+"""What every importer shares: the format declaration, the import context and the FX check.
 
 An importer is a function ``read(path, ctx) -> {table: iterable of Arrow tables}``. It streams its file,
-records bad values in ``ctx.problems`` and raises them at the end of each chunk. :func:`import_file` wraps
-the iterables so that every row in a non-base currency is checked against ``fx_rates`` (a missing rate is an
-error naming the currency and days, never a silent 1.0), then hands them to
-:meth:`~trueroi.workspace.Workspace.load`, which writes everything and the ``imports`` record in one
+records bad values in ``ctx.problems`` and raises them at the end of each chunk; its module declares it
+with :func:`register`. :mod:`trueroi.ingest.registry` finds formats by name and
+:func:`trueroi.ingest.importer.import_file` runs one: every row in a non-base currency is checked against
+``fx_rates`` (:class:`FxGuard`: a missing rate is an error naming the currency and days, never a silent
+1.0), then :meth:`~trueroi.workspace.Workspace.load` writes everything and the ``imports`` record in one
 transaction. An error anywhere, including one raised after the last chunk, rolls the whole file back.
 """
 
@@ -19,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trueroi.errors import DataValidationError, UsageError
+from trueroi.errors import DataValidationError
 from trueroi.ingest.parse import Problems
-from trueroi.workspace import LoadResult, file_sha256
 from trueroi.workspace.config import WorkspaceConfig
 
 if TYPE_CHECKING:
@@ -83,25 +83,6 @@ def register(fmt: Format) -> Format:
     return fmt
 
 
-def get_format(name: str) -> Format:
-    _load_all()
-    if name not in FORMATS:
-        raise UsageError(f"unknown import format {name!r}; expected one of {', '.join(FORMATS)}")
-    return FORMATS[name]
-
-
-def _load_all() -> None:
-    """Import every format module once; each registers its formats."""
-    import importlib
-
-    for module in ("generic", "ads", "shop", "conversions", "ga4"):
-        try:
-            importlib.import_module(f"trueroi.ingest.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"trueroi.ingest.{module}":
-                raise
-
-
 def known_rates(ws: Workspace) -> dict[str, set[date]]:
     """Days with an FX rate per currency, from the workspace's ``fx_rates``."""
     df = ws.table("fx_rates").select("currency", "date_day").distinct().execute()
@@ -161,58 +142,6 @@ class FxGuard:
             expected=f"rates in fx_rates for every day and currency other than {self.base}; "
             "import an fx-rates file for those days first",
         )
-
-
-def import_file(
-    ws: Workspace,
-    format_name: str,
-    path: str | Path,
-    *,
-    options: dict[str, Any] | None = None,
-    on_rows: Callable[[int], None] | None = None,
-    today: date | None = None,
-) -> LoadResult:
-    """Import one file of the named format into the workspace, atomically and idempotently.
-
-    Parameters
-    ----------
-    ws
-        The target workspace.
-    format_name
-        A name from :data:`FORMATS` (``google-ads``, ``orders``, ...).
-    path
-        The export file.
-    options
-        Format options (``product_costs`` for shop orders, ``account_timezone`` ...).
-    on_rows
-        Called with the number of rows in each parsed chunk (progress bars).
-
-    Raises
-    ------
-    DataValidationError
-        When the file is broken; nothing is written then.
-    """
-    fmt = get_format(format_name)
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"{path} does not exist or is not a file")
-    ctx = ImportContext(ws.config, path.name, Problems(path.name), dict(options or {}), today, on_rows)
-    sha = file_sha256(path)
-    target = ",".join(sorted(fmt.tables))
-    previous = ws.already_loaded(sha, target)
-    if previous is not None:
-        return LoadResult(import_id=previous, rows=dict.fromkeys(fmt.tables, 0), skipped=True)
-    batches = fmt.read(path, ctx)
-    guard = FxGuard(ws.config.base_currency, known_rates(ws), path.name)
-    wrapped = {name: guard.watch(name, chunks) for name, chunks in batches.items()}
-    return ws.load(
-        wrapped,
-        source_format=fmt.name,
-        file_name=path.name,
-        sha256=sha,
-        replace_on={name: REPLACE_KEYS[name] for name in batches if name in REPLACE_KEYS},
-        replace_days={name: REPLACE_DAYS[name] for name in batches if name in REPLACE_DAYS},
-    )
 
 
 def missing_columns(present: Iterable[str], required: Iterable[str], file: str, fmt: str) -> None:

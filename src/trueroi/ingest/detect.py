@@ -1,12 +1,13 @@
-"""Naming the format of a file from its header (``trueroi import --detect FILE``)."""
+"""Naming the format of a file from its header."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from trueroi.errors import DataValidationError
-from trueroi.ingest.base import FORMATS, _load_all
+from trueroi.ingest.base import FORMATS
 from trueroi.ingest.read import norm_header, sniff
+from trueroi.ingest.registry import format_names
 
 # Canonical columns that identify each generic format, tried after the platform formats.
 GENERIC_SIGNATURES = (
@@ -28,7 +29,6 @@ def detect_format(path: str | Path) -> str:
     DataValidationError
         When no format matches.
     """
-    _load_all()
     path = Path(path)
     for name in SPECIFIC:
         fmt = FORMATS.get(name)
@@ -41,7 +41,7 @@ def detect_format(path: str | Path) -> str:
     raise DataValidationError(
         "matches no import format",
         file=path.name,
-        expected="a file in one of the formats " + ", ".join(sorted(FORMATS)),
+        expected="a file in one of the formats " + ", ".join(format_names()),
     )
 
 

@@ -1,0 +1,32 @@
+"""Import formats by name: the one vocabulary the CLI (``trueroi import FORMAT``), the web app's upload and
+automatic detection share.
+
+Importing this module imports every format module; each declares its formats with
+:func:`~trueroi.ingest.base.register`.
+"""
+
+from __future__ import annotations
+
+from trueroi.errors import UsageError
+from trueroi.ingest import ads, conversions, ga4, generic, shop
+from trueroi.ingest.base import FORMATS, Format
+
+FORMAT_MODULES = (generic, ads, shop, conversions, ga4)
+
+
+def get_format(name: str) -> Format:
+    """The format registered as ``name``.
+
+    Raises
+    ------
+    UsageError
+        For an unknown name; the message lists the known ones.
+    """
+    if name not in FORMATS:
+        raise UsageError(f"unknown import format {name!r}; expected one of {', '.join(format_names())}")
+    return FORMATS[name]
+
+
+def format_names() -> list[str]:
+    """Every registered format name, sorted."""
+    return sorted(FORMATS)
