@@ -102,7 +102,7 @@ def test_unknown_extension_exits_2(cli, demo_shop, tmp_path):
 
 
 def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
-    from trueroi.cli.report import write_atomically
+    from trueroi.io import write_atomically
 
     out = tmp_path / "report.html"
     out.write_text("last week's report")

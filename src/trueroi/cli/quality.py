@@ -17,16 +17,15 @@ from trueroi.cli.common import (
 
 def quality(workspace: WorkspaceOpt = None, output: FormatOpt = OutputFormat.table) -> None:
     """Reconcile platforms with the shop, tracking with orders, offline conversions with clicks."""
-    from trueroi.quality import findings
+    from trueroi.quality import quality_report
     from trueroi.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        ws.require_data()
-        found = findings(ws)
+        report = quality_report(ws)
     if output == OutputFormat.json:
-        print_json({"findings": [f.to_dict() for f in found]})
+        print_json(report.to_dict())
         return
-    rows = [{**f.to_dict(), "examples": "; ".join(f.examples[:3])} for f in found]
+    rows = report.rows()
     if output == OutputFormat.csv:
         print_csv(rows)
         return

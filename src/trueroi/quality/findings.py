@@ -68,6 +68,33 @@ def findings(ws: Workspace) -> list[Finding]:
     return sorted(out, key=_rank)
 
 
+@dataclass(frozen=True)
+class QualityReport:
+    """Every finding on a workspace, worst first."""
+
+    findings: list[Finding]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``trueroi quality --format json``: ``{"findings": [finding, ...]}``."""
+        return {"findings": [f.to_dict() for f in self.findings]}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per finding, its first three examples joined with "; " (CSV and tables)."""
+        return [{**f.to_dict(), "examples": "; ".join(f.examples[:3])} for f in self.findings]
+
+
+def quality_report(ws: Workspace) -> QualityReport:
+    """Every finding of every check on a workspace that holds data (see :func:`findings`).
+
+    Raises
+    ------
+    WorkspaceError
+        When the workspace holds no ads, orders or touchpoints.
+    """
+    ws.require_data()
+    return QualityReport(findings(ws))
+
+
 def worst(found: list[Finding], n: int = 3) -> list[Finding]:
     """The ``n`` worst findings (for the KPI table of ``trueroi demo``)."""
     return sorted(found, key=_rank)[:n]
