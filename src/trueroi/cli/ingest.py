@@ -46,8 +46,10 @@ def import_files(
     ] = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Import export files (or folders of them); each file loads atomically, a file imported before is
-    skipped, and exchange rates load first."""
+    """Import export files or folders of them: each file loads atomically, a file loaded before is skipped.
+
+    Exchange rates load first, since every other file's foreign amounts are checked against them.
+    """
     from trueroi import ingest
     from trueroi.workspace import Workspace
 

@@ -10,29 +10,44 @@ become one line on stderr and exit code 2.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 from rich.markup import escape
 
+from trueroi.cli import (
+    attribution,
+    budget,
+    clv,
+    demo,
+    experiment,
+    goals,
+    ingest,
+    kpis,
+    mmm,
+    monitor,
+    quality,
+    report,
+    workspace,
+)
 from trueroi.cli.common import err_console, groups
 from trueroi.errors import NoWorkspaceError, TrueRoiError
 
+# In the order their commands appear in ``trueroi --help``.
 COMMAND_MODULES = (
-    "trueroi.cli.workspace",
-    "trueroi.cli.demo",
-    "trueroi.cli.kpis",
-    "trueroi.cli.ingest",
-    "trueroi.cli.quality",
-    "trueroi.cli.attribution",
-    "trueroi.cli.mmm",
-    "trueroi.cli.budget",
-    "trueroi.cli.experiment",
-    "trueroi.cli.clv",
-    "trueroi.cli.goals",
-    "trueroi.cli.monitor",
-    "trueroi.cli.report",
+    workspace,
+    demo,
+    kpis,
+    ingest,
+    quality,
+    attribution,
+    mmm,
+    budget,
+    experiment,
+    clv,
+    goals,
+    monitor,
+    report,
 )
 
 
@@ -46,13 +61,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that domain has no commands yet
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(app)
     for group_name, sub in groups().items():
         app.add_typer(sub, name=group_name)
