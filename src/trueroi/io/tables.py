@@ -84,11 +84,16 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, file: str | 
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` ready for a CSV cell: JSON-like scalars, and text that a spreadsheet cannot run."""
+    """``value`` ready for a CSV cell: JSON-like scalars, and text that a spreadsheet cannot run.
+
+    A carriage return inside text becomes a line feed, so the cell is quoted and stays one cell.
+    """
     value = jsonable(value)
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _records(rows: pd.DataFrame | Iterable[Mapping[str, Any]]) -> tuple[list[str], list[Mapping[str, Any]]]:
