@@ -113,15 +113,15 @@ def build_bounds(
             upper[j], hi_src[j] = hi, source
 
     for name, spec in (minimum or {}).items():
-        j = position(name, "--min")
-        tighten(j, parse_amount(spec, current[j], f"--min {name}"), None, "min")
+        j = position(name, "minimum")
+        tighten(j, parse_amount(spec, current[j], f"minimum of {name}"), None, "min")
     for name, spec in (maximum or {}).items():
-        j = position(name, "--max")
-        tighten(j, None, parse_amount(spec, current[j], f"--max {name}"), "max")
+        j = position(name, "maximum")
+        tighten(j, None, parse_amount(spec, current[j], f"maximum of {name}"), "max")
     if max_change is not None:
         if not np.isfinite(max_change) or max_change < 0:
-            raise UsageError(f"--max-change must be a non-negative fraction like 0.3, got {max_change}")
-        for j in range(len(channels)):  # a channel's own --min / --max win where they disagree with it
+            raise UsageError(f"max_change must be a non-negative fraction like 0.3, got {max_change}")
+        for j in range(len(channels)):  # a channel's own minimum / maximum win where they disagree
             tighten(
                 j,
                 min(current[j] * (1 - max_change), upper[j]),
@@ -129,12 +129,12 @@ def build_bounds(
                 "max_change",
             )
     for name in locked:
-        j = position(name, "--lock")
+        j = position(name, "locked")
         lower[j], upper[j], lo_src[j], hi_src[j] = current[j], current[j], "locked", "locked"
     bad = [channels[j] for j in range(len(channels)) if lower[j] > upper[j] * (1 + 1e-12)]
     if bad:
         detail = "; ".join(
             f"{channels[j]}: min {lower[j]:,.2f} > max {upper[j]:,.2f}" for j in map(index.get, bad)
         )
-        raise UsageError(f"contradictory bounds ({detail}); loosen --min, --max or --max-change")
+        raise UsageError(f"contradictory bounds ({detail}); loosen the minimum, maximum or max_change")
     return Bounds(lower, np.maximum(upper, lower), tuple(lo_src), tuple(hi_src))

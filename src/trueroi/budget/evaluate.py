@@ -49,9 +49,8 @@ class Objective:
             raise UsageError(f"objective {name!r} needs a revenue model; this model's KPI is {kpi!r}")
         if margin_rate is None:
             raise UsageError(
-                f"objective {name!r} needs a margin rate: pass --margin-rate 0.35 (contribution margin per "
-                "unit "
-                "of revenue) or set default_margin in trueroi.toml"
+                f"objective {name!r} needs a margin rate (contribution margin per unit of revenue, e.g. "
+                "0.35): give one or set default_margin in the workspace's trueroi.toml"
             )
         if not 0 < margin_rate <= 1:
             raise UsageError(f"margin rate must lie in (0, 1], got {margin_rate}")

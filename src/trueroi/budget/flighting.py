@@ -91,7 +91,7 @@ def optimize_flighting(
     from scipy.optimize import minimize
 
     if weeks < 1:
-        raise UsageError(f"--weeks must be at least 1, got {weeks}")
+        raise UsageError(f"weeks must be at least 1, got {weeks}")
     obj = Objective.build(objective, curves.kpi, margin_rate)
     current = np.asarray(curves.current_spend, dtype=float)
     bounds = build_bounds(list(curves.channels), current, minimum, maximum, max_change, locked)

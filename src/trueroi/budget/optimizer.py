@@ -167,9 +167,9 @@ def optimize_budget(
         On a non-positive budget, bad bounds, or bounds whose minimums exceed the budget.
     """
     if not np.isfinite(total) or total <= 0:
-        raise UsageError(f"--total must be a positive weekly budget, got {total}")
+        raise UsageError(f"total must be a positive weekly budget, got {total}")
     if weeks < 1:
-        raise UsageError(f"--weeks must be at least 1, got {weeks}")
+        raise UsageError(f"weeks must be at least 1, got {weeks}")
     obj = Objective.build(objective, curves.kpi, margin_rate)
     level = parse_risk(risk)
     current = np.asarray(curves.current_spend, dtype=float)

@@ -150,7 +150,7 @@ def solve_separable(
     if lower.sum() > budget * (1 + 1e-12):
         raise UsageError(
             f"the channel minimums add up to {lower.sum():,.2f} per week, above the budget {budget:,.2f}; "
-            "raise --total or lower --min / --max-change"
+            "raise the total or lower the minimums / max_change"
         )
     upper = np.minimum(upper, lower + max(budget - lower.sum(), 0.0))
     valley, start = shape_points(marginal, lower, upper)

@@ -79,7 +79,7 @@ def budget_for_target(
         if high >= cap:
             raise UsageError(
                 f"target {target:,.2f} is out of reach: at most {reached * weeks:,.2f} with every "
-                "channel at its maximum; lower the target or loosen --max"
+                "channel at its maximum; lower the target or loosen the maximums"
             )
         low, high = high, high * 2
     else:
@@ -155,5 +155,5 @@ def _finite_cap(
         cap = np.where(grow, np.minimum(cap * 4, upper), cap)
     raise UsageError(
         f"marginal ROI stays above {level} at any spend (the curves do not saturate); "
-        "raise the level or set --max"
+        "raise the level or set maximums"
     )

@@ -23,7 +23,7 @@ from trueroi.cli.common import (
     print_json,
     print_table,
 )
-from trueroi.errors import ConfigError, UsageError
+from trueroi.errors import UsageError
 
 
 class ObjectiveName(StrEnum):
@@ -71,24 +71,9 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
-def _margin_rate(objective: str, margin_rate: float | None, workspace: Path | None) -> float | None:
-    """The margin rate from the option, else from the workspace config when the objective needs one."""
-    if margin_rate is not None or objective == "revenue":
-        return margin_rate
-    from trueroi.workspace import WorkspaceConfig, resolve_path
-
-    directory = resolve_path(workspace)
-    if workspace is None and not (directory / "trueroi.toml").exists():
-        return None
-    try:
-        return WorkspaceConfig.load(directory).default_margin
-    except ConfigError:
-        if workspace is not None:
-            raise
-        return None
-
-
-def _bounds(minimum, maximum, max_change, lock) -> dict[str, Any]:
+def _bounds(
+    minimum: list[str] | None, maximum: list[str] | None, max_change: float | None, lock: list[str] | None
+) -> dict[str, Any]:
     return {
         "minimum": _pairs(minimum, "--min"),
         "maximum": _pairs(maximum, "--max"),
@@ -117,28 +102,25 @@ def optimize(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Recommend weekly spend per channel that maximises the objective within the budget and bounds."""
-    from trueroi.budget.io import load_response_curves
-    from trueroi.budget.optimizer import optimize_budget
+    from trueroi.budget.planning import plan_budget
 
-    curves = load_response_curves(model_dir)
-    rate = _margin_rate(objective.value, margin_rate, workspace)
-    bounds = _bounds(minimum, maximum, max_change, lock)
-    plan = optimize_budget(
-        curves, total, objective=objective.value, margin_rate=rate, risk=risk, weeks=weeks, **bounds
+    result = plan_budget(
+        model_dir,
+        total,
+        weeks=weeks,
+        objective=objective.value,
+        margin_rate=margin_rate,
+        workspace=workspace,
+        risk=risk,
+        flighting=flighting,
+        **_bounds(minimum, maximum, max_change, lock),
     )
-    payload = plan.to_dict()
-    if flighting:
-        from trueroi.budget.flighting import optimize_flighting
-
-        payload["flighting"] = optimize_flighting(
-            curves, total, weeks, objective=objective.value, margin_rate=rate, **bounds
-        ).to_dict()
     if fmt == OutputFormat.json:
-        print_json(payload)
+        print_json(result.to_dict())
     elif fmt == OutputFormat.csv:
-        print_csv(plan.explanation)
+        print_csv(result.rows())
     else:
-        _print_plan(payload)
+        _print_plan(result.to_dict())
 
 
 def _print_plan(payload: dict[str, Any]) -> None:
@@ -188,69 +170,38 @@ def compare(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Compare named plans side by side: spend, expected outcome with 90% interval, ROAS, ROI, P(win)."""
-    from trueroi.budget.io import load_response_curves
-    from trueroi.budget.optimizer import optimize_budget
-    from trueroi.budget.scenarios import compare_plans, plan_vector, read_plan_file, response_chart
+    from trueroi.budget.planning import compare_scenarios
 
-    curves = load_response_curves(model_dir)
-    rate = _margin_rate(objective.value, margin_rate, workspace)
-    plans = {
-        name: plan_vector(curves, read_plan_file(path), name) for name, path in _pairs(plan, "--plan").items()
-    }
-    if optimised:
-        base_total = float(curves.current_spend.sum())
-        for name, budget in (
-            ("optimised", base_total),
-            (f"optimised_plus_{growth:.0%}", base_total * (1 + growth)),
-        ):
-            plans.setdefault(
-                name, optimize_budget(curves, budget, objective=objective.value, margin_rate=rate).allocation
-            )
-    rows = compare_plans(curves, plans, objective=objective.value, margin_rate=rate, weeks=weeks)
-    if chart is not None:
-        response_chart(curves, {r["name"]: plan_vector(curves, r["allocation"]) for r in rows}).write_html(
-            chart
-        )
-    if fmt == OutputFormat.json:
-        print_json(
-            {
-                "objective": objective.value,
-                "kpi": curves.kpi,
-                "weeks": weeks,
-                "plans": {r["name"]: {k: v for k, v in r.items() if k != "name"} for r in rows},
-            }
-        )
-        return
-    flat = [
-        {
-            "name": r["name"],
-            "spend": r["spend"],
-            "mean": r["expected"]["mean"],
-            "lower": r["expected"]["lower"],
-            "upper": r["expected"]["upper"],
-            "roas": r["roas"],
-            "roi": r["roi"],
-            "p_beats_current": r["p_beats_current"],
-        }
-        for r in rows
-    ]
-    if fmt == OutputFormat.csv:
-        print_csv(flat)
-        return
-    print_table(
-        flat,
-        [
-            ("name", "Plan", "text"),
-            ("spend", "Weekly spend", "money"),
-            ("mean", objective.value, "money"),
-            ("lower", "90% low", "money"),
-            ("upper", "90% high", "money"),
-            ("roas", "ROAS", "ratio"),
-            ("roi", "ROI", "percent"),
-            ("p_beats_current", "P(beats current)", "percent"),
-        ],
-        title=f"Scenarios over {weeks} week(s)",
+    result = compare_scenarios(
+        model_dir,
+        _pairs(plan, "--plan"),
+        optimised=optimised,
+        growth=growth,
+        weeks=weeks,
+        objective=objective.value,
+        margin_rate=margin_rate,
+        workspace=workspace,
+        chart=chart,
     )
+    if fmt == OutputFormat.json:
+        print_json(result.to_dict())
+    elif fmt == OutputFormat.csv:
+        print_csv(result.rows())
+    else:
+        print_table(
+            result.rows(),
+            [
+                ("name", "Plan", "text"),
+                ("spend", "Weekly spend", "money"),
+                ("mean", objective.value, "money"),
+                ("lower", "90% low", "money"),
+                ("upper", "90% high", "money"),
+                ("roas", "ROAS", "ratio"),
+                ("roi", "ROI", "percent"),
+                ("p_beats_current", "P(beats current)", "percent"),
+            ],
+            title=f"Scenarios over {weeks} week(s)",
+        )
 
 
 def target(
@@ -278,22 +229,18 @@ def target(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """The smallest weekly budget reaching a target, or the budget where marginal ROI falls to a level."""
-    from trueroi.budget.io import load_response_curves
-    from trueroi.budget.targets import budget_for_mroi, budget_for_target
+    from trueroi.budget.planning import plan_target
 
-    if (kpi_target is None) == (mroi is None):
-        raise UsageError("give exactly one of --kpi-target AMOUNT or --mroi LEVEL")
-    curves = load_response_curves(model_dir)
-    rate = _margin_rate(objective.value, margin_rate, workspace)
-    bounds = _bounds(minimum, maximum, max_change, lock)
-    if kpi_target is not None:
-        result = budget_for_target(
-            curves, kpi_target, objective=objective.value, margin_rate=rate, weeks=weeks, **bounds
-        )
-    else:
-        result = budget_for_mroi(
-            curves, mroi, objective=objective.value, margin_rate=rate, weeks=weeks, **bounds
-        )
+    result = plan_target(
+        model_dir,
+        kpi_target=kpi_target,
+        mroi=mroi,
+        weeks=weeks,
+        objective=objective.value,
+        margin_rate=margin_rate,
+        workspace=workspace,
+        **_bounds(minimum, maximum, max_change, lock),
+    )
     payload = result.to_dict()
     if fmt == OutputFormat.json:
         print_json(payload)

@@ -121,149 +121,70 @@ def fit(
         from trueroi.mmm.nuts import use_cpu_cores
 
         use_cpu_cores()
-    from trueroi.mmm import MMM
-    from trueroi.mmm.data import infer_period_days
+    from trueroi.mmm import fit_mix_model
 
-    if geo is not None:
-        settings = dict(adstock=adstock, saturation=saturation, method=method, draws=draws, tune=tune)
-        settings.update(chains=chains, seed=seed)
-        _fit_geo(data, out, geo, date, target, channels, controls, settings, holdout_weeks, calibration, fmt)
-        return
-    if data is None:
-        from trueroi.mmm.workspace_data import weekly_series
-        from trueroi.workspace import Workspace
-
-        with Workspace.open(workspace) as ws:
-            df = weekly_series(ws)
-        source = "workspace"
-        date, target = "week", "revenue"
-        names = _split(channels) or [c for c in df.columns if c not in ("week", "revenue")]
-    else:
-        df = _read_csv(data)
-        source = str(data)
-        names = _split(channels)
-    per_week = 7 // infer_period_days(df, date, source)
-    model = MMM(
-        adstock=adstock,
-        saturation=saturation,
-        method=method,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        holdout_periods=holdout_weeks * per_week,
-        kpi=kpi,
-        seed=seed,
-    )
     with _sampling_bar(method):
-        model.fit(
-            df,
+        result = fit_mix_model(
+            data,
+            workspace=workspace,
             date=date,
-            target=target,
-            channels=names,
-            controls=_split(controls),
-            events=_split(events),
-            lift_tests=calibration,
-            source=source,
-        )
-    model.save(out)
-    for w in model.warnings_:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
-    summary = model.summary()
-    if fmt == OutputFormat.json:
-        print_json(summary)
-        return
-    rows = [
-        {
-            "channel": c,
-            "spend": s["spend"],
-            **{
-                f"{k}_{b}": s[k][b]
-                for k in ("contribution", "roi", "mroi")
-                for b in ("mean", "lower", "upper")
-            },
-        }
-        for c, s in summary["channels"].items()
-    ]
-    if fmt == OutputFormat.csv:
-        print_csv(rows)
-        return
-    cols = [
-        ("channel", "channel", "text"),
-        ("spend", "spend", "money"),
-        ("contribution_mean", "contribution", "money"),
-        ("roi_mean", "ROI", "ratio"),
-        ("roi_lower", "ROI 5%", "ratio"),
-        ("roi_upper", "ROI 95%", "ratio"),
-        ("mroi_mean", "mROI", "ratio"),
-    ]
-    d = summary["diagnostics"]
-    caption = (
-        f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}, divergences {d['divergences']}, "
-        f"fit {summary['fit_seconds']:.1f} s; model written to {out}"
-    )
-    print_table(rows, cols, title="Marketing-mix model (90% intervals)", caption=caption)
-
-
-def _fit_geo(
-    data: Path | None,
-    out: Path,
-    geo: str,
-    date: str,
-    target: str,
-    channels: str | None,
-    controls: str | None,
-    settings: dict,
-    holdout_weeks: int,
-    calibration: Path | None,
-    fmt: OutputFormat,
-) -> None:
-    """``trueroi mmm fit DATA.csv --geo COL``: the hierarchical geo model; JSON adds ``geos`` to the
-    national ``channels`` contract (contribution, ROI and mROI with 90% intervals)."""
-    from trueroi.errors import UsageError
-    from trueroi.mmm.data import infer_period_days
-    from trueroi.mmm.geo import GeoMMM
-
-    if data is None or not _split(channels):
-        raise UsageError("--geo needs DATA.csv (a long panel) and --channels")
-    frame = _read_csv(data)
-    dates = frame.drop_duplicates(date) if date in frame.columns else frame
-    per_week = 7 // infer_period_days(dates, date, str(data))
-    model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
-    with _sampling_bar(settings["method"]):
-        model.fit(
-            frame,
-            date=date,
-            geo=geo,
             target=target,
             channels=_split(channels),
             controls=_split(controls),
-            lift_tests=calibration,
-            source=str(data),
+            events=_split(events),
+            geo=geo,
+            adstock=adstock,
+            saturation=saturation,
+            holdout_weeks=holdout_weeks,
+            calibration=calibration,
+            method=method,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            kpi=kpi,
+            out=out,
         )
-    model.save(out)
-    summary = model.summary()
+    for w in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     if fmt == OutputFormat.json:
-        print_json(summary)
-        return
-    rows = model.roi_table().rename(columns={"mean": "roi_mean", "lower": "roi_lower", "upper": "roi_upper"})
-    if fmt == OutputFormat.csv:
-        print_csv(rows.to_dict(orient="records"))
-        return
-    cols = [
-        ("geo", "geo", "text"),
-        ("channel", "channel", "text"),
-        ("spend", "spend", "money"),
-        ("roi_mean", "ROI", "ratio"),
-        ("roi_lower", "ROI 5%", "ratio"),
-        ("roi_upper", "ROI 95%", "ratio"),
-    ]
+        print_json(result.to_dict())
+    elif fmt == OutputFormat.csv:
+        print_csv(result.rows())
+    else:
+        _print_fit(result.to_dict(), result.rows(), result.kind == "geo", out)
+
+
+_NATIONAL_COLUMNS = [
+    ("channel", "channel", "text"),
+    ("spend", "spend", "money"),
+    ("contribution_mean", "contribution", "money"),
+    ("roi_mean", "ROI", "ratio"),
+    ("roi_lower", "ROI 5%", "ratio"),
+    ("roi_upper", "ROI 95%", "ratio"),
+    ("mroi_mean", "mROI", "ratio"),
+]
+_GEO_COLUMNS = [
+    ("geo", "geo", "text"),
+    ("channel", "channel", "text"),
+    ("spend", "spend", "money"),
+    ("roi_mean", "ROI", "ratio"),
+    ("roi_lower", "ROI 5%", "ratio"),
+    ("roi_upper", "ROI 95%", "ratio"),
+]
+
+
+def _print_fit(summary: dict, rows: list[dict], geo: bool, out: Path) -> None:
     d = summary["diagnostics"]
-    held = "" if d["holdout_mape"] is None else f", holdout MAPE {d['holdout_mape']:.1%}"
+    held = "" if not geo or d["holdout_mape"] is None else f", holdout MAPE {d['holdout_mape']:.1%}"
     caption = (
         f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}{held}, divergences {d['divergences']}, "
         f"fit {summary['fit_seconds']:.1f} s; model written to {out}"
     )
-    print_table(rows.to_dict(orient="records"), cols, title="Geo mix model (90% intervals)", caption=caption)
+    if geo:
+        print_table(rows, _GEO_COLUMNS, title="Geo mix model (90% intervals)", caption=caption)
+    else:
+        print_table(rows, _NATIONAL_COLUMNS, title="Marketing-mix model (90% intervals)", caption=caption)
 
 
 def report(
@@ -273,32 +194,6 @@ def report(
     ] = None,
 ) -> None:
     """Write an HTML report (decomposition, ROI, response curves, diagnostics) that renders offline."""
-    import json
+    from trueroi.mmm import write_model_report
 
-    from trueroi.mmm import load_model
-    from trueroi.mmm.report import write_report
-
-    config = model_dir / "config.json"
-    if config.is_file() and json.loads(config.read_text()).get("kind") == "geo":
-        from trueroi.mmm.geo import GeoMMM
-        from trueroi.mmm.geo_report import write_geo_report
-
-        path = write_geo_report(GeoMMM.load(model_dir), out or model_dir / "report.html")
-    else:
-        path = write_report(load_model(model_dir), out or model_dir / "report.html")
-    typer.echo(str(path))
-
-
-def _read_csv(path: Path):  # noqa: ANN202 - pandas is imported lazily
-    import pandas as pd
-
-    from trueroi.errors import DataValidationError
-
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError as exc:
-        raise DataValidationError(
-            "file not found", file=str(path), expected="a CSV with one row per period"
-        ) from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataValidationError(f"cannot be read as CSV ({exc})", file=str(path)) from exc
+    typer.echo(str(write_model_report(model_dir, out)))

@@ -1,23 +1,39 @@
 """Bayesian marketing-mix models: adstock x saturation media effects, calibration with lift tests.
 
+Two kinds share one base (:class:`MixModel`): :class:`MMM` fits one national series, :class:`GeoMMM` a geo
+panel with hierarchical ROIs. :func:`fit_mix_model` fits either from a file, a DataFrame or a workspace and
+saves it; :func:`load_model` restores either from its directory; :func:`write_model_report` writes either's
+HTML report; both hand the budget planner national response curves (``model.response_curves()``).
+
 Importing this package is cheap: JAX and NumPyro load only when a model is fitted.
 """
 
 from __future__ import annotations
 
+from trueroi.mmm.base import MixModel
 from trueroi.mmm.calibration import read_lift_tests
+from trueroi.mmm.fit import MixModelFit, fit_mix_model
+from trueroi.mmm.geo import GeoMMM
 from trueroi.mmm.model import MMM
 from trueroi.mmm.nuts import use_cpu_cores
-from trueroi.mmm.persist import load_model
+from trueroi.mmm.persist import load_model, model_kind, save_model
+from trueroi.mmm.report import write_model_report
 from trueroi.mmm.transformers import ADSTOCKS, SATURATIONS, get_adstock, get_saturation
 
 __all__ = [
     "ADSTOCKS",
     "MMM",
     "SATURATIONS",
+    "GeoMMM",
+    "MixModel",
+    "MixModelFit",
+    "fit_mix_model",
     "get_adstock",
     "get_saturation",
     "load_model",
+    "model_kind",
     "read_lift_tests",
+    "save_model",
     "use_cpu_cores",
+    "write_model_report",
 ]

@@ -25,7 +25,7 @@ import numpy as np
 
 from trueroi.errors import ConvergenceError
 from trueroi.mmm import nuts
-from trueroi.mmm.transformers import Component
+from trueroi.mmm.transformers import Component, lag_stack
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,6 @@ def with_lags(arrays: dict[str, Any], l_max: int) -> dict[str, Any]:
     """``arrays`` plus the lag stacks the density uses: ``media_lags`` (L, T, C) and, with lift tests,
     ``lift_lags`` (L, T, N) of each test's perturbed spend (channels on the last axis; a geo panel's
     (T, G, C) media give (L, T, G, C) and (L, T, G, N))."""
-    from trueroi.mmm.transformers import lag_stack
-
     out = dict(arrays)
     out["media_lags"] = lag_stack(arrays["media"], l_max)
     if "lift_channel" in arrays:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from trueroi.mmm.base import MixModel
     from trueroi.mmm.model import MMM
 
 R_HAT_LIMIT = 1.05
@@ -18,16 +19,17 @@ PRIOR_SHRINK = 0.8  # posterior sd of log ROI / prior sd above which the data ta
 
 
 def fit_warnings(model: MMM) -> list[str]:
-    """Every warning that applies to a fitted model, one sentence each."""
+    """Every warning that applies to a fitted national model, one sentence each."""
     return (
-        _sampler_warnings(model)
+        sampler_warnings(model)
         + _identification_warnings(model)
         + _roi_warnings(model)
         + _fit_quality_warnings(model)
     )
 
 
-def _sampler_warnings(model: MMM) -> list[str]:
+def sampler_warnings(model: MixModel) -> list[str]:
+    """Warnings about how the posterior was found (divergences, R-hat, ESS, MAP or Laplace), any kind."""
     d, out = model.diagnostics_, []
     if d["divergences"]:
         out.append(

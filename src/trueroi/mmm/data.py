@@ -127,7 +127,7 @@ def prepare(
     """
     controls, events = list(controls or []), list(events or [])
     if not channels:
-        raise UsageError("no media channels given; name the spend columns, e.g. --channels search,social")
+        raise UsageError("no media channels given; name the spend columns (channels), e.g. search, social")
     names = [date, target, *channels, *controls, *events]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -23,9 +23,7 @@ On the scaled data (each geo's KPI divided by its mean, media by its geo-channel
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trueroi.errors import NotFittedError, UsageError
-from trueroi.io import jsonable
+from trueroi.errors import UsageError
 from trueroi.mmm import results as R
-from trueroi.mmm.bayes import channel_effects
+from trueroi.mmm.base import MixModel
+from trueroi.mmm.bayes import channel_effects, lagged_effects
+from trueroi.mmm.calibration import geo_lift_arrays, read_lift_tests
+from trueroi.mmm.checks import sampler_warnings
+from trueroi.mmm.curves import MMMResponseCurves
 from trueroi.mmm.geo_data import GeoData, prepare_geo, with_holdout
 from trueroi.mmm.transformers import Component, get_adstock, get_saturation
 
@@ -66,8 +67,6 @@ def geo_model(arrays: dict[str, Any], spec: GeoSpec, y: Any = None) -> None:
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
-
-    from trueroi.mmm.bayes import lagged_effects
 
     lags = arrays["media_lags"]
     n_geo, n_ch = lags.shape[2], lags.shape[3]
@@ -125,13 +124,13 @@ def _dist(name: str, args: tuple[float, ...]) -> Any:
     return getattr(dist, name)(*args)
 
 
-class GeoMMM:
+class GeoMMM(MixModel):
     """Hierarchical geo-level mix model (see the module docstring); scikit-learn contract.
 
     Parameters
     ----------
     adstock, saturation, l_max, roi_prior, n_fourier, method, draws, tune, chains, chain_method,
-    target_accept, seed
+    target_accept, kpi, seed
         As in :class:`~trueroi.mmm.MMM`; ``roi_prior`` ``(median, log_sd)`` is the prior of the national
         log-ROI mean ``mu_c`` (with ``pooling="none"``: of every geo's ROI).
     pooling
@@ -149,6 +148,29 @@ class GeoMMM:
     holdout_periods
         The last periods are kept out of the fit and predicted: ``diagnostics_["holdout_mape"]``.
     """
+
+    KIND = "geo"
+    PARAMS = (
+        "adstock",
+        "saturation",
+        "l_max",
+        "pooling",
+        "roi_prior",
+        "tau_scale",
+        "n_fourier",
+        "method",
+        "draws",
+        "tune",
+        "chains",
+        "chain_method",
+        "target_accept",
+        "dense_mass",
+        "centered",
+        "holdout_periods",
+        "kpi",
+        "seed",
+    )
+    FIT_CALL = "fit(df, date=..., geo=..., target=..., channels=...)"
 
     def __init__(
         self,
@@ -168,25 +190,29 @@ class GeoMMM:
         dense_mass: bool = False,
         centered: bool = False,
         holdout_periods: int = 0,
+        kpi: str = "revenue",
         seed: int = 0,
     ) -> None:
-        self.centered = centered
-        self.holdout_periods = holdout_periods
-        self.adstock = adstock
-        self.saturation = saturation
-        self.l_max = l_max
+        super().__init__(
+            adstock=adstock,
+            saturation=saturation,
+            l_max=l_max,
+            roi_prior=roi_prior,
+            n_fourier=n_fourier,
+            method=method,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            chain_method=chain_method,
+            target_accept=target_accept,
+            holdout_periods=holdout_periods,
+            kpi=kpi,
+            seed=seed,
+        )
         self.pooling = pooling
-        self.roi_prior = roi_prior
         self.tau_scale = tau_scale
-        self.n_fourier = n_fourier
-        self.method = method
-        self.draws = draws
-        self.tune = tune
-        self.chains = chains
-        self.chain_method = chain_method
-        self.target_accept = target_accept
         self.dense_mass = dense_mass
-        self.seed = seed
+        self.centered = centered
 
     def fit(
         self,
@@ -203,22 +229,24 @@ class GeoMMM:
         """Fit to a long panel: one row per period and geo with ``date``, ``geo``, ``target``, the spend
         columns (base currency) and national ``controls``; ``lift_tests`` calibrates (see
         :mod:`trueroi.mmm.calibration`: national tests, or one geo's with a ``geo`` column). Returns
-        ``self`` with ``posterior_``, ``data_``, ``fit_seconds_`` and ``diagnostics_``."""
-        from trueroi.mmm import bayes
-        from trueroi.mmm.calibration import geo_lift_arrays, read_lift_tests
-
-        if self.pooling not in POOLINGS:
-            raise UsageError(f"unknown pooling {self.pooling!r}; expected one of: {', '.join(POOLINGS)}")
-        if self.method not in ("nuts", "laplace", "map"):
-            raise UsageError(f"unknown method {self.method!r}; expected nuts, laplace or map")
-        median, sd = self.roi_prior
-        if median <= 0 or sd <= 0:
-            raise UsageError(f"the ROI prior needs a positive median and spread, got {(median, sd)}")
+        ``self`` with ``posterior_``, ``data_``, ``fit_seconds_``, ``diagnostics_`` and ``warnings_``."""
+        self._check_settings()
         data = with_holdout(
             prepare_geo(df, date, geo, target, list(channels), controls, source), self.holdout_periods
         )
         self.columns_ = {"date": date, "geo": geo, "target": target}
-        spec = GeoSpec(
+        return self._fit_data(data, lift_tests)
+
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        if self.pooling not in POOLINGS:
+            raise UsageError(f"unknown pooling {self.pooling!r}; expected one of: {', '.join(POOLINGS)}")
+        median, sd = self.roi_prior
+        if median <= 0 or sd <= 0:
+            raise UsageError(f"the ROI prior needs a positive median and spread, got {(median, sd)}")
+
+    def _spec(self, data: GeoData) -> GeoSpec:
+        return GeoSpec(
             get_adstock(self.adstock),
             get_saturation(self.saturation),
             self.l_max,
@@ -227,49 +255,39 @@ class GeoMMM:
             self.tau_scale,
             self.centered,
         )
-        arrays = self._arrays(data)
-        self.lift_tests_ = None
-        if lift_tests is not None:
-            lifts = read_lift_tests(lift_tests)
-            if "geo" in lifts.columns:
-                lifts["geo"] = lifts["geo"].astype("string")
-            kpi_scale = float(data.target_scale.sum())
-            arrays.update(
-                geo_lift_arrays(
-                    lifts,
-                    data.dates,
-                    data.n_train,
-                    data.geos,
-                    data.channels,
-                    data.spend,
-                    data.spend_scale,
-                    kpi_scale,
-                ),
-                lift_geo_scale=data.target_scale / kpi_scale,
-            )
-            self.lift_tests_ = lifts
-        y = data.target[: data.n_train] / data.target_scale
-        start = time.perf_counter()
-        samples, extras = bayes.fit_posterior(
-            self.method,
-            arrays,
-            y,
-            spec,
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            chain_method=self.chain_method,
-            target_accept=self.target_accept,
-            seed=self.seed,
-            dense_mass=self.dense_mass,
-            init_at_mode=not (self.centered and self.pooling == "partial"),
-        )
-        self.fit_seconds_ = time.perf_counter() - start
-        self.data_, self.spec_, self.posterior_, self.extras_ = data, spec, samples, extras
-        self.diagnostics_ = self._diagnostics()
-        return self
 
-    def _arrays(self, data: GeoData) -> dict[str, Any]:
+    def _read_lifts(self, lift_tests: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
+        lifts = read_lift_tests(lift_tests)
+        if "geo" in lifts.columns:
+            lifts["geo"] = lifts["geo"].astype("string")
+        return lifts
+
+    def _lift_arrays(self, lifts: pd.DataFrame, data: GeoData) -> dict[str, Any]:
+        kpi_scale = float(data.target_scale.sum())
+        arrays = geo_lift_arrays(
+            lifts,
+            data.dates,
+            data.n_train,
+            data.geos,
+            data.channels,
+            data.spend,
+            data.spend_scale,
+            kpi_scale,
+        )
+        return {**arrays, "lift_geo_scale": data.target_scale / kpi_scale}
+
+    def _nuts_options(self) -> dict[str, Any]:
+        return {
+            "dense_mass": self.dense_mass,
+            "init_at_mode": not (self.centered and self.pooling == "partial"),
+        }
+
+    def _set_fitted(self, data: GeoData, samples: dict[str, np.ndarray], extras: dict[str, Any]) -> None:
+        self.data_, self.spec_, self.posterior_, self.extras_ = data, self._spec(data), samples, extras
+        self.diagnostics_ = self._diagnostics()
+        self.warnings_ = sampler_warnings(self)
+
+    def _arrays(self, data: GeoData, spec: GeoSpec | None = None) -> dict[str, Any]:
         n_ch, n = len(data.channels), data.n_train
         days = (data.dates - data.dates[0]).days.to_numpy(dtype=float)
         angle = 2 * np.pi * days / 365.25
@@ -287,12 +305,7 @@ class GeoMMM:
         }
 
     def _diagnostics(self) -> dict[str, Any]:
-        diag: dict[str, Any] = (
-            R.sampler_diagnostics(self.posterior_)
-            if self.method == "nuts"
-            else {"r_hat_max": None, "ess_bulk_min": None}
-        )
-        diag["divergences"] = int(self.extras_.get("divergences", 0))
+        diag = self._sampler_diagnostics()
         mu = self._fitted(max_draws=200).mean(axis=0)  # (T, G)
         y, n = self.data_.target[: self.data_.n_train], self.data_.n_train
         resid = y - mu[:n]
@@ -328,12 +341,6 @@ class GeoMMM:
         return np.exp(log_base), controls, media
 
     # -- outputs -----------------------------------------------------------------------------------------
-    def _require_fit(self) -> None:
-        if not hasattr(self, "posterior_"):
-            raise NotFittedError(
-                "this GeoMMM is not fitted yet; call fit(df, date=..., geo=..., target=..., channels=...)"
-            )
-
     def roi_draws(self) -> tuple[np.ndarray, np.ndarray]:
         """ROI draws per geo (D, G, C) and national (D, C): contribution over the training window / spend.
         National ROI weights each geo's ROI by its spend (summed contribution over summed spend)."""
@@ -392,10 +399,10 @@ class GeoMMM:
         out["actual"] = self.data_.target.sum(axis=1)
         return out
 
-    def response_curves(
+    def contribution_curves(
         self, factors: np.ndarray | None = None, max_draws: int = 100
     ) -> dict[str, dict[str, np.ndarray]]:
-        """National response per channel: contribution over the training window when every geo's spend on
+        """National response per channel over the training window: contribution when every geo's spend on
         the channel is multiplied by each of ``factors`` (default 0 to 3 times today's). Per channel:
         ``spend`` (total training spend at each factor) and ``mean``, ``lower``, ``upper`` (90%)."""
         self._require_fit()
@@ -408,6 +415,39 @@ class GeoMMM:
             band = R.interval(rows[:, :, i])
             out[c] = {"spend": grid * spend[i], **{k: np.asarray(v) for k, v in band.items()}}
         return out
+
+    def response_curves(self, reference_weeks: int = 8) -> MMMResponseCurves:
+        """National weekly response curves over posterior draws for the budget planner: the sum of the geo
+        curves, national spend split over the geos as in the last ``reference_weeks`` weeks of the training
+        data (see :mod:`trueroi.mmm.curves`). Current spend is the national mean weekly spend of those
+        weeks; a channel without spend in them is split as over the whole training window."""
+        self._require_fit()
+        data, n = self.data_, self.data_.n_train
+        per_week = 7.0 / data.period_days
+        n_ref = max(1, int(round(reference_weeks * per_week)))
+        by_geo = data.spend[max(0, n - n_ref) : n].mean(axis=0) * per_week  # (G, C) weekly
+        current = by_geo.sum(axis=0)
+        basis = np.where(current > 0, by_geo, data.spend[:n].sum(axis=0))
+        share = basis / np.maximum(basis.sum(axis=0), 1e-300)
+        draws = R.flatten(self.posterior_)
+        keys = (
+            [f"adstock_{p}" for p in self.spec_.adstock.params]
+            + [f"sat_{p}" for p in self.spec_.saturation.params]
+            + ["beta"]
+        )
+        return MMMResponseCurves(
+            data.channels,
+            current,
+            self.kpi,
+            self.adstock,
+            self.saturation,
+            {k: draws[k] for k in keys},
+            data.spend_scale,
+            data.target_scale,
+            data.period_days,
+            self.l_max,
+            geo_share=share,
+        )
 
     def summary(self) -> dict[str, Any]:
         """National ``channels`` in the shape of :meth:`MMM.summary` (spend, contribution, roi, mroi; 90%
@@ -425,7 +465,6 @@ class GeoMMM:
             }
 
         channels = self.data_.channels
-        keys = ("r_hat_max", "ess_bulk_min", "divergences", "r2", "mape", "holdout_mape")
         return {
             "channels": {
                 c: {**block(national[:, i], spend[:, i].sum()), "mroi": _floats(R.interval(mroi[:, i]))}
@@ -435,50 +474,24 @@ class GeoMMM:
                 g: {"channels": {c: block(roi[:, j, i], spend[j, i]) for i, c in enumerate(channels)}}
                 for j, g in enumerate(self.data_.geos)
             },
-            "diagnostics": {k: self.diagnostics_[k] for k in keys},
+            "diagnostics": self._diagnostics_summary(),
             "fit_seconds": float(self.fit_seconds_),
         }
 
     def roi_table(self) -> pd.DataFrame:
         """One row per geo (and ``"national"``) and channel: spend, ROI mean and 90% interval."""
-        s = self.summary()
-        rows = [
-            {"geo": "national", "channel": c, "spend": v["spend"], **v["roi"]}
-            for c, v in s["channels"].items()
-        ]
-        for g, block in s["geos"].items():
-            rows += [
-                {"geo": g, "channel": c, "spend": v["spend"], **v["roi"]}
-                for c, v in block["channels"].items()
-            ]
-        return pd.DataFrame(rows)
+        return pd.DataFrame(roi_rows(self.summary()))
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``config.json`` (settings, columns, geos), ``posterior.npz`` and ``summary.json``."""
-
-        self._require_fit()
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        config = {
-            "kind": "geo",
-            "format_version": GEO_FORMAT_VERSION,
-            "params": {n: getattr(self, n) for n in PARAMS},
+    # -- the model directory -----------------------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        return {
             "columns": self.columns_,
             "geos": self.data_.geos,
             "channels": self.data_.channels,
             "controls": self.data_.controls_cols,
-            "fit_seconds": self.fit_seconds_,
-            "extras": self.extras_,
         }
-        (out / "config.json").write_text(json.dumps(jsonable(config), indent=2))
-        np.savez_compressed(out / "posterior.npz", **self.posterior_)
-        self._panel().to_csv(out / "data.csv", index=False)
-        if getattr(self, "lift_tests_", None) is not None:
-            self.lift_tests_.to_csv(out / "lift_tests.csv", index=False, date_format="%Y-%m-%d")
-        (out / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
-        return out
 
-    def _panel(self) -> pd.DataFrame:
+    def _data_frame(self) -> pd.DataFrame:
         """The fitted panel back in the long layout, with the user's column names (holdout included)."""
         d, cols = self.data_, self.columns_
         n_t, n_g = len(d.dates), len(d.geos)
@@ -495,25 +508,10 @@ class GeoMMM:
             frame[c] = np.repeat(d.controls[:, i], n_g)
         return frame
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> GeoMMM:
-        """Restore a fitted geo model from a directory written by :meth:`save` (nothing is refitted)."""
-        root = Path(path)
-        config_file = root / "config.json"
-        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
-        if config.get("kind") != "geo" or not (root / "posterior.npz").is_file():
-            raise UsageError(
-                f"{root} is not a geo model directory: expected config.json of kind 'geo' and posterior.npz"
-            )
-        if config.get("format_version") != GEO_FORMAT_VERSION:
-            raise UsageError(
-                f"{root} holds geo model format {config.get('format_version')}, expected {GEO_FORMAT_VERSION}"
-            )
-        params = dict(config["params"])
-        params["roi_prior"] = tuple(params["roi_prior"])
-        model = cls(**params)
+    def _read_data(self, root: Path, config: dict[str, Any]) -> GeoData:
         cols = config["columns"]
-        panel = pd.read_csv(root / "data.csv")
+        self.columns_ = cols
+        panel = pd.read_csv(root / "data.csv", dtype={cols["geo"]: str})
         data = prepare_geo(
             panel,
             cols["date"],
@@ -523,47 +521,21 @@ class GeoMMM:
             config["controls"],
             str(root / "data.csv"),
         )
-        model.data_ = with_holdout(data, model.holdout_periods)
-        lifts = root / "lift_tests.csv"
-        model.lift_tests_ = pd.read_csv(lifts, parse_dates=["start", "end"]) if lifts.is_file() else None
-        model.columns_ = cols
-        model.spec_ = GeoSpec(
-            get_adstock(model.adstock),
-            get_saturation(model.saturation),
-            model.l_max,
-            model.pooling,
-            model.data_.n_train,
-            model.tau_scale,
-            model.centered,
-        )
-        with np.load(root / "posterior.npz") as npz:
-            model.posterior_ = {k: npz[k] for k in npz.files}
-        model.fit_seconds_ = float(config["fit_seconds"])
-        model.extras_ = config["extras"]
-        model.diagnostics_ = model._diagnostics()
-        return model
+        return with_holdout(data, self.holdout_periods)
 
 
-GEO_FORMAT_VERSION = 1
-PARAMS = (
-    "adstock",
-    "saturation",
-    "l_max",
-    "pooling",
-    "roi_prior",
-    "tau_scale",
-    "n_fourier",
-    "method",
-    "draws",
-    "tune",
-    "chains",
-    "chain_method",
-    "target_accept",
-    "dense_mass",
-    "centered",
-    "holdout_periods",
-    "seed",
-)
+def roi_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of :meth:`GeoMMM.roi_table` from a geo model's summary: ``geo`` (``"national"`` first),
+    ``channel``, ``spend`` and the ROI's ``mean``, ``lower`` and ``upper``."""
+    rows = [
+        {"geo": "national", "channel": c, "spend": v["spend"], **v["roi"]}
+        for c, v in summary["channels"].items()
+    ]
+    for g, block in summary["geos"].items():
+        rows += [
+            {"geo": g, "channel": c, "spend": v["spend"], **v["roi"]} for c, v in block["channels"].items()
+        ]
+    return rows
 
 
 def _floats(d: dict[str, np.ndarray]) -> dict[str, float]:

@@ -1,5 +1,5 @@
 """A self-contained HTML report of a fitted geo mix model: national channels with ROI and marginal ROI,
-national decomposition over time, ROI per geo, national response curves and diagnostics. Plotly's
+national decomposition over time, ROI per geo, national response curves, warnings and diagnostics. Plotly's
 JavaScript is written inline once, so the page renders offline (no CDN)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trueroi.mmm.report import _channel_table, _dict_table, add_band, write_page
+from trueroi.mmm.html import add_band, channel_table, dict_table, figures_html, warnings_list, write_page
 
 if TYPE_CHECKING:
     from trueroi.mmm.geo import GeoMMM
@@ -20,11 +20,7 @@ if TYPE_CHECKING:
 def write_geo_report(model: GeoMMM, path: str | os.PathLike[str]) -> Path:
     """Write the HTML report of a fitted :class:`~trueroi.mmm.geo.GeoMMM` to ``path`` and return it."""
     summary = model.summary()
-    figures = [_decomposition(model), _roi_by_geo(model, summary), _curves(model)]
-    parts = [
-        fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
-        for i, fig in enumerate(figures)
-    ]
+    parts = figures_html([_decomposition(model), _roi_by_geo(model, summary), _curves(model)])
     d = model.data_
     subtitle = (
         f"{len(d.geos)} geos, {len(d.dates)} periods from {d.dates[0].date()} to {d.dates[-1].date()} "
@@ -35,8 +31,10 @@ def write_geo_report(model: GeoMMM, path: str | os.PathLike[str]) -> Path:
         [
             f"<h1>Geo mix model: {html.escape(model.columns_['target'])}</h1>",
             f"<p>{html.escape(subtitle)}</p>",
+            "<h2>Warnings</h2>",
+            warnings_list(model.warnings_),
             "<h2>National channels (90% intervals)</h2>",
-            _channel_table(summary["channels"]),
+            channel_table(summary["channels"]),
             "<h2>National decomposition over time</h2>",
             parts[0],
             "<h2>ROI per geo (posterior mean and 90% interval; national as a line)</h2>",
@@ -44,7 +42,7 @@ def write_geo_report(model: GeoMMM, path: str | os.PathLike[str]) -> Path:
             "<h2>National response curves (contribution over the fitted window, 90% intervals)</h2>",
             parts[2],
             "<h2>Diagnostics</h2>",
-            _dict_table(model.diagnostics_),
+            dict_table(model.diagnostics_),
         ]
     )
     return write_page(path, "trueroi geo MMM report", body)
@@ -93,7 +91,7 @@ def _curves(model: GeoMMM) -> Any:
     import plotly.colors
     import plotly.graph_objects as go
 
-    curves = model.response_curves()
+    curves = model.contribution_curves()
     palette = plotly.colors.qualitative.Plotly
     fig = go.Figure()
     for i, (c, band) in enumerate(curves.items()):

@@ -1,4 +1,4 @@
-"""The Bayesian marketing-mix model with the scikit-learn contract.
+"""The Bayesian marketing-mix model of one national series, with the scikit-learn contract.
 
 >>> model = MMM(adstock="geometric", saturation="hill", method="nuts", draws=500, chains=2, seed=1)
 >>> model.fit(df, date="week", target="revenue", channels=["search", "tv"])  # doctest: +SKIP
@@ -8,24 +8,26 @@
 from __future__ import annotations
 
 import os
-import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from trueroi.errors import NotFittedError, UsageError
+from trueroi.errors import UsageError
 from trueroi.mmm import results as R
+from trueroi.mmm.base import METHODS, MixModel
 from trueroi.mmm.bayes import ModelSpec
-from trueroi.mmm.calibration import lift_arrays, read_lift_tests
+from trueroi.mmm.calibration import lift_arrays
+from trueroi.mmm.checks import fit_warnings
 from trueroi.mmm.curves import MMMResponseCurves
 from trueroi.mmm.data import MMMData, prepare
 from trueroi.mmm.transformers import get_adstock, get_saturation
 
-METHODS = ("nuts", "laplace", "map")
+__all__ = ["METHODS", "MMM"]
 
 
-class MMM:
+class MMM(MixModel):
     """Bayesian marketing-mix model: adstock x saturation media effects on a non-negative baseline.
 
     Parameters
@@ -55,6 +57,26 @@ class MMM:
         Seed of every random number the fit uses.
     """
 
+    KIND = "national"
+    PARAMS = (
+        "adstock",
+        "saturation",
+        "l_max",
+        "prior",
+        "roi_prior",
+        "n_fourier",
+        "method",
+        "draws",
+        "tune",
+        "chains",
+        "chain_method",
+        "target_accept",
+        "holdout_periods",
+        "kpi",
+        "seed",
+    )
+    FIT_CALL = "fit(df, date=..., target=..., channels=...)"
+
     def __init__(
         self,
         adstock: str = "geometric",
@@ -73,42 +95,23 @@ class MMM:
         kpi: str = "revenue",
         seed: int = 0,
     ) -> None:
-        self.adstock = adstock
-        self.saturation = saturation
-        self.l_max = l_max
-        self.prior = prior
-        self.roi_prior = roi_prior
-        self.n_fourier = n_fourier
-        self.method = method
-        self.draws = draws
-        self.tune = tune
-        self.chains = chains
-        self.chain_method = chain_method
-        self.target_accept = target_accept
-        self.holdout_periods = holdout_periods
-        self.kpi = kpi
-        self.seed = seed
-
-    def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__`` (scikit-learn's contract)."""
-        names = (
-            "adstock",
-            "saturation",
-            "l_max",
-            "prior",
-            "roi_prior",
-            "n_fourier",
-            "method",
-            "draws",
-            "tune",
-            "chains",
-            "chain_method",
-            "target_accept",
-            "holdout_periods",
-            "kpi",
-            "seed",
+        super().__init__(
+            adstock=adstock,
+            saturation=saturation,
+            l_max=l_max,
+            roi_prior=roi_prior,
+            n_fourier=n_fourier,
+            method=method,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            chain_method=chain_method,
+            target_accept=target_accept,
+            holdout_periods=holdout_periods,
+            kpi=kpi,
+            seed=seed,
         )
-        return {n: getattr(self, n) for n in names}
+        self.prior = prior
 
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(
@@ -143,43 +146,22 @@ class MMM:
         """
         self._check_settings()
         data = prepare(df, date, target, list(channels), controls, events, self.holdout_periods, source)
-        spec = self._spec(data)
-        arrays = self._arrays(data, spec)
-        if lift_tests is not None:
-            lifts = read_lift_tests(lift_tests)
-            arrays.update(
-                lift_arrays(
-                    lifts,
-                    data.dates,
-                    data.n_train,
-                    data.channels,
-                    data.spend_scale,
-                    data.target_scale,
-                    spend=data.spend,
-                )
-            )
-            self.lift_tests_ = lifts
-        y = data.target[: data.n_train] / data.target_scale
-        start = time.perf_counter()
-        samples, extras = self._run(arrays, y, spec)
-        self.fit_seconds_ = time.perf_counter() - start
-        self._set_fitted(data, samples, extras)
-        return self
+        return self._fit_data(data, lift_tests)
 
-    def _run(self, arrays: dict[str, Any], y: np.ndarray, spec: ModelSpec) -> tuple[dict, dict]:
-        from trueroi.mmm import bayes
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        if self.prior not in ("roi", "coef"):
+            raise UsageError(f"unknown prior {self.prior!r}; expected 'roi' or 'coef'")
 
-        return bayes.fit_posterior(
-            self.method,
-            arrays,
-            y,
-            spec,
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            chain_method=self.chain_method,
-            target_accept=self.target_accept,
-            seed=self.seed,
+    def _lift_arrays(self, lifts: pd.DataFrame, data: MMMData) -> dict[str, Any]:
+        return lift_arrays(
+            lifts,
+            data.dates,
+            data.n_train,
+            data.channels,
+            data.spend_scale,
+            data.target_scale,
+            spend=data.spend,
         )
 
     def _set_fitted(self, data: MMMData, samples: dict[str, np.ndarray], extras: dict[str, Any]) -> None:
@@ -192,35 +174,11 @@ class MMM:
         self._draws = draws
         self.channel_summary_ = R.channel_summary(draws, self.spec_, data)
         mu = R.fitted(draws, self.spec_, data, self.n_fourier)
-        diag: dict[str, Any] = (
-            R.sampler_diagnostics(samples)
-            if self.method == "nuts"
-            else {"r_hat_max": None, "ess_bulk_min": None}
-        )
-        diag["divergences"] = int(extras.get("divergences", 0))
+        diag = self._sampler_diagnostics()
         diag.update(R.fit_statistics(mu, data))
         diag["ppc_coverage_90"] = R.posterior_predictive_coverage(mu, draws["sigma"], data, self.seed)
         self.diagnostics_ = diag
-        from trueroi.mmm.checks import fit_warnings
-
         self.warnings_ = fit_warnings(self)
-
-    def _check_settings(self) -> None:
-        get_adstock(self.adstock)
-        get_saturation(self.saturation)
-        if self.method not in METHODS:
-            raise UsageError(f"unknown method {self.method!r}; expected one of: {', '.join(METHODS)}")
-        if self.prior not in ("roi", "coef"):
-            raise UsageError(f"unknown prior {self.prior!r}; expected 'roi' or 'coef'")
-        if self.kpi not in ("revenue", "conversions"):
-            raise UsageError(f"unknown kpi {self.kpi!r}; expected 'revenue' or 'conversions'")
-        if self.chain_method not in ("auto", "sequential", "vectorized", "parallel"):
-            raise UsageError(
-                f"unknown chain_method {self.chain_method!r}; "
-                "expected auto, vectorized, parallel or sequential"
-            )
-        if min(self.draws, self.chains, self.l_max) < 1 or self.tune < 0:
-            raise UsageError("draws, chains and l_max must be at least 1 and tune at least 0")
 
     def _spec(self, data: MMMData) -> ModelSpec:
         share = data.spend[: data.n_train].sum(axis=0) / data.spend[: data.n_train].sum()
@@ -246,7 +204,8 @@ class MMM:
             tuple(float(s) for s in 2.0 * share),
         )
 
-    def _arrays(self, data: MMMData, spec: ModelSpec) -> dict[str, Any]:
+    def _arrays(self, data: MMMData, spec: ModelSpec | None = None) -> dict[str, Any]:
+        spec = self._spec(data) if spec is None else spec
         train_spend = data.spend[: data.n_train].sum(axis=0)
         return {
             "media": data.media_scaled(),
@@ -261,21 +220,13 @@ class MMM:
         }
 
     # -- outputs -----------------------------------------------------------------------------------------
-    def _require_fit(self) -> None:
-        if not hasattr(self, "posterior_"):
-            raise NotFittedError(
-                "this MMM is not fitted yet; call fit(df, date=..., target=..., channels=...) "
-                "or trueroi.mmm.load_model(path) first"
-            )
-
     def summary(self) -> dict[str, Any]:
         """The CLI's JSON contract: channels (spend, contribution, roi, mroi with 90% intervals),
         diagnostics and fit seconds."""
         self._require_fit()
-        keys = ("r_hat_max", "ess_bulk_min", "divergences", "r2", "mape", "holdout_mape")
         return {
             "channels": self.channel_summary_,
-            "diagnostics": {k: self.diagnostics_[k] for k in keys},
+            "diagnostics": self._diagnostics_summary(),
             "fit_seconds": float(self.fit_seconds_),
         }
 
@@ -326,9 +277,40 @@ class MMM:
             self.l_max,
         )
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model directory see :func:`~trueroi.mmm.load_model`."""
-        self._require_fit()
-        from trueroi.mmm.persist import save_model
+    # -- the model directory -----------------------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        data = self.data_
+        return {
+            "date": data.date_col,
+            "target": data.target_col,
+            "channels": data.channels,
+            "controls": data.controls_cols,
+            "events": data.events_cols,
+            "n_train": data.n_train,
+        }
 
-        save_model(self, path)
+    def _data_frame(self) -> pd.DataFrame:
+        frame = self.data_.frame()
+        frame[self.data_.date_col] = frame[self.data_.date_col].dt.strftime("%Y-%m-%d")
+        return frame
+
+    def _read_data(self, root: Path, config: dict[str, Any]) -> MMMData:
+        frame = pd.read_csv(root / "data.csv")
+        return prepare(
+            frame,
+            config["date"],
+            config["target"],
+            config["channels"],
+            config["controls"],
+            config["events"],
+            len(frame) - config["n_train"],
+            source=str(root / "data.csv"),
+        )
+
+    def _summary_file(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "warnings": self.warnings_,
+            "ppc_coverage_90": self.diagnostics_.get("ppc_coverage_90"),
+            "media_parameters": self.media_parameters().to_dict(orient="records"),
+        }

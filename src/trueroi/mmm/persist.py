@@ -1,118 +1,71 @@
-"""Save a fitted mix model to a directory and load it back.
+"""Save a fitted mix model to a directory and load it back, whatever its kind.
 
 A model directory holds:
 
-- ``config.json``: the model's settings, the column roles, the fit's method, seconds and sampler extras;
+- ``config.json``: ``kind`` (``"national"`` or ``"geo"``; a directory written before the kind was recorded
+  is national), ``format_version``, the model's settings (``params``), the column roles (national: ``date``,
+  ``target``, ``channels``, ``controls``, ``events``, ``n_train``; geo: ``columns``, ``geos``,
+  ``channels``, ``controls``), the fit's seconds and sampler extras;
 - ``posterior.npz``: every posterior array, shaped (chain, draw, ...);
-- ``data.csv``: the series the model was fitted on (the holdout included), with the user's column names;
+- ``data.csv``: the series (or the long geo panel) the model was fitted on, the holdout included, with the
+  user's column names;
 - ``lift_tests.csv``: the lift tests it was calibrated with, if any;
-- ``summary.json``: the CLI's JSON summary plus warnings and media parameters, for people and other tools.
+- ``summary.json``: the JSON summary (national: plus warnings and media parameters), for people and other
+  tools.
 
 Everything else (contributions, curves, diagnostics) is recomputed from these on load.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
-import pandas as pd
+from typing import Any
 
 from trueroi.errors import UsageError
-from trueroi.io import jsonable
+from trueroi.mmm.base import FORMAT_VERSION, MixModel, read_config
+from trueroi.mmm.geo import GeoMMM
+from trueroi.mmm.model import MMM
 
-if TYPE_CHECKING:
-    from trueroi.mmm.model import MMM
+__all__ = ["FORMAT_VERSION", "KINDS", "load_model", "model_kind", "save_model"]
 
-FORMAT_VERSION = 1
-
-
-def save_model(model: MMM, path: str | os.PathLike[str]) -> Path:
-    """Write ``model`` (fitted) to the directory ``path`` (created if missing); returns the path."""
-
-    out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    data = model.data_
-    config = {
-        "format_version": FORMAT_VERSION,
-        "params": model.get_params(),
-        "date": data.date_col,
-        "target": data.target_col,
-        "channels": data.channels,
-        "controls": data.controls_cols,
-        "events": data.events_cols,
-        "n_train": data.n_train,
-        "fit_seconds": model.fit_seconds_,
-        "extras": model.extras_,
-    }
-    (out / "config.json").write_text(json.dumps(jsonable(config), indent=2))
-    np.savez_compressed(out / "posterior.npz", **model.posterior_)
-    frame = data.frame()
-    frame[data.date_col] = frame[data.date_col].dt.strftime("%Y-%m-%d")
-    frame.to_csv(out / "data.csv", index=False)
-    if getattr(model, "lift_tests_", None) is not None:
-        model.lift_tests_.to_csv(out / "lift_tests.csv", index=False, date_format="%Y-%m-%d")
-    summary = {
-        **model.summary(),
-        "warnings": model.warnings_,
-        "ppc_coverage_90": model.diagnostics_.get("ppc_coverage_90"),
-        "media_parameters": model.media_parameters().to_dict(orient="records"),
-    }
-    (out / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
-    return out
+KINDS: dict[str, type[MixModel]] = {MMM.KIND: MMM, GeoMMM.KIND: GeoMMM}
+"""The model class of each ``kind`` a model directory can hold."""
 
 
-def load_model(path: str | os.PathLike[str]) -> MMM:
-    """Restore a fitted :class:`~trueroi.mmm.model.MMM` from a directory written by ``save``.
+def save_model(model: MixModel, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` (fitted, either kind) to the directory ``path`` (created if missing); returns it."""
+    return model.save(path)
+
+
+def model_kind(path: str | os.PathLike[str]) -> str:
+    """``"national"`` or ``"geo"``: the kind of model saved in the directory ``path``.
 
     Raises
     ------
     UsageError
-        If ``path`` is not a model directory or was written by an unknown format version.
+        If ``path`` is not a model directory or holds a kind this version does not know.
     """
-    from trueroi.mmm.data import prepare
-    from trueroi.mmm.model import MMM
+    return _known_kind(Path(path), read_config(path))
 
+
+def load_model(path: str | os.PathLike[str]) -> MixModel:
+    """Restore a fitted model from a directory written by ``save``: an :class:`~trueroi.mmm.MMM` or a
+    :class:`~trueroi.mmm.geo.GeoMMM`, as its ``config.json`` says (nothing is refitted).
+
+    Raises
+    ------
+    UsageError
+        If ``path`` is not a model directory, or holds an unknown kind or format version.
+    """
     root = Path(path)
-    if not (root / "config.json").is_file() or not (root / "posterior.npz").is_file():
-        raise UsageError(
-            f"{root} is not a model directory: expected config.json and posterior.npz there; "
-            "write one with `trueroi mmm fit ... --out DIR`"
-        )
-    config = json.loads((root / "config.json").read_text())
-    if config.get("kind") == "geo":
-        raise UsageError(f"{root} holds a geo model; read it with trueroi.mmm.geo.GeoMMM.load")
-    if config.get("format_version") != FORMAT_VERSION:
-        raise UsageError(
-            f"{root} holds model format {config.get('format_version')}, expected {FORMAT_VERSION}"
-        )
-    params = config["params"]
-    if isinstance(params.get("roi_prior"), list):
-        params["roi_prior"] = tuple(params["roi_prior"])
-    elif isinstance(params.get("roi_prior"), dict):
-        params["roi_prior"] = {k: tuple(v) for k, v in params["roi_prior"].items()}
-    model = MMM(**params)
-    frame = pd.read_csv(root / "data.csv")
-    holdout = len(frame) - config["n_train"]
-    data = prepare(
-        frame,
-        config["date"],
-        config["target"],
-        config["channels"],
-        config["controls"],
-        config["events"],
-        holdout,
-        source=str(root / "data.csv"),
-    )
-    with np.load(root / "posterior.npz") as npz:
-        samples = {k: npz[k] for k in npz.files}
-    if (root / "lift_tests.csv").is_file():
-        from trueroi.mmm.calibration import read_lift_tests
+    config = read_config(root)
+    return KINDS[_known_kind(root, config)]._restore(root, config)
 
-        model.lift_tests_ = read_lift_tests(root / "lift_tests.csv")
-    model.fit_seconds_ = float(config["fit_seconds"])
-    model._set_fitted(data, samples, config.get("extras", {}))
-    return model
+
+def _known_kind(root: Path, config: dict[str, Any]) -> str:
+    kind = config["kind"]
+    if kind not in KINDS:
+        known = ", ".join(KINDS)
+        raise UsageError(f"{root} holds a model of kind {kind!r}; this version reads {known} models")
+    return kind

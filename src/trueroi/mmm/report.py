@@ -1,36 +1,70 @@
-"""A self-contained HTML report of a fitted mix model: decomposition, ROI with intervals, response curves,
-media parameters, diagnostics and warnings. Plotly's JavaScript is written inline once, so the page renders
-offline (no CDN)."""
+"""Self-contained HTML reports of fitted mix models. :func:`write_model_report` writes the report of
+either kind; :func:`write_report` is the national model's (decomposition, ROI with intervals, response curves,
+media parameters, diagnostics and warnings), :func:`~trueroi.mmm.geo_report.write_geo_report` the geo
+model's. Plotly's JavaScript is written inline once, so the page renders offline (no CDN)."""
 
 from __future__ import annotations
 
 import html
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from trueroi.mmm.model import MMM
+from trueroi.errors import UsageError
+from trueroi.mmm.base import MixModel
+from trueroi.mmm.geo import GeoMMM
+from trueroi.mmm.geo_report import write_geo_report
+from trueroi.mmm.html import add_band, channel_table, dict_table, figures_html, warnings_list, write_page
+from trueroi.mmm.model import MMM
+from trueroi.mmm.persist import load_model
+
+REPORT_FILE = "report.html"
+
+
+def write_model_report(
+    model: MixModel | str | os.PathLike[str], out: str | os.PathLike[str] | None = None
+) -> Path:
+    """Write the HTML report of a fitted model of either kind and return its path.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~trueroi.mmm.MMM` or :class:`~trueroi.mmm.geo.GeoMMM`, or the directory of a saved
+        one (read with :func:`~trueroi.mmm.load_model`).
+    out
+        The HTML file to write; for a model directory it defaults to ``report.html`` inside it.
+
+    Raises
+    ------
+    UsageError
+        If ``model`` is a fitted model and ``out`` is missing, or the directory holds no model.
+    """
+    if isinstance(model, MixModel):
+        if out is None:
+            raise UsageError("the report of a model in memory needs a file to write (out)")
+    else:
+        directory = Path(model)
+        model = load_model(directory)
+        out = directory / REPORT_FILE if out is None else out
+    if isinstance(model, GeoMMM):
+        return write_geo_report(model, out)
+    return write_report(model, out)
 
 
 def write_report(model: MMM, path: str | os.PathLike[str]) -> Path:
-    """Write the HTML report of a fitted model to ``path`` and return it."""
-    figures = [_decomposition(model), _roi(model), _curves(model)]
-    parts = [
-        fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
-        for i, fig in enumerate(figures)
-    ]
+    """Write the HTML report of a fitted national model to ``path`` and return it."""
+    parts = figures_html([_decomposition(model), _roi(model), _curves(model)])
     summary = model.summary()
     body = "\n".join(
         [
             f"<h1>Marketing-mix model: {html.escape(model.data_.target_col)}</h1>",
             f"<p>{html.escape(_subtitle(model))}</p>",
             "<h2>Warnings</h2>",
-            _warnings(model.warnings_),
+            warnings_list(model.warnings_),
             "<h2>Channels</h2>",
-            _channel_table(summary["channels"]),
+            channel_table(summary["channels"]),
             "<h2>Decomposition over time</h2>",
             parts[0],
             "<h2>ROI and marginal ROI (90% intervals)</h2>",
@@ -38,31 +72,12 @@ def write_report(model: MMM, path: str | os.PathLike[str]) -> Path:
             "<h2>Response curves (weekly, steady state, 90% intervals)</h2>",
             parts[2],
             "<h2>Diagnostics</h2>",
-            _dict_table(model.diagnostics_),
+            dict_table(model.diagnostics_),
             "<h2>Media parameters</h2>",
             model.media_parameters().round(4).to_html(index=False, border=0),
         ]
     )
     return write_page(path, "trueroi MMM report", body)
-
-
-def write_page(path: str | os.PathLike[str], title: str, body: str) -> Path:
-    """Write ``body`` as a complete HTML page with the report style; returns the path."""
-    page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>"
-    )
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    return out
-
-
-_CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-    "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}"
-    "th:first-child,td:first-child{text-align:left}li.warn{color:#a33}"
-)
 
 
 def _subtitle(model: MMM) -> str:
@@ -71,34 +86,6 @@ def _subtitle(model: MMM) -> str:
         f"{d.n_periods} periods from {d.dates[0].date()} to {d.dates[-1].date()} "
         f"({d.n_periods - d.n_train} held out); adstock {model.adstock}, saturation {model.saturation}, "
         f"prior {model.prior}, fitted by {model.method} in {model.fit_seconds_:.1f} s."
-    )
-
-
-def _warnings(warnings: list[str]) -> str:
-    if not warnings:
-        return "<p>None.</p>"
-    return "<ul>" + "".join(f"<li class='warn'>{html.escape(w)}</li>" for w in warnings) + "</ul>"
-
-
-def _channel_table(channels: dict[str, Any]) -> str:
-    rows = ["<tr><th>channel</th><th>spend</th><th>contribution</th><th>ROI</th><th>marginal ROI</th></tr>"]
-    for c, s in channels.items():
-        cells = [f"{s['spend']:,.0f}"] + [
-            f"{s[k]['mean']:,.{d}f} [{s[k]['lower']:,.{d}f}, {s[k]['upper']:,.{d}f}]"
-            for k, d in (("contribution", 0), ("roi", 2), ("mroi", 2))
-        ]
-        rows.append(f"<tr><td>{html.escape(c)}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-    return "<table>" + "".join(rows) + "</table>"
-
-
-def _dict_table(d: dict[str, Any]) -> str:
-    def fmt(v: Any) -> str:
-        return "–" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    return (
-        "<table>"
-        + "".join(f"<tr><td>{html.escape(k)}</td><td>{fmt(v)}</td></tr>" for k, v in d.items())
-        + "</table>"
     )
 
 
@@ -135,28 +122,6 @@ def _roi(model: MMM) -> Any:
             )
         )
     return fig.update_layout(barmode="group", height=400, yaxis_title="incremental KPI per unit of spend")
-
-
-def add_band(fig: Any, x: np.ndarray, band: dict[str, np.ndarray], name: str, color: str) -> None:
-    """A curve's posterior mean as a line over its shaded 90% interval (one legend entry for both)."""
-    import plotly.graph_objects as go
-
-    fig.add_trace(
-        go.Scatter(
-            x=np.r_[x, x[::-1]],
-            y=np.r_[band["upper"], band["lower"][::-1]],
-            fill="toself",
-            fillcolor=color,
-            opacity=0.15,
-            line={"width": 0, "color": color},
-            showlegend=False,
-            legendgroup=name,
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(x=x, y=band["mean"], name=name, mode="lines", legendgroup=name, line={"color": color})
-    )
 
 
 def _curves(model: MMM) -> Any:

@@ -1,0 +1,193 @@
+"""Fit a mix model from a file, a DataFrame or a workspace in one call, the way every face does.
+
+:func:`fit_mix_model` makes the choices a face would otherwise repeat: the national model, or the geo model
+when a geo column is named; the workspace's weekly series (every channel by default) when no data is given;
+holdout weeks turned into periods of the series (weeks or days); the model directory written when asked.
+It returns a :class:`MixModelFit` whose ``to_dict()`` is the JSON of ``trueroi mmm fit --format json``.
+
+Progress: a NUTS run reports to the callback set with :func:`trueroi.mmm.nuts.reporting`. To run chains in
+parallel on the CPU cores, call :func:`trueroi.mmm.use_cpu_cores` before JAX starts (first thing in the
+process), as the CLI does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trueroi.errors import UsageError
+from trueroi.io import read_csv
+from trueroi.mmm.base import MixModel
+from trueroi.mmm.data import infer_period_days
+from trueroi.mmm.geo import GeoMMM, roi_rows
+from trueroi.mmm.model import MMM
+
+INTERVAL_KEYS = ("mean", "lower", "upper")
+
+
+@dataclass
+class MixModelFit:
+    """A fitted mix model and what the faces show of it.
+
+    Attributes
+    ----------
+    model
+        The fitted :class:`~trueroi.mmm.MMM` or :class:`~trueroi.mmm.geo.GeoMMM`.
+    out
+        The model directory written, or None.
+    summary
+        ``model.summary()``, computed once.
+    """
+
+    model: MixModel
+    out: Path | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """``"national"`` or ``"geo"``."""
+        return self.model.KIND
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a careful analyst should check before trusting the fit, one sentence each."""
+        return list(self.model.warnings_)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``trueroi mmm fit --format json``: ``channels`` (spend, contribution, roi, mroi with
+        90% intervals), for a geo model ``geos``, then ``diagnostics`` and ``fit_seconds``."""
+        return self.summary
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The table and CSV rows. National: one per channel with ``spend`` and ``contribution_*``,
+        ``roi_*``, ``mroi_*`` (``mean``, ``lower``, ``upper``); geo: one per geo (``"national"`` first) and
+        channel with ``spend``, ``roi_mean``, ``roi_lower``, ``roi_upper``."""
+        if self.kind == GeoMMM.KIND:
+            return [
+                {
+                    "geo": r["geo"],
+                    "channel": r["channel"],
+                    "spend": r["spend"],
+                    **{f"roi_{k}": r[k] for k in INTERVAL_KEYS},
+                }
+                for r in roi_rows(self.summary)
+            ]
+        return [
+            {
+                "channel": c,
+                "spend": s["spend"],
+                **{f"{k}_{b}": s[k][b] for k in ("contribution", "roi", "mroi") for b in INTERVAL_KEYS},
+            }
+            for c, s in self.summary["channels"].items()
+        ]
+
+
+def fit_mix_model(
+    data: pd.DataFrame | str | os.PathLike[str] | None = None,
+    *,
+    workspace: str | os.PathLike[str] | None = None,
+    date: str = "week",
+    target: str = "revenue",
+    channels: Sequence[str] | None = None,
+    controls: Sequence[str] = (),
+    events: Sequence[str] = (),
+    geo: str | None = None,
+    adstock: str = "geometric",
+    saturation: str = "hill",
+    holdout_weeks: int = 0,
+    calibration: pd.DataFrame | str | os.PathLike[str] | None = None,
+    method: str = "nuts",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 0,
+    kpi: str = "revenue",
+    out: str | os.PathLike[str] | None = None,
+) -> MixModelFit:
+    """Fit the national mix model, or the geo model when ``geo`` names a column, and save it.
+
+    Parameters
+    ----------
+    data
+        A weekly or daily series (one row per period), or with ``geo`` a long panel (one row per period and
+        geo): a DataFrame or a CSV file. None: the workspace's weekly series (spend per channel from
+        ``ad_performance``, revenue from ``orders``; see :func:`~trueroi.mmm.workspace_data.weekly_series`),
+        where ``date`` and ``target`` are ``week`` and ``revenue``.
+    workspace
+        The workspace directory when ``data`` is None (None: ``$TRUEROI_WORKSPACE`` or the current one).
+    date, target, channels, controls, events
+        Column roles: period start, KPI, spend columns (base currency; default with the workspace: every
+        channel), additive controls, 0/1 event columns (national model only).
+    geo
+        The geo column of a long panel: fits :class:`~trueroi.mmm.geo.GeoMMM`.
+    adstock, saturation, method, draws, tune, chains, seed, kpi
+        Model settings (see :class:`~trueroi.mmm.MMM`).
+    holdout_weeks
+        The last weeks kept out of the fit to measure holdout MAPE (7 periods a week for daily data).
+    calibration
+        Lift tests to calibrate with (a CSV file or DataFrame, see :func:`~trueroi.mmm.read_lift_tests`).
+    out
+        The model directory to write (see :mod:`trueroi.mmm.persist`); None writes nothing.
+
+    Raises
+    ------
+    UsageError
+        On bad settings, a negative ``holdout_weeks``, events or no data for a geo model.
+    DataValidationError
+        On bad data (file, row and column named); nothing is written then.
+    WorkspaceError
+        Without data, if the workspace lacks ad spend or sales.
+    """
+    if holdout_weeks < 0:
+        raise UsageError(f"holdout_weeks must be 0 or more, got {holdout_weeks}")
+    frame, source = _input(data, workspace, geo)
+    if data is None:
+        date, target = "week", "revenue"
+        channels = list(channels or []) or [c for c in frame.columns if c not in (date, target)]
+    settings: dict[str, Any] = dict(
+        adstock=adstock, saturation=saturation, method=method, draws=draws, tune=tune, chains=chains
+    )
+    settings.update(kpi=kpi, seed=seed)
+    roles: dict[str, Any] = dict(date=date, target=target, channels=list(channels or []))
+    roles.update(controls=list(controls), lift_tests=calibration, source=source)
+    if geo is None:
+        per_week = 7 // infer_period_days(frame, date, source)
+        model: MixModel = MMM(**settings, holdout_periods=holdout_weeks * per_week)
+        model.fit(frame, events=list(events), **roles)
+    else:
+        if events:
+            raise UsageError("the geo model takes no event columns; model events as national controls")
+        dates = frame.drop_duplicates(date) if date in frame.columns else frame
+        per_week = 7 // infer_period_days(dates, date, source)
+        model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
+        model.fit(frame, geo=geo, **roles)
+    written = model.save(out) if out is not None else None
+    return MixModelFit(model, written, model.summary())
+
+
+def _input(
+    data: pd.DataFrame | str | os.PathLike[str] | None,
+    workspace: str | os.PathLike[str] | None,
+    geo: str | None,
+) -> tuple[pd.DataFrame, str | None]:
+    """The data to fit and its name for error messages."""
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    if data is not None:
+        return read_csv(data, expected="a CSV with one row per period"), str(data)
+    if geo is not None:
+        raise UsageError(
+            "a geo model needs a long panel (one row per period and geo); the workspace's weekly series is "
+            "national"
+        )
+    # imported here: the workspace package loads Ibis, which fitting from a file or DataFrame never needs
+    from trueroi.mmm.workspace_data import weekly_series
+    from trueroi.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        return weekly_series(ws), "workspace"
