@@ -299,7 +299,7 @@ def test_save_list_and_export_lifts(workspace, tmp_path: Path, capsys: pytest.Ca
     ]
     assert csv.loc[0, "lift"] == pytest.approx(50.0) and csv.loc[0, "delta_spend"] == 5000.0
     code, err = _exit_code([*LIFT, "--save", *ws], capsys)
-    assert code == 2 and "--channel" in err
+    assert code == 2 and "needs its channel" in err
 
 
 def test_plan_matches_statsmodels_sample_size() -> None:

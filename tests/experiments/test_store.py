@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import asdict
 
+import ibis
 import pandas as pd
 import pytest
 
@@ -101,3 +104,37 @@ def test_records_need_a_channel_and_ordered_dates(workspace: Workspace, tmp_path
     with pytest.raises(WorkspaceError, match="no finished experiment"):
         export_lifts(workspace, tmp_path / "none.csv")  # a test without a spend change cannot calibrate
     assert not (tmp_path / "none.csv").exists()
+
+
+def test_a_saved_experiment_reads_back_field_by_field(workspace: Workspace) -> None:
+    lift = analyze_lift(2_000, 80, 2_000, 60, spend=400.0, level=0.8)
+    record = record_from_lift(lift, channel="search", start="2024-05-01", end="2024-05-14", name="may")
+    save_experiment(workspace, record)
+    (row,) = list_experiments(workspace).to_dict(orient="records")
+    assert (row["experiment_id"], row["name"], row["kind"]) == (record.experiment_id, "may", "holdout")
+    assert (row["start"], row["end"]) == (pd.Timestamp("2024-05-01"), pd.Timestamp("2024-05-14"))
+    # 80 / 2000 - 60 / 2000 = 0.01 more conversions per user, x 2000 test users = 20 incremental
+    assert row["lift"] == pytest.approx(20.0) and row["delta_spend"] == 400.0
+    assert row["iroas"] == pytest.approx(20.0 / 400.0) and row["level"] == 0.8
+    assert row["relative_lift"] == pytest.approx(80 / 60 - 1)
+    assert row["created_at"] == pd.Timestamp(record.created_at)
+    assert json.loads(row["details"])["test_users"] == 2_000
+
+
+def test_a_table_written_before_the_state_table_keeps_working(workspace: Workspace) -> None:
+    """Workspaces whose ``experiments`` table was created and appended to directly (before StateTable)."""
+
+    old = record_from_lift(
+        analyze_lift(1_000, 30, 1_000, 20, spend=50.0), channel="meta", start="2024-01-01", end="2024-01-31"
+    )
+    workspace.con.create_table(TABLE, schema=ibis.schema(COLUMNS))
+    frame = pd.DataFrame([asdict(old)])
+    workspace.con.insert(TABLE, frame[list(COLUMNS)])
+    new = record_from_lift(
+        analyze_lift(1_000, 40, 1_000, 20, spend=50.0), channel="tv", start="2024-02-01", end="2024-02-29"
+    )
+    save_experiment(workspace, new)
+    stored = list_experiments(workspace)
+    assert list(stored["experiment_id"]) == [old.experiment_id, new.experiment_id]
+    assert list(stored["lift"]) == pytest.approx([10.0, 20.0])
+    assert list(workspace.con.table(TABLE).schema().names) == list(COLUMNS)

@@ -1,8 +1,13 @@
-"""``trueroi experiment ...``: read holdout, geo and CRO tests, design geo tests, feed the mix model."""
+"""``trueroi experiment ...``: read holdout, geo and CRO tests, design geo tests, feed the mix model.
+
+Each command parses its options, calls one function of :mod:`trueroi.experiments.readouts`,
+:mod:`trueroi.experiments.planning` or :func:`trueroi.experiments.store.export_lifts`, and renders the
+result. The library is imported inside the commands only to keep numpy, pandas, scipy and Ibis off the
+start-up path of ``trueroi --help``.
+"""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +24,7 @@ from trueroi.cli.common import (
     print_json,
     print_table,
 )
-from trueroi.errors import DataValidationError, UsageError
+from trueroi.errors import UsageError
 
 LevelOpt = Annotated[float, typer.Option("--level", help="Two-sided confidence level of the intervals.")]
 SaveOpt = Annotated[
@@ -39,60 +44,34 @@ INTERVAL_COLUMNS = [
 ]
 
 
-def _interval_rows(payload: dict[str, Any], keys: list[str]) -> list[dict[str, Any]]:
-    rows = []
-    for key in keys:
-        value = payload.get(key)
-        if isinstance(value, dict) and "mean" in value:
-            rows.append({"metric": key, **value})
-        elif value is not None:
-            rows.append({"metric": key, "mean": value})
-    return rows
-
-
-def _emit(payload: dict[str, Any], keys: list[str], fmt: OutputFormat, title: str) -> None:
-    for warning in payload.get("warnings", []) or []:
+def _emit(result: Any, fmt: OutputFormat, title: str, warnings: list[str] | None = None) -> None:
+    """Warnings on stderr, then the result as JSON, or its interval rows as CSV or a table."""
+    for warning in warnings or []:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if fmt is OutputFormat.json:
-        print_json(payload)
+        print_json(result.to_dict())
     elif fmt is OutputFormat.csv:
-        print_csv(_interval_rows(payload, keys))
+        print_csv(result.rows())
     else:
-        print_table(_interval_rows(payload, keys), INTERVAL_COLUMNS, title=title)
+        print_table(result.rows(), INTERVAL_COLUMNS, title=title)
+
+
+def _saved(experiment_id: str | None) -> None:
+    if experiment_id is not None:
+        err_console.print(
+            f"saved experiment {experiment_id} to the workspace table 'experiments'", highlight=False
+        )
 
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _floats(text: str, option: str) -> list[float]:
+def _numbers(text: str, option: str, kind: type, expected: str) -> list[Any]:
     try:
-        return [float(part) for part in _split(text)]
+        return [kind(part) for part in _split(text)]
     except ValueError as exc:
-        raise UsageError(f"{option} is {text!r}; expected comma-separated numbers such as 0.05,0.1") from exc
-
-
-def read_csv(path: Path) -> Any:
-    """A CSV file as a DataFrame, with a clear error when it is missing or unreadable."""
-    import pandas as pd
-
-    if not path.exists():
-        raise DataValidationError("file not found", file=str(path), expected="a CSV file with a header row")
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataValidationError(f"cannot be read as CSV ({exc})", file=str(path)) from exc
-
-
-def _save(workspace: Path | None, record: Any) -> None:
-    from trueroi.experiments.store import save_experiment
-    from trueroi.workspace import Workspace
-
-    with Workspace.open(workspace) as ws:
-        experiment_id = save_experiment(ws, record)
-    err_console.print(
-        f"saved experiment {experiment_id} to the workspace table 'experiments'", highlight=False
-    )
+        raise UsageError(f"{option} is {text!r}; expected {expected}") from exc
 
 
 def lift(
@@ -139,66 +118,31 @@ def lift(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Read a holdout (conversion-lift) test: lift, incremental conversions, iROAS, cost per increment."""
-    from trueroi.experiments.lift import analyze_lift
+    from trueroi.experiments.readouts import read_holdout_test
 
-    counts = [test_users, test_conversions, control_users, control_conversions]
-    excluded = None
-    if test_tag or control_tag:
-        if not (test_tag and control_tag and start and end):
-            raise UsageError(
-                "reading a test from the workspace needs --test-tag, --control-tag, --start, --end"
-            )
-        from trueroi.experiments.warehouse import holdout_counts
-        from trueroi.workspace import Workspace
-
-        with Workspace.open(workspace) as ws:
-            found = holdout_counts(ws, test_tag=test_tag, control_tag=control_tag, start=start, end=end)
-        excluded = found.pop("excluded_users")
-        counts = [
-            found.pop(k) for k in ("test_users", "test_conversions", "control_users", "control_conversions")
-        ]
-        test_revenue, control_revenue = found["test_revenue"], found["control_revenue"]
-    elif any(c is None for c in counts):
-        raise UsageError(
-            "give --test-users, --test-conversions, --control-users and --control-conversions, "
-            "or --test-tag and --control-tag with --start and --end to count them in the workspace"
-        )
-    result = analyze_lift(
-        *counts,
+    readout = read_holdout_test(
+        test_users,
+        test_conversions,
+        control_users,
+        control_conversions,
+        test_tag=test_tag,
+        control_tag=control_tag,
+        start=start,
+        end=end,
         test_revenue=test_revenue,
         control_revenue=control_revenue,
         spend=spend,
         level=level,
         seed=seed,
+        save=save,
+        channel=channel,
+        kpi=kpi,
+        name=name,
+        delta_spend=delta_spend,
+        workspace=workspace,
     )
-    payload = result.to_dict()
-    if excluded is not None:
-        payload["excluded_users"] = excluded
-    if save:
-        from trueroi.experiments.store import record_from_lift
-
-        if not (channel and start and end):
-            raise UsageError("--save needs --channel, --start and --end to place the test in time")
-        _save(
-            workspace,
-            record_from_lift(
-                result, channel=channel, start=start, end=end, kpi=kpi, name=name, delta_spend=delta_spend
-            ),
-        )
-    _emit(
-        payload,
-        [
-            "lift",
-            "incremental_conversions",
-            "p_value",
-            "prob_positive",
-            "incremental_revenue",
-            "iroas",
-            "cost_per_incremental_conversion",
-        ],
-        fmt,
-        f"Holdout test ({level:.0%} intervals)",
-    )
+    _saved(readout.experiment_id)
+    _emit(readout, fmt, f"Holdout test ({level:.0%} intervals)")
 
 
 def geo(
@@ -225,11 +169,10 @@ def geo(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Read a geo experiment: ATT, lift, incremental KPI and iROAS against a synthetic control or TBR."""
-    from trueroi.experiments.geo import analyze_geo
+    from trueroi.experiments.readouts import read_geo_test
 
-    frame = read_csv(data)
-    result = analyze_geo(
-        frame,
+    readout = read_geo_test(
+        data,
         location=location,
         date=date,
         kpi=kpi,
@@ -240,29 +183,21 @@ def geo(
         method=method,
         inference=inference,
         level=level,
-        file=str(data),
+        save=save,
+        channel=channel,
+        name=name,
+        delta_spend=delta_spend,
+        workspace=workspace,
     )
-    if save:
-        from trueroi.experiments.store import record_from_geo
-
-        if not channel:
-            raise UsageError("--save needs --channel")
-        _save(
-            workspace, record_from_geo(result, channel=channel, kpi=kpi, name=name, delta_spend=delta_spend)
-        )
-    payload = result.to_dict()
+    _saved(readout.experiment_id)
     if fmt is OutputFormat.table:
+        payload = readout.to_dict()
         console.print(
             f"pre-test fit: RMSE {payload['pre_fit']['rmse']:.3g}, R2 {payload['pre_fit']['r2']:.3f}; "
             f"{payload['n_pre']} pre-test and {payload['n_post']} test periods, "
             f"{payload['n_controls']} controls"
         )
-    _emit(
-        payload,
-        ["att", "lift", "incremental", "p_value", "iroas"],
-        fmt,
-        f"Geo experiment, {method} ({level:.0%} intervals)",
-    )
+    _emit(readout, fmt, f"Geo experiment, {method} ({level:.0%} intervals)", readout.warnings)
 
 
 def export_lifts(
@@ -272,28 +207,23 @@ def export_lifts(
 ) -> None:
     """Export stored experiments as the lift-calibration CSV the mix model reads."""
     from trueroi.experiments.store import export_lifts as export
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
-        table = export(ws, out, channel=channel)
+    table = export(workspace, out, channel=channel)
     console.print(f"wrote {len(table)} experiment(s) to {out}")
 
 
 def list_cmd(fmt: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
     """List the experiments stored in the workspace."""
-    from trueroi.experiments.store import list_experiments
-    from trueroi.workspace import Workspace
+    from trueroi.experiments.readouts import experiment_list
 
-    with Workspace.open(workspace) as ws:
-        frame = list_experiments(ws).drop(columns=["details"])
-    rows = frame.to_dict(orient="records")
+    result = experiment_list(workspace)
     if fmt is OutputFormat.json:
-        print_json(rows)
+        print_json(result.to_dict())
     elif fmt is OutputFormat.csv:
-        print_csv(rows)
+        print_csv(result.rows())
     else:
         print_table(
-            rows,
+            result.rows(),
             [
                 ("experiment_id", "Id", "text"),
                 ("kind", "Kind", "text"),
@@ -335,37 +265,27 @@ def power(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Power of a geo test by simulation on historical data: inject each effect into past windows."""
-    from trueroi.experiments.design import power_analysis
+    from trueroi.experiments.planning import geo_power
 
-    table = power_analysis(
-        read_csv(data),
+    result = geo_power(
+        data,
         location=location,
         date=date,
         kpi=kpi,
         treated=_split(treated),
         duration=duration,
-        effects=_floats(effects, "--effects"),
+        effects=_numbers(effects, "--effects", float, "comma-separated numbers such as 0.05,0.1"),
         alpha=alpha,
         n_windows=windows,
         method=method,
-        file=str(data),
     )
-    rows = table.to_dict(orient="records")
     if fmt is OutputFormat.json:
-        print_json(
-            {
-                "treated": _split(treated),
-                "duration": duration,
-                "alpha": alpha,
-                "method": method,
-                "power": rows,
-            }
-        )
+        print_json(result.to_dict())
     elif fmt is OutputFormat.csv:
-        print_csv(rows)
+        print_csv(result.rows())
     else:
         print_table(
-            rows,
+            result.rows(),
             [
                 ("effect", "Effect", "percent"),
                 ("power", "Power", "percent"),
@@ -400,41 +320,34 @@ def select_markets_cmd(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Rank candidate sets of treated locations by power and imbalance (market selection)."""
-    from trueroi.experiments.design import select_markets
+    from trueroi.experiments.planning import choose_markets
 
-    try:
-        sizes = [int(v) for v in _split(n_treated)]
-    except ValueError as exc:
-        raise UsageError(f"--n-treated is {n_treated!r}; expected integers such as 3 or 2,3,4") from exc
-    table = select_markets(
-        read_csv(data),
+    result = choose_markets(
+        data,
         location=location,
         date=date,
         kpi=kpi,
-        n_treated=sizes,
         duration=duration,
         effect=effect,
-        alpha=alpha,
+        n_treated=_numbers(n_treated, "--n-treated", int, "integers such as 3 or 2,3,4"),
         n_candidates=candidates,
-        n_windows=windows,
         budget=budget,
         cpic=cpic,
         include=_split(include),
         exclude=_split(exclude),
+        alpha=alpha,
+        n_windows=windows,
         method=method,
         seed=seed,
-        file=str(data),
+        top=top,
     )
-    rows = table.head(top).to_dict(orient="records")
     if fmt is OutputFormat.json:
-        print_json(
-            {"effect": effect, "duration": duration, "alpha": alpha, "method": method, "markets": rows}
-        )
+        print_json(result.to_dict())
     elif fmt is OutputFormat.csv:
-        print_csv(rows)
+        print_csv(result.rows())
     else:
         print_table(
-            rows,
+            result.rows(),
             [
                 ("rank", "#", "count"),
                 ("locations", "Treated locations", "text"),
@@ -473,9 +386,9 @@ def cro(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Read a site A/B test and project its effect onto conversions, CPA and ROI by channel."""
-    from trueroi.experiments.cro import project_cro, read_ab_test
+    from trueroi.experiments.readouts import read_cro_test
 
-    result = read_ab_test(
+    result = read_cro_test(
         control_visitors,
         control_conversions,
         variant_visitors,
@@ -483,25 +396,19 @@ def cro(
         control_revenue=control_revenue,
         variant_revenue=variant_revenue,
         metric=metric,
+        channels=channels,
         level=level,
     )
-    payload: dict[str, Any] = {"test": result.to_dict(), "projection": None}
-    rows = []
-    if channels is not None:
-        rows = project_cro(read_csv(channels), result.relative_change, metric=metric).to_dict(
-            orient="records"
-        )
-        payload["projection"] = rows
     if fmt is OutputFormat.json:
-        print_json(payload)
+        print_json(result.to_dict())
         return
     if fmt is OutputFormat.csv:
-        print_csv(rows or [{"metric": metric, **result.relative_change.as_dict(), "p_value": result.p_value}])
+        print_csv(result.rows())
         return
-    _emit(result.to_dict(), ["relative_change", "p_value", "prob_positive"], fmt, f"A/B test of {metric}")
-    if rows:
+    print_table(result.test_rows(), INTERVAL_COLUMNS, title=f"A/B test of {metric}")
+    if result.projection is not None:
         print_table(
-            rows,
+            result.projection_rows(),
             [
                 ("channel", "Channel", "text"),
                 ("spend", "Spend", "money"),
@@ -535,33 +442,25 @@ def plan(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Plan a holdout test: users needed for a lift, or the minimum detectable lift for a number of users."""
-    from trueroi.experiments.lift import minimum_detectable_lift, sample_size
+    from trueroi.experiments.planning import plan_holdout_test
 
-    if (lift is None) == (test_users is None):
-        raise UsageError(
-            "give either --lift (to get the users needed) or --test-users (to get the detectable lift)"
-        )
     alternative = "larger" if one_sided else "two-sided"
-    settings = {"alpha": alpha, "power": power_, "control_ratio": control_ratio, "alternative": alternative}
-    if lift is not None:
-        n = sample_size(baseline_rate, lift, **settings)
-        test_n, detectable = math.ceil(n), lift
-    else:
-        test_n, detectable = test_users, minimum_detectable_lift(baseline_rate, test_users, **settings)
-    row = {
-        "baseline_rate": baseline_rate,
-        "lift": detectable,
-        "test_users": test_n,
-        "control_users": math.ceil(test_n * control_ratio),
-        **settings,
-    }
+    result = plan_holdout_test(
+        baseline_rate,
+        lift=lift,
+        test_users=test_users,
+        alpha=alpha,
+        power=power_,
+        control_ratio=control_ratio,
+        alternative=alternative,
+    )
     if fmt is OutputFormat.json:
-        print_json(row)
+        print_json(result.to_dict())
     elif fmt is OutputFormat.csv:
-        print_csv([row])
+        print_csv(result.rows())
     else:
         print_table(
-            [row],
+            result.rows(),
             [
                 ("baseline_rate", "Baseline rate", "percent"),
                 ("lift", "Lift", "percent"),

@@ -8,6 +8,7 @@ locations present, test period inside the data) and returns a :class:`GeoPanel`:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import DataValidationError, UsageError
+from trueroi.io import read_csv
 
+PanelLike = str | os.PathLike[str] | pd.DataFrame
 MIN_PRE_PERIODS = 25
 MIN_LOCATIONS = 20
 
@@ -242,3 +245,13 @@ def prepare_panel(
     """
     wide = load_wide(data, location=location, date=date, kpi=kpi, file=file)
     return split_panel(wide, treated=treated, start=start, end=end, file=file, location=location)
+
+
+def read_panel(data: PanelLike, expected: str) -> tuple[pd.DataFrame, str | None]:
+    """A long panel given as a DataFrame or a CSV file, and the file's name for error messages (or None).
+
+    ``expected`` says what the file should be, for the error when it is missing or unreadable.
+    """
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    return read_csv(data, expected=expected), str(data)

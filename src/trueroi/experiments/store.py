@@ -1,7 +1,8 @@
 """The calibration feed: finished experiments in the workspace table ``experiments`` and their export.
 
-The table is not one of the canonical tables (``trueroi.workspace.schema``); it is created in the
-workspace's Ibis backend (``ws.con``) on first use with :data:`EXPERIMENTS_SCHEMA`. Each row pairs a change
+The table is not one of the canonical tables (``trueroi.workspace.schema``): it is a small state table
+(:data:`EXPERIMENTS`, a :class:`~trueroi.workspace.state.StateTable` keyed by ``experiment_id``) created
+in the workspace's Ibis backend on first use with the columns of :data:`COLUMNS`. Each row pairs a change
 in spend with the change in KPI it caused over a period, which is what a mix model needs to calibrate a
 channel's response: ``delta_spend`` (base currency, the extra spend the test caused over the period,
 negative for a holdout that removed spend), ``lift`` (the incremental KPI over the period caused by that
@@ -11,11 +12,12 @@ change, in the unit named in ``kpi``) and ``lift_se`` (its standard error, from 
 
 from __future__ import annotations
 
-import json
+import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,11 @@ import pandas as pd
 from trueroi.errors import UsageError, WorkspaceError
 from trueroi.experiments.geo import GeoResult
 from trueroi.experiments.lift import Interval, LiftResult
+from trueroi.io import dumps, save_csv
+from trueroi.workspace import Workspace
+from trueroi.workspace.state import StateTable
+
+WorkspaceLike = Workspace | str | os.PathLike[str] | None
 
 TABLE = "experiments"
 COLUMNS: dict[str, str] = {
@@ -46,14 +53,28 @@ COLUMNS: dict[str, str] = {
     "details": "string",
     "created_at": "timestamp",
 }
+EXPERIMENTS = StateTable(TABLE, COLUMNS, key=("experiment_id",))
 LIFT_CSV_COLUMNS = ("channel", "start", "end", "delta_spend", "lift", "lift_se", "kpi", "experiment_id")
 
 
 def experiments_schema() -> Any:
     """The Ibis schema of the ``experiments`` table."""
-    import ibis
+    return EXPERIMENTS.schema()
 
-    return ibis.schema(COLUMNS)
+
+@contextmanager
+def opened(workspace: WorkspaceLike) -> Iterator[Workspace]:
+    """An open workspace for a ``with`` block.
+
+    ``workspace`` is used as it is when it is an open :class:`Workspace`; otherwise it names the workspace
+    directory (``None``: ``$TRUEROI_WORKSPACE`` or the current directory), opened for the block and closed
+    after it.
+    """
+    if isinstance(workspace, Workspace):
+        yield workspace
+        return
+    with Workspace.open(workspace) as ws:
+        yield ws
 
 
 @dataclass(frozen=True)
@@ -80,21 +101,6 @@ class ExperimentRecord:
     created_at: datetime
 
 
-def _plain(value: Any) -> Any:
-    """Plain JSON values: numpy scalars unwrapped, NaN and inf as None, dates as ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, date | datetime | pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
 def standard_error(interval: Interval, level: float) -> float:
     """Normal-equivalent standard error of an interval: width / (2 z_{(1+level)/2}); NaN if unbounded."""
     from scipy import stats
@@ -118,9 +124,7 @@ def _record(
     details: dict[str, Any],
 ) -> ExperimentRecord:
     if not channel:
-        raise UsageError(
-            "an experiment needs the channel it tested (e.g. --channel meta) to calibrate a model"
-        )
+        raise UsageError("an experiment needs the channel it tested (e.g. 'meta') to calibrate a model")
     start_d, end_d = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     if end_d < start_d:
         raise UsageError(f"experiment end {end_d} is before its start {start_d}")
@@ -142,7 +146,7 @@ def _record(
         relative_lift=relative,
         p_value=p_value,
         iroas=effect.mean / spend if spend and np.isfinite(spend) else float("nan"),
-        details=json.dumps(_plain(details)),
+        details=dumps(details, indent=None),
         created_at=datetime.now(UTC).replace(tzinfo=None),
     )
 
@@ -165,7 +169,7 @@ def record_from_lift(
         raise UsageError(f"kpi is {kpi!r}; a holdout test records 'conversions' or 'revenue'")
     effect = result.incremental_conversions if kpi == "conversions" else result.incremental_revenue
     if effect is None:
-        raise UsageError("kpi 'revenue' needs the groups' revenue (--test-revenue and --control-revenue)")
+        raise UsageError("kpi 'revenue' needs the revenue of both groups (test_revenue and control_revenue)")
     return _record(
         "holdout",
         name,
@@ -207,26 +211,26 @@ def record_from_geo(
     )
 
 
-def ensure_table(ws: Any) -> None:
+def ensure_table(ws: Workspace) -> None:
     """Create the ``experiments`` table in the workspace backend if it does not exist yet."""
-    if TABLE not in set(ws.con.list_tables()):
-        ws.con.create_table(TABLE, schema=experiments_schema())
+    EXPERIMENTS.ensure(ws)
 
 
-def save_experiment(ws: Any, record: ExperimentRecord) -> str:
-    """Append a record to the workspace's ``experiments`` table; returns its id."""
-    ensure_table(ws)
-    frame = pd.DataFrame([asdict(record)])
-    for column in ("start", "end"):
-        frame[column] = pd.to_datetime(frame[column]).dt.date
-    ws.con.insert(TABLE, frame[list(COLUMNS)])
+def save_experiment(ws: Workspace, record: ExperimentRecord) -> str:
+    """Add a record to the workspace's ``experiments`` table; returns its id."""
+    EXPERIMENTS.upsert(ws, [asdict(record)])
     return record.experiment_id
 
 
-def list_experiments(ws: Any) -> pd.DataFrame:
-    """Every stored experiment, oldest first (an empty frame with the columns when there is none)."""
-    ensure_table(ws)
-    frame = ws.con.table(TABLE).to_pandas()
+def list_experiments(ws: Workspace) -> pd.DataFrame:
+    """Every stored experiment, oldest first (an empty frame with the columns when there is none).
+
+    ``start`` and ``end`` come back as pandas timestamps (midnight), as Ibis reads a date column.
+    """
+    EXPERIMENTS.ensure(ws)
+    frame = EXPERIMENTS.read(ws)
+    for column in ("start", "end"):
+        frame[column] = pd.to_datetime(frame[column])
     return frame.sort_values("created_at", kind="stable").reset_index(drop=True)
 
 
@@ -247,18 +251,27 @@ def lift_table(experiments: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def export_lifts(ws: Any, path: str | Path, *, channel: str | None = None) -> pd.DataFrame:
-    """Write the lift CSV (see :func:`lift_table`) of the workspace's experiments to ``path``."""
-    table = lift_table(list_experiments(ws))
+def export_lifts(
+    workspace: WorkspaceLike, path: str | os.PathLike[str], *, channel: str | None = None
+) -> pd.DataFrame:
+    """Write the lift CSV (see :func:`lift_table`) of the workspace's experiments to ``path``.
+
+    ``workspace`` is an open workspace or its directory. The file is written atomically (nothing is left
+    behind on an error) with spreadsheet formulas neutralised; the table written is returned.
+
+    Raises
+    ------
+    WorkspaceError
+        When no stored experiment (of ``channel``) has a spend change and a standard error to export.
+    """
+    with opened(workspace) as ws:
+        table = lift_table(list_experiments(ws))
     if channel is not None:
         table = table[table["channel"] == channel]
     if table.empty:
         raise WorkspaceError(
-            "no finished experiment with a spend change to export; save one with "
-            "'trueroi experiment lift ... --save --channel C --start D --end D --spend S'"
+            "no finished experiment with a spend change to export; save a holdout or geo test with its "
+            "channel, period and spend change first"
         )
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(target)
+    save_csv(table, path)
     return table
