@@ -118,3 +118,64 @@ def test_bad_logs_name_the_column() -> None:
         rfm_summary(pd.DataFrame({"date": ["2024-01-01"]}))
     with pytest.raises(UsageError):
         rfm_summary(pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"]}), unit="M")
+
+
+def test_mixed_utc_offsets_are_converted_to_utc_before_cutting_days() -> None:
+    # a Shopify column across the daylight-saving change of 2025-03-30: +0100 before, +0200 after
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "b"],
+            "date": [
+                "2025-03-29 10:00:00 +0100",  # 09:00 UTC, March 29
+                "2025-04-02 09:00:00 +0200",  # 07:00 UTC, April 2
+                "2025-04-06 00:30:00 +0200",  # 22:30 UTC, April 5 (local April 6)
+                "2025-04-10 12:00:00 +0200",  # 10:00 UTC, April 10
+            ],
+        }
+    )
+    got = rfm_summary(log, unit="D")
+    # a: March 29 and April 5 (UTC) -> 1 repeat, recency 7 days, T 12 days to April 10
+    assert got.loc["a"].tolist() == [1, 7.0, 12.0]
+    assert got.loc["b"].tolist() == [1, 8.0, 8.0]
+
+
+def test_a_date_that_cannot_be_parsed_names_row_and_column() -> None:
+    log = pd.DataFrame(
+        {"customer_id": ["a", "b", "c"], "date": ["2025-03-29 10:00:00 +0100", "2025-04-02", "31.02.x"]}
+    )
+    with pytest.raises(DataValidationError) as info:
+        rfm_summary(log)
+    assert (info.value.row, info.value.column, info.value.value) == (3, "date", "31.02.x")
+    empty = pd.DataFrame({"customer_id": ["a", "b"], "date": ["2025-03-29", None]})
+    with pytest.raises(DataValidationError, match="row 2, column date: is empty"):
+        rfm_summary(empty)
+
+
+def test_line_item_rows_count_once_per_order_on_the_row_with_the_date() -> None:
+    from trueroi.clv.data import prepare_transactions
+
+    lines = pd.DataFrame(
+        {
+            "Name": ["#1", "#1", "#2", "#3", "#3", "#3"],
+            "Email": ["a", "a", "b", "a", "a", "a"],
+            "Created at": [
+                "2025-01-01 10:00 +0100",
+                "",
+                "2025-01-02 10:00 +0100",
+                "2025-01-08 10:00 +0100",
+                "",
+                "",
+            ],
+            "Total": ["30.00", "", "12.50", "40.00", None, None],
+        }
+    )
+    got = prepare_transactions(
+        lines, customer_col="Email", date_col="Created at", amount_col="Total", order_col="Name"
+    )
+    assert got["Name"].tolist() == ["#1", "#2", "#3"]
+    assert got["Total"].tolist() == [30.0, 12.5, 40.0]
+    # an empty date on an order that has no dated row is still an error, at its row in the file
+    broken = lines.assign(Name=["#1", "#1", "#2", "#3", "#3", "#4"])
+    with pytest.raises(DataValidationError) as info:
+        prepare_transactions(broken, customer_col="Email", date_col="Created at", order_col="Name")
+    assert (info.value.row, info.value.column) == (6, "Created at")

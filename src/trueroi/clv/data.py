@@ -5,7 +5,8 @@ Conventions (those of Fader, Hardie & Lee 2005a and of lifetimes): purchases are
 days (the first is not counted); ``recency`` is the time from the first to the last purchase; ``T`` the time
 from the first purchase to the end of the observation period; ``monetary_value`` the mean value of the
 repeat purchases (0 without repeat purchases). Times are in ``unit``: ``"W"`` weeks (days / 7) or ``"D"``
-days.
+days. Timestamps with a UTC offset are converted to UTC before they are cut to days (:func:`parse_dates`);
+an order spread over line-item rows counts once (:func:`prepare_transactions`).
 """
 
 from __future__ import annotations
@@ -26,42 +27,129 @@ def unit_days(unit: str) -> float:
         raise UsageError(f"unknown time unit {unit!r}; expected 'D' (days) or 'W' (weeks)") from None
 
 
-def _daily(
-    transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str | None
+def parse_dates(values: pd.Series, column: str, *, rows: np.ndarray | None = None) -> pd.Series:
+    """Dates or timestamps as naive ``datetime64``; values with a UTC offset are converted to UTC first.
+
+    A column may mix layouts (dates and timestamps) and UTC offsets: a Shopify export of a season that
+    spans a daylight-saving change holds ``2025-03-30 10:00:00 +0100`` and ``2025-04-02 09:00:00 +0200`` in
+    one column. Values without an offset are kept as written.
+
+    Parameters
+    ----------
+    values
+        The column as read (text, dates or timestamps).
+    column
+        Its name, for the error message.
+    rows
+        1-based row number of each value in the user's file (default: position + 1).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the row and column of the first value that is empty or not a date.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        parsed = pd.to_datetime(values, errors="coerce", utc=True)
+        if parsed.isna().any():  # mixed layouts (dates and timestamps): parse each value on its own
+            parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        pos = int(np.argmax(bad))
+        value = values.iloc[pos]
+        empty = pd.isna(value) or not str(value).strip()
+        raise DataValidationError(
+            "is empty" if empty else "is not a date",
+            row=int(rows[pos]) if rows is not None else pos + 1,
+            column=column,
+            value=None if empty else value,
+            expected="a date like 2024-01-31 or a timestamp like 2024-01-31 18:05:00 +0100",
+        )
+    return parsed
+
+
+def prepare_transactions(
+    transactions: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = None,
+    order_col: str | None = None,
 ) -> pd.DataFrame:
-    """One row per customer and purchase day with the day's total amount."""
-    needed = [customer_col, date_col] + ([amount_col] if amount_col else [])
+    """A transaction log checked and cleaned: one row per transaction, dates parsed, amounts numeric.
+
+    Parameters
+    ----------
+    transactions
+        One row per transaction (or per line item, with ``order_col``) with ``customer_col``, ``date_col``
+        and optionally ``amount_col``; other columns are kept.
+    order_col
+        Order id column of a log with one row per line item, where only an order's first row carries the
+        date and the totals (a Shopify order export: ``Name`` with ``Created at`` and ``Total``). Each
+        order keeps its first row that has a date; its other rows are dropped. A row without a date whose
+        order has no dated row is an error.
+
+    Returns
+    -------
+    The rows kept (original index), ``date_col`` as naive ``datetime64`` (UTC where the file gave an offset),
+    ``amount_col`` as float.
+
+    Raises
+    ------
+    DataValidationError
+        For a missing column, or naming the row (1-based, as in the file) and column of the first bad value.
+    """
+    needed = [customer_col, date_col] + [c for c in (amount_col, order_col) if c]
     missing = [c for c in needed if c not in transactions.columns]
     if missing:
         raise DataValidationError(
             f"missing column(s) {', '.join(missing)}", expected="columns " + ", ".join(needed)
         )
-    days = pd.to_datetime(transactions[date_col], errors="coerce")
-    if days.isna().any():  # mixed layouts (dates and timestamps): parse each value on its own
-        days = pd.to_datetime(transactions[date_col], errors="coerce", format="mixed")
-    if days.isna().any():
-        row = int(np.argmax(days.isna().to_numpy()))
-        raise DataValidationError(
-            "is not a date",
-            row=row + 1,
-            column=date_col,
-            value=transactions[date_col].iloc[row],
-            expected="a date like 2024-01-31",
-        )
-    if getattr(days.dt, "tz", None) is not None:
-        days = days.dt.tz_localize(None)
-    frame = pd.DataFrame({"customer": transactions[customer_col].to_numpy(), "day": days.dt.floor("D")})
+    rows = np.arange(1, len(transactions) + 1)
+    frame = transactions
+    if order_col:
+        keep = _first_dated_row(transactions, order_col, date_col)
+        frame, rows = transactions[keep], rows[keep]
+    frame = frame.assign(**{date_col: parse_dates(frame[date_col], date_col, rows=rows)})
     if amount_col:
-        amount = pd.to_numeric(transactions[amount_col], errors="coerce")
+        amount = pd.to_numeric(frame[amount_col], errors="coerce")
         if amount.isna().any():
-            row = int(np.argmax(amount.isna().to_numpy()))
+            pos = int(np.argmax(amount.isna().to_numpy()))
             raise DataValidationError(
-                "is not a number", row=row + 1, column=amount_col, value=transactions[amount_col].iloc[row]
+                "is not a number", row=int(rows[pos]), column=amount_col, value=frame[amount_col].iloc[pos]
             )
-        frame["amount"] = amount.to_numpy()
-    else:
-        frame["amount"] = 0.0
-    return frame.groupby(["customer", "day"], sort=True, as_index=False)["amount"].sum()
+        frame[amount_col] = amount.astype(float)
+    return frame
+
+
+def _first_dated_row(transactions: pd.DataFrame, order_col: str, date_col: str) -> np.ndarray:
+    """Mask of each order's first row with a date, and of the rows without an order id or without a
+    dated row in their order (kept, so that the date check names them)."""
+    raw = transactions[date_col]
+    dated = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy()
+    order = transactions[order_col]
+    has_order = order.notna().to_numpy()
+    first_dated = dated & has_order & ~order.where(dated).duplicated(keep="first").to_numpy()
+    orders_with_date = set(order[dated & has_order])
+    orphan = ~dated & (~has_order | ~order.isin(orders_with_date).to_numpy())
+    return first_dated | (dated & ~has_order) | orphan
+
+
+def _daily(
+    transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str | None
+) -> pd.DataFrame:
+    """One row per customer and purchase day with the day's total amount."""
+    frame = prepare_transactions(
+        transactions, customer_col=customer_col, date_col=date_col, amount_col=amount_col
+    )
+    out = pd.DataFrame(
+        {"customer": frame[customer_col].to_numpy(), "day": frame[date_col].dt.floor("D").to_numpy()}
+    )
+    out["amount"] = frame[amount_col].to_numpy() if amount_col else 0.0
+    return out.groupby(["customer", "day"], sort=True, as_index=False)["amount"].sum()
 
 
 def rfm_summary(
