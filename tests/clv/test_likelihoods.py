@@ -101,6 +101,22 @@ def test_bgnbd_single_customer_by_hand() -> None:
     assert ll == pytest.approx(np.log(expected), rel=1e-12)
 
 
+@pytest.mark.parametrize("theta", [(0.243, 4.414, 0.793, 2.426), (2.0, 0.5, 3.0, 0.7)])
+def test_a_customer_first_seen_on_the_last_day_has_likelihood_one(theta) -> None:
+    # x = t_x = T = 0. BG/NBD (FHL 2005a eq. 6): B(a, b)/B(a, b) * Gamma(r) alpha^r / (Gamma(r) alpha^r) = 1.
+    # MBG/NBD: B(a, b+1)/B(a, b) + B(a+1, b)/B(a, b) = b/(a+b) + a/(a+b) = 1. Pareto/NBD (Fader & Hardie
+    # 2005 eq. 22): alpha^r beta^s / (alpha^r beta^s) plus an integral over (t_x, T) = (0, 0), i.e. 1 + 0.
+    # Log-likelihood 0 and gradient 0 whatever the parameters: such a customer carries no information.
+    data = RFMData.from_arrays([0], [0.0], [0.0])
+    for ll, grad in (
+        beta_geo_loglik(theta, data),
+        beta_geo_loglik(theta, data, modified=True),
+        pareto_nbd_loglik(theta, data),
+    ):
+        assert ll == pytest.approx(0.0, abs=1e-12)
+        np.testing.assert_allclose(grad, 0.0, atol=1e-12)
+
+
 def test_extreme_customers_stay_finite() -> None:
     # heavy buyers and long histories would overflow Gamma(r+x) and (alpha+T)^(r+x) outside log space
     x = np.array([0, 1, 5000, 20000])
@@ -122,7 +138,7 @@ def test_extreme_customers_stay_finite() -> None:
         ([1.5], [0.5], [1.0], "frequency"),
         ([1], [2.0], [1.0], "recency"),
         ([0], [0.5], [1.0], "recency"),
-        ([1], [0.5], [0.0], "T"),
+        ([0], [0.0], [-1.0], "T"),
         ([1], [np.nan], [1.0], "recency"),
     ],
 )

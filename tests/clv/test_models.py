@@ -18,7 +18,7 @@ from trueroi.clv import (
 )
 from trueroi.clv import predictions as pred
 from trueroi.clv.simulate import simulate_beta_geo, simulate_bgbb, simulate_gamma_gamma, simulate_pareto_nbd
-from trueroi.errors import UsageError
+from trueroi.errors import DataValidationError, UsageError
 
 
 def _assert_recovers(model, truth, n_se=4.0) -> None:
@@ -244,3 +244,26 @@ def test_bgnbd_prediction_stays_finite_in_the_constant_dropout_limit() -> None:
     huge = beta_geo_conditional_expected(t, (r, alpha, a, b), x, t_x, T)
     assert np.isfinite(huge).all()
     np.testing.assert_allclose(huge, limit(a, b), rtol=1e-4)
+
+
+@pytest.mark.parametrize("model", [BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter])
+def test_customers_first_seen_on_the_last_day_change_nothing_in_the_fit(cdnow, model) -> None:
+    # their likelihood is 1 for every parameter value (test_likelihoods), so the maximum stays where it was
+    f, r, T = (cdnow[c].to_numpy(float) for c in ("x", "t_x", "T"))
+    plain = model().fit(f, r, T)
+    with_new = model().fit(np.r_[f, 0, 0], np.r_[r, 0, 0], np.r_[T, 0, 0])
+    assert with_new.log_likelihood_ == pytest.approx(plain.log_likelihood_, abs=1e-6)
+    for name, value in plain.params_.items():
+        assert with_new.params_[name] == pytest.approx(value, rel=1e-5)
+    # such a customer is a brand-new one: its expectation is the unconditional curve (FHL 2005a eq. 9)
+    t = np.array([1.0, 10.0, 52.0])
+    np.testing.assert_allclose(with_new.predict_purchases(t, 0, 0.0, 0.0), with_new.expected_purchases(t))
+    a, b = with_new.params_.get("a"), with_new.params_.get("b")
+    # alive for sure under BG/NBD and Pareto/NBD; MBG/NBD may drop out at the first purchase: b / (a + b)
+    alive = b / (a + b) if model is ModifiedBetaGeoFitter else 1.0
+    assert with_new.probability_alive(0, 0.0, 0.0) == pytest.approx(alive, rel=1e-12)
+
+
+def test_a_fit_where_every_customer_is_brand_new_is_refused() -> None:
+    with pytest.raises(DataValidationError, match="T = 0"):
+        BetaGeoFitter().fit([0, 0, 0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0])

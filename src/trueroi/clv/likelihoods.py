@@ -61,7 +61,7 @@ class RFMData:
 
     @classmethod
     def from_arrays(cls, frequency, recency, T, weights=None, *, partition: bool = False) -> RFMData:
-        """Validate and prepare arrays (``recency <= T``, ``recency == 0`` where ``frequency == 0``).
+        """Validate and prepare arrays (``0 <= recency <= T``, ``recency == 0`` where ``frequency == 0``).
 
         ``partition=True`` reorders rows (customers without repeat purchases first) for faster fitting;
         leave it off where per-row results must keep the input order.
@@ -76,7 +76,9 @@ class RFMData:
             raise DataValidationError("no customers to fit", expected="at least one row")
         _check(x, "frequency", (x >= 0) & (x == np.floor(x)), "a non-negative integer")
         _check(t_x, "recency", t_x >= 0, "a non-negative number")
-        _check(age, "T", age > 0, "a positive number (time since the first purchase)")
+        # T = 0 (first purchase at the very end of the period) is valid: such a customer has x = t_x = 0,
+        # and every continuous-time likelihood gives it probability 1 (log-likelihood 0, no information)
+        _check(age, "T", age >= 0, "a non-negative number (time since the first purchase)")
         _check(t_x, "recency", t_x <= age * (1 + 1e-9), "recency <= T")
         _check(t_x, "recency", (x > 0) | (t_x == 0), "recency 0 for customers with frequency 0")
         _check(w, "weights", w >= 0, "non-negative weights")

@@ -50,6 +50,7 @@ class _TransactionModel(BaseFitter):
             Time from the first to the last purchase (0 without repeat purchases).
         T
             Time from the first purchase to the end of the calibration period; same unit as ``recency``.
+            ``T = 0`` (first purchase on the last day) is valid and adds nothing to the likelihood.
         weights
             Customers per row, when identical rows are compressed.
 
@@ -59,6 +60,13 @@ class _TransactionModel(BaseFitter):
         """
         data = RFMData.from_arrays(frequency, recency, T, weights, partition=True)
         scale = float(data.w.sum())
+        if not np.any((data.T > 0) & (data.w > 0)):
+            raise DataValidationError(
+                "every customer was first seen at the end of the observation period (T = 0), so the data "
+                "say nothing about purchasing or dropout",
+                column="T",
+                expected="customers observed for some time after their first purchase",
+            )
         age = float(np.average(data.T, weights=data.w)) if scale > 0 else 1.0
         init, starts, hess_inv0 = self._default_init(), self._starts(age), None
         if self.initial_params is None and len(data.x) > _WARM_START_ROWS:
