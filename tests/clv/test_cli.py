@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -288,3 +289,61 @@ def test_holdout_over_time_tracks_cumulative_repeat_purchases(transactions_csv) 
     assert len(curve) == 77  # weekly from the first purchase (1997-01-01) to the end of June 1998
     # FHL 2005a figure 2: the model tracks cumulative repeat purchases within 10% at the end of the holdout
     assert abs(curve[-1]["predicted"] - curve[-1]["actual"]) / curve[-1]["actual"] < 0.10
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "pareto", "mbgnbd"])
+def test_fit_table_output_for_every_model(summary_csv, model, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "150")
+    result = _run(["clv", "fit", summary_csv, "--summary", "--model", model])
+    assert result.exit_code == 0, result.output
+    names = ["r", "alpha", "s", "beta"] if model == "pareto" else ["r", "alpha", "a", "b"]
+    lines = result.stdout.splitlines()
+    for name in names:
+        assert any(f" {model} " in line and f" {name} " in line for line in lines), name
+    assert "gamma_gamma" in result.stdout and "2,357 customers" in result.stdout
+
+
+def test_shopify_order_export_counts_each_order_once() -> None:
+    # one row per line item; only an order's first row has Created at and Total; the dates cross the
+    # daylight-saving change (+0100 -> +0200). Purchase days in UTC: anna Mar 20, Apr 2, Apr 20; jonas
+    # Mar 25, Apr 10; lea Apr 5 (00:30 +0200 on Apr 6). The log ends on Apr 20.
+    path = str(Path(__file__).parent / "fixtures" / "shopify_orders.csv")
+    args = ["clv", "predict", path, "--customer", "Email", "--date", "Created at", "--amount", "Total"]
+    result = _run([*args, "--unit", "D", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["customer_id"]: r for r in json.loads(result.stdout)}
+    assert [rows["anna@example.de"][k] for k in ("frequency", "recency", "T")] == [2, 31.0, 31.0]
+    assert [rows["jonas@example.com"][k] for k in ("frequency", "recency", "T")] == [1, 16.0, 26.0]
+    assert [rows["lea@example.org"][k] for k in ("frequency", "recency", "T")] == [0, 0.0, 15.0]
+    fit = json.loads(_run(["clv", "fit", *args[2:], "--unit", "D", "--format", "json"]).stdout)
+    # Nobody is seen to drop out, so the fit sits in the Poisson limit with p at 0 (d log L / dp at p = 0
+    # is -1 for anna and e^(10 lambda) - 1 = 0.52 for jonas: negative), where lambda is the Poisson
+    # MLE: repeat purchases over exposure, (2 + 1 + 0) / (31 + 26 + 15) days.
+    assert fit["reduced_params"]["lambda"] == pytest.approx(3 / 72, rel=1e-4)
+    assert "no_dropout" in fit["diagnostics"]["boundary"]
+
+
+def test_a_date_that_cannot_be_parsed_names_file_row_and_column(tmp_path, capsys) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer_id,date\n1,2025-03-30 10:00:00 +0100\n2,2025-04-02 09:00:00 +0200\n"
+        "3,2025-04-31 09:00 +0200\n"
+    )
+    with pytest.raises(SystemExit) as info:
+        main(["clv", "fit", str(path)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{path}, row 3, column date" in " ".join(err.split()) and "Traceback" not in err
+
+
+def test_a_customer_first_seen_on_the_last_day_is_predicted(tmp_path) -> None:
+    path = tmp_path / "tx.csv"
+    path.write_text(
+        "customer_id,date\na,2024-01-01\na,2024-01-20\nb,2024-01-05\nb,2024-01-30\nc,2024-01-10\n"
+        "d,2024-01-12\nd,2024-02-02\ne,2024-02-10\n"
+    )
+    result = _run(["clv", "predict", str(path), "--unit", "D", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    row = next(r for r in json.loads(result.stdout) if r["customer_id"] == "e")
+    assert [row["frequency"], row["recency"], row["T"]] == [0, 0.0, 0.0]
+    assert row["p_alive"] == 1.0  # BG/NBD: no repeat purchase, alive for sure

@@ -132,7 +132,8 @@ def hessian(loglik: LogLik, params: np.ndarray, rel_step: float = 1e-6) -> np.nd
     """Hessian of the log-likelihood by forward differences of its exact gradient (natural scale).
 
     One gradient per parameter; the truncation error is of the order of ``rel_step`` relative, far below
-    the sampling error that standard errors describe.
+    the sampling error that standard errors describe. Where the forward step leaves the parameter space
+    (a probability within ``rel_step`` of 1), the step is taken backwards.
     """
     params = np.asarray(params, dtype=float)
     k = len(params)
@@ -140,9 +141,14 @@ def hessian(loglik: LogLik, params: np.ndarray, rel_step: float = 1e-6) -> np.nd
     base = loglik(params)[1]
     for j in range(k):
         h = rel_step * max(abs(params[j]), 1e-8)
-        up = params.copy()
-        up[j] += h
-        out[:, j] = (loglik(up)[1] - base) / h
+        for step in (h, -h):
+            moved = params.copy()
+            moved[j] += step
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value, grad = loglik(moved)
+            if np.isfinite(value) and np.all(np.isfinite(grad)):
+                break
+        out[:, j] = (grad - base) / step
     return (out + out.T) / 2
 
 
