@@ -131,7 +131,7 @@ BAD_INPUT = [
     ("goal status --as-of yesterday", ["--as-of", "not a date"]),
     ("goal remove nope", ["no goal named 'nope'"]),
     (f"budget set b --amount 0 {MARCH}", ["positive"]),
-    ("budget pacing --tolerance 2", ["--tolerance"]),
+    ("budget pacing --tolerance 2", ["tolerance 2.0", "[0, 1)"]),
     ("budget pacing --schedule monthly", ["schedule 'monthly'", "pro_rata, weekday"]),
 ]
 

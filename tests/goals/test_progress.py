@@ -226,7 +226,7 @@ def test_goals_are_stored_replaced_and_removed(shop: Workspace) -> None:
     [
         ({"kpi": "colour"}, ["unknown KPI 'colour'", "roas"]),
         ({"kpi": "users"}, ["not additive"]),
-        ({"kpi": "revenue", "conv_type": "signup"}, ["--type"]),
+        ({"kpi": "revenue", "conv_type": "signup"}, ["a conversion type works with"]),
         ({"horizon": "forever"}, ["short, mid, long"]),
         ({"date_from": date(2026, 4, 1)}, ["dates reversed"]),
     ],

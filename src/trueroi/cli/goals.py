@@ -1,7 +1,9 @@
 """``trueroi goal add | list | remove | status`` and ``trueroi budget set | list | remove | pacing``.
 
 Goals and budgets live in the workspace (state tables ``goals`` and ``budgets``); status and pacing read the
-data up to its last day (or ``--as-of``) and forecast the rest of the period (:mod:`trueroi.goals`).
+data up to its last day (or ``--as-of``) and forecast the rest of the period (:mod:`trueroi.goals`). Each
+command parses its options, calls one function of :mod:`trueroi.goals` and renders the result; the library
+is imported inside the commands only to keep pandas and Ibis off the start-up path of ``trueroi --help``.
 """
 
 from __future__ import annotations
@@ -65,11 +67,6 @@ def _day(value: str, option: str) -> Any:
     return day
 
 
-def _scope_text(scope: dict[str, Any]) -> str:
-    parts = [f"{k}={v}" for k, v in scope.items() if v]
-    return ", ".join(parts) or "all"
-
-
 def goal_add(
     name: Annotated[str, typer.Argument(help="Goal name, e.g. newsletter-q3.")],
     kpi: Annotated[str, typer.Option("--kpi", help="KPI: revenue, conversions, roas, cpa, media_roi, ...")],
@@ -93,39 +90,37 @@ def goal_add(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Declare a goal: a KPI target over a period, optionally for one channel and/or campaign."""
-    from trueroi.goals import make_goal, save_goal
-    from trueroi.goals.store import as_dict
+    from trueroi.goals import add_goal
     from trueroi.workspace import Workspace
 
-    goal = make_goal(
-        name,
-        kpi,
-        target,
-        _day(date_from, "--from"),
-        _day(date_to, "--to"),
-        channel=channel,
-        campaign=campaign,
-        conv_type=conv_type,
-        horizon=horizon,
-        direction=direction,
-    )
     with Workspace.open(workspace) as ws:
-        save_goal(ws, goal)
+        goal = add_goal(
+            ws,
+            name,
+            kpi,
+            target,
+            _day(date_from, "--from"),
+            _day(date_to, "--to"),
+            channel=channel,
+            campaign=campaign,
+            conv_type=conv_type,
+            horizon=horizon,
+            direction=direction,
+        )
     if output == OutputFormat.json:
-        print_json(as_dict(goal))
+        print_json(goal.to_dict())
     else:
         console.print(f"goal {goal.name!r} saved: {goal.kpi} {goal.direction} to {goal.target:g}")
 
 
 def goal_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
     """The declared goals."""
-    from trueroi.goals import load_goals
-    from trueroi.goals.store import as_dict
+    from trueroi.goals import list_goals
     from trueroi.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        rows = [as_dict(g) for g in load_goals(ws)]
-    _emit_settings(rows, output, "Goals", ["name", "kpi", "conv_type", "target", "direction", "horizon"])
+        result = list_goals(ws)
+    _emit_settings(result, output, "Goals", ["name", "kpi", "conv_type", "target", "direction", "horizon"])
 
 
 def goal_remove(
@@ -148,41 +143,27 @@ def goal_status_cmd(
     on_track: the interval's worse end still meets the target; off_track: its better end misses it;
     at_risk: in between. Cost KPIs (cpa, cpc, cpm, cpo, cpl, cac, spend) count as met at or under target.
     """
-    from trueroi.goals import goal_status
+    from trueroi.goals import goal_report
     from trueroi.workspace import Workspace
 
+    day = parse_day(as_of, "--as-of")
     with Workspace.open(workspace) as ws:
-        rows = [s.to_dict() for s in goal_status(ws, parse_day(as_of, "--as-of"))]
+        result = goal_report(ws, day)
     if output == OutputFormat.json:
-        print_json(rows)
-        return
-    flat = [_flat_goal(r) for r in rows]
-    if output == OutputFormat.csv:
-        print_csv(flat)
-    elif not rows:
+        print_json(result.to_dict())
+    elif output == OutputFormat.csv:
+        print_csv(result.rows())
+    elif not result.statuses:
         console.print("no goals yet; add one with 'trueroi goal add NAME --kpi ... --target ...'")
     else:
+        rows = result.rows()
         method = ", ".join(sorted({r["forecast_method"] for r in rows}))
         print_table(
-            flat,
+            rows,
             GOAL_COLUMNS,
             title=f"Goals as of {rows[0]['as_of']}",
             caption=f"expected = actual + forecast ({method}); cost KPIs (≤): lower is better",
         )
-
-
-def _flat_goal(r: dict[str, Any]) -> dict[str, Any]:
-    lo, hi = r["expected_lower"], r["expected_upper"]
-    arrow = "≤" if r["direction"] == "down" else "≥"
-    return {
-        **{k: v for k, v in r.items() if k not in ("scope", "notes")},
-        "channel": r["scope"]["channel"],
-        "campaign": r["scope"]["campaign"],
-        "kpi_label": f"{r['label']} {arrow}",
-        "scope_text": _scope_text(r["scope"]),
-        "period": f"{r['from']}..{r['to']}",
-        "interval_text": "–" if lo is None else f"{lo:,.2f} – {hi:,.2f}",
-    }
 
 
 def budget_set(
@@ -196,30 +177,33 @@ def budget_set(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Declare a media budget for a period, optionally for one channel and/or campaign."""
-    from trueroi.goals import make_budget, save_budget
-    from trueroi.goals.store import as_dict
+    from trueroi.goals import add_budget
     from trueroi.workspace import Workspace
 
-    budget = make_budget(
-        name, amount, _day(date_from, "--from"), _day(date_to, "--to"), channel=channel, campaign=campaign
-    )
     with Workspace.open(workspace) as ws:
-        save_budget(ws, budget)
+        budget = add_budget(
+            ws,
+            name,
+            amount,
+            _day(date_from, "--from"),
+            _day(date_to, "--to"),
+            channel=channel,
+            campaign=campaign,
+        )
     if output == OutputFormat.json:
-        print_json(as_dict(budget))
+        print_json(budget.to_dict())
     else:
         console.print(f"budget {budget.name!r} saved: {budget.amount:,.2f} from {date_from} to {date_to}")
 
 
 def budget_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
     """The declared budgets."""
-    from trueroi.goals import load_budgets
-    from trueroi.goals.store import as_dict
+    from trueroi.goals import list_budgets
     from trueroi.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        rows = [as_dict(b) for b in load_budgets(ws)]
-    _emit_settings(rows, output, "Budgets", ["name", "amount"])
+        result = list_budgets(ws)
+    _emit_settings(result, output, "Budgets", ["name", "amount"])
 
 
 def budget_remove(
@@ -249,45 +233,34 @@ def budget_pacing(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Spend to date against each budget's schedule, projected spend, and the spend needed per day."""
-    from trueroi.goals import pacing_status
+    from trueroi.goals import pacing_report
     from trueroi.workspace import Workspace
 
-    if not 0 <= tolerance < 1:
-        raise UsageError(f"--tolerance {tolerance} must lie in [0, 1), e.g. 0.1 for ±10%")
+    day = parse_day(as_of, "--as-of")
     with Workspace.open(workspace) as ws:
-        day = parse_day(as_of, "--as-of")
-        rows = [p.to_dict() for p in pacing_status(ws, day, tolerance=tolerance, schedule=schedule)]
+        result = pacing_report(ws, day, tolerance=tolerance, schedule=schedule)
     if output == OutputFormat.json:
-        print_json(rows)
-        return
-    flat = [
-        {
-            **{k: v for k, v in r.items() if k != "scope"},
-            "channel": r["scope"]["channel"],
-            "campaign": r["scope"]["campaign"],
-            "scope_text": _scope_text(r["scope"]),
-            "period": f"{r['from']}..{r['to']}",
-        }
-        for r in rows
-    ]
-    if output == OutputFormat.csv:
-        print_csv(flat)
-    elif not rows:
+        print_json(result.to_dict())
+    elif output == OutputFormat.csv:
+        print_csv(result.rows())
+    elif not result.statuses:
         console.print(
             "no budgets yet; add one with 'trueroi budget set NAME --amount ... --from ... --to ...'"
         )
     else:
+        rows = result.rows()
         print_table(
-            flat,
+            rows,
             PACING_COLUMNS,
             title=f"Budget pacing as of {rows[0]['as_of']} ({rows[0]['currency']})",
             caption=f"expected by now: {rows[0]['expected_method']}; on pace within ±{tolerance:.0%}",
         )
 
 
-def _emit_settings(rows: list[dict[str, Any]], output: OutputFormat, title: str, lead: list[str]) -> None:
+def _emit_settings(result: Any, output: OutputFormat, title: str, lead: list[str]) -> None:
+    rows = result.rows()
     if output == OutputFormat.json:
-        print_json(rows)
+        print_json(result.to_dict())
     elif output == OutputFormat.csv:
         print_csv(rows)
     elif not rows:

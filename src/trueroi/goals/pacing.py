@@ -28,7 +28,8 @@ from trueroi.errors import UsageError
 from trueroi.goals.forecast import WEEKDAY_DAYS, weekday_index
 from trueroi.goals.progress import INTERVAL, as_of_note, history, interval, project
 from trueroi.goals.series import DailyFacts
-from trueroi.goals.store import Budget, load_budgets
+from trueroi.goals.store import Budget, load_budgets, scope_text
+from trueroi.io import jsonable
 from trueroi.workspace import Workspace
 
 TOLERANCE = 0.10
@@ -109,6 +110,46 @@ class PacingStatus:
         }
 
 
+@dataclass
+class PacingReport:
+    """The pacing of every declared budget on one day (an empty list when there is no budget)."""
+
+    statuses: list[PacingStatus]
+    tolerance: float = TOLERANCE
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """The JSON of ``trueroi budget pacing --format json``: one :meth:`PacingStatus.to_dict` each."""
+        return jsonable([p.to_dict() for p in self.statuses])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per budget, for a table or CSV.
+
+        The fields of :meth:`PacingStatus.to_dict` without ``scope``, plus ``channel``, ``campaign``,
+        ``scope_text`` and ``period`` (``from..to``).
+        """
+        return [
+            {
+                **{k: v for k, v in r.items() if k != "scope"},
+                "channel": r["scope"]["channel"],
+                "campaign": r["scope"]["campaign"],
+                "scope_text": scope_text(r["scope"]["channel"], r["scope"]["campaign"]),
+                "period": f"{r['from']}..{r['to']}",
+            }
+            for r in self.to_dict()
+        ]
+
+
+def pacing_report(
+    ws: Workspace,
+    as_of: date | None = None,
+    *,
+    tolerance: float = TOLERANCE,
+    schedule: str = "pro_rata",
+) -> PacingReport:
+    """Pacing of every declared budget on ``as_of`` (see :func:`pacing_status`)."""
+    return PacingReport(pacing_status(ws, as_of, tolerance=tolerance, schedule=schedule), tolerance)
+
+
 def pacing_status(
     ws: Workspace,
     as_of: date | None = None,
@@ -120,10 +161,13 @@ def pacing_status(
     """Pacing of every declared budget on ``as_of`` (default and at most: the last day with data).
 
     ``schedule`` is ``"pro_rata"`` or ``"weekday"`` (how spend is expected to fall over the period, see
-    the module docstring). ``budgets`` evaluates these instead of the declared ones (nothing is stored).
+    the module docstring); ``tolerance`` in [0, 1) is the band of ``on_pace`` around a ratio of 1.
+    ``budgets`` evaluates these instead of the declared ones (nothing is stored).
     """
     if schedule not in SCHEDULES:
         raise UsageError(f"unknown pacing schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
+    if not 0 <= tolerance < 1:
+        raise UsageError(f"pacing tolerance {tolerance} must lie in [0, 1), e.g. 0.1 for ±10%")
     budgets = load_budgets(ws) if budgets is None else budgets
     if not budgets:
         return []

@@ -28,7 +28,8 @@ import pandas as pd
 
 from trueroi.goals.forecast import forecast_remaining
 from trueroi.goals.series import DailyFacts, load_daily
-from trueroi.goals.store import Goal, load_goals
+from trueroi.goals.store import Goal, load_goals, scope_text
+from trueroi.io import jsonable
 from trueroi.metrics.definitions import KPIS
 from trueroi.metrics.engine import data_range
 from trueroi.metrics.facts import MEASURES
@@ -100,6 +101,46 @@ class GoalStatus:
             "forecast_method": self.forecast_method,
             "notes": self.notes,
         }
+
+
+@dataclass
+class GoalReport:
+    """The status of every declared goal on one day (an empty list when there is no goal)."""
+
+    statuses: list[GoalStatus]
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """The JSON of ``trueroi goal status --format json``: one :meth:`GoalStatus.to_dict` per goal."""
+        return jsonable([s.to_dict() for s in self.statuses])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per goal, for a table or CSV.
+
+        The fields of :meth:`GoalStatus.to_dict` without ``scope`` and ``notes``, plus ``channel``,
+        ``campaign``, ``kpi_label`` (label and ≥ or ≤), ``scope_text``, ``period`` (``from..to``) and
+        ``interval_text`` (the interval's ends, or – without one).
+        """
+        rows = []
+        for r in self.to_dict():
+            lo, hi = r["expected_lower"], r["expected_upper"]
+            arrow = "≤" if r["direction"] == "down" else "≥"
+            rows.append(
+                {
+                    **{k: v for k, v in r.items() if k not in ("scope", "notes")},
+                    "channel": r["scope"]["channel"],
+                    "campaign": r["scope"]["campaign"],
+                    "kpi_label": f"{r['label']} {arrow}",
+                    "scope_text": scope_text(r["scope"]["channel"], r["scope"]["campaign"]),
+                    "period": f"{r['from']}..{r['to']}",
+                    "interval_text": "–" if lo is None else f"{lo:,.2f} – {hi:,.2f}",
+                }
+            )
+        return rows
+
+
+def goal_report(ws: Workspace, as_of: date | None = None) -> GoalReport:
+    """Status of every declared goal on ``as_of`` (default and at most: the last day with data)."""
+    return GoalReport(goal_status(ws, as_of))
 
 
 def goal_status(

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from trueroi.errors import UsageError
+from trueroi.goals.series import check_scope, known_scope
+from trueroi.io import jsonable
 from trueroi.metrics.definitions import EXTRA_KPIS, KPIS
 from trueroi.workspace import Workspace
 from trueroi.workspace.state import StateTable
@@ -76,6 +78,10 @@ class Goal:
     def days_total(self) -> int:
         return (self.date_to - self.date_from).days + 1
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``trueroi goal add --format json`` (and of one goal of ``goal list``)."""
+        return jsonable(as_dict(self))
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -91,6 +97,25 @@ class Budget:
     @property
     def days_total(self) -> int:
         return (self.date_to - self.date_from).days + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``trueroi budget set --format json`` (and of one budget of ``budget list``)."""
+        return jsonable(as_dict(self))
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The goals or the budgets declared in a workspace, ordered by name."""
+
+    items: list[Goal] | list[Budget]
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """The JSON of ``trueroi goal list`` / ``budget list --format json``: one dict per item."""
+        return [item.to_dict() for item in self.items]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The same dicts, as table or CSV rows (``from``/``to`` as ISO days)."""
+        return self.to_dict()
 
 
 def default_horizon(date_from: date, date_to: date) -> str:
@@ -123,7 +148,7 @@ def make_goal(
     if kpi not in KPIS:
         raise UsageError(f"unknown KPI {kpi!r}; expected one of {', '.join(KPIS)}")
     if conv_type is not None and kpi not in TYPED_KPIS:
-        raise UsageError(f"--type works with {', '.join(TYPED_KPIS)}, not with {kpi!r}")
+        raise UsageError(f"a conversion type works with {', '.join(TYPED_KPIS)}, not with {kpi!r}")
     _check_period(date_from, date_to)
     if horizon is not None and horizon not in HORIZONS:
         raise UsageError(f"unknown horizon {horizon!r}; expected one of {', '.join(HORIZONS)}")
@@ -160,6 +185,76 @@ def make_budget(
     if not _finite(amount) or amount <= 0:
         raise UsageError(f"budget amount {amount!r} must be a positive number (base currency)")
     return Budget(name, float(amount), date_from, date_to, _blank(channel), _blank(campaign))
+
+
+def add_goal(
+    ws: Workspace,
+    name: str,
+    kpi: str,
+    target: float,
+    date_from: date,
+    date_to: date,
+    *,
+    channel: str | None = None,
+    campaign: str | None = None,
+    conv_type: str | None = None,
+    horizon: str | None = None,
+    direction: str | None = None,
+) -> Goal:
+    """Declare a goal in the workspace (replacing one of the same name) and return it.
+
+    The settings are checked as by :func:`make_goal`, and the channel, campaign and conversion type must
+    occur in the workspace's data (when it holds data).
+    """
+    goal = make_goal(
+        name,
+        kpi,
+        target,
+        date_from,
+        date_to,
+        channel=channel,
+        campaign=campaign,
+        conv_type=conv_type,
+        horizon=horizon,
+        direction=direction,
+    )
+    save_goal(ws, goal)
+    return goal
+
+
+def add_budget(
+    ws: Workspace,
+    name: str,
+    amount: float,
+    date_from: date,
+    date_to: date,
+    *,
+    channel: str | None = None,
+    campaign: str | None = None,
+) -> Budget:
+    """Declare a media budget (base currency) in the workspace, replacing one of the same name.
+
+    Checked as by :func:`make_budget`; the channel and campaign must occur in the workspace's data.
+    """
+    budget = make_budget(name, amount, date_from, date_to, channel=channel, campaign=campaign)
+    save_budget(ws, budget)
+    return budget
+
+
+def list_goals(ws: Workspace) -> Declared:
+    """The goals declared in the workspace, ordered by name."""
+    return Declared(load_goals(ws))
+
+
+def list_budgets(ws: Workspace) -> Declared:
+    """The budgets declared in the workspace, ordered by name."""
+    return Declared(load_budgets(ws))
+
+
+def scope_text(channel: str | None, campaign: str | None) -> str:
+    """``channel=Search, campaign=brand`` for the parts given, ``all`` without any."""
+    parts = [f"{k}={v}" for k, v in (("channel", channel), ("campaign", campaign)) if v]
+    return ", ".join(parts) or "all"
 
 
 def save_goal(ws: Workspace, goal: Goal, *, check: bool = True) -> None:
@@ -216,8 +311,6 @@ def as_dict(item: Goal | Budget) -> dict[str, Any]:
 def _check_scope(ws: Workspace, channel: str | None, campaign: str | None, conv_type: str | None) -> None:
     if (channel, campaign, conv_type) == (None, None, None) or ws.is_empty():
         return
-    from trueroi.goals.series import check_scope, known_scope
-
     check_scope(known_scope(ws), channel, campaign, conv_type)
 
 
@@ -228,7 +321,7 @@ def _check_name(name: str) -> None:
 
 def _check_period(date_from: date, date_to: date) -> None:
     if date_to < date_from:
-        raise UsageError(f"dates reversed: --from {date_from} is after --to {date_to}")
+        raise UsageError(f"dates reversed: the period starts on {date_from}, after its end {date_to}")
 
 
 def _blank(value: str | None) -> str | None:
