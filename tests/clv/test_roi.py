@@ -213,3 +213,37 @@ def test_clv_roi_intervals_bracket_each_channel_total(workspace) -> None:
     assert got["avg_clv_upper"].to_numpy() == pytest.approx(
         (got["total_clv_upper"] / got["customers"]).to_numpy()
     )
+
+
+def _counted(fit, name: str, calls: list[str]):
+    """``fit`` that notes ``name`` in ``calls`` each time it runs."""
+
+    def counted(self, *args, **kwargs):
+        calls.append(name)
+        return fit(self, *args, **kwargs)
+
+    return counted
+
+
+def test_clv_roi_fits_the_models_once_for_values_and_intervals(workspace, monkeypatch) -> None:
+    from trueroi.clv import BetaGeoFitter, GammaGammaFitter
+    from trueroi.clv.roi import channel_clv_intervals, clv_roi, customer_values, fit_workspace
+
+    calls: list[str] = []
+    for cls in (BetaGeoFitter, GammaGammaFitter):
+        monkeypatch.setattr(cls, "fit", _counted(cls.fit, cls.__name__, calls))
+    _shop(workspace)
+    spend = {"Email": 1000.0, "Paid Search": 3000.0, "Social": 500.0}
+    got = clv_roi(workspace, spend, months=6, interval=0.9, n_draws=40)
+    assert calls == ["BetaGeoFitter", "GammaGammaFitter"]  # was fitted twice: values, then intervals
+    # the same numbers from models fitted once by hand and handed to both steps
+    fitted = fit_workspace(workspace)
+    values, _ = customer_values(fitted=fitted, months=6)
+    assert got["total_clv"].sum() == pytest.approx(values["clv"].sum())
+    channels = acquisition_channels(workspace)
+    bands = channel_clv_intervals(workspace, channels, fitted=fitted, months=6, n_draws=40).set_index(
+        "channel"
+    )
+    assert got.set_index("channel")["total_clv_lower"].to_dict() == pytest.approx(
+        bands["total_clv_lower"].to_dict()
+    )

@@ -91,3 +91,93 @@ def test_kpis_value_clv_shows_the_intervals(shop, capsys, monkeypatch) -> None:
     assert rows and all(r["avg_clv_lower"] <= r["avg_clv"] <= r["avg_clv_upper"] for r in rows)
     table = run()
     assert "CLV low" in table and "CLV high" in table
+
+
+def _counting_fits(monkeypatch, cls) -> list[int]:
+    """Count calls of ``cls.fit`` (the fit itself runs unchanged)."""
+    calls: list[int] = []
+    original = cls.fit
+
+    def fit(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "fit", fit)
+    return calls
+
+
+def test_values_and_intervals_come_from_one_fit(demo_shop, monkeypatch) -> None:
+    from trueroi.clv import GammaGammaFitter, ModifiedBetaGeoFitter
+    from trueroi.clv.roi import fit_workspace
+
+    purchase_fits = _counting_fits(monkeypatch, ModifiedBetaGeoFitter)
+    spend_fits = _counting_fits(monkeypatch, GammaGammaFitter)
+    report = kpi_report(demo_shop.ws, by="channel", start=START, end=END)
+    got = with_lifetime_value(demo_shop.ws, report, interval=0.9, n_draws=50).rows
+    assert (len(purchase_fits), len(spend_fits)) == (1, 1)  # was 2 and 2: values, then intervals
+    # models fitted beforehand and handed in give the same rows, without fitting again
+    fitted = fit_workspace(demo_shop.ws, model="mbgnbd")
+    report = kpi_report(demo_shop.ws, by="channel", start=START, end=END)
+    again = with_lifetime_value(demo_shop.ws, report, interval=0.9, n_draws=50, fitted=fitted).rows
+    assert (len(purchase_fits), len(spend_fits)) == (2, 2)
+    pd.testing.assert_frame_equal(got, again)
+    acquired = got[got["customers"] > 0]
+    assert (acquired["avg_clv_lower"] <= acquired["avg_clv"]).all()
+
+
+def _small_shop(tmp_path_factory, scale: float, seed: int):
+    from types import SimpleNamespace
+
+    from trueroi.demo import demo_config, generate, load_into
+    from trueroi.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("smallshop")
+    files = generate(root / "data", seed=seed, scale=scale)
+    ws = Workspace.init(root / "ws", demo_config())
+    load_into(ws, files)
+    return SimpleNamespace(ws=ws, files=files)
+
+
+def _acquired_in_period(files) -> int:
+    orders = pd.concat([pd.read_parquet(p) for p in files.parts("orders")])
+    sales = orders[orders["status"] == "paid"]
+    first = pd.to_datetime(sales.groupby("customer_id")["date_day"].min()).dt.date
+    return int(((first >= START) & (first <= END)).sum())
+
+
+def test_a_shop_too_small_for_the_spend_model_gets_empty_clv_and_a_note(tmp_path_factory) -> None:
+    # 167 customers, 79 of them with repeat purchases: the Gamma-Gamma likelihood has no finite maximum
+    # (p runs off to infinity), which used to end `kpis --value clv` with the optimiser's message
+    shop = _small_shop(tmp_path_factory, 0.003, 5)
+    try:
+        report = with_lifetime_value(
+            shop.ws, kpi_report(shop.ws, by="channel", start=START, end=END), interval=0.9
+        )
+    finally:
+        shop.ws.close()
+    rows = report.rows
+    assert rows["customers"].sum() == _acquired_in_period(shop.files)  # still counted
+    paid = rows[(rows["spend"] > 0) & (rows["customers"] > 0)]
+    assert paid["cac"].to_numpy() == pytest.approx((paid["spend"] / paid["customers"]).to_numpy())
+    for column in ("avg_clv", "total_clv", "clv_cac", "payback_months", "lifetime_roi", "avg_clv_lower"):
+        assert rows[column].isna().all(), column
+    note = next(n for n in report.notes if n.startswith("CLV not estimated"))
+    assert "Gamma-Gamma spend model" in note and "79 repeat customers" in note
+    assert "FACTR" not in note  # the optimiser's own words stay in the exception's cause
+
+
+def test_a_shop_too_small_for_intervals_keeps_its_clv(tmp_path_factory) -> None:
+    # 248 customers: both models fit, but the spend model's information matrix is singular, so no
+    # parameter draws can be made; the point CLV stays and the interval is null with a note
+    shop = _small_shop(tmp_path_factory, 0.004, 1)
+    try:
+        report = with_lifetime_value(
+            shop.ws, kpi_report(shop.ws, by="channel", start=START, end=END), interval=0.9
+        )
+    finally:
+        shop.ws.close()
+    acquired = report.rows[report.rows["customers"] > 0]
+    assert acquired["customers"].sum() == _acquired_in_period(shop.files)
+    assert (acquired["avg_clv"] > 0).all()
+    assert acquired["avg_clv_lower"].isna().all() and acquired["total_clv_upper"].isna().all()
+    assert any(n.startswith("CLV low/high not available") for n in report.notes)

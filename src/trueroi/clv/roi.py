@@ -9,13 +9,17 @@ per customer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from trueroi.errors import DataValidationError
+from trueroi.clv.data import rfm_summary, unit_days
+from trueroi.clv.models import GammaGammaFitter, get_model
+from trueroi.clv.uncertainty import intervals
+from trueroi.errors import ConvergenceError, DataValidationError, UsageError
 from trueroi.workspace.money import check_rates, to_base
 from trueroi.workspace.rules import is_direct, is_sale, last_touch
 
@@ -217,46 +221,46 @@ def order_margins(workspace: Workspace) -> pd.DataFrame:
     return out.execute()
 
 
-def customer_values(
-    workspace: Workspace,
-    *,
-    model: str = "bgnbd",
-    months: int = 12,
-    discount_rate: float = 0.01,
-    unit: str = "W",
-    observation_end=None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predicted lifetime value (discounted contribution margin) of every customer in the workspace.
+@dataclass
+class WorkspaceFit:
+    """The CLV models fitted once on a workspace's sales, shared by values, curves and intervals.
 
-    Fits the transaction model ``model`` and the Gamma-Gamma spend model on the margin of each purchase
-    day, then values the next ``months`` months at the monthly ``discount_rate``.
-
-    Returns
-    -------
-    (values, curve)
-        ``values``: ``customer_id, frequency, recency, T, p_alive, clv``; ``curve``: cumulative discounted
-        value per customer (index ``customer_id``) at the end of months ``1..months``, for payback periods.
+    Attributes
+    ----------
+    summary
+        RFM summary on contribution margin (index ``customer_id``; ``frequency, recency, T`` in ``unit``,
+        ``monetary_value`` in the base currency).
+    model, spend
+        The fitted transaction model and Gamma-Gamma spend model.
+    model_name, unit
+        The transaction model's name and the time unit (``"W"`` or ``"D"``).
     """
-    from trueroi.clv.data import unit_days
 
-    summary, fitted, spend = _fit_workspace(workspace, model, unit, observation_end)
-    f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    per_purchase = spend.expected_spend(f, summary["monetary_value"].clip(lower=0).to_numpy())
-    curve = fitted.value_curve(
-        f, r, age, per_purchase, months=months, discount_rate=discount_rate, time_unit_days=unit_days(unit)
-    )
-    values = summary[["frequency", "recency", "T"]].copy()
-    values["p_alive"] = fitted.probability_alive(f, r, age)
-    values["clv"] = curve[:, -1]
-    curve_frame = pd.DataFrame(curve, index=summary.index, columns=list(range(1, months + 1)))
-    return values.reset_index(), curve_frame
+    summary: pd.DataFrame
+    model: Any
+    spend: GammaGammaFitter
+    model_name: str
+    unit: str
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``frequency, recency, T`` and the (non-negative) mean repeat margin per customer."""
+        f, r, age = (self.summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+        return f, r, age, self.summary["monetary_value"].clip(lower=0).to_numpy()
 
 
-def _fit_workspace(workspace: Workspace, model: str, unit: str, observation_end):
-    """RFM summary on margin (index ``customer_id``), the fitted transaction model and Gamma-Gamma model."""
-    from trueroi.clv.data import rfm_summary
-    from trueroi.clv.models import GammaGammaFitter, get_model
+def fit_workspace(
+    workspace: Workspace, *, model: str = "bgnbd", unit: str = "W", observation_end=None
+) -> WorkspaceFit:
+    """Fit the transaction model ``model`` and the Gamma-Gamma spend model on the margin of every
+    customer's purchase days (:func:`order_margins`).
 
+    Raises
+    ------
+    ConvergenceError
+        When either model cannot be fitted (no finite maximum of its likelihood, or fewer than 2 repeat
+        customers with a positive margin for the spend model), as happens on small shops; the optimiser's
+        own message is the exception's ``__cause__``.
+    """
     tx = order_margins(workspace)
     if tx.empty:
         raise DataValidationError("no sales in orders", expected="orders with a paid/fulfilled status")
@@ -271,9 +275,69 @@ def _fit_workspace(workspace: Workspace, model: str, unit: str, observation_end)
         unit=unit,
     )
     f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    fitted = get_model(model).fit(f, r, age)
-    spend = GammaGammaFitter().fit(f, summary["monetary_value"].to_numpy())
-    return summary, fitted, spend
+    try:
+        fitted = get_model(model).fit(f, r, age)
+    except ConvergenceError as exc:
+        raise ConvergenceError(
+            f"the {model} purchase model has no finite maximum likelihood on {len(f):,} customers"
+        ) from exc
+    mv = summary["monetary_value"].to_numpy()
+    repeat = int(((f > 0) & (mv > 0)).sum())
+    try:
+        spend = GammaGammaFitter().fit(f, mv)
+    except (ConvergenceError, DataValidationError) as exc:  # e.g. too few repeat customers
+        raise ConvergenceError(
+            f"the Gamma-Gamma spend model has no finite maximum likelihood on {repeat:,} repeat customers"
+        ) from exc
+    return WorkspaceFit(summary, fitted, spend, model, unit)
+
+
+def _fit_or_refuse(workspace: Workspace | None, model: str, unit: str, observation_end) -> WorkspaceFit:
+    if workspace is None:
+        raise UsageError("a workspace or a fitted WorkspaceFit is needed to value customers")
+    return fit_workspace(workspace, model=model, unit=unit, observation_end=observation_end)
+
+
+def customer_values(
+    workspace: Workspace | None = None,
+    *,
+    model: str = "bgnbd",
+    months: int = 12,
+    discount_rate: float = 0.01,
+    unit: str = "W",
+    observation_end=None,
+    fitted: WorkspaceFit | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predicted lifetime value (discounted contribution margin) of every customer in the workspace.
+
+    Fits the transaction model ``model`` and the Gamma-Gamma spend model on the margin of each purchase
+    day (:func:`fit_workspace`; or takes them from ``fitted``, whose model, unit and observation end then
+    apply), then values the next ``months`` months at the monthly ``discount_rate``.
+
+    Returns
+    -------
+    (values, curve)
+        ``values``: ``customer_id, frequency, recency, T, p_alive, clv``; ``curve``: cumulative discounted
+        value per customer (index ``customer_id``) at the end of months ``1..months``, for payback periods.
+    """
+    fitted = fitted or _fit_or_refuse(workspace, model, unit, observation_end)
+    summary, model_fit = fitted.summary, fitted.model
+    f, r, age, mv = fitted.arrays()
+    per_purchase = fitted.spend.expected_spend(f, mv)
+    curve = model_fit.value_curve(
+        f,
+        r,
+        age,
+        per_purchase,
+        months=months,
+        discount_rate=discount_rate,
+        time_unit_days=unit_days(fitted.unit),
+    )
+    values = summary[["frequency", "recency", "T"]].copy()
+    values["p_alive"] = model_fit.probability_alive(f, r, age)
+    values["clv"] = curve[:, -1]
+    curve_frame = pd.DataFrame(curve, index=summary.index, columns=list(range(1, months + 1)))
+    return values.reset_index(), curve_frame
 
 
 def clv_roi(
@@ -283,21 +347,36 @@ def clv_roi(
     interval: float | None = None,
     n_draws: int = 200,
     seed: int = 0,
-    **kwargs,
+    model: str = "bgnbd",
+    months: int = 12,
+    discount_rate: float = 0.01,
+    unit: str = "W",
+    observation_end=None,
 ) -> pd.DataFrame:
     """:func:`clv_by_channel` straight from a workspace: customer values, acquisition channels, ``spend``.
 
     ``spend`` is the acquisition spend per channel in the base currency (mapping, Series or DataFrame
-    ``channel, spend``); keywords go to :func:`customer_values`. With ``interval`` (e.g. 0.9), the columns
-    ``total_clv_lower, total_clv_upper, avg_clv_lower, avg_clv_upper`` give that interval of each channel's
-    predicted CLV from the parameter uncertainty of both models (:mod:`trueroi.clv.uncertainty`).
+    ``channel, spend``); the other keywords are those of :func:`customer_values`. With ``interval`` (e.g.
+    0.9), the columns ``total_clv_lower, total_clv_upper, avg_clv_lower, avg_clv_upper`` give that interval
+    of each channel's predicted CLV from the parameter uncertainty of both models
+    (:mod:`trueroi.clv.uncertainty`). The models are fitted once for both.
     """
-    values, curve = customer_values(workspace, **kwargs)
+    fitted = fit_workspace(workspace, model=model, unit=unit, observation_end=observation_end)
+    values, curve = customer_values(fitted=fitted, months=months, discount_rate=discount_rate)
     channels = acquisition_channels(workspace)
     out = clv_by_channel(values[["customer_id", "clv"]], channels, spend, value_curve=curve)
     if interval is None:
         return out
-    bands = channel_clv_intervals(workspace, channels, level=interval, n_draws=n_draws, seed=seed, **kwargs)
+    bands = channel_clv_intervals(
+        workspace,
+        channels,
+        fitted=fitted,
+        level=interval,
+        n_draws=n_draws,
+        seed=seed,
+        months=months,
+        discount_rate=discount_rate,
+    )
     out = out.merge(bands, on="channel", how="left")
     out["avg_clv_lower"] = out["total_clv_lower"] / out["customers"]
     out["avg_clv_upper"] = out["total_clv_upper"] / out["customers"]
@@ -305,7 +384,7 @@ def clv_roi(
 
 
 def channel_clv_intervals(
-    workspace: Workspace,
+    workspace: Workspace | None,
     channels: pd.DataFrame,
     *,
     level: float = 0.9,
@@ -316,25 +395,29 @@ def channel_clv_intervals(
     discount_rate: float = 0.01,
     unit: str = "W",
     observation_end=None,
+    fitted: WorkspaceFit | None = None,
 ) -> pd.DataFrame:
     """Interval of the total predicted CLV per acquisition channel: ``channel, total_clv_lower,
     total_clv_upper`` (parameter draws of the transaction and spend models; same keywords as
-    :func:`customer_values`)."""
-    from trueroi.clv.data import unit_days
-    from trueroi.clv.uncertainty import intervals
-
-    summary, fitted, spend = _fit_workspace(workspace, model, unit, observation_end)
-    f, r, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    mv = summary["monetary_value"].clip(lower=0).to_numpy()
-    labels = summary.index.map(channels.set_index("customer_id")["channel"]).fillna(NO_TOUCH).to_numpy()
-    kw = {"months": months, "discount_rate": discount_rate, "time_unit_days": unit_days(unit)}
+    :func:`customer_values`, ``fitted`` included). ``channels`` is ``customer_id, channel``; customers
+    not in it form the ``"(none)"`` group."""
+    fitted = fitted or _fit_or_refuse(workspace, model, unit, observation_end)
+    f, r, age, mv = fitted.arrays()
+    labels = fitted.summary.index.map(channels.set_index("customer_id")["channel"]).fillna(NO_TOUCH)
+    kw = {"months": months, "discount_rate": discount_rate, "time_unit_days": unit_days(fitted.unit)}
 
     def clv(models, rows):
         per_purchase = models[1].expected_spend(f[rows], mv[rows])
         return models[0].customer_lifetime_value(f[rows], r[rows], age[rows], per_purchase, **kw)
 
     _, groups = intervals(
-        clv, (fitted, spend), len(f), level=level, n_draws=n_draws, seed=seed, groups=labels
+        clv,
+        (fitted.model, fitted.spend),
+        len(f),
+        level=level,
+        n_draws=n_draws,
+        seed=seed,
+        groups=labels.to_numpy(),
     )
     return groups.rename(
         columns={"group": "channel", "lower": "total_clv_lower", "upper": "total_clv_upper"}

@@ -39,6 +39,13 @@ def _names_values_cov(model) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, n
     return names, values, np.asarray(model.covariance_), np.zeros(len(names), dtype=bool)
 
 
+def drawable(model) -> bool:
+    """Whether parameters can be drawn for ``model``: finite estimates and a finite covariance (a singular
+    information matrix, e.g. on a few hundred customers, has none)."""
+    _, values, cov, _ = _names_values_cov(model)
+    return bool(np.all(np.isfinite(cov)) and np.all(np.isfinite(values)))
+
+
 def draw_models(model, n_draws: int, rng: np.random.Generator) -> list:
     """``n_draws`` copies of a fitted model whose parameters are drawn from the MLE's asymptotic normal.
 
@@ -47,7 +54,7 @@ def draw_models(model, n_draws: int, rng: np.random.Generator) -> list:
     covariance (e.g. a singular information matrix).
     """
     names, values, cov, is_prob = _names_values_cov(model)
-    if not np.all(np.isfinite(cov)) or not np.all(np.isfinite(values)):
+    if not drawable(model):
         raise UsageError(
             f"{type(model).__name__} has no finite standard errors (singular information at the estimates), "
             "so prediction intervals cannot be drawn; fit on more customers or leave intervals off"
