@@ -3,6 +3,9 @@
 Rules live in the workspace (``alert_rules``); ``monitor run`` judges the days not checked yet, queues new
 incidents in the outbox and delivers them by e-mail and webhook (:mod:`trueroi.monitor`). Its exit code is
 1 when an alert was given up after ``[alerting] max_attempts`` failed deliveries, so cron mails the error.
+Each command parses its options, calls one function of :mod:`trueroi.monitor` and renders the result; the
+library is imported inside the commands only to keep pandas and Ibis off the start-up path of
+``trueroi --help``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from trueroi.cli.common import (
     FormatOpt,
@@ -23,7 +27,6 @@ from trueroi.cli.common import (
     print_table,
 )
 from trueroi.cli.kpis import parse_day
-from trueroi.errors import UsageError
 
 RULE_COLUMNS = [
     ("name", "Alert", "text"),
@@ -74,63 +77,43 @@ def alert_add(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Add an alert rule: a KPI and scope, a threshold or --anomaly, a severity and receivers."""
-    from trueroi.monitor.rules import AlertRule, add_rule
+    from trueroi.monitor import add_alert
     from trueroi.workspace import Workspace
 
-    chosen = [
-        c
-        for c, on in (("above", above is not None), ("below", below is not None), ("anomaly", anomaly))
-        if on
-    ]
-    if len(chosen) != 1:
-        raise UsageError("give exactly one of --above X, --below X or --anomaly")
-    threshold = above if above is not None else below
-    rule = AlertRule(
-        name=name,
-        kpi=kpi,
-        condition=chosen[0],
-        threshold=threshold,
-        severity=severity.lower(),
-        channel=channel,
-        campaign=campaign,
-        emails=list(email or []),
-        webhooks=list(webhook or []),
-    )
     with Workspace.open(workspace) as ws:
-        add_rule(ws, rule, replace=replace)
+        rule = add_alert(
+            ws,
+            name,
+            kpi,
+            above=above,
+            below=below,
+            anomaly=anomaly,
+            severity=severity,
+            channel=channel,
+            campaign=campaign,
+            emails=email or [],
+            webhooks=webhook or [],
+            replace=replace,
+        )
     if output == OutputFormat.json:
         print_json(rule.to_dict())
     else:
-        console.print(f"alert {rule.name!r} added: {_condition(rule.to_dict())} on {_scope(rule.to_dict())}")
-
-
-def _scope(rule: dict[str, Any]) -> str:
-    return "all" if rule["scope"] == "total" else f"{rule['scope']} {rule['scope_value']}"
-
-
-def _condition(rule: dict[str, Any]) -> str:
-    if rule["condition"] == "anomaly":
-        return f"{rule['kpi']} anomaly"
-    return f"{rule['kpi']} {rule['condition']} {rule['threshold']:g}"
+        console.print(f"alert {rule.name!r} added: {rule.condition_text} on {rule.scope_text}")
 
 
 def alert_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
     """List the alert rules."""
-    from trueroi.monitor.rules import list_rules
+    from trueroi.monitor import list_alerts
     from trueroi.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        rules = [r.to_dict() for r in list_rules(ws)]
+        result = list_alerts(ws)
     if output == OutputFormat.json:
-        print_json({"alerts": rules})
-        return
-    for r in rules:
-        r["scope_text"], r["condition_text"] = _scope(r), _condition(r)
-        r["receivers"] = ", ".join(r["emails"] + r["webhooks"]) or "(none: recorded only)"
-    if output == OutputFormat.csv:
-        print_csv([{k: v for k, v in r.items() if k not in ("emails", "webhooks")} for r in rules])
-    elif rules:
-        print_table(rules, RULE_COLUMNS, title="Alert rules")
+        print_json(result.to_dict())
+    elif output == OutputFormat.csv:
+        print_csv(result.rows())
+    elif result.rules:
+        print_table(result.rows(), RULE_COLUMNS, title="Alert rules")
     else:
         console.print("no alert rules; add one with 'trueroi alert add NAME --kpi KPI --anomaly'")
 
@@ -141,13 +124,13 @@ def alert_remove(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Remove an alert rule (its past alerts stay in the outbox)."""
-    from trueroi.monitor.rules import remove_rule
+    from trueroi.monitor import remove_alert
     from trueroi.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        remove_rule(ws, name)
+        result = remove_alert(ws, name)
     if output == OutputFormat.json:
-        print_json({"removed": name})
+        print_json(result.to_dict())
     else:
         console.print(f"alert {name!r} removed")
 
@@ -160,22 +143,20 @@ def alert_outbox(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Every alert sent or waiting: incident, receiver, attempts, last error, delivery time."""
-    from trueroi.monitor.deliver import outbox
+    from trueroi.monitor import outbox_report
     from trueroi.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        rows = outbox(ws, status)
-    rows = [{k: v for k, v in r.items() if k != "payload"} for r in rows]
+        result = outbox_report(ws, status)
+    rows = result.rows()
     if output == OutputFormat.json:
-        print_json({"outbox": rows})
+        print_json(result.to_dict())
     elif output == OutputFormat.csv:
         print_csv(rows)
     else:
         cols = [
             (k, k.replace("_", " ").capitalize(), "text") for k in ("incident_key", "destination", "status")
         ]
-        from rich.markup import escape
-
         shown = [{**r, "last_error": escape(r["last_error"]) if r["last_error"] else None} for r in rows]
         print_table(shown, cols + [("attempts", "Attempts", "count"), ("last_error", "Last error", "text")])
 
@@ -188,33 +169,32 @@ def monitor_run(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Evaluate every alert rule once on the days not checked yet and deliver the alerts (for cron)."""
-    from trueroi.monitor.runner import run_monitor
+    from trueroi.monitor import run_monitor
     from trueroi.workspace import Workspace
 
     day = parse_day(as_of, "--as-of")
     with Workspace.open(workspace) as ws:
         result = run_monitor(ws, day)
     _print_run(result, output)
-    if result.delivery.failed:
+    if result.given_up:
         raise typer.Exit(1)
 
 
 def _print_run(result: Any, output: OutputFormat) -> None:
-    from rich.markup import escape
-
+    """Delivery problems on stderr, then the pass as JSON, CSV rows or a table."""
     data = result.to_dict()
 
     def where(row: dict[str, Any]) -> str:
         return f"{escape(row['incident_key'])} -> {escape(row['destination'])}"
 
-    for row in result.delivery.pending:
+    for row in data["delivery"]["pending"]:
         err_console.print(
             f"[yellow]alert not delivered yet:[/] {where(row)} ({row['attempts']} attempts, retried at the "
             f"next run: {escape(str(row['last_error']))})",
             highlight=False,
             soft_wrap=True,
         )
-    for row in result.delivery.failed:
+    for row in data["delivery"]["failed"]:
         err_console.print(
             f"[bold red]alert given up:[/] {where(row)} after {row['attempts']} attempts "
             f"({escape(str(row['last_error']))})",
@@ -224,23 +204,12 @@ def _print_run(result: Any, output: OutputFormat) -> None:
     if output == OutputFormat.json:
         print_json(data)
         return
-    rows = [
-        {
-            **i,
-            "rule": i["rule"]["name"],
-            "when": i["hour"] or i["day"],
-            "status": "new" if i["new"] else "already sent",
-        }
-        for i in data["incidents"]
-    ]
+    rows = result.rows()
     if output == OutputFormat.csv:
         print_csv(rows)
         return
-    span = (
-        data["checked"]["from"]
-        if data["checked"]["from"] == data["checked"]["to"]
-        else (f"{data['checked']['from']} to {data['checked']['to']}")
-    )
+    checked = data["checked"]
+    span = checked["from"] if checked["from"] == checked["to"] else f"{checked['from']} to {checked['to']}"
     d = data["delivery"]
     caption = f"delivered {len(d['delivered'])}, pending {len(d['pending'])}, given up {len(d['failed'])}"
     if rows:
@@ -263,18 +232,17 @@ def monitor_watch(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Keep running: one monitor pass every --every (Ctrl-C stops)."""
-    from trueroi.monitor.runner import parse_every, watch
+    from trueroi.monitor import watch
     from trueroi.workspace import Workspace
 
-    seconds = parse_every(every)
     ws = Workspace.open(workspace)
     try:
-        results = watch(ws, seconds, max_runs=max_runs, on_run=lambda r: _print_run(r, output))
+        results = watch(ws, every, max_runs=max_runs, on_run=lambda r: _print_run(r, output))
     except KeyboardInterrupt:
         return
     finally:
         ws.close()
-    if any(r.delivery.failed for r in results):
+    if any(r.given_up for r in results):
         raise typer.Exit(1)
 
 
@@ -287,20 +255,21 @@ def monitor_check(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Anomalies of every KPI and scope (no rules, nothing sent): what the baselines flag."""
-    from trueroi.monitor import detect_anomalies
+    from trueroi.monitor import check_anomalies
     from trueroi.workspace import Workspace
 
     start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     with Workspace.open(workspace) as ws:
-        found = detect_anomalies(ws, start=start, end=end, kpis=kpi, hourly=hourly)
-    rows = [a.to_dict() for a in found]
+        result = check_anomalies(ws, start, end, kpi, hourly=hourly)
     if output == OutputFormat.json:
-        print_json({"anomalies": rows})
+        print_json(result.to_dict())
     elif output == OutputFormat.csv:
-        print_csv(rows)
-    elif rows:
-        for r, a in zip(rows, found, strict=True):
-            r["when"], r["where"] = a.when, "all" if a.scope == "total" else f"{a.scope} {a.scope_value}"
+        print_csv(result.rows())
+    elif result.anomalies:
+        rows = [
+            {**r, "when": a.when, "where": a.where}
+            for r, a in zip(result.rows(), result.anomalies, strict=True)
+        ]
         print_table(rows, ANOMALY_COLUMNS, title="Anomalies")
     else:
         console.print("no anomalies")

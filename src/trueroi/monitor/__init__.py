@@ -3,22 +3,57 @@
 >>> from trueroi.monitor import detect_anomalies
 >>> anomalies = detect_anomalies(ws)            # doctest: +SKIP  (the newest day, every scope and KPI)
 >>> run_monitor(ws)                             # doctest: +SKIP  (rules -> outbox -> e-mail / webhook)
+
+The faces call one function per task: :func:`add_alert`, :func:`list_alerts`, :func:`remove_alert`,
+:func:`outbox_report`, :func:`run_monitor`, :func:`watch` and :func:`check_anomalies`.
 """
 
-from trueroi.monitor.detect import MONITORED, THRESHOLD, Anomaly, detect_anomalies
-from trueroi.monitor.rules import AlertRule, Incident, add_rule, list_rules, remove_rule
-from trueroi.monitor.runner import RunResult, run_monitor, watch
+from trueroi.monitor.deliver import DeliveryError, OutboxReport, outbox_report
+from trueroi.monitor.detect import (
+    MONITORED,
+    THRESHOLD,
+    Anomaly,
+    AnomalyReport,
+    check_anomalies,
+    detect_anomalies,
+)
+from trueroi.monitor.rules import (
+    AlertList,
+    AlertRule,
+    Incident,
+    RemovedAlert,
+    add_alert,
+    add_rule,
+    list_alerts,
+    list_rules,
+    make_rule,
+    remove_alert,
+    remove_rule,
+)
+from trueroi.monitor.runner import RunResult, parse_every, run_monitor, watch
 
 __all__ = [
     "MONITORED",
     "THRESHOLD",
+    "AlertList",
     "AlertRule",
     "Anomaly",
+    "AnomalyReport",
+    "DeliveryError",
     "Incident",
+    "OutboxReport",
+    "RemovedAlert",
     "RunResult",
+    "add_alert",
     "add_rule",
+    "check_anomalies",
     "detect_anomalies",
+    "list_alerts",
     "list_rules",
+    "make_rule",
+    "outbox_report",
+    "parse_every",
+    "remove_alert",
     "remove_rule",
     "run_monitor",
     "watch",

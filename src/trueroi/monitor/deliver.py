@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
+from trueroi.errors import TrueRoiError
+from trueroi.io import jsonable
 from trueroi.monitor.rules import Incident
 from trueroi.workspace import Workspace
 from trueroi.workspace.config import Alerting
@@ -59,7 +61,7 @@ OUTBOX = StateTable(
 TIMEOUT_S = 10.0
 
 
-class DeliveryError(Exception):
+class DeliveryError(TrueRoiError, RuntimeError):
     """A receiver refused or could not be reached (kept in the outbox's ``last_error``)."""
 
 
@@ -221,3 +223,22 @@ def outbox(ws: Workspace, status: str | None = None) -> list[dict[str, Any]]:
     """Rows of the outbox (all, or those with ``status``), oldest first."""
     rows = [r for r in OUTBOX.records(ws) if status is None or r["status"] == status]
     return sorted(rows, key=lambda r: (r["created_at"], r["incident_key"], r["destination"]))
+
+
+@dataclass(frozen=True)
+class OutboxReport:
+    """Rows of the outbox without their payload (see :data:`OUTBOX` for the columns), oldest first."""
+
+    rows_: list[dict[str, Any]]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.rows_]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``trueroi alert outbox --format json``: ``{"outbox": [...]}``."""
+        return jsonable({"outbox": self.rows()})
+
+
+def outbox_report(ws: Workspace, status: str | None = None) -> OutboxReport:
+    """Every alert sent or waiting (or those with ``status``): incident, receiver, attempts, last error."""
+    return OutboxReport([{k: v for k, v in r.items() if k != "payload"} for r in outbox(ws, status)])

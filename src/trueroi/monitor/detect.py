@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from trueroi.errors import UsageError
+from trueroi.io import jsonable
+from trueroi.metrics import data_range
 from trueroi.monitor.baseline import count_check, seasonal_baseline, trailing_ratio, trailing_windows
 from trueroi.monitor.series import daily_series, hourly_series
 from trueroi.workspace import Workspace
@@ -113,9 +115,14 @@ class Anomaly:
         """The day (``2026-09-30``) or hour (``2026-09-30T14:00``) the anomaly is about."""
         return self.hour.strftime("%Y-%m-%dT%H:00") if self.hour is not None else self.day.isoformat()
 
+    @property
+    def where(self) -> str:
+        """The scope for people: ``all``, ``channel Search`` or ``campaign brand_broad``."""
+        return "all" if self.scope == "total" else f"{self.scope} {self.scope_value}"
+
     def describe(self) -> str:
         """One line for people: what, where, when, how far off."""
-        where = "all" if self.scope == "total" else f"{self.scope} {self.scope_value}"
+        where = self.where
         rng = f"{format_value(self.lower)}–{format_value(self.upper) if self.upper is not None else '∞'}"
         return (
             f"{MONITORED[self.kpi].label} {self.direction} ({where}, {self.when}): observed "
@@ -385,8 +392,6 @@ def detect_anomalies(
     hourly
         Also judge the hourly tracking volume (sessions, orders per UTC hour) where timestamps have hours.
     """
-    from trueroi.metrics import data_range
-
     chosen = parse_kpis(kpis)
     end = end or data_range(ws).end
     start = start or end
@@ -396,3 +401,30 @@ def detect_anomalies(
     if hourly:
         found += anomalies_from(scored_hours(ws, start, end, chosen, threshold), threshold, grain="hour")
     return found
+
+
+@dataclass(frozen=True)
+class AnomalyReport:
+    """The anomalies found by :func:`check_anomalies` (no rules, nothing sent)."""
+
+    anomalies: list[Anomaly]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One :meth:`Anomaly.to_dict` per anomaly, for a table or CSV."""
+        return [a.to_dict() for a in self.anomalies]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``trueroi monitor check --format json``: ``{"anomalies": [...]}``."""
+        return jsonable({"anomalies": self.rows()})
+
+
+def check_anomalies(
+    ws: Workspace,
+    start: date | None = None,
+    end: date | None = None,
+    kpis: list[str] | str | None = None,
+    *,
+    hourly: bool = False,
+) -> AnomalyReport:
+    """What the baselines flag in ``[start, end]`` for every KPI and scope (see :func:`detect_anomalies`)."""
+    return AnomalyReport(detect_anomalies(ws, start=start, end=end, kpis=kpis, hourly=hourly))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from trueroi.errors import UsageError
-from trueroi.monitor.detect import CRITICAL, MONITORED, THRESHOLD, format_value
+from trueroi.io import jsonable
+from trueroi.monitor.detect import CRITICAL, MONITORED, THRESHOLD, Anomaly, format_value
 from trueroi.monitor.series import TOTAL
 from trueroi.workspace import Workspace
 from trueroi.workspace.state import StateTable
@@ -84,6 +86,24 @@ class AlertRule:
     def destinations(self) -> list[str]:
         return [f"email:{e}" for e in self.emails] + [f"webhook:{u}" for u in self.webhooks]
 
+    @property
+    def scope_text(self) -> str:
+        """The scope for people: ``all``, ``channel Search`` or ``campaign brand_broad``."""
+        scope, value = self.scope
+        return "all" if scope == "total" else f"{scope} {value}"
+
+    @property
+    def condition_text(self) -> str:
+        """The condition for people: ``cpa anomaly`` or ``spend above 500``."""
+        if self.condition == "anomaly":
+            return f"{self.kpi} anomaly"
+        return f"{self.kpi} {self.condition} {self.threshold:g}"
+
+    @property
+    def receivers_text(self) -> str:
+        """E-mail addresses and webhook URLs, comma-separated (``(none: recorded only)`` without any)."""
+        return ", ".join(self.emails + self.webhooks) or "(none: recorded only)"
+
     def validate(self) -> None:
         if not _NAME.fullmatch(self.name):
             raise UsageError(
@@ -96,7 +116,7 @@ class AlertRule:
         if self.severity not in SEVERITIES:
             raise UsageError(f"unknown severity {self.severity!r}; expected one of {', '.join(SEVERITIES)}")
         if self.condition != "anomaly" and self.threshold is None:
-            raise UsageError(f"alert {self.name!r}: --{self.condition} needs a value")
+            raise UsageError(f"alert {self.name!r}: condition {self.condition!r} needs a threshold")
         scope = self.scope[0]
         if scope not in MONITORED[self.kpi].scopes:
             watched = ", ".join(MONITORED[self.kpi].scopes)
@@ -130,6 +150,125 @@ class AlertRule:
         if row.get("threshold") is not None and pd.isna(row["threshold"]):
             row["threshold"] = None
         return cls(**row)
+
+
+@dataclass(frozen=True)
+class AlertList:
+    """The alert rules of a workspace, by name."""
+
+    rules: list[AlertRule]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``trueroi alert list --format json``: ``{"alerts": [AlertRule.to_dict(), ...]}``."""
+        return jsonable({"alerts": [r.to_dict() for r in self.rules]})
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per rule for a table or CSV.
+
+        The fields of :meth:`AlertRule.to_dict` but the receiver lists, plus ``scope_text``,
+        ``condition_text`` and ``receivers`` (one text).
+        """
+        return [
+            {
+                **{k: v for k, v in r.to_dict().items() if k not in ("emails", "webhooks")},
+                "scope_text": r.scope_text,
+                "condition_text": r.condition_text,
+                "receivers": r.receivers_text,
+            }
+            for r in self.rules
+        ]
+
+
+@dataclass(frozen=True)
+class RemovedAlert:
+    """The name of an alert rule that was removed."""
+
+    name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``trueroi alert remove --format json``: ``{"removed": name}``."""
+        return {"removed": self.name}
+
+
+def make_rule(
+    name: str,
+    kpi: str,
+    *,
+    above: float | None = None,
+    below: float | None = None,
+    anomaly: bool = False,
+    severity: str = "warning",
+    channel: str | None = None,
+    campaign: str | None = None,
+    emails: Sequence[str] = (),
+    webhooks: Sequence[str] = (),
+) -> AlertRule:
+    """A checked alert rule with exactly one condition: ``above`` X, ``below`` X or ``anomaly``.
+
+    ``severity`` is case-insensitive; see :class:`AlertRule` for the units of a threshold and the scope.
+    """
+    given = {"above": above is not None, "below": below is not None, "anomaly": anomaly}
+    chosen = [condition for condition, on in given.items() if on]
+    if len(chosen) != 1:
+        raise UsageError(
+            "an alert needs exactly one condition: above a threshold, below a threshold, or anomaly"
+        )
+    return AlertRule(
+        name=name,
+        kpi=kpi,
+        condition=chosen[0],
+        threshold=above if above is not None else below,
+        severity=severity.lower(),
+        channel=channel,
+        campaign=campaign,
+        emails=list(emails),
+        webhooks=list(webhooks),
+    )
+
+
+def add_alert(
+    ws: Workspace,
+    name: str,
+    kpi: str,
+    *,
+    above: float | None = None,
+    below: float | None = None,
+    anomaly: bool = False,
+    severity: str = "warning",
+    channel: str | None = None,
+    campaign: str | None = None,
+    emails: Sequence[str] = (),
+    webhooks: Sequence[str] = (),
+    replace: bool = False,
+) -> AlertRule:
+    """Check and store an alert rule (see :func:`make_rule`) and return it.
+
+    A rule of the same name is an error unless ``replace``.
+    """
+    rule = make_rule(
+        name,
+        kpi,
+        above=above,
+        below=below,
+        anomaly=anomaly,
+        severity=severity,
+        channel=channel,
+        campaign=campaign,
+        emails=emails,
+        webhooks=webhooks,
+    )
+    return add_rule(ws, rule, replace=replace)
+
+
+def list_alerts(ws: Workspace) -> AlertList:
+    """The alert rules of the workspace, by name."""
+    return AlertList(list_rules(ws))
+
+
+def remove_alert(ws: Workspace, name: str) -> RemovedAlert:
+    """Delete the alert rule ``name`` (its past alerts stay in the outbox)."""
+    remove_rule(ws, name)
+    return RemovedAlert(name)
 
 
 def list_rules(ws: Workspace) -> list[AlertRule]:
@@ -226,8 +365,6 @@ def incidents(rule: AlertRule, scored: pd.DataFrame, time_col: str = "date_day")
 
 def _incident(rule: AlertRule, r: Any, time_col: str) -> Incident:
     """One matching row of an evaluate frame as an incident: key, severity, one line for people."""
-    from trueroi.monitor.detect import Anomaly
-
     when = pd.Timestamp(getattr(r, time_col))
     hour = when.strftime("%Y-%m-%dT%H:00") if time_col == "hour" else None
     z = None if pd.isna(r.z) else float(r.z)

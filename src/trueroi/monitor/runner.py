@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from trueroi.errors import UsageError
+from trueroi.io import jsonable
+from trueroi.metrics import data_range
 from trueroi.monitor.deliver import DeliveryReport, deliver_pending, enqueue
 from trueroi.monitor.detect import MONITORED, scored_days, scored_hours
 from trueroi.monitor.rules import AlertRule, Incident, incidents, list_rules
@@ -54,18 +56,41 @@ class RunResult:
     new: set[str] = field(default_factory=set)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
+    @property
+    def given_up(self) -> bool:
+        """Whether an alert was given up in this pass (``alerting.max_attempts`` failed deliveries)."""
+        return bool(self.delivery.failed)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per incident for a table or CSV.
+
+        The incident as in :meth:`to_dict` with ``rule`` as its name, plus ``when`` (hour or day) and
+        ``status`` (``new`` or ``already sent``).
+        """
+        return [
+            {
+                **i,
+                "rule": i["rule"]["name"],
+                "when": i["hour"] or i["day"],
+                "status": "new" if i["new"] else "already sent",
+            }
+            for i in self.to_dict()["incidents"]
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``trueroi monitor run --format json``."""
-        return {
-            "as_of": self.as_of.isoformat(),
-            "checked": {"from": self.checked_from.isoformat(), "to": self.checked_to.isoformat()},
-            "rules": self.rules,
-            "incidents": [
-                {"new": i.key in self.new, **{k: v for k, v in i.payload("").items() if k != "workspace"}}
-                for i in self.incidents
-            ],
-            "delivery": self.delivery.to_dict(),
-        }
+        return jsonable(
+            {
+                "as_of": self.as_of.isoformat(),
+                "checked": {"from": self.checked_from.isoformat(), "to": self.checked_to.isoformat()},
+                "rules": self.rules,
+                "incidents": [
+                    {"new": i.key in self.new, **{k: v for k, v in i.payload("").items() if k != "workspace"}}
+                    for i in self.incidents
+                ],
+                "delivery": self.delivery.to_dict(),
+            }
+        )
 
 
 def days_to_check(ws: Workspace, as_of: date) -> tuple[date, date]:
@@ -108,12 +133,10 @@ def run_monitor(
     tries_per_run, backoff_s, sleep
         Delivery retries within this pass (see :func:`~trueroi.monitor.deliver.deliver_pending`).
     """
-    from trueroi.metrics import data_range
-
     newest = data_range(ws).end
     as_of = as_of or newest
     if as_of > newest:
-        raise UsageError(f"--as-of {as_of} is after the newest day with data ({newest})")
+        raise UsageError(f"the day to judge, {as_of}, is after the newest day with data ({newest})")
     start, end = days_to_check(ws, as_of)
     rules = list_rules(ws)
     found = find_incidents(ws, rules, start, end)
@@ -142,19 +165,26 @@ def parse_every(text: str) -> float:
     """``15m``, ``30s``, ``1h``, ``2d`` (or plain seconds) as seconds."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text or "")
     if not m or float(m.group(1)) <= 0:
-        raise UsageError(f"--every {text!r} is not a duration like 15m, 30s, 1h or 2d")
+        raise UsageError(f"pause {text!r} is not a duration like 15m, 30s, 1h or 2d")
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
 def watch(
     ws: Workspace,
-    every_s: float,
+    every: float | str,
     *,
     max_runs: int | None = None,
     on_run: Callable[[RunResult], None] = lambda _r: None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[RunResult]:
-    """Run :func:`run_monitor` every ``every_s`` seconds (``max_runs`` times, or until interrupted)."""
+    """Run :func:`run_monitor` every ``every`` seconds (``max_runs`` times, or until interrupted).
+
+    ``every`` is a number of seconds or a duration such as ``15m`` (see :func:`parse_every`). ``on_run``
+    is called with the result of each pass.
+    """
+    every_s = parse_every(every) if isinstance(every, str) else float(every)
+    if every_s < 0:
+        raise UsageError(f"pause {every} is negative; expected a duration such as 15m")
     results: list[RunResult] = []
     while max_runs is None or len(results) < max_runs:
         started = time.monotonic()
