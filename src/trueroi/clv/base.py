@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from trueroi.errors import ConvergenceError, NotFittedError
 
@@ -63,16 +64,10 @@ def maximize(
         return _maximize(objective, loglik, init, scale, tol, max_iter, starts, hess_inv0, upper)
 
 
-def _one_blas_thread():
+def _one_blas_thread() -> threadpool_limits:
     """Pin BLAS to one thread while optimising: scipy's L-BFGS-B calls BLAS on vectors of 3 or 4 numbers,
     and OpenBLAS threads on shared cores make each iteration several times slower (4x measured on a
-    loaded 2-core machine). Uses ``threadpoolctl`` when it is installed; otherwise changes nothing."""
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional dependency
-        return contextlib.nullcontext()
+    loaded 2-core machine)."""
     return threadpool_limits(limits=1, user_api="blas")
 
 
