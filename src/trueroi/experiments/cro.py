@@ -23,6 +23,9 @@ from numpy.typing import ArrayLike
 from trueroi.errors import DataValidationError, UsageError
 from trueroi.experiments.lift import Interval, _bootstrap_revenue, analyze_lift
 
+# scipy is imported inside the functions that use it: it takes about half a second to load, and most
+# callers of this module (and of the CLI) never need it.
+
 METRICS = ("conversion_rate", "revenue_per_visitor")
 CHANNEL_COLUMNS = ("channel", "spend", "conversions", "revenue", "margin")
 

@@ -25,6 +25,9 @@ from trueroi.experiments.geo import conformal_p_value
 from trueroi.experiments.panel import load_wide
 from trueroi.experiments.synth import TimeBasedRegression, make_estimator
 
+# scipy is imported inside the functions that use it: it takes about half a second to load, and most
+# callers of this module (and of the CLI) never need it.
+
 
 @dataclass(frozen=True)
 class WindowReading:

@@ -35,6 +35,9 @@ from trueroi.experiments.lift import Interval
 from trueroi.experiments.panel import GeoPanel, prepare_panel
 from trueroi.experiments.synth import AugmentedSynthControl, TimeBasedRegression, make_estimator
 
+# scipy is imported inside the functions that use it: it takes about half a second to load, and most
+# callers of this module (and of the CLI) never need it.
+
 INFERENCE = ("conformal", "analytic", "placebo")
 POOR_FIT_R2 = 0.5
 POOR_FIT_NRMSE = 0.25

@@ -25,6 +25,9 @@ from numpy.typing import ArrayLike
 
 from trueroi.errors import UsageError
 
+# scipy is imported inside the functions that use it: it takes about half a second to load, and most
+# callers of this module (and of the CLI) never need it.
+
 ALTERNATIVES = ("two-sided", "larger")
 
 

@@ -30,6 +30,9 @@ from trueroi.io import dumps, save_csv
 from trueroi.workspace import Workspace
 from trueroi.workspace.state import StateTable
 
+# scipy is imported inside the functions that use it: it takes about half a second to load, and most
+# callers of this module (and of the CLI) never need it.
+
 WorkspaceLike = Workspace | str | os.PathLike[str] | None
 
 TABLE = "experiments"

@@ -23,6 +23,9 @@ import numpy as np
 
 from trueroi.errors import NotFittedError, UsageError
 
+# scipy is imported inside the functions that use it: it takes about half a second to load, and most
+# callers of this module (and of the CLI) never need it.
+
 
 def simplex_weights(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Weights ``w >= 0`` with ``sum(w) = 1`` minimising ``||y - X w||^2`` (the synthetic-control QP).

@@ -33,6 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# scipy is imported inside the functions that use it: it takes about half a second to load, and most
+# callers of this module (and of the CLI) never need it.
+
 LEVEL_DAYS = 28
 WEEKDAY_DAYS = 84
 YOY_LAG = 364
