@@ -31,8 +31,9 @@ FLOORS: dict[str, int] = {
     "monitor": 6,
     "report": 7,
     "demo": 8,
-    "cli": 9,
+    "server": 8,
     "web": 9,
+    "cli": 10,
 }
 
 

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, print_csv, print_json, print_table
+from trueroi.cli.common import (
+    FormatOpt,
+    OutputFormat,
+    WorkspaceOpt,
+    err_console,
+    print_csv,
+    print_json,
+    print_table,
+)
 
 TABLE_KPIS = [
     ("spend", "Spend", "money"),
@@ -75,6 +83,8 @@ def kpis(
         print_csv(report.rows)
     else:
         print_report(report)
+        for note in report.notes:
+            err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 def print_report(report, title: str | None = None) -> None:  # noqa: ANN001 - KpiReport
