@@ -142,3 +142,17 @@ def test_the_checker_sees_a_cycle_hidden_in_a_function(tmp_path, monkeypatch) ->
     guarded = tmp_path / "c.py"
     guarded.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from trueroi.b import g\n")
     assert _imports(guarded, "trueroi.c", {"trueroi.c", "trueroi.b"}) == set()
+
+
+def test_no_optional_module_code() -> None:
+    """Every module of trueroi and every dependency in pyproject.toml ships: nothing imports "if present"."""
+    found = []
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            caught = isinstance(node, ast.ExceptHandler) and node.type is not None
+            if caught and any(n in ast.unparse(node.type) for n in ("ImportError", "ModuleNotFoundError")):
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} catches {ast.unparse(node.type)}")
+            if isinstance(node, ast.Attribute) and node.attr == "import_module":
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} imports a module by name")
+    assert not found, "\n".join(found)

@@ -77,8 +77,8 @@ def test_attribution_models_credit_the_same_totals(report_content):
 def test_sections_without_a_model_say_how_to_get_one(report_content):
     mmm = report_content["mmm"]
     assert mmm["available"] is False
-    assert "trueroi mmm fit --out" in mmm["message"] and mmm["dir"].endswith("models/mmm")
-    assert any(s["source"] == "mmm" and "trueroi mmm fit" in s["text"] for s in report_content["next_steps"])
+    assert "Fit a mix model into this folder" in mmm["message"] and mmm["dir"].endswith("models/mmm")
+    assert any(s["source"] == "mmm" and "Fit a mix model" in s["text"] for s in report_content["next_steps"])
 
 
 def test_content_is_plain_json(report_content):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trueroi.report.html import fmt
+from trueroi.report.next_steps import kind_of
 
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974")
 
@@ -361,8 +362,6 @@ def _steps_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section
 
 
 def _goals_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
-    from trueroi.report.next_steps import kind_of
-
     goals, pacing = content["goals"], content["pacing"]
     value = lambda r: kind_of(r.get("kpi"))  # noqa: E731 - the kind follows each goal's KPI
     kpi_key = "label" if goals["rows"] and "label" in goals["rows"][0] else "kpi"

@@ -12,13 +12,20 @@ Money is in the workspace base currency; ratios are fractions (``media_roi`` -0.
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trueroi.attribution import attribute, build_journeys, resolve_models
+from trueroi.budget.optimizer import optimize_budget
+from trueroi.errors import ConfigError, UsageError
+from trueroi.goals import goal_status, pacing_status
 from trueroi.io import jsonable
+from trueroi.metrics import KPIS, data_range, kpi_report
 from trueroi.metrics.dimensions import Period, parse_period
+from trueroi.mmm import load_model
+from trueroi.monitor import detect_anomalies
+from trueroi.quality.findings import findings
 from trueroi.report.next_steps import KIND, next_steps
 from trueroi.workspace.rules import utc_bounds
 
@@ -75,7 +82,7 @@ def build_report(
     client
         A ``[clients.NAME]`` branding of ``trueroi.toml``; None: the workspace's own branding.
     model_dir
-        A fitted mix model (``trueroi mmm fit --out DIR``); None: ``<workspace>/models/mmm`` when it exists.
+        A fitted mix model's folder; None: ``<workspace>/models/mmm`` when it exists.
     attribution_models
         Models compared in the attribution section (``all`` or comma-separated registry names).
     goals, pacing, anomalies
@@ -119,8 +126,6 @@ def build_report(
 
 
 def _check_models(models: str) -> None:
-    from trueroi.attribution.compare import resolve_models
-
     resolve_models(models)
 
 
@@ -130,8 +135,6 @@ def _client(ws: Workspace, client: str | None, branding: Any) -> dict[str, Any]:
         path = Path(branding.logo)
         path = path if path.is_absolute() else Path(ws.path) / path
         if not path.is_file():
-            from trueroi.errors import ConfigError
-
             raise ConfigError(
                 f"branding logo {branding.logo!r} of {client or 'the workspace'} not found at {path}; "
                 "give a PNG or JPEG path relative to the workspace directory"
@@ -148,8 +151,6 @@ def _client(ws: Workspace, client: str | None, branding: Any) -> dict[str, Any]:
 
 def _kpi_section(ws: Workspace, period: Period) -> dict[str, Any]:
     """Headline KPIs with year-over-year change, from one ``kpi_report(by="channel", compare="yoy")``."""
-    from trueroi.metrics import data_range, kpi_report
-
     report = kpi_report(ws, by="channel", start=period.start, end=period.end, compare="yoy")
     message = ""
     if report.rows.empty:
@@ -171,8 +172,6 @@ def _kpi_section(ws: Workspace, period: Period) -> dict[str, Any]:
 
 def _kpi_rows(totals: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per headline KPI: value, last year's, and the change (percent, or points for ROI)."""
-    from trueroi.metrics import KPIS
-
     rows = []
     for name in HEADLINE_KPIS:
         kind = KIND[KPIS[name].kind]
@@ -206,8 +205,6 @@ def attribution_section(ws: Workspace, period: Period, models: str = "all") -> d
     Journeys are the workspace's (touchpoints within the lookback window before each order ending in the
     period); the same journeys go through every model, so each model's column sums to the same totals.
     """
-    from trueroi.attribution import attribute
-    from trueroi.attribution.warehouse import build_journeys
 
     start, end = utc_bounds(period.start, period.end, ws.config.timezone)
     journeys = build_journeys(ws, start=start, end=end, with_meta=False)
@@ -261,10 +258,8 @@ def _model_path(ws: Workspace, model_dir: str | Path | None) -> Path:
         return Path(ws.path) / DEFAULT_MODEL_DIR
     path = Path(model_dir)
     if not (path / "config.json").is_file():
-        from trueroi.errors import UsageError
-
         raise UsageError(
-            f"--model {path} holds no fitted mix model; fit one with 'trueroi mmm fit --out {path}'"
+            f"{path} holds no fitted mix model (no config.json); fit one into it or choose another folder"
         )
     return path
 
@@ -278,12 +273,9 @@ def mmm_section(path: Path) -> dict[str, Any]:
         return {
             "available": False,
             "dir": str(path),
-            "message": f"No fitted mix model found at {path}. Fit one with "
-            f"'trueroi mmm fit --out {path}' (or pass --model DIR) to add mix-model ROI and a budget "
-            "recommendation.",
+            "message": f"No fitted mix model found at {path}. Fit a mix model into this folder (or "
+            "choose a model folder) to add mix-model ROI and a budget recommendation.",
         }
-    from trueroi.mmm import load_model
-
     model = load_model(path)
     summary = model.summary()
     rows = [
@@ -310,8 +302,6 @@ def mmm_section(path: Path) -> dict[str, Any]:
 
 
 def _budget(model: Any) -> dict[str, Any]:
-    from trueroi.budget.optimizer import optimize_budget
-
     curves = model.response_curves()
     total = float(curves.current_spend.sum())
     plan = optimize_budget(curves, total, objective="revenue")
@@ -327,21 +317,7 @@ def _budget(model: Any) -> dict[str, Any]:
 
 
 def _quality(ws: Workspace) -> dict[str, Any]:
-    from trueroi.quality.findings import findings
-
     return {"findings": [f.to_dict() for f in findings(ws)]}
-
-
-def _optional(module: str, name: str) -> Any:
-    """``module.name`` when that package exists in this installation, else None."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-    except AttributeError:
-        return None
 
 
 def _as_dicts(items: Any) -> list[dict[str, Any]]:
@@ -358,39 +334,28 @@ def _overlaps(row: dict[str, Any], period: Period) -> bool:
 
 
 def _status_as_of(ws: Workspace, period: Period) -> date:
-    from trueroi.metrics import data_range
-
     return min(period.end, data_range(ws).end)
 
 
 def _goals(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
     if rows is None:
-        goal_status = _optional("trueroi.goals", "goal_status")
-        if goal_status is None:
-            return {"available": False, "rows": [], "message": "goal tracking is not installed"}
         rows = _as_dicts(goal_status(ws, as_of=_status_as_of(ws, period)))
     rows = [r for r in _as_dicts(rows) if _overlaps(r, period)]
-    message = "" if rows else "No goals overlap this period; add one with 'trueroi goal add'."
+    message = "" if rows else "No goals overlap this period."
     return {"available": True, "rows": rows, "message": message}
 
 
 def _pacing(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
     if rows is None:
-        pacing_status = _optional("trueroi.goals", "pacing_status")
-        if pacing_status is None:
-            return {"available": False, "rows": [], "message": "budget pacing is not installed"}
         rows = _as_dicts(pacing_status(ws, as_of=_status_as_of(ws, period)))
     rows = [r for r in _as_dicts(rows) if _overlaps(r, period)]
-    message = "" if rows else "No budgets are set for this period; set one with 'trueroi budget set'."
+    message = "" if rows else "No budgets are set for this period."
     return {"available": bool(rows), "rows": rows, "message": message}
 
 
 def _anomalies(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
     if rows is None:
-        detect = _optional("trueroi.monitor", "detect_anomalies")
-        if detect is None:
-            return {"available": False, "rows": [], "message": "anomaly detection is not installed"}
-        rows = _as_dicts(detect(ws, start=period.start, end=period.end))
+        rows = _as_dicts(detect_anomalies(ws, start=period.start, end=period.end))
     message = "" if rows else "No anomalies detected in this period."
     return {"available": True, "rows": _as_dicts(rows), "message": message}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trueroi.metrics import KPIS
 from trueroi.report.html import fmt
 
 KIND = {"money": "money", "count": "count", "ratio": "ratio", "roi": "pct", "percent": "pct"}
@@ -40,8 +41,6 @@ def _step(text: str, source: str, priority: str) -> dict[str, str]:
 
 
 def kind_of(kpi: str | None) -> str:
-    from trueroi.metrics import KPIS
-
     known = KPIS.get(str(kpi or "").split(":")[0].split("/")[0].strip().lower())
     return KIND.get(known.kind, "money") if known else "money"
 
