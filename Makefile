@@ -18,13 +18,19 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/trueroi demo --workspace $(DEMO_DIR) --fresh
 
-# The report tests render PDFs to images (poppler's pdftoppm) and open HTML in headless Chromium.
+# The report tests render PDFs to images (poppler's pdftoppm) and open HTML in headless Chromium; the web
+# tests start a throwaway PostgreSQL server (Debian's postgresql: initdb and pg_ctl in /usr/lib/postgresql).
 sysdeps:
 	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || { \
 	  echo "installing Debian packages poppler-utils and chromium (report tests)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null; }; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  echo "installing Debian package postgresql (web tests: metadata database on PostgreSQL)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q postgresql >/dev/null; }; }
 
 # ChannelAttribution's example data ships only in its GPL-3 sdist: fetched from PyPI, never committed.
 peer-data: install

@@ -28,6 +28,7 @@ from trueroi.cli import (
     monitor,
     quality,
     report,
+    server,
     workspace,
 )
 from trueroi.cli.common import err_console, groups
@@ -48,6 +49,7 @@ COMMAND_MODULES = (
     goals,
     monitor,
     report,
+    server,
 )
 
 

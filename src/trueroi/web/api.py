@@ -1,0 +1,81 @@
+"""The REST API under ``/api/v1``: each analysis route calls the library function behind the CLI command of
+the same name with the same arguments and returns its ``to_dict()`` (:func:`trueroi.web.render.json_result`),
+so ``GET /api/v1/workspaces/{ws}/kpis?by=channel&compare=yoy`` equals
+``trueroi kpis --by channel --compare yoy --format json``.
+
+Authentication: the session cookie of the browser, or ``Authorization: Bearer TOKEN`` for scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from trueroi.metrics import kpis as kpi_query
+from trueroi.quality import quality_report
+from trueroi.server import list_users, portfolio, visible_workspaces
+from trueroi.web.access import Caller, Level, require
+from trueroi.web.render import json_result
+
+API_PREFIX = "/api/v1"
+router = APIRouter(prefix=API_PREFIX, tags=["api"])
+
+ReadCaller = Annotated[Caller, require(Level.READ)]
+UserCaller = Annotated[Caller, require(Level.USER)]
+
+
+@router.get("/me", summary="The signed-in user and its workspaces")
+def me(caller: UserCaller) -> Response:
+    user = caller.user
+    roles = visible_workspaces(caller.home, user)
+    return json_result({"email": user.email, "is_admin": user.is_admin, "workspaces": roles})
+
+
+@router.get("/workspaces", summary="The workspaces the caller may open, with its role in each")
+def workspaces(caller: UserCaller) -> Response:
+    roles = visible_workspaces(caller.home, caller.user)
+    return json_result({"workspaces": [{"name": name, "role": role} for name, role in roles.items()]})
+
+
+@router.get("/portfolio", summary="Every workspace of the caller with the KPIs of its last full quarter")
+def portfolio_api(caller: UserCaller, sort: str = "workspace", descending: bool = False) -> Response:
+    return json_result(portfolio(caller.home, caller.user, sort=sort, descending=descending))
+
+
+@router.get("/users", summary="Every user with its roles (admins only)")
+def users(caller: Annotated[Caller, require(Level.ADMIN)]) -> Response:
+    return json_result({"users": [u.to_dict() for u in list_users(caller.home)]})
+
+
+@router.get("/workspaces/{ws}/kpis", summary="KPIs and ROI by a breakdown (= trueroi kpis --format json)")
+def kpis(
+    caller: ReadCaller,
+    by: Annotated[str, Query(description="Breakdown, e.g. channel,week.")] = "channel",
+    date_from: Annotated[str | None, Query(alias="from", description="First day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, Query(alias="to", description="Last day, YYYY-MM-DD.")] = None,
+    period: Annotated[str | None, Query(description="Named period: 2026-Q3, 2026-07.")] = None,
+    compare: Annotated[str | None, Query(description="yoy or previous.")] = None,
+    attribution: Annotated[str | None, Query(description="Attribution model.")] = None,
+    value: Annotated[str, Query(description="revenue, or clv (with by=channel).")] = "revenue",
+) -> Response:
+    with caller.open_workspace() as ws:
+        report = kpi_query(
+            ws,
+            by=by,
+            date_from=date_from,
+            date_to=date_to,
+            period=period,
+            compare=compare,
+            attribution=attribution,
+            value=value,
+        )
+    return json_result(report)
+
+
+@router.get("/workspaces/{ws}/quality", summary="Data-quality findings (= trueroi quality --format json)")
+def quality(caller: ReadCaller) -> Response:
+    with caller.open_workspace() as ws:
+        report = quality_report(ws)
+    return json_result(report)

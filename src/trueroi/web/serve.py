@@ -1,0 +1,35 @@
+"""Run the web app with uvicorn: ``trueroi serve HOME``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import uvicorn
+
+from trueroi.server import HOME_ENV_VAR, ServerHome
+
+APP_FACTORY = "trueroi.web.app:app_from_environment"
+
+
+def serve(
+    home: str | os.PathLike[str] | None, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1
+) -> None:
+    """Serve the server home ``home`` (see :func:`trueroi.server.resolve_home`) until interrupted.
+
+    The home is opened once here, so a missing home or an old schema fails before uvicorn starts (and the
+    schema is upgraded once, not by each worker). Each of the ``workers`` processes then builds the app
+    itself from ``$TRUEROI_HOME`` (uvicorn starts workers from an import string, not an object).
+    """
+    with ServerHome.open(home) as opened:
+        path: Path = opened.path
+    os.environ[HOME_ENV_VAR] = str(path)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,  # https behind a local reverse proxy: Secure cookies (--forwarded-allow-ips)
+        server_header=False,
+    )
