@@ -60,14 +60,17 @@ class KpiReport:
 
 
 def data_range(ws: Workspace) -> Period:
-    """First and last local day with ads or orders."""
+    """First and last local day with ads, orders or tracked sessions (a GA4-only workspace has sessions).
+
+    Raises :class:`~trueroi.errors.WorkspaceError` when the workspace holds none of them.
+    """
+    ws.require_data()
     spans = []
-    for name in ("ad_performance", "orders"):
+    for name in ("ad_performance", "orders", "touchpoints"):
         t = ws.table(name)
         df = t.aggregate(lo=t.date_day.min(), hi=t.date_day.max()).execute()
         if df["lo"].notna().iloc[0]:
             spans.append((pd.Timestamp(df["lo"].iloc[0]).date(), pd.Timestamp(df["hi"].iloc[0]).date()))
-    ws.require_data()
     return Period(min(s[0] for s in spans), max(s[1] for s in spans))
 
 
