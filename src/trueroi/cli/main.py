@@ -11,6 +11,7 @@ become one line on stderr and exit code 2.
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 
 import typer
 from rich.markup import escape
@@ -70,7 +71,22 @@ def build_app() -> typer.Typer:
     return app
 
 
-def _root() -> None:
+def _print_version(on: bool) -> None:
+    """``trueroi --version``: the installed package's version (``importlib.metadata``), then exit."""
+    if on:
+        typer.echo(f"trueroi {metadata.version('trueroi')}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the installed trueroi version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
     """What each channel, campaign and euro really returns, and where the next euro should go."""
 
 
