@@ -332,7 +332,14 @@ def check_offline_match(ws: Workspace) -> list[Finding]:
 
 
 def check_refunds(ws: Workspace) -> list[Finding]:
-    orders = _in_base(ws, ws.table("orders"), ["revenue"])
+    """Refunded and cancelled orders: their share of all orders and their revenue in the base currency.
+
+    An order whose revenue is not known in the base currency is counted but not summed, and said so: one
+    without an exchange rate for its day, and one stored with revenue 0 (a shop export that nets the refund
+    out of the order's revenue, as Shopify's ``Refunded Amount`` does, leaves a fully refunded order at 0,
+    and "0.00 EUR" would be false).
+    """
+    orders = to_base(ws, ws.table("orders"), ["revenue"])
     total = _scalar(orders.count())
     if not total:
         return []
@@ -340,20 +347,45 @@ def check_refunds(ws: Workspace) -> list[Finding]:
     n = _scalar(lost.count())
     if not n:
         return []
-    by = lost.group_by("status").aggregate(n=lost.count(), rev=lost.revenue.sum()).execute()
-    ex = [f"{r.status}: {r.n} orders, {r.rev or 0:,.2f} {ws.config.base_currency}" for r in by.itertuples()]
-    share = n / total
-    return [
-        Finding(
-            "refunds_cancellations",
-            _severity(share, 0.2, 0.08),
-            f"{share:.0%} of orders are refunded or cancelled",
-            int(n),
-            ex,
-            "Refunded and cancelled orders are kept but excluded from revenue; a high share points at "
-            "fraud, returns or test orders.",
+    by = (
+        lost.group_by("status")
+        .aggregate(
+            n=lost.count(),
+            rev=lost.revenue.sum(),
+            no_rate=lost._fx_missing.sum(),
+            zero=((lost.revenue == 0) & ~lost._fx_missing).sum(),
         )
+        .order_by("status")
+        .execute()
+    )
+    ex = [_refund_line(r, ws.config.base_currency) for r in by.itertuples()]
+    share = n / total
+    detail = (
+        "Refunded and cancelled orders are kept but excluded from revenue; a high share points at "
+        "fraud, returns or test orders."
+    )
+    if by["zero"].sum():
+        detail += (
+            " Orders stored with revenue 0 had the refund subtracted by the export (e.g. Shopify's Refunded "
+            "Amount), so what was refunded is not in the warehouse."
+        )
+    title = f"{share:.0%} of orders are refunded or cancelled"
+    return [Finding("refunds_cancellations", _severity(share, 0.2, 0.08), title, int(n), ex, detail)]
+
+
+def _refund_line(r: Any, currency: str) -> str:
+    """``refunded: 3 orders, 40.00 EUR (and 2 with revenue 0, amount unknown)`` for one status."""
+    unknown = [
+        f"{int(k)} {what}"
+        for k, what in ((r.zero, "with revenue 0"), (r.no_rate, "without an exchange rate for its day"))
+        if k
     ]
+    head = f"{r.status}: {r.n} orders"
+    if int(r.zero) + int(r.no_rate) == r.n:
+        return f"{head}, amount unknown ({', '.join(unknown)})"
+    rev = 0.0 if r.rev is None or r.rev != r.rev else float(r.rev)  # null or NaN: nothing summed
+    known = f"{head}, {rev:,.2f} {currency}"
+    return f"{known} (and {', '.join(unknown)}, amount unknown)" if unknown else known
 
 
 def check_spend_without_clicks(ws: Workspace) -> list[Finding]:
