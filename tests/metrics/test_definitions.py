@@ -255,3 +255,115 @@ def test_year_over_year_change(workspace: Workspace) -> None:
     assert weekly.compare_period.start == date(2025, 6, 16)
     assert weekly.rows["week"].tolist() == [date(2025, 6, 30)]  # weeks without data have no row
     assert weekly.rows["spend_prev"].isna().all()  # nothing in the previous two weeks
+
+
+def test_paid_roas_paid_cpa_and_mer_by_hand(workspace: Workspace) -> None:
+    # Paid Search spends 200 and closes o1 (600). Organic Search closes o2 (400), Email o3 (50); o4 (100) has
+    # no touch at all. By hand: paid-attributed revenue 600 on 200 spend -> paid ROAS 3.0; paid CPA 200 / 1
+    # order = 200; MER = all revenue 1,150 / all media spend 200 = 5.75, which is the old blended ROAS; the
+    # blended CPA stays 200 / 4 orders = 50.
+    load(workspace, "ad_performance", [ad(D1, "a", 200.0)])
+    load(
+        workspace,
+        "touchpoints",
+        [
+            touch("u1", datetime(2025, 7, 1, 8), "Paid Search", "a"),
+            touch("u2", datetime(2025, 7, 1, 8), "Organic Search"),
+            touch("u3", datetime(2025, 7, 1, 8), "Email"),
+        ],
+    )
+    load(
+        workspace,
+        "orders",
+        [
+            order("o1", "u1", datetime(2025, 7, 1, 9), 600.0, 300.0),
+            order("o2", "u2", datetime(2025, 7, 1, 9), 400.0, 200.0),
+            order("o3", "u3", datetime(2025, 7, 1, 9), 50.0, 20.0),
+            order("o4", "u4", datetime(2025, 7, 1, 9), 100.0, 50.0),
+        ],
+    )
+    totals = kpi_report(workspace, by="channel", **RANGE).totals
+    assert totals["paid_roas"] == pytest.approx(600 / 200)
+    assert totals["paid_cpa"] == pytest.approx(200 / 1)
+    assert totals["mer"] == pytest.approx(1150 / 200)
+    assert totals["roas"] == pytest.approx(1150 / 200)  # existing key, same meaning as before
+    assert totals["cpa"] == pytest.approx(200 / 4)
+    # the same figures without a breakdown, and year-over-year fields like every compared KPI
+    plain = kpi_report(workspace, compare="yoy", **RANGE).totals
+    assert plain["paid_roas"] == pytest.approx(3.0) and plain["mer"] == pytest.approx(5.75)
+    assert plain["paid_roas_prev"] is None or plain["paid_roas_prev"] != plain["paid_roas_prev"]
+
+
+def test_paid_figures_with_zero_denominators_are_null(workspace: Workspace) -> None:
+    # no media spend at all: paid ROAS, paid CPA and MER have a zero denominator (spend or paid orders)
+    load(workspace, "touchpoints", [touch("u1", datetime(2025, 7, 1, 8), "Organic Search")])
+    load(workspace, "orders", [order("o1", "u1", datetime(2025, 7, 1, 9), 50.0, 20.0)])
+    totals = kpi_report(workspace, **RANGE).totals
+    for key in ("paid_roas", "mer"):
+        assert totals[key] is None or totals[key] != totals[key], key
+    # spend without any order: paid CPA = 100 / 0 paid orders -> null, paid ROAS = 0 / 100 = 0
+    load(workspace, "ad_performance", [ad(D1, "a", 100.0)])
+    totals = kpi_report(workspace, **RANGE).totals
+    assert totals["paid_cpa"] is None or totals["paid_cpa"] != totals["paid_cpa"]
+    assert totals["paid_roas"] == pytest.approx(0.0) and totals["mer"] == pytest.approx(50 / 100)
+
+
+def _null(value) -> bool:
+    return value is None or value != value
+
+
+def test_full_roi_only_where_the_channel_has_costs_of_its_own(tmp_path) -> None:
+    # One day. Paid Search: spend 100, order 400 (COGS 200). Email: no spend, order 300 (COGS 100).
+    # Organic Search: no spend, a production cost of 50 booked to it, order 200 (COGS 120).
+    # An agency fee of 60 without a channel, allocated by revenue share 400 : 300 : 200 of 900.
+    # By hand: Paid Search full ROI = (200 - 100 - 60 * 4/9) / (100 + 60 * 4/9);
+    # Organic Search = (80 - 50 - 60 * 2/9) / (50 + 60 * 2/9); Email: its only cost is its 20 share of the
+    # fee, so its own costs are unknown and its full ROI is null (it was (200 - 20) / 20 = 900% before).
+    from trueroi.workspace import WorkspaceConfig
+
+    config = WorkspaceConfig(cost_allocation=CostAllocation(rule="revenue_share"))
+    with Workspace.init(tmp_path / "ws", config) as ws:
+        load(ws, "ad_performance", [ad(D1, "a", 100.0)])
+        load(
+            ws,
+            "touchpoints",
+            [
+                touch("u1", datetime(2025, 7, 1, 8), "Paid Search", "a"),
+                touch("u2", datetime(2025, 7, 1, 8), "Email"),
+                touch("u3", datetime(2025, 7, 1, 8), "Organic Search"),
+            ],
+        )
+        load(
+            ws,
+            "orders",
+            [
+                order("o1", "u1", datetime(2025, 7, 1, 9), 400.0, 200.0),
+                order("o2", "u2", datetime(2025, 7, 1, 9), 300.0, 100.0),
+                order("o3", "u3", datetime(2025, 7, 1, 9), 200.0, 120.0),
+            ],
+        )
+        cost = {"period_start": D1, "period_end": D1, "currency": "EUR"}
+        load(
+            ws,
+            "costs",
+            [
+                {**cost, "category": "agency_fee", "amount": 60.0},
+                {**cost, "category": "production", "amount": 50.0, "channel": "Organic Search"},
+            ],
+        )
+        report = kpi_report(ws, by="channel", start=D1, end=D1)
+        weekly = kpi_report(ws, by="week", start=D1, end=D1)
+    rows = report.rows.set_index("channel")
+    fee = 60.0
+    paid_cost = 100 + fee * 4 / 9
+    assert rows.loc["Paid Search", "full_roi"] == pytest.approx((200 - paid_cost) / paid_cost)
+    organic_cost = 50 + fee * 2 / 9
+    assert rows.loc["Organic Search", "full_roi"] == pytest.approx((80 - organic_cost) / organic_cost)
+    assert _null(rows.loc["Email", "full_roi"])
+    assert rows.loc["Email", "other_costs"] == pytest.approx(fee * 3 / 9)  # the allocated share is shown
+    assert any("Email" in n and "full ROI" in n for n in report.notes)
+    # totals and rows without a channel split carry every cost: their full ROI is known
+    total_cost = 100 + 50 + fee
+    expected_total = (200 + 200 + 80 - total_cost) / total_cost
+    assert report.totals["full_roi"] == pytest.approx(expected_total)
+    assert weekly.rows["full_roi"].tolist() == pytest.approx([expected_total])

@@ -166,3 +166,36 @@ EXTRA_KPIS = {
     ),
 }
 ALL_KPIS = {**KPIS, **EXTRA_KPIS}
+
+PAID_MEASURES = ("paid_revenue", "paid_conversions")
+"""Sums over the channels with media spend in the period only (see :data:`TOTAL_KPIS`)."""
+
+# Of the totals only: one figure over every channel, paid-attributed against blended.
+TOTAL_KPIS = {
+    k.name: k
+    for k in (
+        Kpi(
+            "paid_roas",
+            "Paid-media ROAS",
+            "ratio",
+            lambda t: ratio(t.paid_revenue, t.spend),
+            "Revenue attributed to channels with media spend / media spend (organic, direct, e-mail and "
+            "unattributed revenue left out).",
+        ),
+        Kpi(
+            "paid_cpa",
+            "Paid-media CPA",
+            "money",
+            lambda t: ratio(t.spend, t.paid_conversions),
+            "Media spend / conversions attributed to channels with media spend.",
+        ),
+        Kpi(
+            "mer",
+            "MER (blended)",
+            "ratio",
+            lambda t: ratio(t.revenue, t.spend),
+            "Marketing efficiency ratio: all revenue (every channel, unattributed too) / all media spend; "
+            "the blended figure the totals' ROAS has always shown.",
+        ),
+    )
+}

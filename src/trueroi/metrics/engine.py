@@ -15,14 +15,17 @@ import ibis
 import pandas as pd
 
 from trueroi.errors import UsageError
-from trueroi.metrics.definitions import ALL_KPIS, KPIS
+from trueroi.metrics.definitions import ALL_KPIS, KPIS, TOTAL_KPIS
 from trueroi.metrics.dimensions import TIME_GRAINS, Period, bucket, parse_by, time_grain
-from trueroi.metrics.facts import MEASURES, facts, lead_facts
+from trueroi.metrics.facts import MEASURES, daily_costs, facts, lead_facts
 from trueroi.workspace import Workspace
 from trueroi.workspace.derived import materialized, user_bucket
 from trueroi.workspace.rules import norm_campaign
 
 COMPARED = ("spend", "revenue", "margin", "conversions", "roas", "media_roi", "full_roi", "cpa", "sessions")
+TOTAL_COMPARED = (*COMPARED, *TOTAL_KPIS)
+SPLITTING = ("channel", "campaign", "is_brand", "platform", "funnel_stage")
+"""Dimensions that split the costs between rows: a row of such a breakdown may carry allocated costs only."""
 
 
 @dataclass
@@ -93,10 +96,76 @@ def _aggregate(t: ibis.Table, dims: list[str], metrics: dict[str, ibis.Value]) -
     return grouped.execute()
 
 
-def _sums(ws: Workspace, f: ibis.Table, dims: list[str]) -> pd.DataFrame:
+def _sums(ws: Workspace, f: ibis.Table, dims: list[str], totals: bool = False) -> pd.DataFrame:
+    """Summed measures and KPI formulas per row of ``dims``; ``totals`` adds :data:`TOTAL_KPIS` (paid against
+    blended figures: a channel counts as paid when it has media spend anywhere in the period)."""
     f = _with_dims(ws, f, dims)
-    sums = (f.group_by(dims) if dims else f).aggregate(**{m: f[m].sum() for m in MEASURES})
-    return sums.mutate(**{k.name: k.formula(sums) for k in KPIS.values()}).execute()
+    sums_of = {m: f[m].sum() for m in MEASURES}
+    kpis = dict(KPIS)
+    if totals:
+        paid = f.spend.sum().over(ibis.window(group_by=f.channel)) > 0
+        f = f.mutate(
+            paid_revenue=ibis.cases((paid, f.revenue), else_=0.0),
+            paid_conversions=ibis.cases((paid, f.conversions), else_=0.0),
+        )
+        sums_of = {m: f[m].sum() for m in (*MEASURES, "paid_revenue", "paid_conversions")}
+        kpis.update(TOTAL_KPIS)
+    sums = (f.group_by(dims) if dims else f).aggregate(**sums_of)
+    return sums.mutate(**{k.name: k.formula(sums) for k in kpis.values()}).execute()
+
+
+def _own_costs(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
+    """Non-media costs booked to a row itself, per row of ``dims`` (``own_costs``, base currency).
+
+    A cost is the row's own when it names a campaign or a channel, or when the workspace's ``fixed`` rule
+    books every cost without a channel to one channel; costs shared out by ``spend_share`` or
+    ``revenue_share`` are not (:func:`trueroi.metrics.facts.cost_facts` allocates the same costs).
+    """
+    costs = daily_costs(ws, period.start, period.end)
+    ads = ws.table("ad_performance")
+    lookup = ads.select(
+        l_id=ads.campaign_id,
+        l_channel=ads.channel,
+        l_campaign=norm_campaign(ads.campaign_name),
+        l_brand=ads.is_brand.fill_null(False),
+    ).distinct(on="l_id", keep="first")
+    j = costs.left_join(lookup, costs.campaign_id == lookup.l_id)
+    alloc = ws.config.cost_allocation
+    channel = ibis.coalesce(j.l_channel, j.channel)
+    if alloc.rule == "fixed":
+        channel = ibis.coalesce(channel, ibis.literal(alloc.channel))
+    booked = j.filter(channel.notnull()).select(
+        date_day=j.date_day,
+        channel=channel,
+        campaign=j.l_campaign,
+        is_brand=j.l_brand.fill_null(False),
+        own=j.amount,
+    )
+    booked = _with_dims(ws, booked, dims)
+    out = _aggregate(booked, dims, {"own_costs": booked.own.sum()})
+    if time_grain(dims):  # as the KPI rows hold it
+        out[time_grain(dims)] = pd.to_datetime(out[time_grain(dims)]).dt.date
+    return out
+
+
+def _without_unknown_full_roi(ws: Workspace, period: Period, df: pd.DataFrame, dims: list[str]) -> list[str]:
+    """Null the full ROI of rows whose only costs are allocated shares (no media spend, no cost of their
+    own), in place; returns those rows' labels. Rows of a breakdown that does not split costs keep theirs."""
+    if df.empty or not set(dims) & set(SPLITTING):
+        return []
+    own = _merge(df[dims], _own_costs(ws, period, dims), dims)["own_costs"].fillna(0.0).to_numpy()
+    unknown = (df["spend"].fillna(0.0).to_numpy() <= 0) & (own <= 0) & (df["other_costs"].to_numpy() > 0)
+    df.loc[unknown, "full_roi"] = float("nan")
+    keys = [d for d in dims if d in SPLITTING]
+    labels = df.loc[unknown, keys].astype(str).agg(" / ".join, axis=1)
+    return list(dict.fromkeys(labels))
+
+
+def _full_roi_note(labels: list[str], rule: str) -> str:
+    return (
+        f"full ROI is left empty for {', '.join(labels)}: no media spend and no cost booked to it, only a "
+        f"share of the costs booked to no channel (allocated by {rule}), so what it costs is unknown"
+    )
 
 
 def _users(ws: Workspace, period: Period, dims: list[str]) -> pd.DataFrame:
@@ -175,13 +244,16 @@ def _merge(left: pd.DataFrame, right: pd.DataFrame, dims: list[str]) -> pd.DataF
     return left.merge(right, on=dims, how="left")
 
 
-def _frames(ws: Workspace, period: Period, dims: list[str], model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """KPI rows for ``dims`` and the one-row totals of the same period (facts computed once)."""
+def _frames(
+    ws: Workspace, period: Period, dims: list[str], model: str
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """KPI rows for ``dims``, the one-row totals of the same period (facts computed once) and the labels of
+    the rows whose full ROI is unknown (see :func:`_without_unknown_full_roi`)."""
     history = lead_facts(ws, date(1900, 1, 1), period.end).cache()  # leads close weeks later: all history
     f = facts(ws, period.start, period.end, model, leads=history).cache()
     out = []
     for d in (dims, []):
-        df = _sums(ws, f, d)
+        df = _sums(ws, f, d, totals=not d)
         df = _merge(df, _users(ws, period, d), d)
         df["users"] = df["users"].fillna(0.0)  # a row without sessions has no users
         df = _merge(df, _reach(ws, period, d), d)
@@ -189,20 +261,24 @@ def _frames(ws: Workspace, period: Period, dims: list[str], model: str) -> tuple
         df = _merge(df, _lead_value(ws, history, d), keep)
         if time_grain(d):
             df[time_grain(d)] = pd.to_datetime(df[time_grain(d)]).dt.date
-        out.append(df[d + list(ALL_KPIS)].sort_values(d or ["spend"], kind="stable").reset_index(drop=True))
-    return out[0], out[1]
+        columns = d + list(ALL_KPIS) + ([] if d else list(TOTAL_KPIS))
+        out.append(df[columns].sort_values(d or ["spend"], kind="stable").reset_index(drop=True))
+    unknown = _without_unknown_full_roi(ws, period, out[0], dims)
+    return out[0], out[1], unknown
 
 
-def _compare(cur: pd.DataFrame, prev: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+def _compare(
+    cur: pd.DataFrame, prev: pd.DataFrame, dims: list[str], compared: tuple[str, ...] = COMPARED
+) -> pd.DataFrame:
     grain = time_grain(dims)
     keys = list(dims)
     if grain:  # the i-th bucket of one period matches the i-th bucket of the other
         for df in (cur, prev):
             df["_bucket"] = df[grain].rank(method="dense").astype(int)
         keys = [d for d in dims if d != grain] + ["_bucket"]
-    prev = prev[keys + list(COMPARED)].rename(columns={k: f"{k}_prev" for k in COMPARED})
+    prev = prev[keys + list(compared)].rename(columns={k: f"{k}_prev" for k in compared})
     out = cur.merge(prev, on=keys, how="left") if keys else pd.concat([cur, prev], axis=1)
-    for k in COMPARED:
+    for k in compared:
         out[f"{k}_change"] = out[k] - out[f"{k}_prev"]
         base = out[f"{k}_prev"].abs()
         out[f"{k}_change_pct"] = out[f"{k}_change"] / base.where(base > 0)
@@ -239,17 +315,19 @@ def kpi_report(
     period = Period(start or full.start, end or full.end)
     if compare not in (None, "yoy", "previous"):
         raise UsageError(f"unknown comparison {compare!r}; expected yoy or previous")
-    rows, totals_df = _frames(ws, period, dims, model)
+    rows, totals_df, unknown = _frames(ws, period, dims, model)
     notes = [
         f"revenue, margin and conversions are attributed by {model}; platform_* figures are what the "
         "ad platforms claim (platform-reported)"
     ]
+    if unknown:
+        notes.append(_full_roi_note(unknown, ws.config.cost_allocation.rule))
     prev_period = None
     if compare:
         prev_period = period.shifted(compare, time_grain(dims))
-        prev_rows, prev_totals = _frames(ws, prev_period, dims, model)
+        prev_rows, prev_totals, _ = _frames(ws, prev_period, dims, model)
         rows = _compare(rows, prev_rows, dims)
-        totals_df = _compare(totals_df, prev_totals, [])
+        totals_df = _compare(totals_df, prev_totals, [], TOTAL_COMPARED)
         if prev_period.start < full.start:
             notes.append(f"the comparison period {prev_period} starts before the data ({full.start})")
     totals = {k: v for k, v in totals_df.iloc[0].to_dict().items() if k not in dims}

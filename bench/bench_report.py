@@ -1,0 +1,162 @@
+"""Benchmark: the management report and one monitor pass on a client of a realistic size.
+
+    python bench/bench_report.py --scale 2.6                 # ~3.7 M touchpoints over two years
+    python bench/bench_report.py --scale 2.6 --profile       # and write cProfile listings beside the data
+
+The client of issue 24 (a German coffee shop) had 699 days of GA4 export with 3.7 M events, 68,178 Shopify
+orders, three ad platforms and a cost ledger; ``trueroi report`` took 515-542 s and 2.2 GB there and
+``trueroi monitor run`` 81-88 s a pass. The demo shop (``trueroi.demo.generate``) at scale 2.6 has about as
+many touchpoints (3.7 M) over two years, with four times the orders (its journeys convert more often than a
+coffee shop's sessions), so it is the harder case for the attribution section.
+
+Steps, each in its own process so that its peak memory (max RSS) is its own; the data is generated and loaded
+once under ``bench/data/report-<scale>/`` (git-ignored) and reused:
+
+1. ``report`` after a load (the derived tables dropped first, as a load outdates them), to HTML;
+2. ``report`` again (every later report until the next load);
+3. ``monitor run``: the README's two alert rules (a sessions anomaly, a CPA cap on one channel; no receivers,
+   so nothing is sent), three passes: the first judges the newest day after the rules were added, the later
+   ones find nothing new to judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PERIOD = "2026-Q3"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def step_prepare(root: Path, scale: float) -> dict:
+    from trueroi.demo import DemoFiles, demo_config, generate, load_into
+    from trueroi.workspace import Workspace
+
+    t0 = time.perf_counter()
+    truth = root / "demo-data" / "ground_truth.json"
+    if truth.exists():  # generated before: reuse
+        files = DemoFiles(root / "demo-data", json.loads(truth.read_text()))
+    else:
+        files = generate(root / "demo-data", seed=1, scale=scale)
+    t1 = time.perf_counter()
+    with Workspace.init(root / "ws", demo_config()) as ws:
+        rows = load_into(ws, files).rows
+    return {"generate_s": t1 - t0, "load_s": time.perf_counter() - t1, "rows": rows, "peak_mb": _peak_mb()}
+
+
+def _profiled(fn, out: Path | None):
+    """Run ``fn()``; with ``out`` under cProfile, writing the top functions by cumulative time there."""
+    if out is None:
+        return fn()
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    result = prof.runcall(fn)
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(60)
+    out.write_text(text.getvalue(), encoding="utf-8")
+    return result
+
+
+def step_report(root: Path, fresh: bool, profile: bool) -> dict:
+    """``trueroi report --period 2026-Q3 --out report.html`` through its library call."""
+    from trueroi.report.writers import create_report
+    from trueroi.workspace import Workspace
+    from trueroi.workspace.derived import drop_all
+
+    with Workspace.open(root / "ws") as ws:
+        if fresh:
+            drop_all(ws)
+        t0 = time.perf_counter()
+        out = root / "report.html"
+        prof = root / f"profile-report-{'first' if fresh else 'later'}.txt" if profile else None
+        _profiled(lambda: create_report(ws, PERIOD, out), prof)
+        wall = time.perf_counter() - t0
+    return {"wall_s": wall, "peak_mb": _peak_mb(), "html_kb": out.stat().st_size / 1024}
+
+
+RULES = (
+    {"name": "tracking", "kpi": "sessions", "anomaly": True, "severity": "critical"},
+    {"name": "cpa-cap", "kpi": "cpa", "above": 45.0, "channel": "Social Prospecting"},
+)
+
+
+def step_monitor(root: Path, passes: int, profile: bool) -> dict:
+    """``trueroi monitor run`` through its library call, ``passes`` times in one process."""
+    from trueroi.monitor import add_alert, list_rules, run_monitor
+    from trueroi.workspace import Workspace
+
+    walls = []
+    with Workspace.open(root / "ws") as ws:
+        have = {r.name for r in list_rules(ws)}
+        for rule in RULES:
+            if rule["name"] not in have:
+                add_alert(ws, **rule)
+        for i in range(passes):
+            t0 = time.perf_counter()
+            prof = root / f"profile-monitor-{i}.txt" if profile and i < 2 else None
+            result = _profiled(lambda: run_monitor(ws, sleep=lambda _s: None), prof)
+            walls.append(time.perf_counter() - t0)
+    return {"walls_s": walls, "incidents": len(result.incidents), "peak_mb": _peak_mb()}
+
+
+def _child(step: str, root: Path, *extra: str) -> dict:
+    cmd = [sys.executable, __file__, "--step", step, "--root", str(root), *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=2.6)
+    parser.add_argument("--root", type=Path, default=None)
+    parser.add_argument("--step", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help="write cProfile listings beside the data")
+    parser.add_argument("--passes", type=int, default=3, help="monitor passes")
+    parser.add_argument("--only", choices=("report", "monitor"), default=None)
+    args = parser.parse_args()
+    root = args.root or HERE / "data" / f"report-{args.scale:g}"
+    if args.step == "prepare":
+        print(json.dumps(step_prepare(root, args.scale)))
+        return
+    if args.step == "report":
+        print(json.dumps(step_report(root, args.fresh, args.profile)))
+        return
+    if args.step == "monitor":
+        print(json.dumps(step_monitor(root, args.passes, args.profile)))
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.platform()}, Python {platform.python_version()}, data in {root}")
+    if not (root / "ws" / "trueroi.toml").exists():
+        prep = _child("prepare", root, "--scale", str(args.scale))
+        took = f"generate {prep['generate_s']:.0f} s, load {prep['load_s']:.0f} s"
+        print(f"prepared: {took}, rows {prep['rows']}")
+    prof = ["--profile"] if args.profile else []
+    if args.only in (None, "report"):
+        first = _child("report", root, "--fresh", *prof)
+        print(f"report after a load: {first['wall_s']:.1f} s, peak {first['peak_mb']:.0f} MB")
+        later = _child("report", root, *prof)
+        print(f"report, later:       {later['wall_s']:.1f} s, peak {later['peak_mb']:.0f} MB")
+    if args.only in (None, "monitor"):
+        mon = _child("monitor", root, "--passes", str(args.passes), *prof)
+        walls = ", ".join(f"{w:.1f}" for w in mon["walls_s"])
+        print(f"monitor run passes:  {walls} s, peak {mon['peak_mb']:.0f} MB, incidents {mon['incidents']}")
+
+
+if __name__ == "__main__":
+    main()
