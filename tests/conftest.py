@@ -163,7 +163,8 @@ def postgres_server():
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+# PostgreSQL runs are slow ones: `-m "not slow"` starts no PostgreSQL server; CI runs them.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])])
 def server_home(request, tmp_path):
     """An empty server home whose metadata database is SQLite, then (second run) a real PostgreSQL."""
     from trueroi.server import ServerHome
@@ -180,10 +181,12 @@ HOSTILE_CHANNEL = 'Display <i class="x">&</i>'  # globex's Display channel: must
 
 
 @pytest.fixture(scope="session")
-def web_workspaces(tmp_path_factory) -> dict[str, Path]:
-    """Two tiny demo shops (scale 0.02) as workspaces ``acme`` (seed 1) and ``globex`` (seed 2). Every
-    campaign name ends with :data:`WEB_MARKERS` of its workspace; globex's Display channel is named
-    :data:`HOSTILE_CHANNEL` (markup in imported data)."""
+def web_workspaces(tmp_path_factory):
+    """Two tiny demo shops (scale 0.02) as workspaces ``acme`` (seed 1) and ``globex`` (seed 2): ``.paths``
+    (name -> directory), ``.markers`` (name -> the ending of every campaign name of that workspace, found
+    in no other) and ``.hostile_channel`` (globex's Display channel, named with markup)."""
+    from types import SimpleNamespace
+
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -207,4 +210,28 @@ def web_workspaces(tmp_path_factory) -> dict[str, Path]:
         with Workspace.init(root / name, demo_config(name)) as ws:
             load_into(ws, files)
         out[name] = root / name
-    return out
+    return SimpleNamespace(paths=out, markers=WEB_MARKERS, hostile_channel=HOSTILE_CHANNEL)
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """Run ``trueroi ARGS...`` in this process; returns (exit code, stdout, stderr). ``stdin=`` text is
+    what the command reads from a pipe."""
+    import io
+
+    from trueroi.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return invoke

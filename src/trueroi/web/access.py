@@ -29,9 +29,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Path
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -52,6 +52,7 @@ class Level(StrEnum):
 
 WORKSPACE_ROLES = {Level.READ: ("viewer", "analyst", "admin"), Level.WRITE: ("analyst", "admin")}
 WORKSPACE_PARAM = "ws"
+WS_HELP = "Workspace name (its folder name under HOME/workspaces/, or the name it was registered under)."
 
 
 class UndeclaredAccess(TrueRoiError, TypeError):
@@ -92,11 +93,21 @@ def require(level: Level) -> Any:
     """The dependency that checks ``level`` for a route and gives its :class:`Caller`; it records the
     level on itself so :func:`route_level` can read it from the route table."""
 
-    async def check_access(request: Request) -> Caller:
+    async def check(request: Request) -> Caller:
         sent = await sent_csrf_token(request)
         caller = await run_in_threadpool(authorize, request, level, sent)
         request.state.caller = caller
         return caller
+
+    if level in WORKSPACE_ROLES:  # declares {ws}, so the OpenAPI document lists it for every such route
+
+        async def check_access(request: Request, ws: Annotated[str, Path(description=WS_HELP)]) -> Caller:
+            return await check(request)
+
+    else:
+
+        async def check_access(request: Request) -> Caller:
+            return await check(request)
 
     check_access.access_level = level  # type: ignore[attr-defined]
     return Depends(check_access)

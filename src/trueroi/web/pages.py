@@ -68,11 +68,14 @@ def login_submit(
     password: Annotated[str, Form()] = "",
     next_url: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
+    if not email.strip() or not password:
+        error = "Enter e-mail and password."
+        return _login_page(request, caller, next_url=next_url, email=email, error=error)
     client = request.client.host if request.client else "unknown"
     try:
         new = login(caller.home, email, password, client=client)
     except LoginRefused as exc:
-        status = 429 if exc.retry_after else 401
+        status = 429 if exc.retry_after else 200  # a wrong password is an answer, not an access error
         response = _login_page(request, caller, next_url=next_url, email=email, error=str(exc), status=status)
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
