@@ -182,9 +182,11 @@ HOSTILE_CHANNEL = 'Display <i class="x">&</i>'  # globex's Display channel: must
 
 @pytest.fixture(scope="session")
 def web_workspaces(tmp_path_factory):
-    """Two tiny demo shops (scale 0.02) as workspaces ``acme`` (seed 1) and ``globex`` (seed 2): ``.paths``
-    (name -> directory), ``.markers`` (name -> the ending of every campaign name of that workspace, found
-    in no other) and ``.hostile_channel`` (globex's Display channel, named with markup)."""
+    """Two tiny demo shops (scale 0.02) as workspaces ``acme`` (seed 1) and ``globex`` (seed 2).
+
+    Attributes: ``paths`` (name -> directory), ``files`` (name -> the generated DemoFiles), ``markers``
+    (name -> the ending of every campaign name of that workspace, found in no other) and ``hostile_channel``
+    (globex's Display channel, named with markup)."""
     from types import SimpleNamespace
 
     import pyarrow as pa
@@ -194,7 +196,7 @@ def web_workspaces(tmp_path_factory):
     from trueroi.demo import demo_config, generate, load_into
 
     root = tmp_path_factory.mktemp("web-workspaces")
-    out = {}
+    out, files_of = {}, {}
     for seed, name in enumerate(WEB_MARKERS, start=1):
         files = generate(root / f"{name}-data", seed=seed, scale=0.02)
         for table, columns in (("ad_performance", ("campaign_name",)), ("touchpoints", ("campaign",))):
@@ -209,8 +211,8 @@ def web_workspaces(tmp_path_factory):
                 pq.write_table(data, part)
         with Workspace.init(root / name, demo_config(name)) as ws:
             load_into(ws, files)
-        out[name] = root / name
-    return SimpleNamespace(paths=out, markers=WEB_MARKERS, hostile_channel=HOSTILE_CHANNEL)
+        out[name], files_of[name] = root / name, files
+    return SimpleNamespace(paths=out, files=files_of, markers=WEB_MARKERS, hostile_channel=HOSTILE_CHANNEL)
 
 
 @pytest.fixture
