@@ -13,6 +13,7 @@ such traffic is not mistaken for organic.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -281,6 +282,36 @@ def channel_groups(
         pa.string(),
     )
     return pc.take(labels, pc.index_in(keys, value_set=uniques))
+
+
+def known_channels(rules: Iterable[ChannelRule] = (), known: Iterable[str] = ()) -> set[str]:
+    """Channel names the workspace speaks of: GA4's groups, its rules' channels and ``known`` (e.g. the
+    channels its tables already hold)."""
+    return set(GA4_GROUPS) | {r.channel for r in rules} | {k for k in known if k}
+
+
+def close_channel(name: str, vocabulary: Iterable[str]) -> str | None:
+    """The known channel ``name`` most likely means ("Shopping" -> "Paid Shopping"), or None."""
+    words = sorted(vocabulary)
+    low = name.strip().lower()
+    contains = [w for w in words if low and (low in w.lower() or w.lower() in low)]
+    if contains:
+        return min(contains, key=lambda w: (abs(len(w) - len(name)), w))
+    found = difflib.get_close_matches(name, words, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_channel_notes(names: Iterable[str], vocabulary: set[str]) -> list[str]:
+    """One warning per channel name outside ``vocabulary``, with the known name it may mean."""
+    notes = []
+    for name in sorted({n for n in names if n and n not in vocabulary}):
+        guess = close_channel(name, vocabulary)
+        hint = f" (did you mean {guess!r}?)" if guess else ""
+        notes.append(
+            f"channel {name!r} is known to no other table, channel rule or GA4 channel group{hint}; "
+            "its rows become a channel of their own"
+        )
+    return notes
 
 
 def is_brand(

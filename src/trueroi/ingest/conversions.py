@@ -6,9 +6,12 @@
   Value``, ``Conversion Currency``) and Microsoft Advertising's variant with ``Microsoft Click ID``. Times
   without an offset are read in the template's time zone, else the workspace's.
 * ``crm``: a CRM export with one row per lead (lead id, click id or user id, created, stage, won date, deal
-  value, currency). Each lead gives a ``lead`` conversion at its creation; a won lead also gives a
-  ``deal_won`` conversion with the deal value at the won date. Re-importing an export with updated stages
-  replaces the earlier rows of the same leads.
+  value, currency), HubSpot's deals export included (``Record ID``, ``Create Date``, ``Deal Stage``,
+  ``Close Date``, ``Amount``, ``Google Click ID (GCLID)``). Each lead gives a ``lead`` conversion at its
+  creation; a won lead also gives a ``deal_won`` conversion with the deal value at the won date. An open
+  deal's close date is a forecast: it may lie ahead (up to the import window's ``ahead_days``) and is not
+  used; a won deal's close date must have happened. Re-importing an export with updated stages replaces
+  the earlier rows of the same leads.
 """
 
 from __future__ import annotations
@@ -24,13 +27,17 @@ import pyarrow.compute as pc
 
 from trueroi.errors import DataValidationError
 from trueroi.ingest.base import Format, ImportContext, missing_columns, register
+from trueroi.ingest.keys import UniqueKeys
+from trueroi.ingest.numbers import hint_from_file, parse_number
 from trueroi.ingest.parse import (
-    as_strings,
+    DateWindow,
+    ahead_window,
+    event_window,
     local_day,
     parse_currency,
-    parse_number,
     parse_timestamp,
     require_values,
+    text,
 )
 from trueroi.ingest.read import iter_rows, norm_header, sniff
 from trueroi.ingest.touch import stable_ids
@@ -54,10 +61,13 @@ CRM = {
     "lead_id": "lead_id",
     "id": "lead_id",
     "deal id": "lead_id",
+    "record id": "lead_id",  # HubSpot
     "click id": "click_id",
     "click_id": "click_id",
     "gclid": "click_id",
     "google click id": "click_id",
+    "google click id (gclid)": "click_id",  # HubSpot
+    "google ads click id": "click_id",
     "msclkid": "click_id",
     "user id": "user_id",
     "user_id": "user_id",
@@ -75,7 +85,10 @@ CRM = {
     "deal value": "value",
     "deal_value": "value",
     "amount": "value",
+    "amount in company currency": "value",
     "currency": "currency",
+    "deal currency code": "currency",
+    "currency code": "currency",
 }
 WON = re.compile(r"won|gewonnen|closed[ _-]?won|customer", re.IGNORECASE)
 
@@ -116,8 +129,11 @@ def _mapped(raw: pa.Table, aliases: dict[str, str]) -> pa.Table:
 
 def _offline(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
     src = sniff(path, lambda cells: sum(c in OFFLINE for c in cells) >= 3)
+    hint_from_file(ctx.problems.numbers, src.delimiter, src.header)
     tz = _timezone_param(src.preamble, ctx.tz, ctx.file)
     tz_name = tz if isinstance(tz, str) else _offset_name(tz)
+    keys = UniqueKeys(["click id", "Conversion Name", "Conversion Time"], column="click id")
+    window = event_window(ctx.config, ctx.today)
     for off, raw in iter_rows(src):
         t = _mapped(raw, OFFLINE)
         if off == 0:
@@ -128,12 +144,13 @@ def _offline(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
         click = pa.nulls(n, pa.string())
         for name in ("gclid", "gbraid", "wbraid", "msclkid"):
             if name in t.column_names:
-                click = pc.coalesce(click, as_strings(t[name]))
+                click = pc.coalesce(click, text(t[name], p, off, name))
         require_values(click, p, off, "click id")
-        name = as_strings(t["name"])
+        name = text(t["name"], p, off, "Conversion Name")
         require_values(name, p, off, "Conversion Name")
-        ts = parse_timestamp(t["time"], p, off, "Conversion Time", tz=tz_name, today=ctx.today)
+        ts = parse_timestamp(t["time"], p, off, "Conversion Time", tz=tz_name, window=window)
         require_values(ts, p, off, "Conversion Time")
+        keys.check({"click id": click, "Conversion Name": name, "Conversion Time": ts}, p, off, n)
         value = (
             parse_number(t["value"], p, off, "Conversion Value", non_negative=True)
             if "value" in t.column_names
@@ -157,7 +174,7 @@ def _offline(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
                 "type": slug,
                 "value": value,
                 "currency": currency,
-                "order_id": as_strings(t["order_id"])
+                "order_id": text(t["order_id"], p, off, "order_id")
                 if "order_id" in t.column_names
                 else pa.nulls(n, pa.string()),
                 "is_offline": pa.array([True] * n),
@@ -179,24 +196,26 @@ def _offset_name(tz: timezone) -> str:
 
 def _crm(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
     src = sniff(path, lambda cells: sum(c in CRM for c in cells) >= 3)
+    hint_from_file(ctx.problems.numbers, src.delimiter, src.header)
+    keys = UniqueKeys(["lead id"])
+    forecasts = 0
     for off, raw in iter_rows(src):
         t = _mapped(raw, CRM)
         if off == 0:
             missing_columns(t.column_names, ("lead_id", "created"), ctx.file, "crm")
         p, n = ctx.problems, t.num_rows
-        lead = as_strings(t["lead_id"])
+        lead = text(t["lead_id"], p, off, "lead id")
         require_values(lead, p, off, "lead id")
+        keys.check({"lead id": lead}, p, off, n)
         null_s = pa.nulls(n, pa.string())
-        click = as_strings(t["click_id"]) if "click_id" in t.column_names else null_s
-        user = as_strings(t["user_id"]) if "user_id" in t.column_names else null_s
-        created = parse_timestamp(t["created"], p, off, "created", tz=ctx.tz, today=ctx.today)
+        click = text(t["click_id"], p, off, "click id") if "click_id" in t.column_names else null_s
+        user = text(t["user_id"], p, off, "user id") if "user_id" in t.column_names else null_s
+        window = event_window(ctx.config, ctx.today)
+        created = parse_timestamp(t["created"], p, off, "created", tz=ctx.tz, window=window)
         require_values(created, p, off, "created")
-        won_ts = (
-            parse_timestamp(t["won"], p, off, "won date", tz=ctx.tz, today=ctx.today)
-            if "won" in t.column_names
-            else pa.nulls(n, pa.timestamp("us"))
-        )
-        stage = as_strings(t["stage"]) if "stage" in t.column_names else null_s
+        stage = text(t["stage"], p, off, "stage") if "stage" in t.column_names else null_s
+        won_ts, won, ahead = _won(t, stage, off, ctx, window)
+        forecasts += ahead
         value = (
             parse_number(t["value"], p, off, "deal value", non_negative=True)
             if "value" in t.column_names
@@ -210,8 +229,6 @@ def _crm(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
         p.check()
         if ctx.on_rows:
             ctx.on_rows(n)
-        stage_won = pc.fill_null(pc.match_substring_regex(stage, WON.pattern, ignore_case=True), True)
-        won = pc.fill_null(pc.and_(pc.is_valid(won_ts), stage_won), False)
         base = {"user_id": user, "click_id": click, "order_id": null_s, "is_offline": pa.array([True] * n)}
         leads = pa.table(
             {
@@ -236,6 +253,35 @@ def _crm(path: Path, ctx: ImportContext) -> Iterator[pa.Table]:
             }
         ).filter(won)
         yield pa.concat_tables([leads, deals.select(leads.column_names)])
+    if forecasts:
+        ctx.problems.warn(
+            f"{forecasts} open deal(s) have a close date ahead (a forecast): "
+            "loaded as leads, not as won deals"
+        )
+
+
+def _won(
+    t: pa.Table, stage: pa.Array, off: int, ctx: ImportContext, window: DateWindow
+) -> tuple[pa.Array, pa.Array, int]:
+    """Each row's won time, whether it is won (a won date and a won stage, or no stage), and how many open
+    deals have a close date after ``window`` (forecasts, not refused up to the ``ahead_days`` limit)."""
+    n, p = t.num_rows, ctx.problems
+    if "won" not in t.column_names:
+        return pa.nulls(n, pa.timestamp("us")), pa.array([False] * n), 0
+    ahead = ahead_window(ctx.config, ctx.today)
+    won_ts = parse_timestamp(t["won"], p, off, "won date", tz=ctx.tz, window=ahead)
+    stage_won = pc.fill_null(pc.match_substring_regex(stage, WON.pattern, ignore_case=True), True)
+    won = pc.fill_null(pc.and_(pc.is_valid(won_ts), stage_won), False)
+    days = pc.cast(won_ts, pa.date32())
+    later = pc.fill_null(pc.greater(days, pa.scalar(window.latest, pa.date32())), False)
+    p.add_mask(
+        pc.and_(won, later),
+        days,
+        off,
+        "won date",
+        f"is in the future, but the deal is won; expected the day it was won, up to {window.latest}",
+    )
+    return won_ts, won, pc.sum(pc.and_(pc.invert(won), later)).as_py() or 0
 
 
 def _read_offline(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table]]:

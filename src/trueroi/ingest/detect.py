@@ -6,6 +6,8 @@ from pathlib import Path
 
 from trueroi.errors import DataValidationError
 from trueroi.ingest.base import FORMATS
+from trueroi.ingest.fx import is_wide_header
+from trueroi.ingest.parse import ISO_4217
 from trueroi.ingest.read import norm_header, sniff
 from trueroi.ingest.registry import format_names
 
@@ -18,7 +20,8 @@ GENERIC_SIGNATURES = (
     ("conversions", {"conversion_id", "ts", "type"}),
     ("touchpoints", {"user_id", "ts"}),
 )
-SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", "google-ads", "meta-ads", "microsoft-ads", "crm")
+# Microsoft before Google: both name a "Currency code" column; Microsoft's report header tells them apart.
+SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", "microsoft-ads", "google-ads", "meta-ads", "crm")
 
 
 def detect_format(path: str | Path) -> str:
@@ -34,6 +37,8 @@ def detect_format(path: str | Path) -> str:
         fmt = FORMATS.get(name)
         if fmt is not None and fmt.detect is not None and fmt.detect(path):
             return name
+    if _wide_rates(path):
+        return "fx-rates"
     columns = _columns(path)
     for name, needed in GENERIC_SIGNATURES:
         if needed <= columns:
@@ -43,6 +48,16 @@ def detect_format(path: str | Path) -> str:
         file=path.name,
         expected="a file in one of the formats " + ", ".join(format_names()),
     )
+
+
+def _wide_rates(path: Path) -> bool:
+    """The ECB's wide exchange-rate layout (``Date,USD,JPY,...``)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return False
+    try:
+        return is_wide_header(sniff(path).header, ISO_4217)
+    except DataValidationError:
+        return False
 
 
 def _columns(path: Path) -> set[str]:

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -27,7 +28,9 @@ import pyarrow.compute as pc
 
 from trueroi.errors import DataValidationError, WorkspaceError
 from trueroi.ingest.base import Format, ImportContext, register
-from trueroi.ingest.parse import _check_future, local_day
+from trueroi.ingest.limits import open_parquet
+from trueroi.ingest.numbers import check_numbers
+from trueroi.ingest.parse import DateWindow, check_length, event_window, local_day
 from trueroi.ingest.touch import enrich_touches
 
 BATCH = 100_000
@@ -94,6 +97,8 @@ def _source_sql(path: Path) -> str:
 
 
 def _events_view(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> None:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        open_parquet(path)  # size and nesting declared in the metadata, before DuckDB decodes anything
     src = _source_sql(path)
     try:
         present = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
@@ -188,6 +193,26 @@ def _materialize(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> int:
     return parts
 
 
+def _check_times(con: duckdb.DuckDBPyConnection, window: DateWindow, file: str) -> None:
+    """Refuse events outside the import window (microseconds since 1970, as GA4 writes them)."""
+    epoch = date(1970, 1, 1)
+    lo = (window.earliest - epoch).days * 86_400_000_000
+    hi = ((window.latest - epoch).days + 1) * 86_400_000_000
+    n, example = con.execute(
+        "SELECT count(*), min(ts_us) FILTER (WHERE ts_us < $lo OR ts_us >= $hi) FROM ev "
+        "WHERE ts_us < $lo OR ts_us >= $hi",
+        {"lo": lo, "hi": hi},
+    ).fetchone()
+    if n:
+        raise DataValidationError(
+            f"{n:,} event(s) lie outside the days {window.earliest} to {window.latest}",
+            file=file,
+            column="event_timestamp",
+            value=example,
+            expected="microseconds since 1970 within the import window ([import] in trueroi.toml)",
+        )
+
+
 def _duck_error(exc: Exception, file: str) -> Exception:
     if isinstance(exc, duckdb.OutOfMemoryException):
         return WorkspaceError(
@@ -230,7 +255,9 @@ def _touches(
     path: Path, ctx: ImportContext, con: duckdb.DuckDBPyConnection, spill: _Session
 ) -> Iterator[pa.Table]:
     try:
-        for part in range(_materialize(con, path, ctx.file)):
+        parts = _materialize(con, path, ctx.file)
+        _check_times(con, event_window(ctx.config, ctx.today), ctx.file)
+        for part in range(parts):
             yield from _touch_batches(ctx, con, part)
     except BaseException:
         spill.close()
@@ -269,7 +296,8 @@ def _touch_batches(ctx: ImportContext, con: duckdb.DuckDBPyConnection, part: int
             session_id=session,
             touch_id=pc.binary_join_element_wise("ga4", cols["user_id"], session, ":"),
         )
-        _check_future(pc.cast(ts, pa.date32()), ctx.problems, 0, "event_timestamp", ctx.today)
+        for name in ("landing_page", "source", "medium", "campaign", "term", "content", "click_id"):
+            check_length(cols[name], ctx.problems, 0, "page_location" if name == "landing_page" else name)
         ctx.problems.check()
         if ctx.on_rows:
             ctx.on_rows(n)
@@ -290,6 +318,9 @@ def _purchases(
             )
             tid = t["transaction_id"].combine_chunks()
             currency = pc.utf8_upper(pc.fill_null(t["currency"].combine_chunks(), default_currency))
+            revenue = t["revenue"].combine_chunks()
+            revenue = check_numbers(revenue, revenue, ctx.problems, 0, "ecommerce.purchase_revenue")
+            ctx.problems.check()
             yield pa.table(
                 {
                     "conversion_id": pc.binary_join_element_wise("ga4", pc.coalesce(tid, fallback), ":"),
@@ -297,7 +328,7 @@ def _purchases(
                     "ts": ts,
                     "date_day": local_day(ts, ctx.tz),
                     "type": pa.array(["purchase"] * t.num_rows),
-                    "value": t["revenue"].combine_chunks(),
+                    "value": revenue,
                     "currency": currency,
                     "order_id": tid,
                     "is_offline": pa.array([False] * t.num_rows),

@@ -8,29 +8,35 @@ columns are ignored. Files are streamed in chunks, so their size is bounded only
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from trueroi.errors import DataValidationError
+from trueroi.ingest import fx
 from trueroi.ingest.base import Format, ImportContext, missing_columns, register
-from trueroi.ingest.channels import brand_flags, channel_groups
+from trueroi.ingest.channels import brand_flags, channel_groups, known_channels, unknown_channel_notes
+from trueroi.ingest.costs import cost_categories, one_day_periods
+from trueroi.ingest.keys import UniqueKeys
+from trueroi.ingest.limits import open_parquet
+from trueroi.ingest.numbers import hint_from_file, parse_numbers
 from trueroi.ingest.parse import (
+    ISO_4217,
     Problems,
+    ahead_window,
     as_strings,
+    event_window,
     local_day,
     parse_currency,
     parse_date,
-    parse_number,
     parse_timestamp,
     require_values,
+    text,
 )
 from trueroi.ingest.read import iter_rows, norm_header, sniff
 from trueroi.ingest.touch import enrich_touches, stable_ids
-from trueroi.workspace.config import COST_CATEGORIES
 from trueroi.workspace.schema import REQUIRED
 
 PLATFORM_SOURCE = {
@@ -54,21 +60,56 @@ BATCH_ROWS = 200_000
 
 
 def iter_source(path: Path, problems: Problems) -> Iterator[tuple[int, pa.Table]]:
-    """Chunks of a CSV (as strings) or Parquet (as typed columns) file with lower-cased column names."""
+    """Chunks of a CSV (as strings) or Parquet (as typed columns) file with lower-cased column names.
+
+    A Parquet file is checked before it is read (:func:`~trueroi.ingest.limits.open_parquet`); a text
+    file sets the file's number hint from its delimiter and header
+    (:func:`~trueroi.ingest.numbers.hint_from_file`).
+    """
     if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            handle = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise DataValidationError(f"is not a readable Parquet file ({exc})", file=path.name) from exc
-        offset = 0
-        for batch in handle.iter_batches(batch_size=BATCH_ROWS):
-            table = pa.Table.from_batches([batch])
-            yield offset, table.rename_columns([_canon(c) for c in table.column_names])
-            offset += table.num_rows
+        yield from _parquet_chunks(path)
         return
     src = sniff(path)
+    hint_from_file(problems.numbers, src.delimiter, src.header)
     src.header = [_canon(h) for h in src.header]
     yield from iter_rows(src)
+
+
+def _parquet_chunks(path: Path) -> Iterator[tuple[int, pa.Table]]:
+    handle = open_parquet(path)
+    offset = 0
+    try:
+        for batch in handle.iter_batches(batch_size=BATCH_ROWS):
+            table = _flat(pa.Table.from_batches([batch]), path.name)
+            yield offset, table.rename_columns([_canon(c) for c in table.column_names])
+            offset += table.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise DataValidationError(
+            f"cannot be read as Parquet after row {offset}: {str(exc).splitlines()[0][:200]}", file=path.name
+        ) from exc
+
+
+def _flat(table: pa.Table, file: str) -> pa.Table:
+    """Text columns as UTF-8 strings; a nested or undecodable column is refused, naming it."""
+    for i, field in enumerate(table.schema):
+        typ = field.type
+        if pa.types.is_nested(typ):
+            raise DataValidationError(
+                f"column {field.name} holds nested values ({typ})",
+                file=file,
+                column=field.name,
+                expected="flat columns: text, numbers, dates or true/false",
+            )
+        if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_large_string(typ):
+            try:
+                table = table.set_column(i, field.name, table[field.name].cast(pa.string()))
+            except pa.ArrowInvalid as exc:
+                raise DataValidationError(
+                    f"column {field.name} is not UTF-8 text", file=file, column=field.name
+                ) from exc
+        elif pa.types.is_dictionary(typ):
+            table = table.set_column(i, field.name, table[field.name].cast(typ.value_type))
+    return table
 
 
 def _canon(name: str) -> str:
@@ -95,23 +136,34 @@ def _strings(table: pa.Table, name: str) -> pa.Array | None:
     return as_strings(table[name]) if name in table.column_names else None
 
 
-def _common(table: pa.Table, off: int, ctx: ImportContext, spec: dict[str, str]) -> dict[str, pa.Array]:
-    """Parse the columns present in ``table`` by the kind ``spec`` gives them."""
+NUMBER_KINDS = ("money", "count", "number")
+
+
+def _common(
+    table: pa.Table, off: int, ctx: ImportContext, spec: dict[str, str], *, ahead: bool = False
+) -> dict[str, pa.Array]:
+    """Parse the columns present in ``table`` by the kind ``spec`` gives them.
+
+    Dates must lie in the workspace's import window: :func:`~trueroi.ingest.parse.event_window`, or
+    :func:`~trueroi.ingest.parse.ahead_window` with ``ahead`` (periods booked ahead).
+    """
     p, out = ctx.problems, {}
-    for col, kind in spec.items():
-        if col not in table.column_names:
-            continue
+    window = (ahead_window if ahead else event_window)(ctx.config, ctx.today)
+    present = {col: kind for col, kind in spec.items() if col in table.column_names}
+    numbers = [col for col, kind in present.items() if kind in NUMBER_KINDS]
+    out |= parse_numbers(
+        {col: table[col] for col in numbers}, p, off, integer=[c for c in numbers if present[c] == "count"]
+    )
+    for col, kind in present.items():
         values = table[col]
         if kind == "string":
-            out[col] = as_strings(values)
+            out[col] = text(values, p, off, col)
         elif kind == "lower":
-            out[col] = pc.utf8_lower(as_strings(values))
-        elif kind in ("money", "count", "number"):
-            out[col] = parse_number(values, p, off, col, integer=kind == "count", non_negative=True)
+            out[col] = pc.utf8_lower(text(values, p, off, col))
         elif kind == "date":
-            out[col] = parse_date(values, p, off, col, today=ctx.today)
+            out[col] = parse_date(values, p, off, col, window=window)
         elif kind == "ts":
-            out[col] = parse_timestamp(values, p, off, col, tz=ctx.tz, today=ctx.today)
+            out[col] = parse_timestamp(values, p, off, col, tz=ctx.tz, window=window)
         elif kind == "currency":
             out[col] = parse_currency(values, p, off, col)
         elif kind == "bool":
@@ -120,18 +172,36 @@ def _common(table: pa.Table, off: int, ctx: ImportContext, spec: dict[str, str])
             )
         if col in REQUIRED.get(ctx.options.get("_table", ""), ()):
             require_values(out[col], p, off, col)
-    return out
+    return {col: out[col] for col in present}
 
 
-def _reader(table: str, build) -> callable:  # noqa: ANN001
+def with_currency(raw: pa.Table, ctx: ImportContext) -> pa.Table:
+    """A file without a currency column takes the ``currency`` option (``--currency EUR``) for every row."""
+    if "currency" in raw.column_names or not ctx.options.get("currency"):
+        return raw
+    return raw.append_column("currency", pa.array([ctx.options["currency"]] * raw.num_rows, pa.string()))
+
+
+Prepare = Callable[[pa.Table, ImportContext], pa.Table]
+
+
+def _reader(table: str, build, keys: tuple[str, ...] = (), prepare: Prepare | None = None) -> callable:  # noqa: ANN001
+    """A streaming reader of one canonical table: per chunk ``prepare`` (column fixes), the required-column
+    check, ``build`` (parsing) and the within-file uniqueness of ``keys``."""
+
     def read(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table]]:
         ctx.options["_table"] = table
+        unique = UniqueKeys(keys) if keys else None
 
         def chunks() -> Iterator[pa.Table]:
             for i, (off, raw) in enumerate(iter_source(path, ctx.problems)):
+                raw = with_currency(prepare(raw, ctx) if prepare else raw, ctx)
                 if i == 0:
                     missing_columns(raw.column_names, REQUIRED[table], ctx.file, table.replace("_", "-"))
                 cols = build(raw, off, ctx)
+                if unique is not None:  # only the key columns the file itself holds (not derived ids)
+                    given = {k: cols[k] for k in keys if k in raw.column_names and k in cols}
+                    unique.check(given, ctx.problems, off, raw.num_rows)
                 ctx.problems.check()
                 if ctx.on_rows:
                     ctx.on_rows(raw.num_rows)
@@ -140,6 +210,16 @@ def _reader(table: str, build) -> callable:  # noqa: ANN001
         return {table: chunks()}
 
     return read
+
+
+def warn_unknown_channels(channels: pa.Array, ctx: ImportContext) -> None:
+    """Warn (once per name and file) about channel names no table, rule or GA4 group knows."""
+    names = [n for n in pc.unique(channels).to_pylist() if n]
+    if not names:
+        return
+    vocabulary = known_channels(ctx.config.channel_rules, ctx.options.get("known_channels", ()))
+    for note in unknown_channel_notes(names, vocabulary):
+        ctx.problems.warn(note)
 
 
 def _ads(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
@@ -169,6 +249,8 @@ def _ads(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
         "is_brand": "bool",
     }
     cols = _common(raw, off, ctx, spec)
+    if "channel" in cols:
+        warn_unknown_channels(cols["channel"], ctx)
     return ad_derived(cols, raw.num_rows, ctx)
 
 
@@ -258,28 +340,37 @@ def _costs(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
     spec = {
         "period_start": "date",
         "period_end": "date",
-        "category": "lower",
+        "category": "string",
         "amount": "money",
         "currency": "currency",
         "channel": "string",
         "campaign_id": "string",
     }
-    cols = _common(raw, off, ctx, spec)
-    cat = cols["category"]
-    bad = pc.and_(pc.is_valid(cat), pc.invert(pc.is_in(cat, value_set=pa.array(COST_CATEGORIES))))
-    ctx.problems.add_mask(
-        bad, cat, off, "category", "is not a cost category; expected one of " + ", ".join(COST_CATEGORIES)
-    )
+    cols = _common(raw, off, ctx, spec, ahead=True)
+    cols["category"] = cost_categories(cols["category"], ctx.problems, off)
     rev = pc.fill_null(pc.less(cols["period_end"], cols["period_start"]), False)
     ctx.problems.add_mask(rev, cols["period_end"], off, "period_end", "is before period_start")
+    if "channel" in cols:
+        warn_unknown_channels(cols["channel"], ctx)
     return cols
 
 
-def _fx(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
-    cols = _common(raw, off, ctx, {"date_day": "date", "currency": "currency", "rate_to_base": "number"})
-    zero = pc.fill_null(pc.less_equal(cols["rate_to_base"], 0), False)
-    ctx.problems.add_mask(zero, cols["rate_to_base"], off, "rate_to_base", "is not a positive rate")
-    return cols
+def _costs_columns(raw: pa.Table, ctx: ImportContext) -> pa.Table:
+    return one_day_periods(raw)
+
+
+def _read_fx(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table]]:
+    """Exchange rates, long or in the ECB's wide layout (see :mod:`trueroi.ingest.fx`)."""
+
+    def rows() -> Iterator[pa.Table]:
+        if path.suffix.lower() not in (".parquet", ".pq") and fx.is_wide_header(sniff(path).header, ISO_4217):
+            table = fx.wide_rates(path, ctx, ISO_4217)
+            yield from fx.finish(table, ctx, wide=True)
+            return
+        table = fx.to_frame(fx.read_long(iter_source(path, ctx.problems), ctx))
+        yield from fx.finish(table, ctx, wide=False)
+
+    return {"fx_rates": rows()}
 
 
 def _conversions(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Array]:
@@ -299,12 +390,40 @@ def _conversions(raw: pa.Table, off: int, ctx: ImportContext) -> dict[str, pa.Ar
     return cols
 
 
-for _name, _table, _build, _desc in (
-    ("ad-performance", "ad_performance", _ads, "daily ad rows with canonical columns (CSV/Parquet)"),
-    ("orders", "orders", _orders, "orders with canonical columns (CSV/Parquet)"),
-    ("touchpoints", "touchpoints", _touches, "sessions or clicks with a landing-page URL (CSV/Parquet)"),
-    ("costs", "costs", _costs, "non-media cost ledger (CSV/Parquet)"),
-    ("fx-rates", "fx_rates", _fx, "exchange rates to the base currency (CSV/Parquet)"),
-    ("conversions", "conversions", _conversions, "non-order conversions (CSV/Parquet)"),
+for _name, _table, _build, _desc, _keys, _prepare in (
+    (
+        "ad-performance",
+        "ad_performance",
+        _ads,
+        "daily ad rows with canonical columns (CSV/Parquet)",
+        ("date_day", "platform", "account_id", "campaign_id", "ad_group_id"),
+        None,
+    ),
+    ("orders", "orders", _orders, "orders with canonical columns (CSV/Parquet)", ("order_id",), None),
+    (
+        "touchpoints",
+        "touchpoints",
+        _touches,
+        "sessions or clicks with a landing-page URL (CSV/Parquet)",
+        ("touch_id",),
+        None,
+    ),
+    ("costs", "costs", _costs, "non-media cost ledger (CSV/Parquet)", (), _costs_columns),
+    (
+        "conversions",
+        "conversions",
+        _conversions,
+        "non-order conversions (CSV/Parquet)",
+        ("conversion_id",),
+        None,
+    ),
 ):
-    register(Format(_name, (_table,), _reader(_table, _build), _desc))
+    register(Format(_name, (_table,), _reader(_table, _build, _keys, _prepare), _desc))
+register(
+    Format(
+        "fx-rates",
+        ("fx_rates",),
+        _read_fx,
+        "exchange rates to the base currency (CSV/Parquet) or the ECB's eurofxref-hist.csv",
+    )
+)

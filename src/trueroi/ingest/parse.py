@@ -1,16 +1,18 @@
 """Parsing values as exports write them, and collecting every problem with its row and column.
 
-Numbers arrive as ``"1,234.50 €"``, ``"1.234,50"``, ``"12%"`` or ``"--"``; dates as ``2025-01-31``,
-``31.01.2025``, ``1/31/2025`` or ``20250131``; times with or without an offset. Each parser returns an Arrow
-array with nulls where the input was empty and records every value it could not read in a
-:class:`Problems` collector, which raises one :class:`ImportValidationError` listing them (up to a limit,
-then a count).
+Dates arrive as ``2025-01-31``, ``31.01.2025``, ``1/31/2025`` or ``20250131``; times with or without an
+offset; text of any length. Each parser returns an Arrow array with nulls where the input was empty and
+records every value it could not read in a :class:`~trueroi.ingest.problems.Problems` collector, which raises
+one :class:`~trueroi.ingest.problems.ImportValidationError` listing them. Days outside the workspace's import
+window (``[import]`` in ``trueroi.toml``: nothing before ``earliest``, nothing after today plus
+``future_days``) are refused, and so is text longer than a name or a URL can sensibly be. Numbers are read
+by :mod:`trueroi.ingest.numbers`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,170 +21,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trueroi.errors import DataValidationError
+from trueroi.ingest.problems import ImportValidationError, NumberStyle, Problems
+from trueroi.workspace.config import ImportWindow, WorkspaceConfig
+
+__all__ = ["ImportValidationError", "NumberStyle", "Problems"]
 
 MISSING = ("", "--", "-", "—", "n/a", "N/A", "null", "NULL", "None", "nan", "NaN", "(not set)")
-CURRENCY_NOISE = "[€$£¥₹₽₺\u00a0\u202f' ]|(?i:\\b(?:eur|usd|gbp|chf|us\\$)\\b)"
-NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-ISO_4217 = frozenset(
-    [
-        "AED",
-        "AFN",
-        "ALL",
-        "AMD",
-        "ANG",
-        "AOA",
-        "ARS",
-        "AUD",
-        "AWG",
-        "AZN",
-        "BAM",
-        "BBD",
-        "BDT",
-        "BGN",
-        "BHD",
-        "BIF",
-        "BMD",
-        "BND",
-        "BOB",
-        "BRL",
-        "BSD",
-        "BTN",
-        "BWP",
-        "BYN",
-        "BZD",
-        "CAD",
-        "CDF",
-        "CHF",
-        "CLP",
-        "CNY",
-        "COP",
-        "CRC",
-        "CUP",
-        "CVE",
-        "CZK",
-        "DJF",
-        "DKK",
-        "DOP",
-        "DZD",
-        "EGP",
-        "ERN",
-        "ETB",
-        "EUR",
-        "FJD",
-        "FKP",
-        "GBP",
-        "GEL",
-        "GHS",
-        "GIP",
-        "GMD",
-        "GNF",
-        "GTQ",
-        "GYD",
-        "HKD",
-        "HNL",
-        "HTG",
-        "HUF",
-        "IDR",
-        "ILS",
-        "INR",
-        "IQD",
-        "IRR",
-        "ISK",
-        "JMD",
-        "JOD",
-        "JPY",
-        "KES",
-        "KGS",
-        "KHR",
-        "KMF",
-        "KPW",
-        "KRW",
-        "KWD",
-        "KYD",
-        "KZT",
-        "LAK",
-        "LBP",
-        "LKR",
-        "LRD",
-        "LSL",
-        "LYD",
-        "MAD",
-        "MDL",
-        "MGA",
-        "MKD",
-        "MMK",
-        "MNT",
-        "MOP",
-        "MRU",
-        "MUR",
-        "MVR",
-        "MWK",
-        "MXN",
-        "MYR",
-        "MZN",
-        "NAD",
-        "NGN",
-        "NIO",
-        "NOK",
-        "NPR",
-        "NZD",
-        "OMR",
-        "PAB",
-        "PEN",
-        "PGK",
-        "PHP",
-        "PKR",
-        "PLN",
-        "PYG",
-        "QAR",
-        "RON",
-        "RSD",
-        "RUB",
-        "RWF",
-        "SAR",
-        "SBD",
-        "SCR",
-        "SDG",
-        "SEK",
-        "SGD",
-        "SHP",
-        "SLE",
-        "SOS",
-        "SRD",
-        "SSP",
-        "STN",
-        "SVC",
-        "SYP",
-        "SZL",
-        "THB",
-        "TJS",
-        "TMT",
-        "TND",
-        "TOP",
-        "TRY",
-        "TTD",
-        "TWD",
-        "TZS",
-        "UAH",
-        "UGX",
-        "USD",
-        "UYU",
-        "UZS",
-        "VES",
-        "VND",
-        "VUV",
-        "WST",
-        "XAF",
-        "XCD",
-        "XOF",
-        "XPF",
-        "YER",
-        "ZAR",
-        "ZMW",
-        "ZWL",
-    ]
+_ISO_CODES = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN "
+    "BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS "
+    "GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW "
+    "KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD "
+    "NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD "
+    "SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES "
+    "VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL"
 )
+ISO_4217 = frozenset(_ISO_CODES.split())
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%Y%m%d", "%Y/%m/%d")
 TIME_FORMATS = (
     "ISO8601",
@@ -195,78 +49,46 @@ TIME_FORMATS = (
     "%d/%m/%Y %H:%M",
     "%Y%m%d %H%M%S",
 )
-FUTURE_SLACK = timedelta(days=2)  # local "today" in the farthest time zone, plus clock skew
+NAME_CHARS = 1_000  # names, ids, codes, statuses: longer text is a broken export
+URL_CHARS = 8_192  # landing pages and referrers (GA4 keeps 1,000 characters of page_location)
+URL_COLUMNS = frozenset({"landing_page", "referrer", "page_location", "page_referrer", "url"})
 
 
-class ImportValidationError(DataValidationError):
-    """A file holds one or more bad values; ``problems`` lists (row, column, value, message) for each."""
+@dataclass(frozen=True)
+class DateWindow:
+    """The days a column may hold: from ``earliest`` to ``latest``, both included."""
 
-    def __init__(
-        self, problems: list[tuple[int | None, str | None, Any, str]], total: int, file: str
-    ) -> None:
-        self.problems = problems
-        self.total = total
-        row, column, value, message = problems[0]
-        if total > 1:
-            rest = "; ".join(_where(r, c, v, m) for r, c, v, m in problems[1:])
-            more = f" (and {total - len(problems)} more)" if total > len(problems) else ""
-            message = f"{message} [{total} problems in all; also: {rest}{more}]"
-        super().__init__(message, file=file, row=row, column=column, value=value)
+    earliest: date
+    latest: date
+    setting: str = "future_days"  # the [import] setting that sets ``latest``
+
+    def check(self, days: pa.Array, problems: Problems, offset: int, column: str) -> None:
+        """Record every day before ``earliest`` or after ``latest`` (dates shown as ISO text)."""
+        early = pc.fill_null(pc.less(days, pa.scalar(self.earliest, pa.date32())), False)
+        problems.add_mask(
+            early,
+            days,
+            offset,
+            column,
+            f"is before {self.earliest}; expected a day from {self.earliest} on "
+            "(the import window's earliest day, [import] earliest in trueroi.toml)",
+        )
+        late = pc.fill_null(pc.greater(days, pa.scalar(self.latest, pa.date32())), False)
+        problems.add_mask(late, days, offset, column, f"is in the future; expected a day up to {self.latest}")
 
 
-def _where(row: int | None, column: str | None, value: Any, message: str) -> str:
-    parts = [
-        p for p in (f"row {row}" if row is not None else None, f"column {column}" if column else None) if p
-    ]
-    shown = f"{value!r} " if value is not None else ""
-    return f"{', '.join(parts)}: {shown}{message}"
+def event_window(config: WorkspaceConfig | None = None, today: date | None = None) -> DateWindow:
+    """Days something happened on (orders, sessions, ad days, conversions): up to today + ``future_days``."""
+    window = config.import_window if config is not None else ImportWindow()
+    day = today or date.today()
+    return DateWindow(window.earliest, day + timedelta(days=window.future_days))
 
 
-@dataclass
-class Problems:
-    """Collects bad values while a file is parsed; :meth:`check` raises them all at once."""
-
-    file: str
-    limit: int = 20
-    items: list[tuple[int | None, str | None, Any, str]] = field(default_factory=list)
-    total: int = 0
-    seen: set[tuple[int | None, str | None]] = field(default_factory=set)
-
-    def add(
-        self, message: str, *, row: int | None = None, column: str | None = None, value: Any = None
-    ) -> None:
-        if row is not None and (row, column) in self.seen:
-            return
-        self.seen.add((row, column))
-        self.total += 1
-        if len(self.items) < self.limit:
-            self.items.append((row, column, value, message))
-
-    def add_mask(
-        self, mask: Any, values: pa.Array, offset: int, column: str, message: str, *, header_rows: int = 0
-    ) -> None:
-        """Record each row where ``mask`` holds; rows are 1-based data rows after ``offset`` earlier ones."""
-        mask = np.asarray(pc.fill_null(mask, False) if isinstance(mask, pa.Array | pa.ChunkedArray) else mask)
-        hits = np.flatnonzero(mask)
-        if not len(hits):
-            return
-        rows = offset + hits + 1 + header_rows
-        fresh = [i for i, r in zip(hits.tolist(), rows.tolist(), strict=True) if (r, column) not in self.seen]
-        self.total += len(fresh)
-        room = self.limit - len(self.items)
-        for i in fresh[: max(room, 0)]:
-            value = values[int(i)].as_py() if values is not None else None
-            self.items.append((offset + int(i) + 1 + header_rows, column, value, message))
-        if len(self.seen) < 10 * self.limit:
-            self.seen.update((offset + i + 1 + header_rows, column) for i in fresh[: 10 * self.limit])
-
-    def check(self) -> None:
-        if self.total:
-            ordered = sorted(self.items, key=lambda item: item[0] if item[0] is not None else -1)
-            raise ImportValidationError(ordered, self.total, self.file)
-
-    def __bool__(self) -> bool:
-        return self.total > 0
+def ahead_window(config: WorkspaceConfig | None = None, today: date | None = None) -> DateWindow:
+    """Days booked or forecast ahead (cost periods, a deal's close date): up to today + ``ahead_days``."""
+    window = config.import_window if config is not None else ImportWindow()
+    day = today or date.today()
+    return DateWindow(window.earliest, day + timedelta(days=window.ahead_days), "ahead_days")
 
 
 def as_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -279,50 +101,34 @@ def as_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.if_else(pc.is_in(trimmed, value_set=pa.array(MISSING)), pa.scalar(None, pa.string()), trimmed)
 
 
-def parse_number(
+def text(
     values: pa.Array | pa.ChunkedArray,
     problems: Problems,
     offset: int,
     column: str,
     *,
-    decimal: str = ".",
-    integer: bool = False,
-    non_negative: bool = False,
+    limit: int | None = None,
 ) -> pa.Array:
-    """Numbers from export text: currency symbols and codes, thousands separators and ``%`` are removed.
+    """:func:`as_strings`, refusing cells longer than ``limit`` characters (default :data:`NAME_CHARS`, or
+    :data:`URL_CHARS` for URL columns such as ``landing_page``)."""
+    strings = as_strings(values)
+    check_length(strings, problems, offset, column, limit=limit)
+    return strings
 
-    Parameters
-    ----------
-    decimal
-        ``"."`` (English exports: ``1,234.50``) or ``","`` (German and French: ``1.234,50``).
-    integer, non_negative
-        Also refuse fractional or negative values.
-    """
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
-        out = values.cast(pa.float64())
-    else:
-        raw = as_strings(values)
-        clean = pc.replace_substring_regex(raw, CURRENCY_NOISE, "")
-        clean = pc.replace_substring(clean, "%", "")
-        thousands = "," if decimal == "." else "."
-        clean = pc.replace_substring(clean, thousands, "")
-        if decimal != ".":
-            clean = pc.replace_substring(clean, decimal, ".")
-        ok = pc.match_substring_regex(clean, NUMBER)
-        bad = pc.and_(pc.is_valid(raw), pc.invert(pc.fill_null(ok, False)))
-        problems.add_mask(bad, raw, offset, column, "is not a number", header_rows=0)
-        out = pc.if_else(pc.fill_null(ok, False), clean, pa.scalar(None, pa.string())).cast(pa.float64())
-    if non_negative:
-        neg = pc.fill_null(pc.less(out, 0), False)
-        problems.add_mask(neg, out, offset, column, "is negative; expected zero or more")
-    if integer:
-        frac = pc.fill_null(pc.not_equal(pc.floor(out), out), False)
-        problems.add_mask(frac, out, offset, column, "is not a whole number")
-        out = pc.if_else(frac, pa.scalar(None, pa.float64()), out)
-        return pc.cast(out, pa.int64(), safe=False)
-    return out
+
+def check_length(
+    strings: pa.Array, problems: Problems, offset: int, column: str, *, limit: int | None = None
+) -> None:
+    """Record every cell of ``strings`` longer than ``limit`` characters (see :func:`text`)."""
+    limit = limit or (URL_CHARS if column in URL_COLUMNS else NAME_CHARS)
+    lengths = pc.utf8_length(strings)
+    long = pc.fill_null(pc.greater(lengths, limit), False)
+    if not pc.any(long).as_py():
+        return
+    head = pc.binary_join_element_wise(pc.utf8_slice_codeunits(strings, 0, 40), pa.scalar("..."), "")
+    problems.add_mask(
+        long, head, offset, column, f"is longer than {limit:,} characters; expected a shorter text"
+    )
 
 
 def _best_format(series: pd.Series, formats: tuple[str, ...], parse: Any) -> tuple[pd.Series, str]:
@@ -351,10 +157,12 @@ def parse_date(
     formats: tuple[str, ...] = DATE_FORMATS,
     *,
     today: date | None = None,
+    window: DateWindow | None = None,
 ) -> pa.Array:
     """Calendar days; the first format that reads every value wins (``%d.%m.%Y`` before ``%m/%d/%Y``...).
 
-    Days after tomorrow are refused as future dates.
+    Days outside ``window`` are refused (default: :func:`event_window` of the default settings and
+    ``today``); ``window=None`` with ``today`` keeps the default window.
     """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -367,7 +175,7 @@ def parse_date(
         out = _arrow_dates(raw, formats)
         bad = pc.and_(pc.is_valid(raw), pc.is_null(out))
         problems.add_mask(bad, raw, offset, column, f"is not a date; expected a day like {_example(formats)}")
-    _check_future(out, problems, offset, column, today)
+    (window or event_window(None, today)).check(out, problems, offset, column)
     return out
 
 
@@ -402,12 +210,6 @@ def _example(formats: tuple[str, ...]) -> str:
     return " or ".join(date(2025, 1, 31).strftime(f) for f in formats[:3])
 
 
-def _check_future(days: pa.Array, problems: Problems, offset: int, column: str, today: date | None) -> None:
-    limit = (today or date.today()) + FUTURE_SLACK
-    future = pc.fill_null(pc.greater(days, pa.scalar(limit, pa.date32())), False)
-    problems.add_mask(future, days, offset, column, f"is in the future; expected a day up to {limit}")
-
-
 def parse_timestamp(
     values: pa.Array | pa.ChunkedArray,
     problems: Problems,
@@ -417,11 +219,16 @@ def parse_timestamp(
     tz: str,
     formats: tuple[str, ...] = TIME_FORMATS,
     today: date | None = None,
+    window: DateWindow | None = None,
+    check_days: bool = True,
 ) -> pa.Array:
     """UTC instants (naive ``timestamp[us]``); times without an offset are local times in ``tz``.
 
     Times that fall in a daylight-saving gap are moved forward; repeated times take the first occurrence.
+    Days outside ``window`` are refused as in :func:`parse_date`, unless ``check_days`` is false (the caller
+    checks them itself, e.g. only on some rows).
     """
+    window = window or event_window(None, today)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if pa.types.is_timestamp(values.type):
@@ -430,9 +237,9 @@ def parse_timestamp(
             series = series.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
         out = series.dt.tz_convert("UTC").dt.tz_localize(None)
     elif (fast := _arrow_local_times(as_strings(values), tz)) is not None:
-        arrow = fast
-        _check_future(pc.cast(arrow, pa.date32()), problems, offset, column, today)
-        return arrow
+        if check_days:
+            window.check(pc.cast(fast, pa.date32()), problems, offset, column)
+        return fast
     else:
         raw = as_strings(values)
         series = raw.to_pandas()
@@ -463,8 +270,8 @@ def parse_timestamp(
             bad.to_numpy(), raw, offset, column, "is not a date and time; expected e.g. 2025-01-31 14:05:00"
         )
     arrow = pa.array(out.astype("datetime64[us]"), pa.timestamp("us"), from_pandas=True)
-    days = pc.cast(arrow, pa.date32())
-    _check_future(days, problems, offset, column, today)
+    if check_days:
+        window.check(pc.cast(arrow, pa.date32()), problems, offset, column)
     return arrow
 
 

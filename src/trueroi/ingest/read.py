@@ -137,7 +137,7 @@ def sniff(
     )
 
 
-def iter_rows(src: TextSource, block_size: int = BLOCK_SIZE) -> Iterator[tuple[int, pa.Table]]:
+def iter_rows(src: TextSource, block_size: int | None = None) -> Iterator[tuple[int, pa.Table]]:
     """Stream the data rows below the header as tables of strings, with the 0-based index of each first row.
 
     Blank header cells are named ``column_<n>``. Rows with too few or too many fields are an error that
@@ -146,8 +146,10 @@ def iter_rows(src: TextSource, block_size: int = BLOCK_SIZE) -> Iterator[tuple[i
     Raises
     ------
     DataValidationError
-        For duplicate header names, rows of the wrong width, and text that cannot be decoded.
+        For duplicate header names, rows of the wrong width, a row larger than the block (default
+        :data:`BLOCK_SIZE`) and text that cannot be decoded.
     """
+    block_size = block_size or BLOCK_SIZE
     names = [h if h else f"column_{i + 1}" for i, h in enumerate(src.header)]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -191,8 +193,15 @@ def iter_rows(src: TextSource, block_size: int = BLOCK_SIZE) -> Iterator[tuple[i
             yield offset, table
             offset += table.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if "straddl" in str(exc):  # Arrow: "straddling object straddles two block boundaries"
+            raise DataValidationError(
+                f"has a row or cell larger than {block_size:,} bytes after row {offset}",
+                file=src.name,
+                expected="rows of a delimited export; is a quote left open, or a cell of megabytes?",
+            ) from exc
         raise DataValidationError(
-            f"cannot be read as {src.encoding} delimited text: {exc}", file=src.name
+            f"cannot be read as {src.encoding} delimited text: {str(exc).splitlines()[0][:300]}",
+            file=src.name,
         ) from exc
     if bad_rows:
         raise _width_error(src, len(names))
@@ -205,12 +214,15 @@ def _width_error(src: TextSource, width: int, limit: int = 20) -> DataValidation
     with open(src.path, encoding=src.encoding, newline="", errors="replace") as handle:
         for _ in range(src.header_line + 1):
             handle.readline()
-        for i, record in enumerate(csv.reader(handle, delimiter=src.delimiter)):
-            line = record[0] if record else ""
-            if any(c.strip() for c in record) and len(record) != width and not FOOTER_LINE.match(line):
-                total += 1
-                if len(found) < limit:
-                    found.append((i + 1, len(record)))
+        try:
+            for i, record in enumerate(csv.reader(handle, delimiter=src.delimiter)):
+                line = record[0] if record else ""
+                if any(c.strip() for c in record) and len(record) != width and not FOOTER_LINE.match(line):
+                    total += 1
+                    if len(found) < limit:
+                        found.append((i + 1, len(record)))
+        except csv.Error:  # a field over the csv module's size limit: the rows found so far must do
+            pass
     if not found:
         return DataValidationError(
             "has rows of the wrong width", file=src.name, expected=f"{width} fields per row"

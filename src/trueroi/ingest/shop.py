@@ -26,7 +26,16 @@ import pyarrow as pa
 
 from trueroi.errors import DataValidationError
 from trueroi.ingest.base import Format, ImportContext, missing_columns, register
-from trueroi.ingest.parse import as_strings, local_day, parse_currency, parse_number, parse_timestamp
+from trueroi.ingest.numbers import hint_from_file, parse_number, parse_numbers
+from trueroi.ingest.parse import (
+    Problems,
+    as_strings,
+    event_window,
+    local_day,
+    parse_currency,
+    parse_timestamp,
+    text,
+)
 from trueroi.ingest.read import iter_rows, norm_header, sniff
 
 SHOPIFY = {
@@ -67,6 +76,7 @@ MONEY_COLS = ("subtotal", "shipping", "taxes", "total", "discount", "item_price"
 def _read_shopify(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table]]:
     def orders():  # noqa: ANN202 - a generator of one table
         src = sniff(path, lambda cells: sum(c in SHOPIFY for c in cells) >= 5)
+        hint_from_file(ctx.problems.numbers, src.delimiter, src.header)
         parts = []
         for off, raw in iter_rows(src):
             parts.append(_parse_lines(raw, off, ctx, src.header))
@@ -81,28 +91,30 @@ def _read_shopify(path: Path, ctx: ImportContext) -> dict[str, Iterable[pa.Table
 
 def _parse_lines(raw: pa.Table, off: int, ctx: ImportContext, header: list[str]) -> pd.DataFrame:
     mapping = {h: SHOPIFY[norm_header(h)] for h in raw.column_names if norm_header(h) in SHOPIFY}
+    option = ctx.options.get("currency")
     if off == 0:
+        present = set(mapping.values()) | ({"currency"} if option else set())
         missing_columns(
-            set(mapping.values()),
-            ("order_id", "currency", "total", "qty", "item_price"),
-            ctx.file,
-            "shopify-orders",
+            present, ("order_id", "currency", "total", "qty", "item_price"), ctx.file, "shopify-orders"
         )
         if "paid_at" not in mapping.values() and "created_at" not in mapping.values():
             missing_columns(set(mapping.values()), ("paid_at",), ctx.file, "shopify-orders")
     t = raw.select(list(mapping)).rename_columns(list(mapping.values()))
-    p, out = ctx.problems, {}
+    if "currency" not in t.column_names:  # the currency option (--currency EUR) stands for the column
+        t = t.append_column("currency", pa.array([option] * t.num_rows, pa.string()))
+    p = ctx.problems
+    numbers = [n for n in t.column_names if n in MONEY_COLS or n == "qty"]
+    out = parse_numbers({n: t[n] for n in numbers}, p, off, integer=("qty",))
+    window = event_window(ctx.config, ctx.today)
     for name in t.column_names:
-        if name in MONEY_COLS:
-            out[name] = parse_number(t[name], p, off, name, non_negative=True)
-        elif name == "qty":
-            out[name] = parse_number(t[name], p, off, name, integer=True, non_negative=True)
-        elif name in ("paid_at", "created_at", "cancelled_at"):
-            out[name] = parse_timestamp(t[name], p, off, name, tz=ctx.tz, today=ctx.today)
+        if name in numbers:
+            continue
+        if name in ("paid_at", "created_at", "cancelled_at"):
+            out[name] = parse_timestamp(t[name], p, off, name, tz=ctx.tz, window=window)
         elif name == "currency":
             out[name] = parse_currency(t[name], p, off, name)
         else:
-            out[name] = as_strings(t[name])
+            out[name] = text(t[name], p, off, name)
     frame = pa.table(out).to_pandas()
     frame["row"] = np.arange(off + 1, off + 1 + len(frame))
     return frame
@@ -113,6 +125,7 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
         raise DataValidationError("holds no order rows", file=ctx.file, expected="one row per line item")
     lines = lines.copy()
     lines["line_cogs"] = _line_cogs(lines, ctx)
+    _repeated_orders(lines, ctx)
     first = lines.groupby("order_id", sort=False).first()  # order-level fields are on the first row
     totals = lines.groupby("order_id", sort=False)["line_cogs"].agg(
         lambda s: s.sum() if s.notna().all() else np.nan
@@ -164,6 +177,28 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
     )
 
 
+def _repeated_orders(lines: pd.DataFrame, ctx: ImportContext) -> None:
+    """An order whose order-level fields (its Total) fill more than one row is in the file twice."""
+    heads = lines[lines["total"].notna()]
+    again = heads[heads.duplicated("order_id", keep="first")]
+    if again.empty:
+        return
+    first_rows = heads.drop_duplicates("order_id").set_index("order_id")["row"]
+    for _, line in again.head(20).iterrows():
+        ctx.problems.add(
+            f"repeats order {line['order_id']} of row {int(first_rows[line['order_id']])}; "
+            "expected each order once in a file (its Total on its first line item only)",
+            row=int(line["row"]),
+            column="Name",
+            value=line["order_id"],
+        )
+    for _, line in again.iloc[20:].iterrows():
+        ctx.problems.add(
+            "repeats an earlier order", row=int(line["row"]), column="Name", value=line["order_id"]
+        )
+    ctx.problems.check()
+
+
 def _hash_email(email: str) -> str:
     return "c_" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
 
@@ -187,10 +222,9 @@ def _line_cogs(lines: pd.DataFrame, ctx: ImportContext) -> pd.Series:
 
 def _product_costs(path: Path) -> dict[str, float]:
     """Unit cost by SKU and by product name from a CSV with ``sku`` and/or ``name`` and ``unit_cost``."""
-    from trueroi.ingest.parse import Problems
-
     src = sniff(path)
     problems = Problems(path.name)
+    hint_from_file(problems.numbers, src.delimiter, src.header)
     costs: dict[str, float] = {}
     for off, raw in iter_rows(src):
         cols = {norm_header(c): c for c in raw.column_names}

@@ -10,6 +10,7 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,18 @@ class Branding:
 
 @dataclass
 class Alerting:
-    """Where alerts go out: an SMTP server for e-mail (webhook URLs are set per alert rule).
+    """Where alerts go out: an SMTP server for e-mail (webhook URLs are set per alert rule), and how long a
+    receiver may take.
 
     The SMTP password is never written to the file: it is read from the environment variable named in
-    ``smtp_password_env`` when an alert is sent.
+    ``smtp_password_env`` when an alert is sent. ``smtp_tls``: ``starttls`` upgrades the connection whenever
+    the server offers STARTTLS (``smtp_starttls = true``: and refuses a server that does not), ``ssl``
+    speaks TLS from the start (implicit TLS, port 465), ``none`` never encrypts. A password is only sent
+    over an encrypted connection unless ``smtp_allow_plaintext_auth = true``. Certificates are checked
+    against the system's authorities, or ``smtp_ca_file`` (a PEM file) when given.
+
+    Every receiver gets ``connect_timeout_s`` to accept the connection and ``read_timeout_s`` for each
+    answer; a monitor run stops trying after ``run_deadline_s`` (what is left stays pending for the next).
     """
 
     smtp_host: str = ""
@@ -73,8 +82,46 @@ class Alerting:
     smtp_sender: str = "trueroi@localhost"
     smtp_user: str = ""
     smtp_password_env: str = "TRUEROI_SMTP_PASSWORD"
-    smtp_starttls: bool = False
+    smtp_tls: str = "starttls"
+    smtp_starttls: bool = False  # STARTTLS is required: a server that does not offer it is an error
+    smtp_allow_plaintext_auth: bool = False
+    smtp_ca_file: str = ""
     max_attempts: int = 5  # a failing receiver is retried at the next run until this many attempts
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 10.0
+    run_deadline_s: float = 60.0
+
+
+@dataclass
+class ImportWindow:
+    """Which days an imported row may carry (``[import]`` in ``trueroi.toml``); others are refused.
+
+    ``earliest``: no row before this day (an order on 0001-01-01 is a broken export, not history).
+    ``future_days``: things that happened (orders, sessions, ad days, conversions) at most this many days
+    after today (local "today" in the farthest time zone plus clock skew). ``ahead_days``: periods booked
+    ahead (a cost for the running quarter, a deal's forecast close date) at most this many days after today.
+    """
+
+    earliest: date = date(2000, 1, 1)
+    future_days: int = 2
+    ahead_days: int = 731
+
+    def validate(self) -> None:
+        if isinstance(self.earliest, str):
+            try:
+                self.earliest = date.fromisoformat(self.earliest)
+            except ValueError as exc:
+                raise ConfigError(f"import.earliest {self.earliest!r} is not a day like 2000-01-01") from exc
+        if isinstance(self.earliest, datetime):
+            self.earliest = self.earliest.date()
+        if not isinstance(self.earliest, date):
+            raise ConfigError(f"import.earliest {self.earliest!r} is not a day like 2000-01-01")
+        for name in ("future_days", "ahead_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"import.{name} must be a whole number of days, 0 or more; got {value!r}")
+        if self.ahead_days < self.future_days:
+            raise ConfigError("import.ahead_days must be at least import.future_days")
 
 
 @dataclass
@@ -94,6 +141,7 @@ class WorkspaceConfig:
     branding: Branding = field(default_factory=Branding)
     clients: dict[str, Branding] = field(default_factory=dict)  # per-client report branding
     alerting: Alerting = field(default_factory=Alerting)
+    import_window: ImportWindow = field(default_factory=ImportWindow)  # [import] in trueroi.toml
 
     def __post_init__(self) -> None:
         self.validate()
@@ -114,6 +162,7 @@ class WorkspaceConfig:
             )
         if self.cost_allocation.rule == "fixed" and not self.cost_allocation.channel:
             raise ConfigError("cost_allocation.rule 'fixed' needs cost_allocation.channel")
+        self.import_window.validate()
         if self.lookback_days <= 0:
             raise ConfigError(f"lookback_days must be positive, got {self.lookback_days}")
         for term in self.brand_terms:
@@ -153,6 +202,7 @@ class WorkspaceConfig:
             branding = Branding(**data.pop("branding", {}))
             clients = {k: Branding(**v) for k, v in data.pop("clients", {}).items()}
             alerting = Alerting(**data.pop("alerting", {}))
+            window = ImportWindow(**data.pop("import", {}))
             return cls(
                 **data,
                 channel_rules=rules,
@@ -160,6 +210,7 @@ class WorkspaceConfig:
                 branding=branding,
                 clients=clients,
                 alerting=alerting,
+                import_window=window,
             )
         except TypeError as exc:
             raise ConfigError(f"{CONFIG_FILE}: {exc}") from exc
@@ -177,7 +228,9 @@ class WorkspaceConfig:
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / CONFIG_FILE
-        path.write_text(dump_toml(asdict(self)), encoding="utf-8")
+        data = asdict(self)
+        data["import"] = data.pop("import_window")  # a Python keyword, so the field has another name
+        path.write_text(dump_toml(data), encoding="utf-8")
         return path
 
 
@@ -193,6 +246,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()  # a TOML local date
     if isinstance(value, str):
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}"'
