@@ -17,7 +17,7 @@ import pandas as pd
 from trueroi.errors import UsageError
 from trueroi.metrics.definitions import ALL_KPIS, KPIS, TOTAL_KPIS
 from trueroi.metrics.dimensions import TIME_GRAINS, Period, bucket, parse_by, time_grain
-from trueroi.metrics.facts import MEASURES, daily_costs, facts, lead_facts
+from trueroi.metrics.facts import MEASURES, daily_costs, facts, lead_facts, shown_campaigns
 from trueroi.workspace import Workspace
 from trueroi.workspace.derived import materialized, user_bucket
 from trueroi.workspace.rules import norm_campaign
@@ -300,7 +300,9 @@ def kpi_report(
     ----------
     by
         Dimensions: time grain (day, week, month, quarter, year) and/or channel, campaign, is_brand,
-        funnel_stage, platform; ``"channel,week"`` or a list. Empty: totals only.
+        funnel_stage, platform; ``"channel,week"`` or a list. Empty: totals only. Campaigns are grouped
+        by their normalised name and shown in the spelling the ad platforms use most
+        (:func:`~trueroi.metrics.facts.shown_campaigns`).
     start, end
         Inclusive local days; default the whole data range.
     compare
@@ -331,4 +333,6 @@ def kpi_report(
         if prev_period.start < full.start:
             notes.append(f"the comparison period {prev_period} starts before the data ({full.start})")
     totals = {k: v for k, v in totals_df.iloc[0].to_dict().items() if k not in dims}
+    if "campaign" in dims:  # grouped by the normalised key, shown in the platforms' spelling
+        rows["campaign"] = shown_campaigns(ws, rows["campaign"])
     return KpiReport(model, ws.config.base_currency, period, dims, rows, totals, compare, prev_period, notes)

@@ -174,6 +174,29 @@ def _leads_daily(ws: Workspace) -> ibis.Table:
     )
 
 
+def campaign_names(ws: Workspace) -> dict[str, str]:
+    """The name to show for each campaign key: the (trimmed) spelling the ad platforms use on most rows.
+
+    Facts join campaigns on :func:`~trueroi.workspace.rules.norm_campaign` (``"Marke | Nordlicht"`` and
+    ``"marke | nordlicht "`` are one campaign); reports show this spelling instead of the lower-cased key.
+    Ties go to the spelling that sorts first. Keys no ad row names are shown as they are.
+    """
+    ads = ws.table("ad_performance")
+    named = ads.filter(ads.campaign_name.notnull())
+    spelled = named.group_by(
+        [norm_campaign(named.campaign_name).name("key"), named.campaign_name.strip().name("name")]
+    ).aggregate(n=named.count())
+    df = spelled.execute().sort_values(["key", "n", "name"], ascending=[True, False, True])
+    best = df.drop_duplicates("key", keep="first")
+    return dict(zip(best["key"], best["name"], strict=True))
+
+
+def shown_campaigns(ws: Workspace, keys: pd.Series) -> pd.Series:
+    """Campaign keys (a report's ``campaign`` column) as :func:`campaign_names` spells them."""
+    names = campaign_names(ws)
+    return keys.map(lambda key: names.get(key, key) if isinstance(key, str) else key)
+
+
 def _calendar(start: date, end: date) -> ibis.Table:
     return ibis.memtable({"cal_day": pd.date_range(start, end, freq="D").date}, schema={"cal_day": "date"})
 
