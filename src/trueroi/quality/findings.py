@@ -16,6 +16,8 @@ Checks
 ``offline_unmatched``       offline conversions whose click id matches no touchpoint (match rate)
 ``refunds_cancellations``   refunded and cancelled orders and their share of revenue
 ``spend_without_clicks``    ad rows with spend but no clicks
+``channel_unmatched``       channel names in costs or ads that no other table uses ("Shopping" in the ledger
+                            beside the platforms' "Paid Shopping"), with the known name each may mean
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from trueroi.errors import UsageError
+from trueroi.ingest.channels import close_channel, known_channels
 from trueroi.workspace.money import to_base
 from trueroi.workspace.rules import is_sale
 
@@ -410,6 +413,42 @@ def check_spend_without_clicks(ws: Workspace) -> list[Finding]:
     ]
 
 
+CHANNEL_TABLES = ("costs", "ad_performance", "touchpoints")
+
+
+def _channels(ws: Workspace, table: str) -> set[str]:
+    t = ws.table(table)
+    names = t.filter(t.channel.notnull()).select("channel").distinct().execute()["channel"]
+    return {c for c in names if c}
+
+
+def check_channel_names(ws: Workspace) -> list[Finding]:
+    """Channels of the cost ledger or the ad rows that no other table uses (sessions may have channels of
+    their own: organic, direct and e-mail traffic has no spend)."""
+    used = {table: _channels(ws, table) for table in CHANNEL_TABLES}
+    examples, costs_alone = [], 0
+    for table in ("costs", "ad_performance"):
+        others = set().union(*(used[t] for t in CHANNEL_TABLES if t != table))
+        vocabulary = known_channels(ws.config.channel_rules, others)
+        for name in sorted(used[table] - others):
+            guess = close_channel(name, vocabulary - {name})
+            examples.append(f"{table}: {name!r}" + (f" (did you mean {guess!r}?)" if guess else ""))
+            costs_alone += table == "costs"
+    if not examples:
+        return []
+    return [
+        Finding(
+            "channel_unmatched",
+            "medium" if costs_alone else "low",
+            f"{len(examples)} channel name(s) used by only one table",
+            len(examples),
+            examples[:EXAMPLES],
+            "A channel no other table uses is a channel of its own: costs booked to it meet no spend or "
+            "revenue, ad spend on it no sessions. Use the same name everywhere, or a channel rule.",
+        )
+    ]
+
+
 CHECKS: tuple[Callable[[Workspace], list[Finding]], ...] = (
     check_platform_overclaim,
     check_orders_without_touch,
@@ -419,4 +458,5 @@ CHECKS: tuple[Callable[[Workspace], list[Finding]], ...] = (
     check_offline_match,
     check_refunds,
     check_spend_without_clicks,
+    check_channel_names,
 )
