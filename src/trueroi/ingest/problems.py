@@ -190,7 +190,7 @@ class Problems:
         """A warning about the file (loaded anyway): kept in :attr:`warnings` and logged once."""
         if message not in self.warnings:
             self.warnings.append(message)
-            LOG.warning("%s: %s", self.file, message)
+            LOG.warning("warning: %s: %s", self.file, message)
 
     def check(self) -> None:
         if self.total:
