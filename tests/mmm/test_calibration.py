@@ -66,8 +66,8 @@ def test_calibration_pulls_a_confounded_roi_towards_the_lift_tests() -> None:
     fit = lambda lifts: MMM(method="laplace", draws=200, seed=0).fit(  # noqa: E731
         sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls, lift_tests=lifts
     )
-    before = fit(None).summary()["channels"]["channel_0"]["roi"]
-    after = fit(pd.DataFrame(rows)).summary()["channels"]["channel_0"]["roi"]
+    before = fit(None).summary()["channels"]["channel_0"]["roas"]
+    after = fit(pd.DataFrame(rows)).summary()["channels"]["channel_0"]["roas"]
     truth = sim.roi["channel_0"]
     assert before["mean"] > truth * 1.2  # the bias is there
     assert abs(after["mean"] - truth) < 0.5 * abs(before["mean"] - truth)

@@ -55,11 +55,21 @@ def test_fit_json_contract_then_report(csv_path: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert list(payload) == ["channels", "diagnostics", "fit_seconds"]
+    assert list(payload) == [
+        "channels",
+        "diagnostics",
+        "fit_seconds",
+        "kpi",
+        "roi_basis",
+        "margin_rate",
+        "roi_note",
+    ]
+    assert payload["roi_basis"] == "unknown"  # no workspace, no margin rate given: ROAS only
     assert list(payload["channels"]) == ["Paid Search", "tv", "social"]  # the column names as given
     for s in payload["channels"].values():
-        assert list(s) == ["spend", "contribution", "roi", "mroi"]
-        for key in ("contribution", "roi", "mroi"):
+        assert list(s) == ["spend", "contribution", "roi", "roas", "mroi", "mroas"]
+        assert list(s["roi"].values()) == [None, None, None]
+        for key in ("contribution", "roas", "mroas"):
             assert list(s[key]) == ["mean", "lower", "upper"] and all(
                 isinstance(v, float) for v in s[key].values()
             )

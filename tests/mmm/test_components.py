@@ -21,7 +21,7 @@ def test_components_fit_end_to_end(adstock: str, saturation: str, prior: str) ->
     assert set(params["parameter"]) >= {f"adstock_{p}" for p in model.spec_.adstock.params}
     assert model.diagnostics_["r2"] > 0.6  # simulated with 4% noise; every component can fit it reasonably
     for s in model.summary()["channels"].values():
-        assert s["roi"]["mean"] > 0 and np.isfinite(s["mroi"]["mean"])
+        assert s["roas"]["mean"] > 0 and np.isfinite(s["mroas"]["mean"])
 
 
 def test_event_dummies_lift_the_baseline() -> None:

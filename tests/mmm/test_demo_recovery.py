@@ -33,7 +33,7 @@ def test_demo_ground_truth_inside_the_intervals(tmp_path: Path) -> None:
     channels = [c for c in df.columns if c not in ("week", "revenue")]
     truth = {c: files.truth["channels"][c]["roas"] for c in channels}
     model = MMM(method="laplace", draws=400, seed=0).fit(df, date="week", target="revenue", channels=channels)
-    rois = {c: s["roi"] for c, s in model.summary()["channels"].items()}
+    rois = {c: s["roas"] for c, s in model.summary()["channels"].items()}
     inside = sum(rois[c]["lower"] <= t <= rois[c]["upper"] for c, t in truth.items())
     error = float(np.mean([abs(rois[c]["mean"] - t) / t for c, t in truth.items()]))
     print(f"demo: {inside}/{len(truth)} inside the 90% interval, mean relative ROI error {error:.0%}")

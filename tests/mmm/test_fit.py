@@ -24,7 +24,15 @@ def test_a_daily_csv_holds_out_seven_days_a_week(tmp_path: Path) -> None:
     assert result.model.data_.n_train == 70 - 14  # 2 weeks of days
     assert result.out == tmp_path / "m" and isinstance(load_model(tmp_path / "m"), MMM)
     payload = result.to_dict()
-    assert list(payload) == ["channels", "diagnostics", "fit_seconds"]
+    assert list(payload) == [
+        "channels",
+        "diagnostics",
+        "fit_seconds",
+        "kpi",
+        "roi_basis",
+        "margin_rate",
+        "roi_note",
+    ]
     rows = result.rows()
     assert [r["channel"] for r in rows] == sim.channels
     assert rows[0]["spend"] == pytest.approx(daily[sim.channels[0]].iloc[:56].sum())
@@ -39,10 +47,15 @@ def test_a_geo_column_fits_the_geo_model() -> None:
     )
     assert isinstance(result.model, GeoMMM) and result.kind == "geo" and result.out is None
     assert result.model.data_.n_train == 30 - 3
-    assert list(result.to_dict()) == ["channels", "geos", "diagnostics", "fit_seconds"]
+    assert list(result.to_dict()) == ["channels", "geos", "diagnostics", "fit_seconds"] + [
+        "kpi",
+        "roi_basis",
+        "margin_rate",
+        "roi_note",
+    ]
     rows = result.rows()
     assert len(rows) == (1 + 3) * 2 and rows[0]["geo"] == "national"
-    assert set(rows[0]) == {"geo", "channel", "spend", "roi_mean", "roi_lower", "roi_upper"}
+    assert set(rows[0]) == {"geo", "channel", "spend", "roi_mean", "roi_lower", "roi_upper", "roas_mean"}
     # national spend of a channel: every geo's training spend summed
     spend = panel.df[panel.df["week"] < sorted(panel.df["week"].unique())[-3]][panel.channels[0]].sum()
     assert rows[0]["spend"] == pytest.approx(spend)

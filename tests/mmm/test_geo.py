@@ -42,17 +42,18 @@ def test_simulated_truth_adds_up(panel: GeoSimulation) -> None:
 
 def test_summary_contract_and_national_is_the_sum_of_geos(fitted: GeoMMM, panel: GeoSimulation) -> None:
     s = fitted.summary()
-    assert set(s) == {"channels", "geos", "diagnostics", "fit_seconds"}
+    header = {"kpi", "roi_basis", "margin_rate", "roi_note"}  # what roi means (ROI on margin, or none)
+    assert set(s) == {"channels", "geos", "diagnostics", "fit_seconds"} | header
     assert set(s["geos"]) == set(panel.geos)
     for c in panel.channels:
         nat = s["channels"][c]
-        assert set(nat) == {"spend", "contribution", "roi", "mroi"}
-        assert nat["roi"]["lower"] <= nat["roi"]["mean"] <= nat["roi"]["upper"]
+        assert set(nat) == {"spend", "contribution", "roi", "mroi", "roas", "mroas"}
+        assert nat["roas"]["lower"] <= nat["roas"]["mean"] <= nat["roas"]["upper"]
         # contributions add over geos (posterior means are linear), spend as in the data
         geo_contrib = sum(s["geos"][g]["channels"][c]["contribution"]["mean"] for g in panel.geos)
         assert nat["contribution"]["mean"] == pytest.approx(geo_contrib, rel=1e-6)
         assert nat["spend"] == pytest.approx(panel.df[c].sum(), rel=1e-9)
-        assert nat["roi"]["mean"] == pytest.approx(nat["contribution"]["mean"] / nat["spend"], rel=1e-6)
+        assert nat["roas"]["mean"] == pytest.approx(nat["contribution"]["mean"] / nat["spend"], rel=1e-6)
     assert s["diagnostics"]["r2"] > 0.3
     table = fitted.roi_table()
     assert len(table) == (len(panel.geos) + 1) * len(panel.channels)
@@ -117,7 +118,7 @@ def test_cli_fit_with_geo(panel: GeoSimulation, tmp_path: Path, capsys: pytest.C
     assert again.data_.n_train == 40 - 4
     assert again.lift_tests_["geo"].tolist() == [panel.geos[1]]
     for c, block in again.summary()["channels"].items():
-        for k in ("roi", "mroi", "contribution"):
+        for k in ("roas", "mroas", "contribution"):
             assert block[k] == pytest.approx(out["channels"][c][k], rel=1e-6)
     with pytest.raises(SystemExit) as info:
         main([*args[:4], "region", *args[5:-3], str(tmp_path / "bad"), "--format", "json"])
@@ -132,12 +133,12 @@ def _errors(sim: GeoSimulation, model: GeoMMM) -> tuple[float, float]:
     s = model.summary()["geos"]
     small = [g for g in sim.geos if sim.size[g] < np.median(list(sim.size.values()))]
     errs = [
-        abs(s[g]["channels"][c]["roi"]["mean"] - sim.roi[g][c]) / sim.roi[g][c]
+        abs(s[g]["channels"][c]["roas"]["mean"] - sim.roi[g][c]) / sim.roi[g][c]
         for g in small
         for c in sim.channels
     ]
     cover = [
-        s[g]["channels"][c]["roi"]["lower"] <= sim.roi[g][c] <= s[g]["channels"][c]["roi"]["upper"]
+        s[g]["channels"][c]["roas"]["lower"] <= sim.roi[g][c] <= s[g]["channels"][c]["roas"]["upper"]
         for g in sim.geos
         for c in sim.channels
     ]
@@ -172,7 +173,7 @@ def test_save_and_load_round_trip(fitted: GeoMMM, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(back.roi_table(), fitted.roi_table(), check_exact=False, rtol=1e-9)
     a, b = back.summary(), fitted.summary()
     for c, block in b["channels"].items():
-        for k in ("spend", "contribution", "roi", "mroi"):
+        for k in ("spend", "contribution", "roas", "mroas"):
             assert a["channels"][c][k] == pytest.approx(block[k], rel=1e-9)
     for k, v in b["diagnostics"].items():  # r_hat and ESS are None for a Laplace fit
         assert a["diagnostics"][k] == (None if v is None else pytest.approx(v, rel=1e-9)), k
@@ -192,7 +193,7 @@ def test_marginal_roi_is_below_average_roi_under_diminishing_returns(fitted: Geo
     np.testing.assert_allclose(fitted.mroi_draws(step=0.001, max_draws=10_000), mroi, rtol=0.02)
     s = fitted.summary()["channels"]
     for i, c in enumerate(fitted.data_.channels):
-        assert s[c]["mroi"]["mean"] == pytest.approx(mroi[:, i].mean(), rel=1e-9)
+        assert s[c]["mroas"]["mean"] == pytest.approx(mroi[:, i].mean(), rel=1e-9)
 
 
 def test_holdout_periods_are_predicted_not_fitted(panel: GeoSimulation) -> None:
@@ -236,8 +237,8 @@ def test_report_of_a_geo_model(fitted: GeoMMM, tmp_path: Path) -> None:
     page = (tmp_path / "geo" / "report.html").read_text(encoding="utf-8")
     assert "<script src=" not in page and len(page) > 1_000_000  # plotly.js inline: renders offline
     assert page.count('class="plotly-graph-div"') == 3
-    roi = fitted.summary()["channels"][fitted.data_.channels[0]]["roi"]
-    assert f"{roi['mean']:,.2f} [{roi['lower']:,.2f}, {roi['upper']:,.2f}]" in page
+    roas = fitted.summary()["channels"][fitted.data_.channels[0]]["roas"]
+    assert f"{roas['mean']:,.2f} [{roas['lower']:,.2f}, {roas['upper']:,.2f}]" in page
 
 
 def _implied_lift(model: GeoMMM, channel: str, start: int, end: int, geo: str | None = None) -> float:
@@ -310,8 +311,8 @@ def test_a_biased_geo_lift_moves_that_geo(panel: GeoSimulation) -> None:
     base = GeoMMM(saturation="logistic", method="map", seed=0).fit(panel.df, **kw)
     cal = GeoMMM(saturation="logistic", method="map", seed=0).fit(panel.df, lift_tests=tests, **kw)
     ratio = {
-        g: cal.summary()["geos"][g]["channels"][c]["roi"]["mean"]
-        / base.summary()["geos"][g]["channels"][c]["roi"]["mean"]
+        g: cal.summary()["geos"][g]["channels"][c]["roas"]["mean"]
+        / base.summary()["geos"][g]["channels"][c]["roas"]["mean"]
         for g in panel.geos
     }
     assert ratio[geo] > 1.5

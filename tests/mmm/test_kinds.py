@@ -71,7 +71,7 @@ def test_save_load_round_trip_by_kind(model: MixModel, tmp_path: Path) -> None:
     a, b = back.summary(), model.summary()
     assert list(a) == list(b)
     for c, block in b["channels"].items():
-        for key in ("contribution", "roi", "mroi"):
+        for key in ("contribution", "roas", "mroas"):
             assert a["channels"][c][key] == pytest.approx(block[key], rel=1e-9)
     assert back.warnings_ == model.warnings_
     spend = model.response_curves().current_spend
@@ -137,7 +137,7 @@ def test_a_report_for_either_kind(national: MMM, geo: GeoMMM, tmp_path: Path) ->
     page = write_model_report(tmp_path / "geo")  # a directory: report.html inside it by default
     assert page == tmp_path / "geo" / "report.html"
     text = page.read_text(encoding="utf-8")
-    assert "<h1>Geo mix model: revenue</h1>" in text and "ROI per geo" in text
+    assert "<h1>Geo mix model: revenue</h1>" in text and "per geo" in text
     out = write_model_report(national, tmp_path / "national.html")
     text = out.read_text(encoding="utf-8")
     assert "<h1>Marketing-mix model: revenue</h1>" in text and "Media parameters" in text

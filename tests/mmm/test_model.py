@@ -69,11 +69,19 @@ def test_fit_returns_self_with_learned_attributes(fitted: MMM, sim: Simulation) 
 
 def test_summary_follows_the_cli_contract(fitted: MMM, sim: Simulation) -> None:
     summary = fitted.summary()
-    assert list(summary) == ["channels", "diagnostics", "fit_seconds"]
+    assert list(summary) == [
+        "channels",
+        "diagnostics",
+        "fit_seconds",
+        "kpi",
+        "roi_basis",
+        "margin_rate",
+        "roi_note",
+    ]
     assert list(summary["channels"]) == sim.channels
     for s in summary["channels"].values():
-        assert set(s) == {"spend", "contribution", "roi", "mroi"}
-        for key in ("contribution", "roi", "mroi"):
+        assert set(s) == {"spend", "contribution", "roi", "roas", "mroi", "mroas"}
+        for key in ("contribution", "roas", "mroas"):
             assert s[key]["lower"] <= s[key]["mean"] <= s[key]["upper"]
     assert set(summary["diagnostics"]) == {
         "r_hat_max",

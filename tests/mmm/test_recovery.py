@@ -15,7 +15,7 @@ from trueroi.mmm.simulate import Simulation, simulate
 
 def _recovery(sim: Simulation, model: MMM) -> tuple[int, float, dict[str, dict[str, float]]]:
     model.fit(sim.df, date="week", target="revenue", channels=sim.channels, controls=sim.controls)
-    rois = {c: s["roi"] for c, s in model.summary()["channels"].items()}
+    rois = {c: s["roas"] for c, s in model.summary()["channels"].items()}
     inside = sum(r["lower"] <= sim.roi[c] <= r["upper"] for c, r in rois.items())
     error = float(np.mean([abs(r["mean"] - sim.roi[c]) / sim.roi[c] for c, r in rois.items()]))
     return inside, error, rois

@@ -64,6 +64,9 @@ class MixModel(ABC):
         ``"revenue"`` (base currency) or ``"conversions"`` (count).
     seed
         Seed of every random number the fit uses.
+    margin_rate
+        Contribution margin per unit of revenue (0 to 1) for the summary's ROI on margin; None: no ROI, only
+        ROAS (see :func:`~trueroi.mmm.results.public_channels`).
     """
 
     KIND: ClassVar[str]
@@ -90,6 +93,7 @@ class MixModel(ABC):
         holdout_periods: int,
         kpi: str,
         seed: int,
+        margin_rate: float | None = None,
     ) -> None:
         self.adstock = adstock
         self.saturation = saturation
@@ -105,6 +109,7 @@ class MixModel(ABC):
         self.holdout_periods = holdout_periods
         self.kpi = kpi
         self.seed = seed
+        self.margin_rate = margin_rate
 
     def get_params(self) -> dict[str, Any]:
         """The settings given to ``__init__`` (scikit-learn's contract)."""
@@ -126,6 +131,10 @@ class MixModel(ABC):
             )
         if min(self.draws, self.chains, self.l_max) < 1 or self.tune < 0:
             raise UsageError("draws, chains and l_max must be at least 1 and tune at least 0")
+        if self.margin_rate is not None and not 0 < self.margin_rate <= 1:
+            raise UsageError(
+                f"margin_rate must be a share of revenue above 0 and at most 1, got {self.margin_rate}"
+            )
 
     def _fit_data(self, data: Any, lift_tests: pd.DataFrame | str | os.PathLike[str] | None) -> Self:
         """The fit flow shared by every kind, on checked ``data``: arrays (and lift tests), posterior, then
@@ -201,10 +210,16 @@ class MixModel(ABC):
         """The diagnostics of the JSON summary, in the contract's order."""
         return {k: self.diagnostics_[k] for k in DIAGNOSTIC_KEYS}
 
+    def _roi_header(self) -> dict[str, Any]:
+        """``kpi``, ``roi_basis``, ``margin_rate`` and ``roi_note`` of the summary."""
+        return R.roi_header(self.kpi, self.margin_rate)
+
     @abstractmethod
     def summary(self) -> dict[str, Any]:
-        """The JSON contract of ``trueroi mmm fit``: ``channels`` (spend, contribution, roi, mroi with 90%
-        intervals), ``diagnostics`` and ``fit_seconds`` (a geo model adds ``geos``)."""
+        """The JSON contract of ``trueroi mmm fit``: ``channels`` (spend, contribution, roi on margin, roas,
+        mroi, mroas with 90% intervals; see :func:`~trueroi.mmm.results.public_channels`), ``diagnostics``,
+        ``fit_seconds`` (a geo model adds ``geos``) and what ``roi`` means (``kpi``, ``roi_basis``,
+        ``margin_rate``, ``roi_note``)."""
 
     @abstractmethod
     def decomposition(self) -> pd.DataFrame:

@@ -59,14 +59,16 @@ class MixModelFit:
         return list(self.model.warnings_)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``trueroi mmm fit --format json``: ``channels`` (spend, contribution, roi, mroi with
-        90% intervals), for a geo model ``geos``, then ``diagnostics`` and ``fit_seconds``."""
+        """The JSON of ``trueroi mmm fit --format json``: ``channels`` (spend, contribution, roi on margin,
+        roas, mroi, mroas with 90% intervals), for a geo model ``geos``, then ``diagnostics``,
+        ``fit_seconds`` and what roi means (``kpi``, ``roi_basis``, ``margin_rate``, ``roi_note``)."""
         return self.summary
 
     def rows(self) -> list[dict[str, Any]]:
         """The table and CSV rows. National: one per channel with ``spend`` and ``contribution_*``,
-        ``roi_*``, ``mroi_*`` (``mean``, ``lower``, ``upper``); geo: one per geo (``"national"`` first) and
-        channel with ``spend``, ``roi_mean``, ``roi_lower``, ``roi_upper``."""
+        ``roi_*``, ``mroi_*``, ``roas_*``, ``mroas_*`` (``mean``, ``lower``, ``upper``; ROI on margin, null
+        when no margin rate is known); geo: one per geo (``"national"`` first) and channel with ``spend``,
+        ``roi_mean``, ``roi_lower``, ``roi_upper`` and ``roas_mean``."""
         if self.kind == GeoMMM.KIND:
             return [
                 {
@@ -74,14 +76,16 @@ class MixModelFit:
                     "channel": r["channel"],
                     "spend": r["spend"],
                     **{f"roi_{k}": r[k] for k in INTERVAL_KEYS},
+                    "roas_mean": r["roas_mean"],
                 }
                 for r in roi_rows(self.summary)
             ]
+        keys = ("contribution", "roi", "mroi", "roas", "mroas")
         return [
             {
                 "channel": c,
                 "spend": s["spend"],
-                **{f"{k}_{b}": s[k][b] for k in ("contribution", "roi", "mroi") for b in INTERVAL_KEYS},
+                **{f"{k}_{b}": s.get(k, {}).get(b) for k in keys for b in INTERVAL_KEYS},
             }
             for c, s in self.summary["channels"].items()
         ]
@@ -107,6 +111,7 @@ def fit_mix_model(
     chains: int = 4,
     seed: int = 0,
     kpi: str = "revenue",
+    margin_rate: float | None = None,
     out: str | os.PathLike[str] | None = None,
 ) -> MixModelFit:
     """Fit the national mix model, or the geo model when ``geo`` names a column, and save it.
@@ -131,6 +136,10 @@ def fit_mix_model(
         The last weeks kept out of the fit to measure holdout MAPE (7 periods a week for daily data).
     calibration
         Lift tests to calibrate with (a CSV file or DataFrame, see :func:`~trueroi.mmm.read_lift_tests`).
+    margin_rate
+        Contribution margin per unit of revenue for the summary's ROI on margin. None: from the workspace when
+        one is read or named (the margin share of its orders' COGS, else its ``default_margin``; see
+        :func:`~trueroi.mmm.margin.workspace_margin_rate`); without either the summary gives ROAS only.
     out
         The model directory to write (see :mod:`trueroi.mmm.persist`); None writes nothing.
 
@@ -145,14 +154,14 @@ def fit_mix_model(
     """
     if holdout_weeks < 0:
         raise UsageError(f"holdout_weeks must be 0 or more, got {holdout_weeks}")
-    frame, source = _input(data, workspace, geo)
+    frame, source, workspace_rate = _input(data, workspace, geo)
     if data is None:
         date, target = "week", "revenue"
         channels = list(channels or []) or [c for c in frame.columns if c not in (date, target)]
     settings: dict[str, Any] = dict(
         adstock=adstock, saturation=saturation, method=method, draws=draws, tune=tune, chains=chains
     )
-    settings.update(kpi=kpi, seed=seed)
+    settings.update(kpi=kpi, seed=seed, margin_rate=workspace_rate if margin_rate is None else margin_rate)
     roles: dict[str, Any] = dict(date=date, target=target, channels=list(channels or []))
     roles.update(controls=list(controls), lift_tests=calibration, source=source)
     if geo is None:
@@ -174,20 +183,25 @@ def _input(
     data: pd.DataFrame | str | os.PathLike[str] | None,
     workspace: str | os.PathLike[str] | None,
     geo: str | None,
-) -> tuple[pd.DataFrame, str | None]:
-    """The data to fit and its name for error messages."""
-    if isinstance(data, pd.DataFrame):
-        return data, None
-    if data is not None:
-        return read_csv(data, expected="a CSV with one row per period"), str(data)
-    if geo is not None:
+) -> tuple[pd.DataFrame, str | None, float | None]:
+    """The data to fit, its name for error messages, and the workspace's margin rate (when one is read)."""
+    if data is None and geo is not None:
         raise UsageError(
             "a geo model needs a long panel (one row per period and geo); the workspace's weekly series is "
             "national"
         )
+    if isinstance(data, pd.DataFrame):
+        frame, source = data, None
+    elif data is not None:
+        frame, source = read_csv(data, expected="a CSV with one row per period"), str(data)
+    if data is not None and workspace is None:
+        return frame, source, None
     # imported here: the workspace package loads Ibis, which fitting from a file or DataFrame never needs
+    from trueroi.mmm.margin import workspace_margin_rate
     from trueroi.mmm.workspace_data import weekly_series
     from trueroi.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        return weekly_series(ws), "workspace"
+        if data is None:
+            frame, source = weekly_series(ws), "workspace"
+        return frame, source, workspace_margin_rate(ws).rate

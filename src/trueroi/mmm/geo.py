@@ -130,7 +130,7 @@ class GeoMMM(MixModel):
     Parameters
     ----------
     adstock, saturation, l_max, roi_prior, n_fourier, method, draws, tune, chains, chain_method,
-    target_accept, kpi, seed
+    target_accept, kpi, seed, margin_rate
         As in :class:`~trueroi.mmm.MMM`; ``roi_prior`` ``(median, log_sd)`` is the prior of the national
         log-ROI mean ``mu_c`` (with ``pooling="none"``: of every geo's ROI).
     pooling
@@ -169,6 +169,7 @@ class GeoMMM(MixModel):
         "holdout_periods",
         "kpi",
         "seed",
+        "margin_rate",
     )
     FIT_CALL = "fit(df, date=..., geo=..., target=..., channels=...)"
 
@@ -192,6 +193,7 @@ class GeoMMM(MixModel):
         holdout_periods: int = 0,
         kpi: str = "revenue",
         seed: int = 0,
+        margin_rate: float | None = None,
     ) -> None:
         super().__init__(
             adstock=adstock,
@@ -208,6 +210,7 @@ class GeoMMM(MixModel):
             holdout_periods=holdout_periods,
             kpi=kpi,
             seed=seed,
+            margin_rate=margin_rate,
         )
         self.pooling = pooling
         self.tau_scale = tau_scale
@@ -450,9 +453,10 @@ class GeoMMM(MixModel):
         )
 
     def summary(self) -> dict[str, Any]:
-        """National ``channels`` in the shape of :meth:`MMM.summary` (spend, contribution, roi, mroi; 90%
-        intervals), ``geos`` with spend, contribution and roi per geo, ``diagnostics`` and
-        ``fit_seconds``."""
+        """National ``channels`` in the shape of :meth:`MMM.summary` (spend, contribution, roi on margin,
+        roas, mroi, mroas; 90% intervals), ``geos`` with spend, contribution, roi and roas per geo,
+        ``diagnostics``, ``fit_seconds`` and what roi means (``kpi``, ``roi_basis``, ``margin_rate``,
+        ``roi_note``)."""
         roi, national = self.roi_draws()
         mroi = self.mroi_draws()
         spend = self.data_.spend[: self.data_.n_train].sum(axis=0)
@@ -464,18 +468,24 @@ class GeoMMM(MixModel):
                 "roi": _floats(R.interval(r)),
             }
 
-        channels = self.data_.channels
+        channels, kpi, rate = self.data_.channels, self.kpi, self.margin_rate
+        national_blocks = {
+            c: {**block(national[:, i], spend[:, i].sum()), "mroi": _floats(R.interval(mroi[:, i]))}
+            for i, c in enumerate(channels)
+        }
         return {
-            "channels": {
-                c: {**block(national[:, i], spend[:, i].sum()), "mroi": _floats(R.interval(mroi[:, i]))}
-                for i, c in enumerate(channels)
-            },
+            "channels": R.public_channels(national_blocks, kpi, rate),
             "geos": {
-                g: {"channels": {c: block(roi[:, j, i], spend[j, i]) for i, c in enumerate(channels)}}
+                g: {
+                    "channels": R.public_channels(
+                        {c: block(roi[:, j, i], spend[j, i]) for i, c in enumerate(channels)}, kpi, rate
+                    )
+                }
                 for j, g in enumerate(self.data_.geos)
             },
             "diagnostics": self._diagnostics_summary(),
             "fit_seconds": float(self.fit_seconds_),
+            **self._roi_header(),
         }
 
     def roi_table(self) -> pd.DataFrame:
@@ -526,15 +536,14 @@ class GeoMMM(MixModel):
 
 def roi_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of :meth:`GeoMMM.roi_table` from a geo model's summary: ``geo`` (``"national"`` first),
-    ``channel``, ``spend`` and the ROI's ``mean``, ``lower`` and ``upper``."""
-    rows = [
-        {"geo": "national", "channel": c, "spend": v["spend"], **v["roi"]}
-        for c, v in summary["channels"].items()
-    ]
+    ``channel``, ``spend``, the ROI's (on margin) ``mean``, ``lower`` and ``upper``, and ``roas_mean``."""
+
+    def row(geo: str, c: str, v: dict[str, Any]) -> dict[str, Any]:
+        return {"geo": geo, "channel": c, "spend": v["spend"], **v["roi"], "roas_mean": v["roas"]["mean"]}
+
+    rows = [row("national", c, v) for c, v in summary["channels"].items()]
     for g, block in summary["geos"].items():
-        rows += [
-            {"geo": g, "channel": c, "spend": v["spend"], **v["roi"]} for c, v in block["channels"].items()
-        ]
+        rows += [row(g, c, v) for c, v in block["channels"].items()]
     return rows
 
 

@@ -37,7 +37,8 @@ def write_geo_report(model: GeoMMM, path: str | os.PathLike[str]) -> Path:
             channel_table(summary["channels"]),
             "<h2>National decomposition over time</h2>",
             parts[0],
-            "<h2>ROI per geo (posterior mean and 90% interval; national as a line)</h2>",
+            f"<h2>{html.escape(_ratio(summary)[1])} per geo (posterior mean and 90% interval; national as a "
+            "line)</h2>",
             parts[1],
             "<h2>National response curves (contribution over the fitted window, 90% intervals)</h2>",
             parts[2],
@@ -66,11 +67,12 @@ def _roi_by_geo(model: GeoMMM, summary: dict[str, Any]) -> Any:
 
     fig = go.Figure()
     channels = model.data_.channels
+    key, label = _ratio(summary)
     for g in model.data_.geos:
         block = summary["geos"][g]["channels"]
-        mean = np.array([block[c]["roi"]["mean"] for c in channels])
-        lo = np.array([block[c]["roi"]["lower"] for c in channels])
-        hi = np.array([block[c]["roi"]["upper"] for c in channels])
+        mean = np.array([block[c][key]["mean"] for c in channels], dtype=float)
+        lo = np.array([block[c][key]["lower"] for c in channels], dtype=float)
+        hi = np.array([block[c][key]["upper"] for c in channels], dtype=float)
         fig.add_trace(
             go.Scatter(
                 x=channels,
@@ -80,11 +82,20 @@ def _roi_by_geo(model: GeoMMM, summary: dict[str, Any]) -> Any:
                 error_y={"type": "data", "array": hi - mean, "arrayminus": mean - lo},
             )
         )
-    national = [summary["channels"][c]["roi"]["mean"] for c in channels]
+    national = [summary["channels"][c][key]["mean"] for c in channels]
     fig.add_trace(
         go.Scatter(x=channels, y=national, name="national", mode="lines+markers", line={"color": "black"})
     )
-    return fig.update_layout(height=450, yaxis_title="ROI", scattermode="group")
+    return fig.update_layout(height=450, yaxis_title=label, scattermode="group")
+
+
+def _ratio(summary: dict[str, Any]) -> tuple[str, str]:
+    """The per-geo figure to chart: ROI on margin when the summary has it, else ROAS or KPI per spend."""
+    return {
+        "margin": ("roi", "ROI on margin"),
+        "unknown": ("roas", "ROAS (incremental revenue / spend; no margin rate known)"),
+        "none": ("per_spend", "incremental KPI per unit of spend"),
+    }[summary["roi_basis"]]
 
 
 def _curves(model: GeoMMM) -> Any:

@@ -49,15 +49,36 @@ def warnings_list(warnings: list[str]) -> str:
     return "<ul>" + "".join(f"<li class='warn'>{html.escape(w)}</li>" for w in warnings) + "</ul>"
 
 
+CHANNEL_COLUMNS = (
+    ("contribution", "contribution", 0),
+    ("roi", "ROI on margin", 2),
+    ("roas", "ROAS", 2),
+    ("mroi", "marginal ROI on margin", 2),
+    ("mroas", "marginal ROAS", 2),
+    ("per_spend", "KPI per unit of spend", 4),
+    ("mper_spend", "marginal KPI per unit of spend", 4),
+)
+
+
+def _interval(s: dict[str, Any], d: int) -> str:
+    if s.get("mean") is None:
+        return "–"
+    return f"{s['mean']:,.{d}f} [{s['lower']:,.{d}f}, {s['upper']:,.{d}f}]"
+
+
 def channel_table(channels: dict[str, Any]) -> str:
-    """The ``channels`` block of a model summary: spend, contribution, ROI and marginal ROI with their
-    90% intervals."""
-    rows = ["<tr><th>channel</th><th>spend</th><th>contribution</th><th>ROI</th><th>marginal ROI</th></tr>"]
+    """The ``channels`` block of a model summary: spend, contribution, ROI on margin, ROAS and their marginal
+    figures with 90% intervals (a column only when some channel has it; "–" where it is not known)."""
+    blocks = list(channels.values())
+    cols = [
+        (k, label, d)
+        for k, label, d in CHANNEL_COLUMNS
+        if any(s.get(k, {}).get("mean") is not None for s in blocks)
+    ]
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in cols)
+    rows = [f"<tr><th>channel</th><th>spend</th>{head}</tr>"]
     for c, s in channels.items():
-        cells = [f"{s['spend']:,.0f}"] + [
-            f"{s[k]['mean']:,.{d}f} [{s[k]['lower']:,.{d}f}, {s[k]['upper']:,.{d}f}]"
-            for k, d in (("contribution", 0), ("roi", 2), ("mroi", 2))
-        ]
+        cells = [f"{s['spend']:,.0f}"] + [_interval(s[k], d) for k, _, d in cols]
         rows.append(f"<tr><td>{html.escape(c)}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
     return "<table>" + "".join(rows) + "</table>"
 

@@ -55,6 +55,8 @@ class MMM(MixModel):
         ``"revenue"`` (base currency) or ``"conversions"`` (count).
     seed
         Seed of every random number the fit uses.
+    margin_rate
+        Contribution margin per unit of revenue for the summary's ROI on margin (None: ROAS only).
     """
 
     KIND = "national"
@@ -74,6 +76,7 @@ class MMM(MixModel):
         "holdout_periods",
         "kpi",
         "seed",
+        "margin_rate",
     )
     FIT_CALL = "fit(df, date=..., target=..., channels=...)"
 
@@ -94,6 +97,7 @@ class MMM(MixModel):
         holdout_periods: int = 0,
         kpi: str = "revenue",
         seed: int = 0,
+        margin_rate: float | None = None,
     ) -> None:
         super().__init__(
             adstock=adstock,
@@ -110,6 +114,7 @@ class MMM(MixModel):
             holdout_periods=holdout_periods,
             kpi=kpi,
             seed=seed,
+            margin_rate=margin_rate,
         )
         self.prior = prior
 
@@ -221,13 +226,14 @@ class MMM(MixModel):
 
     # -- outputs -----------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """The CLI's JSON contract: channels (spend, contribution, roi, mroi with 90% intervals),
-        diagnostics and fit seconds."""
+        """The CLI's JSON contract: channels (spend, contribution, roi on margin, roas, mroi, mroas with 90%
+        intervals), diagnostics, fit seconds, and what roi means (kpi, roi_basis, margin_rate, roi_note)."""
         self._require_fit()
         return {
-            "channels": self.channel_summary_,
+            "channels": R.public_channels(self.channel_summary_, self.kpi, self.margin_rate),
             "diagnostics": self._diagnostics_summary(),
             "fit_seconds": float(self.fit_seconds_),
+            **self._roi_header(),
         }
 
     def decomposition(self) -> pd.DataFrame:

@@ -67,7 +67,7 @@ def write_report(model: MMM, path: str | os.PathLike[str]) -> Path:
             channel_table(summary["channels"]),
             "<h2>Decomposition over time</h2>",
             parts[0],
-            "<h2>ROI and marginal ROI (90% intervals)</h2>",
+            "<h2>Incremental KPI per unit of spend: ROAS and marginal ROAS for revenue (90% intervals)</h2>",
             parts[1],
             "<h2>Response curves (weekly, steady state, 90% intervals)</h2>",
             parts[2],
@@ -109,7 +109,7 @@ def _roi(model: MMM) -> Any:
     ch = model.channel_summary_
     names = list(ch)
     fig = go.Figure()
-    for key, label in (("roi", "ROI"), ("mroi", "marginal ROI")):
+    for key, label in (("roi", "ROAS"), ("mroi", "marginal ROAS")):
         mean = np.array([ch[c][key]["mean"] for c in names])
         lo = np.array([ch[c][key]["lower"] for c in names])
         hi = np.array([ch[c][key]["upper"] for c in names])

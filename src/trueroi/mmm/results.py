@@ -5,9 +5,14 @@ diagnostics, and warnings in words. Every function takes flattened draws ``{name
 :class:`~trueroi.mmm.data.MMMData` the model was fitted on.
 
 Definitions (as in Meridian and PyMC-Marketing): a channel's contribution is the modelled KPI it adds over
-the training window compared with zero spend on it; ROI = contribution / spend over that window (for a
-revenue KPI this is incremental revenue per unit of spend, i.e. incremental ROAS); marginal ROI is the
-extra contribution per extra unit of spend when every period's spend of that channel rises by 1%.
+the training window compared with zero spend on it; contribution / spend over that window is, for a revenue
+KPI, incremental revenue per unit of spend (incremental ROAS); the marginal figure is the extra contribution
+per extra unit of spend when every period's spend of that channel rises by 1%. :func:`channel_summary`
+keeps these per-spend ratios under ``roi`` and ``mroi`` (the model's internal names).
+
+What a summary shows (:func:`public_channels`) follows the one ROI definition of every other command: ROI on
+contribution margin, ``roi = (incremental revenue x margin rate - spend) / spend = margin rate x ROAS - 1``,
+with ``roas`` beside it; without a known margin rate ``roi`` is null and only ``roas`` is given.
 """
 
 from __future__ import annotations
@@ -91,6 +96,65 @@ def channel_summary(
             "mroi": _floats(interval(mroi[:, i])),
         }
     return out
+
+
+ROI_BASES = ("margin", "unknown", "none")
+"""``roi_basis`` of a summary: margin ROI given; no margin rate known (ROAS only); a KPI without revenue."""
+NO_INTERVAL = {"mean": None, "lower": None, "upper": None}
+
+
+def roi_basis(kpi: str, margin_rate: float | None) -> str:
+    """``"margin"``, ``"unknown"`` (revenue KPI, no margin rate) or ``"none"`` (conversions KPI)."""
+    if kpi != "revenue":
+        return "none"
+    return "unknown" if margin_rate is None else "margin"
+
+
+def on_margin(per_spend: dict[str, float], margin_rate: float | None) -> dict[str, float | None]:
+    """Margin ROI ``margin_rate x ROAS - 1`` of a ROAS interval, bound by bound (the map is increasing and
+    linear, so it keeps means and quantiles); null bounds without a margin rate."""
+    if margin_rate is None:
+        return dict(NO_INTERVAL)
+    return {k: margin_rate * v - 1.0 for k, v in per_spend.items()}
+
+
+def public_channels(
+    channels: dict[str, dict[str, Any]], kpi: str, margin_rate: float | None
+) -> dict[str, dict[str, Any]]:
+    """The summary's channel blocks from per-spend blocks (:func:`channel_summary`'s, or a geo's).
+
+    Revenue KPI: ``spend``, ``contribution``, ``roi`` (margin ROI; null bounds when no margin rate is known),
+    ``roas`` (incremental revenue / spend) and, where the block has a marginal figure, ``mroi`` and
+    ``mroas``. Conversions KPI: ``roi`` and ``roas`` null, ``per_spend`` (and ``mper_spend``): incremental
+    conversions per unit of spend.
+    """
+    out = {}
+    for c, s in channels.items():
+        block: dict[str, Any] = {"spend": s["spend"], "contribution": s["contribution"]}
+        revenue = kpi == "revenue"
+        for key, name in (("roi", ""), ("mroi", "m")):
+            if key not in s:
+                continue
+            block[f"{name}roi"] = on_margin(s[key], margin_rate) if revenue else dict(NO_INTERVAL)
+            block[f"{name}roas"] = s[key] if revenue else dict(NO_INTERVAL)
+            if not revenue:
+                block[f"{name}per_spend"] = s[key]
+        out[c] = block
+    return out
+
+
+def roi_header(kpi: str, margin_rate: float | None) -> dict[str, Any]:
+    """What the summary's ``roi`` means: ``kpi``, ``roi_basis``, ``margin_rate`` and ``roi_note`` (words)."""
+    basis = roi_basis(kpi, margin_rate)
+    notes = {
+        "margin": f"roi is on contribution margin, as media ROI in every report: (incremental revenue x "
+        f"margin rate {margin_rate} - spend) / spend; roas is incremental revenue / spend",
+        "unknown": "no margin rate is known (no COGS in the orders, no default_margin in the workspace "
+        "config, none given to the fit), so roi is not given; roas is incremental revenue / spend",
+        "none": "the KPI is conversions, not revenue: roi and roas are not given; per_spend is incremental "
+        "conversions per unit of spend",
+    }
+    return {"kpi": kpi, "roi_basis": basis, "margin_rate": margin_rate, "roi_note": notes[basis]}
 
 
 def fitted(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, n_fourier: int) -> np.ndarray:
