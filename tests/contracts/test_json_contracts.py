@@ -126,6 +126,28 @@ def check(name: str, *payloads: Any) -> None:
     assert not found, f"{name}: the JSON no longer has the recorded shape:\n" + "\n".join(found)
 
 
+class Checks:
+    """Every shape check of a test, failing once at the end with all the differences, so a sequence of
+    commands goes on after one output changed and one run shows every change."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+
+    def __call__(self, name: str, *payloads: Any) -> None:
+        try:
+            check(name, *payloads)
+        except AssertionError as exc:
+            self.failures.append(str(exc))
+
+    def done(self) -> None:
+        assert not self.failures, "\n\n".join(self.failures)
+
+
+@pytest.fixture
+def checks() -> Checks:
+    return Checks()
+
+
 # -- test data --------------------------------------------------------------------------------------------
 class Receiver:
     """A local webhook receiver answering ``status`` to every POST."""
@@ -345,28 +367,30 @@ def test_stored_state(scenario, name: str, args: list[str]) -> None:
 
 
 # -- imports ----------------------------------------------------------------------------------------------
-def test_import(tmp_path: Path) -> None:
+def test_import(checks: Checks, tmp_path: Path) -> None:
     from trueroi.workspace import Workspace, WorkspaceConfig
 
     Workspace.init(tmp_path / "ws", WorkspaceConfig(name="contracts")).close()
     w = ["-w", tmp_path / "ws"]
     ads = FIXTURES / "google_ads_api.csv"
-    check("import", parsed(invoke("import", "google-ads", ads, *w, *JSON)))
+    checks("import", parsed(invoke("import", "google-ads", ads, *w, *JSON)))
     both = [FIXTURES / "orders.csv", FIXTURES / "fx_rates.csv"]
     first, again = (parsed(invoke("import", "auto", *both, *w, *JSON)) for _ in range(2))
-    check("import__auto", first, again)  # again: every file skipped
-    check("import__detect", parsed(invoke("import", "--detect", ads, *both, *JSON)))
+    checks("import__auto", first, again)  # again: every file skipped
+    checks("import__detect", parsed(invoke("import", "--detect", ads, *both, *JSON)))
+    checks.done()
 
 
 # -- experiments ------------------------------------------------------------------------------------------
 
 
-def test_experiment_lift(scenario) -> None:
+def test_experiment_lift(checks: Checks, scenario) -> None:
     money = ["--test-revenue", "30000", "--control-revenue", "25000", "--spend", "5000"]
-    check("experiment_lift", parsed(invoke("experiment", "lift", *LIFT, *money, *JSON)))
+    checks("experiment_lift", parsed(invoke("experiment", "lift", *LIFT, *money, *JSON)))
     tags = ["--test-tag", "brand_broad", "--control-tag", "brand_exact", "--start", "2026-07-01"]
     tags += ["--end", "2026-09-30", "--spend", "2000"]
-    check("experiment_lift__tags", parsed(invoke("experiment", "lift", *tags, *scenario.w, *JSON)))
+    checks("experiment_lift__tags", parsed(invoke("experiment", "lift", *tags, *scenario.w, *JSON)))
+    checks.done()
 
 
 def test_experiment_plan() -> None:
@@ -379,46 +403,50 @@ def test_experiment_plan() -> None:
     )
 
 
-def test_experiment_geo(geo_csv) -> None:
+def test_experiment_geo(checks: Checks, geo_csv) -> None:
     args = ["experiment", "geo", geo_csv.path, *geo_csv.columns, "--treated", geo_csv.treated]
     args += ["--start", geo_csv.start]
-    check("experiment_geo", parsed(invoke(*args, "--spend", "2000", *JSON)))
-    check("experiment_geo__tbr", parsed(invoke(*args, "--method", "tbr", *JSON)))
+    checks("experiment_geo", parsed(invoke(*args, "--spend", "2000", *JSON)))
+    checks("experiment_geo__tbr", parsed(invoke(*args, "--method", "tbr", *JSON)))
+    checks.done()
 
 
-def test_experiment_design(geo_csv) -> None:
+def test_experiment_design(checks: Checks, geo_csv) -> None:
     common = [geo_csv.path, *geo_csv.columns, "--duration", "10"]
     power = ["--treated", geo_csv.treated, "--effects", "0,0.2", "--windows", "3"]
-    check("experiment_power", parsed(invoke("experiment", "power", *common, *power, *JSON)))
+    checks("experiment_power", parsed(invoke("experiment", "power", *common, *power, *JSON)))
     markets = ["--effect", "0.2", "--n-treated", "2", "--candidates", "3", "--windows", "2", "--cpic", "4"]
-    check(
+    checks(
         "experiment_select-markets", parsed(invoke("experiment", "select-markets", *common, *markets, *JSON))
     )
+    checks.done()
 
 
-def test_experiment_cro(tmp_path: Path) -> None:
+def test_experiment_cro(checks: Checks, tmp_path: Path) -> None:
     channels = tmp_path / "channels.csv"
     channels.write_text(
         "channel,spend,conversions,revenue,margin\nsearch,1000,50,5000,2000\nsocial,800,20,1500,600\n"
     )
-    check("experiment_cro", parsed(invoke("experiment", "cro", *CRO, *JSON)))
+    checks("experiment_cro", parsed(invoke("experiment", "cro", *CRO, *JSON)))
     money = ["--control-revenue", "20000", "--variant-revenue", "27000", "--metric", "revenue_per_visitor"]
-    check(
+    checks(
         "experiment_cro__channels",
         parsed(invoke("experiment", "cro", *CRO, *money, "--channels", channels, *JSON)),
     )
+    checks.done()
 
 
 # -- customer lifetime value ------------------------------------------------------------------------------
 CDNOW = ["--customer", "cust", "--date", "day", "--calibration-end", CALIBRATION_END]
 
 
-def test_clv_fit(clv_csv: Path) -> None:
+def test_clv_fit(checks: Checks, clv_csv: Path) -> None:
     args = ["clv", "fit", clv_csv, *CDNOW]
-    check("clv_fit", parsed(invoke(*args, "--amount", "value", *JSON)))
-    check("clv_fit__no_amount", parsed(invoke(*args, *JSON)))
-    check("clv_fit__pareto", parsed(invoke(*args, "--amount", "value", "--model", "pareto", *JSON)))
-    check("clv_fit__mbgnbd", parsed(invoke(*args, "--amount", "value", "--model", "mbgnbd", *JSON)))
+    checks("clv_fit", parsed(invoke(*args, "--amount", "value", *JSON)))
+    checks("clv_fit__no_amount", parsed(invoke(*args, *JSON)))
+    checks("clv_fit__pareto", parsed(invoke(*args, "--amount", "value", "--model", "pareto", *JSON)))
+    checks("clv_fit__mbgnbd", parsed(invoke(*args, "--amount", "value", "--model", "mbgnbd", *JSON)))
+    checks.done()
 
 
 def test_clv_fit_at_a_boundary(demo_log: Path) -> None:
@@ -426,41 +454,44 @@ def test_clv_fit_at_a_boundary(demo_log: Path) -> None:
     check("clv_fit__boundary", parsed(invoke("clv", "fit", demo_log, "--amount", "amount", *JSON)))
 
 
-def test_clv_predict(clv_csv: Path) -> None:
+def test_clv_predict(checks: Checks, clv_csv: Path) -> None:
     args = ["clv", "predict", clv_csv, *CDNOW, "--amount", "value"]
-    check("clv_predict", parsed(invoke(*args, *JSON)))
-    check("clv_predict__interval", parsed(invoke(*args, "--interval", "0.9", "--draws", "40", *JSON)))
-    check("clv_predict__group_by", parsed(invoke(*args, "--group-by", "cohort", "--draws", "40", *JSON)))
+    checks("clv_predict", parsed(invoke(*args, *JSON)))
+    checks("clv_predict__interval", parsed(invoke(*args, "--interval", "0.9", "--draws", "40", *JSON)))
+    checks("clv_predict__group_by", parsed(invoke(*args, "--group-by", "cohort", "--draws", "40", *JSON)))
+    checks.done()
 
 
-def test_clv_holdout(clv_csv: Path) -> None:
+def test_clv_holdout(checks: Checks, clv_csv: Path) -> None:
     args = ["clv", "holdout", clv_csv, "--customer", "cust", "--date", "day"]
     args += ["--calibration-end", CALIBRATION_END]
-    check("clv_holdout", parsed(invoke(*args, *JSON)))
-    check("clv_holdout__over_time", parsed(invoke(*args, "--over-time", *JSON)))
+    checks("clv_holdout", parsed(invoke(*args, *JSON)))
+    checks("clv_holdout__over_time", parsed(invoke(*args, "--over-time", *JSON)))
+    checks.done()
 
 
 # -- budget plans on response curves ----------------------------------------------------------------------
-def test_budget_plans_on_curves(curves_dir: Path) -> None:
-    _budget_plans(curves_dir, total="500", kpi_target="1500", suffix="")
+def test_budget_plans_on_curves(checks: Checks, curves_dir: Path) -> None:
+    _budget_plans(checks, curves_dir, total="500", kpi_target="1500", suffix="")
+    checks.done()
 
 
-def _budget_plans(model_dir: Path, total: str, kpi_target: str, suffix: str) -> None:
-    check(
+def _budget_plans(checks: Checks, model_dir: Path, total: str, kpi_target: str, suffix: str) -> None:
+    checks(
         f"budget_optimize{suffix}", parsed(invoke("budget", "optimize", model_dir, "--total", total, *JSON))
     )
     flighting = ["--weeks", "4", "--flighting", "--max-change", "0.5"]
-    check(
+    checks(
         f"budget_optimize__flighting{suffix}",
         parsed(invoke("budget", "optimize", model_dir, "--total", total, *flighting, *JSON)),
     )
     plans = ["--plan", f"even={model_dir / 'even.json'}"] if (model_dir / "even.json").exists() else []
-    check(f"budget_compare{suffix}", parsed(invoke("budget", "compare", model_dir, *plans, *JSON)))
-    check(
+    checks(f"budget_compare{suffix}", parsed(invoke("budget", "compare", model_dir, *plans, *JSON)))
+    checks(
         f"budget_target__kpi_target{suffix}",
         parsed(invoke("budget", "target", model_dir, "--kpi-target", kpi_target, *JSON)),
     )
-    check(
+    checks(
         f"budget_target__mroi{suffix}", parsed(invoke("budget", "target", model_dir, "--mroi", "0.5", *JSON))
     )
 
@@ -470,13 +501,14 @@ FAST_MMM = ["--method", "map", "--draws", "50", "--seed", "1"]
 
 
 @pytest.mark.slow
-def test_mmm_fit_then_budget_and_report(scenario, tmp_path: Path) -> None:
+def test_mmm_fit_then_budget_and_report(checks: Checks, scenario, tmp_path: Path) -> None:
     model = tmp_path / "model"
-    check("mmm_fit", parsed(invoke("mmm", "fit", "--out", model, *FAST_MMM, *scenario.w, *JSON)))
-    _budget_plans(model, total="200", kpi_target="300", suffix="__mmm")  # now ~190 a week for ~250
+    checks("mmm_fit", parsed(invoke("mmm", "fit", "--out", model, *FAST_MMM, *scenario.w, *JSON)))
+    _budget_plans(checks, model, total="200", kpi_target="300", suffix="__mmm")  # now ~190 a week for ~250
     out = tmp_path / "report.json"
     assert invoke("report", "--period", "2026-Q3", "--model", model, "--out", out, *scenario.w).code == 0
-    check("report__mmm", json.loads(out.read_text(encoding="utf-8")))
+    checks("report__mmm", json.loads(out.read_text(encoding="utf-8")))
+    checks.done()
 
 
 @pytest.mark.slow
