@@ -14,6 +14,8 @@ from trueroi.demo import demo_config
 from trueroi.demo.load import TABLE_NAMES
 from trueroi.workspace import Workspace
 
+from .loopback import certificate, http_receiver  # noqa: F401 - fixtures for every monitor test
+
 TRACKING_DROP = date(2026, 9, 8)  # every touchpoint of the day lost (a broken tag)
 CPA_SPIKE = date(2026, 9, 15)  # one campaign's spend x3 for the day, conversions unchanged: CPA x3
 SPEND_STOP = date(2026, 9, 21)  # one campaign stops spending from this day to the end of the data

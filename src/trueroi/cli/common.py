@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from trueroi.io import dumps, jsonable, write_csv
@@ -54,6 +56,20 @@ def group(name: str, help: str) -> typer.Typer:  # noqa: A002 - mirrors Typer's 
 
 def groups() -> dict[str, typer.Typer]:
     return _GROUPS
+
+
+def safe_text(text: object) -> str:
+    """``text`` for a rich console: control characters written as escapes, markup brackets escaped.
+
+    C0 controls but newline and tab, DEL, C1 controls and the bidirectional overrides become ``\\x1b`` or
+    ``\\u202e``, so a file name or a value from the data cannot move the cursor, recolour or hide text.
+    """
+    escaped = re.sub(
+        "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]",
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+        str(text),
+    )
+    return escape(escaped)
 
 
 def print_json(payload: Any) -> None:

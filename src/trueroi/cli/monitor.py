@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from trueroi.cli.common import (
     FormatOpt,
@@ -25,6 +24,7 @@ from trueroi.cli.common import (
     print_csv,
     print_json,
     print_table,
+    safe_text,
 )
 from trueroi.cli.kpis import parse_day
 
@@ -42,6 +42,13 @@ INCIDENT_COLUMNS = [
     ("severity", "Severity", "text"),
     ("text", "What", "text"),
     ("status", "Sent", "text"),
+]
+OUTBOX_COLUMNS = [
+    ("incident_key", "Incident key", "text"),
+    ("destination", "Destination", "text"),
+    ("status", "Status", "text"),
+    ("attempts", "Attempts", "count"),
+    ("last_error", "Last error", "text"),
 ]
 ANOMALY_COLUMNS = [
     ("when", "Day", "text"),
@@ -98,7 +105,7 @@ def alert_add(
     if output == OutputFormat.json:
         print_json(rule.to_dict())
     else:
-        console.print(f"alert {rule.name!r} added: {rule.condition_text} on {rule.scope_text}")
+        console.print(safe_text(f"alert {rule.name!r} added: {rule.condition_text} on {rule.scope_text}"))
 
 
 def alert_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
@@ -113,7 +120,7 @@ def alert_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt =
     elif output == OutputFormat.csv:
         print_csv(result.rows())
     elif result.rules:
-        print_table(result.rows(), RULE_COLUMNS, title="Alert rules")
+        print_table(_cells(result.rows()), RULE_COLUMNS, title="Alert rules")
     else:
         console.print("no alert rules; add one with 'trueroi alert add NAME --kpi KPI --anomaly'")
 
@@ -123,7 +130,7 @@ def alert_remove(
     output: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Remove an alert rule (its past alerts stay in the outbox)."""
+    """Remove an alert rule; its alerts not delivered yet are dropped (they stay in the outbox)."""
     from trueroi.monitor import remove_alert
     from trueroi.workspace import Workspace
 
@@ -132,33 +139,43 @@ def alert_remove(
     if output == OutputFormat.json:
         print_json(result.to_dict())
     else:
-        console.print(f"alert {name!r} removed")
+        dropped = f"; {result.dropped} pending alerts dropped" if result.dropped else ""
+        console.print(safe_text(f"alert {name!r} removed{dropped}"))
 
 
 def alert_outbox(
     status: Annotated[
-        str | None, typer.Option("--status", help="Only pending, delivered, failed or recorded.")
+        str | None,
+        typer.Option("--status", help="Only pending, delivered, failed, dropped or recorded."),
+    ] = None,
+    drop: Annotated[
+        str | None,
+        typer.Option("--drop", help="Drop the pending or failed alert with this incident key (never sent)."),
+    ] = None,
+    destination: Annotated[
+        str | None,
+        typer.Option("--destination", help="With --drop: only this receiver (email:ADDR or webhook:URL)."),
     ] = None,
     output: FormatOpt = OutputFormat.table,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Every alert sent or waiting: incident, receiver, attempts, last error, delivery time."""
-    from trueroi.monitor import outbox_report
+    """Every alert sent or waiting: incident, receiver, attempts, last error; --drop gives one up."""
+    from trueroi.monitor import drop_deliveries, outbox_report
     from trueroi.workspace import Workspace
 
+    if destination is not None and drop is None:
+        raise typer.BadParameter("--destination goes with --drop INCIDENT_KEY")
     with Workspace.open(workspace) as ws:
-        result = outbox_report(ws, status)
+        result = drop_deliveries(ws, drop, destination) if drop else outbox_report(ws, status)
     rows = result.rows()
     if output == OutputFormat.json:
         print_json(result.to_dict())
     elif output == OutputFormat.csv:
         print_csv(rows)
+    elif drop:
+        print_table(_cells(rows), OUTBOX_COLUMNS, title="Dropped")
     else:
-        cols = [
-            (k, k.replace("_", " ").capitalize(), "text") for k in ("incident_key", "destination", "status")
-        ]
-        shown = [{**r, "last_error": escape(r["last_error"]) if r["last_error"] else None} for r in rows]
-        print_table(shown, cols + [("attempts", "Attempts", "count"), ("last_error", "Last error", "text")])
+        print_table(_cells(rows), OUTBOX_COLUMNS)
 
 
 def monitor_run(
@@ -180,24 +197,29 @@ def monitor_run(
         raise typer.Exit(1)
 
 
+def _cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a table: text values with control characters and markup escaped."""
+    return [{k: safe_text(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+
+
 def _print_run(result: Any, output: OutputFormat) -> None:
-    """Delivery problems on stderr, then the pass as JSON, CSV rows or a table."""
+    """Delivery problems on stderr (one line per delivery), then the pass as JSON, CSV rows or a table."""
     data = result.to_dict()
 
     def where(row: dict[str, Any]) -> str:
-        return f"{escape(row['incident_key'])} -> {escape(row['destination'])}"
+        return f"{safe_text(row['incident_key'])} -> {safe_text(row['destination'])}"
 
     for row in data["delivery"]["pending"]:
         err_console.print(
             f"[yellow]alert not delivered yet:[/] {where(row)} ({row['attempts']} attempts, retried at the "
-            f"next run: {escape(str(row['last_error']))})",
+            f"next run: {safe_text(row['last_error'])})",
             highlight=False,
             soft_wrap=True,
         )
     for row in data["delivery"]["failed"]:
         err_console.print(
             f"[bold red]alert given up:[/] {where(row)} after {row['attempts']} attempts "
-            f"({escape(str(row['last_error']))})",
+            f"({safe_text(row['last_error'])})",
             highlight=False,
             soft_wrap=True,
         )
@@ -214,13 +236,13 @@ def _print_run(result: Any, output: OutputFormat) -> None:
     caption = f"delivered {len(d['delivered'])}, pending {len(d['pending'])}, given up {len(d['failed'])}"
     if rows:
         print_table(
-            [{**r, "text": escape(r["text"])} for r in rows],
+            _cells(rows),
             INCIDENT_COLUMNS,
             title=f"Alerts for {span} ({data['rules']} rules)",
             caption=caption,
         )
     else:
-        console.print(f"no alerts for {span} ({data['rules']} rules); {caption}")
+        console.print(safe_text(f"no alerts for {span} ({data['rules']} rules); {caption}"))
 
 
 def monitor_watch(
@@ -270,7 +292,7 @@ def monitor_check(
             {**r, "when": a.when, "where": a.where}
             for r, a in zip(result.rows(), result.anomalies, strict=True)
         ]
-        print_table(rows, ANOMALY_COLUMNS, title="Anomalies")
+        print_table(_cells(rows), ANOMALY_COLUMNS, title="Anomalies")
     else:
         console.print("no anomalies")
 

@@ -5,10 +5,10 @@
 >>> run_monitor(ws)                             # doctest: +SKIP  (rules -> outbox -> e-mail / webhook)
 
 The faces call one function per task: :func:`add_alert`, :func:`list_alerts`, :func:`remove_alert`,
-:func:`outbox_report`, :func:`run_monitor`, :func:`watch` and :func:`check_anomalies`.
+:func:`outbox_report`, :func:`drop_deliveries`, :func:`run_monitor`, :func:`watch` and
+:func:`check_anomalies`.
 """
 
-from trueroi.monitor.deliver import DeliveryError, OutboxReport, outbox_report
 from trueroi.monitor.detect import (
     MONITORED,
     THRESHOLD,
@@ -17,6 +17,8 @@ from trueroi.monitor.detect import (
     check_anomalies,
     detect_anomalies,
 )
+from trueroi.monitor.outbox import DroppedDeliveries, OutboxReport, drop_deliveries, outbox_report
+from trueroi.monitor.receivers import DeliveryError, ReceiverError
 from trueroi.monitor.rules import (
     AlertList,
     AlertRule,
@@ -40,14 +42,17 @@ __all__ = [
     "Anomaly",
     "AnomalyReport",
     "DeliveryError",
+    "DroppedDeliveries",
     "Incident",
     "OutboxReport",
+    "ReceiverError",
     "RemovedAlert",
     "RunResult",
     "add_alert",
     "add_rule",
     "check_anomalies",
     "detect_anomalies",
+    "drop_deliveries",
     "list_alerts",
     "list_rules",
     "make_rule",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import InitVar, asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,13 +20,14 @@ import pandas as pd
 from trueroi.errors import UsageError
 from trueroi.io import jsonable
 from trueroi.monitor.detect import CRITICAL, MONITORED, THRESHOLD, Anomaly, format_value
+from trueroi.monitor.outbox import drop_rule_alerts, locked
+from trueroi.monitor.receivers import check_email, check_webhook_url
 from trueroi.monitor.series import TOTAL
 from trueroi.workspace import Workspace
 from trueroi.workspace.state import StateTable
 
 CONDITIONS = ("above", "below", "anomaly")
 SEVERITIES = ("info", "warning", "critical")
-_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 RULES = StateTable(
@@ -53,7 +54,10 @@ class AlertRule:
 
     ``condition`` is above or below (``threshold`` in the KPI's unit: base currency for spend and CPA, a
     ratio for ROAS and CTR, e.g. 0.02 for a 2 % CTR, a count otherwise) or anomaly (``threshold`` unused).
-    The scope is the campaign when given, else the channel, else the whole business.
+    The scope is the campaign when given, else the channel, else the whole business. Receivers are checked
+    (:func:`~trueroi.monitor.receivers.check_webhook_url`, :func:`~trueroi.monitor.receivers.check_email`)
+    unless ``stored``: a rule read back from the workspace may hold an address an older version accepted;
+    it is refused when it is sent, for that delivery only.
     """
 
     name: str
@@ -66,12 +70,13 @@ class AlertRule:
     emails: list[str] = field(default_factory=list)
     webhooks: list[str] = field(default_factory=list)
     created_at: datetime | None = None
+    stored: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, stored: bool) -> None:
         self.kpi = self.kpi.strip().lower()
         self.campaign = self.campaign.strip().lower() if self.campaign else None
         self.channel = self.channel.strip() if self.channel else None
-        self.validate()
+        self.validate(receivers=not stored)
 
     @property
     def scope(self) -> tuple[str, str]:
@@ -104,7 +109,8 @@ class AlertRule:
         """E-mail addresses and webhook URLs, comma-separated (``(none: recorded only)`` without any)."""
         return ", ".join(self.emails + self.webhooks) or "(none: recorded only)"
 
-    def validate(self) -> None:
+    def validate(self, *, receivers: bool = True) -> None:
+        """Check every field; ``receivers=False`` leaves the e-mail addresses and webhook URLs unchecked."""
         if not _NAME.fullmatch(self.name):
             raise UsageError(
                 f"alert name {self.name!r} is not valid; use letters, digits, '_', '-' or '.' (at most 64)"
@@ -121,14 +127,11 @@ class AlertRule:
         if scope not in MONITORED[self.kpi].scopes:
             watched = ", ".join(MONITORED[self.kpi].scopes)
             raise UsageError(f"KPI {self.kpi!r} is watched for {watched} only, not per {scope}")
-        for email in self.emails:
-            if not _EMAIL.fullmatch(email):
-                raise UsageError(f"{email!r} is not an e-mail address like 'team@example.com'")
-        for url in self.webhooks:
-            if not re.match(r"https?://[^\s/]+", url):
-                raise UsageError(
-                    f"webhook {url!r} is not an http(s) URL like 'https://chat.example.com/hook'"
-                )
+        if receivers:
+            for email in self.emails:
+                check_email(email)
+            for url in self.webhooks:
+                check_webhook_url(url)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``trueroi alert list``."""
@@ -149,7 +152,7 @@ class AlertRule:
         row["webhooks"] = json.loads(row.get("webhooks") or "[]")
         if row.get("threshold") is not None and pd.isna(row["threshold"]):
             row["threshold"] = None
-        return cls(**row)
+        return cls(**row, stored=True)
 
 
 @dataclass(frozen=True)
@@ -181,9 +184,10 @@ class AlertList:
 
 @dataclass(frozen=True)
 class RemovedAlert:
-    """The name of an alert rule that was removed."""
+    """The name of an alert rule that was removed, and how many of its pending alerts were dropped."""
 
     name: str
+    dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``trueroi alert remove --format json``: ``{"removed": name}``."""
@@ -266,9 +270,8 @@ def list_alerts(ws: Workspace) -> AlertList:
 
 
 def remove_alert(ws: Workspace, name: str) -> RemovedAlert:
-    """Delete the alert rule ``name`` (its past alerts stay in the outbox)."""
-    remove_rule(ws, name)
-    return RemovedAlert(name)
+    """Delete the alert rule ``name``; its alerts not delivered yet are dropped (they stay in the outbox)."""
+    return RemovedAlert(name, remove_rule(ws, name))
 
 
 def list_rules(ws: Workspace) -> list[AlertRule]:
@@ -285,11 +288,19 @@ def add_rule(ws: Workspace, rule: AlertRule, *, replace: bool = False) -> AlertR
     return rule
 
 
-def remove_rule(ws: Workspace, name: str) -> None:
-    """Delete the rule ``name`` (its past alerts stay in the outbox)."""
-    if not RULES.delete(ws, name=name):
-        known = ", ".join(r.name for r in list_rules(ws)) or "none"
-        raise UsageError(f"no alert named {name!r} (alerts: {known})")
+def remove_rule(ws: Workspace, name: str) -> int:
+    """Delete the rule ``name``; returns how many of its pending alerts were dropped.
+
+    Its alerts stay in the outbox: delivered ones as they are, pending ones with status ``dropped``
+    (dropped first, so a process killed in between leaves the rule in place, to be removed again).
+    """
+    with locked(ws, f"removal of alert {name}"):
+        if not any(r["name"] == name for r in RULES.records(ws)):
+            known = ", ".join(r.name for r in list_rules(ws)) or "none"
+            raise UsageError(f"no alert named {name!r} (alerts: {known})")
+        dropped = drop_rule_alerts(ws, name, "its alert rule was removed before delivery")
+        RULES.delete(ws, name=name)
+    return dropped
 
 
 @dataclass(frozen=True)
