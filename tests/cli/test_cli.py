@@ -144,3 +144,14 @@ def test_piped_lines_are_not_wrapped_at_80_columns(tmp_path) -> None:
         timeout=600,
     )
     assert done.stdout.strip().splitlines() == [f"{orders}: orders"]
+
+
+def test_building_the_app_twice_registers_each_command_once() -> None:
+    """main() builds the app on every call; commands must not pile up in the shared groups."""
+    from trueroi.cli.main import build_app
+
+    build_app()
+    app = build_app()
+    for group in app.registered_groups:
+        names = [c.name or c.callback.__name__ for c in group.typer_instance.registered_commands]
+        assert len(names) == len(set(names)), (group.name, names)

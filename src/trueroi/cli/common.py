@@ -58,6 +58,11 @@ def groups() -> dict[str, typer.Typer]:
     return _GROUPS
 
 
+def reset_groups() -> None:
+    """Forget the command groups, so that building the app again does not register every command twice."""
+    _GROUPS.clear()
+
+
 def safe_text(text: object) -> str:
     """``text`` for a rich console: control characters written as escapes, markup brackets escaped.
 

@@ -32,7 +32,7 @@ from trueroi.cli import (
     server,
     workspace,
 )
-from trueroi.cli.common import err_console, groups
+from trueroi.cli.common import err_console, groups, reset_groups
 from trueroi.errors import NoWorkspaceError, TrueRoiError
 
 # In the order their commands appear in ``trueroi --help``.
@@ -64,6 +64,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root)
+    reset_groups()
     for module in COMMAND_MODULES:
         module.register(app)
     for group_name, sub in groups().items():
