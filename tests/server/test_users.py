@@ -129,3 +129,18 @@ def test_times_are_utc(home) -> None:
     before = utcnow()
     user = add_user(home, "a@example.com", PASSWORD, "admin", actor="cli:t")
     assert before <= user.created_at <= utcnow() and user.created_at.tzinfo is None
+
+
+def test_a_hash_with_old_parameters_is_renewed_at_login(home) -> None:
+    from argon2 import PasswordHasher
+
+    from trueroi.server.schema import users
+
+    add_user(home, "a@example.com", PASSWORD, "admin", actor="cli:t")
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("short pw")  # an older rule
+    with home.engine.begin() as conn:
+        conn.execute(users.update().values(password_hash=weak))
+    login(home, "a@example.com", "short pw", client="10.0.0.1")
+    with home.engine.connect() as conn:
+        renewed = conn.execute(sa.select(users.c.password_hash)).scalar_one()
+    assert renewed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # RFC 9106 low-memory profile

@@ -23,7 +23,7 @@ from trueroi.errors import TrueRoiError
 from trueroi.server import audit
 from trueroi.server.home import ServerHome
 from trueroi.server.schema import login_attempts, sessions, users, utcnow
-from trueroi.server.users import User, dummy_hash, hash_password, needs_rehash, user_by_id, verify_password
+from trueroi.server.users import User, dummy_hash, needs_rehash, rehash, user_by_id, verify_password
 
 ATTEMPTS_KEPT = timedelta(days=1)
 
@@ -81,11 +81,9 @@ def login(home: ServerHome, email: str, password: str, *, client: str) -> NewSes
         reason = "unknown account" if row is None else "wrong password" if not ok else "user disabled"
         _record_attempt(home, email, client, "failed", reason=reason)
         raise LoginRefused("wrong e-mail or password")
-    if needs_rehash(row["password_hash"]):
+    if needs_rehash(row["password_hash"]):  # older Argon2 parameters: store a hash with today's
         with home.engine.begin() as conn:
-            conn.execute(
-                users.update().where(users.c.id == row["id"]).values(password_hash=hash_password(password))
-            )
+            conn.execute(users.update().where(users.c.id == row["id"]).values(password_hash=rehash(password)))
     new = open_session(home, row["id"])
     _record_attempt(home, email, client, "ok", user_id=row["id"])
     return new

@@ -79,7 +79,14 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
+    """Whether the hash was made with other Argon2 parameters than today's (then :func:`rehash` it)."""
     return _hasher().check_needs_rehash(password_hash)
+
+
+def rehash(password: str) -> str:
+    """A hash with today's parameters of a password that has just been verified (no length rule: it was
+    accepted when it was set)."""
+    return _hasher().hash(password)
 
 
 @cache
