@@ -1,14 +1,38 @@
-"""``trueroi init``: create a workspace."""
+"""``trueroi init``: create a workspace; the helpers every command uses to open one and name what it wrote."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
-from trueroi.cli.common import console
-from trueroi.workspace import Workspace, WorkspaceConfig
+from trueroi.cli.common import console, err_console
+
+if TYPE_CHECKING:
+    from trueroi.workspace import Workspace
+
+
+def open_workspace(path: Path | None) -> Workspace:
+    """Open the workspace a command names (``--workspace``, ``$TRUEROI_WORKSPACE`` or the current directory).
+
+    When ``$TRUEROI_WORKSPACE`` names another workspace than the one the current directory holds, one warning
+    line goes to stderr (with ``TRUEROI_STRICT=1`` the library refuses instead).
+    """
+    from trueroi.workspace import Workspace  # the library stays off the start-up path of `trueroi --help`
+
+    ws = Workspace.open(path)
+    if ws.choice.warning:
+        err_console.print(f"[yellow]warning:[/] {escape(ws.choice.warning)}", highlight=False, soft_wrap=True)
+    return ws
+
+
+def wrote_to(ws: Workspace) -> None:
+    """One line on stderr naming the workspace a writing command wrote to, or that it wrote nothing there."""
+    where = escape(str(ws.path))
+    line = f"wrote to workspace {where}" if ws.written else f"nothing written to workspace {where}"
+    err_console.print(line, highlight=False, soft_wrap=True)
 
 
 def init(
@@ -18,6 +42,8 @@ def init(
     brand: Annotated[list[str] | None, typer.Option(help="Brand term (regex); repeat for several.")] = None,
 ) -> None:
     """Create a workspace: trueroi.toml and an embedded DuckDB warehouse with the canonical tables."""
+    from trueroi.workspace import Workspace, WorkspaceConfig
+
     config = WorkspaceConfig(
         name=directory.resolve().name,
         base_currency=currency.upper(),

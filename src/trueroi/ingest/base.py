@@ -23,23 +23,38 @@ import pyarrow.compute as pc
 from trueroi.errors import DataValidationError
 from trueroi.ingest.parse import Problems
 from trueroi.workspace.config import WorkspaceConfig
+from trueroi.workspace.load import PeriodReplace, RowKey
 
 if TYPE_CHECKING:
     from trueroi.workspace import Workspace
 
 Reader = Callable[[Path, "ImportContext"], dict[str, Iterable[pa.Table]]]
 
-# Rows a corrected re-export replaces: existing rows whose key appears in the new file are deleted first.
-# Session logs have no key that survives a re-export (ids are often derived), so touchpoints are replaced by
-# day instead: a newer export of the same format replaces every day it covers (REPLACE_DAYS).
-REPLACE_KEYS: dict[str, list[str]] = {
-    "ad_performance": ["date_day", "platform", "campaign_id"],
-    "orders": ["order_id"],
-    "conversions": ["conversion_id"],
-    "costs": ["period_start", "period_end", "category"],
-    "fx_rates": ["date_day", "currency"],
+# The key of each canonical table: a row of a new file replaces the older rows with the same key (a
+# re-export with corrected numbers is an upsert, counted as replaced), and every other older row is kept.
+# Keys compare nulls as equal, so a campaign-level ad row (ad_group_id null) never replaces ad-group rows,
+# nor the other way round. Touchpoints: touch_id (every importer sets one: the export's, the GA4 session, or
+# a hash of user, time, session and landing page); rows without one match on their natural key instead.
+TOUCH_NATURAL_KEY = ("user_id", "ts", "session_id", "source", "medium", "campaign", "landing_page")
+REPLACE_KEYS: dict[str, RowKey] = {
+    "ad_performance": RowKey(("date_day", "platform", "campaign_id", "ad_group_id")),
+    "touchpoints": RowKey(("touch_id",), fallback=TOUCH_NATURAL_KEY),
+    "orders": RowKey(("order_id",)),
+    "conversions": RowKey(("conversion_id",)),
+    "costs": RowKey(("period_start", "period_end", "category", "channel", "campaign_id")),
+    "fx_rates": RowKey(("date_day", "currency")),
 }
-REPLACE_DAYS: dict[str, str] = {"touchpoints": "date_day"}
+# Replacing a period is asked for explicitly (import with replace): rows loaded earlier from the same format
+# whose day lies between the new file's first and last day are removed, whatever their key (ad rows only of
+# the platforms the new file holds).
+REPLACE_DAYS: dict[str, PeriodReplace] = {
+    "ad_performance": PeriodReplace("date_day", scope=("platform",)),
+    "touchpoints": PeriodReplace("date_day"),
+    "orders": PeriodReplace("date_day"),
+    "conversions": PeriodReplace("date_day"),
+    "costs": PeriodReplace("period_start"),
+    "fx_rates": PeriodReplace("date_day", scope=("currency",)),
+}
 MONEY_DAY: dict[str, str] = {
     "ad_performance": "date_day",
     "orders": "date_day",

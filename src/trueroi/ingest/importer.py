@@ -35,8 +35,12 @@ def import_file(
     options: dict[str, Any] | None = None,
     on_rows: Callable[[int], None] | None = None,
     today: date | None = None,
+    replace: bool = False,
 ) -> LoadResult:
     """Import one file of the named format into the workspace, atomically and idempotently.
+
+    Rows replace older rows with the same key (:data:`~trueroi.ingest.base.REPLACE_KEYS`: a re-export with
+    corrected numbers is an upsert); no other row is removed unless ``replace`` asks for it.
 
     Parameters
     ----------
@@ -51,6 +55,10 @@ def import_file(
         Format options (``product_costs`` for shop orders, ``currency``, ``purchase_action`` ...).
     on_rows
         Called with the number of rows in each parsed chunk (progress bars).
+    replace
+        Replace the period the file covers: rows loaded earlier from the same format between the file's
+        first and last day are removed (:data:`~trueroi.ingest.base.REPLACE_DAYS`), whatever their key. The
+        result's ``replaced`` counts every row removed.
 
     Raises
     ------
@@ -76,7 +84,7 @@ def import_file(
         file_name=path.name,
         sha256=sha,
         replace_on={name: REPLACE_KEYS[name] for name in batches if name in REPLACE_KEYS},
-        replace_days={name: REPLACE_DAYS[name] for name in batches if name in REPLACE_DAYS},
+        replace_days={name: REPLACE_DAYS[name] for name in batches if replace and name in REPLACE_DAYS},
     )
 
 
@@ -142,13 +150,23 @@ def detect_files(paths: Sequence[str | os.PathLike[str]]) -> Detection:
 
 @dataclass
 class ImportBatch:
-    """What a batch of imports did, file by file (in load order)."""
+    """What a batch of imports did, file by file (in load order), and the workspace it wrote to.
+
+    ``replaced`` of each file counts the rows of earlier imports it removed: rows with the same key (an
+    upsert) and, when a period replacement was asked for, every row of the same format in its period.
+    """
 
     imports: list[dict[str, Any]] = field(default_factory=list)
+    workspace: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """``{"imports": [{"file", "format", "import_id", "rows", "tables", "replaced", "skipped"} ...]}``."""
         return {"imports": self.imports}
+
+    @property
+    def replaced(self) -> int:
+        """Rows of earlier imports the batch removed, all files together."""
+        return sum(int(i["replaced"]) for i in self.imports)
 
 
 def plan_imports(format_name: str, paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, Path]]:
@@ -185,16 +203,18 @@ def import_files(
     *,
     options: dict[str, Any] | None = None,
     on_rows: RowsCallback | None = None,
+    replace: bool = False,
 ) -> ImportBatch:
     """Import every file of ``paths`` (folders expanded) in format ``format_name`` or ``"auto"``.
 
     Each file loads atomically and idempotently (a file loaded before is skipped); a broken file stops the
     batch with its error, leaving the files loaded before it in place. ``on_rows(path, n)`` reports progress.
+    ``replace`` replaces the period each file covers (see :func:`import_file`).
     """
-    batch = ImportBatch()
+    batch = ImportBatch(workspace=str(ws.path))
     for name, path in plan_imports(format_name, paths):
         rows = (lambda n, p=path: on_rows(p, n)) if on_rows else None
-        result = import_file(ws, name, path, options=options, on_rows=rows)
+        result = import_file(ws, name, path, options=options, on_rows=rows, replace=replace)
         batch.imports.append(
             {
                 "file": str(path),

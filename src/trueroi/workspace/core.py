@@ -1,18 +1,19 @@
 """A workspace: a directory with ``trueroi.toml`` and a warehouse of canonical tables.
 
 All reads go through Ibis, so the warehouse is whatever backend the config's URL names (embedded DuckDB by
-default). Loads are all or nothing on DuckDB: rows are appended in committed chunks under a 'pending' import
-(memory stays bounded), then replacements and the switch to 'loaded' happen in one transaction; a failed load
-deletes its rows and a killed one is undone the next time the workspace is opened, so either way the
-workspace is exactly as it was.
+default). On a DuckDB file, processes share the warehouse through a lock (:mod:`trueroi.workspace.lock`):
+reads use a read-only connection under a shared lock, and every write (a load's commit, a state change, a
+derived table) happens in :meth:`Workspace.writing`, under the exclusive lock, on a read-write connection
+closed when it ends. Loads are all or nothing: rows are staged in a file of their own and committed with the
+``imports`` record in one transaction (:mod:`trueroi.workspace.load`), so an unfinished load is never seen.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,21 +22,36 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pyarrow as pa
 
-from trueroi.errors import DataValidationError, NoWorkspaceError, WorkspaceError
+from trueroi.errors import NoWorkspaceError, WorkspaceError
+from trueroi.workspace import imports as imports_mod
 from trueroi.workspace.config import CONFIG_FILE, WorkspaceConfig
+from trueroi.workspace.connection import WarehouseConnection
+from trueroi.workspace.load import (
+    PeriodReplace,
+    RowKey,
+    chunks,
+    clean_staging,
+    commit,
+    conform,
+    new_import_id,
+    staging,
+)
+from trueroi.workspace.lock import Notify, WarehouseLock, lock_dir
 from trueroi.workspace.schema import TABLES, arrow_schema, schema
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
 
 ENV_VAR = "TRUEROI_WORKSPACE"
-LOAD_MEMORY_LIMIT = "2GB"
-DATA_TABLES = ("ad_performance", "touchpoints", "orders", "conversions", "costs", "fx_rates")
+STRICT_ENV = "TRUEROI_STRICT"
+DATA_TABLES = imports_mod.DATA_TABLES
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load did: its id, rows written per table, and whether it was skipped as a repeat."""
+    """What one load did: its id, rows written per table, whether it was skipped as a repeat, and how many
+    rows of earlier loads it replaced (same key, or the replaced period)."""
 
     import_id: str
     rows: dict[str, int]
@@ -43,12 +59,51 @@ class LoadResult:
     replaced: int = 0
 
 
-def resolve_path(path: str | os.PathLike[str] | None) -> Path:
+@dataclass(frozen=True)
+class WorkspaceChoice:
+    """Which workspace directory a command uses and why.
+
+    ``reason`` is ``"given"`` (an explicit path), ``"environment"`` (``$TRUEROI_WORKSPACE``) or ``"current
+    directory"``. ``other`` is a workspace directory that was passed over: the current directory holding a
+    ``trueroi.toml`` while the environment variable names another one.
+    """
+
+    path: Path
+    reason: str
+    other: Path | None = None
+
+    @property
+    def warning(self) -> str | None:
+        """One line when the current directory is a workspace other than the one chosen, else None."""
+        if self.other is None:
+            return None
+        return (
+            f"the current directory {self.other} is a workspace, but {ENV_VAR} names {self.path}, "
+            f"which is the one used"
+        )
+
+
+def choose_workspace(path: str | os.PathLike[str] | None = None) -> WorkspaceChoice:
     """The workspace directory: the given path, else ``$TRUEROI_WORKSPACE``, else the current directory."""
     if path is not None:
-        return Path(path).expanduser().resolve()
+        return WorkspaceChoice(Path(path).expanduser().resolve(), "given")
     env = os.environ.get(ENV_VAR)
-    return Path(env).expanduser().resolve() if env else Path.cwd()
+    if not env:
+        return WorkspaceChoice(Path.cwd(), "current directory")
+    chosen = Path(env).expanduser().resolve()
+    here = Path.cwd().resolve()
+    other = here if (here / CONFIG_FILE).exists() and here != chosen else None
+    return WorkspaceChoice(chosen, "environment", other)
+
+
+def resolve_path(path: str | os.PathLike[str] | None) -> Path:
+    """The workspace directory: the given path, else ``$TRUEROI_WORKSPACE``, else the current directory."""
+    return choose_workspace(path).path
+
+
+def strict_mode() -> bool:
+    """Whether ``$TRUEROI_STRICT`` asks for a passed-over workspace to be an error instead of a warning."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def file_sha256(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
@@ -64,17 +119,41 @@ class Workspace:
     """One business's data and settings.
 
     Use :meth:`init` to create a workspace and :meth:`open` to open an existing one. Tables are read as
-    Ibis expressions with :meth:`table`; data enters through :meth:`load`.
+    Ibis expressions with :meth:`table`; data enters through :meth:`load`; writes of any kind happen inside
+    :meth:`writing`. A Workspace object is used by one thread at a time (open one per thread or request).
+
+    Parameters
+    ----------
+    lock_timeout
+        Seconds to wait for the warehouse lock (default: ``$TRUEROI_LOCK_TIMEOUT``, else 300).
+    on_wait
+        Called with a one-line message when a lock is busy at the first try (default: a line on stderr).
     """
 
-    def __init__(self, path: Path, config: WorkspaceConfig, backend: Any | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: WorkspaceConfig,
+        backend: Any | None = None,
+        *,
+        lock_timeout: float | None = None,
+        on_wait: Notify | None = None,
+        choice: WorkspaceChoice | None = None,
+    ) -> None:
         self.path = Path(path)
         self.config = config
+        self.choice = choice or WorkspaceChoice(self.path, "given")
         self._con = backend
+        self._warehouse: WarehouseConnection | None = None
+        self._lock_timeout = lock_timeout
+        self._on_wait = on_wait
+        self.written = False
 
     # -- lifecycle -------------------------------------------------------------------------------------
     @classmethod
-    def init(cls, path: str | os.PathLike[str], config: WorkspaceConfig | None = None) -> Workspace:
+    def init(
+        cls, path: str | os.PathLike[str], config: WorkspaceConfig | None = None, **options: Any
+    ) -> Workspace:
         """Create a workspace in ``path`` (created if missing) with empty canonical tables.
 
         Raises
@@ -87,22 +166,55 @@ class Workspace:
             raise WorkspaceError(f"{directory} already holds a workspace ({CONFIG_FILE} exists)")
         directory.mkdir(parents=True, exist_ok=True)
         config = config or WorkspaceConfig(name=directory.name)
-        ws = cls(directory, config)
+        ws = cls(directory, config, **options)
         ws.create_tables()
         config.save(directory)
         return ws
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
-        """Open the workspace at ``path`` (see :func:`resolve_path`)."""
-        directory = resolve_path(path)
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        strict: bool | None = None,
+        lock_timeout: float | None = None,
+        on_wait: Notify | None = None,
+    ) -> Workspace:
+        """Open the workspace at ``path`` (see :func:`choose_workspace`).
+
+        Parameters
+        ----------
+        strict
+            Refuse to open the workspace ``$TRUEROI_WORKSPACE`` names while the current directory is another
+            workspace (default: ``$TRUEROI_STRICT``). Otherwise :attr:`choice` carries a warning.
+
+        Raises
+        ------
+        NoWorkspaceError
+            When the directory holds no ``trueroi.toml``.
+        WorkspaceError
+            In strict mode, when the current directory is a workspace other than the chosen one.
+        """
+        choice = choose_workspace(path)
+        if choice.other is not None and (strict_mode() if strict is None else strict):
+            raise WorkspaceError(f"{choice.warning}; strict mode refuses to choose between them")
+        directory = choice.path
         if not (directory / CONFIG_FILE).exists():
             raise NoWorkspaceError(
                 f"{directory} is not a trueroi workspace (no {CONFIG_FILE}); "
                 "initialise a workspace there or choose another workspace directory",
                 directory=str(directory),
             )
-        return cls(directory, WorkspaceConfig.load(directory))
+        ws = cls(
+            directory,
+            WorkspaceConfig.load(directory),
+            lock_timeout=lock_timeout,
+            on_wait=on_wait,
+            choice=choice,
+        )
+        if (db := ws.database_file) is not None:
+            clean_staging(lock_dir(db) / "staging")
+        return ws
 
     @classmethod
     def from_backend(cls, backend: Any, config: WorkspaceConfig | None = None) -> Workspace:
@@ -111,23 +223,20 @@ class Workspace:
 
     @property
     def con(self) -> Any:
-        """The Ibis backend, connected on first use."""
+        """The Ibis backend, connected on first use (read-only on a DuckDB file; see :meth:`writing`)."""
         if self._con is None:
-            self._con = ibis.connect(self.backend_url)
-            if getattr(self._con, "name", "") == "duckdb":
-                self._con.raw_sql("SET enable_progress_bar = false")
-                self._recover(self._con.con)
+            db = self.database_file
+            if db is not None:
+                lock = WarehouseLock(
+                    db, label=str(self.path), timeout=self._lock_timeout, on_wait=self._on_wait
+                )
+                self._warehouse = WarehouseConnection(db, lock)
+                self._con = ibis.duckdb.from_connection(self._warehouse)
+            else:
+                self._con = ibis.connect(self.backend_url)
+                if getattr(self._con, "name", "") == "duckdb":
+                    self._con.raw_sql("SET enable_progress_bar = false")
         return self._con
-
-    @staticmethod
-    def _recover(raw: Any) -> None:
-        """Remove what a load killed midway left behind (its rows are marked by a 'pending' import)."""
-        if not raw.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'imports'").fetchone()[0]:
-            return
-        for import_id, target_key in raw.execute(
-            "SELECT import_id, target_table FROM imports WHERE status = 'pending'"
-        ).fetchall():
-            _discard(raw, import_id, target_key)
 
     @property
     def backend_url(self) -> str:
@@ -139,15 +248,74 @@ class Workspace:
         return url
 
     @property
+    def database_file(self) -> Path | None:
+        """The DuckDB warehouse file, or None for another backend (or DuckDB in memory)."""
+        if self._con is not None and self._warehouse is None:
+            return None
+        url = self.backend_url
+        if not url.startswith("duckdb://"):
+            return None
+        target = url.removeprefix("duckdb://").split("?", 1)[0]
+        if not target or target == ":memory:" or target.startswith(("md:", "motherduck:")):
+            return None
+        return Path(target)
+
+    @property
     def is_duckdb(self) -> bool:
         return getattr(self.con, "name", "") == "duckdb"
+
+    @contextlib.contextmanager
+    def writing(self, doing: str = "a write") -> Iterator[duckdb.DuckDBPyConnection]:
+        """Hold the warehouse's write lock and a read-write DuckDB connection for the block.
+
+        Yields the raw DuckDB connection; Ibis expressions of this workspace run on it too during the block.
+        Blocks nest. Other processes' reads and writes wait until the block ends; this one waits (up to the
+        lock timeout) for them to close the warehouse first. ``doing`` names the write in their messages.
+
+        Raises
+        ------
+        WorkspaceBusyError
+            When the lock is not had within the timeout.
+        WorkspaceError
+            On a backend other than DuckDB (its writes go through Ibis directly).
+        """
+        self.con  # noqa: B018 - connect on first use
+        if self._warehouse is not None:
+            with self._warehouse.writing(doing) as raw:
+                yield raw
+            self.written = True
+        elif self.is_duckdb:  # DuckDB in memory: one connection, nobody else to wait for
+            yield self.con.con
+            self.written = True
+        else:
+            raise WorkspaceError(f"writing needs a DuckDB warehouse; this workspace uses {self.con.name}")
+
+    @contextlib.contextmanager
+    def try_writing(self, doing: str = "a write") -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """Like :meth:`writing`, but yields None at once (without waiting) when the warehouse is in use."""
+        self.con  # noqa: B018 - connect on first use
+        if self._warehouse is None:
+            with self.writing(doing) as raw:
+                yield raw
+            return
+        with self._warehouse.try_writing(doing) as raw:
+            yield raw
+        if raw is not None:
+            self.written = True
+
+    def release(self) -> None:
+        """Close the warehouse connection and drop its lock now (the next use opens it again)."""
+        if self._warehouse is not None:
+            self._warehouse.release()
 
     def close(self) -> None:
         if self._con is not None:
             disconnect = getattr(self._con, "disconnect", None)
             if disconnect is not None:
                 disconnect()
-            self._con = None
+            if self._warehouse is not None:
+                self._warehouse.lock.close()
+            self._con = self._warehouse = None
 
     def __enter__(self) -> Workspace:
         return self
@@ -157,10 +325,17 @@ class Workspace:
 
     def create_tables(self) -> None:
         """Create every canonical table that does not exist yet."""
-        existing = set(self.con.list_tables())
-        for name in TABLES:
-            if name not in existing:
-                self.con.create_table(name, schema=schema(name))
+        if self.database_file is None and not self.is_duckdb:
+            existing = set(self.con.list_tables())
+            for name in TABLES:
+                if name not in existing:
+                    self.con.create_table(name, schema=schema(name))
+            return
+        with self.writing("creation of the canonical tables"):
+            existing = set(self.con.list_tables())
+            for name in TABLES:
+                if name not in existing:
+                    self.con.create_table(name, schema=schema(name))
 
     # -- reading ---------------------------------------------------------------------------------------
     def table(self, name: str) -> ibis.Table:
@@ -196,6 +371,24 @@ class Workspace:
             result[name] = (int(df["n"].iloc[0]), str(df["h"].iloc[0]))
         return result
 
+    # -- imports ---------------------------------------------------------------------------------------
+    def imports(self) -> imports_mod.ImportList:
+        """Every import of the workspace (id, format, file, hash, tables, rows, time, status)."""
+        return imports_mod.list_imports(self)
+
+    def remove_import(self, import_id: str) -> imports_mod.RemovedImport:
+        """Delete one import (its id, or a unique prefix of at least 4 characters) with every row it loaded.
+
+        One transaction: the rows in every table it loaded, its ``imports`` record, and the derived tables'
+        validity (they are rebuilt on next use). Rows it had replaced in earlier imports are not restored.
+
+        Raises
+        ------
+        UnknownImportError
+            When no import has this id.
+        """
+        return imports_mod.remove_import(self, import_id)
+
     # -- loading ---------------------------------------------------------------------------------------
     def already_loaded(self, sha256: str, target_table: str) -> str | None:
         """The import id under which this file hash was loaded into ``target_table``, if any."""
@@ -212,8 +405,8 @@ class Workspace:
         source_format: str,
         file_name: str,
         sha256: str,
-        replace_on: dict[str, list[str]] | None = None,
-        replace_days: dict[str, str] | None = None,
+        replace_on: dict[str, RowKey | list[str]] | None = None,
+        replace_days: dict[str, PeriodReplace | str] | None = None,
     ) -> LoadResult:
         """Load rows into one or more canonical tables, all or nothing.
 
@@ -223,14 +416,21 @@ class Workspace:
             Table name to rows: an Arrow table, a DataFrame or an iterable of Arrow tables (streamed). Missing
             optional columns are added as nulls; ``import_id`` is set here.
         source_format, file_name, sha256
-            Recorded in ``imports``; a file whose hash was loaded before into the same table is skipped.
+            Recorded in ``imports``; a file whose hash was loaded before into the same tables is skipped.
         replace_on
-            Table name to key columns: existing rows whose key appears in the new rows are deleted first, so
-            a corrected re-export replaces the days it overlaps instead of adding to them.
+            Table name to its row key (:class:`~trueroi.workspace.load.RowKey` or key columns): existing
+            rows whose key appears in the new rows are replaced (an upsert).
         replace_days
-            Table name to day column, for tables without a natural row key (session logs): rows loaded
-            earlier from the same ``source_format`` on any day the new rows cover are deleted first, so a
-            newer export of a source replaces the days it covers.
+            Table name to its day column (or a :class:`~trueroi.workspace.load.PeriodReplace`): rows loaded
+            earlier from the same ``source_format`` in the period the new rows cover (first to last day) are
+            removed first. Only when a period replacement is asked for.
+
+        Raises
+        ------
+        DataValidationError
+            When a value cannot be read as its column's type; nothing is written then.
+        WorkspaceBusyError
+            When the commit does not get the write lock within the lock timeout (nothing is written).
         """
         targets = list(batches)
         for name in targets:
@@ -240,92 +440,40 @@ class Workspace:
         previous = self.already_loaded(sha256, target_key)
         if previous is not None:
             return LoadResult(import_id=previous, rows=dict.fromkeys(targets, 0), skipped=True)
-        import_id = uuid.uuid4().hex[:16]
+        import_id = new_import_id()
         if not self.is_duckdb:
             return self._load_generic(batches, import_id, source_format, file_name, sha256, target_key)
-        raw = self.con.con
-        previous_limit = raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        raw.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
-        # Rows go in committed chunks under a 'pending' import, so memory stays bounded at any file size
-        # (DuckDB holds an open transaction's rows in memory). Nobody sees the pending rows: DuckDB lets no
-        # other process open the file meanwhile; a failure deletes them; a killed process leaves them to
-        # _recover, which runs before the workspace is next read.
-        raw.execute(
-            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, 0, ?, 'pending')",
-            [import_id, source_format, file_name, sha256, target_key, _now()],
-        )
-        in_transaction = False
-        try:
-            rows = {name: self._append(raw, name, data, import_id) for name, data in batches.items()}
-            raw.execute("BEGIN TRANSACTION")
-            in_transaction = True
-            replaced = sum(
-                self._replace(raw, name, keys, import_id)
-                for name, keys in (replace_on or {}).items()
-                if keys and name in batches
-            )
-            replaced += sum(
-                self._replace_days(raw, name, day, import_id, source_format)
-                for name, day in (replace_days or {}).items()
-                if name in batches
-            )
-            raw.execute(
-                "UPDATE imports SET status = 'loaded', rows = ? WHERE import_id = ?",
-                [sum(rows.values()), import_id],
-            )
-            raw.execute("COMMIT")
-            in_transaction = False
-        except BaseException:
-            if in_transaction:
-                raw.execute("ROLLBACK")
-            _discard(raw, import_id, target_key)
-            raise
-        finally:
-            raw.execute(f"SET memory_limit = '{previous_limit}'")
-        return LoadResult(import_id=import_id, rows=rows, replaced=replaced)
+        keys = {n: RowKey.of(k) for n, k in (replace_on or {}).items() if k and n in batches}
+        periods = {n: PeriodReplace.of(d) for n, d in (replace_days or {}).items() if n in batches}
+        record = {
+            "import_id": import_id,
+            "source_format": source_format,
+            "file_name": file_name,
+            "sha256": sha256,
+            "target_table": target_key,
+        }
+        self.release()  # no lock is held while the rows are read and staged
+        with staging(self._staging_folder(), import_id) as stage:
+            for name, data in batches.items():
+                stage.append(name, data, import_id)
+            with self.writing(f"import of {file_name}") as raw:
+                done = commit(raw, stage, {**record, "loaded_at": _now()}, keys, periods)
+        if done.skipped_as is not None:
+            return LoadResult(import_id=done.skipped_as, rows=done.rows, skipped=True)
+        return LoadResult(import_id=import_id, rows=done.rows, replaced=done.replaced)
 
-    @staticmethod
-    def _append(raw: Any, name: str, data: Any, import_id: str) -> int:
-        """Insert ``data`` chunk by chunk, each chunk committed on its own; returns the row count."""
-        count = 0
-        for chunk in _chunks(data):
-            arrow = conform(chunk, name, import_id)
-            raw.register("_chunk", arrow)
-            raw.execute(f"INSERT INTO {name} SELECT * FROM _chunk")
-            raw.unregister("_chunk")
-            count += arrow.num_rows
-        return count
-
-    @staticmethod
-    def _replace(raw: Any, name: str, keys: list[str], import_id: str) -> int:
-        """Delete older rows that share a key with this import's rows (a null key matches a null key)."""
-        match = " AND ".join(f"n.{k} IS NOT DISTINCT FROM {name}.{k}" for k in keys)
-        before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        raw.execute(
-            f"DELETE FROM {name} WHERE import_id IS DISTINCT FROM ? AND EXISTS "
-            f"(SELECT 1 FROM {name} AS n WHERE n.import_id = ? AND {match})",
-            [import_id, import_id],
-        )
-        return before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-
-    @staticmethod
-    def _replace_days(raw: Any, name: str, day: str, import_id: str, source_format: str) -> int:
-        """Delete rows of earlier imports of ``source_format`` on the days this import's rows cover."""
-        before = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        raw.execute(
-            f"DELETE FROM {name} WHERE import_id IS DISTINCT FROM ? "
-            f"AND import_id IN (SELECT import_id FROM imports WHERE source_format = ? AND status = 'loaded') "
-            f"AND {day} IN (SELECT DISTINCT {day} FROM {name} WHERE import_id = ?)",
-            [import_id, source_format, import_id],
-        )
-        return before - raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    def _staging_folder(self) -> Path:
+        db = self.database_file
+        if db is not None:
+            return lock_dir(db) / "staging"
+        return self.path / ".trueroi" / "staging"  # DuckDB in memory: beside the workspace's config
 
     def _load_generic(self, batches, import_id, source_format, file_name, sha256, target_key) -> LoadResult:
         """Load through Ibis ``insert`` on backends without our transaction path (not atomic)."""
         rows = {}
         for name, data in batches.items():
             rows[name] = 0
-            for chunk in _chunks(data):
+            for chunk in chunks(data):
                 arrow = conform(chunk, name, import_id)
                 self.con.insert(name, arrow.to_pandas())
                 rows[name] += arrow.num_rows
@@ -346,53 +494,5 @@ class Workspace:
         return LoadResult(import_id=import_id, rows=rows)
 
 
-def _discard(raw: Any, import_id: str, target_key: str) -> None:
-    """Remove every row of an unfinished import and its record."""
-    for name in target_key.split(","):
-        raw.execute(f"DELETE FROM {name} WHERE import_id = ?", [import_id])
-    raw.execute("DELETE FROM imports WHERE import_id = ?", [import_id])
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _chunks(data: Any) -> Iterable[pa.Table]:
-    if isinstance(data, pa.Table | pa.RecordBatch):
-        yield pa.table(data) if isinstance(data, pa.RecordBatch) else data
-    elif hasattr(data, "to_records") and hasattr(data, "columns"):  # a pandas DataFrame
-        yield pa.Table.from_pandas(data, preserve_index=False)
-    else:
-        for chunk in data:
-            yield from _chunks(chunk)
-
-
-def conform(data: pa.Table, table: str, import_id: str) -> pa.Table:
-    """Arrange ``data`` in the canonical column order and types, adding missing optional columns as nulls.
-
-    Raises
-    ------
-    DataValidationError
-        When a column is not canonical, a required column is missing, or a value cannot be cast.
-    """
-    target = arrow_schema(table)
-    unknown = [c for c in data.column_names if c not in target.names]
-    if unknown:
-        raise DataValidationError(
-            f"unknown column(s) {', '.join(unknown)} for table {table}",
-            expected="columns among " + ", ".join(target.names),
-        )
-    columns = []
-    for field in target:
-        if field.name == "import_id":
-            columns.append(pa.array([import_id] * data.num_rows, pa.string()))
-        elif field.name in data.column_names:
-            try:
-                columns.append(data[field.name].cast(field.type))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise DataValidationError(
-                    f"cannot be read as {field.type}: {exc}", column=field.name, expected=str(field.type)
-                ) from exc
-        else:
-            columns.append(pa.nulls(data.num_rows, field.type))
-    return pa.Table.from_arrays(columns, schema=target)

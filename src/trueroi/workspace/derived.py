@@ -10,6 +10,11 @@ stored table; any load into those tables (or another setting) rebuilds it on fir
 Data enters a workspace only through :meth:`~trueroi.workspace.Workspace.load`, which records an import; a
 direct write into a canonical table that keeps its row count is not seen. On backends other than DuckDB the
 expression is returned as it is (computed at query time, as before).
+
+Building a table is a write. A reader that finds one missing or stale takes the warehouse's write lock if it
+is free at once (no other process reads or writes), builds and stores it, and reads it; when the lock is
+taken it does not wait: it computes the answer at query time for itself and stores nothing, and a later
+reader stores it. Removing an import invalidates every derived table (:func:`invalidate`).
 """
 
 from __future__ import annotations
@@ -56,28 +61,54 @@ def materialized(
     """
     if not getattr(ws, "is_duckdb", False):
         return build(part=None) if by_user else build()
-    raw = ws.con.con
-    key = fingerprint(ws, reads, settings or {})
     table = PREFIX + name
-    raw.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (name VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
-    stored = raw.execute(f"SELECT fingerprint FROM {STATE_TABLE} WHERE name = ?", [name]).fetchone()
-    if stored is None or stored[0] != key or table not in ws.con.list_tables():
-        if by_user:
-            n = user_parts(ws)
-            exprs = [build(part=(k, n) if n > 1 else None) for k in range(n)]
-        else:
-            exprs = [build()]
-        _rebuild(ws, raw, name, table, exprs, key)
+    if _stored(ws, name, table) == fingerprint(ws, reads, settings or {}):
+        return ws.con.table(table)
+    with ws.try_writing(f"build of derived table {name}") as raw:
+        if raw is None:  # others read or write now: compute at query time, store nothing
+            return _expression(ws, build, by_user)
+        key = fingerprint(ws, reads, settings or {})  # again, under the lock: a load may have committed
+        if _stored(ws, name, table) != key:
+            _rebuild(ws, raw, name, table, _parts(ws, build, by_user), key)
     return ws.con.table(table)
+
+
+def _stored(ws: Any, name: str, table: str) -> str | None:
+    """The fingerprint the stored table ``table`` was built with, or None when there is none."""
+    raw = ws.con.con
+    known = {r[0] for r in raw.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if STATE_TABLE not in known or table not in known:
+        return None
+    row = raw.execute(f"SELECT fingerprint FROM {STATE_TABLE} WHERE name = ?", [name]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _parts(ws: Any, build: Callable[..., ibis.Table], by_user: bool) -> list[ibis.Table]:
+    if not by_user:
+        return [build()]
+    n = user_parts(ws)
+    return [build(part=(k, n) if n > 1 else None) for k in range(n)]
+
+
+def _expression(ws: Any, build: Callable[..., ibis.Table], by_user: bool) -> ibis.Table:
+    """The derived table as an expression computed at query time (when it cannot be stored now)."""
+    return build(part=None) if by_user else build()
 
 
 def drop_all(ws: Any) -> None:
     """Remove every derived table (they are rebuilt on next use)."""
     if not getattr(ws, "is_duckdb", False):
         return
-    for name in ws.con.list_tables():
-        if name.startswith(PREFIX) or name == STATE_TABLE:
-            ws.con.con.execute(f"DROP TABLE {name}")
+    with ws.writing("removal of derived tables") as raw:
+        for (name,) in raw.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            if name.startswith(PREFIX) or name == STATE_TABLE:
+                raw.execute(f"DROP TABLE {name}")
+
+
+def invalidate(raw: Any) -> None:
+    """Forget every derived table's fingerprint (inside the caller's transaction): all are rebuilt on use."""
+    if raw.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [STATE_TABLE]).fetchone()[0]:
+        raw.execute(f"DELETE FROM {STATE_TABLE}")
 
 
 #: Touchpoints per bucket of users when a large derived table or journey set is built bucket by bucket:
@@ -119,6 +150,7 @@ def _rebuild(ws: Any, raw: Any, name: str, table: str, exprs: list[ibis.Table], 
     raw.execute(f"CREATE OR REPLACE TABLE {staging} AS {ws.con.compile(exprs[0])}")
     for expr in exprs[1:]:
         raw.execute(f"INSERT INTO {staging} {ws.con.compile(expr)}")
+    raw.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (name VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
     raw.execute("BEGIN TRANSACTION")
     try:
         raw.execute(f"DROP TABLE IF EXISTS {table}")
