@@ -13,6 +13,11 @@ Verdict (``interval`` = the 80% interval of the period-end value):
   stays at or under the target, ``off_track`` when the lower end is over it, ``at_risk`` otherwise.
 
 Once the period is over the interval is the actual itself, so the verdict says whether the goal was met.
+
+The interval holds the uncertainty of counting: measures that are counts (:data:`COUNTS`: orders, signups,
+deals, sessions) and money that comes per count (:data:`PER_COUNT`: revenue per order) are forecast with
+the counting noise of the remaining days and of the rate (:func:`trueroi.goals.forecast.count_draws`), so
+a count goal with days left never has a point interval.
 """
 
 from __future__ import annotations
@@ -37,6 +42,26 @@ from trueroi.workspace import Workspace
 
 INTERVAL = 0.8
 HISTORY_DAYS = 3 * 365
+# Measures (trueroi.metrics.facts.MEASURES) that count events, and money measures that come per event.
+COUNTS = frozenset(
+    {
+        "impressions",
+        "clicks",
+        "platform_conversions",
+        "conversions",
+        "new_customers",
+        "sessions",
+        "engaged_sessions",
+        "leads",
+        "deals",
+    }
+)
+PER_COUNT = {
+    "revenue": "conversions",
+    "cogs": "conversions",
+    "platform_value": "platform_conversions",
+    "deal_value": "deals",
+}
 
 
 @dataclass
@@ -68,10 +93,23 @@ class GoalStatus:
 
     @property
     def progress(self) -> float | None:
-        """Actual to date / target (for a ratio KPI: the current level against the target)."""
-        if self.actual is None or not self.goal.target:
+        """How far the goal is reached, as a share of its target (1.0 = exactly at the target).
+
+        * direction ``up``: actual to date / target (for a ratio KPI such as ROAS: the current level);
+        * direction ``down``, ratio KPI (CPA, CPC, bounce rate: lower is better): target / the worse of the
+          current level and the period-end forecast, so a cost over its target reads under 100% and an off
+          track goal never shows above 100% (a CPA of 122 against 20 is 16.4%, not 611%);
+        * direction ``down``, additive KPI (a spend cap): the share of the cap used so far, actual / target.
+
+        None without an actual or a target, or for a ``down`` ratio whose level is not positive.
+        """
+        g = self.goal
+        if self.actual is None or not g.target:
             return None
-        return self.actual / self.goal.target
+        if g.direction == "up" or is_additive(g.kpi):
+            return self.actual / g.target
+        worst = max(v for v in (self.actual, self.expected) if v is not None)
+        return g.target / worst if worst > 0 else None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``trueroi goal status --format json`` (one element of its list)."""
@@ -195,9 +233,13 @@ def project(
 ) -> Projection:
     """Actual sums over [start, min(as_of, end)] and forecast sums over the rest of [start, end].
 
-    Only ``measures`` are summed and forecast (the ones the KPI's formula reads).
+    Only ``measures`` are summed and forecast (the ones the KPI's formula reads), plus the count that a
+    money measure comes per (:data:`PER_COUNT`: orders for revenue), which carries its counting noise.
+    Without a ``conv_type``; with one, ``conversions`` counts that type instead of orders.
     """
     cols = list(measures)
+    if conv_type is None:
+        cols += [c for c in dict.fromkeys(PER_COUNT.get(m) for m in measures) if c and c not in cols]
     cut = min(as_of, end)
     elapsed = max(0, (cut - start).days + 1)
     if elapsed:
@@ -207,7 +249,15 @@ def project(
     hist = daily.series(channel, campaign, conv_type, daily.start, as_of)[cols]
     horizon = max(0, (end - as_of).days)
     skip = max(0, (start - as_of).days - 1)
-    fc = forecast_remaining(hist.to_numpy(), pd.DatetimeIndex(hist.index), horizon, skip=skip)
+    value_of = {cols.index(m): cols.index(c) for m, c in PER_COUNT.items() if m in cols and c in cols}
+    fc = forecast_remaining(
+        hist.to_numpy(),
+        pd.DatetimeIndex(hist.index),
+        horizon,
+        skip=skip,
+        counts=[c in COUNTS for c in cols],
+        value_of=value_of,
+    )
     expected = actual + pd.Series(fc.point, index=hist.columns)
     draws = pd.DataFrame(actual.to_numpy()[None, :] + fc.draws, columns=hist.columns)
     return Projection(actual, expected, draws, fc.method, elapsed, (end - start).days + 1)
@@ -232,6 +282,15 @@ def kpi_measures(kpi: str) -> tuple[str, ...]:
     rows = [base] + [base.assign(**{m: base[m] * 2 + 0.5}) for m in MEASURES]
     values = kpi_values(kpi, pd.concat(rows, ignore_index=True))
     return tuple(m for m, v in zip(MEASURES, values[1:], strict=True) if not np.isclose(v, values[0]))
+
+
+@functools.cache
+def is_additive(kpi: str) -> bool:
+    """Whether a KPI adds up over days (spend, orders), as opposed to a ratio (CPA, ROAS): doubling every
+    measure doubles it."""
+    base = pd.DataFrame([{m: 1.0 + i for i, m in enumerate(MEASURES)}])
+    values = kpi_values(kpi, pd.concat([base, base * 2], ignore_index=True))
+    return bool(np.isclose(values[1], 2 * values[0]) and not np.isclose(values[0], 0))
 
 
 def verdict(direction: str, target: float, lower: float | None, upper: float | None) -> str:
