@@ -42,14 +42,20 @@ library call with ``actor=caller.actor``. Cookie callers must send the CSRF toke
 ``csrf_token`` = ``{{ csrf_token }}``; HTMX sends the header from ``<body hx-headers>``); Bearer calls are
 exempt. Library errors need no handling in the route.
 
-Adding a page: a route in ``pages.py`` (or a new module whose router ``create_app`` includes) that declares
-its level the same way, calls one library function and returns ``page(request, "NAME.html", context)``;
-the template extends ``base.html``. A workspace page lives under ``/w/{ws}/...`` and adds
-``(label, path)`` to ``render.WORKSPACE_PAGES``. Never mark data ``|safe``.
+Adding a page: a route in ``pages.py`` (or in a new module with its own ``APIRouter``, added to the tuple of
+routers in ``create_app``, which copies them route by route so ``app.routes`` stays a flat table of
+APIRoutes; do not use ``include_router``) that declares its level the same way, calls one library
+function and returns ``page(request, "NAME.html", context)``; the template extends ``base.html``. A
+workspace page lives under ``/w/{ws}/...`` and adds ``(label, path)`` to ``render.WORKSPACE_PAGES``.
+Never mark data ``|safe``.
 
-Tests reuse the fixtures in ``tests/conftest.py``: ``server_home`` (a home on SQLite and, parametrised, on
-a real local PostgreSQL), ``web_workspaces`` (two tiny demo workspaces, ``acme`` and ``globex``),
-``web_site`` (a home serving both, with one user per role, a session and a token each, and a TestClient).
+Tests: ``tests/conftest.py`` has ``server_home`` (an empty home on SQLite, and on a real local PostgreSQL
+that ``postgres_server`` starts; the PostgreSQL runs are marked slow), ``web_workspaces`` (two tiny demo
+workspaces, ``acme`` and ``globex``, whose campaign names carry a marker of their workspace) and ``run_cli``
+(the CLI in-process); ``tests/web/conftest.py`` has ``web_site``: a home serving both workspaces with a
+user per role (admin; analyst and viewer of acme; ``other``, a viewer of globex), a token each, and
+``web_site.call(method, path, caller, via="session"|"token")``. A new route is covered by
+``tests/web/test_access.py`` the day it is added; give a new path parameter an example value there.
 """
 
 from trueroi.web.access import Caller, Level, require, route_level
