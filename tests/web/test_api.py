@@ -26,6 +26,11 @@ def assert_same_json(api: Any, cli: Any, where: str = "$") -> None:
         assert type(api) is type(cli) and api == cli, f"{where}: {api!r} != {cli!r}"
 
 
+# What these tests check does not depend on the metadata database: SQLite only (access and security
+# tests run on PostgreSQL too).
+pytestmark = pytest.mark.parametrize("server_home", ["sqlite"], indirect=True)
+
+
 @pytest.mark.parametrize(
     ("query", "args"),
     [

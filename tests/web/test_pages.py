@@ -14,6 +14,10 @@ import trueroi.web
 
 Q3 = (date(2026, 7, 1), date(2026, 9, 30))  # the demo's data ends on 2026-09-30: its last full quarter
 
+# What these tests check does not depend on the metadata database: SQLite only (access and security
+# tests run on PostgreSQL too).
+pytestmark = pytest.mark.parametrize("server_home", ["sqlite"], indirect=True)
+
 
 def spend_in_eur(files, start: date, end: date) -> float:
     """Media spend between two days in EUR, by hand from the generated files (USD rows times that day's
