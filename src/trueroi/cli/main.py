@@ -14,7 +14,6 @@ import sys
 from importlib import metadata
 
 import typer
-from rich.markup import escape
 
 from trueroi.cli import (
     attribution,
@@ -32,7 +31,7 @@ from trueroi.cli import (
     server,
     workspace,
 )
-from trueroi.cli.common import err_console, groups, reset_groups
+from trueroi.cli.common import err_console, groups, reset_groups, safe_text
 from trueroi.errors import NoWorkspaceError, TrueRoiError
 
 # In the order their commands appear in ``trueroi --help``.
@@ -97,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="trueroi")
     except TrueRoiError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(_message(exc))}", highlight=False, soft_wrap=True)
+        # control characters (a file name with an escape sequence) are written as escapes, markup escaped
+        err_console.print(f"[bold red]error:[/] {safe_text(_message(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

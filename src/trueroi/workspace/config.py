@@ -2,23 +2,44 @@
 
 The file holds what differs between one business and the next: base currency, time zone, brand terms,
 channel rules, how non-media costs are allocated, and where the warehouse lives (an Ibis backend URL).
+
+The file is checked as a whole when it is read (:meth:`WorkspaceConfig.load`): pydantic validates every
+section against the dataclasses below (their annotations carry the types and bounds; TOML's own types
+are kept, so ``smtp_port = "25"`` is refused rather than guessed), then :meth:`WorkspaceConfig.validate`
+checks what depends on more than one value. An unknown key is an error, not a warning: a misspelt key
+(``smtp_hots``) would otherwise be ignored in silence. Every problem of the file is named in one
+:class:`~trueroi.errors.ConfigError` line: the file, the key, the value found and what was expected.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import tomllib
 import zoneinfo
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, requires, version
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+
+from pydantic import ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
 from trueroi.errors import ConfigError
 
 CONFIG_FILE = "trueroi.toml"
 ALLOCATION_RULES = ("spend_share", "revenue_share", "fixed")
 COST_CATEGORIES = ("agency_fee", "salaries", "tools", "production", "server", "other")
+SMTP_TLS = ("starttls", "ssl", "none")
+
+# How pydantic reads a section: unknown keys refused; the types below refuse what TOML typed otherwise.
+SECTION = ConfigDict(extra="forbid")
+Text = Annotated[str, Strict()]
+Whole = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]  # a TOML integer is a number too
+Flag = Annotated[bool, Strict()]
+Seconds = Annotated[Number, Field(gt=0)]
 
 
 @dataclass
@@ -29,10 +50,12 @@ class ChannelRule:
     all given patterns must match.
     """
 
-    channel: str
-    source: str = ""
-    medium: str = ""
-    campaign: str = ""
+    __pydantic_config__ = SECTION
+
+    channel: Text
+    source: Text = ""
+    medium: Text = ""
+    campaign: Text = ""
 
     def matches(self, source: str | None, medium: str | None, campaign: str | None) -> bool:
         pairs = ((self.source, source), (self.medium, medium), (self.campaign, campaign))
@@ -47,18 +70,26 @@ class CostAllocation:
     channel's share of attributed revenue on the same day; ``fixed``: all to ``channel``.
     """
 
-    rule: str = "spend_share"
-    channel: str = ""
+    __pydantic_config__ = SECTION
+
+    rule: Text = "spend_share"
+    channel: Text = ""
 
 
 @dataclass
 class Branding:
-    """Report branding, per client where an agency serves several."""
+    """Report branding, per client where an agency serves several.
 
-    name: str = "trueroi"
-    logo: str = ""  # path to a PNG/JPEG, relative to the workspace directory or absolute
-    primary_color: str = "#1f4e79"
-    accent_color: str = "#e07b39"
+    ``logo``: a PNG or JPEG file inside the workspace directory (relative to it, or absolute) or inside the
+    workspace's ``branding_dir``.
+    """
+
+    __pydantic_config__ = SECTION
+
+    name: Text = "trueroi"
+    logo: Text = ""
+    primary_color: Text = "#1f4e79"
+    accent_color: Text = "#e07b39"
 
 
 @dataclass
@@ -77,19 +108,30 @@ class Alerting:
     answer; a monitor run stops trying after ``run_deadline_s`` (what is left stays pending for the next).
     """
 
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_sender: str = "trueroi@localhost"
-    smtp_user: str = ""
-    smtp_password_env: str = "TRUEROI_SMTP_PASSWORD"
-    smtp_tls: str = "starttls"
-    smtp_starttls: bool = False  # STARTTLS is required: a server that does not offer it is an error
-    smtp_allow_plaintext_auth: bool = False
-    smtp_ca_file: str = ""
-    max_attempts: int = 5  # a failing receiver is retried at the next run until this many attempts
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 10.0
-    run_deadline_s: float = 60.0
+    __pydantic_config__ = SECTION
+
+    smtp_host: Text = ""
+    smtp_port: Annotated[Whole, Field(ge=1, le=65535)] = 25
+    smtp_sender: Text = "trueroi@localhost"
+    smtp_user: Text = ""
+    smtp_password_env: Text = "TRUEROI_SMTP_PASSWORD"
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_starttls: Flag = False  # STARTTLS is required: a server that does not offer it is an error
+    smtp_allow_plaintext_auth: Flag = False
+    smtp_ca_file: Text = ""
+    max_attempts: Annotated[Whole, Field(ge=1)] = 5  # a failing receiver is retried until this many attempts
+    connect_timeout_s: Seconds = 5.0
+    read_timeout_s: Seconds = 10.0
+    run_deadline_s: Seconds = 60.0
+
+    def validate(self) -> None:
+        if self.smtp_tls not in SMTP_TLS:
+            raise ConfigError(f"alerting.smtp_tls {self.smtp_tls!r} is unknown; expected one of {SMTP_TLS}")
+        if self.smtp_starttls and self.smtp_tls != "starttls":
+            raise ConfigError(
+                f'alerting.smtp_starttls = true needs smtp_tls = "starttls", not {self.smtp_tls!r} '
+                "(it makes STARTTLS required)"
+            )
 
 
 @dataclass
@@ -101,6 +143,8 @@ class ImportWindow:
     after today (local "today" in the farthest time zone plus clock skew). ``ahead_days``: periods booked
     ahead (a cost for the running quarter, a deal's forecast close date) at most this many days after today.
     """
+
+    __pydantic_config__ = SECTION
 
     earliest: date = date(2000, 1, 1)
     future_days: int = 2
@@ -128,20 +172,23 @@ class ImportWindow:
 class WorkspaceConfig:
     """Settings of one workspace, read from and written to ``trueroi.toml``."""
 
-    name: str = "workspace"
-    base_currency: str = "EUR"
-    timezone: str = "Europe/Berlin"
-    backend_url: str = "duckdb://warehouse.duckdb"
-    brand_terms: list[str] = field(default_factory=list)
-    lookback_days: int = 30
-    attribution_model: str = "last_non_direct_click"
-    default_margin: float | None = None
+    __pydantic_config__ = SECTION
+
+    name: Text = "workspace"
+    base_currency: Text = "EUR"
+    timezone: Text = "Europe/Berlin"
+    backend_url: Text = "duckdb://warehouse.duckdb"
+    brand_terms: list[Text] = field(default_factory=list)
+    lookback_days: Annotated[Whole, Field(ge=1)] = 30
+    attribution_model: Text = "last_non_direct_click"
+    default_margin: Annotated[Number, Field(ge=0, le=1)] | None = None  # contribution margin / revenue
     channel_rules: list[ChannelRule] = field(default_factory=list)
     cost_allocation: CostAllocation = field(default_factory=CostAllocation)
     branding: Branding = field(default_factory=Branding)
-    clients: dict[str, Branding] = field(default_factory=dict)  # per-client report branding
+    clients: dict[Text, Branding] = field(default_factory=dict)  # per-client report branding
     alerting: Alerting = field(default_factory=Alerting)
     import_window: ImportWindow = field(default_factory=ImportWindow)  # [import] in trueroi.toml
+    branding_dir: Text = ""  # a folder of logos shared by workspaces (relative to the workspace, or absolute)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -163,6 +210,8 @@ class WorkspaceConfig:
         if self.cost_allocation.rule == "fixed" and not self.cost_allocation.channel:
             raise ConfigError("cost_allocation.rule 'fixed' needs cost_allocation.channel")
         self.import_window.validate()
+        self.alerting.validate()
+        _check_backend_url(self.backend_url)
         if self.lookback_days <= 0:
             raise ConfigError(f"lookback_days must be positive, got {self.lookback_days}")
         for term in self.brand_terms:
@@ -194,37 +243,46 @@ class WorkspaceConfig:
         return re.compile("|".join(f"(?:{t})" for t in self.brand_terms), re.IGNORECASE)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WorkspaceConfig:
+    def from_dict(cls, data: dict[str, Any], source: str = CONFIG_FILE) -> WorkspaceConfig:
+        """The configuration in ``data`` (the parsed TOML), checked as a whole.
+
+        Raises
+        ------
+        ConfigError
+            One line: ``source``, then every problem found (key, value, what was expected).
+        """
         data = dict(data)
+        if "import_window" in data:
+            raise ConfigError(f"{source}: import_window: unknown key (the section is [import])")
+        if "import" in data:
+            data["import_window"] = data.pop("import")
         try:
-            rules = [ChannelRule(**r) for r in data.pop("channel_rules", [])]
-            alloc = CostAllocation(**data.pop("cost_allocation", {}))
-            branding = Branding(**data.pop("branding", {}))
-            clients = {k: Branding(**v) for k, v in data.pop("clients", {}).items()}
-            alerting = Alerting(**data.pop("alerting", {}))
-            window = ImportWindow(**data.pop("import", {}))
-            return cls(
-                **data,
-                channel_rules=rules,
-                cost_allocation=alloc,
-                branding=branding,
-                clients=clients,
-                alerting=alerting,
-                import_window=window,
-            )
-        except TypeError as exc:
-            raise ConfigError(f"{CONFIG_FILE}: {exc}") from exc
+            return _schema().validate_python(data)
+        except ValidationError as exc:
+            raise ConfigError(f"{source}: {describe(exc)}") from exc
 
     @classmethod
     def load(cls, directory: Path) -> WorkspaceConfig:
+        """Read and check ``directory/trueroi.toml`` (see :meth:`from_dict`)."""
         path = Path(directory) / CONFIG_FILE
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
         except FileNotFoundError as exc:
             raise ConfigError(f"{path} not found; {directory} is not an initialised workspace") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{path}: is not UTF-8 text (byte {raw[exc.start]:#04x} on line {line}); save it as UTF-8"
+            ) from exc
+        try:
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(data, source=str(path))
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / CONFIG_FILE
@@ -232,6 +290,148 @@ class WorkspaceConfig:
         data["import"] = data.pop("import_window")  # a Python keyword, so the field has another name
         path.write_text(dump_toml(data), encoding="utf-8")
         return path
+
+
+@functools.cache
+def _schema() -> TypeAdapter[WorkspaceConfig]:
+    return TypeAdapter(WorkspaceConfig)
+
+
+@functools.cache
+def _ibis_backends() -> dict[str, EntryPoint]:
+    return {e.name: e for e in entry_points(group="ibis.backends")}
+
+
+def _check_backend_url(url: str) -> None:
+    """Check that ``url`` names an installed Ibis backend (``duckdb://...``, ``postgres://...``)."""
+    found = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://.*", url, flags=re.DOTALL)
+    if found is None:
+        raise ConfigError(
+            f"backend_url {url!r} is not a backend URL like 'duckdb://warehouse.duckdb' or "
+            "'postgres://user@host/database'"
+        )
+    scheme = found[1].lower().replace("postgresql", "postgres")
+    backends = _ibis_backends()
+    if scheme not in backends:
+        raise ConfigError(
+            f"backend_url {url!r}: unknown backend {scheme!r}; Ibis backends: {', '.join(sorted(backends))}"
+        )
+    missing = _missing_packages(scheme)
+    if missing:
+        raise ConfigError(
+            f"backend_url {url!r}: the {scheme} backend needs {', '.join(missing)}, which is not installed; "
+            f"install ibis-framework[{scheme}]"
+        )
+
+
+@functools.cache
+def _missing_packages(extra: str) -> tuple[str, ...]:
+    """The packages ibis-framework's ``extra`` asks for that are not installed (read from its metadata)."""
+    missing = []
+    for requirement in requires("ibis-framework") or []:
+        if re.search(rf"extra\s*==\s*[\"']{re.escape(extra)}[\"']", requirement):
+            name = re.match(r"[A-Za-z0-9._-]+", requirement)[0]
+            try:
+                version(name)
+            except PackageNotFoundError:
+                missing.append(name)
+    return tuple(missing)
+
+
+def describe(error: ValidationError) -> str:
+    """Every problem pydantic found in a configuration, in one line: ``key = value: expected ...``."""
+    problems: list[str] = []
+    for err in error.errors():
+        text = _problem(err)
+        if text not in problems:
+            problems.append(text)
+    return "; ".join(problems)
+
+
+def _problem(err: Any) -> str:
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, ConfigError):
+        return str(cause)
+    loc, kind = tuple(err["loc"]), err["type"]
+    key = _key(loc)
+    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        section = _section(loc[:-1])
+        known = [_field_key(f.name) for f in dataclasses.fields(section)] if section else []
+        return f"{key}: unknown key" + (f" (known keys here: {', '.join(known)})" if known else "")
+    if kind in ("missing", "missing_argument"):
+        return f"{key}: missing (required)"
+    return f"{key} = {_shown(err.get('input'))}: expected {_expected(kind, err)}"
+
+
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text in quotes",
+    "list_type": 'a list like ["a", "b"]',
+    "dict_type": "a table",
+    "dataclass_type": "a table",
+    "date_type": "a day like 2000-01-01",
+    "date_parsing": "a day like 2000-01-01",
+    "date_from_datetime_inexact": "a day like 2000-01-01",
+}
+_BOUNDS = {
+    "ge": "a number of at least",
+    "gt": "a number above",
+    "le": "a number of at most",
+    "lt": "a number below",
+}
+
+
+def _expected(kind: str, err: Any) -> str:
+    ctx = err.get("ctx") or {}
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected')}"
+    for bound, words in _BOUNDS.items():
+        if bound in ctx:
+            return f"{words} {ctx[bound]}"
+    return _EXPECTED.get(kind, str(err.get("msg", "another value")).lower())
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    """``alerting.smtp_port``, ``channel_rules[1].source`` (counted from 1), ``import.future_days``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            name = _field_key(str(part)) if not out else str(part)
+            out += f".{name}" if out else name
+    return out or "(the file)"
+
+
+def _field_key(name: str) -> str:
+    return "import" if name == "import_window" else name
+
+
+def _section(loc: tuple[Any, ...]) -> Any:
+    """The dataclass a key path leads to (WorkspaceConfig for the top level), or None."""
+    kind: Any = WorkspaceConfig
+    for part in loc:
+        if dataclasses.is_dataclass(kind) and isinstance(part, str):
+            kind = get_type_hints(kind).get(part)
+        elif get_origin(kind) in (list, dict):
+            kind = get_args(kind)[-1]
+        else:
+            return None
+    return kind if dataclasses.is_dataclass(kind) else None
+
+
+def _shown(value: Any) -> str:
+    try:
+        text = _toml_value(value)
+    except ConfigError:
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_regex(pattern: str, where: str) -> None:
