@@ -16,6 +16,7 @@ from trueroi.monitor.baseline import (
     robust_sigma,
     seasonal_baseline,
     seasonal_level,
+    trailing_ratio,
     trailing_windows,
 )
 
@@ -149,3 +150,23 @@ def test_ratio_baseline_units() -> None:
     _, b = ratio_baseline(num, den, window=10, unit=50.0, min_den_days=5)
     assert b.expected[-1] == pytest.approx(100.0)
     assert b.z[-1] == pytest.approx(2 * sqrt(10 + 3 / 8) - 2 * sqrt(2 + 3 / 8))
+
+
+def test_trailing_ratio_skips_steps_whose_numerator_is_unknown() -> None:
+    # 8 days of 10 clicks; sessions 5 a day but not known (not tracked) on days 2 and 3. Before day 8 the
+    # ratio is the 6 known days' 30 sessions over their 60 clicks = 0.5, not 30 / 80 = 0.375.
+    sessions = np.array([5, 5, np.nan, np.nan, 5, 5, 5, 5, 5.0])
+    clicks = np.full(9, 10.0)
+    rho = trailing_ratio(sessions, clicks, window=8, min_den_days=6)
+    assert rho[8] == pytest.approx(0.5)
+    # with 5 known days (before day 7) there are too few: no ratio
+    assert np.isnan(rho[7])
+
+
+def test_a_new_series_has_no_seasonal_baseline_before_four_weeks() -> None:
+    # NaN before the series starts (day 30) is no history: no judgement until 28 values are known, and
+    # then the expectation is the series' own level (40), not a median pulled to 0 by the days before.
+    y = np.concatenate([np.full(30, np.nan), np.full(40, 40.0)])
+    b = seasonal_baseline(y)
+    assert np.isnan(b.expected[:58]).all()
+    assert b.expected[58:] == pytest.approx(np.full(12, 40.0))

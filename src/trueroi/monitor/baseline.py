@@ -224,11 +224,14 @@ def trailing_ratio(
 ) -> np.ndarray:
     """Weighted ratio ``sum(num) / sum(den)`` over the ``window`` steps before each step.
 
-    NaN where fewer than ``min_den_days`` of those steps have a positive denominator, or where the ratio
-    is not a positive finite number.
+    Only steps where both are known count (a NaN numerator drops its step's denominator too: sessions
+    not tracked on a day say nothing about that day's clicks). NaN where fewer than ``min_den_days`` of
+    those steps have a positive denominator, or where the ratio is not a positive finite number.
     """
-    n_win = trailing_windows(num, window)
-    d_win = trailing_windows(den, window)
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    known = ~np.isnan(num) & ~np.isnan(den)
+    n_win = trailing_windows(np.where(known, num, np.nan), window)
+    d_win = trailing_windows(np.where(known, den, np.nan), window)
     with np.errstate(all="ignore"):
         rho = np.nansum(n_win, axis=1) / np.nansum(d_win, axis=1)
     enough = (d_win > 0).sum(axis=1) >= min_den_days

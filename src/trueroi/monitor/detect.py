@@ -7,9 +7,15 @@ Monitored KPIs are declared once in :data:`MONITORED` (found by name, shared by 
 * sessions (tracking volume): in paid leaves (channel x campaign with ad clicks) expected at their trailing
   sessions-per-click times the day's clicks, in the others from their seasonal baseline, summed over the
   scope's leaves: a broken tag shows as sessions missing against clicks, a paused flight does not;
-* CPA, ROAS, CTR: the numerator given the denominator (conversions given spend, revenue given spend,
-  clicks given impressions) at each leaf's trailing weighted ratio, summed over the scope's leaves, so a
-  shift of the mix between campaigns is expected and a campaign's CPA x3 is not.
+* revenue: the same seasonal baseline, on the log scale of money;
+* CPA, CPC, ROAS, CTR: the numerator given the denominator (conversions given spend, clicks given spend,
+  revenue given spend, clicks given impressions) at each leaf's trailing weighted ratio, summed over the
+  scope's leaves, so a shift of the mix between campaigns is expected and a campaign's CPA x3 is not.
+
+Every KPI of :data:`MONITORED` can be watched by an alert rule; :data:`DEFAULT_KPIS` are the ones judged when
+none is named (``monitor check`` without ``--kpi``, the report's anomalies). Values the data does not know
+(new series, gaps, a source that ended, the incomplete last day: :mod:`trueroi.monitor.series`) are NaN and
+never judged; :func:`check_anomalies` says which days were left out and why.
 
 A day (or hour) is anomalous when its standardised deviation ``|z|`` reaches :data:`THRESHOLD`.
 
@@ -19,7 +25,7 @@ A day (or hour) is anomalous when its standardised deviation ``|z|`` reaches :da
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,9 +34,8 @@ import pandas as pd
 
 from trueroi.errors import UsageError
 from trueroi.io import jsonable
-from trueroi.metrics import data_range
 from trueroi.monitor.baseline import count_check, seasonal_baseline, trailing_ratio, trailing_windows
-from trueroi.monitor.series import daily_series, hourly_series
+from trueroi.monitor.series import daily_series, data_coverage, hourly_series, last_complete_day
 from trueroi.workspace import Workspace
 
 THRESHOLD = 4.0  # |z| at which a day is anomalous
@@ -74,8 +79,13 @@ MONITORED: dict[str, MonitoredKpi] = {
         MonitoredKpi("cpa", "CPA", "conversions", "spend", inverted=True),
         MonitoredKpi("roas", "ROAS", "revenue", "spend", kind="money"),
         MonitoredKpi("ctr", "CTR", "clicks", "impressions"),
+        MonitoredKpi("revenue", "Revenue", "revenue", kind="money"),
+        MonitoredKpi("cpc", "CPC", "clicks", "spend", inverted=True),
     )
 }
+# Judged when no KPI is named: the KPIs watched before revenue and CPC could be (the report's anomaly list
+# and `monitor check` keep their volume); alert rules and named KPIs reach every KPI of MONITORED.
+DEFAULT_KPIS = ("spend", "conversions", "sessions", "orders", "cpa", "roas", "ctr")
 
 
 @dataclass(frozen=True)
@@ -148,9 +158,9 @@ def format_value(value: float | None) -> str:
 
 
 def parse_kpis(kpis: list[str] | str | None) -> list[MonitoredKpi]:
-    """Monitored KPIs by name (all when None)."""
+    """Monitored KPIs by name (:data:`DEFAULT_KPIS` when None)."""
     if kpis is None:
-        return list(MONITORED.values())
+        return [MONITORED[k] for k in DEFAULT_KPIS]
     names = [k.strip().lower() for k in (kpis.split(",") if isinstance(kpis, str) else kpis) if k.strip()]
     unknown = [k for k in names if k not in MONITORED]
     if unknown:
@@ -176,14 +186,10 @@ def leaf_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) ->
     """Expected numerator per time step (rows) and leaf (columns): trailing ratio x the day's denominator.
 
     A leaf without a usable ratio (no denominator in its history: organic traffic, a new campaign)
-    contributes what it observed, so it moves no judgement.
+    contributes what it observed, so it moves no judgement. Days a leaf has no value for (before it
+    started, gaps) stay NaN: they are not zeros to learn from.
     """
-    num = leaves.pivot_table(
-        index=time_col, columns="scope_value", values=kpi.num, aggfunc="sum", fill_value=0
-    )
-    den = leaves.pivot_table(
-        index=time_col, columns="scope_value", values=kpi.den, aggfunc="sum", fill_value=0
-    )
+    num, den = _by_leaf(leaves, kpi.num, time_col), _by_leaf(leaves, kpi.den, time_col)
     expected = num.copy()
     for leaf in num.columns:
         n, d = num[leaf].to_numpy(dtype=float), den[leaf].to_numpy(dtype=float)
@@ -200,12 +206,7 @@ def driven_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) 
     paused flight loses both. Other leaves (organic, direct) expect their seasonal baseline. A leaf with
     neither (too new) contributes what it observed.
     """
-    num = leaves.pivot_table(
-        index=time_col, columns="scope_value", values=kpi.num, aggfunc="sum", fill_value=0
-    )
-    drv = leaves.pivot_table(
-        index=time_col, columns="scope_value", values=kpi.driver, aggfunc="sum", fill_value=0
-    )
+    num, drv = _by_leaf(leaves, kpi.num, time_col), _by_leaf(leaves, kpi.driver, time_col)
     expected = num.copy()
     for leaf in num.columns:
         n, d = num[leaf].to_numpy(dtype=float), drv[leaf].to_numpy(dtype=float)
@@ -216,12 +217,20 @@ def driven_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) 
     return expected
 
 
+def _by_leaf(leaves: pd.DataFrame, column: str, time_col: str) -> pd.DataFrame:
+    """One column per leaf, one row per time step; NaN where the leaf has no value (not 0)."""
+    return leaves.pivot(index=time_col, columns="scope_value", values=column).astype(float)
+
+
 def _driven(
     kpi: MonitoredKpi, g: pd.DataFrame, expected_num: np.ndarray, threshold: float
 ) -> dict[str, np.ndarray]:
-    """A driven volume KPI of one scope, judged against the sum of its leaves' expectations."""
+    """A driven volume KPI of one scope, judged against the sum of its leaves' expectations.
+
+    Judged once three of the scope's last four weeks hold values (a new scope, or one after a gap, waits).
+    """
     num = g[kpi.num].to_numpy(dtype=float)
-    enough = (~np.isnan(trailing_windows(num, 28))).sum(axis=1) >= 28
+    enough = (~np.isnan(trailing_windows(num, 28))).sum(axis=1) >= 21
     b = count_check(num, np.where(enough, expected_num, np.nan), threshold=threshold)
     return {"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z}
 
@@ -234,7 +243,8 @@ def _ratio(
     unit: np.ndarray | float = 1.0
     if kpi.kind == "money":  # revenue judged in orders: divide by the trailing average order value
         conv = g["conversions"].to_numpy(dtype=float)
-        rev_sum, conv_sum = trailing_windows(num, 28).sum(axis=1), trailing_windows(conv, 28).sum(axis=1)
+        rev_sum = np.nansum(trailing_windows(num, 28), axis=1)
+        conv_sum = np.nansum(trailing_windows(conv, 28), axis=1)
         with np.errstate(all="ignore"):
             unit = np.where(conv_sum > 0, rev_sum / conv_sum, np.nan)
     usable = (den > 0) & ((trailing_windows(den, 28) > 0).sum(axis=1) >= 7)
@@ -384,30 +394,43 @@ def detect_anomalies(
     Parameters
     ----------
     start, end
-        Inclusive local days to judge; default the last day with data (``end``) and ``start = end``.
+        Inclusive local days to judge; default the newest complete day
+        (:func:`~trueroi.monitor.series.last_complete_day`) and ``start = end``.
     kpis
-        Names from :data:`MONITORED` (default all).
+        Names from :data:`MONITORED` (default :data:`DEFAULT_KPIS`).
     threshold
         ``|z|`` at which a day is anomalous (4 by default; see ``bench``/tests for the false-alarm rate).
     hourly
         Also judge the hourly tracking volume (sessions, orders per UTC hour) where timestamps have hours.
     """
     chosen = parse_kpis(kpis)
-    end = end or data_range(ws).end
-    start = start or end
-    if start > end:
-        raise UsageError(f"start {start} is after end {end}; swap them")
+    start, end = judged_days(ws, start, end)
     found = anomalies_from(scored_days(ws, start, end, chosen, threshold), threshold)
     if hourly:
         found += anomalies_from(scored_hours(ws, start, end, chosen, threshold), threshold, grain="hour")
     return found
 
 
+def judged_days(ws: Workspace, start: date | None, end: date | None) -> tuple[date, date]:
+    """``(start, end)`` with the defaults of :func:`detect_anomalies`; UsageError when reversed."""
+    end = end or last_complete_day(ws)
+    start = start or end
+    if start > end:
+        raise UsageError(f"start {start} is after end {end}; swap them")
+    return start, end
+
+
 @dataclass(frozen=True)
 class AnomalyReport:
-    """The anomalies found by :func:`check_anomalies` (no rules, nothing sent)."""
+    """The anomalies found by :func:`check_anomalies` (no rules, nothing sent).
+
+    ``notes`` say which days or measures were not judged and why (gaps in the exports, a source that
+    ended early, the incomplete last day); they are not part of :meth:`to_dict`, whose shape is the CLI's
+    JSON contract.
+    """
 
     anomalies: list[Anomaly]
+    notes: list[str] = field(default_factory=list)
 
     def rows(self) -> list[dict[str, Any]]:
         """One :meth:`Anomaly.to_dict` per anomaly, for a table or CSV."""
@@ -426,5 +449,8 @@ def check_anomalies(
     *,
     hourly: bool = False,
 ) -> AnomalyReport:
-    """What the baselines flag in ``[start, end]`` for every KPI and scope (see :func:`detect_anomalies`)."""
-    return AnomalyReport(detect_anomalies(ws, start=start, end=end, kpis=kpis, hourly=hourly))
+    """What the baselines flag in ``[start, end]`` for every KPI and scope (see :func:`detect_anomalies`),
+    with notes on what the data did not let them judge."""
+    start, end = judged_days(ws, start, end)
+    found = detect_anomalies(ws, start=start, end=end, kpis=kpis, hourly=hourly)
+    return AnomalyReport(found, data_coverage(ws, start, end).notes(start, end))
