@@ -29,7 +29,10 @@ def test_headline_kpis_equal_a_direct_kpi_report(report_content, branded_shop):
     assert (str(direct.compare_period.start), str(direct.compare_period.end)) == ("2025-07-01", "2025-09-30")
     assert report_content["kpis"]["compare"] == {"mode": "yoy", "from": "2025-07-01", "to": "2025-09-30"}
     rows = {r["kpi"]: r for r in report_content["kpis"]["rows"]}
-    for name in ("revenue", "margin", "spend", "conversions", "roas", "cpa", "media_roi", "full_roi"):
+    # the blended ROAS (all revenue / media spend) is shown as MER, beside the paid-media ROAS and CPA
+    assert "roas" not in rows and direct.totals["mer"] == pytest.approx(direct.totals["roas"])
+    kpis = ("revenue", "margin", "spend", "conversions", "paid_roas", "mer", "paid_cpa", "cpa", "media_roi")
+    for name in (*kpis, "full_roi"):
         assert rows[name]["value"] == pytest.approx(direct.totals[name], rel=1e-9), name
         assert rows[name]["previous"] == pytest.approx(direct.totals[f"{name}_prev"], rel=1e-9), name
     # percent change for money and counts, percentage points for ROI
@@ -39,6 +42,14 @@ def test_headline_kpis_equal_a_direct_kpi_report(report_content, branded_shop):
     assert rows["media_roi"]["change_pct"] == pytest.approx(
         direct.totals["media_roi"] - direct.totals["media_roi_prev"], rel=1e-9
     )
+    # each labelled by what it divides; paid revenue leaves organic, direct, e-mail and unattributed out
+    assert rows["paid_roas"]["label"].startswith("Paid-media ROAS") and "blended" in rows["mer"]["label"]
+    assert rows["paid_cpa"]["label"].startswith("Paid-media CPA") and "Blended" in rows["cpa"]["label"]
+    channels = report_content["channels"]["rows"]
+    paid_revenue = sum(r["revenue"] for r in channels if r["spend"] > 0)
+    spend = sum(r["spend"] for r in channels)
+    assert rows["paid_roas"]["value"] == pytest.approx(paid_revenue / spend, rel=1e-9)
+    assert rows["paid_roas"]["value"] < rows["mer"]["value"]
 
 
 def test_media_and_full_roi_by_channel_equal_kpi_report(report_content, branded_shop):
@@ -78,7 +89,8 @@ def test_sections_without_a_model_say_how_to_get_one(report_content):
     mmm = report_content["mmm"]
     assert mmm["available"] is False
     assert "Fit a mix model into this folder" in mmm["message"] and mmm["dir"].endswith("models/mmm")
-    assert any(s["source"] == "mmm" and "Fit a mix model" in s["text"] for s in report_content["next_steps"])
+    steps = report_content["next_steps"] + report_content["next_steps_appendix"]
+    assert any(s["source"] == "mmm" and "Fit a mix model" in s["text"] for s in steps)
 
 
 def test_content_is_plain_json(report_content):
@@ -87,31 +99,54 @@ def test_content_is_plain_json(report_content):
 
 
 def test_next_steps_name_the_off_track_goal_first(report_content, case):
-    steps = report_content["next_steps"]
+    assert len(report_content["next_steps"]) == 5  # the management list; the rest is in the appendix
+    steps = report_content["next_steps"] + report_content["next_steps_appendix"]
     goal_steps = [s for s in steps if s["source"] == "goals"]
     assert len(goal_steps) == 1  # the on-track goal needs no action
     assert steps[0] == goal_steps[0] and steps[0]["priority"] == "high"
     text = steps[0]["text"]
     assert text.startswith("Goal Newsletter push Q3 is off track")
     assert "280 against a target of 1,000 (28.0% reached)" in text
+    assert steps[0]["evidence"]["level"] == "observed" and steps[0]["evidence"]["figures"]["target"] == 1000
     assert {
         "text": "Budget Q3 media is underspending: 2,489 of 3,000 EUR spent, heading for 2,489 EUR by "
         "2026-09-30.",
         "source": "pacing",
         "priority": "high",
-    } in steps
+    } in [{k: s[k] for k in ("text", "source", "priority")} for s in steps]
     assert (
         "Anomaly: cpa went up (channel Shopping) on 2026-08-14: 30.00 against an expected 10.00 "
         "(score 6.00). Check what changed that day."
     ) in [s["text"] for s in steps]
 
 
-def test_every_negative_media_roi_channel_gets_a_step(report_content):
-    losing = [r for r in report_content["channels"]["rows"] if r["spend"] > 0 and (r["media_roi"] or 0) < 0]
+def test_channel_steps_rest_on_the_most_credible_evidence(report_content):
+    """No mix model and no lift test here: Markov attribution (data-driven) outranks last click."""
+    content = report_content
+    steps = content["next_steps"] + content["next_steps_appendix"]
+    a = content["attribution"]
+    margin = {r["channel"]: r["margin"] / r["revenue"] for r in content["channels"]["rows"] if r["revenue"]}
+    # media ROI on margin under Markov, by hand: Markov revenue / spend x the channel's margin share - 1
+    markov = {
+        ch: a["value"]["markov"][ch] / s * margin[ch] - 1 for ch, s in a["spend"].items() if ch in margin
+    }
+    losing = [ch for ch, roi in markov.items() if roi < 0]
     assert losing  # the demo shop has channels that do not pay back their media spend
-    texts = [s["text"] for s in report_content["next_steps"] if s["source"] == "channels"]
-    for r in losing:
-        assert any(t.startswith(f"Channel {r['channel']} returns a media ROI of") for t in texts)
+    by_channel = {}
+    for s in steps:
+        ch = s["evidence"].get("channel")
+        if s["evidence"].get("action") in ("raise", "cut", "keep", "review_costs"):
+            assert ch not in by_channel, f"two recommendations for {ch}"
+            by_channel[ch] = s
+    for ch in losing:
+        s = by_channel[ch]
+        assert s["text"].startswith(f"Cut or fix {ch}") and s["source"] == "attribution"
+        assert s["evidence"]["level"] == "data_driven_attribution"
+        assert s["evidence"]["figures"]["media_roi"] == pytest.approx(markov[ch], rel=1e-9)
+        assert "test its incrementality" in s["text"]  # attribution alone: test before cutting
+    assert not any(s["evidence"].get("action") == "raise" for s in steps)  # attribution never says raise
+    for s in steps:
+        assert s["evidence"]["level"] and s["evidence"]["label"]
 
 
 def _content(channels, goals=(), findings=(), anomalies=()):
@@ -167,8 +202,10 @@ def test_next_steps_by_hand():
     steps = next_steps(_content(channels, findings=[finding]))
     texts = [s["text"] for s in steps]
     assert (
-        "Channel Paid Social returns a media ROI of -35.0% on margin while its ROAS is 2.10: cut or fix "
-        "it (targeting, bids, landing pages)."
+        "Cut or fix Paid Social (targeting, bids, landing pages): under last_non_direct_click attribution it "
+        "returns a media ROI of -35.0% on margin (ROAS 2.10). Attribution credits the touches that closed "
+        "orders, not what the channel adds: test its incrementality (lift or geo test) before cutting the "
+        "budget."
     ) in texts
     assert any(
         t.startswith(
@@ -183,6 +220,69 @@ def test_next_steps_by_hand():
         (s["priority"] for s in steps), key=["high", "medium", "low"].index
     )
     assert {s["source"] for s in steps} == {"channels", "quality", "mmm"}
+
+
+def _lift_row(**over):
+    row = {
+        "experiment_id": "x1",
+        "name": "PS holdout",
+        "kind": "holdout",
+        "channel": "Paid Social",
+        "kpi": "revenue",
+        "start": "2026-07-01",
+        "end": "2026-07-28",
+        "delta_spend": 1000.0,
+        "lift": 5000.0,
+        "lift_lower": 4000.0,
+        "lift_upper": 6000.0,
+        "level": 0.9,
+        "p_value": 0.001,
+        "iroas": 5.0,
+        "usable": True,
+        "used": True,
+    }
+    return {**row, **over}
+
+
+@pytest.mark.parametrize(
+    "test_row",
+    [
+        _lift_row(),
+        # a holdout that removed 1,000 of spend and lost 5,000 of revenue says the same
+        _lift_row(delta_spend=-1000.0, lift=-5000.0, lift_lower=-6000.0, lift_upper=-4000.0),
+    ],
+)
+def test_a_lift_test_outranks_attribution_by_hand(test_row):
+    # Paid Social under last click: margin 650 on revenue 2,100 (margin share 650 / 2,100), media ROI -35%.
+    # The holdout test: 1,000 of spend bought 5,000 of revenue (interval 4,000 to 6,000): iROAS 5.0 and ROI
+    # on margin 650 / 2,100 x 5 - 1 = 54.8% (23.8% to 85.7%): it pays, so raise it; last click's "cut" loses.
+    channels = [
+        {
+            "channel": "Paid Social",
+            "spend": 1000.0,
+            "revenue": 2100.0,
+            "margin": 650.0,
+            "roas": 2.1,
+            "media_roi": -0.35,
+            "full_roi": -0.5,
+        }
+    ]
+    content = {**_content(channels), "experiments": {"rows": [test_row]}}
+    steps = next_steps(content)
+    (s,) = [s for s in steps if s["evidence"].get("channel") == "Paid Social"]  # one step for the channel
+    share = 650 / 2100
+    assert (s["source"], s["priority"]) == ("experiments", "high")
+    assert (s["evidence"]["level"], s["evidence"]["action"]) == ("lift_test", "raise")
+    figures = s["evidence"]["figures"]
+    assert figures["iroas"] == pytest.approx(5.0)
+    assert figures["roi"] == pytest.approx(share * 5 - 1)
+    assert (figures["roi_lower"], figures["roi_upper"]) == pytest.approx((share * 4 - 1, share * 6 - 1))
+    assert s["text"].startswith(
+        "Raise Paid Social step by step: a holdout test (PS holdout, 2026-07-01 to 2026-07-28) measured "
+        "5,000 incremental revenue for 1,000 of spend: iROAS 5.00, ROI on margin 54.8% (23.8% to 85.7%)."
+    )
+    assert "rule-based attribution points to cutting it" in s["text"]
+    assert [d["level"] for d in s["evidence"]["disagreeing"]] == ["attribution"]
 
 
 def test_an_at_risk_goal_is_a_medium_step():

@@ -73,7 +73,9 @@ def test_tables_show_the_report_figures(page, report_content):
     rows = {r["kpi"]: r for r in report_content["kpis"]["rows"]}
     # the figures test_management checks against kpi_report, formatted as in trueroi.report.html.fmt
     assert f'<td class="num">{rows["revenue"]["value"]:,.0f}</td>' in text
-    assert f'<td class="num">{rows["roas"]["value"]:,.2f}</td>' in text
+    assert f'<td class="num">{rows["paid_roas"]["value"]:,.2f}</td>' in text
+    assert f'<td class="num">{rows["mer"]["value"]:,.2f}</td>' in text
+    assert "Paid-media ROAS" in text and "MER, blended ROAS" in text
     shopping = next(r for r in report_content["channels"]["rows"] if r["channel"] == "Shopping")
     assert f"{shopping['media_roi'] * 100:,.1f}%" in text
     assert "Goal Newsletter push Q3 is off track" in text

@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from trueroi.errors import UsageError
-from trueroi.metrics.definitions import ALL_KPIS, KPIS, TOTAL_KPIS
+from trueroi.metrics.definitions import ALL_KPIS, EXTRA_KPIS, KPIS, TOTAL_KPIS
 from trueroi.metrics.dimensions import TIME_GRAINS, Period, bucket, parse_by, time_grain
 from trueroi.metrics.facts import MEASURES, daily_costs, facts, lead_facts, shown_campaigns
 from trueroi.workspace import Workspace
@@ -153,11 +154,15 @@ def _without_unknown_full_roi(ws: Workspace, period: Period, df: pd.DataFrame, d
     own), in place; returns those rows' labels. Rows of a breakdown that does not split costs keep theirs."""
     if df.empty or not set(dims) & set(SPLITTING):
         return []
-    own = _merge(df[dims], _own_costs(ws, period, dims), dims)["own_costs"].fillna(0.0).to_numpy()
+    booked = _own_costs(ws, period, dims)
+    if booked.empty:  # nothing booked to a channel or campaign (an empty frame's dates would not merge)
+        own = np.zeros(len(df))
+    else:
+        own = _merge(df[dims], booked, dims)["own_costs"].fillna(0.0).to_numpy()
     unknown = (df["spend"].fillna(0.0).to_numpy() <= 0) & (own <= 0) & (df["other_costs"].to_numpy() > 0)
     df.loc[unknown, "full_roi"] = float("nan")
     keys = [d for d in dims if d in SPLITTING]
-    labels = df.loc[unknown, keys].astype(str).agg(" / ".join, axis=1)
+    labels = [" / ".join(map(str, row)) for row in df.loc[unknown, keys].itertuples(index=False)]
     return list(dict.fromkeys(labels))
 
 
@@ -244,21 +249,32 @@ def _merge(left: pd.DataFrame, right: pd.DataFrame, dims: list[str]) -> pd.DataF
     return left.merge(right, on=dims, how="left")
 
 
+def _with_extras(
+    ws: Workspace, period: Period, history: ibis.Table, df: pd.DataFrame, d: list[str]
+) -> pd.DataFrame:
+    """``df`` with the KPIs computed outside the sums: distinct users, reach and lead value."""
+    df = _merge(df, _users(ws, period, d), d)
+    df["users"] = df["users"].fillna(0.0)  # a row without sessions has no users
+    df = _merge(df, _reach(ws, period, d), d)
+    keep = [x for x in d if x not in TIME_GRAINS]
+    return _merge(df, _lead_value(ws, history, d), keep)
+
+
 def _frames(
-    ws: Workspace, period: Period, dims: list[str], model: str
+    ws: Workspace, period: Period, dims: list[str], model: str, extras: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """KPI rows for ``dims``, the one-row totals of the same period (facts computed once) and the labels of
-    the rows whose full ROI is unknown (see :func:`_without_unknown_full_roi`)."""
+    the rows whose full ROI is unknown (see :func:`_without_unknown_full_roi`); without ``extras`` users,
+    reach and lead value are left null (not computed)."""
     history = lead_facts(ws, date(1900, 1, 1), period.end).cache()  # leads close weeks later: all history
     f = facts(ws, period.start, period.end, model, leads=history).cache()
     out = []
     for d in (dims, []):
         df = _sums(ws, f, d, totals=not d)
-        df = _merge(df, _users(ws, period, d), d)
-        df["users"] = df["users"].fillna(0.0)  # a row without sessions has no users
-        df = _merge(df, _reach(ws, period, d), d)
-        keep = [x for x in d if x not in TIME_GRAINS]
-        df = _merge(df, _lead_value(ws, history, d), keep)
+        if extras:
+            df = _with_extras(ws, period, history, df, d)
+        else:
+            df = df.assign(**{k: float("nan") for k in EXTRA_KPIS})
         if time_grain(d):
             df[time_grain(d)] = pd.to_datetime(df[time_grain(d)]).dt.date
         columns = d + list(ALL_KPIS) + ([] if d else list(TOTAL_KPIS))
@@ -293,6 +309,7 @@ def kpi_report(
     end: date | None = None,
     compare: str | None = None,
     attribution: str | None = None,
+    extras: bool = True,
 ) -> KpiReport:
     """KPIs for a breakdown of a period.
 
@@ -310,6 +327,9 @@ def kpi_report(
         the main KPIs.
     attribution
         Attribution model for revenue and conversions (default from the workspace config).
+    extras
+        Compute distinct users, reach and lead value (``users``, ``reach``, ``lead_value``); False leaves
+        them null and skips their queries (the management report shows none of them).
     """
     dims = parse_by(by)
     model = attribution or ws.config.attribution_model
@@ -317,7 +337,7 @@ def kpi_report(
     period = Period(start or full.start, end or full.end)
     if compare not in (None, "yoy", "previous"):
         raise UsageError(f"unknown comparison {compare!r}; expected yoy or previous")
-    rows, totals_df, unknown = _frames(ws, period, dims, model)
+    rows, totals_df, unknown = _frames(ws, period, dims, model, extras)
     notes = [
         f"revenue, margin and conversions are attributed by {model}; platform_* figures are what the "
         "ad platforms claim (platform-reported)"
@@ -327,7 +347,7 @@ def kpi_report(
     prev_period = None
     if compare:
         prev_period = period.shifted(compare, time_grain(dims))
-        prev_rows, prev_totals, _ = _frames(ws, prev_period, dims, model)
+        prev_rows, prev_totals, _ = _frames(ws, prev_period, dims, model, extras)
         rows = _compare(rows, prev_rows, dims)
         totals_df = _compare(totals_df, prev_totals, [], TOTAL_COMPARED)
         if prev_period.start < full.start:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from trueroi.mmm.bayes import ModelSpec, channel_effects
+from trueroi.mmm.checks import ESS_LIMIT, R_HAT_LIMIT
 from trueroi.mmm.data import MMMData
 
 INTERVAL = 0.90
@@ -205,6 +206,41 @@ def sampler_diagnostics(samples: dict[str, np.ndarray]) -> dict[str, float]:
         "r_hat_max": float(max(rhats)) if rhats else float("nan"),
         "ess_bulk_min": float(min(esss)) if esss else float("nan"),
     }
+
+
+DIVERGENCE_SHARE = 0.001
+"""Share of post-warm-up draws that may diverge before a NUTS fit counts as unconverged (4 of 4,000)."""
+
+
+def convergence_problems(diagnostics: dict[str, Any], method: str, n_draws: int) -> list[str]:
+    """Why a fit must not be the basis of advice, one phrase each (empty: nothing speaks against it).
+
+    A NUTS fit fails when the largest split R-hat of any parameter exceeds :data:`~trueroi.mmm.checks.
+    R_HAT_LIMIT` (or cannot be computed), when more than :data:`DIVERGENCE_SHARE` of its ``n_draws``
+    (chains x draws) diverged, or when the smallest bulk effective sample size is below
+    :data:`~trueroi.mmm.checks.ESS_LIMIT`. Laplace and MAP fits have no sampler to judge (their own
+    warnings say what they approximate).
+    """
+    if method != "nuts":
+        return []
+    found = []
+    r_hat = diagnostics.get("r_hat_max")
+    if r_hat is None or not np.isfinite(r_hat):
+        found.append("R-hat could not be computed (too few draws per chain)")
+    elif r_hat > R_HAT_LIMIT:
+        found.append(
+            f"R-hat up to {r_hat:.2f} (above {R_HAT_LIMIT}): its chains disagree, it has not converged"
+        )
+    div = int(diagnostics.get("divergences") or 0)
+    if div > DIVERGENCE_SHARE * max(n_draws, 1):
+        found.append(
+            f"{div:,} divergent transitions ({div / max(n_draws, 1):.1%} of {n_draws:,} draws, above "
+            f"{DIVERGENCE_SHARE:.1%}): the sampler missed part of the posterior"
+        )
+    ess = diagnostics.get("ess_bulk_min")
+    if ess is not None and np.isfinite(ess) and ess < ESS_LIMIT:
+        found.append(f"effective sample size down to {ess:.0f} (below {ESS_LIMIT}): its intervals are noise")
+    return found
 
 
 def decomposition(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, n_fourier: int) -> Any:

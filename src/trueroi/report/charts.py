@@ -10,37 +10,33 @@ with matplotlib on an Agg canvas of its own (no ``pyplot``, no global backend ch
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from typing import Any
 
-from trueroi.report.html import fmt
+from trueroi.report.layout import Chart, Section, Series, Table, cell, generic_table, table
+from trueroi.report.more_sections import (
+    STEP_COLUMNS,
+    appendix_section,
+    experiments_section,
+    step_rows,
+    tracking_section,
+)
 from trueroi.report.next_steps import kind_of
 
+__all__ = [  # the layout types are part of this module's face: the HTML and PDF writers import them here
+    "PALETTE",
+    "Chart",
+    "Section",
+    "Series",
+    "Table",
+    "cell",
+    "report_charts",
+    "sections",
+    "table",
+    "to_plotly",
+    "to_png",
+]
+
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974")
-
-
-@dataclass
-class Series:
-    """One bar series: a name, one value per category (None: no bar) and optional error bar ends."""
-
-    name: str
-    values: list[float | None]
-    lower: list[float | None] | None = None
-    upper: list[float | None] | None = None
-
-
-@dataclass
-class Chart:
-    """Grouped bars over categories. ``scale`` multiplies values for display (100 for percentages)."""
-
-    key: str
-    title: str
-    categories: list[str]
-    series: list[Series]
-    y_title: str
-    scale: float = 1.0
-    horizontal: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 def _paid(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -77,31 +73,35 @@ def attribution_chart(content: dict[str, Any]) -> Chart | None:
 
 
 def mmm_chart(content: dict[str, Any]) -> Chart | None:
-    """Mix-model ROI (incremental KPI per unit spend) with its 90% interval."""
+    """Mix-model ROI on margin (%) with its 90% interval; ROAS when no margin rate is known. None for a fit
+    the report does not use (it did not converge)."""
     section = content["mmm"]
-    if not section.get("available"):
+    if not section.get("available") or not section.get("used", True):
         return None
     rows = section["channels"]
+    on_margin = any(r.get("roi") is not None for r in rows)
+    key, name = ("roi", "ROI on margin") if on_margin else ("roas", "ROAS: incremental revenue / spend")
     return Chart(
         "mmm",
-        "Mix-model ROI by channel (90% interval)",
+        f"Mix-model {'ROI on margin' if on_margin else 'ROAS'} by channel (90% interval)",
         [r["channel"] for r in rows],
         [
             Series(
-                f"Incremental {section['kpi']} per unit spend",
-                [r["roi"] for r in rows],
-                [r["roi_lower"] for r in rows],
-                [r["roi_upper"] for r in rows],
+                name,
+                [r.get(key) for r in rows],
+                [r.get(f"{key}_lower") for r in rows],
+                [r.get(f"{key}_upper") for r in rows],
             )
         ],
-        f"{section['kpi']} per unit spend",
+        "ROI on margin (%)" if on_margin else "revenue per unit of spend",
+        scale=100.0 if on_margin else 1.0,
     )
 
 
 def budget_chart(content: dict[str, Any]) -> Chart | None:
-    """Current vs recommended weekly spend per channel."""
+    """Current vs recommended weekly spend per channel (only from a fit the report uses)."""
     section = content["mmm"]
-    if not section.get("available"):
+    if not section.get("available") or "budget" not in section:
         return None
     rows = section["budget"]["rows"]
     return Chart(
@@ -248,86 +248,6 @@ def to_png(chart: Chart, colors: tuple[str, ...] = PALETTE, width_in: float = 7.
     return buffer.getvalue()
 
 
-# ----------------------------------------------------------------------------------------------------
-# Tables and sections
-
-
-@dataclass
-class Table:
-    """Formatted cells: ``header`` labels, ``align`` ("left"/"right") and ``negative`` flags per cell."""
-
-    title: str
-    header: list[str]
-    align: list[str]
-    cells: list[list[str]]
-    negative: list[list[bool]]
-
-
-@dataclass
-class Section:
-    """A report section: heading, a line of context, its charts and tables, and a message when empty."""
-
-    key: str
-    heading: str
-    intro: str = ""
-    charts: list[Chart] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    message: str = ""
-
-
-def cell(value: Any, kind: str) -> str:
-    """Plain text of one value: ``text`` as is, numbers as ``trueroi.report.html.fmt`` formats them."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    if isinstance(value, dict):  # a scope: {"channel": ..., "campaign": ...}
-        return ", ".join(f"{k} {v}" for k, v in value.items() if v is not None) or "all"
-    if kind == "text" or isinstance(value, str | bool):
-        return str(value)
-    if kind == "signed_pct":
-        return f"{value * 100:+,.1f}%"
-    if kind == "pts":
-        return f"{value * 100:+,.1f} pts"
-    return fmt(value, kind)
-
-
-def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str, Any]]) -> Table:
-    """A :class:`Table` of ``rows``; a column's kind is a string or a function of the row giving one."""
-    kinds = [[k(r) if callable(k) else k for _, _, k in columns] for r in rows]
-    return Table(
-        title,
-        [label for _, label, _ in columns],
-        ["left" if k == "text" else "right" for _, _, k in columns],
-        [
-            [cell(r.get(key), kind) for (key, _, _), kind in zip(columns, ks, strict=True)]
-            for r, ks in zip(rows, kinds, strict=True)
-        ],
-        [
-            [_negative(r.get(key), kind) for (key, _, _), kind in zip(columns, ks, strict=True)]
-            for r, ks in zip(rows, kinds, strict=True)
-        ],
-    )
-
-
-def _negative(value: Any, kind: str) -> bool:
-    """Red for a negative ROI or share; changes are not coloured (a falling CPA is good news)."""
-    return isinstance(value, int | float) and value < 0 and kind == "pct"
-
-
-def _guess_kind(key: str, value: Any) -> str:
-    if isinstance(value, str) or value is None or isinstance(value, bool):
-        return "text"
-    if any(w in key for w in ("pct", "share", "progress", "rate")):
-        return "pct"
-    return "count" if isinstance(value, int) else "money"
-
-
-def generic_table(title: str, rows: list[dict[str, Any]], limit: int = 9) -> Table:
-    """A table of dicts whose keys the report does not know in advance (pacing, anomalies)."""
-    keys = [k for k in rows[0] if not isinstance(rows[0][k], dict | list)][:limit] if rows else []
-    columns = [(k, k.replace("_", " ").capitalize(), _guess_kind(k, rows[0][k])) for k in keys]
-    return table(title, rows, columns)
-
-
 def sections(content: dict[str, Any]) -> list[Section]:
     """The report's sections in reading order, with formatted tables and chart data."""
     charts = report_charts(content)
@@ -336,27 +256,31 @@ def sections(content: dict[str, Any]) -> list[Section]:
         _goals_section,
         _kpis_section,
         _channels_section,
+        tracking_section,
+        experiments_section,
         _attribution_section,
         _mmm_section,
         _quality_section,
         _anomalies_section,
+        appendix_section,
     )
     return [m(content, charts) for m in makers]
 
 
 def _steps_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
-    rows = [{**s, "n": i + 1} for i, s in enumerate(content["next_steps"])]
-    cols = [
-        ("n", "#", "count"),
-        ("priority", "Priority", "text"),
-        ("text", "Next step", "text"),
-        ("source", "From", "text"),
-    ]
+    rows = step_rows(content["next_steps"])
+    more = len(content.get("next_steps_appendix") or [])
+    intro = (
+        "Actions generated from the figures of this report; 'From' names the section each figure is in and "
+        "'Evidence' what the action rests on (a lift test over a converged mix model over attribution)."
+    )
+    if more:
+        intro += f" {more} more in the appendix at the end."
     return Section(
         "next_steps",
         "Next steps",
-        "Actions generated from the figures of this report; 'From' names the section each figure is in.",
-        tables=[table("", rows, cols)] if rows else [],
+        intro,
+        tables=[table("", rows, STEP_COLUMNS)] if rows else [],
         message="" if rows else "Nothing to act on.",
     )
 
@@ -448,14 +372,18 @@ def _channels_section(content: dict[str, Any], charts: dict[str, Chart]) -> Sect
         ("media_roi", "Media ROI", "pct"),
         ("full_roi", "Full ROI", "pct"),
     ]
+    notes = [n for n in content["kpis"].get("notes", []) if "full ROI" in n]
+    if not (content.get("tracking") or {}).get("usable", True):
+        notes.insert(0, "Attributed revenue here reflects missing tracking, not the channels: see Tracking.")
     return Section(
         "channels",
         "Media vs full ROI by channel",
         "ROI on contribution margin (revenue - COGS): media ROI counts ad spend only, full ROI all marketing "
-        "costs (agency, salaries, tools, production). "
+        "costs (agency, salaries, tools, production), shown only where the channel's own costs are known. "
         f"Attribution: {content['channels']['attribution_model']}.",
         charts=[charts["roi"]] if "roi" in charts else [],
         tables=[table("", content["channels"]["rows"], cols)],
+        message=" ".join(n[:1].upper() + n[1:] + "." for n in notes),
     )
 
 
@@ -494,45 +422,73 @@ def _attribution_section(content: dict[str, Any], charts: dict[str, Chart]) -> S
     )
 
 
+MMM_COLUMNS = [
+    ("channel", "Channel", "text"),
+    ("spend", "Spend", "money"),
+    ("contribution", "Contribution", "money"),
+    ("roi", "ROI on margin", "pct"),
+    ("roi_lower", "5%", "pct"),
+    ("roi_upper", "95%", "pct"),
+    ("roas", "ROAS", "ratio"),
+    ("mroas", "Marginal ROAS", "ratio"),
+]
+PLAN_COLUMNS = [
+    ("channel", "Channel", "text"),
+    ("current", "Current / week", "money"),
+    ("recommended", "Recommended / week", "money"),
+    ("change", "Change", "signed_pct"),
+    ("reason", "Why", "text"),
+]
+
+
 def _mmm_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
     m = content["mmm"]
+    heading = "Mix model and budget recommendation"
     if not m.get("available"):
-        return Section("mmm", "Mix model and budget recommendation", message=m["message"])
-    cols = [
-        ("channel", "Channel", "text"),
-        ("spend", "Spend", "money"),
-        ("contribution", "Contribution", "money"),
-        ("roi", "ROI", "ratio"),
-        ("roi_lower", "5%", "ratio"),
-        ("roi_upper", "95%", "ratio"),
-        ("mroi", "Marginal ROI", "ratio"),
-    ]
-    b = m["budget"]
-    plan_cols = [
-        ("channel", "Channel", "text"),
-        ("current", "Current / week", "money"),
-        ("recommended", "Recommended / week", "money"),
-        ("change", "Change", "signed_pct"),
-        ("reason", "Why", "text"),
-    ]
+        return Section("mmm", heading, message=m["message"])
     d = m["diagnostics"]
+    margin = (
+        f"ROI on margin uses a margin rate of {cell(m['margin_rate'], 'pct')} ({m.get('margin_source')})"
+        if m.get("margin_rate") is not None
+        else "no margin rate is known, so ROI on margin is not given (ROAS only)"
+    )
     intro = (
-        f"Model in {m['dir']} (whole fitted history, not only this period): incremental {m['kpi']} per unit "
-        "of "
-        f"spend with its 90% interval; R2 {cell(d.get('r2'), 'ratio')}, MAPE {cell(d.get('mape'), 'pct')}. "
-        f"Budget plan: the same weekly total of {cell(b['weekly_total'], 'money')} {content['currency']}, "
-        f"expected {cell(b['expected']['mean'], 'money')} vs "
-        f"{cell(b['current_expected']['mean'], 'money')} now "
-        f"(P(beats current) {cell(b['p_beats_current'], 'pct')})."
+        f"Model in {m['dir']} (whole fitted history, not only this period), fitted by {m.get('method')}: "
+        f"incremental {m['kpi']} with 90% intervals; {margin}; ROAS = incremental revenue / spend. "
+        f"R2 {cell(d.get('r2'), 'ratio')}, MAPE {cell(d.get('mape'), 'pct')}, R-hat "
+        f"{cell(d.get('r_hat_max'), 'ratio')}, divergences {cell(d.get('divergences'), 'count')}, "
+        f"ESS {cell(d.get('ess_bulk_min'), 'count')}."
+    )
+    diagnostics = table(
+        "Diagnostics",
+        [{"name": k, "value": v} for k, v in d.items()],
+        [("name", "", "text"), ("value", "", "ratio")],
+    )
+    if "budget" not in m:  # not converged: its figures are shown to diagnose it, not to act on
+        return Section(
+            "mmm",
+            heading,
+            intro,
+            tables=[
+                table("Mix-model figures (not used: see above)", m["channels"], MMM_COLUMNS),
+                diagnostics,
+            ],
+            message=m.get("not_used", ""),
+        )
+    b = m["budget"]
+    intro += (
+        f" Budget plan: the same weekly total of {cell(b['weekly_total'], 'money')} {content['currency']}, "
+        f"expected {cell(b['expected']['mean'], 'money')} vs {cell(b['current_expected']['mean'], 'money')} "
+        f"now (P(beats current) {cell(b['p_beats_current'], 'pct')})."
     )
     return Section(
         "mmm",
-        "Mix model and budget recommendation",
+        heading,
         intro,
         charts=[charts[k] for k in ("mmm", "budget") if k in charts],
         tables=[
-            table("Mix-model ROI", m["channels"], cols),
-            table("Budget recommendation", b["rows"], plan_cols),
+            table("Mix-model ROI", m["channels"], MMM_COLUMNS),
+            table("Budget recommendation", b["rows"], PLAN_COLUMNS),
         ],
     )
 

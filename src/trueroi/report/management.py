@@ -1,11 +1,12 @@
 """The management/client report's content: every figure gathered from the library into one plain structure.
 
 :func:`build_report` asks the library for each section of a period (goals and pacing, headline KPIs with
-year-over-year change, media vs full ROI by channel, the attribution comparison, the mix model and its budget
-recommendation, data quality, anomalies) and returns one JSON-able dict. The renderers
-(:mod:`trueroi.report.management_html`, :mod:`trueroi.report.pdf`) only lay it out, so HTML, PDF and JSON
-show the same numbers. :func:`next_steps` turns the numbers into plain sentences, each naming the section
-and figure it comes from.
+year-over-year change (paid-media figures beside blended ones), media vs full ROI by channel, tracking
+coverage, saved lift tests, the attribution comparison, the mix model and its budget recommendation, data
+quality, anomalies) and returns one JSON-able dict. The renderers (:mod:`trueroi.report.management_html`,
+:mod:`trueroi.report.pdf`) only lay it out, so HTML, PDF and JSON show the same numbers. :func:`next_steps`
+turns the numbers into plain sentences, each naming the section and figure it comes from and the evidence
+it rests on (a lift test over a converged mix model over attribution).
 
 Money is in the workspace base currency; ratios are fractions (``media_roi`` -0.35 is -35%).
 """
@@ -17,16 +18,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trueroi.attribution import attribute, build_journeys, resolve_models
-from trueroi.budget.optimizer import optimize_budget
 from trueroi.errors import ConfigError, UsageError
 from trueroi.goals import goal_status, pacing_status
 from trueroi.io import jsonable
 from trueroi.metrics import KPIS, data_range, kpi_report
+from trueroi.metrics.definitions import TOTAL_KPIS
 from trueroi.metrics.dimensions import Period, parse_period
-from trueroi.mmm import load_model
+from trueroi.metrics.engine import KpiReport
+from trueroi.mmm.margin import workspace_margin_rate
 from trueroi.monitor import detect_anomalies
 from trueroi.quality.findings import findings
+from trueroi.report.model_sections import experiments_section, mmm_section
 from trueroi.report.next_steps import KIND, next_steps
+from trueroi.report.recommend import split
+from trueroi.report.tracking import tracking_section
 from trueroi.workspace.rules import utc_bounds
 
 if TYPE_CHECKING:
@@ -40,12 +45,22 @@ HEADLINE_KPIS = (
     "margin",
     "spend",
     "conversions",
-    "roas",
+    "paid_roas",
+    "mer",
+    "paid_cpa",
     "cpa",
     "media_roi",
     "full_roi",
     "sessions",
 )
+HEADLINE_LABELS = {  # paid-media figures beside the blended ones, each saying what it divides
+    "paid_roas": "Paid-media ROAS (revenue attributed to paid channels / media spend)",
+    "mer": "MER, blended ROAS (all revenue / media spend)",
+    "paid_cpa": "Paid-media CPA (media spend / orders attributed to paid channels)",
+    "cpa": "Blended CPA (media spend / all orders)",
+    "media_roi": "Media ROI, blended (all margin - media spend) / media spend",
+    "full_roi": "Full ROI, blended (all margin - all marketing costs) / all costs",
+}
 CHANNEL_COLUMNS = (
     "channel",
     "spend",
@@ -82,11 +97,20 @@ def build_report(
     client
         A ``[clients.NAME]`` branding of ``trueroi.toml``; None: the workspace's own branding.
     model_dir
-        A fitted mix model's folder; None: ``<workspace>/models/mmm`` when it exists.
+        A fitted mix model's folder; None: ``<workspace>/models/mmm`` when it exists. A fit that did not
+        converge is shown with its diagnostics but not used for advice.
     attribution_models
         Models compared in the attribution section (``all`` or comma-separated registry names).
     goals, pacing, anomalies
         Rows (dicts) to show instead of asking :mod:`trueroi.goals` and :mod:`trueroi.monitor`; None asks.
+
+    Returns
+    -------
+    dict
+        The sections (``goals``, ``pacing``, ``kpis``, ``channels``, ``tracking``, ``experiments``,
+        ``attribution``, ``mmm``, ``quality``, ``anomalies``), ``margin`` (the margin rate used and its
+        source), ``next_steps`` (the first :data:`~trueroi.report.recommend.MANAGEMENT_STEPS`, each with its
+        ``evidence``) and ``next_steps_appendix`` (the rest).
 
     Raises
     ------
@@ -103,26 +127,38 @@ def build_report(
     model_path = _model_path(ws, model_dir)  # and on a --model that holds no model
     _check_models(attribution_models)
     ws.require_data()
-    kpis = _kpi_section(ws, period)
+    covered = data_range(ws)
+    report = kpi_report(ws, by="channel", start=period.start, end=period.end, compare="yoy", extras=False)
+    margin = _margin(ws, period)
     content: dict[str, Any] = {
         "title": f"Marketing performance {label.strip()}",
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "client": brand,
         "period": {"label": label.strip(), "from": period.start.isoformat(), "to": period.end.isoformat()},
         "currency": ws.config.base_currency,
-        "attribution_model": kpis.pop("attribution_model"),
-        "goals": _goals(ws, period, goals),
-        "pacing": _pacing(ws, period, pacing),
-        "kpis": kpis,
-        "channels": _channel_section(kpis.pop("_report")),
+        "attribution_model": report.attribution_model,
+        "margin": margin,
+        "goals": _goals(ws, period, goals, covered),
+        "pacing": _pacing(ws, period, pacing, covered),
+        "kpis": _kpi_section(report, covered),
+        "channels": _channel_section(report),
+        "tracking": tracking_section(ws, period, report.rows, ws.config.base_currency),
+        "experiments": experiments_section(ws, period),
         "attribution": attribution_section(ws, period, attribution_models),
-        "mmm": mmm_section(model_path),
+        "mmm": mmm_section(model_path, margin),
         "quality": _quality(ws),
         "anomalies": _anomalies(ws, period, anomalies),
     }
     content["attribution"] = _with_roas(content["attribution"], content["channels"]["rows"])
-    content["next_steps"] = next_steps(content)
+    content = jsonable(content)
+    content["next_steps"], content["next_steps_appendix"] = split(next_steps(content))
     return jsonable(content)
+
+
+def _margin(ws: Workspace, period: Period) -> dict[str, Any]:
+    """The contribution margin rate that turns incremental revenue into margin (lift tests, mix model)."""
+    found = workspace_margin_rate(ws, period.start, period.end)
+    return {"rate": found.rate, "source": f"{found.source}, {period.start} to {period.end}"}
 
 
 def _check_models(models: str) -> None:
@@ -149,12 +185,10 @@ def _client(ws: Workspace, client: str | None, branding: Any) -> dict[str, Any]:
     }
 
 
-def _kpi_section(ws: Workspace, period: Period) -> dict[str, Any]:
+def _kpi_section(report: KpiReport, covered: Period) -> dict[str, Any]:
     """Headline KPIs with year-over-year change, from one ``kpi_report(by="channel", compare="yoy")``."""
-    report = kpi_report(ws, by="channel", start=period.start, end=period.end, compare="yoy")
     message = ""
     if report.rows.empty:
-        covered = data_range(ws)
         message = f"No ads or orders in this period; the data covers {covered.start} to {covered.end}."
     return {
         "compare": {
@@ -165,8 +199,6 @@ def _kpi_section(ws: Workspace, period: Period) -> dict[str, Any]:
         "rows": _kpi_rows(report.totals),
         "message": message,
         "notes": list(report.notes),
-        "attribution_model": report.attribution_model,
-        "_report": report,
     }
 
 
@@ -174,12 +206,13 @@ def _kpi_rows(totals: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per headline KPI: value, last year's, and the change (percent, or points for ROI)."""
     rows = []
     for name in HEADLINE_KPIS:
-        kind = KIND[KPIS[name].kind]
+        kpi = KPIS.get(name) or TOTAL_KPIS[name]
+        kind = KIND[kpi.kind]
         change = totals.get(f"{name}_change")
         rows.append(
             {
                 "kpi": name,
-                "label": KPIS[name].label,
+                "label": HEADLINE_LABELS.get(name, kpi.label),
                 "kind": kind,
                 "value": totals.get(name),
                 "previous": totals.get(f"{name}_prev"),
@@ -264,58 +297,6 @@ def _model_path(ws: Workspace, model_dir: str | Path | None) -> Path:
     return path
 
 
-def mmm_section(path: Path) -> dict[str, Any]:
-    """The fitted mix model's ROI by channel and a budget recommendation at the current weekly total.
-
-    Without a model in ``path`` the section says where it looked and how to fit one.
-    """
-    if not (path / "config.json").is_file():
-        return {
-            "available": False,
-            "dir": str(path),
-            "message": f"No fitted mix model found at {path}. Fit a mix model into this folder (or "
-            "choose a model folder) to add mix-model ROI and a budget recommendation.",
-        }
-    model = load_model(path)
-    summary = model.summary()
-    rows = [
-        {
-            "channel": ch,
-            "spend": s["spend"],
-            "contribution": s["contribution"]["mean"],
-            "roi": s["roi"]["mean"],
-            "roi_lower": s["roi"]["lower"],
-            "roi_upper": s["roi"]["upper"],
-            "mroi": s["mroi"]["mean"],
-        }
-        for ch, s in summary["channels"].items()
-    ]
-    return {
-        "available": True,
-        "dir": str(path),
-        "kpi": model.kpi,
-        "channels": rows,
-        "diagnostics": summary["diagnostics"],
-        "warnings": list(getattr(model, "warnings_", [])),
-        "budget": _budget(model),
-    }
-
-
-def _budget(model: Any) -> dict[str, Any]:
-    curves = model.response_curves()
-    total = float(curves.current_spend.sum())
-    plan = optimize_budget(curves, total, objective="revenue")
-    payload = plan.to_dict()
-    return {
-        "weekly_total": total,
-        "kpi": payload["kpi"],
-        "rows": payload["explanation"],
-        "expected": payload["expected"],
-        "current_expected": payload["current_expected"],
-        "p_beats_current": payload["p_beats_current"],
-    }
-
-
 def _quality(ws: Workspace) -> dict[str, Any]:
     return {"findings": [f.to_dict() for f in findings(ws)]}
 
@@ -333,21 +314,21 @@ def _overlaps(row: dict[str, Any], period: Period) -> bool:
     return lo <= period.end and hi >= period.start
 
 
-def _status_as_of(ws: Workspace, period: Period) -> date:
-    return min(period.end, data_range(ws).end)
-
-
-def _goals(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _goals(
+    ws: Workspace, period: Period, rows: list[dict[str, Any]] | None, covered: Period
+) -> dict[str, Any]:
     if rows is None:
-        rows = _as_dicts(goal_status(ws, as_of=_status_as_of(ws, period)))
+        rows = _as_dicts(goal_status(ws, as_of=min(period.end, covered.end)))
     rows = [r for r in _as_dicts(rows) if _overlaps(r, period)]
     message = "" if rows else "No goals overlap this period."
     return {"available": True, "rows": rows, "message": message}
 
 
-def _pacing(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _pacing(
+    ws: Workspace, period: Period, rows: list[dict[str, Any]] | None, covered: Period
+) -> dict[str, Any]:
     if rows is None:
-        rows = _as_dicts(pacing_status(ws, as_of=_status_as_of(ws, period)))
+        rows = _as_dicts(pacing_status(ws, as_of=min(period.end, covered.end)))
     rows = [r for r in _as_dicts(rows) if _overlaps(r, period)]
     message = "" if rows else "No budgets are set for this period."
     return {"available": bool(rows), "rows": rows, "message": message}
@@ -358,7 +339,3 @@ def _anomalies(ws: Workspace, period: Period, rows: list[dict[str, Any]] | None)
         rows = _as_dicts(detect_anomalies(ws, start=period.start, end=period.end))
     message = "" if rows else "No anomalies detected in this period."
     return {"available": True, "rows": _as_dicts(rows), "message": message}
-
-
-# ----------------------------------------------------------------------------------------------------
-# Next steps: plain sentences, each built from one figure the report shows (section named in "source").
