@@ -36,6 +36,11 @@ class ServerConfig:
     login_window_minutes, login_max_failures, login_max_failures_per_address
         Login rate limit: at most this many failed logins per account, and per client address, within the
         window; further attempts are refused (even with the right password) until old failures age out.
+    upload_max_mb
+        Largest uploaded export file, in MB (10^6 bytes); a larger upload is refused before it is parsed.
+    job_heartbeat_seconds, job_stale_seconds
+        A worker refreshes a running job's heartbeat this often; a running job whose heartbeat is older
+        than ``job_stale_seconds`` (its worker was killed) is marked failed (:mod:`trueroi.server.jobs`).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -44,6 +49,9 @@ class ServerConfig:
     login_window_minutes: float = 15.0
     login_max_failures: int = 5
     login_max_failures_per_address: int = 20
+    upload_max_mb: float = 200.0
+    job_heartbeat_seconds: float = 5.0
+    job_stale_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if self.secure_cookies not in SECURE_COOKIE_CHOICES:
@@ -51,9 +59,20 @@ class ServerConfig:
                 f"secure_cookies {self.secure_cookies!r} is unknown; expected one of "
                 + ", ".join(SECURE_COOKIE_CHOICES)
             )
-        for name in ("session_hours", "login_window_minutes", "login_max_failures"):
+        for name in (
+            "session_hours",
+            "login_window_minutes",
+            "login_max_failures",
+            "upload_max_mb",
+            "job_heartbeat_seconds",
+        ):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not self.job_stale_seconds > 2 * self.job_heartbeat_seconds:
+            raise ConfigError(
+                f"job_stale_seconds ({self.job_stale_seconds!r}) must exceed twice job_heartbeat_seconds "
+                f"({self.job_heartbeat_seconds!r}), or a live job could be taken for a dead one"
+            )
 
     @classmethod
     def load(cls, home: Path) -> ServerConfig:

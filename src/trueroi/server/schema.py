@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from trueroi.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: jobs
 ROLES = ("analyst", "viewer")  # per-workspace roles; admin is a flag on the user
 
 metadata = sa.MetaData()
@@ -97,8 +97,39 @@ audit_log = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),
 )
 
+# Background jobs (trueroi.server.jobs): what the queue library carries is the job id; the record is here.
+JOB_STATUSES = ("queued", "running", "done", "failed")
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(50), nullable=False),  # import | mmm.fit | report
+    sa.Column("workspace", sa.String(100), nullable=False, index=True),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("progress", sa.Float, nullable=False, default=0.0),  # 0..1
+    sa.Column("message", sa.String(500), nullable=False, default=""),
+    sa.Column("result", sa.JSON),  # the library result's to_dict() (or what a file result is)
+    sa.Column("error", sa.Text),  # one line, the library's words
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("user_id", sa.Integer),  # no foreign key: the record outlives a deleted user
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("heartbeat_at", sa.DateTime),  # refreshed by the worker while it runs the job
+    sa.Column("worker", sa.String(200)),  # host:pid of the worker running it
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="ck_jobs_status"),
+)
+
+
+def _add_jobs(conn: Connection) -> None:
+    """Version 1 -> 2: the jobs table."""
+    jobs.create(conn)
+
+
 # version n -> function bringing a database of version n to n + 1 (inside one transaction)
-UPGRADES: dict[int, Callable[[Connection], None]] = {}
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _add_jobs}
 
 
 def utcnow() -> datetime:
