@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trueroi.attribution import attribute, build_journeys, resolve_models
-from trueroi.errors import ConfigError, UsageError
+from trueroi.errors import UsageError
 from trueroi.goals import goal_status, pacing_status
 from trueroi.io import jsonable
 from trueroi.metrics import KPIS, data_range, kpi_report
@@ -28,6 +28,7 @@ from trueroi.metrics.engine import KpiReport
 from trueroi.mmm.margin import workspace_margin_rate
 from trueroi.monitor import detect_anomalies
 from trueroi.quality.findings import findings
+from trueroi.report.branding import find_logo
 from trueroi.report.model_sections import experiments_section, mmm_section
 from trueroi.report.next_steps import KIND, next_steps
 from trueroi.report.recommend import split
@@ -166,20 +167,12 @@ def _check_models(models: str) -> None:
 
 
 def _client(ws: Workspace, client: str | None, branding: Any) -> dict[str, Any]:
-    logo = None
-    if branding.logo:
-        path = Path(branding.logo)
-        path = path if path.is_absolute() else Path(ws.path) / path
-        if not path.is_file():
-            raise ConfigError(
-                f"branding logo {branding.logo!r} of {client or 'the workspace'} not found at {path}; "
-                "give a PNG or JPEG path relative to the workspace directory"
-            )
-        logo = str(path.resolve())
+    """The client block of the report; its logo checked (inside the workspace, a PNG or JPEG image)."""
+    logo = find_logo(ws, branding, client or "the workspace")
     return {
         "key": client,
         "name": branding.name,
-        "logo": logo,
+        "logo": str(logo) if logo else None,
         "primary_color": branding.primary_color,
         "accent_color": branding.accent_color,
     }

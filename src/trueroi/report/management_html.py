@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import html
-import mimetypes
 from pathlib import Path
 from typing import Any
 
+from trueroi.report.branding import read_logo
 from trueroi.report.charts import PALETTE, Section, Table, sections, to_plotly
 from trueroi.report.html import CSS
 
@@ -27,11 +27,15 @@ nav a{margin-right:.8rem;color:var(--primary)}
 
 
 def logo_data_uri(path: str | None) -> str | None:
-    """The logo file as a ``data:`` URI (PNG, JPEG, GIF or SVG), so the page needs no file beside it."""
+    """The logo file as a ``data:`` URI, so the page needs no file beside it.
+
+    The file is read once and checked (:func:`~trueroi.report.branding.read_logo`: a PNG or JPEG image by
+    its content, which also gives the MIME type); anything else is a ConfigError.
+    """
     if not path:
         return None
-    mime = mimetypes.guess_type(path)[0] or "image/png"
-    return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode('ascii')}"
+    logo = read_logo(path)
+    return f"data:{logo.mime};base64,{base64.b64encode(logo.data).decode('ascii')}"
 
 
 def _table_html(t: Table) -> str:

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from trueroi.report.branding import read_logo
 from trueroi.report.charts import PALETTE, Section, Table, sections, to_png
 
 FONT, FONT_BOLD = "TrueRoiSans", "TrueRoiSans-Bold"
@@ -142,9 +143,9 @@ def _title_page(content: dict[str, Any], styles: dict[str, Any], width: float) -
     client, period = content["client"], content["period"]
     out: list[Any] = [Spacer(1, 90)]
     if client.get("logo"):
-        logo = Image(client["logo"])
-        scale = min(160 / logo.imageWidth, 80 / logo.imageHeight)
-        logo.drawWidth, logo.drawHeight = logo.imageWidth * scale, logo.imageHeight * scale
+        checked = read_logo(client["logo"])  # a PNG or JPEG image, read once; else a ConfigError
+        scale = min(160 / checked.width, 80 / checked.height)
+        logo = Image(io.BytesIO(checked.data), width=checked.width * scale, height=checked.height * scale)
         logo.hAlign = "LEFT"
         out += [logo, Spacer(1, 16)]
     out += [
