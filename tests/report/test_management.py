@@ -50,6 +50,9 @@ def test_headline_kpis_equal_a_direct_kpi_report(report_content, branded_shop):
     spend = sum(r["spend"] for r in channels)
     assert rows["paid_roas"]["value"] == pytest.approx(paid_revenue / spend, rel=1e-9)
     assert rows["paid_roas"]["value"] < rows["mer"]["value"]
+    # the margin rate that turns incremental revenue into margin: the period's margin / revenue (all sales)
+    rate = report_content["margin"]["rate"]
+    assert rate == pytest.approx(rows["margin"]["value"] / rows["revenue"]["value"], rel=1e-9)
 
 
 def test_media_and_full_roi_by_channel_equal_kpi_report(report_content, branded_shop):

@@ -63,12 +63,15 @@ def test_model_roi_and_budget_plan(content, model_dir):
     mmm = content["mmm"]
     assert mmm["available"] and mmm["dir"] == str(model_dir)
     summary = load_model(model_dir).summary()["channels"]
+    rate = content["margin"]["rate"]  # the model has no margin rate: the workspace's margin share is used
+    assert mmm["margin_rate"] == rate and 0 < rate < 1
     for row in mmm["channels"]:
         s = summary[row["channel"]]
-        assert (
-            row["roi"] == pytest.approx(s["roi"]["mean"])
-            and row["roi_lower"] <= row["roi"] <= row["roi_upper"]
-        )
+        assert row["roas"] == pytest.approx(s["roas"]["mean"])
+        assert row["roas_lower"] <= row["roas"] <= row["roas_upper"]
+        # ROI on margin, by hand: margin rate x ROAS - 1, bound by bound
+        assert row["roi"] == pytest.approx(rate * s["roas"]["mean"] - 1)
+        assert row["roi_lower"] == pytest.approx(rate * s["roas"]["lower"] - 1)
         assert row["contribution"] == pytest.approx(s["contribution"]["mean"])
     # hand: the plan keeps the current weekly total = mean weekly spend of the last 8 fitted weeks
     data = pd.read_csv(model_dir / "data.csv")
@@ -80,7 +83,7 @@ def test_model_roi_and_budget_plan(content, model_dir):
     assert sum(r["recommended"] for r in plan["rows"]) == pytest.approx(current_total, rel=1e-6)
     assert any(
         s["source"] == "mmm" and s["text"].startswith("Reallocating the same weekly budget of")
-        for s in content["next_steps"]
+        for s in content["next_steps"] + content["next_steps_appendix"]
     )
 
 
