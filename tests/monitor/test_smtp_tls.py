@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from trueroi.monitor.deliver import deliver_pending, outbox
+from trueroi.monitor.receivers import send
 
 from .loopback import free_port
 from .test_delivery import Inbox
@@ -117,3 +118,16 @@ def test_starttls_required_but_not_offered(mail_ws, smtp_server) -> None:
     row = deliver(mail_ws, inbox.port)
     assert row["status"] == "pending" and "does not offer STARTTLS" in row["last_error"]
     assert inbox.messages == [] and logins.seen == []
+
+
+def test_a_resent_alert_is_the_same_message(mail_ws, smtp_server) -> None:
+    """A retry (here: the same alert sent twice) keeps its Message-ID; another receiver gets another one."""
+    inbox, _ = smtp_server(auth_require_tls=False)
+    alerting = mail_ws.config.alerting
+    alerting.smtp_port, alerting.smtp_user = inbox.port, ""
+    (row,) = outbox(mail_ws)
+    for to in ("email:team@example.com", "email:team@example.com", "email:ops@example.com"):
+        send(alerting, to, row["payload"], incident_key=row["incident_key"])
+    ids = [msg["Message-ID"] for _, msg in inbox.messages]
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
+    assert all(i.startswith("<") and i.endswith(">") and "@" in i for i in ids)
