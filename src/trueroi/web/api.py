@@ -4,26 +4,36 @@ so ``GET /api/v1/workspaces/{ws}/kpis?by=channel&compare=yoy`` equals
 ``trueroi kpis --by channel --compare yoy --format json``.
 
 Authentication: the session cookie of the browser, or ``Authorization: Bearer TOKEN`` for scripts.
+
+The API is split by domain; this module's :data:`router` gathers every part's routes (the app adds them
+route by route, see :func:`trueroi.web.app.add_routes`):
+
+- here: ``/me``, ``/workspaces``, ``/portfolio``, ``/users``, ``kpis``, ``quality``;
+- :mod:`~trueroi.web.api_analysis`: attribution, goals, pacing, budgets, alerts, anomalies, experiments,
+  clv, fitted mix models;
+- :mod:`~trueroi.web.api_plans`: budget optimize / compare / target (POST, JSON body);
+- :mod:`~trueroi.web.api_settings`: goals, budgets and alerts added (POST) and removed (DELETE), audited;
+- :mod:`~trueroi.web.api_files`: uploads (``imports``) and the management report file (``reports``);
+- :mod:`~trueroi.web.api_jobs`: background jobs (``/jobs/{job}``, fits and reports submitted).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from trueroi.metrics import kpis as kpi_query
 from trueroi.quality import quality_report
 from trueroi.server import list_users, portfolio, visible_workspaces
+from trueroi.web import api_analysis, api_files, api_jobs, api_plans, api_settings
 from trueroi.web.access import Caller, Level, require
+from trueroi.web.api_common import API_PREFIX, ReadCaller, UserCaller, new_router
 from trueroi.web.render import json_result
 
-API_PREFIX = "/api/v1"
-router = APIRouter(prefix=API_PREFIX, tags=["api"])
-
-ReadCaller = Annotated[Caller, require(Level.READ)]
-UserCaller = Annotated[Caller, require(Level.USER)]
+__all__ = ["API_PREFIX", "router"]
+router = new_router()
 
 
 @router.get("/me", summary="The signed-in user and its workspaces")
@@ -79,3 +89,7 @@ def quality(caller: ReadCaller) -> Response:
     with caller.open_workspace() as ws:
         report = quality_report(ws)
     return json_result(report)
+
+
+for _part in (api_analysis, api_plans, api_settings, api_files, api_jobs):
+    router.routes.extend(_part.router.routes)
