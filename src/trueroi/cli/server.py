@@ -7,6 +7,7 @@ the command line, where other users of the machine could read them.
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -107,11 +108,31 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Web processes.")] = 1,
+    job_workers: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Threads of the background job worker started beside it (0: none; see server worker)."
+        ),
+    ] = 2,
 ) -> None:
-    """Start the web app and the REST API over a server home."""
+    """Start the web app and the REST API over a server home, with a background job worker."""
     from trueroi.web import serve as run
 
-    run(home, host=host, port=port, workers=workers)
+    run(home, host=host, port=port, workers=workers, job_workers=job_workers)
+
+
+def server_worker(
+    home: HomeOpt = None,
+    threads: Annotated[int, typer.Option(min=1, help="Jobs run at the same time.")] = 2,
+) -> None:
+    """Run the background jobs of a server home (fits, large imports, reports) until interrupted."""
+    from trueroi.server import ServerHome
+    from trueroi.server.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with ServerHome.open(home) as opened:
+        console.print(f"Running the jobs of {opened.path} with {threads} thread(s); Ctrl-C stops")
+        run_worker(opened, threads=threads)
 
 
 def user_add(email: str, role: RoleOpt, workspace: WorkspacesOpt = None, home: HomeOpt = None) -> None:
@@ -214,6 +235,7 @@ def register(app: typer.Typer) -> None:
     server.command("init")(server_init)
     server.command("add-workspace")(server_add_workspace)
     server.command("audit")(server_audit)
+    server.command("worker")(server_worker)
     app.command("serve")(serve)
     user = group("user", "Users of the web app and their roles (admin; analyst or viewer per workspace).")
     user.command("add")(user_add)
