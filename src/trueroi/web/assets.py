@@ -1,6 +1,6 @@
 """Static assets, all served from the installed package; nothing is loaded from the internet.
 
-- ``app.css``: our own small stylesheet (``static/app.css``);
+- ``app.css``, ``charts.js``: our own small stylesheet and the script that draws charts (``static/``);
 - ``htmx.min.js``: htmx 2.0.11 from the npm package ``htmx.org`` (0BSD, ``static/htmx.min.js.LICENSE``);
 - ``plotly.min.js``: the copy bundled in the installed ``plotly`` Python package (``plotly/package_data``).
 
@@ -21,6 +21,7 @@ from trueroi.web.access import Caller, Level, require
 STATIC = Path(__file__).parent / "static"
 ASSETS: dict[str, tuple[Path, str]] = {
     "app.css": (STATIC / "app.css", "text/css"),
+    "charts.js": (STATIC / "charts.js", "text/javascript"),
     "htmx.min.js": (STATIC / "htmx.min.js", "text/javascript"),
     "htmx.min.js.LICENSE": (STATIC / "htmx.min.js.LICENSE", "text/plain"),
     "plotly.min.js": (Path(plotly.__file__).parent / "package_data" / "plotly.min.js", "text/javascript"),

@@ -1,5 +1,9 @@
 """Server-rendered pages: login and logout, the portfolio (``/``) and a workspace's overview (``/w/{ws}/``).
 
+The other workspace pages live in ``pages_analysis.py`` (channels, attribution, CLV, data quality),
+``pages_models.py`` (mix model, budget planner, experiments, job progress) and ``pages_data.py`` (imports,
+reports, settings), each with its own router that ``create_app`` adds route by route.
+
 A page route declares its level like an API route, calls one library function and renders a template that
 extends ``base.html`` (navigation, CSRF token for HTMX, assets). Interaction uses HTMX attributes on plain
 links and forms, so every page also works as ordinary links without JavaScript.
@@ -7,14 +11,16 @@ links and forms, so every page also works as ordinary links without JavaScript.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from trueroi.io import jsonable
+from trueroi.metrics import KpiReport
 from trueroi.server import LoginRefused, login, logout, overview, portfolio
+from trueroi.web import charts
 from trueroi.web.access import Caller, Level, require
 from trueroi.web.auth import CSRF_COOKIE, SESSION_COOKIE, new_csrf_token, set_cookie
 from trueroi.web.render import page
@@ -30,6 +36,10 @@ PORTFOLIO_TABLE = [
     ("revenue", "Revenue", "money"),
     ("media_roi", "Media ROI", "percent"),
     ("full_roi", "Full ROI", "percent"),
+    ("goals_on_track", "Goals on track", "count"),
+    ("pacing", "Pacing", "status"),
+    ("open_alerts", "Open alerts", "count"),
+    ("last_import", "Last import", "time"),
 ]
 # (KPI, label, number kind, key of its change, kind of the change) of the overview's tiles and table.
 TILES = [
@@ -42,6 +52,7 @@ TILES = [
     ("cpa", "CPA", "money", "cpa_change_pct", "change"),
 ]
 COMPARE_LABELS = [("yoy", "Year over year"), ("previous", "Previous period"), ("none", "No comparison")]
+GRAIN_LABELS = [("day", "Day"), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter")]
 
 
 def safe_next(target: str | None) -> str:
@@ -131,15 +142,21 @@ def overview_page(
     date_from: Annotated[str | None, Query(alias="from")] = None,
     date_to: Annotated[str | None, Query(alias="to")] = None,
     compare: str = "yoy",
+    grain: str = "week",
 ) -> Response:
-    """KPI tiles and the channel table for a period: a named ``period`` (2026-Q3, 2026-07) or, when none is
+    """KPI tiles with their change, the trend by ``grain`` (day, week, month, quarter), goals, pacing,
+    open alerts and the channel table for a period: a named ``period`` (2026-Q3, 2026-07) or, when none is
     chosen, the days ``from`` - ``to``; by default the data's last full quarter."""
     if period:
         date_from = date_to = None
-    with caller.open_workspace() as ws:
-        result = overview(
-            ws, period=period, date_from=date_from or None, date_to=date_to or None, compare=compare
-        )
+    result = overview(
+        caller.home.workspace_path(caller.workspace),
+        period=period,
+        date_from=date_from or None,
+        date_to=date_to or None,
+        compare=compare,
+        grain=grain,
+    )
     report = result.report
     rows = sorted(jsonable(report.rows), key=lambda r: -(r.get("spend") or 0))
     default = not (period or date_from or date_to)
@@ -152,6 +169,38 @@ def overview_page(
         "tiles": TILES,
         "compare_choices": COMPARE_LABELS,
         "compare": compare,
+        "grain_choices": GRAIN_LABELS,
+        "grain": grain,
         "selected_period": period or (quarter if default else ""),
+        "goals": result.goals.rows() if result.goals else [],
+        "pacing": result.pacing.rows() if result.pacing else [],
+        "charts": True,
+        "trend_figure": _trend_figure(result.trend, grain),
     }
     return page(request, "overview.html", context)
+
+
+def _trend_figure(trend: KpiReport | None, grain: str) -> dict[str, Any]:
+    rows = [] if trend is None else jsonable(trend.rows.to_dict("records"))
+    x = [str(r.get(grain)) for r in rows]
+    return charts.figure(
+        [
+            {
+                "type": "bar",
+                "name": "Spend",
+                "x": x,
+                "y": [r.get("spend") for r in rows],
+                "marker": {"color": charts.PALETTE[0]},
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "Revenue",
+                "x": x,
+                "y": [r.get("revenue") for r in rows],
+                "line": {"color": charts.PALETTE[1]},
+            },
+        ],
+        height=300,
+        yaxis={"title": {"text": "base currency"}},
+    )

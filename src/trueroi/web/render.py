@@ -22,7 +22,19 @@ from trueroi.web.access import Caller
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The workspace navigation (label, path below /w/{ws}/), in order; a new workspace page adds its entry here.
-WORKSPACE_PAGES: list[tuple[str, str]] = [("Overview", "")]
+WORKSPACE_PAGES: list[tuple[str, str]] = [
+    ("Overview", ""),
+    ("Channels", "channels"),
+    ("Attribution", "attribution"),
+    ("Mix model", "mmm"),
+    ("Budget", "budget"),
+    ("Experiments", "experiments"),
+    ("CLV", "clv"),
+    ("Data quality", "quality"),
+    ("Imports", "imports"),
+    ("Reports", "reports"),
+    ("Settings", "settings"),
+]
 
 
 def fmt_number(value: Any, kind: str = "number") -> str:

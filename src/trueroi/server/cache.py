@@ -1,0 +1,112 @@
+"""Results of library calls kept per workspace while its data and settings stay the same.
+
+A dashboard page asks the same question again and again (the overview of the last quarter, the portfolio's
+rows): the answer is a library result that only changes when the workspace changes. :class:`ResultCache`
+keeps such results per (workspace directory, question, arguments) with the workspace's **version** at the
+time: the size and modification time of ``trueroi.toml`` and of the DuckDB warehouse file and its WAL. Every
+write to a DuckDB workspace (an import, a removed import, a goal, a budget, an alert rule, a rebuilt derived
+table, a settings change, from the web app or from the CLI in another process) changes one of them, so a
+result is never served after its workspace changed. Looking the version up is three ``stat`` calls: a hit
+opens no workspace. A workspace on another backend (no local database file) is not cached.
+
+The cache lives in the web process (one per process, :data:`RESULTS`), holds at most ``max_entries``
+results (the least recently used go first), and is a pure speed-up: the numbers are the library's.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from trueroi.workspace.config import CONFIG_FILE
+
+T = TypeVar("T")
+DUCKDB_PREFIX = "duckdb://"
+
+
+def workspace_version(directory: str | os.PathLike[str]) -> tuple[Any, ...] | None:
+    """(size, mtime in ns) of ``trueroi.toml``, the warehouse file and its WAL, or None when the workspace
+    keeps its data elsewhere than in a local DuckDB file (then nothing of it is cached)."""
+    directory = Path(directory)
+    config = directory / CONFIG_FILE
+    database = _database_file(directory)
+    if database is None:
+        return None
+    return tuple(_stat(p) for p in (config, database, database.with_name(database.name + ".wal")))
+
+
+def _database_file(directory: Path) -> Path | None:
+    """The warehouse file named by ``backend_url`` in ``trueroi.toml`` (read as text: the line only)."""
+    try:
+        text = (directory / CONFIG_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "backend_url":
+            url = value.strip().strip('"').strip("'")
+            if not url.startswith(DUCKDB_PREFIX) or url == DUCKDB_PREFIX or ":memory:" in url:
+                return None
+            path = Path(url[len(DUCKDB_PREFIX) :])
+            return path if path.is_absolute() else directory / path
+    return directory / "warehouse.duckdb"  # the default backend_url
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return (found.st_size, found.st_mtime_ns)
+
+
+class ResultCache:
+    """Library results per (workspace directory, question, arguments), valid while the workspace's
+    :func:`workspace_version` is the one they were computed at."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(
+        self, directory: str | os.PathLike[str], question: str, args: Hashable, compute: Callable[[], T]
+    ) -> T:
+        """The cached answer to ``question`` with ``args`` for the workspace in ``directory``, or
+        ``compute()`` (stored when the workspace did not change while it ran)."""
+        directory = Path(directory).resolve()
+        before = workspace_version(directory)
+        key = (str(directory), question, args)
+        if before is not None:
+            with self._lock:
+                found = self._entries.get(key)
+                if found is not None and found[0] == before:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return found[1]
+        self.misses += 1
+        result = compute()
+        # Stored only when nothing changed while it ran (an import committed meanwhile could be half in
+        # it); a build of derived tables changes the version too, so the next call computes once more.
+        if before is not None and workspace_version(directory) == before:
+            with self._lock:
+                self._entries[key] = (before, result)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return result
+
+    def forget(self, directory: str | os.PathLike[str]) -> None:
+        """Drop every result of the workspace in ``directory`` (after a write through this process)."""
+        prefix = str(Path(directory).resolve())
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == prefix]:
+                del self._entries[key]
+
+
+RESULTS = ResultCache()
