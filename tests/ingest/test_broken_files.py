@@ -9,6 +9,9 @@ Mutations that always make a file invalid must always be refused.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -124,6 +127,12 @@ def broken_export(draw) -> tuple[str, str, bytes]:
                 ("touchpoints", "touchpoints.csv"),
                 ("meta-ads", "meta_insights.json"),
                 ("ga4", "ga4_events.ndjson"),
+                ("microsoft-ads", "microsoft_ads_ui.csv"),
+                ("meta-ads", "meta_ads_results.csv"),
+                ("crm", "hubspot_deals.csv"),
+                ("fx-rates", "eurofxref-hist.csv"),
+                ("costs", "costs_ledger_de.csv"),
+                ("google-ads", "google_ads_ui_de.csv"),
             ]
         )
     )
@@ -165,6 +174,79 @@ def _damaged(workspace, tmp_path_factory, case) -> None:
         assert workspace.checksum() == before
 
 
+TEXT_EXPORTS = [
+    ("google-ads", "google_ads_ui_de.csv"),
+    ("meta-ads", "meta_ads_results.csv"),
+    ("microsoft-ads", "microsoft_ads_ui.csv"),
+    ("shopify-orders", "shopify_orders.csv"),
+    ("offline-conversions", "google_offline_conversions.csv"),
+    ("crm", "hubspot_deals.csv"),
+    ("fx-rates", "eurofxref-hist.csv"),
+    ("costs", "costs_ledger_de.csv"),
+    ("orders", "orders.csv"),
+    ("ad-performance", "ad_performance.csv"),
+    ("touchpoints", "touchpoints.csv"),
+]
+ODD_CELLS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["1e400", "NaN", "inf", "1.234", "1,234", "1.234,56", "1'234", "0001-01-01", "9999-12-31", "1e16"]
+        + [",5", "2025-02-30", "--", "١٢٣", "12%", "XYZ", "Closed Won", "actions:purchase", "\x00", '"']
+    ),
+)
+
+
+@st.composite
+def odd_cells(draw) -> tuple[str, str, bytes]:
+    """A real text export with one to three cells replaced by odd values (numbers in other styles, absurd
+    dates, control characters, quotes), written back as valid CSV in the file's delimiter."""
+    fmt, name = draw(st.sampled_from(TEXT_EXPORTS))
+    text = (FIXTURES / name).read_text(encoding="utf-8-sig")
+    first = text.splitlines()[0]
+    delim = ";" if first.count(";") > first.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    for _ in range(draw(st.integers(1, 3))):
+        row = rows[draw(st.integers(0, len(rows) - 1))]
+        if row:
+            row[draw(st.integers(0, len(row) - 1))] = draw(ODD_CELLS)
+    out = io.StringIO()
+    csv.writer(out, delimiter=delim).writerows(rows)
+    return fmt, ".csv", out.getvalue().encode()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers(-(2**70), 2**70) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@st.composite
+def odd_json(draw) -> tuple[str, str, bytes]:
+    """The Meta insights or GA4 fixture with one to three fields replaced by any JSON value."""
+    fmt, name = draw(st.sampled_from([("meta-ads", "meta_insights.json"), ("ga4", "ga4_events.ndjson")]))
+    text = (FIXTURES / name).read_text()
+    rows = json.loads(text)["data"] if fmt == "meta-ads" else [json.loads(x) for x in text.splitlines() if x]
+    for _ in range(draw(st.integers(1, 3))):
+        row = rows[draw(st.integers(0, len(rows) - 1))]
+        row[draw(st.sampled_from(sorted(row)))] = draw(JSON_VALUES)
+    body = json.dumps({"data": rows}) if fmt == "meta-ads" else "\n".join(json.dumps(r) for r in rows)
+    return fmt, Path(name).suffix, body.encode()
+
+
+@SETTINGS
+@given(case=st.one_of(odd_cells(), odd_json()))
+def test_odd_cells_and_json_values_never_crash(workspace, tmp_path_factory, case) -> None:
+    _damaged(workspace, tmp_path_factory, case)
+
+
+@pytest.mark.slow
+@SLOW_SETTINGS
+@given(case=st.one_of(odd_cells(), odd_json()))
+def test_odd_cells_and_json_values_never_crash_many(workspace, tmp_path_factory, case) -> None:
+    _damaged(workspace, tmp_path_factory, case)
+
+
 @pytest.mark.parametrize("data", [b"", b"\xff\xfe", b"\x00\x01\x02garbage", "ä;ö\n1;2".encode("cp1252")])
 def test_unreadable_files_give_a_clear_error(workspace, tmp_path, data) -> None:
     path = tmp_path / "orders.csv"
@@ -172,4 +254,20 @@ def test_unreadable_files_give_a_clear_error(workspace, tmp_path, data) -> None:
     before = workspace.checksum()
     with pytest.raises(DataValidationError, match="orders.csv"):
         import_file(workspace, "orders", path)
+    assert workspace.checksum() == before
+
+
+def test_ga4_export_whose_duckdb_error_is_not_utf8_is_a_clear_error(workspace, tmp_path) -> None:
+    """Found by exploring: an event_timestamp holding an object with odd characters made DuckDB quote a cut
+    multi-byte character in its error, which Python could not decode (UnicodeDecodeError, a traceback)."""
+    lines = (FIXTURES / "ga4_events.ndjson").read_text().splitlines()
+    first = json.loads(lines[0])
+    first["collected_traffic_source"] = None
+    odd = {"$": {"": None}, "\x93": {'00"\x1f\U000d80f1': None}}
+    first["event_timestamp"] = {**odd, '00"\x80\U00010000': None}
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    before = workspace.checksum()
+    with pytest.raises(DataValidationError, match="cannot be read as a GA4 export"):
+        import_file(workspace, "ga4", path)
     assert workspace.checksum() == before

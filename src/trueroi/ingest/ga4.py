@@ -35,6 +35,8 @@ from trueroi.ingest.touch import enrich_touches
 
 BATCH = 100_000
 MEMORY_LIMIT = "768MB"
+# DuckDB raises its own errors, and a UnicodeDecodeError when its message quotes a cut multi-byte character
+DUCK_ERRORS = (duckdb.Error, UnicodeDecodeError)
 JSON_COLUMNS = {
     "event_date": "VARCHAR",
     "event_timestamp": "BIGINT",
@@ -102,7 +104,7 @@ def _events_view(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> None:
     src = _source_sql(path)
     try:
         present = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-    except duckdb.Error as exc:
+    except DUCK_ERRORS as exc:
         raise DataValidationError(
             f"cannot be read as a GA4 export: {_first_line(exc)}",
             file=file,
@@ -174,6 +176,8 @@ PURCHASES_SQL = """
 
 
 def _first_line(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "DuckDB's error message quoted text that is not valid UTF-8"
     return str(exc).strip().splitlines()[0][:300]
 
 
@@ -188,7 +192,7 @@ def _materialize(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> int:
             f"CREATE TABLE ev AS SELECT *, CAST(hash(user_id, session_id) % {parts} AS INTEGER) AS part "
             "FROM ev_src"
         )
-    except duckdb.Error as exc:
+    except DUCK_ERRORS as exc:
         raise _duck_error(exc, file) from exc
     return parts
 
@@ -198,11 +202,12 @@ def _check_times(con: duckdb.DuckDBPyConnection, window: DateWindow, file: str) 
     epoch = date(1970, 1, 1)
     lo = (window.earliest - epoch).days * 86_400_000_000
     hi = ((window.latest - epoch).days + 1) * 86_400_000_000
-    n, example = con.execute(
-        "SELECT count(*), min(ts_us) FILTER (WHERE ts_us < $lo OR ts_us >= $hi) FROM ev "
-        "WHERE ts_us < $lo OR ts_us >= $hi",
-        {"lo": lo, "hi": hi},
-    ).fetchone()
+    try:
+        n, example = con.execute(
+            "SELECT count(*), min(ts_us) FROM ev WHERE ts_us < $lo OR ts_us >= $hi", {"lo": lo, "hi": hi}
+        ).fetchone()
+    except DUCK_ERRORS as exc:
+        raise _duck_error(exc, file) from exc
     if n:
         raise DataValidationError(
             f"{n:,} event(s) lie outside the days {window.earliest} to {window.latest}",
@@ -232,7 +237,7 @@ def _stream(
     try:
         reader = con.execute(sql, params or {}).fetch_record_batch(BATCH)
         yield from reader
-    except duckdb.Error as exc:
+    except DUCK_ERRORS as exc:
         raise _duck_error(exc, file) from exc
 
 

@@ -95,7 +95,7 @@ def _flat(table: pa.Table, file: str) -> pa.Table:
         typ = field.type
         if pa.types.is_nested(typ):
             raise DataValidationError(
-                f"column {field.name} holds nested values ({typ})",
+                f"holds nested values ({typ})",
                 file=file,
                 column=field.name,
                 expected="flat columns: text, numbers, dates or true/false",
@@ -105,7 +105,7 @@ def _flat(table: pa.Table, file: str) -> pa.Table:
                 table = table.set_column(i, field.name, table[field.name].cast(pa.string()))
             except pa.ArrowInvalid as exc:
                 raise DataValidationError(
-                    f"column {field.name} is not UTF-8 text", file=file, column=field.name
+                    "is not UTF-8 text", file=file, column=field.name
                 ) from exc
         elif pa.types.is_dictionary(typ):
             table = table.set_column(i, field.name, table[field.name].cast(typ.value_type))
