@@ -55,17 +55,19 @@ def _to_login(response) -> bool:
 
 
 def _reached_the_route(response, is_api: bool) -> bool:
-    """Whether the access check let the call through: a success, or (API) a refusal of the call's
-    arguments by the route itself, which the walk does not fill in: a library error (its body names the
-    error class) or FastAPI's 422 for a missing body, which it checks only after the access dependency."""
+    """Whether the access check let the call through. The access check answers only 401 (pages: a redirect
+    to /login), 403 or 404; anything else comes from the route: a success, or a refusal of the arguments
+    the walk does not fill in (a library error, FastAPI's 422 for a missing body or form, which it checks
+    only after the access dependency). A 404 of the API that names a library error ("error") is the
+    route's too (no such job, no such import)."""
     if _to_login(response):
         return False
-    if response.status_code < 400:
+    if response.status_code not in (401, 403, 404):
         return True
     if not is_api or not response.headers.get("content-type", "").startswith("application/json"):
         return False
     body = response.json()
-    return isinstance(body, dict) and ("error" in body or response.status_code == 422)
+    return isinstance(body, dict) and "error" in body
 
 
 def _check(site, markers, route: APIRoute, method: str, caller: str, via: str) -> list[str]:
