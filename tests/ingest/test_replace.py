@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from trueroi.cli.main import build_app
 from trueroi.ingest import import_file
-from trueroi.workspace import Workspace
+from trueroi.workspace import Workspace, load
 
 SESSIONS = "user_id,ts,session_id,landing_page\n"
 ADS = "date_day,platform,campaign_id,ad_group_id,currency,spend,impressions,clicks\n"
@@ -38,9 +39,14 @@ def test_a_small_session_file_on_the_same_days_deletes_nothing(workspace: Worksp
     assert workspace.row_count("touchpoints") == 307
 
 
-def test_sessions_exported_again_replace_themselves_only(workspace: Workspace, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bucket_rows", [load.BUCKET_ROWS, 2])
+def test_sessions_exported_again_replace_themselves_only(
+    workspace: Workspace, tmp_path: Path, monkeypatch, bucket_rows: int
+) -> None:
     """A re-export holding 5 of the 300 sessions (same user, time, session, page: the same touch id) and 2 new
-    ones: the 5 replace their old rows (reported), the other 295 stay, 2 are added."""
+    ones: the 5 replace their old rows (reported), the other 295 stay, 2 are added; the same when the keys
+    are matched bucket by bucket (4 buckets of 2 staged rows)."""
+    monkeypatch.setattr(load, "BUCKET_ROWS", bucket_rows)
     import_file(workspace, "touchpoints", _sessions(tmp_path / "day.csv", 0, 300))
     again = _write(
         tmp_path / "again.csv",

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from trueroi.errors import ConfigError, DataValidationError, WorkspaceError
-from trueroi.workspace import Workspace, WorkspaceConfig
+from trueroi.workspace import Workspace, WorkspaceConfig, load
 from trueroi.workspace.config import ChannelRule, CostAllocation
 
 
@@ -181,3 +181,40 @@ def test_load_killed_midway_is_undone_before_the_next_read(workspace: Workspace)
     assert reopened.checksum() == before
     assert reopened.row_count("imports") == 1
     reopened.close()
+
+
+@pytest.mark.parametrize("bucket_rows", [1_000, 1])
+def test_touches_without_an_id_are_matched_on_their_natural_key(
+    workspace: Workspace, monkeypatch, bucket_rows
+):
+    """Rows without touch_id: the same user, time, session and source replace each other (u1 at 10:00 and u2),
+    another time of u1 does not; rows with a touch_id never match rows without one. In one bucket of keys and
+    in one bucket per staged row."""
+    monkeypatch.setattr(load, "BUCKET_ROWS", bucket_rows)
+    key = {"touchpoints": load.RowKey(("touch_id",), fallback=("user_id", "ts", "session_id", "source"))}
+
+    def touches(rows):
+        return pd.DataFrame(rows, columns=["touch_id", "user_id", "ts", "session_id", "source"]).assign(
+            ts=lambda f: pd.to_datetime(f["ts"]), date_day=date(2025, 1, 1)
+        )
+
+    first = touches(
+        [
+            (None, "u1", "2025-01-01 10:00", "s1", "google"),
+            (None, "u2", "2025-01-01 11:00", None, None),
+            ("t9", "u1", "2025-01-01 10:00", "s1", "google"),
+        ]
+    )
+    workspace.load({"touchpoints": first}, source_format="t", file_name="a", sha256="k1", replace_on=key)
+    second = touches(
+        [
+            (None, "u1", "2025-01-01 10:00", "s1", "google"),
+            (None, "u1", "2025-01-01 12:00", "s1", "google"),
+            (None, "u2", "2025-01-01 11:00", None, None),
+        ]
+    )
+    result = workspace.load(
+        {"touchpoints": second}, source_format="t", file_name="b", sha256="k2", replace_on=key
+    )
+    assert result.replaced == 2
+    assert workspace.row_count("touchpoints") == 4  # t9, and the three rows of the second load

@@ -257,21 +257,54 @@ def _commit_rows(
     return Commit(rows=dict(stage.tables), replaced=replaced)
 
 
+#: Staged rows per bucket when older rows are matched by key: the match is a hash join over the staged keys,
+#: done bucket by bucket of key hashes so that it holds one bucket at a time (10 M touchpoints replacing 10 M:
+#: 0.93 GB peak in 5 buckets, 2.1 GB in one).
+BUCKET_ROWS = 2_000_000
+
+
 def replace_keys(raw: duckdb.DuckDBPyConnection, table: str, key: RowKey) -> int:
     """Delete the rows of ``table`` whose key appears among the staged rows; returns how many."""
-    staged = f"{_ALIAS}.{table}"
+    staged = raw.execute(f"SELECT count(*) FROM {_ALIAS}.{table}").fetchone()[0]
+    if not staged or not raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+        return 0
+    buckets = -(-staged // BUCKET_ROWS)
     if not key.fallback:
-        match = " AND ".join(f"n.{c} IS NOT DISTINCT FROM {table}.{c}" for c in key.columns)
-        return _deleted(raw, f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {staged} AS n WHERE {match})")
-    match = " AND ".join(f"n.{c} = {table}.{c}" for c in key.columns)
-    count = _deleted(raw, f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {staged} AS n WHERE {match})")
+        return _delete_matching(raw, table, key.columns, buckets, null_safe=True)
     first = key.columns[0]
-    loose = " AND ".join(f"n.{c} IS NOT DISTINCT FROM {table}.{c}" for c in key.fallback)
-    return count + _deleted(
-        raw,
-        f"DELETE FROM {table} WHERE {table}.{first} IS NULL AND EXISTS "
-        f"(SELECT 1 FROM {staged} AS n WHERE n.{first} IS NULL AND {loose})",
+    count = _delete_matching(raw, table, key.columns, buckets, null_safe=False)
+    return count + _delete_matching(
+        raw, table, key.fallback, buckets, null_safe=True, where=f"{{t}}.{first} IS NULL"
     )
+
+
+def _delete_matching(
+    raw: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[str, ...],
+    buckets: int,
+    *,
+    null_safe: bool,
+    where: str = "",
+) -> int:
+    """Delete rows of ``table`` equal on ``columns`` to a staged row (both sides meeting ``where``, written
+    with ``{t}`` for the table), one hash bucket of the key at a time."""
+    equal = "IS NOT DISTINCT FROM" if null_safe else "="
+    match = " AND ".join(f"n.{c} {equal} {table}.{c}" for c in columns)
+    mine, theirs = (where.format(t=table) + " AND ", where.format(t="n") + " AND ") if where else ("", "")
+    count = 0
+    for k in range(buckets):
+        if buckets > 1:
+            part = f"hash({{t}}.{', {t}.'.join(columns)}) % {buckets} = {k}"
+            mine_k, theirs_k = mine + part.format(t=table) + " AND ", theirs + part.format(t="n") + " AND "
+        else:
+            mine_k, theirs_k = mine, theirs
+        count += _deleted(
+            raw,
+            f"DELETE FROM {table} WHERE {mine_k}EXISTS "
+            f"(SELECT 1 FROM {_ALIAS}.{table} AS n WHERE {theirs_k}{match})",
+        )
+    return count
 
 
 def replace_period(
