@@ -107,3 +107,16 @@ def test_an_unknown_attribution_model_is_one_line_and_nothing_after_it(tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: unknown attribution model 'nosuch'"), done.stderr
     assert done.stderr.count("\n") == 1 and "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_table_cells_from_data_are_shown_as_written(capsys) -> None:
+    """A campaign name with rich markup or a terminal escape is printed literally, not interpreted."""
+    from trueroi.cli.common import print_table
+
+    print_table(
+        [{"campaign": "[bold red]Sale[/]"}, {"campaign": "evil\x1b[31mred"}],
+        [("campaign", "Campaign", "text")],
+    )
+    out = capsys.readouterr().out
+    assert "[bold red]Sale[/]" in out
+    assert "\x1b" not in out and "evil\\x1b[31mred" in out

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from trueroi.cli.common import FormatOpt, OutputFormat, print_csv, print_json, print_table
+from trueroi.cli.common import (
+    FormatOpt,
+    OutputFormat,
+    note,
+    print_csv,
+    print_json,
+    print_table,
+    warn,
+)
 
 DataArg = Annotated[Path, typer.Argument(help="CSV of transactions (or of an RFM summary with --summary).")]
 SummaryOpt = Annotated[
@@ -37,7 +45,7 @@ UnitOpt = Annotated[str, typer.Option("--unit", help="Time unit of the model: W 
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        warn(warning)
 
 
 def fit(
@@ -144,7 +152,7 @@ def predict(
     if output is not None:
         result.save_csv(output)
         what = "groups" if result.grouped else "customers"
-        typer.echo(f"wrote {len(result.table):,} {what} to {output}", err=True)
+        note(f"wrote {len(result.table):,} {what} to {output}")
     elif fmt == OutputFormat.json:
         print_json(result.to_dict())
     elif fmt == OutputFormat.csv:

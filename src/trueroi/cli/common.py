@@ -77,6 +77,16 @@ def safe_text(text: object) -> str:
     return escape(escaped)
 
 
+def warn(message: object) -> None:
+    """One warning line on stderr (the text's control characters and markup escaped)."""
+    err_console.print(f"[yellow]warning:[/] {safe_text(message)}", highlight=False, soft_wrap=True)
+
+
+def note(message: object) -> None:
+    """One informational line on stderr (escaped like :func:`warn`)."""
+    err_console.print(safe_text(message), highlight=False, soft_wrap=True)
+
+
 def print_json(payload: Any) -> None:
     sys.stdout.write(dumps(payload) + "\n")
 
@@ -115,5 +125,5 @@ def print_table(
     for _, header, kind in columns:
         table.add_column(header, justify="left" if kind == "text" else "right")
     for row in rows:
-        table.add_row(*[format_number(row.get(key), kind) for key, _, kind in columns])
+        table.add_row(*[safe_text(format_number(row.get(key), kind)) for key, _, kind in columns])
     console.print(table)

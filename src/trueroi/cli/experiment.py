@@ -18,11 +18,12 @@ from trueroi.cli.common import (
     OutputFormat,
     WorkspaceOpt,
     console,
-    err_console,
     group,
+    note,
     print_csv,
     print_json,
     print_table,
+    warn,
 )
 from trueroi.errors import UsageError
 
@@ -47,7 +48,7 @@ INTERVAL_COLUMNS = [
 def _emit(result: Any, fmt: OutputFormat, title: str, warnings: list[str] | None = None) -> None:
     """Warnings on stderr, then the result as JSON, or its interval rows as CSV or a table."""
     for warning in warnings or []:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        warn(warning)
     if fmt is OutputFormat.json:
         print_json(result.to_dict())
     elif fmt is OutputFormat.csv:
@@ -58,9 +59,7 @@ def _emit(result: Any, fmt: OutputFormat, title: str, warnings: list[str] | None
 
 def _saved(experiment_id: str | None) -> None:
     if experiment_id is not None:
-        err_console.print(
-            f"saved experiment {experiment_id} to the workspace table 'experiments'", highlight=False
-        )
+        note(f"saved experiment {experiment_id} to the workspace table 'experiments'")
 
 
 def _split(text: str) -> list[str]:

@@ -11,7 +11,7 @@ from trueroi.cli.common import (
     FormatOpt,
     OutputFormat,
     WorkspaceOpt,
-    err_console,
+    note,
     print_csv,
     print_json,
     print_table,
@@ -83,8 +83,8 @@ def kpis(
         print_csv(report.rows)
     else:
         print_report(report)
-        for note in report.notes:
-            err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+        for line in report.notes:
+            note(f"note: {line}")
 
 
 def print_report(report, title: str | None = None) -> None:  # noqa: ANN001 - KpiReport

@@ -18,6 +18,7 @@ from trueroi.cli.common import (
     print_csv,
     print_json,
     print_table,
+    warn,
 )
 
 
@@ -146,7 +147,7 @@ def fit(
             out=out,
         )
     for w in result.warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        warn(w)
     if fmt == OutputFormat.json:
         print_json(result.to_dict())
     elif fmt == OutputFormat.csv:

@@ -6,9 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from trueroi.cli.common import console, err_console
+from trueroi.cli.common import (
+    console,
+    err_console,
+    safe_text,
+    warn,
+)
 
 if TYPE_CHECKING:
     from trueroi.workspace import Workspace
@@ -24,13 +28,13 @@ def open_workspace(path: Path | None) -> Workspace:
 
     ws = Workspace.open(path)
     if ws.choice.warning:
-        err_console.print(f"[yellow]warning:[/] {escape(ws.choice.warning)}", highlight=False, soft_wrap=True)
+        warn(ws.choice.warning)
     return ws
 
 
 def wrote_to(ws: Workspace) -> None:
     """One line on stderr naming the workspace a writing command wrote to, or that it wrote nothing there."""
-    where = escape(str(ws.path))
+    where = safe_text(ws.path)
     line = f"wrote to workspace {where}" if ws.written else f"nothing written to workspace {where}"
     err_console.print(line, highlight=False, soft_wrap=True)
 
