@@ -5,9 +5,9 @@ it) lives in the metadata database (:mod:`trueroi.server.jobs`). The storage fol
 database, so one setting decides both:
 
 - SQLite home (the embedded default): ``huey.SqliteHuey`` on ``HOME/jobs/queue.db`` (WAL, one file);
-- PostgreSQL home: ``huey.contrib.sql_huey.SqlHuey`` on the same PostgreSQL database, through peewee's
-  ``Psycopg3Database`` (``FOR UPDATE SKIP LOCKED`` dequeues, so several workers on several machines share
-  it). Its tables are ``kv``, ``schedule``, ``task`` and ``counter``.
+- PostgreSQL home: ``huey.PostgresHuey`` (psycopg 3) on the same PostgreSQL database: ``FOR UPDATE SKIP
+  LOCKED`` dequeues and LISTEN/NOTIFY wake-ups, so several workers on several machines share it. Its tables
+  are ``trueroi_queue_kv``, ``_schedule``, ``_task`` and ``_counter``.
 
 Messages survive a restart of the web process and of the worker: they sit in the storage until a worker
 takes one. A worker killed after taking a message loses it; its job's record then goes stale and is marked
@@ -20,9 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from huey import Huey, SqliteHuey
-from huey.contrib.sql_huey import SqlHuey
-from playhouse.postgres_ext import Psycopg3Database
+from huey import Huey, PostgresHuey, SqliteHuey
 
 from trueroi.errors import ConfigError
 
@@ -55,12 +53,19 @@ class JobQueue:
         self._task = huey.task(name="run_job")(run_job)
 
     def enqueue(self, job_id: int) -> None:
-        """Put job ``job_id`` on the queue."""
-        self._task(job_id)
+        """Put job ``job_id`` on the queue (the connection is closed after: the web process enqueues
+        rarely, and an idle connection must not outlive the request's home)."""
+        try:
+            self._task(job_id)
+        finally:
+            self.huey.storage.close()
 
     def pending_ids(self) -> set[int]:
         """The job ids waiting in the queue (taken ones are not listed)."""
-        return {int(task.args[0]) for task in self.huey.pending() if task.args}
+        try:
+            return {int(task.args[0]) for task in self.huey.pending() if task.args}
+        finally:
+            self.huey.storage.close()
 
     def consumer(self, threads: int):  # noqa: ANN201 - huey.consumer.Consumer
         """A huey consumer with ``threads`` worker threads (no periodic tasks)."""
@@ -87,15 +92,8 @@ def open_queue(home_path: Path, database_url: str) -> JobQueue:
         huey = SqliteHuey(QUEUE_NAME, filename=str(folder / QUEUE_FILE), results=False, timeout=30)
         return JobQueue(huey)
     if url.get_backend_name() == "postgresql":
-        database = Psycopg3Database(
-            url.database,
-            host=url.host,
-            port=url.port,
-            user=url.username,
-            password=url.password,
-            **{k: v for k, v in url.query.items() if isinstance(v, str)},
-        )
-        return JobQueue(SqlHuey(QUEUE_NAME, database=database, results=False))
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return JobQueue(PostgresHuey(QUEUE_NAME, dsn=dsn, results=False, table_prefix="trueroi_queue"))
     raise ConfigError(
         f"background jobs need a SQLite or PostgreSQL metadata database, not {url.get_backend_name()}"
     )
