@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trueroi.io import jsonable
+
 PALETTE = ("#1f4e79", "#e07b39", "#3a9d5d", "#b3261e", "#7b5ea7", "#2a9fb0", "#c9a227", "#6b7280")
 BASE_LAYOUT = {
     "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
@@ -17,7 +19,8 @@ BASE_LAYOUT = {
 
 
 def figure(data: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
-    return {"data": data, "layout": {**BASE_LAYOUT, **layout}}
+    """The figure as plain JSON (missing numbers, NaN included, as null: JSON has no NaN)."""
+    return jsonable({"data": data, "layout": {**BASE_LAYOUT, **layout}})
 
 
 def grouped_bars(

@@ -69,11 +69,13 @@ def period_context(
 ) -> dict[str, Any]:
     """What the period picker needs: the quarters and months on offer, the one chosen, the days shown."""
     covered = data_period(caller.home.workspace_path(caller.workspace))
+    default = not (period or date_from or date_to)  # the data's last full quarter
+    quarter = f"{shown.start.year}-Q{(shown.start.month - 1) // 3 + 1}"
     return {
         "choices": period_choices(covered),
         "covered": covered,
         "shown": shown,
-        "selected_period": period or "",
+        "selected_period": period or (quarter if default else ""),
         "query": {"period": period or "", "from": date_from or "", "to": date_to or ""},
     }
 

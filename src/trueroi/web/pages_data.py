@@ -65,8 +65,9 @@ async def upload_page(
 ) -> Response:
     """Upload one or several export files (format detected per file) and load them."""
     chosen = [f for f in files or [] if f.filename]
-    if not chosen:
-        return _imports_answer(request, caller, error="Choose one or more export files to import.")
+    if not chosen:  # the form again, as a failed login answers (nothing was sent to refuse)
+        context = _imports_context(caller, can_write=True, error="Choose one or more export files to import.")
+        return page(request, "imports.html", context)
     with upload_folder() as folder:
         try:
             paths = await store_uploads(chosen, folder, int(caller.home.config.upload_max_mb * 1e6))
