@@ -204,3 +204,13 @@ def test_revenue_and_cpc_are_watchable(workspace: Workspace) -> None:
     )
     rev = found[("revenue", "total")]
     assert rev.observed == pytest.approx(2000.0) and rev.direction == "up"
+
+
+def test_monitor_run_leaves_the_incomplete_last_day_for_a_later_pass(workspace: Workspace) -> None:
+    # The same export taken at 09:00 on the last day: a scheduled pass judges up to 9 May only, so
+    # 10 May is judged once complete instead of being marked checked while it is still arriving.
+    from trueroi.monitor import run_monitor
+
+    _shop(workspace, last_day_until=9.0)
+    result = run_monitor(workspace, tries_per_run=1, backoff_s=0.0)
+    assert result.to_dict()["as_of"] == str(LAST - timedelta(days=1))

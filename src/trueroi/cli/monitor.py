@@ -21,6 +21,7 @@ from trueroi.cli.common import (
     console,
     err_console,
     group,
+    note,
     print_csv,
     print_json,
     print_table,
@@ -67,7 +68,11 @@ ANOMALY_COLUMNS = [
 def alert_add(
     name: Annotated[str, typer.Argument(help="Alert name, e.g. cpa-brand.")],
     kpi: Annotated[
-        str, typer.Option("--kpi", help="spend, conversions, cpa, roas, ctr, sessions or orders.")
+        str,
+        typer.Option(
+            "--kpi",
+            help="spend, revenue, conversions, orders, sessions, cpa, cpc, roas or ctr (see monitor check).",
+        ),
     ],
     channel: Annotated[str | None, typer.Option("--channel", help="Only this channel.")] = None,
     campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign (name).")] = None,
@@ -283,6 +288,8 @@ def monitor_check(
     start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     with Workspace.open(workspace) as ws:
         result = check_anomalies(ws, start, end, kpi, hourly=hourly)
+    for line in result.notes:
+        note(f"note: {line}")
     if output == OutputFormat.json:
         print_json(result.to_dict())
     elif output == OutputFormat.csv:

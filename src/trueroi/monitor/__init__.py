@@ -10,6 +10,7 @@ The faces call one function per task: :func:`add_alert`, :func:`list_alerts`, :f
 """
 
 from trueroi.monitor.detect import (
+    DEFAULT_KPIS,
     MONITORED,
     THRESHOLD,
     Anomaly,
@@ -33,8 +34,10 @@ from trueroi.monitor.rules import (
     remove_rule,
 )
 from trueroi.monitor.runner import RunResult, parse_every, run_monitor, watch
+from trueroi.monitor.series import last_complete_day
 
 __all__ = [
+    "DEFAULT_KPIS",
     "MONITORED",
     "THRESHOLD",
     "AlertList",
@@ -53,6 +56,7 @@ __all__ = [
     "check_anomalies",
     "detect_anomalies",
     "drop_deliveries",
+    "last_complete_day",
     "list_alerts",
     "list_rules",
     "make_rule",

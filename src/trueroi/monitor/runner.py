@@ -24,6 +24,7 @@ from trueroi.metrics import data_range
 from trueroi.monitor.deliver import DeliveryReport, deliver_pending, enqueue
 from trueroi.monitor.detect import MONITORED, scored_days, scored_hours
 from trueroi.monitor.rules import AlertRule, Incident, incidents, list_rules
+from trueroi.monitor.series import last_complete_day
 from trueroi.workspace import Workspace
 from trueroi.workspace.state import StateTable
 
@@ -129,12 +130,13 @@ def run_monitor(
     Parameters
     ----------
     as_of
-        Last day to judge (default: the newest local day with ads or orders).
+        Last day to judge (default: the newest complete local day, :func:`~trueroi.monitor.series.
+        last_complete_day`: a day whose data is still arriving is judged at a later pass, once complete).
     tries_per_run, backoff_s, sleep
         Delivery retries within this pass (see :func:`~trueroi.monitor.deliver.deliver_pending`).
     """
     newest = data_range(ws).end
-    as_of = as_of or newest
+    as_of = as_of or last_complete_day(ws)
     if as_of > newest:
         raise UsageError(f"the day to judge, {as_of}, is after the newest day with data ({newest})")
     start, end = days_to_check(ws, as_of)
