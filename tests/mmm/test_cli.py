@@ -181,3 +181,16 @@ def test_fit_from_the_workspace_without_data(workspace: Workspace, tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     assert list(json.loads(result.stdout)["channels"]) == sim.channels
+
+
+def test_fit_with_a_margin_rate_gives_roi_on_margin(csv_path: Path, tmp_path: Path) -> None:
+    """--margin-rate 0.4: each channel's ROI is 0.4 x ROAS - 1 (incremental margin less spend, per euro)."""
+    args = ["mmm", "fit", str(csv_path), "--channels", "Paid Search,tv,social", "--margin-rate", "0.4"]
+    result = CliRunner().invoke(build_app(), [*args, "--out", str(tmp_path / "m"), "-f", "json", *FAST])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["roi_basis"] == "margin" and payload["margin_rate"] == pytest.approx(0.4)
+    for s in payload["channels"].values():
+        assert s["roi"]["mean"] == pytest.approx(0.4 * s["roas"]["mean"] - 1.0, rel=1e-9, abs=1e-12)
+    table = CliRunner().invoke(build_app(), [*args, "--out", str(tmp_path / "t"), *FAST])
+    assert table.exit_code == 0 and "ROAS" in table.stdout and "ROI (margin)" in table.stdout

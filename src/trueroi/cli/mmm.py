@@ -15,6 +15,7 @@ from trueroi.cli.common import (
     WorkspaceOpt,
     err_console,
     group,
+    note,
     print_csv,
     print_json,
     print_table,
@@ -106,6 +107,14 @@ def fit(
         str, typer.Option("--method", help="nuts (full posterior), laplace or map (fast).")
     ] = "nuts",
     kpi: Annotated[str, typer.Option("--kpi", help="revenue or conversions.")] = "revenue",
+    margin_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--margin-rate",
+            help="Contribution margin per unit of revenue for ROI on margin (default: the workspace's "
+            "COGS share, else default_margin in trueroi.toml; without one only ROAS is given).",
+        ),
+    ] = None,
     geo: Annotated[
         str | None,
         typer.Option(
@@ -144,10 +153,14 @@ def fit(
             chains=chains,
             seed=seed,
             kpi=kpi,
+            margin_rate=margin_rate,
             out=out,
         )
     for w in result.warnings:
         warn(w)
+    summary = result.to_dict()
+    if summary.get("roi_note"):
+        note(f"note: {summary['roi_note']}")
     if fmt == OutputFormat.json:
         print_json(result.to_dict())
     elif fmt == OutputFormat.csv:
@@ -160,7 +173,8 @@ _NATIONAL_COLUMNS = [
     ("channel", "channel", "text"),
     ("spend", "spend", "money"),
     ("contribution_mean", "contribution", "money"),
-    ("roi_mean", "ROI", "ratio"),
+    ("roas_mean", "ROAS", "ratio"),
+    ("roi_mean", "ROI (margin)", "ratio"),
     ("roi_lower", "ROI 5%", "ratio"),
     ("roi_upper", "ROI 95%", "ratio"),
     ("mroi_mean", "mROI", "ratio"),
@@ -169,7 +183,8 @@ _GEO_COLUMNS = [
     ("geo", "geo", "text"),
     ("channel", "channel", "text"),
     ("spend", "spend", "money"),
-    ("roi_mean", "ROI", "ratio"),
+    ("roas_mean", "ROAS", "ratio"),
+    ("roi_mean", "ROI (margin)", "ratio"),
     ("roi_lower", "ROI 5%", "ratio"),
     ("roi_upper", "ROI 95%", "ratio"),
 ]
