@@ -372,9 +372,12 @@ class Workspace:
         return result
 
     # -- imports ---------------------------------------------------------------------------------------
-    def imports(self) -> imports_mod.ImportList:
-        """Every import of the workspace (id, format, file, hash, tables, rows, time, status)."""
-        return imports_mod.list_imports(self)
+    def imports(self, *, count_rows: bool = True) -> imports_mod.ImportList:
+        """Every import of the workspace (id, format, file, hash, tables, rows, time, status), oldest first.
+
+        ``count_rows`` adds the rows each import still has in the tables (a count over every data table).
+        """
+        return imports_mod.list_imports(self, count_rows=count_rows)
 
     def remove_import(self, import_id: str) -> imports_mod.RemovedImport:
         """Delete one import (its id, or a unique prefix of at least 4 characters) with every row it loaded.

@@ -41,7 +41,7 @@ class ImportRecord:
     sha256: str
     tables: list[str]
     rows: int
-    rows_present: int
+    rows_present: int | None
     loaded_at: datetime
     status: str
 
@@ -102,11 +102,14 @@ class RemovedImport:
         }
 
 
-def list_imports(ws: Workspace) -> ImportList:
-    """Every import recorded in the workspace with the rows it still has in the tables, oldest first."""
-    raw = ws.con.con if ws.is_duckdb else None
+def list_imports(ws: Workspace, *, count_rows: bool = True) -> ImportList:
+    """Every import recorded in the workspace, oldest first.
+
+    With ``count_rows``, each record also holds how many of its rows are still in the tables (one count of
+    every data table by import: 0.1-0.2 s at 10 M touchpoints); without it ``rows_present`` is None.
+    """
     imports = ws.table("imports").order_by(["loaded_at", "import_id"]).execute()
-    present = _present(ws) if raw is not None else {}
+    present = _present(ws) if count_rows and ws.is_duckdb else None
     records = [
         ImportRecord(
             import_id=str(r.import_id),
@@ -115,7 +118,7 @@ def list_imports(ws: Workspace) -> ImportList:
             sha256=str(r.sha256),
             tables=str(r.target_table).split(","),
             rows=int(r.rows),
-            rows_present=int(present.get(str(r.import_id), 0)),
+            rows_present=None if present is None else int(present.get(str(r.import_id), 0)),
             loaded_at=r.loaded_at.to_pydatetime() if hasattr(r.loaded_at, "to_pydatetime") else r.loaded_at,
             status=str(r.status),
         )
