@@ -9,6 +9,10 @@ table, a settings change, from the web app or from the CLI in another process) c
 result is never served after its workspace changed. Looking the version up is three ``stat`` calls: a hit
 opens no workspace. A workspace on another backend (no local database file) is not cached.
 
+Requests asking the same question of the same workspace version at the same time share one computation:
+the first computes, the others wait for its answer (fifty viewers opening the overview after an import cost
+one query, not fifty).
+
 The cache lives in the web process (one per process, :data:`RESULTS`), holds at most ``max_entries``
 results (the least recently used go first), and is a pure speed-up: the numbers are the library's.
 """
@@ -19,6 +23,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,8 +76,9 @@ class ResultCache:
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._flights: dict[Hashable, Future] = {}  # questions being answered now
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.shared = 0
 
     def get(
         self, directory: str | os.PathLike[str], question: str, args: Hashable, compute: Callable[[], T]
@@ -81,16 +87,34 @@ class ResultCache:
         ``compute()`` (stored when the workspace did not change while it ran)."""
         directory = Path(directory).resolve()
         before = workspace_version(directory)
-        key = (str(directory), question, args)
-        if before is not None:
-            with self._lock:
-                found = self._entries.get(key)
-                if found is not None and found[0] == before:
-                    self._entries.move_to_end(key)
-                    self.hits += 1
-                    return found[1]
+        key = (str(directory), question, args, before)
+        with self._lock:
+            found = self._entries.get(key[:3])
+            if before is not None and found is not None and found[0] == before:
+                self._entries.move_to_end(key[:3])
+                self.hits += 1
+                return found[1]
+            flight = self._flights.get(key)
+            owner = flight is None
+            if owner:
+                flight = self._flights[key] = Future()
+        if not owner:  # the same question is being answered right now: wait for that answer
+            self.shared += 1
+            return flight.result()
         self.misses += 1
-        result = compute()
+        try:
+            result = compute()
+            flight.set_result(result)
+        except BaseException as exc:
+            flight.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+        self._store(directory, key[:3], before, result)
+        return result
+
+    def _store(self, directory: Path, key: Hashable, before: Any, result: Any) -> None:
         # Stored only when nothing changed while it ran (an import committed meanwhile could be half in
         # it); a build of derived tables changes the version too, so the next call computes once more.
         if before is not None and workspace_version(directory) == before:
@@ -99,7 +123,6 @@ class ResultCache:
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
-        return result
 
     def forget(self, directory: str | os.PathLike[str]) -> None:
         """Drop every result of the workspace in ``directory`` (after a write through this process)."""
