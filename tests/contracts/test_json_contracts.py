@@ -12,6 +12,11 @@ The snapshots were written from the CLI before the faces were refactored to rend
         TRUEROI_WRITE_SHAPES=1 PYTHONPATH=src python -m pytest tests/contracts
 
 Do not rewrite them from new code to make a failure go away: a difference is a change of the contract.
+A deliberate, additive change is recorded by rewriting only its snapshots (``-k NAME``) and reviewing that
+the diff adds keys and removes none. Recorded so far: ``paid_roas``, ``paid_cpa``, ``mer`` in the KPI
+totals (issue 17.14); ``roas``, ``mroas``, ``kpi``, ``roi_basis``, ``margin_rate``, ``roi_note`` in ``mmm
+fit`` (17.16, ``roi`` now on margin); ``margin``, ``tracking``, ``experiments``, ``next_steps_appendix`` and
+each step's ``evidence`` in the report (17.12-17.14).
 
 Commands that write state (goal add, budget set, alert add/remove, monitor run/watch, experiment lift
 --save) run once, in order, on a copy of the small demo shop (the ``scenario`` fixture); the tests read
