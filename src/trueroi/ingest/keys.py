@@ -1,19 +1,18 @@
 """Keys that must be unique within one file: the same order id twice would double its revenue.
 
-:class:`UniqueKeys` remembers a 64-bit hash and the row of every key it has seen in a file, chunk by chunk,
-in sorted runs that are merged as they grow (16 bytes a row: 10 million orders take 160 MB), and records
-each row whose key an earlier row of the file already had, naming both rows. Two different keys share a hash
-with a probability of about n²/2⁶⁵ (3 in a million for 10 million rows).
+:class:`UniqueKeys` remembers a 64-bit hash (DuckDB's ``hash``) and the row of every key it has seen in a
+file, chunk by chunk, in sorted runs merged as they grow (16 bytes a row: 10 million orders take 160 MB), and
+records each row whose key an earlier row of the file already had, naming both rows. Two different keys share
+a hash with a probability of about n²/2⁶⁵ (3 in a million for 10 million rows).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from trueroi.ingest.problems import Problems
 
@@ -42,8 +41,8 @@ class UniqueKeys:
         present = [c for c in self.columns if c in cols]
         if not present or n == 0:
             return
-        frame = pd.DataFrame({c: _plain(cols[c]) for c in present})
-        hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        keys = pa.table({c: _array(cols[c]) for c in present})
+        hashes = _hashes(keys)
         rows = np.arange(offset + 1, offset + 1 + n, dtype=np.int64)
         order = np.argsort(hashes, kind="stable")
         h, r = hashes[order], rows[order]
@@ -57,13 +56,13 @@ class UniqueKeys:
             earlier = np.where(hit & ((earlier == 0) | (run_r[at] < earlier)), run_r[at], earlier)
         dup = earlier > 0
         if dup.any():
-            self._report(frame, present, r[dup], earlier[dup], offset, problems)
+            self._report(keys, present, r[dup], earlier[dup], offset, problems)
         keep = ~repeat
         self._add(h[keep], r[keep])
 
     def _report(
         self,
-        frame: pd.DataFrame,
+        keys: pa.Table,
         present: list[str],
         rows: np.ndarray,
         firsts: np.ndarray,
@@ -74,15 +73,16 @@ class UniqueKeys:
         order = np.argsort(rows)
         rows, firsts = rows[order], firsts[order]
         named = max(NAMED - self.reported, 0)
-        for row, first in zip(rows[:named].tolist(), firsts[:named].tolist(), strict=True):
-            key = " / ".join(str(v) for v in frame.iloc[row - offset - 1].tolist())
+        named_keys = keys.take(pa.array(rows[:named] - offset - 1)).to_pylist()
+        for row, first, key in zip(rows[:named].tolist(), firsts[:named].tolist(), named_keys, strict=True):
+            key = " / ".join(str(v) for v in key.values())
             message = f"repeats the {what} of row {first}; expected each {what} once in a file"
             problems.add(message, row=row, column=self.column or present[-1], value=key)
         self.reported += len(rows)
         if len(rows) > named:
-            mask = np.zeros(len(frame), dtype=bool)
+            mask = np.zeros(keys.num_rows, dtype=bool)
             mask[rows[named:] - offset - 1] = True
-            shown = pa.array(frame[present[-1]].to_numpy(), pa.string())
+            shown = keys[present[-1]].combine_chunks()
             message = f"repeats the {what} of an earlier row; expected each {what} once in a file"
             problems.add_mask(mask, shown, offset, self.column or present[-1], message)
 
@@ -95,8 +95,26 @@ class UniqueKeys:
             self.runs.append((h[order], r[order]))
 
 
-def _plain(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        return np.asarray(values.to_pandas(), dtype=object)
-    return np.asarray(pc.cast(values, pa.string()).to_pandas(), dtype=object)
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _hashes(keys: pa.Table) -> np.ndarray:
+    """DuckDB's 64-bit ``hash`` of each row's key values (vectorised; nulls hash alike)."""
+    con = _connection()
+    con.register("_keys", keys)
+    try:
+        names = ", ".join(f'"{c}"' for c in keys.column_names)
+        result = con.execute(f"SELECT hash({names}) AS h FROM _keys").fetchnumpy()
+    finally:
+        con.unregister("_keys")
+    return np.asarray(result["h"], dtype=np.uint64)
+
+
+_CONNECTION: list[duckdb.DuckDBPyConnection] = []
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    if not _CONNECTION:
+        _CONNECTION.append(duckdb.connect())
+    return _CONNECTION[0]

@@ -20,7 +20,6 @@ counts would wrap): ``1e400``, ``NaN`` and 99999999999999999999999 impressions a
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -73,32 +72,57 @@ def hint_from_file(style: NumberStyle, delimiter: str | None, header: Iterable[s
         style.set_hint(COMMA, "the file's ; delimiter")
 
 
-@dataclass
 class _Column:
-    """One text column of a chunk: its cleaned strings and which reading each value allows."""
+    """One text column of a chunk. Its regular expressions run only as far as the decision needs them (a
+    decided column tests one reading; the other only for the rows that fail it), and currency signs,
+    spaces and percent signs are removed only when some value does not read as a plain number."""
 
-    raw: pa.Array
-    clean: pa.Array
-    reads: dict[str, pa.Array]  # reading -> a number under it
-    decides: dict[str, np.ndarray]  # reading -> a number (a whole one for counts) only under it
-    ambiguous: np.ndarray  # a number under both readings, with a separator (so the readings differ)
+    def __init__(self, values: pa.Array, integer: bool) -> None:
+        self.raw = as_strings(values)
+        self.clean = self.raw
+        self.integer = integer
+        self.valid = np.asarray(pc.is_valid(self.raw))
+        self._found: dict[str, np.ndarray] = {}
 
+    def match(self, pattern: str) -> np.ndarray:
+        if pattern not in self._found:
+            self._found[pattern] = np.asarray(
+                pc.fill_null(pc.match_substring_regex(self.clean, pattern), False)
+            )
+        return self._found[pattern]
 
-def _scan(values: pa.Array, integer: bool) -> _Column:
-    raw = as_strings(values)
-    clean = pc.replace_substring_regex(raw, NOISE, "")
-    reads = {r: pc.fill_null(pc.match_substring_regex(clean, READS[r]), False) for r in (POINT, COMMA)}
-    fits = reads
-    if integer:
-        fits = {r: pc.fill_null(pc.match_substring_regex(clean, WHOLE[r]), False) for r in (POINT, COMMA)}
-    p, c = np.asarray(fits[POINT]), np.asarray(fits[COMMA])
-    both = p & c
-    if both.any():
-        sep = pc.or_(pc.match_substring(clean, "."), pc.match_substring(clean, ","))
-        ambiguous = both & np.asarray(pc.fill_null(sep, False))
-    else:
-        ambiguous = both
-    return _Column(raw, clean, reads, {POINT: p & ~c, COMMA: c & ~p}, ambiguous)
+    def reads(self, reading: str) -> np.ndarray:
+        """A number when read with ``reading`` as the decimal separator."""
+        return self.match(READS[reading])
+
+    def fits(self, reading: str) -> np.ndarray:
+        """A number (a whole one in a count column) when read with ``reading``."""
+        return self.match(WHOLE[reading] if self.integer else READS[reading])
+
+    def unclean(self, *patterns: str) -> None:
+        """Remove the noise when a value matches none of ``patterns`` as it stands."""
+        if self.clean is not self.raw:
+            return
+        matched = np.zeros(len(self.valid), dtype=bool)
+        for pattern in patterns:
+            matched |= self.match(pattern)
+        if (self.valid & ~matched).any():
+            self.clean = pc.replace_substring_regex(self.raw, NOISE, "")
+            self._found.clear()
+
+    def decides(self) -> dict[str, np.ndarray]:
+        """Values that are numbers (whole ones for counts) under one reading only."""
+        self.unclean(*(WHOLE[r] if self.integer else READS[r] for r in (POINT, COMMA)))
+        p, c = self.fits(POINT), self.fits(COMMA)
+        return {POINT: p & ~c, COMMA: c & ~p}
+
+    def ambiguous(self) -> np.ndarray:
+        """Values that are numbers under both readings and hold a separator (so the readings differ)."""
+        both = self.fits(POINT) & self.fits(COMMA)
+        if not both.any():
+            return both
+        sep = pc.or_(pc.match_substring(self.clean, "."), pc.match_substring(self.clean, ","))
+        return both & np.asarray(pc.fill_null(sep, False))
 
 
 def _first(mask: np.ndarray, col: _Column, offset: int) -> str:
@@ -110,7 +134,8 @@ def _decide_own(name: str, col: _Column, style: NumberStyle, offset: int) -> str
     """The column's separator from an earlier chunk or its own numbers (recorded for later chunks)."""
     if name in style.columns:
         return style.columns[name][0]
-    n_point, n_comma = int(col.decides[POINT].sum()), int(col.decides[COMMA].sum())
+    decides = col.decides()
+    n_point, n_comma = int(decides[POINT].sum()), int(decides[COMMA].sum())
     if not n_point and not n_comma:
         return None
     if n_point and n_comma:  # mixed: the file's evidence, else the majority; the others are errors
@@ -118,7 +143,7 @@ def _decide_own(name: str, col: _Column, style: NumberStyle, offset: int) -> str
         reading = found[0] if found else (POINT if n_point >= n_comma else COMMA)
     else:
         reading = POINT if n_point else COMMA
-    style.columns[name] = (reading, _first(col.decides[reading], col, offset))
+    style.columns[name] = (reading, _first(decides[reading], col, offset))
     return reading
 
 
@@ -136,30 +161,35 @@ def _convert(col: _Column, reading: str) -> pa.Array:
         text = pc.replace_substring(col.clean, ",", "")
     else:
         text = pc.replace_substring(pc.replace_substring(col.clean, ".", ""), ",", ".")
-    text = pc.if_else(col.reads[reading], text, pa.scalar(None, pa.string()))
+    text = pc.if_else(pa.array(col.reads(reading)), text, pa.scalar(None, pa.string()))
     return text.cast(pa.float64())
+
+
+AMBIGUOUS = (
+    "is ambiguous: its separator may be a decimal or a thousands separator, and no other number in this "
+    "column or file shows which; expected numbers with their decimals (1.234,00 or 1,234.00) or without "
+    "thousands separators"
+)
 
 
 def _report_text(
     name: str, col: _Column, reading: str | None, style: NumberStyle, problems: Problems, offset: int
 ) -> None:
-    """Record values that are no number, contradict the column's separator, or stay ambiguous."""
-    valid = np.asarray(pc.is_valid(col.raw))
-    anything = np.asarray(col.reads[POINT]) | np.asarray(col.reads[COMMA])
-    bad = valid & ~anything
+    """Record values that are no number, contradict the column's separator, or stay ambiguous
+    (``reading`` None: the column is ambiguous and nothing decides it)."""
+    if reading is None:
+        problems.add_mask(col.ambiguous(), col.raw, offset, name, AMBIGUOUS)
+        reading = POINT
+    col.unclean(READS[reading])
+    failed = col.valid & ~col.reads(reading)
+    if not failed.any():
+        return
+    contra = failed & col.reads(other(reading))
+    bad = failed & ~contra
     if bad.any():
         non_finite = np.asarray(pc.fill_null(pc.match_substring_regex(col.raw, NON_FINITE), False))
         problems.add_mask(bad & non_finite, col.raw, offset, name, "is not a finite number")
         problems.add_mask(bad & ~non_finite, col.raw, offset, name, "is not a number")
-    if reading is None:
-        message = (
-            "is ambiguous: its separator may be a decimal or a thousands separator, and no other number in "
-            "this column or file shows which; expected numbers with their decimals (1.234,00 or 1,234.00) "
-            "or without thousands separators"
-        )
-        problems.add_mask(col.ambiguous, col.raw, offset, name, message)
-        return
-    contra = np.asarray(col.reads[other(reading)]) & ~np.asarray(col.reads[reading])
     if not contra.any():
         return
     if name not in style.columns:  # undecided: only a count's fraction (1,5 clicks) reads the other way
@@ -239,29 +269,27 @@ def parse_numbers(
     numeric: dict[str, pa.Array] = {}
     for name, values in columns.items():
         values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-        if (
-            pa.types.is_integer(values.type)
-            or pa.types.is_floating(values.type)
-            or pa.types.is_decimal(values.type)
-        ):
+        typ = values.type
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
             numeric[name] = values.cast(pa.float64(), safe=False)  # exact up to MAX_NUMBER
         else:
-            scanned[name] = _scan(values, name in integer)
+            scanned[name] = _Column(values, name in integer)
     readings = {n: decimal or _decide_own(n, c, style, offset) for n, c in scanned.items()}
-    for name, col in scanned.items():
-        if readings[name] is None and col.ambiguous.any():
+    unreadable = set()
+    for name, col in scanned.items():  # columns of only ambiguous values: the rest of the file decides
+        if readings[name] is None and col.ambiguous().any():
             readings[name] = _decide_by_file(name, col, style)
+            if readings[name] is None:
+                unreadable.add(name)
     out: dict[str, pa.Array] = {}
     for name, col in scanned.items():
-        reading = readings[name]
-        unreadable = reading is None and col.ambiguous.any()
-        _report_text(name, col, None if unreadable else reading or POINT, style, problems, offset)
-        given = pc.utf8_trim_whitespace(_as_text(columns[name]))
-        nan = pc.fill_null(pc.is_in(given, value_set=pa.array(NAN_WORDS)), False)
-        problems.add_mask(nan, given, offset, name, "is not a finite number")
-        parsed = _convert(col, reading or POINT)
-        if unreadable:
-            parsed = pc.if_else(pa.array(col.ambiguous), pa.scalar(None, pa.float64()), parsed)
+        _report_text(
+            name, col, readings[name] or (None if name in unreadable else POINT), style, problems, offset
+        )
+        _report_nan_words(columns[name], col, problems, offset, name)
+        parsed = _convert(col, readings[name] or POINT)
+        if name in unreadable:
+            parsed = pc.if_else(pa.array(col.ambiguous()), pa.scalar(None, pa.float64()), parsed)
         out[name] = check_numbers(
             parsed, col.raw, problems, offset, name, integer=name in integer, non_negative=name not in signed
         )
@@ -270,6 +298,17 @@ def parse_numbers(
             values, values, problems, offset, name, integer=name in integer, non_negative=name not in signed
         )
     return {name: out[name] for name in columns}
+
+
+def _report_nan_words(
+    values: pa.Array | pa.ChunkedArray, col: _Column, problems: Problems, offset: int, name: str
+) -> None:
+    """``NaN`` is a missing word for text but no number: refuse it in a numeric column."""
+    if not col.raw.null_count:
+        return
+    given = pc.utf8_trim_whitespace(_as_text(values))
+    nan = pc.fill_null(pc.is_in(given, value_set=pa.array(NAN_WORDS)), False)
+    problems.add_mask(nan, given, offset, name, "is not a finite number")
 
 
 def _as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
