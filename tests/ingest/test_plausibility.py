@@ -98,6 +98,32 @@ def test_parquet_nan_revenue_is_refused(workspace: Workspace, tmp_path, bad: flo
     assert (err.value.row, err.value.column) == (3, "revenue")
 
 
+@pytest.mark.parametrize(("revenue", "shown"), [("1e400", "inf"), ("NaN", "nan")])
+def test_ga4_ndjson_non_finite_revenue_is_refused(
+    workspace: Workspace, fixtures, tmp_path, revenue, shown
+) -> None:
+    text = (fixtures / "ga4_events.ndjson").read_text()
+    assert text.count('"purchase_revenue":89.9') == 1
+    path = tmp_path / "events.ndjson"
+    path.write_text(text.replace('"purchase_revenue":89.9', f'"purchase_revenue":{revenue}'))
+    before = workspace.checksum()
+    with pytest.raises(DataValidationError, match=f"{shown} is not a finite number") as err:
+        import_file(workspace, "ga4", path)
+    assert err.value.column == "ecommerce.purchase_revenue"
+    assert workspace.checksum() == before
+
+
+def test_ga4_events_before_the_window_are_refused(workspace: Workspace, fixtures, tmp_path) -> None:
+    text = (fixtures / "ga4_events.ndjson").read_text()
+    path = tmp_path / "events.ndjson"
+    path.write_text(
+        text.replace('"event_timestamp":"1735722300000000"', '"event_timestamp":"-62135596800000000"')
+    )
+    with pytest.raises(DataValidationError, match="has 1 event.s. outside the days 2000-01-01") as err:
+        import_file(workspace, "ga4", path)
+    assert err.value.column == "event_timestamp"
+
+
 def test_csv_nan_text_in_a_number_column_is_refused(workspace: Workspace, tmp_path) -> None:
     path = tmp_path / "ads.csv"
     path.write_text(

@@ -210,10 +210,10 @@ def _check_times(con: duckdb.DuckDBPyConnection, window: DateWindow, file: str) 
         raise _duck_error(exc, file) from exc
     if n:
         raise DataValidationError(
-            f"{n:,} event(s) lie outside the days {window.earliest} to {window.latest}",
+            f"has {n:,} event(s) outside the days {window.earliest} to {window.latest} "
+            f"(the first: {example})",
             file=file,
             column="event_timestamp",
-            value=example,
             expected="microseconds since 1970 within the import window ([import] in trueroi.toml)",
         )
 
