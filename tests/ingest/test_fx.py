@@ -79,3 +79,18 @@ def test_long_rates_fill_gaps_between_their_days_only(workspace: Workspace, tmp_
     assert rates[("USD", date(2025, 1, 10))] == pytest.approx(0.96)  # 4 days after the last known day
     assert ("USD", date(2025, 1, 11)) not in rates  # a gap longer than a long weekend is not papered over
     assert ("USD", date(2025, 1, 21)) not in rates  # nothing after the file's last day
+
+
+def test_the_ecbs_daily_file_loads(workspace: Workspace, tmp_path) -> None:
+    # eurofxref.csv: one day, the date written out, a space after each comma
+    path = tmp_path / "eurofxref.csv"
+    path.write_text(
+        "Date, USD, JPY, BGN, CZK, DKK, GBP, HUF, PLN, RON, SEK, CHF, \n"
+        "03 January 2025, 1.0299, 163.36, 1.9558, 25.165, 7.4612, 0.82920, 412.40, 4.2763, 4.9735, "
+        "11.5185, 0.9366, \n"
+    )
+    assert detect_format(path) == "fx-rates"
+    import_file(workspace, "fx-rates", path, today=TODAY)
+    rates = _rates(workspace)
+    assert rates[("CZK", date(2025, 1, 3))] == pytest.approx(1 / 25.165)  # "25.165": the ECB writes points
+    assert rates[("USD", date(2025, 1, 6))] == pytest.approx(1 / 1.0299)  # carried over the weekend

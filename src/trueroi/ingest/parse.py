@@ -37,7 +37,7 @@ _ISO_CODES = (
     "VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL"
 )
 ISO_4217 = frozenset(_ISO_CODES.split())
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%Y%m%d", "%Y/%m/%d")
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%Y%m%d", "%Y/%m/%d", "%d %B %Y")
 TIME_FORMATS = (
     "ISO8601",
     "%d.%m.%Y %H:%M:%S",
