@@ -293,6 +293,8 @@ def test_a_load_killed_midway_leaves_no_partial_rows(workspace, tmp_path) -> Non
 
 
 def test_corrected_touchpoint_export_replaces_the_days_it_covers(workspace, tmp_path) -> None:
+    """With ``replace=True`` (``import --replace``) a re-export replaces the days it covers; without it
+    nothing is deleted silently (tests/ingest/test_replace.py)."""
     header = "user_id,ts,session_id,landing_page\n"
     first = _write(
         tmp_path / "sessions-jan1-2.csv",
@@ -307,7 +309,7 @@ def test_corrected_touchpoint_export_replaces_the_days_it_covers(workspace, tmp_
         "u4,2025-01-03 09:00:00,s4,https://shop.example/\n",
     )
     import_file(workspace, "touchpoints", first)
-    result = import_file(workspace, "touchpoints", second)
+    result = import_file(workspace, "touchpoints", second, replace=True)
     assert result.replaced == 2  # s2 and s3 of Jan 2 from the first export
     df = workspace.table("touchpoints").execute().sort_values("session_id")
     assert df.session_id.tolist() == ["s1", "s3", "s4"]
@@ -317,5 +319,5 @@ def test_corrected_touchpoint_export_replaces_the_days_it_covers(workspace, tmp_
     third = _write(
         tmp_path / "sessions-jan3.csv", header + "u5,2025-01-03 09:30:00,s5,https://shop.example/\n"
     )
-    assert import_file(workspace, "touchpoints", third).replaced == 1
+    assert import_file(workspace, "touchpoints", third, replace=True).replaced == 1
     assert workspace.row_count("touchpoints") == 3 + ga4_rows
