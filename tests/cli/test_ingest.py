@@ -60,3 +60,41 @@ def test_strict_mode_refuses_to_choose(clients, monkeypatch, capsys) -> None:
         main(["import", "orders", str(orders), "-w", str(here)])
     assert ok.value.code in (0, None)
     assert capsys.readouterr().err.strip() == f"wrote to workspace {here}"
+
+
+def test_the_strict_option_refuses_like_the_variable(clients, monkeypatch, capsys) -> None:
+    here, there, orders = clients
+    with pytest.raises(SystemExit) as exc:
+        main(["--strict", "import", "orders", str(orders)])
+    assert exc.value.code == 2 and "strict mode" in capsys.readouterr().err
+    assert (_orders(here), _orders(there)) == (0, 0)
+    monkeypatch.delenv("TRUEROI_STRICT", raising=False)  # the option set it for this process
+
+
+def test_every_writing_command_names_its_workspace(clients) -> None:
+    """A goal, a budget and an alert rule written from client A's folder say they went to client B."""
+    here, there, _ = clients
+    commands = [
+        [
+            "goal",
+            "add",
+            "g",
+            "--kpi",
+            "revenue",
+            "--target",
+            "100",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-01-31",
+        ],
+        ["budget", "set", "b", "--amount", "100", "--from", "2025-01-01", "--to", "2025-01-31"],
+        ["alert", "add", "a", "--kpi", "spend", "--above", "10", "--webhook", "http://127.0.0.1:9/x"],
+        ["goal", "remove", "g"],
+    ]
+    for args in commands:
+        result = CliRunner().invoke(build_app(), args)
+        assert result.exit_code == 0, (args, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert lines[0].startswith("warning: the current directory"), args
+        assert lines[-1] == f"wrote to workspace {there}", args

@@ -22,7 +22,7 @@ def invoke(*args: str):
     result = runner.invoke(build_app(), list(args))
     if isinstance(result.exception, TrueRoiError):
         return 2, str(result.exception), result
-    return result.exit_code, result.output, result
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output, result
 
 
 @pytest.fixture

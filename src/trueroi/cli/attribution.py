@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from trueroi.cli.common import FormatOpt, OutputFormat, WorkspaceOpt, print_csv, print_json, print_table
+from trueroi.cli.workspace import open_workspace
 
 
 def attribution(
@@ -60,7 +61,6 @@ def attribution(
     from trueroi.errors import UsageError
     from trueroi.metrics import resolve_range
     from trueroi.metrics.by_model import compare_roi
-    from trueroi.workspace import Workspace
 
     if view not in VIEWS:
         raise UsageError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
@@ -71,13 +71,13 @@ def attribution(
         )
     start, end = resolve_range(date_from, date_to, period)
     if view == "roi":
-        with Workspace.open(workspace) as ws:
+        with open_workspace(workspace) as ws:
             _print_roi(compare_roi(ws, model, start=start, end=end), fmt)
         return
     if paths is not None:
         journeys = load_journeys(paths)
     else:
-        with Workspace.open(workspace) as ws:
+        with open_workspace(workspace) as ws:
             journeys = load_journeys(
                 ws, lookback_days=lookback_days, exclude_direct=exclude_direct, start=start, end=end
             )

@@ -24,6 +24,7 @@ from trueroi.cli.common import (
     print_table,
 )
 from trueroi.cli.kpis import parse_day
+from trueroi.cli.workspace import open_workspace, wrote_to
 from trueroi.errors import UsageError
 
 FromOpt = Annotated[str, typer.Option("--from", help="First day of the period, YYYY-MM-DD.")]
@@ -91,9 +92,8 @@ def goal_add(
 ) -> None:
     """Declare a goal: a KPI target over a period, optionally for one channel and/or campaign."""
     from trueroi.goals import add_goal
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         goal = add_goal(
             ws,
             name,
@@ -107,6 +107,7 @@ def goal_add(
             horizon=horizon,
             direction=direction,
         )
+        wrote_to(ws)
     if output == OutputFormat.json:
         print_json(goal.to_dict())
     else:
@@ -116,9 +117,8 @@ def goal_add(
 def goal_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
     """The declared goals."""
     from trueroi.goals import list_goals
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = list_goals(ws)
     _emit_settings(result, output, "Goals", ["name", "kpi", "conv_type", "target", "direction", "horizon"])
 
@@ -128,10 +128,10 @@ def goal_remove(
 ) -> None:
     """Delete a goal."""
     from trueroi.goals import remove_goal
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         remove_goal(ws, name)
+        wrote_to(ws)
     console.print(f"goal {name!r} removed")
 
 
@@ -144,10 +144,9 @@ def goal_status_cmd(
     at_risk: in between. Cost KPIs (cpa, cpc, cpm, cpo, cpl, cac, spend) count as met at or under target.
     """
     from trueroi.goals import goal_report
-    from trueroi.workspace import Workspace
 
     day = parse_day(as_of, "--as-of")
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = goal_report(ws, day)
     if output == OutputFormat.json:
         print_json(result.to_dict())
@@ -178,9 +177,8 @@ def budget_set(
 ) -> None:
     """Declare a media budget for a period, optionally for one channel and/or campaign."""
     from trueroi.goals import add_budget
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         budget = add_budget(
             ws,
             name,
@@ -190,6 +188,7 @@ def budget_set(
             channel=channel,
             campaign=campaign,
         )
+        wrote_to(ws)
     if output == OutputFormat.json:
         print_json(budget.to_dict())
     else:
@@ -199,9 +198,8 @@ def budget_set(
 def budget_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
     """The declared budgets."""
     from trueroi.goals import list_budgets
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = list_budgets(ws)
     _emit_settings(result, output, "Budgets", ["name", "amount"])
 
@@ -211,10 +209,10 @@ def budget_remove(
 ) -> None:
     """Delete a budget."""
     from trueroi.goals import remove_budget
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         remove_budget(ws, name)
+        wrote_to(ws)
     console.print(f"budget {name!r} removed")
 
 
@@ -234,10 +232,9 @@ def budget_pacing(
 ) -> None:
     """Spend to date against each budget's schedule, projected spend, and the spend needed per day."""
     from trueroi.goals import pacing_report
-    from trueroi.workspace import Workspace
 
     day = parse_day(as_of, "--as-of")
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = pacing_report(ws, day, tolerance=tolerance, schedule=schedule)
     if output == OutputFormat.json:
         print_json(result.to_dict())

@@ -16,6 +16,7 @@ from trueroi.cli.common import (
     print_json,
     print_table,
 )
+from trueroi.cli.workspace import open_workspace
 
 TABLE_KPIS = [
     ("spend", "Spend", "money"),
@@ -62,11 +63,10 @@ def kpis(
 ) -> None:
     """KPIs and ROI (media and full, on contribution margin) by channel, campaign, week, ..."""
     from trueroi.metrics import kpis as kpi_query
-    from trueroi.workspace import Workspace
 
     parse_day(date_from, "--from")  # a bad date's error names the option
     parse_day(date_to, "--to")
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         report = kpi_query(
             ws,
             by=by,

@@ -10,6 +10,7 @@ become one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import metadata
 
@@ -86,8 +87,16 @@ def _root(
         is_eager=True,
         callback=_print_version,
     ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Refuse to run when $TRUEROI_WORKSPACE names another workspace than the one in the current "
+        "directory (same as TRUEROI_STRICT=1); without it that is a warning.",
+    ),
 ) -> None:
     """What each channel, campaign and euro really returns, and where the next euro should go."""
+    if strict:
+        os.environ["TRUEROI_STRICT"] = "1"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,6 +28,7 @@ from trueroi.cli.common import (
     safe_text,
 )
 from trueroi.cli.kpis import parse_day
+from trueroi.cli.workspace import open_workspace, wrote_to
 
 RULE_COLUMNS = [
     ("name", "Alert", "text"),
@@ -90,9 +91,8 @@ def alert_add(
 ) -> None:
     """Add an alert rule: a KPI and scope, a threshold or --anomaly, a severity and receivers."""
     from trueroi.monitor import add_alert
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         rule = add_alert(
             ws,
             name,
@@ -107,6 +107,7 @@ def alert_add(
             webhooks=webhook or [],
             replace=replace,
         )
+        wrote_to(ws)
     if output == OutputFormat.json:
         print_json(rule.to_dict())
     else:
@@ -116,9 +117,8 @@ def alert_add(
 def alert_list(output: FormatOpt = OutputFormat.table, workspace: WorkspaceOpt = None) -> None:
     """List the alert rules."""
     from trueroi.monitor import list_alerts
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = list_alerts(ws)
     if output == OutputFormat.json:
         print_json(result.to_dict())
@@ -137,10 +137,10 @@ def alert_remove(
 ) -> None:
     """Remove an alert rule; its alerts not delivered yet are dropped (they stay in the outbox)."""
     from trueroi.monitor import remove_alert
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = remove_alert(ws, name)
+        wrote_to(ws)
     if output == OutputFormat.json:
         print_json(result.to_dict())
     else:
@@ -166,12 +166,12 @@ def alert_outbox(
 ) -> None:
     """Every alert sent or waiting: incident, receiver, attempts, last error; --drop gives one up."""
     from trueroi.monitor import drop_deliveries, outbox_report
-    from trueroi.workspace import Workspace
 
     if destination is not None and drop is None:
         raise typer.BadParameter("--destination goes with --drop INCIDENT_KEY")
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = drop_deliveries(ws, drop, destination) if drop else outbox_report(ws, status)
+        wrote_to(ws)
     rows = result.rows()
     if output == OutputFormat.json:
         print_json(result.to_dict())
@@ -192,11 +192,11 @@ def monitor_run(
 ) -> None:
     """Evaluate every alert rule once on the days not checked yet and deliver the alerts (for cron)."""
     from trueroi.monitor import run_monitor
-    from trueroi.workspace import Workspace
 
     day = parse_day(as_of, "--as-of")
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = run_monitor(ws, day)
+        wrote_to(ws)
     _print_run(result, output)
     if result.given_up:
         raise typer.Exit(1)
@@ -260,9 +260,8 @@ def monitor_watch(
 ) -> None:
     """Keep running: one monitor pass every --every (Ctrl-C stops)."""
     from trueroi.monitor import watch
-    from trueroi.workspace import Workspace
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     try:
         results = watch(ws, every, max_runs=max_runs, on_run=lambda r: _print_run(r, output))
     except KeyboardInterrupt:
@@ -283,10 +282,9 @@ def monitor_check(
 ) -> None:
     """Anomalies of every KPI and scope (no rules, nothing sent): what the baselines flag."""
     from trueroi.monitor import check_anomalies
-    from trueroi.workspace import Workspace
 
     start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         result = check_anomalies(ws, start, end, kpi, hourly=hourly)
     for line in result.notes:
         note(f"note: {line}")

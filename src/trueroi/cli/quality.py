@@ -13,14 +13,14 @@ from trueroi.cli.common import (
     print_json,
     print_table,
 )
+from trueroi.cli.workspace import open_workspace
 
 
 def quality(workspace: WorkspaceOpt = None, output: FormatOpt = OutputFormat.table) -> None:
     """Reconcile platforms with the shop, tracking with orders, offline conversions with clicks."""
     from trueroi.quality import quality_report
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         report = quality_report(ws)
     if output == OutputFormat.json:
         print_json(report.to_dict())

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from trueroi.cli.common import WorkspaceOpt, console
+from trueroi.cli.workspace import open_workspace
 
 
 def report(
@@ -40,9 +41,8 @@ def report(
 ) -> None:
     """Write the management/client report of a period (HTML, PDF or JSON by the extension of --out)."""
     from trueroi.report.writers import create_report
-    from trueroi.workspace import Workspace
 
-    with Workspace.open(workspace) as ws:
+    with open_workspace(workspace) as ws:
         path = create_report(
             ws, period, out, client=client, model_dir=model, attribution_models=attribution_models
         )
