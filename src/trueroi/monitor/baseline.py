@@ -37,7 +37,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 MAD_TO_SIGMA = 1.4826  # 1 / Phi^-1(3/4): MAD x this estimates sigma for Gaussian noise
 ANSCOMBE_SHIFT = 3.0 / 8.0
-_ROW_BLOCK = 256  # rows judged at once: bounds memory for hourly series (168 x 4 steps per window)
+_ELEMENTS = 1 << 22  # window values sorted at once (about 32 MB of float64): bounds memory for many series
 
 
 def mad(values: np.ndarray) -> float:
@@ -80,10 +80,32 @@ class Baseline:
 
 
 def trailing_windows(y: np.ndarray, width: int) -> np.ndarray:
-    """Row ``t`` holds ``y[t - width], ..., y[t - 1]`` (oldest first), NaN before the series starts."""
+    """Row ``t`` holds ``y[t - width], ..., y[t - 1]`` (oldest first), NaN before the series starts.
+
+    ``y`` is one series (steps) or several (series x steps, each oldest first); the windows are a read-only
+    view of shape ``(steps, width)`` or ``(series, steps, width)``.
+    """
     y = np.asarray(y, dtype=float)
-    padded = np.concatenate([np.full(width, np.nan), y])
-    return sliding_window_view(padded, width + 1)[: y.size, :width]
+    padded = np.concatenate([np.full((*y.shape[:-1], width), np.nan), y], axis=-1)
+    return sliding_window_view(padded, width + 1, axis=-1)[..., : y.shape[-1], :width]
+
+
+def trailing_sum(y: np.ndarray, width: int) -> np.ndarray:
+    """Sum of the ``width`` values before each step, NaN counted as 0 (``nansum`` of the trailing windows).
+
+    Summed on a view of the zero-filled series, so no window is copied; works along the last axis.
+    """
+    y = np.asarray(y, dtype=float)
+    filled = np.concatenate([np.zeros((*y.shape[:-1], width)), np.where(np.isnan(y), 0.0, y)], axis=-1)
+    return sliding_window_view(filled, width + 1, axis=-1)[..., : y.shape[-1], :width].sum(axis=-1)
+
+
+def trailing_count(y: np.ndarray, width: int) -> np.ndarray:
+    """How many of the ``width`` values before each step are true (False before the series starts)."""
+    y = np.asarray(y, dtype=bool)
+    padded = np.concatenate([np.zeros((*y.shape[:-1], width), dtype=bool), y], axis=-1)
+    view = sliding_window_view(padded, width + 1, axis=-1)[..., : y.shape[-1], :width]
+    return view.sum(axis=-1, dtype=np.int64)
 
 
 def _nanmedian(a: np.ndarray, axis: int) -> np.ndarray:
@@ -152,13 +174,15 @@ def seasonal_baseline(
     trend: bool = False,
     relative_floor: float = 0.175,
     money_offset: float = 0.05,
+    first: int = 0,
 ) -> Baseline:
     """Seasonal robust baseline of a volume series (see module docstring).
 
     Parameters
     ----------
     y
-        Observed values per step (day or hour), oldest first, no gaps (missing steps as 0).
+        Observed values per step (day or hour), oldest first, no gaps (missing steps as 0); or several
+        series at once (series x steps, NaN where a series has no value), each judged on its own.
     period
         Season length in steps: 7 for days (weekday pattern), 168 for hours (hour of the week).
     cycles
@@ -180,24 +204,32 @@ def seasonal_baseline(
         already follows a trend with half a window's lag, and the extrapolation overshoots after every
         step (a flight switched on or off, Black Friday), which doubled the false alarms on the demo shop
         (1.4 % to 0.7 % of series-days at scale 1.0, see tests/monitor).
+    first
+        First step to judge: earlier steps are NaN (their history is still read), so a caller that
+        needs only the newest steps does not pay for the others.
     """
     y = np.asarray(y, dtype=float)
+    flat = y.reshape(-1, y.shape[-1]) if y.size else y.reshape(1, -1)
     lw = level_window or period
     width = period * cycles
-    out = [np.full(y.size, np.nan) for _ in range(4)]
-    for lo in range(0, y.size, _ROW_BLOCK):
-        hi = min(lo + _ROW_BLOCK, y.size)
-        w = trailing_windows(y, width)[lo:hi]
+    windows = trailing_windows(flat, width)
+    out = np.full((4, *flat.shape), np.nan)
+    # only the steps with enough history are computed: the others are NaN whatever their window holds
+    enough = trailing_count(~np.isnan(flat), width) >= min_cycles * period
+    enough[:, :first] = False
+    series, step = np.nonzero(enough)
+    block = max(1, _ELEMENTS // (width * lw))
+    for lo in range(0, series.size, block):
+        i, t = series[lo : lo + block], step[lo : lo + block]
+        w = windows[i, t]
         offset = _offset(w, kind, money_offset)
         expected_t, sigma = seasonal_level(_forward(w, offset[:, None], kind), period, lw, trend)
         sigma = np.fmax(sigma, 1.0 if kind == "count" else relative_floor)
-        enough = (~np.isnan(w)).sum(axis=1) >= min_cycles * period
-        expected_t = np.where(enough, expected_t, np.nan)
-        out[0][lo:hi] = _back(expected_t, offset, kind)
-        out[1][lo:hi] = _back(expected_t - threshold * sigma, offset, kind)
-        out[2][lo:hi] = _back(expected_t + threshold * sigma, offset, kind)
-        out[3][lo:hi] = (_forward(y[lo:hi], offset, kind) - expected_t) / sigma
-    return Baseline(*out)
+        out[0, i, t] = _back(expected_t, offset, kind)
+        out[1, i, t] = _back(expected_t - threshold * sigma, offset, kind)
+        out[2, i, t] = _back(expected_t + threshold * sigma, offset, kind)
+        out[3, i, t] = (_forward(flat[i, t], offset, kind) - expected_t) / sigma
+    return Baseline(*(v.reshape(y.shape) for v in out))
 
 
 def _offset(w: np.ndarray, kind: str, money_offset: float) -> np.ndarray:
@@ -226,16 +258,35 @@ def trailing_ratio(
 
     Only steps where both are known count (a NaN numerator drops its step's denominator too: sessions
     not tracked on a day say nothing about that day's clicks). NaN where fewer than ``min_den_days`` of
-    those steps have a positive denominator, or where the ratio is not a positive finite number.
+    those steps have a positive denominator, or where the ratio is not a positive finite number. One
+    series, or several (series x steps) each on its own.
     """
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     known = ~np.isnan(num) & ~np.isnan(den)
-    n_win = trailing_windows(np.where(known, num, np.nan), window)
-    d_win = trailing_windows(np.where(known, den, np.nan), window)
     with np.errstate(all="ignore"):
-        rho = np.nansum(n_win, axis=1) / np.nansum(d_win, axis=1)
-    enough = (d_win > 0).sum(axis=1) >= min_den_days
+        rho = trailing_sum(np.where(known, num, 0.0), window) / trailing_sum(
+            np.where(known, den, 0.0), window
+        )
+    enough = trailing_count(known & (den > 0), window) >= min_den_days
     return np.where(enough & np.isfinite(rho) & (rho > 0), rho, np.nan)
+
+
+def trailing_scale(resid: np.ndarray, window: int = 28, first: int = 0) -> np.ndarray:
+    """``1.4826 x MAD`` of the ``window`` values before each step (NaN ignored), at least 1.
+
+    One series or several (series x steps); steps before ``first`` are NaN (not computed).
+    """
+    resid = np.asarray(resid, dtype=float)
+    flat = resid.reshape(-1, resid.shape[-1]) if resid.size else resid.reshape(1, -1)
+    scale = np.full(flat.shape, np.nan)
+    hist = trailing_windows(flat, window)[:, first:]
+    block = max(1, _ELEMENTS // (window * max(hist.shape[1], 1)))
+    for lo in range(0, flat.shape[0], block):
+        h = hist[lo : lo + block]
+        centre = _nanmedian(h, axis=-1)
+        spread = _nanmedian(np.abs(h - centre[..., None]), axis=-1)
+        scale[lo : lo + block, first:] = np.fmax(MAD_TO_SIGMA * spread, 1.0)
+    return scale.reshape(resid.shape)
 
 
 def count_check(
@@ -245,26 +296,25 @@ def count_check(
     unit: np.ndarray | float = 1.0,
     window: int = 28,
     threshold: float = 4.0,
+    first: int = 0,
 ) -> Baseline:
     """Judge observed ``num`` against a given expectation on the Anscombe scale.
 
     The noise scale is ``1.4826 x MAD`` of the residuals ``2 sqrt(num/unit + 3/8) - 2 sqrt(expected/unit
     + 3/8)`` of the ``window`` steps before, at least 1 (Poisson). NaN where ``expected`` or ``unit`` is
-    not finite.
+    not finite, and before step ``first``. One series or several (series x steps), each on its own.
     """
     num, expected = np.asarray(num, dtype=float), np.asarray(expected, dtype=float)
     unit = np.broadcast_to(np.asarray(unit, dtype=float), num.shape)
     with np.errstate(all="ignore"):
         resid = anscombe(num / unit) - anscombe(expected / unit)
         resid = np.where(np.isfinite(expected) & np.isfinite(unit), resid, np.nan)
-        hist = trailing_windows(resid, window)
-        centre = _nanmedian(hist, axis=1)
-        scale = np.fmax(MAD_TO_SIGMA * _nanmedian(np.abs(hist - centre[:, None]), axis=1), 1.0)
+        scale = trailing_scale(resid, window, first)
         a_exp = anscombe(expected / unit)
         lower = inverse_anscombe(a_exp - threshold * scale) * unit
         upper = inverse_anscombe(a_exp + threshold * scale) * unit
         z = resid / scale
-    bad = ~np.isfinite(expected) | ~np.isfinite(unit) | ~(unit > 0)
+    bad = ~np.isfinite(expected) | ~np.isfinite(unit) | ~(unit > 0) | np.isnan(scale)
     return Baseline(*(np.where(bad, np.nan, v) for v in (expected, lower, upper, z)))
 
 

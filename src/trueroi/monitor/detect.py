@@ -34,13 +34,27 @@ import pandas as pd
 
 from trueroi.errors import UsageError
 from trueroi.io import jsonable
-from trueroi.monitor.baseline import count_check, seasonal_baseline, trailing_ratio, trailing_windows
-from trueroi.monitor.series import daily_series, data_coverage, hourly_series, last_complete_day
+from trueroi.monitor.baseline import (
+    count_check,
+    seasonal_baseline,
+    trailing_count,
+    trailing_ratio,
+    trailing_sum,
+)
+from trueroi.monitor.panel import Panel, calendar, sum_members, to_panel
+from trueroi.monitor.series import (
+    DAILY_MEASURES,
+    daily_series,
+    data_coverage,
+    hourly_series,
+    last_complete_day,
+)
 from trueroi.workspace import Workspace
 
 THRESHOLD = 4.0  # |z| at which a day is anomalous
 CRITICAL = 2.0  # |z| >= CRITICAL x THRESHOLD is critical, else warning
 HISTORY_DAYS = 8 * 7 + 7  # eight same-weekday values plus one pooled week of residuals
+WINDOW = 28  # trailing steps of the leaf ratios, the residual scale and the "enough history" checks
 
 
 @dataclass(frozen=True)
@@ -168,8 +182,10 @@ def parse_kpis(kpis: list[str] | str | None) -> list[MonitoredKpi]:
     return [MONITORED[k] for k in names]
 
 
-def _volume(kpi: MonitoredKpi, g: pd.DataFrame, threshold: float, period: int) -> dict[str, np.ndarray]:
-    num = g[kpi.num].to_numpy(dtype=float)
+def _volume(
+    kpi: MonitoredKpi, num: np.ndarray, threshold: float, period: int, first: int
+) -> dict[str, np.ndarray]:
+    """A volume KPI of several scopes (rows x steps), each judged on its own seasonal baseline."""
     hourly = period > 24  # hours: four weeks of hour-of-week slots, the level of the last day
     b = seasonal_baseline(
         num,
@@ -178,77 +194,68 @@ def _volume(kpi: MonitoredKpi, g: pd.DataFrame, threshold: float, period: int) -
         level_window=24 if hourly else period,
         kind=kpi.kind,
         threshold=threshold,
+        first=first,
     )
     return {"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z}
 
 
-def leaf_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) -> pd.DataFrame:
-    """Expected numerator per time step (rows) and leaf (columns): trailing ratio x the day's denominator.
+def leaf_expectations(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Expected numerator per leaf (rows) and time step (columns): trailing ratio x the step's denominator.
 
     A leaf without a usable ratio (no denominator in its history: organic traffic, a new campaign)
-    contributes what it observed, so it moves no judgement. Days a leaf has no value for (before it
+    contributes what it observed, so it moves no judgement. Steps a leaf has no value for (before it
     started, gaps) stay NaN: they are not zeros to learn from.
     """
-    num, den = _by_leaf(leaves, kpi.num, time_col), _by_leaf(leaves, kpi.den, time_col)
-    expected = num.copy()
-    for leaf in num.columns:
-        n, d = num[leaf].to_numpy(dtype=float), den[leaf].to_numpy(dtype=float)
-        rho = trailing_ratio(n, d)
-        expected[leaf] = np.where(np.isnan(rho), n, rho * d)
-    return expected
+    rho = trailing_ratio(num, den, window=WINDOW)
+    return np.where(np.isnan(rho), num, rho * den)
 
 
-def driven_expectations(leaves: pd.DataFrame, kpi: MonitoredKpi, time_col: str) -> pd.DataFrame:
-    """Expected volume per time step (rows) and leaf (columns) for a KPI with a ``driver``.
+def driven_expectations(num: np.ndarray, driver: np.ndarray, kind: str, first: int = 0) -> np.ndarray:
+    """Expected volume per leaf (rows) and time step (columns) for a KPI with a ``driver``.
 
     A leaf with the driver in its history (a paid campaign with clicks) expects its trailing ratio to the
     driver times the day's driver: a broken tag loses sessions the platform still counts as clicks, a
     paused flight loses both. Other leaves (organic, direct) expect their seasonal baseline. A leaf with
-    neither (too new) contributes what it observed.
+    neither (too new) contributes what it observed. Steps before ``first`` are NaN (not computed).
     """
-    num, drv = _by_leaf(leaves, kpi.num, time_col), _by_leaf(leaves, kpi.driver, time_col)
-    expected = num.copy()
-    for leaf in num.columns:
-        n, d = num[leaf].to_numpy(dtype=float), drv[leaf].to_numpy(dtype=float)
-        rho = trailing_ratio(n, d)
-        seasonal = seasonal_baseline(n, kind=kpi.kind).expected
-        guess = np.where(np.isnan(rho), seasonal, rho * d)
-        expected[leaf] = np.where(np.isnan(guess), n, guess)
-    return expected
-
-
-def _by_leaf(leaves: pd.DataFrame, column: str, time_col: str) -> pd.DataFrame:
-    """One column per leaf, one row per time step; NaN where the leaf has no value (not 0)."""
-    return leaves.pivot(index=time_col, columns="scope_value", values=column).astype(float)
+    rho = trailing_ratio(num, driver, window=WINDOW)
+    seasonal = seasonal_baseline(num, kind=kind, first=first).expected
+    guess = np.where(np.isnan(rho), seasonal, rho * driver)
+    out = np.where(np.isnan(guess), num, guess)
+    out[..., :first] = np.nan
+    return out
 
 
 def _driven(
-    kpi: MonitoredKpi, g: pd.DataFrame, expected_num: np.ndarray, threshold: float
+    kpi: MonitoredKpi, num: np.ndarray, expected_num: np.ndarray, threshold: float, first: int
 ) -> dict[str, np.ndarray]:
-    """A driven volume KPI of one scope, judged against the sum of its leaves' expectations.
+    """A driven volume KPI of several scopes, judged against the sums of their leaves' expectations.
 
     Judged once three of the scope's last four weeks hold values (a new scope, or one after a gap, waits).
     """
-    num = g[kpi.num].to_numpy(dtype=float)
-    enough = (~np.isnan(trailing_windows(num, 28))).sum(axis=1) >= 21
-    b = count_check(num, np.where(enough, expected_num, np.nan), threshold=threshold)
+    enough = trailing_count(~np.isnan(num), WINDOW) >= 21
+    b = count_check(
+        num, np.where(enough, expected_num, np.nan), window=WINDOW, threshold=threshold, first=first
+    )
     return {"observed": num, "expected": b.expected, "lower": b.lower, "upper": b.upper, "z": b.z}
 
 
 def _ratio(
-    kpi: MonitoredKpi, g: pd.DataFrame, expected_num: np.ndarray, threshold: float
+    kpi: MonitoredKpi, m: dict[str, np.ndarray], expected_num: np.ndarray, threshold: float, first: int
 ) -> dict[str, np.ndarray]:
-    """A ratio KPI of one scope: its numerator judged against the sum of its leaves' expectations."""
-    num, den = g[kpi.num].to_numpy(dtype=float), g[kpi.den].to_numpy(dtype=float)
+    """A ratio KPI of several scopes: its numerator judged against the sums of their leaves' expectations.
+
+    ``m``: the scopes' measures (rows x steps) by column name.
+    """
+    num, den = m[kpi.num], m[kpi.den]
     unit: np.ndarray | float = 1.0
     if kpi.kind == "money":  # revenue judged in orders: divide by the trailing average order value
-        conv = g["conversions"].to_numpy(dtype=float)
-        rev_sum = np.nansum(trailing_windows(num, 28), axis=1)
-        conv_sum = np.nansum(trailing_windows(conv, 28), axis=1)
+        rev_sum, conv_sum = trailing_sum(num, WINDOW), trailing_sum(m["conversions"], WINDOW)
         with np.errstate(all="ignore"):
             unit = np.where(conv_sum > 0, rev_sum / conv_sum, np.nan)
-    usable = (den > 0) & ((trailing_windows(den, 28) > 0).sum(axis=1) >= 7)
-    b = count_check(num, np.where(usable, expected_num, np.nan), unit=unit, threshold=threshold)
+    usable = (den > 0) & (trailing_count(den > 0, WINDOW) >= 7)
+    expected_num = np.where(usable, expected_num, np.nan)
+    b = count_check(num, expected_num, unit=unit, window=WINDOW, threshold=threshold, first=first)
     with np.errstate(all="ignore"):
         if kpi.inverted:  # CPA = den / num: the range flips
             observed = np.where(num > 0, den / num, np.nan)
@@ -263,9 +270,35 @@ def _ratio(
     return {"observed": observed, **{k: np.where(nan, np.nan, v) for k, v in out.items()}, "z": z}
 
 
-def _members(leaves: pd.DataFrame, scope: str, value: str) -> list[str]:
-    keep = leaves if scope == "total" else leaves[leaves[scope] == value]
-    return list(dict.fromkeys(keep["scope_value"]))
+@dataclass(frozen=True)
+class _Judging:
+    """How the steps are judged: the ``|z|`` threshold, the season length and the first step to judge."""
+
+    threshold: float
+    period: int
+    first: int
+
+
+def _leaf_expected(kpi: MonitoredKpi, leaves: Panel, first: int) -> np.ndarray:
+    """Expected numerator of ``kpi`` per leaf and step from ``first - WINDOW`` on (what the judged steps'
+    residual history reads); NaN before."""
+    num = leaves.measures[kpi.num]
+    if kpi.is_ratio:
+        return leaf_expectations(num, leaves.measures[kpi.den])
+    return driven_expectations(num, leaves.measures[kpi.driver], kpi.kind, first=max(first - WINDOW, 0))
+
+
+def _scores(
+    kpi: MonitoredKpi, scopes: Panel, rows: np.ndarray, leaves: Panel | None, judge: _Judging
+) -> dict[str, np.ndarray]:
+    """Observed, expected, range and ``z`` of ``kpi`` for the scope rows ``rows`` (rows x steps)."""
+    m = {k: v[rows] for k, v in scopes.measures.items()}
+    if leaves is None:
+        return _volume(kpi, m[kpi.num], judge.threshold, judge.period, judge.first)
+    expected = sum_members(scopes, rows, leaves, _leaf_expected(kpi, leaves, judge.first))
+    if kpi.is_ratio:
+        return _ratio(kpi, m, expected, judge.threshold, judge.first)
+    return _driven(kpi, m[kpi.num], expected, judge.threshold, judge.first)
 
 
 def evaluate(
@@ -275,53 +308,89 @@ def evaluate(
     time_col: str = "date_day",
     period: int = 7,
     threshold: float = THRESHOLD,
+    since: Any = None,
 ) -> pd.DataFrame:
     """Observed value, baseline and score of every KPI, scope and time step of ``series``.
 
     Volume KPIs are judged on each scope's own series. Ratio KPIs are judged on their numerator given
     their denominator, with the expectation summed over the scope's leaves (channel x campaign), so a
-    shift of the mix between campaigns with different CPAs is expected, not an anomaly.
+    shift of the mix between campaigns with different CPAs is expected, not an anomaly. All scopes of a
+    KPI are judged together as one matrix (scopes x time steps, :mod:`trueroi.monitor.panel`).
 
     Parameters
     ----------
     series
         Output of :func:`~trueroi.monitor.series.daily_series` (or ``hourly_series`` with
-        ``time_col="hour"`` and ``period=168``).
+        ``time_col="hour"`` and ``period=168``): one row per scope and time step, from the scope's first
+        step to the last one.
+    since
+        First time step to return (a day, or an hour); the steps before are read as history only.
+        None: every step.
 
     Returns
     -------
     DataFrame
-        ``<time_col>, scope, scope_value, kpi, observed, expected, lower, upper, z``; ``z`` is NaN where the
-        history is too short or the KPI is undefined (a ratio with a zero denominator).
+        ``<time_col>, scope, scope_value, kpi, observed, expected, lower, upper, z``, ordered by scope,
+        scope value, KPI (in the order of ``kpis``) and time; ``z`` is NaN where the history is too short
+        or the KPI is undefined (a ratio with a zero denominator).
     """
-    leaves = series[series["scope"] == "leaf"]
-    by_leaf = [k for k in kpis if (k.is_ratio or k.driver) and not leaves.empty]
-    expected = {
-        k.name: (leaf_expectations if k.is_ratio else driven_expectations)(leaves, k, time_col)
-        for k in by_leaf
-    }
-    out = []
-    for (scope, value), g in series[series["scope"] != "leaf"].groupby(["scope", "scope_value"], sort=True):
-        g = g.sort_values(time_col)
-        members = _members(leaves, scope, value) if by_leaf else []
-        for kpi in kpis:
-            if scope not in kpi.scopes or kpi.num not in g or (kpi.den and kpi.den not in g):
-                continue
-            if kpi in by_leaf:
-                exp = expected[kpi.name][members].sum(axis=1).reindex(g[time_col]).to_numpy(dtype=float)
-                v = (_ratio if kpi.is_ratio else _driven)(kpi, g, exp, threshold)
-            elif kpi.is_ratio:
-                continue
-            else:
-                v = _volume(kpi, g, threshold, period)
-            frame = pd.DataFrame(v)
-            frame.insert(0, time_col, g[time_col].to_numpy())
-            frame.insert(1, "scope", scope)
-            frame.insert(2, "scope_value", value)
-            frame.insert(3, "kpi", kpi.name)
-            out.append(frame)
     cols = [time_col, "scope", "scope_value", "kpi", "observed", "expected", "lower", "upper", "z"]
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+    if series.empty:
+        return pd.DataFrame(columns=cols)
+    times = calendar(series, time_col)
+    first = 0 if since is None else int(pd.Index(times).searchsorted(since))
+    judge = _Judging(threshold, period, first)
+    measures = [c for c in (*DAILY_MEASURES, "orders") if c in series]
+    is_leaf = (series["scope"] == "leaf").to_numpy()
+    scopes = to_panel(series[~is_leaf], time_col, times, measures)
+    leaves = to_panel(series[is_leaf], time_col, times, measures) if is_leaf.any() else None
+    found: list[tuple[np.ndarray, int, dict[str, np.ndarray]]] = []
+    for k, kpi in enumerate(kpis):
+        if kpi.num not in scopes.measures or (kpi.den and kpi.den not in scopes.measures):
+            continue
+        if kpi.is_ratio and leaves is None:
+            continue
+        rows = scopes.rows_of(kpi.scopes)
+        if rows.size:
+            found.append(
+                (rows, k, _scores(kpi, scopes, rows, leaves if kpi.is_ratio or kpi.driver else None, judge))
+            )
+    return _long(found, scopes, kpis, time_col, first, cols)
+
+
+def _long(
+    found: list[tuple[np.ndarray, int, dict[str, np.ndarray]]],
+    scopes: Panel,
+    kpis: list[MonitoredKpi],
+    time_col: str,
+    first: int,
+    cols: list[str],
+) -> pd.DataFrame:
+    """The scores as one row per scope, KPI and step the scope has a row for (from step ``first``)."""
+    if not found:
+        return pd.DataFrame(columns=cols)
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in ("row", "kpi", "step", *cols[4:])}
+    for rows, k, values in found:
+        keep = scopes.present[rows].copy()
+        keep[:, :first] = False
+        r, t = np.nonzero(keep)
+        parts["row"].append(rows[r])
+        parts["kpi"].append(np.full(r.size, k))
+        parts["step"].append(t)
+        for c in cols[4:]:
+            parts[c].append(values[c][r, t])
+    flat = {c: np.concatenate(v) for c, v in parts.items()}
+    order = np.lexsort((flat["step"], flat["kpi"], flat["row"]))
+    row = flat["row"][order]
+    names = np.array([k.name for k in kpis], dtype=object)
+    out = {
+        time_col: scopes.times[flat["step"][order]],
+        "scope": scopes.scope[row],
+        "scope_value": scopes.scope_value[row],
+        "kpi": names[flat["kpi"][order]],
+    }
+    out.update({c: flat[c][order] for c in cols[4:]})
+    return pd.DataFrame(out, columns=cols)
 
 
 def anomalies_from(scored: pd.DataFrame, threshold: float = THRESHOLD, grain: str = "day") -> list[Anomaly]:
@@ -361,7 +430,7 @@ def scored_days(
 ) -> pd.DataFrame:
     """:func:`evaluate` on the daily series of ``[start, end]`` (history read before ``start``)."""
     series = daily_series(ws, start - timedelta(days=HISTORY_DAYS), end)
-    scored = evaluate(series, kpis, threshold=threshold)
+    scored = evaluate(series, kpis, threshold=threshold, since=start)
     return scored[(scored["date_day"] >= start) & (scored["date_day"] <= end)].reset_index(drop=True)
 
 
@@ -375,7 +444,9 @@ def scored_hours(
     series = hourly_series(ws, start - timedelta(days=5 * 7), end)
     if series.empty:
         return pd.DataFrame(columns=["hour", "scope", "scope_value", "kpi", "z"])
-    scored = evaluate(series, hourly, time_col="hour", period=168, threshold=threshold)
+    scored = evaluate(
+        series, hourly, time_col="hour", period=168, threshold=threshold, since=pd.Timestamp(start)
+    )
     days = pd.to_datetime(scored["hour"]).dt.date
     return scored[(days >= start) & (days <= end)].reset_index(drop=True)
 
