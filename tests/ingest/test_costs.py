@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from trueroi.errors import DataValidationError
-from trueroi.ingest import import_file
+from trueroi.ingest import detect_format, import_file
 from trueroi.ingest.costs import category_code
 from trueroi.workspace import Workspace
 
@@ -91,3 +91,8 @@ def test_an_implausible_period_is_refused(workspace: Workspace, tmp_path) -> Non
     with pytest.raises(DataValidationError, match="is in the future; expected a day up to 2027-05-11") as err:
         import_file(workspace, "costs", path, today=TODAY)
     assert (err.value.row, err.value.column, err.value.value) == (2, "period_end", "2205-06-30")
+
+
+def test_a_ledger_with_one_date_column_is_detected(fixtures) -> None:
+    assert detect_format(fixtures / "costs_ledger_de.csv") == "costs"
+    assert detect_format(fixtures / "costs.csv") == "costs"

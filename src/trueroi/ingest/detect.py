@@ -15,6 +15,7 @@ from trueroi.ingest.registry import format_names
 GENERIC_SIGNATURES = (
     ("fx-rates", {"date_day", "currency", "rate_to_base"}),
     ("costs", {"period_start", "period_end", "category", "amount"}),
+    ("costs", {"date", "category", "amount"}),  # a ledger with one date per cost
     ("ad-performance", {"date_day", "platform", "campaign_id", "spend"}),
     ("orders", {"order_id", "ts", "revenue"}),
     ("conversions", {"conversion_id", "ts", "type"}),
