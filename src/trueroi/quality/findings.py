@@ -185,14 +185,14 @@ def check_orders_without_touch(ws: Workspace) -> list[Finding]:
     total = _scalar(sales.count())
     if not total or _scalar(touches.count()) == 0:
         return []
-    users = touches.select(tu=touches.user_id).distinct()
-    joined = sales.left_join(users, sales.user_id == users.tu)
-    lost = joined.filter(joined.tu.isnull())
-    n = _scalar(lost.count())
-    no_user = _scalar(sales.filter(sales.user_id.isnull()).count())
+    # an anti join: one hash of the touches' users, no distinct list built and joined back (a null user_id
+    # matches nothing, so orders without one are lost too)
+    lost = sales.anti_join(touches, sales.user_id == touches.user_id)
+    counts = lost.aggregate(n=lost.count(), no_user=lost.user_id.isnull().sum()).execute().iloc[0]
+    n, no_user = int(counts["n"]), int(counts["no_user"] or 0)
     if not n:
         return []
-    ids = lost.order_id.execute().head(EXAMPLES).tolist()
+    ids = lost.select("order_id").limit(EXAMPLES).execute()["order_id"].tolist()
     share = n / total
     return [
         Finding(
@@ -238,10 +238,9 @@ def check_utm(ws: Workspace) -> list[Finding]:
         )
     variants = []
     for col in ("source", "medium", "campaign"):
-        grp = (
-            tp.filter(tp[col].notnull())
-            .group_by(key=tp[col].lower())
-            .aggregate(k=tp[col].nunique(), names=tp[col].collect(distinct=True))
+        values = tp.filter(tp[col].notnull()).select(col).distinct()  # a few thousand names, then lower-cased
+        grp = values.group_by(key=values[col].lower()).aggregate(
+            k=values[col].nunique(), names=values[col].collect(distinct=True)
         )
         for row in grp.filter(grp.k > 1).limit(EXAMPLES).execute().itertuples():
             variants.append(f"{col}: {' / '.join(sorted(map(str, row.names)))}")
@@ -313,8 +312,7 @@ def check_offline_match(ws: Workspace) -> list[Finding]:
     total = _scalar(off.count())
     if not total:
         return []
-    clicks = tp.filter(tp.click_id.notnull()).select(cid=tp.click_id).distinct()
-    unmatched = off.left_join(clicks, off.click_id == clicks.cid).filter(lambda t: t.cid.isnull())
+    unmatched = off.anti_join(tp, off.click_id == tp.click_id)
     n = _scalar(unmatched.count())
     if not n:
         return []
