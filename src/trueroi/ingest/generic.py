@@ -104,9 +104,7 @@ def _flat(table: pa.Table, file: str) -> pa.Table:
             try:
                 table = table.set_column(i, field.name, table[field.name].cast(pa.string()))
             except pa.ArrowInvalid as exc:
-                raise DataValidationError(
-                    "is not UTF-8 text", file=file, column=field.name
-                ) from exc
+                raise DataValidationError("is not UTF-8 text", file=file, column=field.name) from exc
         elif pa.types.is_dictionary(typ):
             table = table.set_column(i, field.name, table[field.name].cast(typ.value_type))
     return table
