@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,6 +112,21 @@ def test_lookback_per_conversion_type_and_conversions_source(shop):
     assert not any(p == "Email" for p, *_ in short)
     long = summary(build_journeys(shop, source="conversions", lookback_by_type={"lead": 90}))
     assert ("Email", 1, 5, 0) in long
+
+
+def test_a_period_keeps_whole_journeys_with_touches_before_its_start(shop):
+    # journeys ending on or after the start keep every touch of their window, however long before the start
+    j = build_journeys(shop, start=datetime(2024, 2, 5), lookback_days=40)
+    assert summary(j) == [
+        ("Affiliate", 0, 0, 1),  # u1's touch after its last order: a null journey ending 03-01
+        ("Display > Non-Brand Search > Direct", 1, 100, 0),  # o1 at the start; Display 35 days before it
+        ("Email > Social Retargeting", 1, 50, 0),
+    ]  # u2's and u3's null journeys end in January: outside the period
+    # the longest window of a conversion type counts: the lead's 90 days reach 78 days before the start
+    leads = build_journeys(
+        shop, source="conversions", lookback_by_type={"lead": 90}, start=datetime(2024, 3, 20)
+    )
+    assert summary(leads) == [("Email", 1, 5, 0)]
 
 
 def test_exclude_direct_keeps_all_direct_journeys_only(shop):

@@ -17,7 +17,7 @@ Only the final pull into numpy leaves the backend: :func:`journeys_expr` builds 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
@@ -126,6 +126,13 @@ def journeys_expr(
         raise UsageError(f"lookback_days must be positive, got {days}")
     tp = ws.table("touchpoints")
     tp = tp.filter(tp.user_id.notnull() & tp.channel.notnull() & tp.ts.notnull())
+    if start is not None:
+        # no journey ending at or after ``start`` reaches further back than the longest window (a null
+        # journey's end is its user's last touch, which no dropped touch can be): the joins, the window and
+        # the sort see the period and its lookback instead of the whole history (a day more: the windows
+        # are compared in epoch seconds)
+        longest = max([float(days), *(float(v) for v in (lookback_by_type or {}).values())])
+        tp = tp.filter(tp.ts >= start - timedelta(days=longest + 1))
     if part is not None:
         tp = tp.filter(user_bucket(tp.user_id, part[1]) == part[0])
     if meta:
