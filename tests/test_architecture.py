@@ -28,6 +28,7 @@ FLOORS: dict[str, int] = {
     "metrics": 4,
     "quality": 5,
     "goals": 5,
+    "partners": 5,
     "monitor": 6,
     "report": 7,
     "demo": 8,

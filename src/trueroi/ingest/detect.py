@@ -23,6 +23,7 @@ GENERIC_SIGNATURES = (
 )
 # Microsoft before Google: both name a "Currency code" column; Microsoft's report header tells them apart.
 SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", "microsoft-ads", "google-ads", "meta-ads", "crm")
+SPECIFIC += ("awin", "cj", "network")  # affiliate network reports (trueroi.ingest.networks)
 
 
 def detect_format(path: str | Path) -> str:

@@ -8,10 +8,10 @@ Importing this module imports every format module; each declares its formats wit
 from __future__ import annotations
 
 from trueroi.errors import UsageError
-from trueroi.ingest import ads, conversions, ga4, generic, shop
+from trueroi.ingest import ads, conversions, ga4, generic, networks, shop
 from trueroi.ingest.base import FORMATS, Format
 
-FORMAT_MODULES = (generic, ads, shop, conversions, ga4)
+FORMAT_MODULES = (generic, ads, shop, conversions, ga4, networks)
 
 
 def get_format(name: str) -> Format:

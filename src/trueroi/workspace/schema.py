@@ -67,6 +67,13 @@ TABLES: dict[str, dict[str, str]] = {
         "status": "string",
         "is_new_customer": "boolean",
         "import_id": "string",
+        # Added for partner billing (trueroi.partners), all nullable: the net revenue paid back by refunds
+        # (``revenue`` is already net of it), when the order took its current status (cancellation or last
+        # refund, UTC), the voucher code used and the order's product category.
+        "refunded": "float64",
+        "status_at": "timestamp",
+        "voucher_code": "string",
+        "product_category": "string",
     },
     "conversions": {
         "conversion_id": "string",
@@ -97,6 +104,25 @@ TABLES: dict[str, dict[str, str]] = {
         "rate_to_base": "float64",
         "import_id": "string",
     },
+    # Affiliate network transaction reports (Awin, CJ, a generic network CSV; trueroi.ingest.networks): what a
+    # network claims for a partner (publisher), reconciled against the shop by trueroi.partners.
+    "partner_transactions": {
+        "network": "string",
+        "transaction_id": "string",
+        "order_id": "string",
+        "publisher_id": "string",
+        "publisher_name": "string",
+        "type": "string",
+        "ts": "timestamp",
+        "date_day": "date",
+        "click_ts": "timestamp",
+        "currency": "string",
+        "sale_amount": "float64",
+        "commission": "float64",
+        "status": "string",
+        "voucher_code": "string",
+        "import_id": "string",
+    },
     "imports": {
         "import_id": "string",
         "source_format": "string",
@@ -116,15 +142,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "conversions": ("conversion_id", "ts", "type"),
     "costs": ("period_start", "period_end", "category", "amount", "currency"),
     "fx_rates": ("date_day", "currency", "rate_to_base"),
+    "partner_transactions": ("network", "transaction_id", "ts", "currency", "sale_amount"),
     "imports": ("import_id", "source_format", "sha256", "target_table", "rows", "loaded_at", "status"),
 }
 
 # Columns holding money, converted to the base currency through fx_rates before any sum.
 MONEY: dict[str, tuple[str, ...]] = {
     "ad_performance": ("spend", "conversions_value"),
-    "orders": ("revenue", "cogs"),
+    "orders": ("revenue", "cogs", "refunded"),
     "conversions": ("value",),
     "costs": ("amount",),
+    "partner_transactions": ("sale_amount", "commission"),
 }
 
 # Order statuses that count as sales; the rest (cancelled, refunded, pending, test) are kept but excluded.
