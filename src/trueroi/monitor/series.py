@@ -100,10 +100,10 @@ def daily_series(
         _sum(named, ["campaign"], "campaign").assign(scope_value=lambda d: d["campaign"], channel=None)
     )
     out = _fill_days(pd.concat(parts, ignore_index=True), end, DAILY_MEASURES)
-    orders = _order_counts(ws, start, end)
-    out = out.merge(orders, on=["date_day", "scope"], how="left")
+    orders = _order_counts(ws, start, end).set_index("date_day")["orders"]
     is_total = out["scope"] == "total"
-    out.loc[is_total, "orders"] = out.loc[is_total, "orders"].fillna(0.0)
+    out["orders"] = np.nan
+    out.loc[is_total, "orders"] = out.loc[is_total, "date_day"].map(orders).fillna(0.0)
     out = out.sort_values(["scope", "scope_value", "date_day"], ignore_index=True)
     out = _unknown_as_nan(out, coverage or data_coverage(ws, start, end))
     return _new_series_as_nan(out, [*DAILY_MEASURES, "orders"])
@@ -128,16 +128,34 @@ def _fill_days(df: pd.DataFrame, end: date, measures: tuple[str, ...]) -> pd.Dat
     cols = ["date_day", *keys, "channel", "campaign", *measures]
     if df.empty:
         return pd.DataFrame(columns=cols)
-    groups = df.groupby(keys, sort=False).agg(
+    grouped = df.groupby(keys, sort=False)
+    groups = grouped.agg(
         first=("date_day", "min"), channel=("channel", "first"), campaign=("campaign", "first")
     )
-    index = pd.MultiIndex.from_tuples(
-        [(s, v, d) for (s, v), first in groups["first"].items() for d in pd.date_range(first, end).date],
-        names=[*keys, "date_day"],
-    )
-    out = df.groupby([*keys, "date_day"])[list(measures)].sum().reindex(index, fill_value=0.0).reset_index()
-    out = out.join(groups[["channel", "campaign"]], on=keys)
-    return out[cols]
+    code = grouped.ngroup().to_numpy()
+    day = _day_numbers(df["date_day"])
+    first = _day_numbers(groups["first"])
+    length = _day_numbers(pd.Series([end])).item() - first + 1
+    offset = np.concatenate([[0], np.cumsum(length)])
+    group = np.repeat(np.arange(len(groups)), length)  # one row per group and day, days in order
+    days = first[group] + np.arange(offset[-1]) - offset[group]
+    values = np.zeros((offset[-1], len(measures)))
+    given = df[list(measures)].to_numpy(dtype=float)
+    np.add.at(values, offset[code] + day - first[code], np.where(np.isnan(given), 0.0, given))
+    out = {
+        "date_day": days.astype("datetime64[D]").astype(object),
+        "scope": groups.index.get_level_values(0).to_numpy(dtype=object)[group],
+        "scope_value": groups.index.get_level_values(1).to_numpy(dtype=object)[group],
+        "channel": groups["channel"].to_numpy(dtype=object)[group],
+        "campaign": groups["campaign"].to_numpy(dtype=object)[group],
+    }
+    out.update({m: values[:, i] for i, m in enumerate(measures)})
+    return pd.DataFrame(out, columns=cols)
+
+
+def _day_numbers(days: pd.Series) -> np.ndarray:
+    """Days (``datetime.date`` or timestamps) as day numbers since 1970-01-01."""
+    return pd.to_datetime(days).to_numpy(dtype="datetime64[D]").astype(np.int64)
 
 
 def hourly_series(ws: Workspace, start: date, end: date, coverage: Coverage | None = None) -> pd.DataFrame:
@@ -180,19 +198,24 @@ def _unknown_as_nan(df: pd.DataFrame, cov: Coverage, days: pd.Series | None = No
 
     ``days``: the local day of each row (default the ``date_day`` column).
     """
-    days = pd.to_datetime(df["date_day"]).dt.date if days is None else days
+    code, distinct = pd.factorize(df["date_day"] if days is None else days)  # each distinct day judged once
+    distinct = pd.Series(pd.to_datetime(distinct).date if days is None else distinct)
     for source, measures in SOURCES.items():
-        unknown = cov.unknown(source, days)
+        unknown = cov.unknown(source, distinct)[code]
         df.loc[unknown, [m for m in measures if m in df]] = np.nan
     return df
 
 
 def _new_series_as_nan(df: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
     """NaN for each measure of each scope before its first non-zero day (rows sorted by scope, day)."""
-    keys = [df["scope"], df["scope_value"]]
+    scope, value = df["scope"].to_numpy(), df["scope_value"].to_numpy()
+    new_scope = np.ones(len(df), dtype=bool)
+    new_scope[1:] = (scope[1:] != scope[:-1]) | (value[1:] != value[:-1])
+    scope_start = np.maximum.accumulate(np.where(new_scope, np.arange(len(df)), 0))
     for m in measures:
-        started = (df[m].fillna(0.0) != 0).astype(int).groupby(keys).cummax().astype(bool)
-        df.loc[~started, m] = np.nan
+        seen = np.cumsum(df[m].fillna(0.0).to_numpy() != 0)
+        before = np.where(scope_start > 0, seen[scope_start - 1], 0)  # non-zero days of earlier scopes
+        df.loc[seen - before == 0, m] = np.nan
     return df
 
 
