@@ -12,10 +12,12 @@ incrementality.
 """
 
 from trueroi.partners.crediting import Period, credited_events
+from trueroi.partners.reconcile import Reconciliation, reconcile
 from trueroi.partners.rules import (
     PartnerRule,
     Program,
     RuleList,
+    add_partner,
     add_rule,
     list_rules,
     load_program,
@@ -26,22 +28,32 @@ from trueroi.partners.rules import (
     set_program,
 )
 from trueroi.partners.statements import Statement, compute_lines, partner_statement
+from trueroi.partners.transactions import TransactionImports, import_report, import_transactions
+from trueroi.partners.value import PartnerValue, partner_value
 
 __all__ = [
     "PartnerRule",
+    "PartnerValue",
     "Period",
     "Program",
+    "Reconciliation",
     "RuleList",
     "Statement",
+    "TransactionImports",
+    "add_partner",
     "add_rule",
     "compute_lines",
     "credited_events",
+    "import_report",
+    "import_transactions",
     "list_rules",
     "load_program",
     "load_rules",
     "make_program",
     "make_rule",
     "partner_statement",
+    "partner_value",
+    "reconcile",
     "remove_rule",
     "set_program",
 ]

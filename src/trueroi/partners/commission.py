@@ -16,6 +16,8 @@ For each event a partner is credited with (:mod:`trueroi.partners.crediting`), i
 - the state: ``excluded``, ``reversed``, ``validated`` (the lock period ended by the end of ``as_of``) or
   ``pending``.
 
+``sale_confirmed`` is the sale amount the commission stands on (the net revenue before refunds, less a
+refund inside the lock period; nothing for a reversed order), as a network should report it.
 ``revenue`` and ``margin`` of a line are what the order really brought (after refunds; nothing for a
 cancelled order, whatever the lock period), times the credit: what the partner's conversions are worth.
 """
@@ -57,6 +59,7 @@ LINE_COLUMNS = [
     "state",
     "lock_until",
     "reason",
+    "sale_confirmed",
     "revenue",
     "margin",
 ]
@@ -284,6 +287,7 @@ def _reversals(lines: ibis.Table, as_of_end: datetime) -> ibis.Table:
         state=state,
         lock_until=lock_end,
         reason=reason,
+        sale_confirmed=ibis.cases((full, 0.0), (partial, lines.gross - lines.refunded), else_=lines.gross),
         revenue=worth * (lines.gross - lines.refunded),
         margin=worth * (lines.gross - lines._cogs) * net_share,
         click_ts=lines.click_ts,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 FONT, FONT_BOLD = "TrueRoiPartnerSans", "TrueRoiPartnerSans-Bold"
 LINE_HEADER = ["Kind", "Id", "Day", "Customer", "Credit", "Basis", "Rate", "Gross", "Reversed", "Commission"]
 LINE_HEADER += ["State", "Lock until", "Reason"]
+LINE_WIDTHS = [30, 60, 50, 45, 35, 50, 35, 45, 45, 50, 45, 50, 246]  # points, landscape A4 less margins
 
 
 def _fonts() -> tuple[str, str]:
@@ -114,7 +115,7 @@ def _partner_flow(statement: Statement, block: dict[str, Any], styles: dict[str,
         for line in block["lines"]
     ]
     if len(lines) > 1:
-        out.append(_grid(lines, None, styles))
+        out.append(_grid(lines, LINE_WIDTHS, styles))
     out.append(PageBreak())
     return out
 

@@ -388,6 +388,11 @@ def add_rule(ws: Workspace, rule: PartnerRule) -> PartnerRule:
     return rule
 
 
+def add_partner(ws: Workspace, partner: str, **settings: Any) -> PartnerRule:
+    """Check and store a partner's rule in one call (``settings`` as :func:`make_rule` takes them)."""
+    return add_rule(ws, make_rule(partner, **settings))
+
+
 def _match_text(rule: PartnerRule) -> str:
     return ", ".join(f"{k}={v}" for k, v in rule.match.items())
 
@@ -444,8 +449,11 @@ def set_program(
     lookback_days: int | None = None,
     paid_channels: str | list[str] | None = None,
 ) -> Program:
-    """Change the program's crediting settings (what is not given keeps its value); returns them."""
+    """Change the program's crediting settings (what is not given keeps its value; nothing given changes
+    nothing); returns them."""
     current = load_program(ws)
+    if credit is None and lookback_days is None and paid_channels is None:
+        return current
     program = make_program(
         credit or current.credit,
         lookback_days if lookback_days is not None else current.lookback_days,

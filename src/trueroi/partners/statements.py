@@ -30,8 +30,8 @@ from trueroi.workspace.rules import utc_bounds
 
 STATES = ("pending", "validated", "reversed", "excluded")
 MONEY_KEYS = ("gross", "reversed", "pending", "validated", "owed")
-# Line columns shown in the JSON and CSV (``revenue``/``margin``/``click_ts`` serve the value analysis).
-SHOWN = [c for c in LINE_COLUMNS if c not in ("partner", "revenue", "margin")]
+# Line columns shown in the JSON and CSV (the others serve reconciliation and the value analysis).
+SHOWN = [c for c in LINE_COLUMNS if c not in ("partner", "sale_confirmed", "revenue", "margin")]
 
 
 def today_in(timezone: str) -> date:
