@@ -7,7 +7,9 @@ A bounded load test on loopback only (127.0.0.1): the demo workspace (generated 
 ``bench/data/web-demo/``, git-ignored) is served by a real ``uvicorn`` (one web process, no job worker) from
 a fresh server home with one viewer per simulated user, each signed in with a session of its own. The
 derived tables are built and the pages warmed by one request each first ("with the derived tables built").
-Then two runs: every viewer, concurrently, does ``--rounds`` times ``GET /w/demo/`` (the overview page);
+Then one viewer alone opens the overview 20 times and calls the KPI API 3 times (the time one request
+takes; the KPI call's ratio to the library call is the web layer's overhead), and two runs: every
+viewer, concurrently, does ``--rounds`` times ``GET /w/demo/`` (the overview page);
 then ``--mixed-rounds`` times the overview and ``GET /api/v1/workspaces/demo/kpis?by=channel&period=2026-Q3&
 compare=yoy`` (the KPI API). A fixed count of requests (``viewers x (rounds + 2 x mixed_rounds)``);
 the script stops by itself. Reported: p50/p95/p99 latency and errors
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import shutil
@@ -93,27 +96,35 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 
 async def viewer(
-    base: str, cookie: str, rounds: int, results: dict[str, list], paths: dict[str, str]
+    client: httpx.AsyncClient, rounds: int, results: dict[str, list], paths: dict[str, str]
 ) -> None:
-    async with httpx.AsyncClient(base_url=base, cookies={SESSION_COOKIE: cookie}, timeout=300) as client:
-        for _ in range(rounds):
-            for kind, path in paths.items():
-                start = time.perf_counter()
-                try:
-                    response = await client.get(path)
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                results[kind].append((time.perf_counter() - start, ok))
+    for _ in range(rounds):
+        for kind, path in paths.items():
+            start = time.perf_counter()
+            try:
+                response = await client.get(path)
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            results[kind].append((time.perf_counter() - start, ok))
 
 
 async def load(
     base: str, cookies: list[str], rounds: int, paths: dict[str, str]
 ) -> tuple[dict[str, list], float]:
+    """Every viewer's requests, all viewers at once; the clients are made before the clock starts (making
+    one sets up TLS defaults, which would otherwise count in the first requests' times)."""
     results: dict[str, list] = {kind: [] for kind in paths}
-    start = time.perf_counter()
-    await asyncio.gather(*(viewer(base, c, rounds, results, paths) for c in cookies))
-    return results, time.perf_counter() - start
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, cookies={SESSION_COOKIE: c}, timeout=300)
+            )
+            for c in cookies
+        ]
+        start = time.perf_counter()
+        await asyncio.gather(*(viewer(client, rounds, results, paths) for client in clients))
+        return results, time.perf_counter() - start
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -188,8 +199,14 @@ def main() -> None:
             warm, _ = asyncio.run(load(base, cookies[:1], 2, both))
             assert all(ok for rows in warm.values() for _, ok in rows), warm
             runs = {
-                "overview only": asyncio.run(load(base, cookies, args.rounds, {"overview": OVERVIEW})),
-                "overview + KPI API": asyncio.run(load(base, cookies, args.mixed_rounds, both)),
+                "1 viewer": asyncio.run(load(base, cookies[:1], 20, {"overview": OVERVIEW})),
+                "1 viewer, KPI API": asyncio.run(load(base, cookies[:1], 3, {"kpi api": KPI_API})),
+                f"{len(cookies)} viewers, overview": asyncio.run(
+                    load(base, cookies, args.rounds, {"overview": OVERVIEW})
+                ),
+                f"{len(cookies)} viewers, overview + KPI API": asyncio.run(
+                    load(base, cookies, args.mixed_rounds, both)
+                ),
             }
             memory = memory_mb(server.pid)
         finally:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -197,6 +198,22 @@ class Overview:
     pacing: PacingReport | None = None
     alerts: list[dict[str, Any]] = field(default_factory=list)
     trend: KpiReport | None = None
+
+    @cached_property
+    def channel_rows(self) -> list[dict[str, Any]]:
+        """The channel rows as plain values (JSON types; missing as None), most spend first (kept with the
+        result: a page asked again by many viewers converts them once)."""
+        return sorted(jsonable(self.report.rows.to_dict("records")), key=lambda r: -(r.get("spend") or 0))
+
+    @cached_property
+    def totals(self) -> dict[str, Any]:
+        """The report's totals as plain values."""
+        return jsonable(self.report.totals)
+
+    @cached_property
+    def trend_rows(self) -> list[dict[str, Any]]:
+        """The rows of ``trend`` (one per day, week, month or quarter) as plain values, in time order."""
+        return [] if self.trend is None else jsonable(self.trend.rows.to_dict("records"))
 
     def to_dict(self) -> dict[str, Any]:
         return {

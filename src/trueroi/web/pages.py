@@ -17,8 +17,6 @@ from fastapi import APIRouter, Form, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from trueroi.io import jsonable
-from trueroi.metrics import KpiReport
 from trueroi.server import LoginRefused, login, logout, overview, portfolio
 from trueroi.web import charts
 from trueroi.web.access import Caller, Level, require
@@ -158,13 +156,13 @@ def overview_page(
         grain=grain,
     )
     report = result.report
-    rows = sorted(jsonable(report.rows), key=lambda r: -(r.get("spend") or 0))
+    rows = result.channel_rows
     default = not (period or date_from or date_to)
     quarter = f"{report.period.start.year}-Q{(report.period.start.month - 1) // 3 + 1}"
     context = {
         "overview": result,
         "report": report,
-        "totals": jsonable(report.totals),
+        "totals": result.totals,
         "rows": rows,
         "tiles": TILES,
         "compare_choices": COMPARE_LABELS,
@@ -175,13 +173,12 @@ def overview_page(
         "goals": result.goals.rows() if result.goals else [],
         "pacing": result.pacing.rows() if result.pacing else [],
         "charts": True,
-        "trend_figure": _trend_figure(result.trend, grain),
+        "trend_figure": _trend_figure(result.trend_rows, grain),
     }
     return page(request, "overview.html", context)
 
 
-def _trend_figure(trend: KpiReport | None, grain: str) -> dict[str, Any]:
-    rows = [] if trend is None else jsonable(trend.rows.to_dict("records"))
+def _trend_figure(rows: list[dict[str, Any]], grain: str) -> dict[str, Any]:
     x = [str(r.get(grain)) for r in rows]
     return charts.figure(
         [
