@@ -112,15 +112,22 @@ def _nanmedian(a: np.ndarray, axis: int) -> np.ndarray:
     """Median along ``axis`` ignoring NaN (NaN where nothing is left): sort once, pick the middle.
 
     ``numpy.nanmedian`` goes through masked arrays and a warning per all-NaN slice on small axes, which
-    is a hundred times slower on the many short windows judged here.
+    is a hundred times slower on the many short windows judged here. Rows without NaN (most) take the
+    middle by slicing; only the others count their values.
     """
     a = np.moveaxis(np.asarray(a, dtype=float), axis, -1)
-    ordered = np.sort(a, axis=-1)  # NaN sort last
-    n = (~np.isnan(a)).sum(axis=-1)
-    lo = np.clip((n - 1) // 2, 0, None)[..., None]
-    hi = np.clip(n // 2, 0, None)[..., None]
-    mid = (np.take_along_axis(ordered, lo, -1) + np.take_along_axis(ordered, hi, -1))[..., 0] / 2.0
-    return np.where(n > 0, mid, np.nan)
+    length = a.shape[-1]
+    if length == 0:
+        return np.full(a.shape[:-1], np.nan)
+    ordered = np.sort(a, axis=-1).reshape(-1, length)  # NaN sort last
+    lo, hi = (length - 1) // 2, length // 2
+    partial = np.flatnonzero(np.isnan(ordered[:, -1]))
+    mid = (ordered[:, lo] + ordered[:, hi]) / 2.0
+    if partial.size:  # an all-NaN row picks its first value: NaN
+        n = length - np.isnan(ordered[partial]).sum(axis=1)
+        lo_at, hi_at = np.maximum((n - 1) // 2, 0), np.maximum(n // 2, 0)
+        mid[partial] = (ordered[partial, lo_at] + ordered[partial, hi_at]) / 2.0
+    return mid.reshape(a.shape[:-1])
 
 
 def seasonal_level(
@@ -175,6 +182,7 @@ def seasonal_baseline(
     relative_floor: float = 0.175,
     money_offset: float = 0.05,
     first: int = 0,
+    where: np.ndarray | None = None,
 ) -> Baseline:
     """Seasonal robust baseline of a volume series (see module docstring).
 
@@ -207,6 +215,9 @@ def seasonal_baseline(
     first
         First step to judge: earlier steps are NaN (their history is still read), so a caller that
         needs only the newest steps does not pay for the others.
+    where
+        Steps to judge (True; the shape of ``y``), the others are NaN: a caller that needs the baseline
+        only on some steps does not pay for the others. None: every step from ``first``.
     """
     y = np.asarray(y, dtype=float)
     flat = y.reshape(-1, y.shape[-1]) if y.size else y.reshape(1, -1)
@@ -217,6 +228,8 @@ def seasonal_baseline(
     # only the steps with enough history are computed: the others are NaN whatever their window holds
     enough = trailing_count(~np.isnan(flat), width) >= min_cycles * period
     enough[:, :first] = False
+    if where is not None:
+        enough &= np.asarray(where, dtype=bool).reshape(enough.shape)
     series, step = np.nonzero(enough)
     block = max(1, _ELEMENTS // (width * lw))
     for lo in range(0, series.size, block):

@@ -219,7 +219,7 @@ def driven_expectations(num: np.ndarray, driver: np.ndarray, kind: str, first: i
     neither (too new) contributes what it observed. Steps before ``first`` are NaN (not computed).
     """
     rho = trailing_ratio(num, driver, window=WINDOW)
-    seasonal = seasonal_baseline(num, kind=kind, first=first).expected
+    seasonal = seasonal_baseline(num, kind=kind, first=first, where=np.isnan(rho)).expected  # used there only
     guess = np.where(np.isnan(rho), seasonal, rho * driver)
     out = np.where(np.isnan(guess), num, guess)
     out[..., :first] = np.nan
