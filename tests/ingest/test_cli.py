@@ -45,6 +45,7 @@ def test_import_json_contract_and_idempotency(workspace) -> None:
         "tables",
         "replaced",
         "skipped",
+        "warnings",
     }
     again = json.loads(_run("import", "orders", str(FIXTURES / "orders.csv"), "-w", ws, "-f", "json").stdout)
     assert again["imports"][0]["skipped"] is True and again["imports"][0]["rows"] == 0

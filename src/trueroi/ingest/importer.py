@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_result
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -69,16 +70,17 @@ def import_file(
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path} does not exist or is not a file")
-    ctx = ImportContext(ws.config, path.name, Problems(path.name), dict(options or {}), today, on_rows)
     sha = file_sha256(path)
     target = ",".join(sorted(fmt.tables))
     previous = ws.already_loaded(sha, target)
     if previous is not None:
         return LoadResult(import_id=previous, rows=dict.fromkeys(fmt.tables, 0), skipped=True)
+    options = {"known_channels": workspace_channels(ws), **dict(options or {})}
+    ctx = ImportContext(ws.config, path.name, Problems(path.name), options, today, on_rows)
     batches = fmt.read(path, ctx)
     guard = FxGuard(ws.config.base_currency, known_rates(ws), path.name)
     wrapped = {name: guard.watch(name, chunks) for name, chunks in batches.items()}
-    return ws.load(
+    result = ws.load(
         wrapped,
         source_format=fmt.name,
         file_name=path.name,
@@ -86,6 +88,17 @@ def import_file(
         replace_on={name: REPLACE_KEYS[name] for name in batches if name in REPLACE_KEYS},
         replace_days={name: REPLACE_DAYS[name] for name in batches if replace and name in REPLACE_DAYS},
     )
+    return replace_result(result, warnings=tuple(ctx.problems.warnings))
+
+
+def workspace_channels(ws: Workspace) -> set[str]:
+    """The channel names the workspace's ads, sessions and costs already use (a new file's channels are
+    checked against them, so a ledger's "Shopping" beside the platforms' "Paid Shopping" is noticed)."""
+    names: set[str] = set()
+    for table in ("ad_performance", "touchpoints", "costs"):
+        t = ws.table(table)
+        names.update(str(c) for c in t.select("channel").distinct().execute()["channel"].dropna())
+    return names
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -100,11 +113,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            inside = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.parts)
-            )
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
             if not inside:
                 raise UsageError(f"folder {path} holds no file to import")
             files += inside
@@ -160,7 +169,8 @@ class ImportBatch:
     workspace: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"imports": [{"file", "format", "import_id", "rows", "tables", "replaced", "skipped"} ...]}``."""
+        """``{"imports": [{"file", "format", "import_id", "rows", "tables", "replaced", "skipped",
+        "warnings"} ...]}`` (``warnings``: what the file brought that was loaded but looks wrong)."""
         return {"imports": self.imports}
 
     @property
@@ -224,6 +234,7 @@ def import_files(
                 "tables": result.rows,
                 "replaced": result.replaced,
                 "skipped": result.skipped,
+                "warnings": list(result.warnings),
             }
         )
     return batch

@@ -50,13 +50,15 @@ DATA_TABLES = imports_mod.DATA_TABLES
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load did: its id, rows written per table, whether it was skipped as a repeat, and how many
-    rows of earlier loads it replaced (same key, or the replaced period)."""
+    """What one load did: its id, rows written per table, whether it was skipped as a repeat, how many
+    rows of earlier loads it replaced (same key, or the replaced period), and the warnings of the file it
+    came from (loaded anyway, e.g. a channel name no other table uses)."""
 
     import_id: str
     rows: dict[str, int]
     skipped: bool = False
     replaced: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
