@@ -23,6 +23,16 @@ once under ``bench/data/report-<scale>/`` (git-ignored) and reused:
 3. ``monitor run``: the README's two alert rules (a sessions anomaly, a CPA cap on one channel; no receivers,
    so nothing is sent), three passes: the first judges the newest day after the rules were added, the later
    ones find nothing new to judge.
+
+``--only anomalies --label NAME`` times anomaly detection alone (the report's call over the quarter, every
+monitored KPI over the quarter, the hourly volume, and a monitor pass's day) and keeps what it found under
+``<data>/anomalies-NAME/``; ``--compare A B`` says whether two such runs (say the code before a change, put
+first on ``PYTHONPATH``, and after) found the same anomalies: the same rows in the same order, every number
+within a relative 1e-9::
+
+    PYTHONPATH=<old checkout>/src python bench/bench_report.py --spread --only anomalies --label before
+    python bench/bench_report.py --spread --only anomalies --label after
+    python bench/bench_report.py --spread --compare before after
 """
 
 from __future__ import annotations
@@ -139,6 +149,69 @@ def step_monitor(root: Path, passes: int, profile: bool) -> dict:
     return {"walls_s": walls, "cpus_s": cpus, "incidents": len(result.incidents), "peak_mb": _peak_mb()}
 
 
+def step_anomalies(root: Path, label: str) -> dict:
+    """Anomaly detection alone, each call timed; the scored frames and anomalies kept for :func:`compare`."""
+    from trueroi.metrics import parse_period
+    from trueroi.monitor import detect_anomalies, last_complete_day
+    from trueroi.monitor.detect import MONITORED, scored_days, scored_hours
+    from trueroi.workspace import Workspace
+
+    out = root / f"anomalies-{label}"
+    out.mkdir(parents=True, exist_ok=True)
+    period, walls = parse_period(PERIOD), {}
+    with Workspace.open(root / "ws") as ws:
+        day = last_complete_day(ws)
+        calls = {
+            "report": lambda: detect_anomalies(ws, start=period.start, end=period.end),
+            "quarter_all_kpis": lambda: scored_days(ws, period.start, period.end, list(MONITORED.values())),
+            "quarter_hours": lambda: scored_hours(ws, period.start, period.end, list(MONITORED.values())),
+            "monitor_day": lambda: scored_days(ws, day, day, [MONITORED["sessions"], MONITORED["cpa"]]),
+        }
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            result = call()
+            walls[name] = time.perf_counter() - t0
+            if name == "report":
+                (out / "report.json").write_text(json.dumps([a.to_dict() for a in result], default=str))
+                walls["anomalies"] = len(result)
+            else:
+                result.to_pickle(out / f"{name}.pkl")
+    return {"walls_s": walls, "peak_mb": _peak_mb()}
+
+
+def compare(root: Path, a: str, b: str) -> list[str]:
+    """Whether the runs ``a`` and ``b`` of :func:`step_anomalies` found the same: one line per output."""
+    import numpy as np
+    import pandas as pd
+
+    da, db = root / f"anomalies-{a}", root / f"anomalies-{b}"
+    lines = []
+    for name in ("quarter_all_kpis", "quarter_hours", "monitor_day"):
+        x, y = pd.read_pickle(da / f"{name}.pkl"), pd.read_pickle(db / f"{name}.pkl")
+        same = x.shape == y.shape and all((x[k].astype(str) == y[k].astype(str)).all() for k in x.columns[:4])
+        close, worst = False, None
+        if same:
+            u, v = (f[x.columns[4:]].to_numpy(dtype=float) for f in (x, y))
+            close = bool(np.allclose(u, v, rtol=1e-9, atol=1e-12, equal_nan=True))
+            with np.errstate(all="ignore"):
+                worst = float(np.nanmax(np.abs(u - v) / np.abs(u), initial=0.0))
+        lines.append(f"{name}: {len(x):,} rows, same rows in the same order {same}, numbers within 1e-9 "
+                     f"{close} (largest relative difference {worst})")  # fmt: skip
+    ra, rb = (json.loads((d / "report.json").read_text()) for d in (da, db))
+    key = ("day", "hour", "scope", "scope_value", "kpi", "direction", "severity")
+    same = [tuple(r[k] for k in key) for r in ra] == [tuple(r[k] for k in key) for r in rb]
+
+    def numbers(r: dict) -> list[float]:
+        return [np.nan if r[k] is None else r[k] for k in ("observed", "expected", "lower", "upper", "score")]
+
+    close = same and all(
+        np.allclose(numbers(p), numbers(q), rtol=1e-9, equal_nan=True) for p, q in zip(ra, rb, strict=True)
+    )
+    lines.append(f"report anomalies: {len(ra)} vs {len(rb)}, same scope/day/KPI/direction/severity {same}, "
+                 f"observed/expected/range/score within 1e-9 {close}")  # fmt: skip
+    return lines
+
+
 def _child(step: str, root: Path, *extra: str) -> dict:
     cmd = [sys.executable, __file__, "--step", step, "--root", str(root), *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -159,10 +232,18 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help="write cProfile listings beside the data")
     parser.add_argument("--passes", type=int, default=3, help="monitor passes")
-    parser.add_argument("--only", choices=("report", "monitor"), default=None)
+    parser.add_argument("--only", choices=("report", "monitor", "anomalies"), default=None)
     parser.add_argument("--spread", action="store_true", help="~1,000 campaign names in the touchpoints")
+    parser.add_argument("--label", default="current", help="name of an anomalies run (--only anomalies)")
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="compare two anomalies runs")
     args = parser.parse_args()
     root = args.root or HERE / "data" / f"report-{args.scale:g}{'-spread' if args.spread else ''}"
+    if args.compare:
+        print("\n".join(compare(root, *args.compare)))
+        return
+    if args.step == "anomalies":
+        print(json.dumps(step_anomalies(root, args.label)))
+        return
     if args.step == "prepare":
         print(json.dumps(step_prepare(root, args.scale, args.spread)))
         return
@@ -184,6 +265,10 @@ def main() -> None:
         print(f"report after a load: {_took(first)}")
         later = _child("report", root, *prof)
         print(f"report, later:       {_took(later)}")
+    if args.only == "anomalies":
+        took = _child("anomalies", root, "--label", args.label)
+        walls = ", ".join(f"{k} {v:.1f} s" for k, v in took["walls_s"].items() if k != "anomalies")
+        print(f"anomalies ({args.label}): {walls}; {took['walls_s']['anomalies']} anomalies in {PERIOD}")
     if args.only in (None, "monitor"):
         mon = _child("monitor", root, "--passes", str(args.passes), *prof)
         walls = ", ".join(f"{w:.1f}" for w in mon["walls_s"])
