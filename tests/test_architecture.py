@@ -15,7 +15,7 @@ SRC = Path(trueroi.__file__).parent
 
 # Each package may import only packages on a lower floor (and its own). The faces (cli, later web) sit on
 # top; nothing below them may import them.
-FLOORS: dict[str, int] = {
+FLOORS: dict[str, float] = {
     "errors": 0,
     "io": 1,
     "workspace": 2,
@@ -33,6 +33,7 @@ FLOORS: dict[str, int] = {
     "report": 7,
     "demo": 8,
     "server": 8,
+    "tracking": 8.5,  # first-party tracking: over the server home (keys, [collector]), under the web face
     "web": 9,
     "cli": 10,
 }

@@ -31,6 +31,7 @@ from trueroi.cli import (
     quality,
     report,
     server,
+    tracking,
     workspace,
 )
 from trueroi.cli.common import err_console, groups, reset_groups, safe_text
@@ -53,6 +54,7 @@ COMMAND_MODULES = (
     monitor,
     report,
     server,
+    tracking,
 )
 
 

@@ -7,7 +7,7 @@ password inside ``database_url``); nothing here logs or prints it.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,88 @@ from trueroi.workspace.config import dump_toml
 SERVER_FILE = "server.toml"
 DEFAULT_DATABASE_URL = "sqlite:///metadata.db"  # relative paths are taken from the server home
 SECURE_COOKIE_CHOICES = ("auto", "always", "never")
+IP_MODES = ("truncate", "drop", "full")
+
+
+@dataclass
+class CollectorConfig:
+    """The ``[collector]`` section of ``server.toml``: the event collector and its loader
+    (:mod:`trueroi.tracking`).
+
+    Attributes
+    ----------
+    queue_url
+        Empty (the default): events are kept in a write-ahead log on this machine (``wal_dir``). A NATS URL
+        (``nats://host:4222``, several separated by commas): collectors publish to a NATS JetStream stream
+        and loader consumers take them from there.
+    wal_dir
+        Folder of the write-ahead log (relative paths are taken from the server home).
+    durable
+        Acknowledge an event batch only after ``fsync`` (the default). ``false`` answers once the batch is
+        written to the operating system, which a power cut can lose: for measuring, not for production.
+    segment_mb
+        A WAL segment is closed and a new one started past this size in MB.
+    max_body_kb, max_events
+        Largest request body (KB, 1,000 bytes) and most events in one batch; larger ones are refused.
+    ip_mode
+        ``truncate`` (default): the client address is stored with its last IPv4 byte / last 80 IPv6 bits
+        zeroed; ``drop``: no address is stored; ``full``: the whole address (only where that is lawful).
+    retention_days
+        Raw tracked events older than this many days (by receive time) are deleted by the loader; 0 keeps
+        them. Sessions, orders and conversions built from them stay.
+    bot_events_per_minute
+        Browser events from one client (address and user agent) beyond this many per minute are dropped as
+        non-human.
+    load_interval_seconds, load_batch_events
+        How often the loader looks for new events, and the most it moves in one warehouse transaction.
+    nats_stream, nats_subject, nats_ack_wait_seconds
+        The JetStream stream and subject, and how long a loader may hold a message before it is redelivered.
+    """
+
+    queue_url: str = ""
+    wal_dir: str = "collector/wal"
+    durable: bool = True
+    segment_mb: float = 64.0
+    max_body_kb: float = 1000.0
+    max_events: int = 1000
+    ip_mode: str = "truncate"
+    retention_days: int = 90
+    bot_events_per_minute: int = 120
+    load_interval_seconds: float = 0.5
+    load_batch_events: int = 50_000
+    nats_stream: str = "TRUEROI_EVENTS"
+    nats_subject: str = "trueroi.events"
+    nats_ack_wait_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.ip_mode not in IP_MODES:
+            raise ConfigError(
+                f"[collector] ip_mode {self.ip_mode!r} is unknown; expected one of {', '.join(IP_MODES)}"
+            )
+        if self.queue_url and not all(
+            u.strip().startswith(("nats://", "tls://")) for u in self.queue_url.split(",")
+        ):
+            raise ConfigError(f"[collector] queue_url {self.queue_url!r} is not a nats:// URL")
+        for name in (
+            "segment_mb",
+            "max_body_kb",
+            "max_events",
+            "bot_events_per_minute",
+            "load_interval_seconds",
+            "load_batch_events",
+            "nats_ack_wait_seconds",
+        ):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"[collector] {name} must be positive, got {getattr(self, name)!r}")
+        if self.retention_days < 0:
+            raise ConfigError(
+                f"[collector] retention_days must be 0 (keep) or more, got {self.retention_days!r}"
+            )
+
+    def resolved_wal_dir(self, home: Path) -> Path:
+        """``wal_dir`` made absolute inside ``home``."""
+        path = Path(self.wal_dir).expanduser()
+        return path if path.is_absolute() else home / path
 
 
 @dataclass
@@ -41,6 +123,8 @@ class ServerConfig:
     job_heartbeat_seconds, job_stale_seconds
         A worker refreshes a running job's heartbeat this often; a running job whose heartbeat is older
         than ``job_stale_seconds`` (its worker was killed) is marked failed (:mod:`trueroi.server.jobs`).
+    collector
+        The ``[collector]`` section (:class:`CollectorConfig`).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -52,8 +136,11 @@ class ServerConfig:
     upload_max_mb: float = 200.0
     job_heartbeat_seconds: float = 5.0
     job_stale_seconds: float = 60.0
+    collector: CollectorConfig = field(default_factory=CollectorConfig)
 
     def __post_init__(self) -> None:
+        if isinstance(self.collector, dict):
+            self.collector = _collector(self.collector)
         if self.secure_cookies not in SECURE_COOKIE_CHOICES:
             raise ConfigError(
                 f"secure_cookies {self.secure_cookies!r} is unknown; expected one of "
@@ -102,3 +189,14 @@ class ServerConfig:
             if target and target != ":memory:":
                 return f"sqlite:///{(home / target).resolve()}"
         return url
+
+
+def _collector(data: dict[str, Any]) -> CollectorConfig:
+    """The ``[collector]`` table as a :class:`CollectorConfig`; unknown keys are an error."""
+    known = {f.name for f in fields(CollectorConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"[collector]: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return CollectorConfig(**data)

@@ -30,7 +30,7 @@ from trueroi.errors import (
     WorkspaceError,
 )
 from trueroi.server import HOME_ENV_VAR, ServerHome
-from trueroi.web import api, assets, pages, pages_analysis, pages_data, pages_models
+from trueroi.web import api, api_collect, assets, pages, pages_analysis, pages_data, pages_live, pages_models
 from trueroi.web.access import Caller, Level, check_routes, require
 from trueroi.web.auth import AccessDenied
 from trueroi.web.render import page
@@ -73,8 +73,14 @@ def create_app(home: ServerHome, *, close_home: bool = False) -> FastAPI:
         redoc_url=None,
     )
     app.state.home = home
-    pages_routers = (pages.router, pages_analysis.router, pages_models.router, pages_data.router)
-    for router in (api.router, *pages_routers, assets.router):
+    pages_routers = (
+        pages.router,
+        pages_analysis.router,
+        pages_models.router,
+        pages_data.router,
+        pages_live.router,
+    )
+    for router in (api.router, *pages_routers, assets.router, api_collect.router):
         add_routes(app, router)
     app.add_api_route(api.API_PREFIX + "/openapi.json", _openapi, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(AccessDenied, _access_denied)

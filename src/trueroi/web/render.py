@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 # The workspace navigation (label, path below /w/{ws}/), in order; a new workspace page adds its entry here.
 WORKSPACE_PAGES: list[tuple[str, str]] = [
     ("Overview", ""),
+    ("Live", "live"),
     ("Channels", "channels"),
     ("Attribution", "attribution"),
     ("Mix model", "mmm"),

@@ -1,4 +1,5 @@
-"""Run the web app with uvicorn, and the background job worker beside it: ``trueroi serve HOME``."""
+"""Run the web app with uvicorn, and the background job worker and the tracked-events loader beside it:
+``trueroi serve HOME``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uvicorn
 
 from trueroi.server import HOME_ENV_VAR, ServerHome
 from trueroi.server.worker import start_worker_process, stop_worker_process
+from trueroi.tracking.loader import start_loader_process, stop_loader_process
 
 APP_FACTORY = "trueroi.web.app:app_from_environment"
 
@@ -20,6 +22,7 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     job_workers: int = 2,
+    loader: bool = True,
 ) -> None:
     """Serve the server home ``home`` (see :func:`trueroi.server.resolve_home`) until interrupted.
 
@@ -35,6 +38,7 @@ def serve(
         path: Path = opened.path
     os.environ[HOME_ENV_VAR] = str(path)
     worker = start_worker_process(path, threads=job_workers) if job_workers > 0 else None
+    events = start_loader_process(path) if loader else None
     try:
         uvicorn.run(
             APP_FACTORY,
@@ -46,5 +50,7 @@ def serve(
             server_header=False,
         )
     finally:
+        if events is not None:
+            stop_loader_process(events)
         if worker is not None:
             stop_worker_process(worker)
