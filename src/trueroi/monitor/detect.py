@@ -44,6 +44,7 @@ from trueroi.monitor.baseline import (
 from trueroi.monitor.panel import Panel, calendar, sum_members, to_panel
 from trueroi.monitor.series import (
     DAILY_MEASURES,
+    Coverage,
     daily_series,
     data_coverage,
     hourly_series,
@@ -54,6 +55,7 @@ from trueroi.workspace import Workspace
 THRESHOLD = 4.0  # |z| at which a day is anomalous
 CRITICAL = 2.0  # |z| >= CRITICAL x THRESHOLD is critical, else warning
 HISTORY_DAYS = 8 * 7 + 7  # eight same-weekday values plus one pooled week of residuals
+HOURLY_HISTORY_DAYS = 5 * 7  # four weeks of hour-of-week slots plus one
 WINDOW = 28  # trailing steps of the leaf ratios, the residual scale and the "enough history" checks
 
 
@@ -426,22 +428,41 @@ def _num(value: Any) -> float | None:
 
 
 def scored_days(
-    ws: Workspace, start: date, end: date, kpis: list[MonitoredKpi], threshold: float = THRESHOLD
+    ws: Workspace,
+    start: date,
+    end: date,
+    kpis: list[MonitoredKpi],
+    threshold: float = THRESHOLD,
+    coverage: Coverage | None = None,
 ) -> pd.DataFrame:
-    """:func:`evaluate` on the daily series of ``[start, end]`` (history read before ``start``)."""
-    series = daily_series(ws, start - timedelta(days=HISTORY_DAYS), end)
+    """:func:`evaluate` on the daily series of ``[start, end]`` (history read before ``start``).
+
+    ``coverage``: what the data covers (default :func:`history_coverage` of ``[start, end]``), passed by a
+    caller that also judges hours, so the workspace is asked once.
+    """
+    coverage = coverage or history_coverage(ws, start, end)
+    series = daily_series(ws, start - timedelta(days=HISTORY_DAYS), end, coverage=coverage)
     scored = evaluate(series, kpis, threshold=threshold, since=start)
     return scored[(scored["date_day"] >= start) & (scored["date_day"] <= end)].reset_index(drop=True)
 
 
 def scored_hours(
-    ws: Workspace, start: date, end: date, kpis: list[MonitoredKpi], threshold: float = THRESHOLD
+    ws: Workspace,
+    start: date,
+    end: date,
+    kpis: list[MonitoredKpi],
+    threshold: float = THRESHOLD,
+    coverage: Coverage | None = None,
 ) -> pd.DataFrame:
-    """:func:`evaluate` on the hourly tracking volume of ``[start, end]`` (same hour of the week, 4 weeks)."""
+    """:func:`evaluate` on the hourly tracking volume of ``[start, end]`` (same hour of the week, 4 weeks).
+
+    ``coverage``: as for :func:`scored_days` (any coverage of a range holding the four weeks before
+    ``start`` and ``[start, end]``).
+    """
     hourly = [k for k in kpis if k.hourly]
     if not hourly:
         return pd.DataFrame(columns=["hour", "scope", "scope_value", "kpi", "z"])
-    series = hourly_series(ws, start - timedelta(days=5 * 7), end)
+    series = hourly_series(ws, start - timedelta(days=HOURLY_HISTORY_DAYS), end, coverage=coverage)
     if series.empty:
         return pd.DataFrame(columns=["hour", "scope", "scope_value", "kpi", "z"])
     scored = evaluate(
@@ -449,6 +470,11 @@ def scored_hours(
     )
     days = pd.to_datetime(scored["hour"]).dt.date
     return scored[(days >= start) & (days <= end)].reset_index(drop=True)
+
+
+def history_coverage(ws: Workspace, start: date, end: date) -> Coverage:
+    """What the data covers on the days judged in ``[start, end]`` and the history the baselines read."""
+    return data_coverage(ws, start - timedelta(days=HISTORY_DAYS), end)
 
 
 def detect_anomalies(
@@ -476,9 +502,11 @@ def detect_anomalies(
     """
     chosen = parse_kpis(kpis)
     start, end = judged_days(ws, start, end)
-    found = anomalies_from(scored_days(ws, start, end, chosen, threshold), threshold)
+    coverage = history_coverage(ws, start, end)
+    found = anomalies_from(scored_days(ws, start, end, chosen, threshold, coverage), threshold)
     if hourly:
-        found += anomalies_from(scored_hours(ws, start, end, chosen, threshold), threshold, grain="hour")
+        hours = scored_hours(ws, start, end, chosen, threshold, coverage)
+        found += anomalies_from(hours, threshold, grain="hour")
     return found
 
 

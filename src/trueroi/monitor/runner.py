@@ -22,7 +22,7 @@ from trueroi.errors import UsageError
 from trueroi.io import jsonable
 from trueroi.metrics import data_range
 from trueroi.monitor.deliver import DeliveryReport, deliver_pending, enqueue
-from trueroi.monitor.detect import MONITORED, scored_days, scored_hours
+from trueroi.monitor.detect import MONITORED, history_coverage, scored_days, scored_hours
 from trueroi.monitor.rules import AlertRule, Incident, incidents, list_rules
 from trueroi.monitor.series import last_complete_day
 from trueroi.workspace import Workspace
@@ -107,11 +107,12 @@ def find_incidents(ws: Workspace, rules: list[AlertRule], start: date, end: date
     if not rules:
         return []
     kpis = [MONITORED[k] for k in dict.fromkeys(r.kpi for r in rules)]
-    daily = scored_days(ws, start, end, kpis)
+    coverage = history_coverage(ws, start, end)  # asked once for the days and the hours
+    daily = scored_days(ws, start, end, kpis, coverage=coverage)
     found = [i for r in rules for i in incidents(r, daily)]
     hourly_rules = [r for r in rules if r.condition == "anomaly" and MONITORED[r.kpi].hourly]
     if hourly_rules and any(r.scope[0] == "total" for r in hourly_rules):
-        hours = scored_hours(ws, start, end, [MONITORED[r.kpi] for r in hourly_rules])
+        hours = scored_hours(ws, start, end, [MONITORED[r.kpi] for r in hourly_rules], coverage=coverage)
         if not hours.empty:
             found += [i for r in hourly_rules for i in incidents(r, hours, time_col="hour")]
     return found
