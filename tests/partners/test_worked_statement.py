@@ -27,7 +27,7 @@ from datetime import date
 
 import pytest
 
-from trueroi.partners import partner_statement, set_program
+from trueroi.partners import import_transactions, partner_statement, set_program
 
 from .shop import build
 
@@ -120,15 +120,14 @@ def _credited(ws, credit: str, order: str) -> dict[str, float]:
 )
 def test_an_order_claimed_by_two_partners(shop, credit: str, o8: dict, o9: dict) -> None:
     if credit == "network_claim":
-        from trueroi.partners import import_transactions
-
         import_transactions(shop, [_claims_file(shop)], "network")
     assert _credited(shop, credit, "O8") == pytest.approx(o8)
     assert _credited(shop, credit, "O9") == pytest.approx(o9)
 
 
 def _claims_file(ws):  # noqa: ANN202 - a path
-    """Awin's claims of O8 (deals and blog) and O9 (deals), with their click times."""
+    """Awin's claims of O8 (deals and blog) and O9 (deals), with their click times (Berlin time: 11:00 is
+    09:00 UTC, deals' click; 12:00 is blog's)."""
     path = ws.path / "claims.csv"
     path.write_text(
         "network,transaction_id,order_id,publisher_id,ts,click_ts,currency,sale_amount,commission,status\n"
@@ -141,8 +140,6 @@ def _claims_file(ws):  # noqa: ANN202 - a path
 
 
 def test_network_claim_without_a_later_brand_click_is_credited(shop) -> None:
-    from trueroi.partners import import_transactions
-
     import_transactions(shop, [_claims_file(shop)], "network")
     set_program(shop, credit="network_claim", lookback_days=30)
     statement = partner_statement(shop, "2026-10", as_of=AS_OF)
