@@ -128,7 +128,7 @@ def normalize_event(
             422, f"{where}: event_id must be 1-128 letters, digits or . _ : - @ + = / characters"
         )
     client = _time(event.get("ts"), f"{where}: ts", None)
-    ts = _event_time(client, sent_at, received)
+    ts = _event_time(client, sent_at, received, where)
     out = {
         "event_id": event_id,
         "type": kind,
@@ -169,13 +169,17 @@ def _require(out: dict[str, Any], where: str) -> None:
         raise CollectRefused(422, f"{where}: a page view needs its url")
 
 
-def _event_time(client: datetime | None, sent_at: datetime | None, received: Received) -> datetime:
+def _event_time(
+    client: datetime | None, sent_at: datetime | None, received: Received, where: str
+) -> datetime:
     """The time kept for an event (see the module's notes on clock skew)."""
     if client is None:
         return received.at
     if not received.browser:
         if client > received.at + FUTURE:
-            raise CollectRefused(422, f"ts {client.isoformat()} lies more than {FUTURE.days} days ahead")
+            raise CollectRefused(
+                422, f"{where}: ts {client.isoformat()} lies more than {FUTURE.days} days ahead of now"
+            )
         return client
     age = (sent_at - client) if sent_at is not None else timedelta(0)
     age = min(max(age, timedelta(0)), MAX_AGE)

@@ -208,15 +208,16 @@ class WalWriter:
                 failed[name] = exc
                 self._abandon(name)
         self.rounds += 1
+        for name in by_workspace:
+            segment = self._open.get(name)
+            if segment is not None and segment.size >= self.segment_bytes:
+                self._seal(name)
         for name, items in by_workspace.items():
             for item in items:
                 if name in failed:
                     item.future.set_exception(failed[name])
                 else:
                     item.future.set_result(None)
-            segment = self._open.get(name)
-            if segment is not None and segment.size >= self.segment_bytes:
-                self._seal(name)
 
     def _segment(self, name: str) -> _Segment:
         found = self._open.get(name)
