@@ -282,8 +282,8 @@ class _Judging:
 
 
 def _leaf_expected(kpi: MonitoredKpi, leaves: Panel, first: int) -> np.ndarray:
-    """Expected numerator of ``kpi`` per leaf and step from ``first - WINDOW`` on (what the judged steps'
-    residual history reads); NaN before."""
+    """Expected numerator of ``kpi`` per leaf and step; a driven KPI's only from ``first - WINDOW`` on (what
+    the residual history of the judged steps reads), NaN before."""
     num = leaves.measures[kpi.num]
     if kpi.is_ratio:
         return leaf_expectations(num, leaves.measures[kpi.den])
@@ -310,7 +310,7 @@ def evaluate(
     time_col: str = "date_day",
     period: int = 7,
     threshold: float = THRESHOLD,
-    since: Any = None,
+    since: date | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Observed value, baseline and score of every KPI, scope and time step of ``series``.
 
