@@ -39,13 +39,19 @@ demo: install
 	    "$(VENV)/bin/trueroi serve $(DEMO_HOME)" "$(DEMO_USER)" "$$password"
 
 # The report tests render PDFs to images (poppler's pdftoppm) and open HTML in headless Chromium; the web
-# tests start a throwaway PostgreSQL server (Debian's postgresql: initdb and pg_ctl in /usr/lib/postgresql).
+# tests start a throwaway PostgreSQL server (Debian's postgresql: initdb and pg_ctl in /usr/lib/postgresql); the
+# tracking tests start a local nats-server -js (Debian's nats-server).
 sysdeps:
 	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || { \
 	  echo "installing Debian packages poppler-utils and chromium (report tests)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q poppler-utils chromium >/dev/null; }; }
+	@command -v nats-server >/dev/null || test -x /usr/sbin/nats-server || { \
+	  echo "installing Debian package nats-server (tracking tests: the collector's queue on JetStream)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q nats-server >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q nats-server >/dev/null; }; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
 	  echo "installing Debian package postgresql (web tests: metadata database on PostgreSQL)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
