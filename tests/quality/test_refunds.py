@@ -9,7 +9,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from trueroi.ingest import import_file
 from trueroi.quality import findings
@@ -93,11 +92,6 @@ def test_refunds_without_an_exchange_rate_are_named_not_dropped(workspace: Works
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Shopify import stores a refunded order's revenue net of the refund (0); it must keep the "
-    "revenue before the refund (or the refunded amount) for the finding to give the amount",
-)
 def test_shopify_refunded_order_amount(workspace: Workspace, tmp_path: Path) -> None:
     # One fully refunded order: Total 119.00, Taxes 19.00, no shipping, Refunded Amount 119.00. Its revenue
     # (net of tax, before the refund) is 119.00 - 19.00 = 100.00 EUR.

@@ -22,7 +22,11 @@ GENERIC_SIGNATURES = (
     ("touchpoints", {"user_id", "ts"}),
 )
 # Microsoft before Google: both name a "Currency code" column; Microsoft's report header tells them apart.
-SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", "microsoft-ads", "google-ads", "meta-ads", "crm")
+# TikTok, LinkedIn, Pinterest and Amazon Ads (trueroi.ingest.ads_more) before Google and Meta, whose detectors
+# would take a German TikTok report ("Kosten", "Klicks") or one with a Reach column; the shops beside Shopify.
+MORE = ("woocommerce-orders", "shopware-orders", "tiktok-ads", "linkedin-ads", "pinterest-ads", "amazon-ads")
+SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", *MORE)
+SPECIFIC += ("microsoft-ads", "google-ads", "meta-ads", "crm")
 SPECIFIC += ("awin", "cj", "network")  # affiliate network reports (trueroi.ingest.networks)
 
 

@@ -8,10 +8,11 @@ Importing this module imports every format module; each declares its formats wit
 from __future__ import annotations
 
 from trueroi.errors import UsageError
-from trueroi.ingest import ads, conversions, ga4, generic, networks, shop
+from trueroi.ingest import ads, ads_more, conversions, ga4, generic, networks, shop, shops
 from trueroi.ingest.base import FORMATS, Format
 
 FORMAT_MODULES = (generic, ads, shop, conversions, ga4, networks)
+FORMAT_MODULES += (ads_more, shops)  # TikTok/LinkedIn/Pinterest/Amazon Ads, WooCommerce/Shopware orders
 
 
 def get_format(name: str) -> Format:

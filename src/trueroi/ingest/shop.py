@@ -3,15 +3,19 @@ default margin.
 
 Shopify writes one row per line item; the order-level fields (``Financial Status``, ``Paid at``,
 ``Subtotal``, ``Shipping``, ``Taxes``, ``Total``, ``Refunded Amount``) are filled on the order's first row
-only. Net revenue is ``Total - Taxes - Shipping - Refunded Amount``: product revenue after discounts, without
-tax, shipping income or what was paid back. The order's status is ``cancelled`` when ``Cancelled at`` is set,
-else the financial status (``paid``, ``partially_refunded``, ``refunded``, ``pending``; ``voided`` becomes
-``cancelled``). The customer id is a hash of the e-mail address, so no address is stored.
+only. The order's status is ``cancelled`` when ``Cancelled at`` is set, else the financial status (``paid``,
+``partially_refunded``, ``refunded``, ``pending``; ``voided`` becomes ``cancelled``). Its net revenue before
+refunds is ``Total - Taxes - Shipping``: product revenue after discounts, without tax or shipping income. An
+order that still counts as a sale has what was paid back (``Refunded Amount``) netted out of its revenue and
+kept in ``refunded``; a refunded or cancelled order keeps its revenue before the refund
+(:func:`net_of_refunds`), so what was lost stays known. The customer id is a hash of the e-mail address, so
+no address is stored.
 
 COGS per line item, first found: a ``Lineitem cost`` / ``Cost per item`` column times quantity; the product
 cost table (option ``product_costs``: a CSV with ``sku`` or ``name`` and ``unit_cost``); ``Lineitem price x
 quantity x (1 - default_margin)`` from the workspace config. An order with a line of unknown cost and no
-default margin has null COGS.
+default margin has null COGS. :func:`line_cogs`, :func:`hash_email` and :func:`net_of_refunds` are shared
+with the other shop importers (:mod:`trueroi.ingest.shops`).
 """
 
 from __future__ import annotations
@@ -124,7 +128,7 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
     if lines.empty:
         raise DataValidationError("holds no order rows", file=ctx.file, expected="one row per line item")
     lines = lines.copy()
-    lines["line_cogs"] = _line_cogs(lines, ctx)
+    lines["line_cogs"] = line_cogs(lines, ctx)
     _repeated_orders(lines, ctx)
     first = lines.groupby("order_id", sort=False).first()  # order-level fields are on the first row
     totals = lines.groupby("order_id", sort=False)["line_cogs"].agg(
@@ -155,13 +159,12 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
             column="Created at",
             expected="the time of each order (Shopify exports carry Created at on every order's first row)",
         )
-    revenue = (
-        first["total"] - first["taxes"].fillna(0) - first["shipping"].fillna(0) - first["refunded"].fillna(0)
-    ).clip(lower=0)
     # as strings: an absent or empty Financial Status column is all-NaN floats
     status = first["financial_status"].astype("string").str.lower().map(STATUS).fillna("pending")
     status = status.where(first["cancelled_at"].isna(), "cancelled")
-    customer = first["email"].map(_hash_email, na_action="ignore")
+    before = (first["total"] - first["taxes"].fillna(0) - first["shipping"].fillna(0)).clip(lower=0)
+    revenue, refunded = net_of_refunds(before, first["refunded"].astype(float), status)
+    customer = first["email"].map(hash_email, na_action="ignore")
     ts_arr = pa.array(ts.astype("datetime64[us]"), pa.timestamp("us"), from_pandas=True)
     return pa.table(
         {
@@ -173,8 +176,45 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
             "revenue": pa.array(revenue, pa.float64()),
             "cogs": pa.array(totals.reindex(first.index), pa.float64(), from_pandas=True),
             "status": pa.array(status, pa.string()),
+            "refunded": pa.array(refunded, pa.float64(), from_pandas=True),
         }
     )
+
+
+FULL_LOSS = ("refunded", "cancelled")  # statuses whose revenue is kept before the refund
+
+
+def net_of_refunds(
+    before: pd.Series, paid_back: pd.Series, status: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Each order's ``revenue`` and ``refunded`` from its net revenue before refunds and what was paid back.
+
+    An order that still counts as a sale (``paid``, ``partially_refunded``, ...) has what was paid back
+    netted out: ``revenue = max(before - paid_back, 0)`` and ``refunded = before - revenue``, so ``revenue +
+    refunded`` is always the net revenue before refunds (what partner commission stands on). A ``refunded`` or
+    ``cancelled`` order keeps ``revenue = before`` and ``refunded`` null: it is excluded from sales by its
+    status anyway, and netting it to 0 would lose what was refunded (the quality report counts it).
+
+    Parameters
+    ----------
+    before
+        Net revenue before refunds per order (money, the order's currency).
+    paid_back
+        Amount refunded per order in the same currency (NaN: not in the export).
+    status
+        Canonical order status per order.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        ``revenue`` and ``refunded`` (NaN where the export gives no refunded amount, and for refunded or
+        cancelled orders).
+    """
+    lost = status.isin(FULL_LOSS).to_numpy()
+    net = (before - paid_back.fillna(0.0)).clip(lower=0.0)
+    revenue = before.where(lost, net)
+    refunded = (before - net).where(~lost & paid_back.notna().to_numpy())
+    return revenue.astype(float), refunded.astype(float)
 
 
 def _repeated_orders(lines: pd.DataFrame, ctx: ImportContext) -> None:
@@ -199,29 +239,34 @@ def _repeated_orders(lines: pd.DataFrame, ctx: ImportContext) -> None:
     ctx.problems.check()
 
 
-def _hash_email(email: str) -> str:
+def hash_email(email: str) -> str:
+    """The customer id of an e-mail address: ``c_`` and 16 hex digits of its SHA-256 (trimmed, lower-cased),
+    the same for every shop importer, so no address is stored."""
     return "c_" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
 
 
-def _line_cogs(lines: pd.DataFrame, ctx: ImportContext) -> pd.Series:
+def line_cogs(lines: pd.DataFrame, ctx: ImportContext) -> pd.Series:
+    """COGS of each line item (money): ``item_cost x qty``, else the product cost table's unit cost (option
+    ``product_costs``) by ``sku``, ``product_id`` or ``item_name`` x qty, else ``item_price x qty x (1 -
+    default_margin)``; NaN where none is known. Columns: ``qty`` and optionally ``item_cost``, ``sku``,
+    ``product_id``, ``item_name``, ``item_price`` (unit price)."""
     qty = lines["qty"].astype(float)
     cost = lines["item_cost"] * qty if "item_cost" in lines else pd.Series(np.nan, index=lines.index)
     table = ctx.options.get("product_costs")
     if table is not None:
         unit = _product_costs(Path(table))
-        by_sku = lines["sku"].map(unit) if "sku" in lines else pd.Series(np.nan, index=lines.index)
-        by_name = (
-            lines["item_name"].map(unit) if "item_name" in lines else pd.Series(np.nan, index=lines.index)
-        )
-        cost = cost.fillna(by_sku.astype(float) * qty).fillna(by_name.astype(float) * qty)
+        for key in ("sku", "product_id", "item_name"):
+            if key in lines:
+                cost = cost.fillna(lines[key].map(unit).astype(float) * qty)
     margin = ctx.config.default_margin
-    if margin is not None:
+    if margin is not None and "item_price" in lines:
         cost = cost.fillna(lines["item_price"] * qty * (1.0 - margin))
     return cost
 
 
 def _product_costs(path: Path) -> dict[str, float]:
-    """Unit cost by SKU and by product name from a CSV with ``sku`` and/or ``name`` and ``unit_cost``."""
+    """Unit cost by SKU, product id and product name from a CSV with ``sku``, ``product_id`` and/or ``name``
+    and ``unit_cost``."""
     src = sniff(path)
     problems = Problems(path.name)
     hint_from_file(problems.numbers, src.delimiter, src.header)
@@ -231,7 +276,7 @@ def _product_costs(path: Path) -> dict[str, float]:
         missing_columns(cols, ("unit_cost",), path.name, "product cost table")
         unit = parse_number(raw[cols["unit_cost"]], problems, off, "unit_cost", non_negative=True)
         problems.check()
-        for key in ("sku", "name"):
+        for key in ("sku", "product_id", "name"):
             if key in cols:
                 names = as_strings(raw[cols[key]])
                 for k, v in zip(names.to_pylist(), unit.to_pylist(), strict=True):
