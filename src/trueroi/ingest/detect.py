@@ -28,6 +28,10 @@ MORE = ("woocommerce-orders", "shopware-orders", "tiktok-ads", "linkedin-ads", "
 SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", *MORE)
 SPECIFIC += ("microsoft-ads", "google-ads", "meta-ads", "crm")
 SPECIFIC += ("awin", "cj", "network")  # affiliate network reports (trueroi.ingest.networks)
+# The channels' own KPIs first (a German Search Console "Datum, Klicks, Impressionen" file passes for Google
+# Ads, Meta post insights with Reach and Link clicks for Meta Ads); their generic CSVs last.
+OWNED = ("search-console", "rankings", "mailchimp", "brevo", "meta-insights", "linkedin-pages")
+SPECIFIC = (*OWNED, *SPECIFIC, "email", "social")
 
 
 def detect_format(path: str | Path) -> str:

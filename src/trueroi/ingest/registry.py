@@ -8,11 +8,25 @@ Importing this module imports every format module; each declares its formats wit
 from __future__ import annotations
 
 from trueroi.errors import UsageError
-from trueroi.ingest import ads, ads_more, conversions, ga4, generic, networks, shop, shops
+from trueroi.ingest import (
+    ads,
+    ads_more,
+    conversions,
+    email,
+    ga4,
+    generic,
+    networks,
+    rankings,
+    seo,
+    shop,
+    shops,
+    social,
+)
 from trueroi.ingest.base import FORMATS, Format
 
 FORMAT_MODULES = (generic, ads, shop, conversions, ga4, networks)
 FORMAT_MODULES += (ads_more, shops)  # TikTok/LinkedIn/Pinterest/Amazon Ads, WooCommerce/Shopware orders
+FORMAT_MODULES += (email, rankings, seo, social)  # the channels' own KPIs: e-mail, SEO, organic social
 
 
 def get_format(name: str) -> Format:

@@ -123,6 +123,100 @@ TABLES: dict[str, dict[str, str]] = {
         "voucher_code": "string",
         "import_id": "string",
     },
+    # The channels' own KPIs (trueroi.ingest.email, .seo, .social; issue 21). Each row carries the channel (and,
+    # for e-mail and social posts, the UTM campaign) it joins touchpoints, orders and costs on.
+    # E-mail campaign reports (Mailchimp, Brevo, a generic CSV): one row per campaign and send day. Counts are
+    # recipients; ``machine_opens`` are the unique opens the tool itself counts as machine (Apple Mail Privacy
+    # Protection) opens, null where the export does not say.
+    "email_campaigns": {
+        "date_day": "date",
+        "tool": "string",
+        "campaign_id": "string",
+        "campaign_name": "string",
+        "subject": "string",
+        "list_name": "string",
+        "campaign": "string",
+        "channel": "string",
+        "recipients": "int64",
+        "delivered": "int64",
+        "bounces": "int64",
+        "hard_bounces": "int64",
+        "unique_opens": "int64",
+        "machine_opens": "int64",
+        "total_opens": "int64",
+        "unique_clicks": "int64",
+        "total_clicks": "int64",
+        "unsubscribes": "int64",
+        "complaints": "int64",
+        "import_id": "string",
+    },
+    # Google Search Console performance (UI download files, bulk export tables, API rows): one row per day (or
+    # per range of days, ``date_day`` to ``period_end``, for the UI's Queries/Pages/... files) and the
+    # breakdown its source gives. ``aggregation`` is "property" (site-level figures) or "page" (by URL);
+    # ``dimensions`` names the breakdown ("", "query", "query,country,device", ...): rows of different
+    # aggregations or dimensions count the same impressions and are never added together.
+    # ``sum_position`` = sum over impressions of the 1-based position (average = sum_position / impressions).
+    "search_console": {
+        "date_day": "date",
+        "period_end": "date",
+        "site": "string",
+        "search_type": "string",
+        "aggregation": "string",
+        "dimensions": "string",
+        "query": "string",
+        "is_anonymized": "boolean",
+        "page": "string",
+        "country": "string",
+        "device": "string",
+        "appearance": "string",
+        "channel": "string",
+        "impressions": "int64",
+        "clicks": "int64",
+        "sum_position": "float64",
+        "import_id": "string",
+    },
+    # Keyword rankings and visibility (Sistrix, SEMrush position tracking, a generic CSV): a keyword's position
+    # on a day (null: not in the top 100), or a domain's visibility index (``keyword`` null).
+    "rankings": {
+        "date_day": "date",
+        "tool": "string",
+        "domain": "string",
+        "keyword": "string",
+        "url": "string",
+        "device": "string",
+        "location": "string",
+        "position": "float64",
+        "search_volume": "int64",
+        "visibility": "float64",
+        "import_id": "string",
+    },
+    # Organic social insights (Meta page and post insights, LinkedIn page analytics, a generic CSV): ``level``
+    # "post" (one post over its lifetime, ``date_day`` = publish day) or "page" (one account on one day).
+    # Reach is kept as reported and never summed; ``followers`` is the follower count at the end of the day.
+    "social_posts": {
+        "date_day": "date",
+        "platform": "string",
+        "account": "string",
+        "level": "string",
+        "post_id": "string",
+        "post_type": "string",
+        "title": "string",
+        "permalink": "string",
+        "campaign": "string",
+        "channel": "string",
+        "impressions": "int64",
+        "reach": "int64",
+        "engagements": "int64",
+        "reactions": "int64",
+        "comments": "int64",
+        "shares": "int64",
+        "clicks": "int64",
+        "video_views": "int64",
+        "followers": "int64",
+        "followers_gained": "int64",
+        "followers_lost": "int64",
+        "import_id": "string",
+    },
     "imports": {
         "import_id": "string",
         "source_format": "string",
@@ -143,6 +237,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "costs": ("period_start", "period_end", "category", "amount", "currency"),
     "fx_rates": ("date_day", "currency", "rate_to_base"),
     "partner_transactions": ("network", "transaction_id", "ts", "currency", "sale_amount"),
+    "email_campaigns": ("date_day", "tool", "campaign_id", "recipients"),
+    "search_console": ("date_day", "period_end", "aggregation", "dimensions", "impressions", "clicks"),
+    "rankings": ("date_day", "tool"),
+    "social_posts": ("date_day", "platform", "level"),
     "imports": ("import_id", "source_format", "sha256", "target_table", "rows", "loaded_at", "status"),
 }
 
