@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from trueroi.errors import UsageError
 from trueroi.monitor import detect_anomalies
 from trueroi.monitor.detect import THRESHOLD, parse_kpis, scored_days
 
@@ -47,6 +48,19 @@ def test_injected_incidents_are_caught(injected_shop) -> None:
         day = SPEND_STOP + timedelta(days=offset)
         stop = _hits(found, day, "spend", "campaign", "shopping_pmax_all", "down")
         assert stop and stop[0].observed == 0 and stop[0].severity == "critical", day
+
+
+def test_judging_some_scopes_finds_exactly_their_anomalies(injected_shop) -> None:
+    days = {"start": date(2026, 9, 1), "end": date(2026, 9, 30)}
+    every = detect_anomalies(injected_shop, **days)
+    some = detect_anomalies(injected_shop, **days, scopes="total, channel")
+    assert {a.scope for a in every} == {"total", "channel", "campaign"}
+    assert some == [a for a in every if a.scope != "campaign"]  # the same ones, in the same order
+    assert detect_anomalies(injected_shop, **days, scopes=["campaign"]) == [
+        a for a in every if a.scope == "campaign"
+    ]
+    with pytest.raises(UsageError, match="unknown scope 'ad_group'; expected one or more of total"):
+        detect_anomalies(injected_shop, **days, scopes="channel,ad_group")
 
 
 def test_incident_day_is_caught_when_it_is_the_newest_day(injected_shop) -> None:

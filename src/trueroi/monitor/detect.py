@@ -25,6 +25,7 @@ A day (or hour) is anomalous when its standardised deviation ``|z|`` reaches :da
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,6 +45,7 @@ from trueroi.monitor.baseline import (
 from trueroi.monitor.panel import Panel, calendar, sum_members, to_panel
 from trueroi.monitor.series import (
     DAILY_MEASURES,
+    SCOPES,
     Coverage,
     daily_series,
     data_coverage,
@@ -182,6 +184,20 @@ def parse_kpis(kpis: list[str] | str | None) -> list[MonitoredKpi]:
     if unknown:
         raise UsageError(f"unknown monitored KPI {unknown[0]!r}; expected one of {', '.join(MONITORED)}")
     return [MONITORED[k] for k in names]
+
+
+def parse_scopes(scopes: list[str] | str | None) -> tuple[str, ...]:
+    """Scope names (of :data:`~trueroi.monitor.series.SCOPES`; all when None), in that order."""
+    if scopes is None:
+        return SCOPES
+    names = [
+        s.strip().lower() for s in (scopes.split(",") if isinstance(scopes, str) else scopes) if s.strip()
+    ]
+    unknown = [s for s in names if s not in SCOPES]
+    if unknown or not names:
+        what = f"unknown scope {unknown[0]!r}" if unknown else "no scope given"
+        raise UsageError(f"{what}; expected one or more of {', '.join(SCOPES)}")
+    return tuple(s for s in SCOPES if s in names)
 
 
 def _volume(
@@ -434,14 +450,16 @@ def scored_days(
     kpis: list[MonitoredKpi],
     threshold: float = THRESHOLD,
     coverage: Coverage | None = None,
+    scopes: Sequence[str] = SCOPES,
 ) -> pd.DataFrame:
     """:func:`evaluate` on the daily series of ``[start, end]`` (history read before ``start``).
 
     ``coverage``: what the data covers (default :func:`history_coverage` of ``[start, end]``), passed by a
-    caller that also judges hours, so the workspace is asked once.
+    caller that also judges hours, so the workspace is asked once. ``scopes``: the scopes judged.
     """
     coverage = coverage or history_coverage(ws, start, end)
-    series = daily_series(ws, start - timedelta(days=HISTORY_DAYS), end, coverage=coverage)
+    first = start - timedelta(days=HISTORY_DAYS)
+    series = daily_series(ws, first, end, coverage=coverage, scopes=scopes)
     scored = evaluate(series, kpis, threshold=threshold, since=start)
     return scored[(scored["date_day"] >= start) & (scored["date_day"] <= end)].reset_index(drop=True)
 
@@ -485,8 +503,9 @@ def detect_anomalies(
     *,
     threshold: float = THRESHOLD,
     hourly: bool = False,
+    scopes: list[str] | str | None = None,
 ) -> list[Anomaly]:
-    """Anomalies of the monitored KPIs in ``[start, end]``, every scope (total, channel, campaign).
+    """Anomalies of the monitored KPIs in ``[start, end]``, every scope (total, channel, campaign) or some.
 
     Parameters
     ----------
@@ -499,12 +518,16 @@ def detect_anomalies(
         ``|z|`` at which a day is anomalous (4 by default; see ``bench``/tests for the false-alarm rate).
     hourly
         Also judge the hourly tracking volume (sessions, orders per UTC hour) where timestamps have hours.
+    scopes
+        Judge only these scopes (of total, channel and campaign; a list or comma-separated; default all):
+        a summary that shows no campaigns need not judge the thousands of campaign names of a GA4 export.
     """
-    chosen = parse_kpis(kpis)
+    chosen, where = parse_kpis(kpis), parse_scopes(scopes)
     start, end = judged_days(ws, start, end)
     coverage = history_coverage(ws, start, end)
-    found = anomalies_from(scored_days(ws, start, end, chosen, threshold, coverage), threshold)
-    if hourly:
+    scored = scored_days(ws, start, end, chosen, threshold, coverage, where)
+    found = anomalies_from(scored, threshold)
+    if hourly and "total" in where:  # the hourly volume is the whole business's
         hours = scored_hours(ws, start, end, chosen, threshold, coverage)
         found += anomalies_from(hours, threshold, grain="hour")
     return found

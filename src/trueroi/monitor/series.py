@@ -24,6 +24,7 @@ baselines neither judge nor learn from:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -54,7 +55,12 @@ LATE_STOP = pd.Timedelta(hours=1)  # a last day whose events stop this much earl
 
 
 def daily_series(
-    ws: Workspace, start: date, end: date, model: str | None = None, coverage: Coverage | None = None
+    ws: Workspace,
+    start: date,
+    end: date,
+    model: str | None = None,
+    coverage: Coverage | None = None,
+    scopes: Sequence[str] = SCOPES,
 ) -> pd.DataFrame:
     """Additive measures per local day and scope (NaN where not known, see the module docstring).
 
@@ -69,6 +75,8 @@ def daily_series(
         Attribution model for ``conversions`` and ``revenue`` (default from the workspace config).
     coverage
         What the data covers (default: :func:`data_coverage` of ``[start, end]``).
+    scopes
+        The scopes (of :data:`SCOPES`) whose sums are returned beside the leaves (default all).
 
     Returns
     -------
@@ -87,18 +95,8 @@ def daily_series(
     )
     leaf = leaf.execute()
     leaf["date_day"] = pd.to_datetime(leaf["date_day"]).dt.date
-    parts = [
-        leaf.assign(scope="leaf", scope_value=leaf["channel"] + LEAF_SEP + leaf["campaign"]),
-        _sum(leaf, [], "total").assign(scope_value=TOTAL, channel=None, campaign=None),
-    ]
-    named = leaf[~leaf["channel"].isin(_SKIP)]
-    parts.append(
-        _sum(named, ["channel"], "channel").assign(scope_value=lambda d: d["channel"], campaign=None)
-    )
-    named = leaf[leaf["campaign"] != NO_CAMPAIGN]
-    parts.append(
-        _sum(named, ["campaign"], "campaign").assign(scope_value=lambda d: d["campaign"], channel=None)
-    )
+    parts = [leaf.assign(scope="leaf", scope_value=leaf["channel"] + LEAF_SEP + leaf["campaign"])]
+    parts += [_scope_sums(leaf, scope) for scope in SCOPES if scope in scopes]
     out = _fill_days(pd.concat(parts, ignore_index=True), end, DAILY_MEASURES)
     orders = _order_counts(ws, start, end).set_index("date_day")["orders"]
     is_total = out["scope"] == "total"
@@ -107,6 +105,17 @@ def daily_series(
     out = out.sort_values(["scope", "scope_value", "date_day"], ignore_index=True)
     out = _unknown_as_nan(out, coverage or data_coverage(ws, start, end))
     return _new_series_as_nan(out, [*DAILY_MEASURES, "orders"])
+
+
+def _scope_sums(leaf: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """The leaves summed per day into the total, each channel or each campaign (rows with ``scope``)."""
+    if scope == "total":
+        return _sum(leaf, [], "total").assign(scope_value=TOTAL, channel=None, campaign=None)
+    if scope == "channel":
+        named = leaf[~leaf["channel"].isin(_SKIP)]
+        return _sum(named, ["channel"], "channel").assign(scope_value=lambda d: d["channel"], campaign=None)
+    named = leaf[leaf["campaign"] != NO_CAMPAIGN]
+    return _sum(named, ["campaign"], "campaign").assign(scope_value=lambda d: d["campaign"], channel=None)
 
 
 def _sum(leaf: pd.DataFrame, keys: list[str], scope: str) -> pd.DataFrame:
