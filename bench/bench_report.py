@@ -193,10 +193,10 @@ def compare(root: Path, a: str, b: str) -> list[str]:
         if same:
             u, v = (f[x.columns[4:]].to_numpy(dtype=float) for f in (x, y))
             close = bool(np.allclose(u, v, rtol=1e-9, atol=1e-12, equal_nan=True))
-            with np.errstate(all="ignore"):
-                worst = float(np.nanmax(np.abs(u - v) / np.abs(u), initial=0.0))
+            with np.errstate(all="ignore"):  # relative above 1, absolute below (ratios, zeros)
+                worst = float(np.nanmax(np.abs(u - v) / np.fmax(np.abs(u), 1.0), initial=0.0))
         lines.append(f"{name}: {len(x):,} rows, same rows in the same order {same}, numbers within 1e-9 "
-                     f"{close} (largest relative difference {worst})")  # fmt: skip
+                     f"{close} (largest difference {worst:.1e} of max(|value|, 1))")  # fmt: skip
     ra, rb = (json.loads((d / "report.json").read_text()) for d in (da, db))
     key = ("day", "hour", "scope", "scope_value", "kpi", "direction", "severity")
     same = [tuple(r[k] for k in key) for r in ra] == [tuple(r[k] for k in key) for r in rb]
