@@ -29,25 +29,37 @@ from pathlib import Path
 DATA = Path(__file__).parent / "data"
 
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from datetime import date
+from trueroi.io import dumps
 from trueroi.partners import partner_statement
 from trueroi.workspace import Workspace
+
+def cpu():
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+def phase(fn):
+    w, c = time.perf_counter(), cpu()
+    value = fn()
+    return value, {"seconds": round(time.perf_counter() - w, 2), "cpu_seconds": round(cpu() - c, 2)}
+
 root, what = sys.argv[1], sys.argv[2]
 ws = Workspace.open(root)
-t0 = time.perf_counter()
-if what == "all":
-    st = partner_statement(ws, "2026-10", as_of=date(2026, 11, 20))
-    t1 = time.perf_counter()
-    st.write(root + "/statement.csv")
-    extra = {"lines": len(st.lines), "csv_seconds": time.perf_counter() - t1, "owed": float(st.lines["commission"][st.lines["state"] == "validated"].sum())}
-    seconds = t1 - t0
-else:
-    st = partner_statement(ws, "2026-10", partner=what, as_of=date(2026, 11, 20))
-    seconds = time.perf_counter() - t0
-    extra = {"lines": len(st.lines)}
-use = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": seconds, "cpu_seconds": use.ru_utime + use.ru_stime, "peak_rss_mib": use.ru_maxrss / 1024, **extra}))
+partner = None if what == "all" else what
+st, out = phase(lambda: partner_statement(ws, "2026-10", partner=partner, as_of=date(2026, 11, 20)))
+out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+result = {"statement": out, "lines": len(st.lines), "load_avg_1min": os.getloadavg()[0]}
+if partner is None:
+    text, result["json"] = phase(lambda: dumps(st.to_dict(), indent=None))
+    result["json_mib"] = round(len(text) / 2**20, 1)
+    del text
+    _, result["csv"] = phase(lambda: st.write(root + "/statement.csv"))
+    result["csv_mib"] = round(os.path.getsize(root + "/statement.csv") / 2**20, 1)
+    totals = st.to_dict()["totals"]
+    result["owed"] = round(totals["commission"]["owed"], 2)
+result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps(result))
 """
 
 ORDERS_SQL = """

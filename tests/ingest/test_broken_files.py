@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from trueroi.errors import DataValidationError
 from trueroi.ingest import import_file
+from trueroi.ingest.owned_load import import_owned
 from trueroi.ingest.parse import ISO_4217
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -271,3 +272,265 @@ def test_ga4_export_whose_duckdb_error_is_not_utf8_is_a_clear_error(workspace, t
     with pytest.raises(DataValidationError, match="cannot be read as a GA4 export"):
         import_file(workspace, "ga4", path)
     assert workspace.checksum() == before
+
+
+# -- the ad platforms and shops of trueroi.ingest.ads_more and trueroi.ingest.shops ------------------------
+# format, fixture, options, and the headers of its money, day and currency columns (None: no such column)
+MORE_EXPORTS = [
+    ("tiktok-ads", "tiktok_ads_campaigns.csv", {}, ("Cost", "Date", "Currency")),
+    ("tiktok-ads", "tiktok_ads_de.csv", {}, ("Kosten", "Datum", "Währung")),
+    ("linkedin-ads", "linkedin_ads_campaigns.csv", {}, ("Total Spent", "Start Date (in UTC)", "Currency")),
+    (
+        "pinterest-ads",
+        "pinterest_ads_report.csv",
+        {"currency": "EUR"},
+        ("Spend in account currency", "Date", None),
+    ),
+    ("amazon-ads", "amazon_sp_campaigns.csv", {}, ("Spend", "Date", "Currency")),
+    ("woocommerce-orders", "woocommerce_orders.csv", {}, ("order_total", "order_date", "order_currency")),
+    ("shopware-orders", "shopware_orders.csv", {}, ("amount_total", "order_date_time", "currency")),
+]
+MORE_OPTIONS = {fmt: options for fmt, _, options, _ in MORE_EXPORTS}
+
+
+def _table(name: str) -> tuple[list[str], str, list[list[str]]]:
+    """A fixture's title lines, delimiter and rows (header first)."""
+    lines = (FIXTURES / name).read_text(encoding="utf-8-sig").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.count(",") + line.count(";") > 3)
+    delim = ";" if lines[at].count(";") > lines[at].count(",") else ","
+    return lines[:at], delim, list(csv.reader(io.StringIO("\n".join(lines[at:])), delimiter=delim))
+
+
+def _text(title: list[str], delim: str, rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delim, lineterminator="\n").writerows(rows)
+    return ("".join(f"{line}\n" for line in title) + out.getvalue()).encode()
+
+
+@st.composite
+def invalid_more_export(draw) -> tuple[str, str, int, str, bytes]:
+    """A new importer's fixture with one cell of one data row made invalid: negative or garbled money, a day
+    past the import window, or a currency code that is no ISO 4217 code."""
+    fmt, name, _, (money, day, currency) = draw(st.sampled_from(MORE_EXPORTS))
+    title, delim, rows = _table(name)
+    row = draw(st.integers(1, len(rows) - 1))
+    kinds = ["negative", "garbled", "future"] + (["currency"] if currency else [])
+    kind = draw(st.sampled_from(kinds))
+    column = {"negative": money, "garbled": money, "future": day, "currency": currency}[kind]
+    if kind == "negative":
+        value = f"-{draw(st.integers(1, 10**6)) / 100:.2f}"
+    elif kind == "garbled":
+        value = draw(st.sampled_from(["abc", "12,5O", "1e", "--5", "1.2.3.4", "x1", "NaN", "1e400"]))
+    elif kind == "future":
+        value = (
+            f"{draw(st.integers(2100, 9999))}-{draw(st.integers(1, 12)):02d}-{draw(st.integers(1, 28)):02d}"
+        )
+    else:
+        value = draw(
+            st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3).filter(lambda c: c not in ISO_4217)
+        )
+    rows[row][rows[0].index(column)] = value
+    return fmt, name, row, column, _text(title, delim, rows)
+
+
+def _invalid_more(workspace, tmp_path_factory, case) -> None:
+    fmt, name, row, column, data = case
+    path = tmp_path_factory.mktemp("invalid") / name
+    path.write_bytes(data)
+    before = workspace.checksum()
+    with pytest.raises(DataValidationError) as caught:
+        import_file(workspace, fmt, path, options=MORE_OPTIONS[fmt])
+    assert (caught.value.file, caught.value.row, caught.value.column) == (name, row, column)
+    assert workspace.checksum() == before
+
+
+@SETTINGS
+@given(case=invalid_more_export())
+def test_new_importers_refuse_an_invalid_cell_with_its_row_and_column(
+    workspace, tmp_path_factory, case
+) -> None:
+    _invalid_more(workspace, tmp_path_factory, case)
+
+
+@pytest.mark.slow
+@SLOW_SETTINGS
+@given(case=invalid_more_export())
+def test_new_importers_refuse_an_invalid_cell_many(workspace, tmp_path_factory, case) -> None:
+    _invalid_more(workspace, tmp_path_factory, case)
+
+
+@st.composite
+def damaged_more_export(draw) -> tuple[str, str, bytes]:
+    """A new importer's fixture with a random cut, flipped bytes, inserted bytes or odd cells."""
+    fmt, name, _, _ = draw(st.sampled_from(MORE_EXPORTS))
+    how = draw(st.sampled_from(["cut", "flip", "insert", "cells"]))
+    if how == "cells":
+        title, delim, rows = _table(name)
+        for _ in range(draw(st.integers(1, 3))):
+            row = rows[draw(st.integers(0, len(rows) - 1))]
+            row[draw(st.integers(0, len(row) - 1))] = draw(ODD_CELLS)
+        return fmt, ".csv", _text(title, delim, rows)
+    data = bytearray((FIXTURES / name).read_bytes())
+    at = draw(st.integers(0, len(data)))
+    if how == "cut":
+        data = data[:at]
+    elif how == "flip":
+        at = min(at, len(data) - 1)
+        data[at] = draw(st.integers(0, 255))
+    else:
+        data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    return fmt, ".csv", bytes(data)
+
+
+def _damaged_more(workspace, tmp_path_factory, case) -> None:
+    fmt, suffix, data = case
+    path = tmp_path_factory.mktemp("damaged") / f"export{suffix}"
+    path.write_bytes(data)
+    before = workspace.checksum()
+    try:
+        import_file(workspace, fmt, path, options=MORE_OPTIONS[fmt])
+    except DataValidationError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        assert workspace.checksum() == before
+
+
+@SETTINGS
+@given(case=damaged_more_export())
+def test_damaged_new_exports_never_crash(workspace, tmp_path_factory, case) -> None:
+    _damaged_more(workspace, tmp_path_factory, case)
+
+
+@pytest.mark.slow
+@SLOW_SETTINGS
+@given(case=damaged_more_export())
+def test_damaged_new_exports_never_crash_many(workspace, tmp_path_factory, case) -> None:
+    _damaged_more(workspace, tmp_path_factory, case)
+
+
+# -- the channels' own KPIs: e-mail, SEO and organic social (trueroi.ingest.email, seo, rankings, social)
+# format, fixture, and the headers of a count column and the day column of its data rows
+OWNED_EXPORTS = [
+    ("mailchimp", "mailchimp_campaigns.csv", ("Unique Opens", "Send Date")),
+    ("mailchimp", "mailchimp_campaigns_de.csv", ("Eindeutige Öffnungen", "Sendedatum")),
+    ("brevo", "brevo_campaigns_api.csv", ("uniqueViews", "sentDate")),
+    ("brevo", "brevo_campaigns_de.csv", ("Eindeutige Öffnungen", "Versanddatum")),
+    ("email", "email_campaigns.csv", ("unique_opens", "date")),
+    ("search-console", "gsc_download_en/Dates.csv", ("Impressions", "Date")),
+    ("search-console", "gsc_download_de/Datum.csv", ("Impressionen", "Datum")),
+    ("rankings", "sistrix_rankings_de.csv", ("Suchvolumen", "Datum")),
+    ("rankings", "semrush_position_tracking.csv", ("Search Volume", None)),
+    ("meta-insights", "meta_post_insights.csv", ("Impressions", "Publish time")),
+    ("meta-insights", "meta_page_insights.csv", ("Daily Total Impressions", "Date")),
+    ("linkedin-pages", "linkedin_page_posts.csv", ("Impressions", "Created date")),
+    ("linkedin-pages", "linkedin_page_metrics.csv", ("Impressions (organic)", "Date")),
+    ("social", "social_posts.csv", ("impressions", "date")),
+]
+
+
+def _owned_rows(name: str) -> tuple[list[str], str, list[list[str]]]:
+    """A fixture's title lines, delimiter and rows (header first; Meta's description line is no data)."""
+    title, delim, rows = _table(name)
+    return title, delim, rows
+
+
+@st.composite
+def invalid_owned_export(draw) -> tuple[str, str, int, str, bytes]:
+    """An e-mail, SEO or social fixture with one cell of one data row made invalid: a negative or garbled
+    count, or a day past the import window."""
+    fmt, name, (count, day) = draw(st.sampled_from(OWNED_EXPORTS))
+    title, delim, rows = _owned_rows(name)
+    first = 2 if name == "meta_page_insights.csv" else 1  # the description line under Meta's header
+    row = draw(st.integers(first, len(rows) - 1))
+    kind = draw(st.sampled_from(["negative", "garbled", "future"] if day else ["negative", "garbled"]))
+    column = day if kind == "future" else count
+    if kind == "negative":
+        value = f"-{draw(st.integers(1, 10**6))}"
+    elif kind == "garbled":
+        value = draw(st.sampled_from(["abc", "12,5O", "1e", "--5", "1.2.3.4", "x1", "NaN", "1e400", "2.5"]))
+    else:
+        value = (
+            f"{draw(st.integers(2100, 9999))}-{draw(st.integers(1, 12)):02d}-{draw(st.integers(1, 28)):02d}"
+        )
+    rows[row][rows[0].index(column)] = value
+    return fmt, name, row - first + 1, column, _text(title, delim, rows)
+
+
+def _invalid_owned(workspace, tmp_path_factory, case) -> None:
+    fmt, name, row, column, data = case
+    folder = tmp_path_factory.mktemp("invalid")
+    path = folder / Path(name).name
+    path.write_bytes(data)
+    before = workspace.checksum()
+    with pytest.raises(DataValidationError) as caught:
+        import_owned(workspace, fmt, path)
+    assert (caught.value.file, caught.value.row, caught.value.column) == (Path(name).name, row, column)
+    assert workspace.checksum() == before
+
+
+@SETTINGS
+@given(case=invalid_owned_export())
+def test_channel_kpi_importers_refuse_an_invalid_cell_with_its_row_and_column(
+    workspace, tmp_path_factory, case
+) -> None:
+    _invalid_owned(workspace, tmp_path_factory, case)
+
+
+@pytest.mark.slow
+@SLOW_SETTINGS
+@given(case=invalid_owned_export())
+def test_channel_kpi_importers_refuse_an_invalid_cell_many(workspace, tmp_path_factory, case) -> None:
+    _invalid_owned(workspace, tmp_path_factory, case)
+
+
+@st.composite
+def damaged_owned_export(draw) -> tuple[str, str, bytes]:
+    """An e-mail, SEO or social fixture (or the bulk Search Console Parquet table) with a random cut, flipped
+    bytes, inserted bytes or odd cells."""
+    fmt, name = draw(
+        st.sampled_from(
+            [(f, n) for f, n, _ in OWNED_EXPORTS] + [("search-console", "searchdata_site_impression.parquet")]
+        )
+    )
+    suffix = Path(name).suffix
+    how = draw(st.sampled_from(["cut", "flip", "insert"] + (["cells"] if suffix == ".csv" else [])))
+    if how == "cells":
+        title, delim, rows = _owned_rows(name)
+        for _ in range(draw(st.integers(1, 3))):
+            row = rows[draw(st.integers(0, len(rows) - 1))]
+            row[draw(st.integers(0, len(row) - 1))] = draw(ODD_CELLS)
+        return fmt, suffix, _text(title, delim, rows)
+    data = bytearray((FIXTURES / name).read_bytes())
+    at = draw(st.integers(0, len(data)))
+    if how == "cut":
+        data = data[:at]
+    elif how == "flip":
+        at = min(at, len(data) - 1)
+        data[at] = draw(st.integers(0, 255))
+    else:
+        data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    return fmt, suffix, bytes(data)
+
+
+def _damaged_owned(workspace, tmp_path_factory, case) -> None:
+    fmt, suffix, data = case
+    path = tmp_path_factory.mktemp("damaged") / f"export{suffix}"
+    path.write_bytes(data)
+    before = workspace.checksum()
+    try:
+        import_owned(workspace, fmt, path)
+    except DataValidationError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        assert workspace.checksum() == before
+
+
+@SETTINGS
+@given(case=damaged_owned_export())
+def test_damaged_channel_kpi_exports_never_crash(workspace, tmp_path_factory, case) -> None:
+    _damaged_owned(workspace, tmp_path_factory, case)
+
+
+@pytest.mark.slow
+@SLOW_SETTINGS
+@given(case=damaged_owned_export())
+def test_damaged_channel_kpi_exports_never_crash_many(workspace, tmp_path_factory, case) -> None:
+    _damaged_owned(workspace, tmp_path_factory, case)

@@ -74,7 +74,11 @@ def test_csv_cells_cannot_run_as_formulas(cell: str, written: str) -> None:
 def test_csv_header_and_dataframes_are_neutralised_too(tmp_path) -> None:
     frame = pd.DataFrame({"=cmd": ["@x", None], "n": [1, 2]})
     out = save_csv(frame, tmp_path / "rows.csv")
-    assert list(csv.reader(io.StringIO(out.read_text(), newline=""))) == [["'=cmd", "n"], ["'@x", "1"], ["", "2"]]
+    assert list(csv.reader(io.StringIO(out.read_text(), newline=""))) == [
+        ["'=cmd", "n"],
+        ["'@x", "1"],
+        ["", "2"],
+    ]
 
 
 def test_read_csv_errors_name_the_file_and_what_is_wrong(tmp_path) -> None:

@@ -180,7 +180,8 @@ def _flags_text(table: pa.Table, flags: list[str]) -> pa.Array:
         if not pa.types.is_boolean(values.type):
             values = pc.is_in(pc.utf8_lower(as_strings(values)), value_set=pa.array(["true", "1"]))
         parts.append(pc.if_else(pc.fill_null(values, False), flag[3:], pa.scalar(None, pa.string())))
-    joined = pc.binary_join_element_wise(*parts, ",", null_handling="skip")
+    joined = pc.binary_join_element_wise(*parts, pa.scalar(","), null_handling="replace", null_replacement="")
+    joined = pc.replace_substring_regex(pc.replace_substring_regex(joined, ",+", ","), "^,|,$", "")
     return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
 
 

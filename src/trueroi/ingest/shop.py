@@ -184,9 +184,7 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
 FULL_LOSS = ("refunded", "cancelled")  # statuses whose revenue is kept before the refund
 
 
-def net_of_refunds(
-    before: pd.Series, paid_back: pd.Series, status: pd.Series
-) -> tuple[pd.Series, pd.Series]:
+def net_of_refunds(before: pd.Series, paid_back: pd.Series, status: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Each order's ``revenue`` and ``refunded`` from its net revenue before refunds and what was paid back.
 
     An order that still counts as a sale (``paid``, ``partially_refunded``, ...) has what was paid back

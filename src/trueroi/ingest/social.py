@@ -23,7 +23,9 @@ generic social post CSV.
 A row with a post id is a post over its lifetime (``level`` "post", its day the publish day); a row without
 one is an account's day (``level`` "page"). Engagements are the platform's figure where the export has one,
 else reactions + comments + shares + clicks. Reach is kept as reported and never summed. ``clicks`` are link
-clicks (to the site). Post texts are kept as a title of at most :data:`TITLE_CHARS` characters.
+clicks (to the site). Post texts are kept as a title of at most :data:`TITLE_CHARS` characters. ``figures``
+names the measures a file reports: LinkedIn's metrics and followers sheets describe the same account days
+with different figures, so a row replaces an earlier one only when it has the same key and the same figures.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ KINDS = {
     "date": "day",
     "published": "day",
 }
-KEYS = ("platform", "level", "account", "post_id", "date_day")
+KEYS = ("platform", "level", "account", "post_id", "date_day", "figures")
 DESCRIPTION_ROW = r"^(lifetime|daily|weekly|28 days|lebensdauer|täglich|wöchentlich)\s*:"
 
 
@@ -127,7 +129,7 @@ META = _aliases(
     }
 )
 META_GERMAN = frozenset(header_key(h) for h in ("Beitrags-ID", "Impressionen", "Reichweite", "Datum"))
-META_ONLY = ("Post ID", "Beitrags-ID", "Daily Total Reach", "Lifetime Total Likes", "Publish time")
+META_ONLY = ("Beitrags-ID", "Daily Total Reach", "Lifetime Total Likes", "Publish time")
 META_ONLY += ("Veröffentlichungszeitpunkt", "Reactions, Comments and Shares", "Facebook Page reach")
 LINKEDIN = _aliases(
     {
@@ -143,6 +145,8 @@ LINKEDIN = _aliases(
         "shares": ("Reposts", "Reposts (organic)", "Shares (organic)", "Reposts (organisch)"),
         "followers_gained": ("Total followers", "Follows", "Follower insgesamt", "Neue Follower"),
         "video_views": ("Views", "Aufrufe"),
+        "organic_followers": ("Organic followers", "Organische Follower"),
+        "sponsored_followers": ("Sponsored followers", "Gesponserte Follower"),
     }
 )
 LINKEDIN_GERMAN = frozenset(header_key(h) for h in ("Beitragstitel", "Impressionen", "Datum", "Klicks"))
@@ -201,6 +205,7 @@ def _build(platform: str):  # noqa: ANN202 - a Build function of read_layout
             "permalink": cols.get("permalink", pa.nulls(n, pa.string())),
             "campaign": cols.get("campaign", pa.nulls(n, pa.string())),
             "channel": channel,
+            "figures": constant(",".join(sorted(c for c in COUNTS if c in cols)), n),
             "engagements": engagements if engagements is not None else pa.nulls(n, pa.int64()),
         }
         for c in COUNTS:

@@ -89,8 +89,10 @@ def order_facts(ws: Workspace, credited: ibis.Table, period: Period) -> ibis.Tab
         "voucher_code",
         "product_category",
     )
-    joined = credited.inner_join(o, credited.event_key == o.order_id)
-    base = in_base(ws, joined, ["revenue", "refunded", "cogs"], "partner statement (orders)")
+    # the period's orders in the base currency (a missing rate is an error), before the join: checking the
+    # rates on the joined table would run the whole crediting a second time
+    o = in_base(ws, o, ["revenue", "refunded", "cogs"], "partner statement (orders)").view()
+    base = credited.inner_join(o, credited.event_key == o.order_id)
     refunded = base.refunded.fill_null(0.0)
     return base.select(
         "event_key",

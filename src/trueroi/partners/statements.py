@@ -103,29 +103,49 @@ def _check_margins(frame: pd.DataFrame) -> None:
     )
 
 
-def _counts(lines: pd.DataFrame) -> dict[str, int]:
-    states = lines["state"].value_counts()
-    return {"credited": len(lines), **{s: int(states.get(s, 0)) for s in STATES}}
+def _empty_summary() -> dict[str, Any]:
+    counts = {"credited": 0, **dict.fromkeys(STATES, 0)}
+    return {"orders": dict(counts), "leads": dict(counts), "commission": dict.fromkeys(MONEY_KEYS, 0.0)}
 
 
-def _money(lines: pd.DataFrame) -> dict[str, float]:
-    by_state = lines.groupby("state")["commission"].sum()
-    validated = float(by_state.get("validated", 0.0))
-    return {
-        "gross": float(lines["commission_gross"].sum()),
-        "reversed": float(lines["commission_reversed"].sum()),
-        "pending": float(by_state.get("pending", 0.0)),
-        "validated": validated,
-        "owed": validated,
-    }
+def _summaries(lines: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per partner (and ``None`` for all of them): the counts of ``orders`` and ``leads`` by state and the
+    ``commission`` (gross, reversed, pending, validated, owed); one group-by over the lines."""
+    out: dict[str | None, dict[str, Any]] = {}
+    counts = lines.groupby(["partner", "kind", "state"]).size()
+    money = lines.groupby("partner")[["commission_gross", "commission_reversed"]].sum()
+    by_state = lines.groupby(["partner", "state"])["commission"].sum()
+    for partner in lines["partner"].unique():
+        out[partner] = _empty_summary()
+    for (partner, kind, state), n in counts.items():
+        block = out[partner]["orders" if kind == "order" else "leads"]
+        block[state] += int(n)
+        block["credited"] += int(n)
+    for partner, row in money.iterrows():
+        out[partner]["commission"]["gross"] = float(row["commission_gross"])
+        out[partner]["commission"]["reversed"] = float(row["commission_reversed"])
+    for (partner, state), value in by_state.items():
+        if state in ("pending", "validated"):
+            out[partner]["commission"][state] = float(value)
+    total = _empty_summary()
+    for summary in out.values():
+        summary["commission"]["owed"] = summary["commission"]["validated"]
+        for key in ("orders", "leads", "commission"):
+            for name, value in summary[key].items():
+                total[key][name] += value
+    out[None] = total
+    return out
 
 
-def _summary(lines: pd.DataFrame) -> dict[str, Any]:
-    return {
-        "orders": _counts(lines[lines["kind"] == "order"]),
-        "leads": _counts(lines[lines["kind"] == "lead"]),
-        "commission": _money(lines),
-    }
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The lines with times as ISO text and nulls as None: ready for JSON and CSV as they are."""
+    out = frame.copy()
+    for column in ("ts", "lock_until"):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if "day" in out:
+        out["day"] = pd.to_datetime(out["day"]).dt.strftime("%Y-%m-%d")
+    return out.astype(object).where(out.notna(), None)
 
 
 @dataclass(frozen=True)
@@ -150,20 +170,21 @@ class Statement:
         counts of ``orders`` and ``leads`` (credited, pending, validated, reversed, excluded), the
         ``commission`` (gross, reversed, pending, validated, owed) and its ``lines``; ``totals`` over the
         partners shown."""
-        partners = []
-        for rule in self.rules:
-            mine = self.partner_lines(rule.partner)
-            partners.append(
-                {
-                    "partner": rule.partner,
-                    "basis": rule.basis,
-                    "rate": rule.rate,
-                    "lock_days": rule.lock_days,
-                    **_summary(mine),
-                    "lines": _records(mine[SHOWN]),
-                }
-            )
-        return jsonable(
+        summaries = _summaries(self.lines)
+        lines: dict[str, list[dict[str, Any]]] = {r.partner: [] for r in self.rules}
+        for record in _plain(self.lines[["partner", *SHOWN]]).to_dict(orient="records"):
+            lines[record.pop("partner")].append(record)
+        partners = [
+            {
+                "partner": rule.partner,
+                "basis": rule.basis,
+                "rate": rule.rate,
+                "lock_days": rule.lock_days,
+                **summaries.get(rule.partner, _empty_summary()),
+            }
+            for rule in self.rules
+        ]
+        doc = jsonable(
             {
                 "month": self.month,
                 "from": self.start,
@@ -173,15 +194,19 @@ class Statement:
                 "credited_by": self.program.credit,
                 "lookback_days": self.program.lookback_days,
                 "partners": partners,
-                "totals": _summary(self.lines),
+                "totals": summaries[None],
             }
         )
+        for block in doc["partners"]:  # plain already: kept out of jsonable, which would walk every cell
+            block["lines"] = lines[block["partner"]]
+        return doc
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per partner for a table: counts and money."""
+        summaries = _summaries(self.lines)
         rows = []
         for rule in self.rules:
-            s = _summary(self.partner_lines(rule.partner))
+            s = summaries.get(rule.partner, _empty_summary())
             rows.append(
                 {
                     "partner": rule.partner,
@@ -193,12 +218,12 @@ class Statement:
             )
         return rows
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self) -> pd.DataFrame:
         """The order- and lead-level lines for CSV: ``partner, month, currency`` and the line columns."""
-        frame = self.lines[["partner", *SHOWN]].copy()
+        frame = _plain(self.lines[["partner", *SHOWN]])
         frame.insert(1, "month", self.month)
         frame.insert(2, "currency", self.currency)
-        return _records(frame)
+        return frame
 
     def write(self, out: str | os.PathLike[str]) -> Path:
         """Write the statement to ``out``: ``.pdf`` (one section per partner), ``.csv`` (the lines, formulas
@@ -218,17 +243,6 @@ class Statement:
         if suffix == ".pdf":
             return write_atomically(path, lambda tmp: tmp.write_bytes(statement_pdf(self)))
         raise UsageError(f"cannot write a statement as {path.name}: expected a .pdf, .csv or .json file")
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame.copy()
-    for column in ("ts", "lock_until"):
-        if column in out:
-            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%dT%H:%M:%S")
-    if "day" in out:
-        out["day"] = pd.to_datetime(out["day"]).dt.strftime("%Y-%m-%d")
-    out = out.astype(object).where(out.notna(), None)
-    return jsonable(out.to_dict(orient="records"))
 
 
 def partner_statement(

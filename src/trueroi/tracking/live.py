@@ -113,7 +113,8 @@ def _window(
     table["revenue"] = table["revenue"].fillna(0.0)
     table = table.sort_values(["sessions", "revenue", "channel"], ascending=[False, False, True])
     rows = [{k: jsonable(v) for k, v in r.items()} for r in table.to_dict(orient="records")]
-    total = {m: (None if table[m].isna().all() else jsonable(table[m].sum())) for m in MEASURES}
+    total = {m: jsonable(table[m].sum()) for m in MEASURES if m != "spend"}
+    total["spend"] = None if table["spend"].isna().all() else jsonable(table["spend"].sum())
     return LiveWindow(name, start, end, rows, {"channel": "Total", **total})
 
 

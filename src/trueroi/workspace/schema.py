@@ -123,8 +123,8 @@ TABLES: dict[str, dict[str, str]] = {
         "voucher_code": "string",
         "import_id": "string",
     },
-    # The channels' own KPIs (trueroi.ingest.email, .seo, .social; issue 21). Each row carries the channel (and,
-    # for e-mail and social posts, the UTM campaign) it joins touchpoints, orders and costs on.
+    # The channels' own KPIs (trueroi.ingest.email, .seo, .social; issue 21). Each row carries the channel
+    # (and, for e-mail and social posts, the UTM campaign) it joins touchpoints, orders and costs on.
     # E-mail campaign reports (Mailchimp, Brevo, a generic CSV): one row per campaign and send day. Counts are
     # recipients; ``machine_opens`` are the unique opens the tool itself counts as machine (Apple Mail Privacy
     # Protection) opens, null where the export does not say.
@@ -175,8 +175,8 @@ TABLES: dict[str, dict[str, str]] = {
         "sum_position": "float64",
         "import_id": "string",
     },
-    # Keyword rankings and visibility (Sistrix, SEMrush position tracking, a generic CSV): a keyword's position
-    # on a day (null: not in the top 100), or a domain's visibility index (``keyword`` null).
+    # Keyword rankings and visibility (Sistrix, SEMrush position tracking, a generic CSV): a keyword's
+    # position on a day (null: not in the top 100), or a domain's visibility index (``keyword`` null).
     "rankings": {
         "date_day": "date",
         "tool": "string",
@@ -193,6 +193,8 @@ TABLES: dict[str, dict[str, str]] = {
     # Organic social insights (Meta page and post insights, LinkedIn page analytics, a generic CSV): ``level``
     # "post" (one post over its lifetime, ``date_day`` = publish day) or "page" (one account on one day).
     # Reach is kept as reported and never summed; ``followers`` is the follower count at the end of the day.
+    # ``figures`` names the measures the row's export reports (LinkedIn's metrics and followers sheets hold
+    # different figures of the same account days; a re-export of one replaces only its own rows).
     "social_posts": {
         "date_day": "date",
         "platform": "string",
@@ -204,6 +206,7 @@ TABLES: dict[str, dict[str, str]] = {
         "permalink": "string",
         "campaign": "string",
         "channel": "string",
+        "figures": "string",
         "impressions": "int64",
         "reach": "int64",
         "engagements": "int64",
