@@ -157,3 +157,23 @@ def test_a_post_twice_in_one_file_is_refused(workspace, tmp_path) -> None:
         import_owned(workspace, "linkedin-pages", path)
     assert caught.value.row == 3
     assert workspace.checksum() == before
+
+
+def test_auto_import_loads_a_social_file_and_never_takes_canonical_ad_rows(workspace, tmp_path) -> None:
+    from trueroi.ingest import AUTO, import_files
+
+    done = import_files(workspace, AUTO, [FIXTURES / "social_posts.csv"]).to_dict()["imports"]
+    lines = (FIXTURES / "social_posts.csv").read_text().strip().splitlines()
+    assert [(r["format"], r["tables"]) for r in done] == [("social", {"social_posts": len(lines) - 1})]
+    assert workspace.row_count("social_posts") == len(lines) - 1
+    # trueroi's own ad-performance rows name a platform and a reach, as a generic social file does: they stay
+    # ad-performance rows
+    import pandas as pd
+
+    ads = tmp_path / "ads.parquet"
+    row = {"date_day": date(2026, 3, 2), "platform": "meta", "campaign_id": "c1", "campaign_name": "Spring"}
+    row |= {"channel": "Display", "spend": 12.5, "impressions": 1000, "reach": 800, "clicks": 20}
+    pd.DataFrame([row | {"currency": "EUR"}]).to_parquet(ads)
+    assert detect_format(ads) == "ad-performance"
+    import_files(workspace, AUTO, [ads])
+    assert workspace.row_count("ad_performance") == 1

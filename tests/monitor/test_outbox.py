@@ -122,7 +122,7 @@ def invoke(*args: str) -> tuple[int, str]:
     result = runner.invoke(build_app(), list(args))
     if isinstance(result.exception, TrueRoiError):
         return 2, str(result.exception)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout
 
 
 def test_cli_refuses_a_bad_webhook_and_drops_from_the_outbox(workspace) -> None:

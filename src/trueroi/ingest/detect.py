@@ -29,9 +29,11 @@ SPECIFIC = ("ga4", "shopify-orders", "offline-conversions", *MORE)
 SPECIFIC += ("microsoft-ads", "google-ads", "meta-ads", "crm")
 SPECIFIC += ("awin", "cj", "network")  # affiliate network reports (trueroi.ingest.networks)
 # The channels' own KPIs first (a German Search Console "Datum, Klicks, Impressionen" file passes for Google
-# Ads, Meta post insights with Reach and Link clicks for Meta Ads); their generic CSVs last.
+# Ads, Meta post insights with Reach and Link clicks for Meta Ads); their generic CSVs after trueroi's own
+# canonical files (whose ad-performance rows name a platform and a reach, as a generic social file does).
 OWNED = ("search-console", "rankings", "mailchimp", "brevo", "meta-insights", "linkedin-pages")
-SPECIFIC = (*OWNED, *SPECIFIC, "email", "social")
+SPECIFIC = (*OWNED, *SPECIFIC)
+LAST = ("email", "social")
 
 
 def detect_format(path: str | Path) -> str:
@@ -52,6 +54,10 @@ def detect_format(path: str | Path) -> str:
     columns = _columns(path)
     for name, needed in GENERIC_SIGNATURES:
         if needed <= columns:
+            return name
+    for name in LAST:
+        fmt = FORMATS.get(name)
+        if fmt is not None and fmt.detect is not None and fmt.detect(path):
             return name
     raise DataValidationError(
         "matches no import format",

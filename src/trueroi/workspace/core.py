@@ -441,6 +441,8 @@ class Workspace:
         for name in targets:
             if name not in DATA_TABLES:
                 raise WorkspaceError(f"cannot load into {name!r}; loadable tables: {', '.join(DATA_TABLES)}")
+        if not set(targets) <= set(self.con.list_tables()):
+            self.create_tables()  # a warehouse made before the table existed gets it
         target_key = ",".join(sorted(targets))
         previous = self.already_loaded(sha256, target_key)
         if previous is not None:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from trueroi.workspace.core import Workspace
 
 DATA_TABLES = ("ad_performance", "touchpoints", "orders", "conversions", "costs", "fx_rates")
+# Tables added after the first warehouses were made: created when a load first needs them.
+DATA_TABLES += ("partner_transactions", "email_campaigns", "search_console", "rankings", "social_posts")
 #: How many leading characters of an import id identify it when they are unique (ids have 16).
 MIN_PREFIX = 4
 
@@ -128,8 +130,9 @@ def list_imports(ws: Workspace, *, count_rows: bool = True) -> ImportList:
 
 
 def _present(ws: Workspace) -> dict[str, int]:
+    existing = set(ws.con.list_tables())
     union = " UNION ALL ".join(
-        f"SELECT import_id, count(*) AS n FROM {t} GROUP BY import_id" for t in DATA_TABLES
+        f"SELECT import_id, count(*) AS n FROM {t} GROUP BY import_id" for t in DATA_TABLES if t in existing
     )
     rows = ws.con.con.execute(f"SELECT import_id, sum(n) FROM ({union}) GROUP BY import_id").fetchall()
     return {str(i): int(n) for i, n in rows}
