@@ -100,6 +100,19 @@ def test_margin_rate_comes_from_the_workspace(model_dir: Path, workspace) -> Non
     assert out["allocation"]["social"] == pytest.approx(50.0, rel=1e-6)
 
 
+def test_an_unallocated_total_is_said(model_dir: Path, workspace) -> None:
+    workspace.config.default_margin = 0.5
+    workspace.config.save(workspace.path)
+    args = ["budget", "optimize", str(model_dir), "--total", "500", "--workspace", str(workspace.path)]
+    result = runner.invoke(build_app(), [*args, "--objective", "profit", "--format", "json"])
+    assert result.exit_code == 0
+    # the profit optimum spends 50 + 50 of the 500 a week (see above): 400 stay unallocated, said on stderr
+    assert "spends 100.00 of the 500.00 per week" in result.stderr and "400.00 a week" in result.stderr
+    assert json.loads(result.stdout)["spend"] == pytest.approx(100.0, rel=1e-6)
+    result = runner.invoke(build_app(), [*args, "--format", "json"])  # revenue spends it all: no note
+    assert result.exit_code == 0 and "unallocated" not in result.stderr
+
+
 def test_compare_json_and_chart(model_dir: Path, tmp_path: Path) -> None:
     manual = tmp_path / "manual.json"
     manual.write_text(json.dumps({"search": 400, "social": 100}))

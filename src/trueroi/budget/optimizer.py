@@ -106,6 +106,23 @@ class BudgetPlan:
     kpi: str = "revenue"
     explanation: list[dict[str, Any]] = field(default_factory=list)
 
+    def unspent_note(self) -> str | None:
+        """A sentence when the plan leaves part of the weekly total unspent (more than 0.5%), saying why;
+        ``None`` when it spends the total."""
+        spend = float(self.allocation.sum())
+        if spend >= self.budget * 0.995:
+            return None
+        if self.objective.name == "profit":
+            why = "each further unit would return less margin than it costs (objective profit)"
+        elif any(b != "total" for b in self.binding):
+            why = "the channels' bounds (" + ", ".join(b for b in self.binding if b != "total") + ") cap it"
+        else:
+            why = "no channel pays back more spend"
+        return (
+            f"the plan spends {spend:,.2f} of the {self.budget:,.2f} per week it was given; "
+            f"{self.budget - spend:,.2f} a week stays unallocated: {why}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``trueroi budget optimize --format json`` (plus descriptive extras)."""
         return {

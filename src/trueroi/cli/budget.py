@@ -19,6 +19,7 @@ from trueroi.cli.common import (
     WorkspaceOpt,
     console,
     group,
+    note,
     print_csv,
     print_json,
     print_table,
@@ -115,6 +116,9 @@ def optimize(
         flighting=flighting,
         **_bounds(minimum, maximum, max_change, lock),
     )
+    unspent = result.plan.unspent_note()
+    if unspent:
+        note(unspent)
     if fmt == OutputFormat.json:
         print_json(result.to_dict())
     elif fmt == OutputFormat.csv:
