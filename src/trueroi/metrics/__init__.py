@@ -15,16 +15,21 @@ from trueroi.metrics.dimensions import (
     resolve_range,
 )
 from trueroi.metrics.engine import KpiReport, data_range, kpi_report
+from trueroi.metrics.families import FAMILIES, FamilyReport, MoneySource, family_kpis
 from trueroi.metrics.kpis import kpis
 
 __all__ = [
     "ALL_KPIS",
     "DIMENSIONS",
+    "FAMILIES",
     "KPIS",
     "Kpi",
     "KpiReport",
     "Period",
+    "FamilyReport",
+    "MoneySource",
     "data_range",
+    "family_kpis",
     "kpi_report",
     "kpis",
     "last_full_quarter",
