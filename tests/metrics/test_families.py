@@ -12,7 +12,8 @@ from trueroi.errors import UsageError
 from trueroi.ingest import import_file
 from trueroi.io import jsonable
 from trueroi.metrics import family_kpis, kpis
-from tests.metrics.helpers import load, order, touch
+
+from .helpers import load, order, touch
 
 FIXTURES = Path(__file__).parents[1] / "ingest" / "fixtures"
 
@@ -29,9 +30,9 @@ GSC_ROWS = """date,query,clicks,impressions,position
 
 
 def _email(ws) -> None:
-    # K-100 (5/2, welcome_flow): 800 recipients, 792 delivered, 8 bounces, 500 unique opens of which 120 machine
-    # opens, 95 unique clicks, 2 unsubscribes, 0 complaints. K-101 (5/9, mai_newsletter): 3000, 2950, 50,
-    # 1300 (machine opens not reported), 260, 15, 1.
+    # K-100 (5/2, welcome_flow): 800 recipients, 792 delivered, 8 bounces, 500 unique opens of which 120
+    # machine opens, 95 unique clicks, 2 unsubscribes, 0 complaints. K-101 (5/9, mai_newsletter): 3000,
+    # 2950, 50, 1300 (machine opens not reported), 260, 15, 1.
     import_file(ws, "email", FIXTURES / "email_campaigns.csv")
 
 
@@ -88,7 +89,9 @@ def test_open_rate_is_marked_inflated_where_the_export_counts_machine_opens(work
 def test_email_revenue_per_recipient_and_no_full_roi_without_costs(workspace) -> None:
     _email(workspace)
     _orders(workspace)
-    out = family_kpis(workspace, "email", by="campaign", date_from="2025-05-01", date_to="2025-05-31").to_dict()
+    out = family_kpis(
+        workspace, "email", by="campaign", date_from="2025-05-01", date_to="2025-05-31"
+    ).to_dict()
     t = out["totals"]
     assert (t["revenue"], t["margin"]) == (300.0, 170.0)
     assert t["revenue_per_recipient"] == pytest.approx(300 / 3800)
@@ -173,7 +176,10 @@ def test_top_movers_against_the_previous_period(seo) -> None:
     out = family_kpis(seo, "seo", by="channel", date_from="2025-03-01", date_to="2025-03-02").to_dict()
     prev = out["movers"]["previous"]
     assert (prev["from"], prev["to"], prev["available"]) == ("2025-02-27", "2025-02-28", True)
-    assert [(m["query"], m["clicks_change"]) for m in prev["winners"]] == [("acme jacke", 40), ("regenjacke", 5)]
+    assert [(m["query"], m["clicks_change"]) for m in prev["winners"]] == [
+        ("acme jacke", 40),
+        ("regenjacke", 5),
+    ]
     assert [(m["query"], m["clicks_change"]) for m in prev["losers"]] == [("winterjacke", -15)]
     assert out["movers"]["yoy"]["available"] is False
 
@@ -231,7 +237,9 @@ def test_pages_by_organic_revenue_and_the_seo_money(seo) -> None:
         seo,
         "touchpoints",
         [
-            touch("u3", datetime(2025, 3, 1, 9), "Organic Search", landing_page="https://shop.de/jacken?utm_x=1"),
+            touch(
+                "u3", datetime(2025, 3, 1, 9), "Organic Search", landing_page="https://shop.de/jacken?utm_x=1"
+            ),
             touch("u4", datetime(2025, 3, 2, 9), "Organic Search", landing_page="https://www.shop.de/"),
             touch("u5", datetime(2025, 3, 2, 9), "Organic Search", landing_page="https://shop.de/jacken/"),
         ],
