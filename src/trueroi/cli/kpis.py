@@ -1,4 +1,5 @@
-"""``trueroi kpis``: KPIs and ROI by any breakdown, with year-over-year or previous-period change."""
+"""``trueroi kpis``: KPIs and ROI by any breakdown, with year-over-year or previous-period change; with
+``--family email|seo|social|paid`` a channel family's own KPIs (:func:`trueroi.metrics.family_kpis`)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,14 @@ def kpis(
         typer.Option(
             "--by",
             help="Breakdown, e.g. channel,week (day/week/month/quarter/year, "
-            "channel, campaign, is_brand, funnel_stage, platform).",
+            "channel, campaign, is_brand, funnel_stage, platform; with --family its own: e-mail campaign; "
+            "SEO query, page, country, device, is_brand; social platform, account, post, post_type).",
         ),
     ] = "channel",
+    family: Annotated[
+        str | None,
+        typer.Option(help="A channel family's own KPIs: email, seo, social or paid (= without --family)."),
+    ] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     period: Annotated[
@@ -66,6 +72,9 @@ def kpis(
 
     parse_day(date_from, "--from")  # a bad date's error names the option
     parse_day(date_to, "--to")
+    if family is not None:
+        _family(family, by, date_from, date_to, period, compare, attribution, value, output, workspace)
+        return
     with open_workspace(workspace) as ws:
         report = kpi_query(
             ws,
@@ -116,6 +125,58 @@ def print_report(report, title: str | None = None) -> None:  # noqa: ANN001 - Kp
         title=title or f"KPIs {report.period} ({report.currency}, attribution: {report.attribution_model})",
         caption="ROI on contribution margin; media ROI counts ad spend only, full ROI all marketing costs.",
     )
+
+
+def _family(
+    family: str,
+    by: str,
+    date_from: str | None,
+    date_to: str | None,
+    period: str | None,
+    compare: str | None,
+    attribution: str | None,
+    value: str,
+    output: OutputFormat,
+    workspace: str | None,
+) -> None:
+    """``trueroi kpis --family``: the family's KPIs rendered as a table, JSON or CSV rows."""
+    from trueroi.metrics import family_kpis
+    from trueroi.metrics.families import HEADLINE
+
+    with open_workspace(workspace) as ws:
+        report = family_kpis(
+            ws,
+            family,
+            by=by,
+            date_from=date_from,
+            date_to=date_to,
+            period=period,
+            compare=compare,
+            attribution=attribution,
+            value=value,
+        )
+    if output == OutputFormat.json:
+        print_json(report.to_dict())
+    elif output == OutputFormat.csv:
+        print_csv(report.rows)
+    elif report.paid is not None:
+        print_report(report.paid)
+    else:
+        columns = [(d, d.replace("_", " ").title(), "text") for d in report.dims] + list(HEADLINE[family])
+        if report.compare:
+            key, label, _ = HEADLINE[family][0]
+            columns.append((f"{key}_change_pct", f"{label} {report.compare}", "percent"))
+        totals = {**report.totals, **{d: "Total" if i == 0 else "" for i, d in enumerate(report.dims)}}
+        print_table(
+            report.to_dict()["rows"] + [totals],
+            columns,
+            title=f"{family} KPIs {report.period} ({report.currency}, "
+            f"attribution: {report.attribution_model})",
+            caption="Rates are ratios of sums; full ROI only where costs booked to the channel are known.",
+        )
+    if output == OutputFormat.table:
+        for line in report.notes:
+            note(f"note: {line}")
 
 
 def register(app: typer.Typer) -> None:
