@@ -109,7 +109,7 @@ def import_files(
                 wrote_to(ws)
             raise
     wrote_to(ws)
-    _report(batch.to_dict()["imports"], output)
+    _report(batch.to_dict()["imports"], output, batch.links)
 
 
 def _list(workspace: Path | None, output: OutputFormat) -> None:
@@ -202,9 +202,10 @@ def _progress() -> Iterator[Callable[[Path, int], None] | None]:
         yield advance
 
 
-def _report(results: list[dict[str, Any]], output: OutputFormat) -> None:
+def _report(results: list[dict[str, Any]], output: OutputFormat, links: Any = None) -> None:  # noqa: ANN401
+    """The batch as a table, JSON or CSV; ``links`` (``OrderLinks``) says what matched tracked purchases."""
     if output == OutputFormat.json:
-        print_json({"imports": results})
+        print_json({"imports": results} | ({"order_links": links.to_dict()} if links is not None else {}))
         return
     flat = [
         {**{k: v for k, v in r.items() if k != "tables"}, "tables": ", ".join(r["tables"])} for r in results
@@ -226,6 +227,8 @@ def _report(results: list[dict[str, Any]], output: OutputFormat) -> None:
         ],
         title="Imported",
     )
+    if links is not None:
+        console.print(escape(links.line()))
 
 
 def register(app: typer.Typer) -> None:

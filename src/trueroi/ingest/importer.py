@@ -23,6 +23,7 @@ from trueroi.ingest.detect import detect_format
 from trueroi.ingest.parse import Problems
 from trueroi.ingest.registry import get_format
 from trueroi.workspace import LoadResult, Workspace, file_sha256
+from trueroi.workspace.links import LINK_TABLES, OrderLinks, order_links
 
 AUTO = "auto"
 RowsCallback = Callable[[Path, int], None]
@@ -167,11 +168,17 @@ class ImportBatch:
 
     imports: list[dict[str, Any]] = field(default_factory=list)
     workspace: str = ""
+    links: OrderLinks | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"imports": [{"file", "format", "import_id", "rows", "tables", "replaced", "skipped",
-        "warnings"} ...]}`` (``warnings``: what the file brought that was loaded but looks wrong)."""
-        return {"imports": self.imports}
+        "warnings"} ...]}`` (``warnings``: what the file brought that was loaded but looks wrong), and
+        ``"order_links"`` (:meth:`~trueroi.workspace.links.OrderLinks.to_dict`, an additive key) when the
+        batch loaded orders or conversions and the workspace holds both orders and tracked purchases."""
+        out: dict[str, Any] = {"imports": self.imports}
+        if self.links is not None:
+            out["order_links"] = self.links.to_dict()
+        return out
 
     @property
     def replaced(self) -> int:
@@ -237,4 +244,12 @@ def import_files(
                 "warnings": list(result.warnings),
             }
         )
+    if any(result_rows(i, LINK_TABLES) for i in batch.imports):
+        links = order_links(ws)
+        batch.links = links if links.orders and links.purchases else None
     return batch
+
+
+def result_rows(entry: dict[str, Any], tables: tuple[str, ...]) -> int:
+    """Rows one file of a batch loaded into ``tables``."""
+    return sum(int(n) for t, n in entry["tables"].items() if t in tables)

@@ -8,7 +8,9 @@ only. The order's status is ``cancelled`` when ``Cancelled at`` is set, else the
 refunds is ``Total - Taxes - Shipping``: product revenue after discounts, without tax or shipping income. An
 order that still counts as a sale has what was paid back (``Refunded Amount``) netted out of its revenue and
 kept in ``refunded``; a refunded or cancelled order keeps its revenue before the refund
-(:func:`net_of_refunds`), so what was lost stays known. The customer id is a hash of the e-mail address, so
+(:func:`net_of_refunds`), so what was lost stays known. The order id is Shopify's ``Name`` (``#1001``); its
+numeric ``Id`` is kept in ``order_ref``, so a tracked purchase carrying either finds the order
+(:mod:`trueroi.workspace.links`). The customer id is a hash of the e-mail address, so
 no address is stored.
 
 COGS per line item, first found: a ``Lineitem cost`` / ``Cost per item`` column times quantity; the product
@@ -134,7 +136,16 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
     totals = lines.groupby("order_id", sort=False)["line_cogs"].agg(
         lambda s: s.sum() if s.notna().all() else np.nan
     )
-    for col in ("taxes", "shipping", "refunded", "cancelled_at", "email", "financial_status", "created_at"):
+    for col in (
+        "taxes",
+        "shipping",
+        "refunded",
+        "cancelled_at",
+        "email",
+        "financial_status",
+        "created_at",
+        "shopify_id",
+    ):
         if col not in first:
             first[col] = np.nan
     missing_total = first["total"].isna()
@@ -177,6 +188,8 @@ def _to_orders(lines: pd.DataFrame, ctx: ImportContext) -> pa.Table:
             "cogs": pa.array(totals.reindex(first.index), pa.float64(), from_pandas=True),
             "status": pa.array(status, pa.string()),
             "refunded": pa.array(refunded, pa.float64(), from_pandas=True),
+            # Shopify's numeric Id beside its Name: a tracked purchase may carry either as transaction id
+            "order_ref": pa.array(first["shopify_id"].astype("string"), pa.string(), from_pandas=True),
         }
     )
 

@@ -31,6 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from trueroi.errors import DataValidationError
+from trueroi.workspace.links import LINK_TABLES, add_missing_columns, link_orders
 from trueroi.workspace.schema import TABLES, arrow_schema
 
 LOAD_MEMORY_LIMIT = "2GB"
@@ -198,7 +199,9 @@ def commit(
     """Move the staged rows into the canonical tables in one transaction (the caller holds the write lock).
 
     ``record`` is the new row of ``imports`` (status 'loaded'); when a load of the same file and tables
-    committed meanwhile, nothing is written and ``skipped_as`` names that import.
+    committed meanwhile, nothing is written and ``skipped_as`` names that import. A load of orders or
+    conversions also joins orders to tracked purchases in the same transaction
+    (:func:`~trueroi.workspace.links.link_orders`).
     """
     stage.finish()
     previous = raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
@@ -232,6 +235,7 @@ def _commit_rows(
     if hit is not None:
         return Commit(rows=dict.fromkeys(stage.tables, 0), replaced=0, skipped_as=str(hit[0]))
     discard_pending(raw)
+    add_missing_columns(raw, tuple(stage.tables))  # a warehouse of an older version gets the new columns
     replaced = 0
     for table in stage.tables:
         if table in keys:
@@ -241,6 +245,8 @@ def _commit_rows(
     for table in stage.tables:
         cols = ", ".join(TABLES[table])
         raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {_ALIAS}.{table}")
+    if set(stage.tables) & set(LINK_TABLES):  # orders meet their tracked purchases whichever came first
+        link_orders(raw)
     raw.execute(
         "INSERT INTO imports (import_id, source_format, file_name, sha256, target_table, rows, loaded_at, "
         "status) VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded')",

@@ -74,6 +74,11 @@ TABLES: dict[str, dict[str, str]] = {
         "status_at": "timestamp",
         "voucher_code": "string",
         "product_category": "string",
+        # Added for the join of shop orders to tracked purchases (trueroi.workspace.links), both nullable: the
+        # order's other id in its shop (Shopify's numeric ``Id`` where ``order_id`` is its ``Name``), and
+        # whether ``user_id`` was taken from the tracked purchase with the order's id (true; null: as loaded).
+        "order_ref": "string",
+        "user_linked": "boolean",
     },
     "conversions": {
         "conversion_id": "string",
