@@ -24,6 +24,7 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from trueroi.metrics import family_kpis
 from trueroi.metrics import kpis as kpi_query
 from trueroi.quality import quality_report
 from trueroi.server import list_users, portfolio, visible_workspaces
@@ -69,8 +70,24 @@ def kpis(
     compare: Annotated[str | None, Query(description="yoy or previous.")] = None,
     attribution: Annotated[str | None, Query(description="Attribution model.")] = None,
     value: Annotated[str, Query(description="revenue, or clv (with by=channel).")] = "revenue",
+    family: Annotated[
+        str | None, Query(description="A channel family's own KPIs: email, seo, social or paid.")
+    ] = None,
 ) -> Response:
     with caller.open_workspace() as ws:
+        if family is not None:  # = trueroi kpis --family FAMILY --format json
+            report = family_kpis(
+                ws,
+                family,
+                by=by,
+                date_from=date_from,
+                date_to=date_to,
+                period=period,
+                compare=compare,
+                attribution=attribution,
+                value=value,
+            )
+            return json_result(report)
         report = kpi_query(
             ws,
             by=by,
