@@ -19,6 +19,7 @@ import typer
 from trueroi.cli import (
     attribution,
     budget,
+    channels,
     clv,
     demo,
     experiment,
@@ -43,6 +44,7 @@ COMMAND_MODULES = (
     demo,
     kpis,
     ingest,
+    channels,
     quality,
     attribution,
     mmm,

@@ -18,45 +18,28 @@ Checks
 ``spend_without_clicks``    ad rows with spend but no clicks
 ``channel_unmatched``       channel names in costs or ads that no other table uses ("Shopping" in the ledger
                             beside the platforms' "Paid Shopping"), with the known name each may mean
+``orders_unlinked``         sale orders no tracked purchase's transaction id names, and their revenue share
+                            (:mod:`trueroi.quality.joins`)
+``channel_rule_split``      spend and sessions of one GA4 group on two names because of a channel rule
+                            (:mod:`trueroi.quality.joins`)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ibis
 
-from trueroi.errors import UsageError
 from trueroi.ingest.channels import close_channel, known_channels
+from trueroi.quality.base import EXAMPLES, SEVERITIES, Finding, in_base, scalar, severity
+from trueroi.quality.joins import check_channel_rule_split, check_orders_unlinked
 from trueroi.workspace.money import to_base
 from trueroi.workspace.rules import is_sale
 
 if TYPE_CHECKING:
     from trueroi.workspace import Workspace
-
-SEVERITIES = ("high", "medium", "low")
-EXAMPLES = 5
-
-
-@dataclass
-class Finding:
-    """One data-quality problem: a code, how bad it is, how many rows or days it touches, and examples."""
-
-    code: str
-    severity: str
-    title: str
-    count: int
-    examples: list[str] = field(default_factory=list)
-    detail: str = ""
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise UsageError(f"severity {self.severity!r} is not one of {SEVERITIES}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _rank(f: Finding) -> tuple[int, int]:
@@ -103,28 +86,13 @@ def worst(found: list[Finding], n: int = 3) -> list[Finding]:
     return sorted(found, key=_rank)[:n]
 
 
-def _in_base(ws: Workspace, table: ibis.Table, money: list[str], day: str = "date_day") -> ibis.Table:
-    """``table`` with the ``money`` columns in the base currency; amounts without a rate become null (the
-    quality checks report on what they can, and a missing rate is a finding of its own)."""
-    return to_base(ws, table, money, day).drop("_fx_missing")
-
-
-def _scalar(expr: Any) -> Any:
-    value = expr.execute()
-    return None if value is None or value != value else value
-
-
-def _severity(share: float, high: float, medium: float) -> str:
-    return "high" if share >= high else "medium" if share >= medium else "low"
-
-
 def check_platform_overclaim(ws: Workspace) -> list[Finding]:
     ads, orders = ws.table("ad_performance"), ws.table("orders")
-    if _scalar(ads.count()) == 0 or _scalar(orders.count()) == 0:
+    if scalar(ads.count()) == 0 or scalar(orders.count()) == 0:
         return []
-    sales = _in_base(ws, orders.filter(is_sale(orders.status)), ["revenue"])
+    sales = in_base(ws, orders.filter(is_sale(orders.status)), ["revenue"])
     shop = sales.group_by("date_day").aggregate(orders=sales.count(), revenue=sales.revenue.sum()).execute()
-    claims = _in_base(ws, ads, ["conversions_value"])
+    claims = in_base(ws, ads, ["conversions_value"])
     per_day = (
         claims.group_by(["platform", "date_day"])
         .aggregate(conv=claims.conversions.sum(), value=claims.conversions_value.sum())
@@ -182,8 +150,8 @@ def _trend(grp: Any) -> str:
 def check_orders_without_touch(ws: Workspace) -> list[Finding]:
     orders, touches = ws.table("orders"), ws.table("touchpoints")
     sales = orders.filter(is_sale(orders.status))
-    total = _scalar(sales.count())
-    if not total or _scalar(touches.count()) == 0:
+    total = scalar(sales.count())
+    if not total or scalar(touches.count()) == 0:
         return []
     # an anti join: one hash of the touches' users, no distinct list built and joined back (a null user_id
     # matches nothing, so orders without one are lost too)
@@ -197,7 +165,7 @@ def check_orders_without_touch(ws: Workspace) -> list[Finding]:
     return [
         Finding(
             "orders_without_touch",
-            _severity(share, 0.3, 0.1),
+            severity(share, 0.3, 0.1),
             f"{share:.0%} of orders have no touchpoint",
             int(n),
             [f"order {i}" for i in ids],
@@ -209,14 +177,14 @@ def check_orders_without_touch(ws: Workspace) -> list[Finding]:
 
 def check_utm(ws: Workspace) -> list[Finding]:
     tp = ws.table("touchpoints")
-    total = _scalar(tp.count())
+    total = scalar(tp.count())
     if not total:
         return []
     out = []
     bad = tp.filter(
         tp.source.isnull() | tp.medium.isnull() | (tp.medium == "(not set)") | (tp.channel == "Unassigned")
     )
-    n = _scalar(bad.count())
+    n = scalar(bad.count())
     if n:
         top = (
             bad.group_by(["source", "medium"])
@@ -228,7 +196,7 @@ def check_utm(ws: Workspace) -> list[Finding]:
         out.append(
             Finding(
                 "utm_unassigned",
-                _severity(n / total, 0.1, 0.02),
+                severity(n / total, 0.1, 0.02),
                 f"{n / total:.1%} of touchpoints have missing or unknown UTM values",
                 int(n),
                 ex,
@@ -265,9 +233,9 @@ def check_days_without_tracking(ws: Workspace) -> list[Finding]:
     tracked = tp.select(tday=tp.date_day).distinct()
     missing = active.left_join(tracked, active.date_day == tracked.tday).filter(lambda t: t.tday.isnull())
     days = sorted(missing.date_day.execute().tolist())
-    if not days or _scalar(tp.count()) == 0 and _scalar(orders.count()) == 0:
+    if not days or scalar(tp.count()) == 0 and scalar(orders.count()) == 0:
         return []
-    n_active = _scalar(active.count())
+    n_active = scalar(active.count())
     return [
         Finding(
             "days_without_tracking",
@@ -287,7 +255,7 @@ def _day(value: Any) -> str:
 def check_duplicate_orders(ws: Workspace) -> list[Finding]:
     orders = ws.table("orders")
     dup = orders.group_by("order_id").aggregate(n=orders.count()).filter(lambda t: t.n > 1)
-    n = _scalar(dup.count())
+    n = scalar(dup.count())
     if not n:
         return []
     ex = [
@@ -309,11 +277,11 @@ def check_duplicate_orders(ws: Workspace) -> list[Finding]:
 def check_offline_match(ws: Workspace) -> list[Finding]:
     conv, tp = ws.table("conversions"), ws.table("touchpoints")
     off = conv.filter(conv.is_offline & conv.click_id.notnull())
-    total = _scalar(off.count())
+    total = scalar(off.count())
     if not total:
         return []
     unmatched = off.anti_join(tp, off.click_id == tp.click_id)
-    n = _scalar(unmatched.count())
+    n = scalar(unmatched.count())
     if not n:
         return []
     rate = 1 - n / total
@@ -341,11 +309,11 @@ def check_refunds(ws: Workspace) -> list[Finding]:
     and "0.00 EUR" would be false).
     """
     orders = to_base(ws, ws.table("orders"), ["revenue"])
-    total = _scalar(orders.count())
+    total = scalar(orders.count())
     if not total:
         return []
     lost = orders.filter(orders.status.isin(("refunded", "cancelled", "partially_refunded")))
-    n = _scalar(lost.count())
+    n = scalar(lost.count())
     if not n:
         return []
     by = (
@@ -371,7 +339,7 @@ def check_refunds(ws: Workspace) -> list[Finding]:
             "Amount), so what was refunded is not in the warehouse."
         )
     title = f"{share:.0%} of orders are refunded or cancelled"
-    return [Finding("refunds_cancellations", _severity(share, 0.2, 0.08), title, int(n), ex, detail)]
+    return [Finding("refunds_cancellations", severity(share, 0.2, 0.08), title, int(n), ex, detail)]
 
 
 def _refund_line(r: Any, currency: str) -> str:
@@ -392,7 +360,7 @@ def _refund_line(r: Any, currency: str) -> str:
 def check_spend_without_clicks(ws: Workspace) -> list[Finding]:
     ads = ws.table("ad_performance")
     rows = ads.filter((ads.spend > 0) & ((ads.clicks == 0) | ads.clicks.isnull()))
-    n = _scalar(rows.count())
+    n = scalar(rows.count())
     if not n:
         return []
     ex = [
@@ -457,4 +425,6 @@ CHECKS: tuple[Callable[[Workspace], list[Finding]], ...] = (
     check_refunds,
     check_spend_without_clicks,
     check_channel_names,
+    check_orders_unlinked,
+    check_channel_rule_split,
 )
