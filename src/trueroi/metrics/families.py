@@ -29,7 +29,7 @@ from trueroi.io import jsonable
 from trueroi.metrics import family_email, family_seo, family_social
 from trueroi.metrics.dimensions import TIME_GRAINS, Period, resolve_range, time_grain
 from trueroi.metrics.engine import KpiReport, data_range, kpi_report
-from trueroi.metrics.family_base import FamilySpec, channels_of, date_span, ordered
+from trueroi.metrics.family_base import FamilySpec, channels_of, date_span, family_table, ordered
 from trueroi.metrics.kpis import kpis
 from trueroi.workspace import Workspace
 
@@ -229,6 +229,16 @@ def family_kpis(
         list(dict.fromkeys(notes)),
         extras,
     )
+
+
+def families_with_data(ws: Workspace, period: Period) -> list[str]:
+    """The families (of e-mail, SEO, social) whose own table has rows dated in ``period``."""
+    found = []
+    for name, spec in SPECS.items():
+        t = family_table(ws, spec.table)
+        if int(t.filter(t.date_day.between(period.start, period.end)).count().execute()):
+            found.append(name)
+    return found
 
 
 def _paid(report: KpiReport) -> FamilyReport:

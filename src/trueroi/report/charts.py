@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from trueroi.report.family_sections import family_sections
 from trueroi.report.layout import Chart, Section, Series, Table, cell, generic_table, table
 from trueroi.report.more_sections import (
     STEP_COLUMNS,
@@ -264,7 +265,9 @@ def sections(content: dict[str, Any]) -> list[Section]:
         _anomalies_section,
         appendix_section,
     )
-    return [m(content, charts) for m in makers]
+    out = [m(content, charts) for m in makers]
+    at = [s.key for s in out].index("channels") + 1  # the channels' own KPIs follow their ROI
+    return out[:at] + family_sections(content, charts) + out[at:]
 
 
 def _steps_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:

@@ -29,6 +29,7 @@ from trueroi.mmm.margin import workspace_margin_rate
 from trueroi.monitor import detect_anomalies
 from trueroi.quality.findings import findings
 from trueroi.report.branding import find_logo
+from trueroi.report.family_sections import family_content
 from trueroi.report.model_sections import experiments_section, mmm_section
 from trueroi.report.next_steps import KIND, next_steps
 from trueroi.report.recommend import split
@@ -109,9 +110,11 @@ def build_report(
     -------
     dict
         The sections (``goals``, ``pacing``, ``kpis``, ``channels``, ``tracking``, ``experiments``,
-        ``attribution``, ``mmm``, ``quality``, ``anomalies``), ``margin`` (the margin rate used and its
-        source), ``next_steps`` (the first :data:`~trueroi.report.recommend.MANAGEMENT_STEPS`, each with its
-        ``evidence``) and ``next_steps_appendix`` (the rest).
+        ``attribution``, ``mmm``, ``quality``, ``anomalies``; ``families``, the e-mail, SEO and social KPIs,
+        only when the workspace holds such rows in the period: :mod:`trueroi.report.family_sections`),
+        ``margin`` (the margin rate used and its source), ``next_steps`` (the first
+        :data:`~trueroi.report.recommend.MANAGEMENT_STEPS`, each with its ``evidence``) and
+        ``next_steps_appendix`` (the rest).
 
     Raises
     ------
@@ -150,6 +153,9 @@ def build_report(
         "quality": _quality(ws),
         "anomalies": _anomalies(ws, period, anomalies),
     }
+    families = family_content(ws, period, report.attribution_model)
+    if families:  # only a workspace with e-mail, Search Console or social rows in the period
+        content["families"] = families
     content["attribution"] = _with_roas(content["attribution"], content["channels"]["rows"])
     content = jsonable(content)
     content["next_steps"], content["next_steps_appendix"] = split(next_steps(content))
