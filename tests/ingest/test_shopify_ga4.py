@@ -35,6 +35,7 @@ from trueroi.cli.main import build_app
 from trueroi.ingest import import_file, import_files
 from trueroi.metrics import kpi_report
 from trueroi.workspace import Workspace
+from trueroi.workspace.imports import remove_import
 from trueroi.workspace.links import order_links
 
 ORDERS = {  # name -> (Shopify Id, GA4 user or None, Total, Taxes, Shipping, paid at UTC)
@@ -269,3 +270,21 @@ def test_cli_import_says_what_matched(workspace: Workspace, tmp_path) -> None:
     assert run.exit_code == 0, run.output
     links = json.loads(run.stdout)["order_links"]
     assert (links["orders"], links["linked"], links["unlinked"]) == (5, 4, 1)
+
+
+def test_removing_the_purchases_import_unlinks_its_orders(workspace: Workspace, tmp_path) -> None:
+    import_file(workspace, "shopify-orders", write_shopify(tmp_path))
+    ga4 = import_file(workspace, "ga4", write_ga4(tmp_path, "name", "ndjson"))
+    assert order_links(workspace).linked == 4
+    remove_import(workspace, ga4.import_id)
+    orders = workspace.table("orders").execute()
+    # the four orders that took their user from a GA4 purchase have none again; nothing else changed
+    assert orders["user_id"].isna().all() and orders["user_linked"].isna().all()
+    assert len(orders) == 5 and order_links(workspace).linked == 0
+
+
+def test_opening_an_older_warehouse_adds_the_new_columns(workspace: Workspace) -> None:
+    with workspace.writing() as raw:
+        raw.execute("ALTER TABLE orders DROP COLUMN user_linked")
+    workspace.create_tables()
+    assert "user_linked" in workspace.table("orders").columns

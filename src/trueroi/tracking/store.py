@@ -40,6 +40,7 @@ from trueroi.io import jsonable
 from trueroi.tracking.outcomes import conversion_rows, order_rows
 from trueroi.tracking.sessions import TIMEOUT, TOUCH_PREFIX, anonymous_touches, session_touches
 from trueroi.workspace.core import Workspace
+from trueroi.workspace.links import LINK_TABLES, add_missing_columns, link_orders
 from trueroi.workspace.load import conform
 from trueroi.workspace.schema import TABLES
 
@@ -146,6 +147,7 @@ def load_events(
     incoming = pa.Table.from_pylist([dict(e) for e in events], schema=EVENT_SCHEMA)
     with ws.writing("load of tracked events") as raw:
         ensure_tables(raw)
+        add_missing_columns(raw, LINK_TABLES)  # a warehouse of an older version gets the new nullable columns
         _check_positions(raw, moves or {})
         raw.execute("BEGIN TRANSACTION")
         try:
@@ -186,6 +188,8 @@ def _load(
         rows["conversions"] = _replace(
             raw, "conversions", "conversion_id", conversion_rows(fresh, ws.config), import_id
         )
+        if rows["orders"] or rows["conversions"]:
+            link_orders(raw)  # shop orders take the user of the tracked purchase that names them
         _record_import(raw, import_id, sum(rows.values()), now)
     _move(raw, moves, len(incoming), now)
     return TrackingLoad(

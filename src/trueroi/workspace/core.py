@@ -26,6 +26,7 @@ from trueroi.errors import NoWorkspaceError, WorkspaceError
 from trueroi.workspace import imports as imports_mod
 from trueroi.workspace.config import CONFIG_FILE, WorkspaceConfig
 from trueroi.workspace.connection import WarehouseConnection
+from trueroi.workspace.links import add_missing_columns
 from trueroi.workspace.load import (
     PeriodReplace,
     RowKey,
@@ -333,11 +334,12 @@ class Workspace:
                 if name not in existing:
                     self.con.create_table(name, schema=schema(name))
             return
-        with self.writing("creation of the canonical tables"):
+        with self.writing("creation of the canonical tables") as raw:
             existing = set(self.con.list_tables())
             for name in TABLES:
                 if name not in existing:
                     self.con.create_table(name, schema=schema(name))
+            add_missing_columns(raw)  # a warehouse made by an older version gets the columns added since
 
     # -- reading ---------------------------------------------------------------------------------------
     def table(self, name: str) -> ibis.Table:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from trueroi.errors import UsageError
 from trueroi.io import jsonable
 from trueroi.workspace.derived import invalidate
+from trueroi.workspace.links import LINK_TABLES, link_orders
 from trueroi.workspace.schema import TABLES
 
 if TYPE_CHECKING:
@@ -191,6 +192,8 @@ def remove_import(ws: Workspace, import_id: str) -> RemovedImport:
                 for t in tables
             }
             raw.execute("DELETE FROM imports WHERE import_id = ?", [found_id])
+            if set(tables) & set(LINK_TABLES):
+                link_orders(raw)  # orders that took their user from a removed purchase lose it again
             invalidate(raw)
             raw.execute("COMMIT")
         except BaseException:
