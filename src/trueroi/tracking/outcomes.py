@@ -35,55 +35,68 @@ DEFAULT_OFFLINE_TYPE = "deal_won"
 
 def order_rows(events: pd.DataFrame, config: WorkspaceConfig) -> pa.Table:
     """The orders of the tracked ``purchase`` and ``refund`` events in ``events`` (every such event of
-    each order; columns as in ``tracking_events``). Orders without a purchase give no row."""
-    rows = []
-    for order_id, group in events.groupby("order_id", sort=True):
-        row = _order(str(order_id), group.sort_values(["recv_ts", "ts", "event_id"]), config.base_currency)
-        if row is not None:
-            rows.append(row)
-    if not rows:
+    each order; columns as in ``tracking_events``). Orders without a purchase give no row.
+
+    Built with whole-frame sorts and group-bys (one pass per rule of the module's notes, not a loop over
+    orders), so a batch of many purchases costs about what one does."""
+    events = events[events["order_id"].notna()]
+    purchases = events[events["type"] == "purchase"]
+    if purchases.empty:
         return arrow_schema("orders").empty_table()
-    frame = pd.DataFrame(rows)
-    ts = pa.array(frame["ts"].to_numpy().astype("datetime64[us]"), pa.timestamp("us"))
+    arrival = purchases.sort_values(["order_id", "recv_ts", "ts", "event_id"], kind="stable")
+    server = arrival["source"] == "server"
+    has_server = server.groupby(arrival["order_id"]).transform("any")
+    main = arrival[server | (~has_server & (arrival["source"] == "browser"))]
+    latest = main.drop_duplicates("order_id", keep="last").set_index("order_id")
+    first = main.sort_values(["order_id", "ts", "event_id"], kind="stable").drop_duplicates("order_id")
+    visitor, customer = _people(arrival, server)
+    refunds = events[events["type"] == "refund"]
+    refunded = refunds["revenue"].fillna(0.0).groupby(refunds["order_id"]).sum()
+    cancelled = (refunds["status"] == "cancelled").groupby(refunds["order_id"]).any()
+    ids = latest.index
+    gross = latest["revenue"].astype("float64")
+    back = refunded.reindex(ids, fill_value=0.0).astype("float64")
+    status = [
+        _status(sent, g, r, bool(c))
+        for sent, g, r, c in zip(
+            latest["status"], gross, back, cancelled.reindex(ids, fill_value=False), strict=True
+        )
+    ]
+    user = visitor.reindex(ids).where(visitor.reindex(ids).notna(), customer.reindex(ids))
+    currency = latest["currency"].where(
+        latest["currency"].notna() & (latest["currency"] != ""), config.base_currency
+    )
+    ts = pa.array(
+        first.set_index("order_id")["ts"].reindex(ids).to_numpy().astype("datetime64[us]"), pa.timestamp("us")
+    )
     return pa.table(
         {
-            "order_id": pa.array(frame["order_id"], pa.string()),
-            "customer_id": pa.array(frame["customer_id"], pa.string()),
-            "user_id": pa.array(frame["user_id"], pa.string()),
+            "order_id": pa.array(ids.astype(str), pa.string()),
+            "customer_id": pa.array(_strings(customer.reindex(ids)), pa.string()),
+            "user_id": pa.array(_strings(user), pa.string()),
             "ts": ts,
             "date_day": local_day(ts, config.timezone),
-            "currency": pa.array(frame["currency"], pa.string()),
-            "revenue": pa.array(frame["revenue"], pa.float64()),
-            "cogs": pa.array(frame["cogs"], pa.float64()),
-            "status": pa.array(frame["status"], pa.string()),
+            "currency": pa.array(_strings(currency), pa.string()),
+            "revenue": pa.array((gross - back).clip(lower=0.0), pa.float64()),
+            "cogs": pa.array(latest["cogs"].astype("float64"), pa.float64(), from_pandas=True),
+            "status": pa.array(status, pa.string()),
         }
     )
 
 
-def _order(order_id: str, events: pd.DataFrame, base_currency: str) -> dict | None:
-    purchases = events[events["type"] == "purchase"]
-    server = purchases[purchases["source"] == "server"]
-    browser = purchases[purchases["source"] == "browser"].sort_values(["ts", "event_id"])
-    if purchases.empty:
-        return None
-    main = server if not server.empty else browser
-    latest, first = main.iloc[-1], main.sort_values(["ts", "event_id"]).iloc[0]
-    visitor = _first_value(browser["user_id"])
-    customer = _last_value(server["user_id"])
-    gross = float(latest["revenue"])
-    refunds = events[events["type"] == "refund"]
-    refunded = float(refunds["revenue"].fillna(0.0).sum())
-    status = _status(latest["status"], gross, refunded, bool((refunds["status"] == "cancelled").any()))
-    return {
-        "order_id": order_id,
-        "customer_id": customer,
-        "user_id": visitor if visitor is not None else customer,
-        "ts": first["ts"],
-        "currency": latest["currency"] or base_currency,
-        "revenue": max(gross - refunded, 0.0),
-        "cogs": None if pd.isna(latest["cogs"]) else float(latest["cogs"]),
-        "status": status,
-    }
+def _people(arrival: pd.DataFrame, server: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per order, the first browser visitor id (by event time) and the backend's last customer id (by
+    arrival) of ``arrival``, its purchases in arrival order."""
+    browser = arrival[arrival["source"] == "browser"].sort_values(
+        ["order_id", "ts", "event_id"], kind="stable"
+    )
+    visitor = browser.dropna(subset=["user_id"]).drop_duplicates("order_id").set_index("order_id")["user_id"]
+    customer = arrival[server].dropna(subset=["user_id"]).drop_duplicates("order_id", keep="last")
+    return visitor, customer.set_index("order_id")["user_id"]
+
+
+def _strings(values: pd.Series) -> list[str | None]:
+    return [None if pd.isna(v) else str(v) for v in values]
 
 
 def _status(sent: str | None, gross: float, refunded: float, cancelled: bool) -> str:
@@ -131,13 +144,3 @@ def conversion_rows(events: pd.DataFrame, config: WorkspaceConfig) -> pa.Table:
     ts = pa.array(frame["ts"].to_numpy().astype("datetime64[us]"), pa.timestamp("us"))
     table = pa.Table.from_pandas(frame.drop(columns=["ts"]), preserve_index=False)
     return table.append_column("ts", ts).append_column("date_day", local_day(ts, config.timezone))
-
-
-def _first_value(values: pd.Series) -> str | None:
-    found = values.dropna()
-    return str(found.iloc[0]) if len(found) else None
-
-
-def _last_value(values: pd.Series) -> str | None:
-    found = values.dropna()
-    return str(found.iloc[-1]) if len(found) else None
