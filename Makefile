@@ -62,11 +62,15 @@ sysdeps:
 peer-data: install
 	$(PY) tests/attribution/peer_data.py
 
+# Two workers (the machines have 2 cores), each taking whole files so that a module's fitted model or
+# server is made once; session fixtures (the demo shop, PostgreSQL, Spark) start once per worker.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
+
 test: install sysdeps peer-data
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 test-fast: install sysdeps peer-data
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

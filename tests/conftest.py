@@ -42,7 +42,7 @@ def demo_shop(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spark():
-    """One PySpark local-mode session for the whole test run (it takes 30-40 s to start)."""
+    """One PySpark local-mode session per test process (it takes 30-40 s to start; `make test` has two)."""
     from pyspark.sql import SparkSession
 
     session = (

@@ -114,3 +114,25 @@ def test_openapi_document_lists_the_api_routes_only(web_site) -> None:
     assert not [p for p in paths if not p.startswith("/api/v1/")]
     parameters = {p["name"] for p in paths["/api/v1/workspaces/{ws}/kpis"]["get"]["parameters"]}
     assert {"ws", "by", "from", "to", "period", "compare", "attribution", "value"} <= parameters
+
+
+def test_kpis_are_computed_once_per_workspace_version(web_site, web_workspaces, monkeypatch) -> None:
+    import os
+
+    from trueroi.web import api
+
+    calls: list[dict] = []
+    real = api.kpi_query
+    monkeypatch.setattr(api, "kpi_query", lambda *a, **k: calls.append(k) or real(*a, **k))
+    url = "/api/v1/workspaces/acme/kpis?by=channel&period=2026-Q1"
+    web_site.call("GET", url, "viewer", "token")  # a first answer may build derived tables: a new version
+    calls.clear()
+    first = web_site.call("GET", url, "viewer", "token")
+    again = web_site.call("GET", url, "viewer", "token")
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert len(calls) == 1  # the second viewer got the kept answer (the same numbers, not a recomputation)
+    config = web_workspaces.paths["acme"] / "trueroi.toml"
+    stamp = config.stat().st_mtime_ns + 1_000_000_000
+    os.utime(config, ns=(stamp, stamp))  # the workspace changed (as any write changes a file's time)
+    assert web_site.call("GET", url, "viewer", "token").json()["rows"]
+    assert len(calls) == 2

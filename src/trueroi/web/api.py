@@ -28,6 +28,7 @@ from trueroi.metrics import family_kpis
 from trueroi.metrics import kpis as kpi_query
 from trueroi.quality import quality_report
 from trueroi.server import list_users, portfolio, visible_workspaces
+from trueroi.server.views import answer
 from trueroi.web import api_analysis, api_files, api_jobs, api_plans, api_settings
 from trueroi.web.access import Caller, Level, require
 from trueroi.web.api_common import API_PREFIX, ReadCaller, UserCaller, new_router
@@ -74,30 +75,23 @@ def kpis(
         str | None, Query(description="A channel family's own KPIs: email, seo, social or paid.")
     ] = None,
 ) -> Response:
-    with caller.open_workspace() as ws:
-        if family is not None:  # = trueroi kpis --family FAMILY --format json
-            report = family_kpis(
-                ws,
-                family,
-                by=by,
-                date_from=date_from,
-                date_to=date_to,
-                period=period,
-                compare=compare,
-                attribution=attribution,
-                value=value,
-            )
-            return json_result(report)
-        report = kpi_query(
-            ws,
-            by=by,
-            date_from=date_from,
-            date_to=date_to,
-            period=period,
-            compare=compare,
-            attribution=attribution,
-            value=value,
+    # The answer is kept per workspace version (trueroi.server.cache): fifty viewers asking the same
+    # question cost one query, and a changed workspace is asked again.
+    args = (by, date_from, date_to, period, compare, attribution, value)
+    options = dict(
+        zip(("by", "date_from", "date_to", "period", "compare", "attribution", "value"), args, strict=True)
+    )
+    if family is not None:  # = trueroi kpis --family FAMILY --format json
+        report = answer(
+            caller.home.workspace_path(caller.workspace),
+            "kpis-family",
+            (family, *args),
+            lambda ws: family_kpis(ws, family, **options),
         )
+        return json_result(report)
+    report = answer(
+        caller.home.workspace_path(caller.workspace), "kpis-api", args, lambda ws: kpi_query(ws, **options)
+    )
     return json_result(report)
 
 
