@@ -19,7 +19,7 @@ from trueroi.ingest import import_file
 from trueroi.tracking import load_events
 from trueroi.workspace import Workspace, WorkspaceConfig
 
-from .conftest import browser_events, ms
+from .conftest import browser_events, ms, server_events
 
 START = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 SHOP = "https://shop.example"
@@ -166,3 +166,50 @@ def test_click_ids_the_importers_do_not_name_are_kept(tmp_path) -> None:
         found = _touches(ws)
     assert list(found["click_id"]) == ["TT9", "G7"]  # a gclid wins over li_fat_id
     assert list(found["source"]) == ["tiktok.com", "google"]
+
+
+def test_page_views_a_backend_sends_make_sessions_too(tmp_path) -> None:
+    # server-side tagging: the shop's backend forwards its visitors' page views; two visits of one person
+    # (the second 45 minutes after the first, past the 30-minute timeout) and its order, which is no visit
+    events = server_events(
+        [
+            {
+                "event_id": "p1",
+                "type": "page_view",
+                "ts": ms(START),
+                "user_id": "c9",
+                "url": f"{SHOP}/?utm_source=newsletter&utm_medium=email&utm_campaign=oct",
+            },
+            {
+                "event_id": "p2",
+                "type": "page_view",
+                "ts": ms(START + timedelta(minutes=5)),
+                "user_id": "c9",
+                "url": f"{SHOP}/cart",
+            },
+            {
+                "event_id": "p3",
+                "type": "page_view",
+                "ts": ms(START + timedelta(minutes=50)),
+                "user_id": "c9",
+                "url": f"{SHOP}/?gclid=G1",
+            },
+            {
+                "event_id": "o1",
+                "type": "purchase",
+                "ts": ms(START + timedelta(minutes=55)),
+                "user_id": "c9",
+                "order_id": "1001",
+                "revenue": 40.0,
+                "currency": "EUR",
+            },
+        ],
+        now=START + timedelta(hours=2),
+    )
+    with Workspace.init(tmp_path / "ws", WorkspaceConfig(name="shop")) as ws:
+        load_events(ws, events)
+        found = _touches(ws)
+        orders = ws.table("orders").execute()
+    assert list(found["channel"]) == ["Email", "Paid Search"]
+    assert list(found["pageviews"]) == [2, 1]
+    assert list(orders["order_id"]) == ["1001"] and list(orders["user_id"]) == ["c9"]

@@ -215,8 +215,9 @@ def _without_forgotten(raw: duckdb.DuckDBPyConnection, fresh: pd.DataFrame) -> p
 
 
 def _sessions(ws: Workspace, raw: duckdb.DuckDBPyConnection, fresh: pd.DataFrame, import_id: str) -> int:
-    """Rebuild the sessions the new browser events can change; returns touchpoint rows written."""
-    browser = fresh[(fresh["source"] == "browser") & fresh["type"].isin(SESSION_EVENT_TYPES)]
+    """Rebuild the sessions the new visit events can change (:func:`_session_event`); returns touchpoint
+    rows written."""
+    browser = fresh[_session_event(fresh)]
     known = browser[browser["user_id"].notna()]
     written = 0
     if not known.empty:
@@ -237,7 +238,8 @@ def _sessions(ws: Workspace, raw: duckdb.DuckDBPyConnection, fresh: pd.DataFrame
             raw,
             f"""SELECT e.event_id, e.type, e.ts, e.user_id, e.url, e.referrer FROM {EVENTS} e
                 JOIN _rows r ON e.user_id = r.user_id
-                WHERE e.ts >= ? AND e.ts >= r.since AND e.source = 'browser' AND e.type IN ({types})""",
+                WHERE e.ts >= ? AND e.ts >= r.since
+                  AND ((e.source = 'browser' AND e.type IN ({types})) OR e.type = 'page_view')""",
             [earliest],
         )
         raw.execute(
@@ -256,6 +258,13 @@ def _sessions(ws: Workspace, raw: duckdb.DuckDBPyConnection, fresh: pd.DataFrame
     return written + _replace(
         raw, "touchpoints", "touch_id", anonymous_touches(anonymous, ws.config), import_id
     )
+
+
+def _session_event(events: pd.DataFrame) -> pd.Series:
+    """Events that make sessions: the browser's page views, purchases, leads and custom events, and page
+    views a backend sends (server-side tagging) - the backend's orders and CRM events are no visits."""
+    browser = (events["source"] == "browser") & events["type"].isin(SESSION_EVENT_TYPES)
+    return browser | (events["type"] == "page_view")
 
 
 def _orders(ws: Workspace, raw: duckdb.DuckDBPyConnection, fresh: pd.DataFrame, import_id: str) -> int:
