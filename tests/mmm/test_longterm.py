@@ -97,3 +97,58 @@ def test_bad_horizons(fitted: MMM) -> None:
     for months in ((), (0, 3), (6, 3), (1, 1)):
         with pytest.raises(UsageError, match="months must be positive"):
             cumulative_roi(fitted, months=months)
+
+
+def test_geo_model_curve_by_hand() -> None:
+    from trueroi.mmm import GeoMMM
+    from trueroi.mmm.simulate import simulate_geo
+
+    panel = simulate_geo(seed=5, n_geos=3, n_periods=30, n_channels=2)
+    model = GeoMMM(saturation="logistic", method="laplace", draws=100, seed=0, margin_rate=0.6)
+    model.fit(panel.df, date="week", geo="geo", target="revenue", channels=panel.channels)
+    result = cumulative_roi(model, months=(1, 24))
+    n_ch = len(panel.channels)
+    alpha = model.posterior_["adstock_alpha"].reshape(-1, n_ch)  # shared by the geos
+    roi = model.posterior_["roi"].reshape(alpha.shape[0], -1, n_ch)  # (D, G, C) per-spend ROI
+    spend = model.data_.spend[: model.data_.n_train].sum(axis=0)  # (G, C)
+    national = (roi * spend).sum(axis=1) / spend.sum(axis=0)  # spend-weighted, by hand
+    summary = model.summary()["channels"]
+    for i, c in enumerate(panel.channels):
+        hand = 0.6 * national[:, i] * hand_share(alpha[:, i], WEEKS_PER_MONTH) - 1
+        block = result.channels[c]
+        assert block["cumulative_roi"]["mean"][0] == pytest.approx(hand.mean(), rel=1e-5)
+        assert block["cumulative_roi"]["mean"][1] == pytest.approx(summary[c]["roi"]["mean"], rel=1e-5)
+
+
+def test_cli_json_shape_and_table(
+    fitted: MMM, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from trueroi.cli.main import build_app, main
+
+    out = fitted.save(tmp_path_factory.mktemp("longterm") / "model")
+    args = ["mmm", "longterm", str(out), "--months", "1,3,12", "--format", "json"]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["basis"] == "roas" and payload["l_max"] == 8
+    assert list(payload["channels"]) == fitted.data_.channels
+    for block in payload["channels"].values():
+        assert list(block)[:3] == ["months", "cumulative_roi", "payback_month"]  # the shape
+        assert block["months"] == [1, 3, 12]
+        assert list(block["cumulative_roi"]) == ["mean", "lower", "upper"]
+        assert all(
+            len(v) == 3 and all(isinstance(x, float) for x in v) for v in block["cumulative_roi"].values()
+        )
+        assert block["payback_month"] in (None, 1, 3, 12)
+    table = CliRunner().invoke(build_app(), ["mmm", "longterm", str(out)])
+    assert table.exit_code == 0 and "payback" in table.stdout
+    for args, message in ((["--months", "3,x"], "--months"), ([], "config.json")):
+        target = out if args else tmp_path_factory.mktemp("empty")
+        with pytest.raises(SystemExit) as info:
+            main(["mmm", "longterm", str(target), *args])
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
