@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pytest
-from tests.metrics.helpers import load, order, touch
 
 from trueroi.errors import DataValidationError
 from trueroi.metrics.content import content_roi, fit_decay
+
+from .helpers import load, order, touch
 
 LIVE = date(2025, 1, 1)
 DPM = 365.25 / 12
@@ -151,3 +152,23 @@ def test_missing_keys_are_clear_errors(workspace) -> None:
         content_roi(workspace)
     result = content_roi(workspace, by="campaign")  # matched by UTM campaign instead: no visits yet
     assert [p["key"] for p in result.pieces] == ["/page"]
+
+
+def test_cli_json_and_table(shop, capsys: pytest.CaptureFixture[str]) -> None:
+    from typer.testing import CliRunner
+
+    from trueroi.cli.main import build_app, main
+
+    args = ["content", "--workspace", str(shop.path), "--horizon", "18"]
+    result = CliRunner().invoke(build_app(), [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert list(payload)[:2] == ["by", "horizon_months"]
+    piece = {p["key"]: p for p in payload["pieces"]}[PAGE]
+    assert piece["months"] == list(range(1, 19)) and piece["payback_month"] == 15
+    assert piece["projected"].count(True) == 6
+    table = CliRunner().invoke(build_app(), args)
+    assert table.exit_code == 0 and PAGE in table.stdout and "cumulative ROI" in table.stdout
+    with pytest.raises(SystemExit) as info:
+        main(["content", "--workspace", str(shop.path), "--by", "page"])
+    assert info.value.code == 2 and "landing_page or campaign" in capsys.readouterr().err

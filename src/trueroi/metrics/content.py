@@ -159,10 +159,14 @@ def content_roi(
     for row in costs.itertuples(index=False):
         daily = _daily(sessions, sales, row.key)
         result.pieces.append(piece_curve(row.key, float(row.cost), row.live_from, end, daily, horizon))
-        if result.pieces[-1]["decay_per_month"] is None:
-            result.notes.append(
-                f"{row.key}: fewer than {MIN_FIT_MONTHS} observed months from its peak on, no projection"
+        piece = result.pieces[-1]
+        if piece["decay_per_month"] is None:
+            why = (
+                "no margin in its observed months"
+                if not any(m > 0 for m in piece["margin"])
+                else f"fewer than {MIN_FIT_MONTHS} observed months from its peak month on"
             )
+            result.notes.append(f"{row.key}: {why}, so no projection")
     return result
 
 
