@@ -72,3 +72,30 @@ def test_basis_roas_without_any_margin_rate(model) -> None:
     content = longterm_content(path)
     assert content["basis"] == "roas"
     assert all(np.isfinite(r["roi_long_run"]) and r["roi_long_run"] > 0 for r in content["rows"])
+
+
+@pytest.mark.slow
+def test_whole_report_with_and_without_a_model(model, branded_shop, report_content) -> None:
+    from trueroi.report.charts import sections
+    from trueroi.report.management import build_report
+    from trueroi.report.management_html import management_html
+
+    assert "longterm" not in report_content  # no model in the default folder: other reports unchanged
+    assert not [s for s in sections(report_content) if s.key in ("longterm", "lagged_channels")]
+    _, path = model
+    content = build_report(
+        branded_shop.ws,
+        "2026-Q3",
+        model_dir=path,
+        attribution_models="last_click",
+        goals=[],
+        pacing=[],
+        anomalies=[],
+    )
+    assert [r["channel"] for r in content["longterm"]["rows"]] == [
+        r["channel"] for r in content["mmm"]["channels"]
+    ]
+    keys = [s.key for s in sections(content)]
+    assert keys[keys.index("mmm") + 1 : keys.index("mmm") + 3] == ["longterm", "lagged_channels"]
+    page = management_html(content)
+    assert "Short-term vs long-term ROI" in page and "Lagged channels" in page
