@@ -91,6 +91,12 @@ def test_roas_basis_without_margin_and_lagged_channels(fitted: MMM) -> None:
     assert result.lagged_channels() == lagged
     payload = result.to_dict()
     assert payload["basis"] == "roas" and "flat after" in payload["note"]
+    assert cumulative_roi(fitted, months=(1, 12), max_draws=10**6).to_dict() == payload
+    thinned = cumulative_roi(fitted, months=(1, 12), max_draws=50)  # every 4th of the 200 draws
+    a = alpha[np.unique(np.linspace(0, alpha.shape[0] - 1, 50).astype(int)), 0]
+    assert thinned.channels[fitted.data_.channels[0]]["share_realised"][0] == pytest.approx(
+        hand_share(a, WEEKS_PER_MONTH).mean()
+    )
 
 
 def test_bad_horizons(fitted: MMM) -> None:

@@ -158,16 +158,20 @@ def content_roi(
     result = ContentROI(by, horizon, end, list(channels))
     for row in costs.itertuples(index=False):
         daily = _daily(sessions, sales, row.key)
-        result.pieces.append(piece_curve(row.key, float(row.cost), row.live_from, end, daily, horizon))
-        piece = result.pieces[-1]
-        if piece["decay_per_month"] is None:
-            why = (
-                "no margin in its observed months"
-                if not any(m > 0 for m in piece["margin"])
-                else f"fewer than {MIN_FIT_MONTHS} observed months from its peak month on"
-            )
-            result.notes.append(f"{row.key}: {why}, so no projection")
+        piece = piece_curve(row.key, float(row.cost), row.live_from, end, daily, horizon)
+        result.pieces.append(piece)
+        if piece["decay_per_month"] is None and piece["observed_months"] < horizon:
+            result.notes.append(_no_projection(piece))
     return result
+
+
+def _no_projection(piece: dict[str, Any]) -> str:
+    why = (
+        "no margin in its observed months"
+        if not any(m > 0 for m in piece["margin"])
+        else f"fewer than {MIN_FIT_MONTHS} observed months from its peak month on"
+    )
+    return f"{piece['key']}: {why}, so no projection"
 
 
 def piece_curve(
@@ -258,7 +262,7 @@ def _costs(ws: Workspace, by: str, categories: tuple[str, ...] | list[str] | Non
     )
     out = g.order_by("key").execute()
     if out.empty:
-        what = "production " if categories == ("production",) else ""
+        what = "production " if categories is not None and list(categories) == ["production"] else ""
         raise DataValidationError(
             f"no {what}cost row carries a campaign_id, so no content piece has a cost",
             file="costs",

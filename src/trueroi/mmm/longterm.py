@@ -229,10 +229,7 @@ def cumulative_roi(
     """
     horizons = _check_months(months)
     model._require_fit()
-    roas, adstock = _draws(model)
-    if max_draws is not None and roas.shape[0] > max_draws:
-        pick = np.unique(np.linspace(0, roas.shape[0] - 1, max_draws).astype(int))
-        roas, adstock = roas[pick], {k: v[pick] for k, v in adstock.items()}
+    roas, adstock = _draws(model, max_draws)
     spec, data = model.spec_, model.data_
     weights = spec.adstock.weights(**adstock, l_max=spec.l_max)  # (L, D, C)
     periods = np.asarray(horizons) * periods_per_month(data.period_days)
@@ -266,13 +263,18 @@ def _basis(kpi: str, margin_rate: float | None) -> str:
     return {"margin": "margin", "unknown": "roas", "none": "per_spend"}[R.roi_basis(kpi, margin_rate)]
 
 
-def _draws(model: MixModel) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _draws(model: MixModel, max_draws: int | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """ROAS per draw and channel (D, C), national, as the summary computes it, and the adstock parameters'
-    draws (D, C) of the same draws."""
+    draws (D, C) of the same draws (at most ``max_draws``, evenly spaced)."""
     flat = R.flatten(model.posterior_)
-    adstock = {p: flat[f"adstock_{p}"] for p in model.spec_.adstock.params}
+    total = next(iter(flat.values())).shape[0]
+    pick = np.arange(total)
+    if max_draws is not None and total > max_draws:
+        pick = np.unique(np.linspace(0, total - 1, max_draws).astype(int))
+    adstock = {p: flat[f"adstock_{p}"][pick] for p in model.spec_.adstock.params}
     if model.KIND == "geo":
-        return model.roi_draws()[1], adstock
+        return model.roi_draws()[1][pick], adstock
     data, n = model.data_, model.data_.n_train
-    contrib = R.contributions(flat, model.spec_, data)[:, :n, :].sum(axis=1)  # (D, C)
+    draws = {k: v[pick] for k, v in flat.items()}
+    contrib = R.contributions(draws, model.spec_, data)[:, :n, :].sum(axis=1)  # (D, C)
     return contrib / data.spend[:n].sum(axis=0), adstock
