@@ -12,7 +12,8 @@ and the "lagged" label match the truth.
 Part B, content (:func:`trueroi.metrics.content.piece_curve`): pieces whose monthly orders are Poisson with
 a geometric decay ``r`` (after a ramp-up of 0 to 2 months), margins per order log-normal; 12 months are
 observed and 36 shown. Reported: error of the fitted decay, relative error of the projected 36-month
-cumulative margin against its expected value, and the payback month against the expected curve's.
+cumulative margin against its expected value, how often the 90% bootstrap band of the 36-month cumulative
+ROI covers the realised observed months plus the expected months to come, and the payback month against the expected curve's.
 
     PYTHONPATH=src .venv/bin/python bench/bench_longterm.py --seeds 10 --method nuts --pieces 300
 """
@@ -92,7 +93,7 @@ def content(pieces: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     live, observed, horizon = date(2024, 1, 1), 12, 36
     end = live + timedelta(days=int(np.ceil(observed * DAYS_PER_MONTH)))
-    rate_err, cum_err, payback_diff = [], [], []
+    rate_err, cum_err, payback_diff, covered = [], [], [], []
     for _ in range(pieces):
         r, ramp = rng.uniform(0.75, 0.95), int(rng.integers(0, 3))
         first, margin_per_order = rng.uniform(40, 150), rng.uniform(20, 60)
@@ -115,6 +116,9 @@ def content(pieces: int, seed: int) -> dict:
         rate_err.append(abs(piece["decay_per_month"] - r))
         true_cum = expected_margin.cumsum()
         cum_err.append(abs(piece["cumulative_margin"][-1] - true_cum[-1]) / true_cum[-1])
+        # the band's claim: the realised observed months plus the expected months to come
+        truth_roi = (sum(margins) + expected_margin[observed:].sum() - cost) / cost
+        covered.append(piece["cumulative_roi_lower"][-1] <= truth_roi <= piece["cumulative_roi_upper"][-1])
         true_payback = next((int(m) for m, v in zip(months, true_cum, strict=True) if v >= cost), None)
         if piece["payback_month"] is not None and true_payback is not None:
             payback_diff.append(abs(piece["payback_month"] - true_payback))
@@ -124,6 +128,7 @@ def content(pieces: int, seed: int) -> dict:
         "decay_mae": float(np.mean(rate_err)),
         "cum_margin_36m_rel_err_median": float(np.median(cum_err)),
         "cum_margin_36m_rel_err_p90": float(np.quantile(cum_err, 0.9)),
+        "roi_36m_band_90_coverage": float(np.mean(covered)),
         "payback_abs_diff_months_mean": float(np.mean(payback_diff)),
         "payback_exact_share": float(np.mean(np.asarray(payback_diff) == 0)),
         "payback_within_1_month_share": float(np.mean(np.asarray(payback_diff) <= 1)),

@@ -95,6 +95,11 @@ def test_decay_and_projection_recovered(shop) -> None:
     assert piece["payback_month"] == 15
     long_run = (40.0 * FIRST * (1 - DECAY**36) / (1 - DECAY) - COST) / COST  # 0.108
     assert piece["cumulative_roi"][-1] == pytest.approx(long_run, abs=0.02)
+    assert piece["cumulative_roi_lower"][-1] <= long_run <= piece["cumulative_roi_upper"][-1]
+    assert piece["cumulative_roi_upper"][-1] - piece["cumulative_roi_lower"][-1] < 0.1  # a tight fit
+    observed = slice(0, 12)  # measured months have no band
+    assert piece["cumulative_roi_lower"][observed] == piece["cumulative_roi"][observed]
+    assert piece["cumulative_roi_upper"][observed] == piece["cumulative_roi"][observed]
 
 
 def test_piece_without_visits_has_no_projection(shop) -> None:

@@ -32,6 +32,8 @@ _COLUMNS = [
     ("margin", "margin", "money"),
     ("cumulative_margin", "cumulative margin", "money"),
     ("cumulative_roi", "cumulative ROI", "percent"),
+    ("cumulative_roi_lower", "5%", "percent"),
+    ("cumulative_roi_upper", "95%", "percent"),
     ("payback_month", "payback month", "count"),
 ]
 

@@ -48,6 +48,8 @@ HORIZON = 36
 DAYS_PER_MONTH = 365.25 / 12
 MIN_FIT_MONTHS = 3
 """Observed months from the peak on needed to fit a decay (fewer: no projection)."""
+BOOTSTRAP = 200
+"""Refits of the residual bootstrap behind the projection's 90% band."""
 
 
 @dataclass
@@ -65,8 +67,9 @@ class ContentROI:
     pieces
         One dict per piece: ``key``, ``cost``, ``live_from``, ``observed_months``, ``decay_per_month``
         (the fitted ``r``, null when not fitted), ``months``, ``sessions``, ``orders`` (observed months;
-        null when projected), ``margin``, ``cumulative_margin``, ``cumulative_roi``, ``projected``
-        (per month) and ``payback_month`` (null: not within the horizon).
+        null when projected), ``margin``, ``cumulative_margin``, ``cumulative_roi`` with its 90% band
+        ``cumulative_roi_lower`` / ``_upper`` (the projection's; equal to the value in observed months),
+        ``projected`` (per month) and ``payback_month`` (null: not within the horizon).
     notes
         What the reader should know, one sentence each.
     """
@@ -87,7 +90,9 @@ class ContentROI:
             "channels": self.channels,
             "days_per_month": DAYS_PER_MONTH,
             "projection": "margin_k = a r^(k - peak) fitted by least squares on the observed months from "
-            "the peak month on (0 <= r <= 1); months after the last observed one are projected",
+            "the peak month on (0 <= r <= 1); months after the last observed one are projected; "
+            "cumulative_roi_lower/upper: 90% residual-bootstrap band of the fit (equal to the value in "
+            "observed months)",
             "pieces": self.pieces,
             "notes": self.notes,
         }
@@ -108,6 +113,8 @@ class ContentROI:
                         "margin": p["margin"][i],
                         "cumulative_margin": p["cumulative_margin"][i],
                         "cumulative_roi": p["cumulative_roi"][i],
+                        "cumulative_roi_lower": p["cumulative_roi_lower"][i],
+                        "cumulative_roi_upper": p["cumulative_roi_upper"][i],
                         "payback_month": p["payback_month"],
                     }
                 )
@@ -188,15 +195,19 @@ def piece_curve(
     margin = monthly["margin"].to_numpy(dtype=float)
     fit = fit_decay(margin)
     projected = [False] * observed
+    cumulative = np.cumsum(margin)
+    low, high = cumulative, cumulative
     if fit is not None and observed < horizon:
         level, rate, peak = fit
         ahead = np.arange(observed + 1, horizon + 1)
+        band = projection_band(margin, fit, ahead)
         margin = np.concatenate([margin, level * rate ** (ahead - peak)])
+        cumulative = np.cumsum(margin)
+        low, high = np.concatenate([low, band[0]]), np.concatenate([high, band[1]])
         projected += [True] * len(ahead)
-    cumulative = np.cumsum(margin)
-    roi = (cumulative - cost) / cost if cost > 0 else np.full(len(cumulative), np.nan)
     months = list(range(1, len(margin) + 1))
-    payback = next((m for m, v in zip(months, roi, strict=True) if v >= 0), None)
+    roi, roi_low, roi_high = (_roi(v, cost) for v in (cumulative, low, high))
+    payback = next((m for m, v in zip(months, roi, strict=True) if v is not None and v >= 0), None)
     pad = [None] * (len(months) - observed)
     return {
         "key": key,
@@ -209,10 +220,17 @@ def piece_curve(
         "orders": [int(v) for v in monthly["orders"]] + pad,
         "margin": [float(v) for v in margin],
         "cumulative_margin": [float(v) for v in cumulative],
-        "cumulative_roi": [None if np.isnan(v) else float(v) for v in roi],
+        "cumulative_roi": roi,
+        "cumulative_roi_lower": roi_low,
+        "cumulative_roi_upper": roi_high,
         "projected": projected,
         "payback_month": payback,
     }
+
+
+def _roi(cumulative: np.ndarray, cost: float) -> list[float | None]:
+    """``(cumulative margin - cost) / cost`` per month; null without a cost."""
+    return [float((v - cost) / cost) if cost > 0 else None for v in cumulative]
 
 
 def fit_decay(margin: np.ndarray) -> tuple[float, float, int] | None:
@@ -222,8 +240,6 @@ def fit_decay(margin: np.ndarray) -> tuple[float, float, int] | None:
     months from the peak on or no positive margin. For a given ``r`` the best ``a`` is closed-form, so the
     fit is a bounded one-dimensional search over ``r``.
     """
-    from scipy.optimize import minimize_scalar
-
     margin = np.asarray(margin, dtype=float)
     if margin.size == 0 or margin.max() <= 0:
         return None
@@ -231,6 +247,14 @@ def fit_decay(margin: np.ndarray) -> tuple[float, float, int] | None:
     tail = margin[peak:]
     if tail.size < MIN_FIT_MONTHS:
         return None
+    level, rate = _fit_tail(tail)
+    return level, rate, peak + 1
+
+
+def _fit_tail(tail: np.ndarray) -> tuple[float, float]:
+    """``(a, r)`` minimising ``sum_j (tail_j - a r^j)^2`` with ``0 <= r <= 1``."""
+    from scipy.optimize import minimize_scalar
+
     lags = np.arange(tail.size)
 
     def level(r: float) -> float:
@@ -242,7 +266,42 @@ def fit_decay(margin: np.ndarray) -> tuple[float, float, int] | None:
 
     best = minimize_scalar(sse, bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-6})
     rate = float(best.x) if sse(float(best.x)) <= sse(1.0) else 1.0
-    return level(rate), rate, peak + 1
+    return level(rate), rate
+
+
+def projection_band(
+    margin: np.ndarray,
+    fit: tuple[float, float, int],
+    ahead: np.ndarray,
+    n_boot: int = BOOTSTRAP,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """90% band of the projected cumulative margin over the months ``ahead`` (after the observed ones).
+
+    A residual bootstrap of the decay fit (Efron & Tibshirani 1993, "An Introduction to the Bootstrap",
+    ch. 9.5) with Pearson residuals ``(m - fit) / sqrt(fit)`` (a month's margin is a count of orders times
+    a margin per order, so its variance grows with its mean), centred and scaled by ``sqrt(n / (n - 2))``
+    for the two fitted parameters (Davison & Hinkley 1997, "Bootstrap Methods and their Application",
+    alg. 6.1): the fitted tail plus resampled residuals (floored at 0) is refitted ``n_boot`` times and
+    projected. It carries the uncertainty of the fitted level and decay, not the month-to-month noise of
+    the months to come, nor a change of the decay's form.
+    """
+    level, rate, peak = fit
+    tail = np.asarray(margin[peak - 1 :], dtype=float)
+    lags = np.arange(tail.size)
+    fitted = level * rate**lags
+    spread = np.sqrt(np.maximum(fitted, 1e-12))  # margin = orders x margin per order: variance ~ mean
+    resid = (tail - fitted) / spread
+    if tail.size > 2:  # centred, and scaled for the two fitted parameters
+        resid = (resid - resid.mean()) * np.sqrt(tail.size / (tail.size - 2))
+    rng = np.random.default_rng(seed)
+    done = float(np.sum(margin))
+    sims = np.empty((n_boot, ahead.size))
+    for b in range(n_boot):
+        boot = np.maximum(fitted + spread * rng.choice(resid, size=resid.size, replace=True), 0.0)
+        a, r = _fit_tail(boot) if boot.max() > 0 else (0.0, 0.0)
+        sims[b] = done + np.cumsum(a * r ** (ahead - peak))
+    return np.quantile(sims, 0.05, axis=0), np.quantile(sims, 0.95, axis=0)
 
 
 # -- the warehouse ----------------------------------------------------------------------------------------
