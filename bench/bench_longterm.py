@@ -13,7 +13,8 @@ Part B, content (:func:`trueroi.metrics.content.piece_curve`): pieces whose mont
 a geometric decay ``r`` (after a ramp-up of 0 to 2 months), margins per order log-normal; 12 months are
 observed and 36 shown. Reported: error of the fitted decay, relative error of the projected 36-month
 cumulative margin against its expected value, how often the 90% bootstrap band of the 36-month cumulative
-ROI covers the realised observed months plus the expected months to come, and the payback month against the expected curve's.
+ROI covers the realised observed months plus the expected months to come, and the payback month against
+the expected curve's.
 
     PYTHONPATH=src .venv/bin/python bench/bench_longterm.py --seeds 10 --method nuts --pieces 300
 """
@@ -54,6 +55,7 @@ def mix_model(seeds: int, method: str, draws: int, tune: int, chains: int) -> di
     err = {m: [] for m in HORIZONS}
     cover = {m: [] for m in HORIZONS}
     payback_ok, lagged_ok, divergences, seconds, share_err = [], [], [], [], []
+    shares: dict[float, list[float]] = {a: [] for a in ALPHAS}
     for seed in range(seeds):
         sim = simulate(seed=seed, n_periods=156, rois=ROIS, alphas=ALPHAS, l_max=L_MAX, noise=0.03)
         model = MMM(
@@ -70,7 +72,8 @@ def mix_model(seeds: int, method: str, draws: int, tune: int, chains: int) -> di
             for j, m in enumerate(HORIZONS):
                 err[m].append(abs(band["mean"][j] - truth[j]))
                 cover[m].append(band["lower"][j] <= truth[j] <= band["upper"][j])
-            share_err.append(abs(result.channels[c]["share_realised"][0] - true_share(ALPHAS[i], per_month)))
+            shares[ALPHAS[i]].append(result.channels[c]["share_realised"][0])
+            share_err.append(abs(shares[ALPHAS[i]][-1] - true_share(ALPHAS[i], per_month)))
             payback_ok.append(result.channels[c]["payback_month"] == payback_month(HORIZONS, truth, "margin"))
             lagged_ok.append((c in result.lagged_channels()) == (true_share(ALPHAS[i], per_month) < 0.5))
     return {
@@ -80,6 +83,10 @@ def mix_model(seeds: int, method: str, draws: int, tune: int, chains: int) -> di
         "mae_by_month": {m: float(np.mean(v)) for m, v in err.items()},
         "coverage_90_by_month": {m: float(np.mean(v)) for m, v in cover.items()},
         "share_in_month_1_mae": float(np.mean(share_err)),
+        "share_in_month_1_by_alpha": {
+            a: {"true": true_share(a, per_month), "estimated_mean": float(np.mean(v))}
+            for a, v in shares.items()
+        },
         "payback_month_match": float(np.mean(payback_ok)),
         "lagged_label_match": float(np.mean(lagged_ok)),
         "divergences_mean": float(np.mean(divergences)),

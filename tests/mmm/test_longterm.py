@@ -89,6 +89,7 @@ def test_roas_basis_without_margin_and_lagged_channels(fitted: MMM) -> None:
         if hand_share(alpha[:, i], WEEKS_PER_MONTH).mean() < 0.5:
             lagged.append(c)
     assert result.lagged_channels() == lagged
+    assert cumulative_roi(fitted, months=(3, 12)).lagged_channels() == lagged  # month 1 not shown
     payload = result.to_dict()
     assert payload["basis"] == "roas" and "flat after" in payload["note"]
     assert cumulative_roi(fitted, months=(1, 12), max_draws=10**6).to_dict() == payload

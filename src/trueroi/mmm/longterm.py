@@ -126,6 +126,8 @@ class LongTermROI:
         Per channel: ``months``, ``cumulative_roi`` (``mean``, ``lower``, ``upper`` lists, one per
         horizon), ``payback_month``, ``long_run_roi`` (the model's ROI on the same basis, the curve's
         limit) and ``share_realised`` (mean share of the long-run return realised by each horizon).
+    first_month_share
+        Per channel, the mean share of the long-run return realised within the first month.
     """
 
     months: list[float]
@@ -135,6 +137,7 @@ class LongTermROI:
     period_days: int
     l_max: int
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    first_month_share: dict[str, float] = field(default_factory=dict)
 
     @property
     def carryover_months(self) -> float:
@@ -142,13 +145,9 @@ class LongTermROI:
         return self.l_max / periods_per_month(self.period_days)
 
     def lagged_channels(self, share: float = LAGGED_SHARE) -> list[str]:
-        """Channels that realise less than ``share`` of their long-run return within the first month."""
-        out = []
-        for c, block in self.channels.items():
-            first = carryover_share_at(block, 1.0, self.months)
-            if first is not None and first < share:
-                out.append(c)
-        return out
+        """Channels that realise less than ``share`` of their long-run return (posterior mean) within the
+        first month, whatever the horizons shown: their one-month ROAS is below ``share`` x the long run."""
+        return [c for c, first in self.first_month_share.items() if first < share]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``trueroi mmm longterm --format json``."""
@@ -193,13 +192,6 @@ class LongTermROI:
         return out
 
 
-def carryover_share_at(block: dict[str, Any], month: float, months: Sequence[float]) -> float | None:
-    """A channel block's mean realised share at ``month`` (None when that horizon was not computed)."""
-    if month not in months:
-        return None
-    return block["share_realised"][list(months).index(month)]
-
-
 def cumulative_roi(
     model: MixModel, months: Sequence[float] = MONTHS, max_draws: int | None = None
 ) -> LongTermROI:
@@ -234,6 +226,7 @@ def cumulative_roi(
     weights = spec.adstock.weights(**adstock, l_max=spec.l_max)  # (L, D, C)
     periods = np.asarray(horizons) * periods_per_month(data.period_days)
     share = carryover_share(weights, periods)  # (K, D, C)
+    first = carryover_share(weights, [periods_per_month(data.period_days)])[0].mean(axis=0)  # (C,)
     basis = _basis(model.kpi, model.margin_rate)
     result = LongTermROI(horizons, basis, model.margin_rate, model.kpi, data.period_days, spec.l_max)
     for i, c in enumerate(data.channels):
@@ -247,6 +240,7 @@ def cumulative_roi(
             "long_run_roi": {k: float(v) for k, v in R.interval(long_run).items()},
             "share_realised": [float(x) for x in share[:, :, i].mean(axis=1)],
         }
+        result.first_month_share[c] = float(first[i])
     return result
 
 
