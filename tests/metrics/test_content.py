@@ -47,6 +47,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory):
         touches.append(touch(user, _at(1, 3, 9), later, landing_page="https://shop.de/"))
         orders.append(order(f"o-{user}", user, _at(1, 3, 10), 100.0, 60.0))
     touches.append(touch("late", datetime(2026, 1, 1, 12), "Direct"))  # data end: 12 whole months observed
+    early = f"https://shop.de{PAGE}"  # a visit before the piece's first cost day: not counted, said in a note
+    touches.append(touch("early", datetime(2024, 12, 20, 9), "Organic Search", landing_page=early))
     load(ws, "touchpoints", touches)
     load(ws, "orders", orders)
     costs = [
@@ -108,6 +110,10 @@ def test_piece_without_visits_has_no_projection(shop) -> None:
     assert piece["decay_per_month"] is None and piece["payback_month"] is None
     assert piece["cumulative_roi"] == [-1.0] * 12  # cost, no margin: -100% in every observed month
     assert any("/blog/never-visited" in n for n in result.notes)
+    assert (
+        f"{PAGE}: 1 session(s) and 0 sale(s) before its first cost day 2025-01-01 are not counted"
+        in result.notes
+    )
     payload = json.loads(json.dumps(result.to_dict()))
     assert payload["by"] == "landing_page" and payload["horizon_months"] == 24
 

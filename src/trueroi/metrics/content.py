@@ -169,6 +169,12 @@ def content_roi(
         result.pieces.append(piece)
         if piece["decay_per_month"] is None and piece["observed_months"] < horizon:
             result.notes.append(_no_projection(piece))
+        early = daily[pd.to_datetime(daily["date_day"]).dt.date < row.live_from]
+        if len(early):
+            result.notes.append(
+                f"{row.key}: {int(early['sessions'].sum())} session(s) and {int(early['orders'].sum())} "
+                f"sale(s) before its first cost day {row.live_from} are not counted"
+            )
     return result
 
 
