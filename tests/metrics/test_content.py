@@ -183,3 +183,30 @@ def test_cli_json_and_table(shop, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["content", "--workspace", str(shop.path), "--by", "page"])
     assert info.value.code == 2 and "landing_page or campaign" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_band_coverage_and_decay_over_simulated_pieces() -> None:
+    """100 pieces with Poisson orders and a known decay (bench/bench_longterm.py measures 300): the decay is
+    recovered and the 90% band of the 36-month cumulative ROI covers the truth close to its rate."""
+    import pandas as pd
+
+    from trueroi.metrics.content import DAYS_PER_MONTH, piece_curve
+
+    rng = np.random.default_rng(1)
+    end = LIVE + timedelta(days=int(np.ceil(12 * DAYS_PER_MONTH)))
+    errors, covered = [], []
+    for _ in range(100):
+        r, first, per_order = rng.uniform(0.75, 0.95), rng.uniform(40, 150), rng.uniform(20, 60)
+        expected = first * r ** np.arange(36) * per_order
+        counts = rng.poisson(first * r ** np.arange(12))
+        days = [LIVE + timedelta(days=int(np.floor(k * DAYS_PER_MONTH)) + 10) for k in range(12)]
+        margins = [float(rng.lognormal(np.log(per_order), 0.3, n).sum()) for n in counts]
+        daily = pd.DataFrame({"date_day": days, "sessions": counts, "orders": counts, "margin": margins})
+        cost = float(expected.sum() * 0.6)
+        piece = piece_curve("p", cost, LIVE, end, daily, 36)
+        errors.append(abs(piece["decay_per_month"] - r))
+        truth = (sum(margins) + expected[12:].sum() - cost) / cost
+        covered.append(piece["cumulative_roi_lower"][-1] <= truth <= piece["cumulative_roi_upper"][-1])
+    assert np.mean(errors) < 0.03
+    assert 0.75 <= np.mean(covered) <= 0.98
