@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
     grp = group("mmm", "Bayesian marketing-mix model: carry-over, diminishing returns, ROI with intervals.")
     grp.command("fit")(fit)
     grp.command("report")(report)
+    grp.command("longterm")(longterm)
 
 
 @contextmanager
@@ -213,3 +214,42 @@ def report(
     from trueroi.mmm import write_model_report
 
     typer.echo(str(write_model_report(model_dir, out)))
+
+
+def longterm(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory written by `trueroi mmm fit`.")],
+    months: Annotated[
+        str, typer.Option("--months", help="Horizons in months since spend, comma-separated.")
+    ] = "1,3,6,12,24,36",
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Cumulative ROI by months since spend from the fitted carry-over, with 90% intervals and payback."""
+    from trueroi.errors import UsageError
+    from trueroi.mmm import load_model
+    from trueroi.mmm.longterm import cumulative_roi
+
+    try:
+        horizons = [float(m) for m in _split(months)]
+    except ValueError as exc:
+        raise UsageError(
+            f"--months takes numbers separated by commas, such as 1,3,12; got {months!r}"
+        ) from exc
+    result = cumulative_roi(load_model(model_dir), months=horizons)
+    payload = result.to_dict()
+    note(f"note: {payload['note']}")
+    if fmt == OutputFormat.json:
+        print_json(payload)
+    elif fmt == OutputFormat.csv:
+        print_csv(result.rows())
+    else:
+        label = {"margin": "ROI (margin)", "roas": "ROAS", "per_spend": "per spend"}[result.basis]
+        columns = [
+            ("channel", "channel", "text"),
+            ("months", "months", "number"),
+            ("mean", f"cumulative {label}", "ratio"),
+            ("lower", "5%", "ratio"),
+            ("upper", "95%", "ratio"),
+            ("share_realised", "share of long run", "percent"),
+            ("payback_month", "payback (months)", "number"),
+        ]
+        print_table(result.rows(), columns, title="Cumulative ROI by months since spend (90% intervals)")

@@ -14,6 +14,7 @@ from typing import Any
 
 from trueroi.report.family_sections import family_sections
 from trueroi.report.layout import Chart, Section, Series, Table, cell, generic_table, table
+from trueroi.report.longterm_sections import longterm_sections
 from trueroi.report.more_sections import (
     STEP_COLUMNS,
     appendix_section,
@@ -266,6 +267,8 @@ def sections(content: dict[str, Any]) -> list[Section]:
         appendix_section,
     )
     out = [m(content, charts) for m in makers]
+    at = [s.key for s in out].index("mmm") + 1  # the long-term view follows the mix model
+    out = out[:at] + longterm_sections(content, charts) + out[at:]
     at = [s.key for s in out].index("channels") + 1  # the channels' own KPIs follow their ROI
     return out[:at] + family_sections(content, charts) + out[at:]
 

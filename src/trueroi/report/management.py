@@ -30,6 +30,7 @@ from trueroi.monitor import detect_anomalies
 from trueroi.quality.findings import findings
 from trueroi.report.branding import find_logo
 from trueroi.report.family_sections import family_content
+from trueroi.report.longterm_sections import longterm_content
 from trueroi.report.model_sections import experiments_section, mmm_section
 from trueroi.report.next_steps import KIND, next_steps
 from trueroi.report.recommend import split
@@ -111,7 +112,9 @@ def build_report(
     dict
         The sections (``goals``, ``pacing``, ``kpis``, ``channels``, ``tracking``, ``experiments``,
         ``attribution``, ``mmm``, ``quality``, ``anomalies``; ``families``, the e-mail, SEO and social KPIs,
-        only when the workspace holds such rows in the period: :mod:`trueroi.report.family_sections`),
+        only when the workspace holds such rows in the period: :mod:`trueroi.report.family_sections`;
+        ``longterm``, short-term vs long-term ROI and the lagged channels, only with a fitted mix model:
+        :mod:`trueroi.report.longterm_sections`),
         ``margin`` (the margin rate used and its source), ``next_steps`` (the first
         :data:`~trueroi.report.recommend.MANAGEMENT_STEPS`, each with its ``evidence``) and
         ``next_steps_appendix`` (the rest).
@@ -156,6 +159,9 @@ def build_report(
     families = family_content(ws, period, report.attribution_model)
     if families:  # only a workspace with e-mail, Search Console or social rows in the period
         content["families"] = families
+    longterm = longterm_content(model_path, margin)
+    if longterm:  # only with a fitted mix model: short-term vs long-term ROI, lagged channels
+        content["longterm"] = longterm
     content["attribution"] = _with_roas(content["attribution"], content["channels"]["rows"])
     content = jsonable(content)
     content["next_steps"], content["next_steps_appendix"] = split(next_steps(content))
