@@ -121,3 +121,24 @@ def test_cli_channels_apply(loaded: Workspace) -> None:
     table = CliRunner().invoke(build_app(), ["channels", "apply", "--workspace", path])
     assert table.exit_code == 0, table.output
     assert "0 row(s) changed channel" in table.stdout
+
+
+def test_rules_saved_in_the_web_settings_reach_loaded_rows(loaded: Workspace, tmp_path) -> None:
+    from trueroi.server import ServerHome
+    from trueroi.server.settings import change_config
+
+    path = loaded.path
+    loaded.close()
+    home = ServerHome.init(tmp_path / "home")
+    home.register_workspace("shop", path, actor="admin@example.com")
+    rule = {"channel": "Meta", "source": "^(facebook|fb|ig)$", "medium": "", "campaign": ""}
+    change_config(home, "shop", actor="admin@example.com", channel_rules=[rule])
+    home.close()
+    with Workspace.open(path) as ws:
+        assert _channels(ws, "touchpoints", "touch_id") == {
+            "t1": "Meta",
+            "t2": "Meta",
+            "t3": "Organic Search",
+            "t4": "Influencer",  # a canonical file's own channel is kept
+        }
+        assert set(_channels(ws, "ad_performance", "campaign_name").values()) == {"Meta"}

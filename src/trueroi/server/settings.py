@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 from trueroi.goals import Declared, list_budgets, list_goals
+from trueroi.ingest.rechannel import apply_channel_rules
 from trueroi.io import jsonable, write_text
 from trueroi.monitor import AlertList, list_alerts
 from trueroi.server import audit
@@ -104,6 +105,8 @@ def change_config(
 ) -> WorkspaceConfig:
     """Replace the brand terms, channel rules and/or cost allocation of workspace ``name`` (those given);
     the whole file is checked before it is written (a :class:`~trueroi.errors.ConfigError` names the key).
+    New channel rules are applied to the data already loaded in the same write
+    (:func:`~trueroi.ingest.rechannel.apply_channel_rules`, as ``trueroi channels apply`` does).
     Audited as ``settings.change`` with the keys changed and their new values."""
     changes: dict[str, Any] = {
         key: value
@@ -124,6 +127,9 @@ def change_config(
             saved = asdict(config)
             saved["import"] = saved.pop("import_window")
             write_text(ws.path / CONFIG_FILE, dump_toml(saved))
+            if channel_rules is not None:  # the loaded sessions and ad rows follow the new rules at once
+                ws.config = config
+                apply_channel_rules(ws)
         return config
 
     return change_workspace(
