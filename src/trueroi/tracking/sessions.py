@@ -24,7 +24,6 @@ page views without consent count as page views only (raw events).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,11 +142,12 @@ def session_touches(events: pd.DataFrame, config: WorkspaceConfig) -> tuple[pa.T
     views = events[events["type"] == "page_view"]
     grouped = events.groupby("session_id", sort=False)
     sessions = grouped.agg(user_id=("user_id", "first"), start_ts=("ts", "min"), end_ts=("ts", "max"))
-    sessions["key_events"] = grouped["type"].agg(lambda t: bool(t.isin(KEY_EVENTS).any()))
+    sessions["key_events"] = events["type"].isin(KEY_EVENTS).groupby(events["session_id"], sort=False).any()
     by_view = views.groupby("session_id", sort=False)
     sessions["pageviews"] = by_view.size().reindex(sessions.index).fillna(0).astype("int32")
-    sessions["landing_page"] = by_view["url"].agg(_first).reindex(sessions.index)
-    sessions["referrer"] = by_view["referrer"].agg(_first).reindex(sessions.index)
+    # the first page view's URL and referrer that are known (GroupBy.first skips missing values)
+    sessions["landing_page"] = by_view["url"].first().reindex(sessions.index)
+    sessions["referrer"] = by_view["referrer"].first().reindex(sessions.index)
     sessions = sessions.reset_index()
     duration = (sessions["end_ts"] - sessions["start_ts"]).dt.total_seconds()
     engaged = (sessions["pageviews"] >= 2) | (duration >= ENGAGED_SECONDS) | sessions["key_events"]
@@ -197,11 +197,6 @@ def anonymous_touches(views: pd.DataFrame, config: WorkspaceConfig) -> pa.Table:
         pageviews=pa.array([1] * len(ids), pa.int32()),
     )
     return pa.table(cols)
-
-
-def _first(values: pd.Series) -> Any:
-    found = values.dropna()
-    return found.iloc[0] if len(found) else None
 
 
 def _empty_touches() -> pa.Table:
