@@ -17,7 +17,7 @@ state runs on it once, in order, before the tests read the results:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,12 +26,13 @@ import pandas as pd
 import pytest
 
 from ..partners.shop import build
-from ..tracking.conftest import NOW, browser_events, make_home, ms
+from ..tracking.conftest import browser_events, make_home, ms
 from .test_json_contracts import FIXTURES, JSON, Checks, Result, check, invoke, parsed
 
 AS_OF = ["--as-of", "2026-11-20"]
 OCTOBER = ["--month", "2026-10", *AS_OF]
 PASSWORD = "a long enough password 1"
+URL = "https://shop.example/"
 
 
 def _run_in_order(steps: list[tuple[str, list[Any]]], extra: list[Any]) -> dict[str, list[Result]]:
@@ -39,6 +40,11 @@ def _run_in_order(steps: list[tuple[str, list[Any]]], extra: list[Any]) -> dict[
     for name, args in steps:
         done.setdefault(name, []).append(invoke(*args, *extra, *JSON))
     return done
+
+
+@pytest.fixture
+def checks() -> Checks:
+    return Checks()
 
 
 # -- partners ---------------------------------------------------------------------------------------------
@@ -115,8 +121,9 @@ def test_channels_apply(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> SimpleNamespace:
     """A server home with two workspaces and a third registered from outside it, an admin, an analyst of
-    ``shop`` with two API tokens (``old`` revoked, ``ci`` used once), and three tracked page views in ``shop``: two of ``v1`` and one of ``v2`` received 400 days
-    earlier; then ``collector keys --rotate``, ``privacy forget v1`` and ``privacy retention``."""
+    ``shop`` with two API tokens (``old`` revoked, ``ci`` used once), and three tracked page views in
+    ``shop``: two of ``v1`` received now and one of ``v2`` received 400 days ago; then ``collector keys``
+    (read, and rotated), ``privacy forget v1`` and ``privacy retention --days 365``."""
     from trueroi.server import add_user, authenticate_token, create_token, revoke_token
     from trueroi.tracking import load_events
     from trueroi.workspace import Workspace, WorkspaceConfig
@@ -131,14 +138,14 @@ def server(tmp_path_factory) -> SimpleNamespace:
     tokens = {name: create_token(home, "ana@example.com", name, actor="cli:test") for name in ("old", "ci")}
     assert authenticate_token(home, tokens["ci"]) is not None
     revoke_token(home, "ana@example.com", "old", actor="cli:test")
+    now = datetime.now(UTC).replace(microsecond=0)  # privacy retention counts days back from the clock
     with made.workspace("shop") as ws:
-        url = "https://shop.example/"
-        views = [
-            {"event_id": e, "type": "page_view", "ts": ms(NOW), "url": url, "user_id": "v1"} for e in "ab"
-        ]
-        load_events(ws, browser_events(views))
-        old = {"event_id": "c", "type": "page_view", "ts": ms(NOW), "url": url, "user_id": "v2"}
-        load_events(ws, browser_events([old], now=NOW - timedelta(days=400)))
+        for user, events, received in (("v1", "ab", now), ("v2", "c", now - timedelta(days=400))):
+            views = [
+                {"event_id": e, "type": "page_view", "ts": ms(received), "url": URL, "user_id": user}
+                for e in events
+            ]
+            load_events(ws, browser_events(views, now=received))
     shop = home.workspace_path("shop")
     home.close()
     steps = [
@@ -169,8 +176,3 @@ def test_server_home_lists(checks: Checks, server) -> None:
     checks("token_list", parsed(invoke("token", "list", "ana@example.com", *home, *JSON)))
     checks("server_audit", parsed(invoke("server", "audit", *home, *JSON)))
     checks.done()
-
-
-@pytest.fixture
-def checks() -> Checks:
-    return Checks()
