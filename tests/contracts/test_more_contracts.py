@@ -88,9 +88,9 @@ def test_partners_reports(partners, name: str, args: list[str]) -> None:
 
 
 def test_partners_reconcile(partners) -> None:
-    every = parsed(invoke("partners", "reconcile", *OCTOBER, *partners.w, *JSON))
+    # one network named, so that the document's "network" is recorded as a string (null without --network)
     awin = parsed(invoke("partners", "reconcile", *OCTOBER, "--network", "awin", *partners.w, *JSON))
-    check("partners_reconcile", every, awin)
+    check("partners_reconcile", awin)
 
 
 # -- channels ---------------------------------------------------------------------------------------------
