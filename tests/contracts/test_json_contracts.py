@@ -562,6 +562,11 @@ def test_every_json_command_has_a_contract() -> None:
     recorded = json.loads(path.read_text(encoding="utf-8"))
     gone = sorted(set(recorded) - set(commands))
     assert not gone, f"commands that printed JSON before and no longer take --format: {gone}"
+    missing = sorted(set(commands) - set(recorded))
+    assert not missing, (
+        f"commands that take --format but are missing from {path.name}: {missing}; record their JSON "
+        "shapes (TRUEROI_WRITE_SHAPES=1 -k THEIR_TESTS) and add them there"
+    )
     names = {p.stem.split("__")[0] for p in SHAPES.glob("*.json")}
     uncovered = [c for c in recorded if c.replace(" ", "_") not in names]
     assert not uncovered, f"commands with no recorded JSON shape: {uncovered}"
