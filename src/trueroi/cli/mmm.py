@@ -123,6 +123,28 @@ def fit(
             "model, ROI per geo and national.",
         ),
     ] = None,
+    halo: Annotated[
+        str | None,
+        typer.Option(
+            "--halo",
+            help="Upper-funnel spend columns that also raise brand searches, comma-separated: fits the "
+            "halo model (direct, indirect and total ROI; needs --mediator).",
+        ),
+    ] = None,
+    mediator: Annotated[
+        str,
+        typer.Option(
+            "--mediator", help="Brand-search volume column (brand clicks or impressions) for --halo."
+        ),
+    ] = "brand_clicks",
+    mediator_channel: Annotated[
+        str | None,
+        typer.Option(
+            "--mediator-channel",
+            help="Brand-search spend column, reported net of the halo (default: the one channel named "
+            "*brand* outside --halo).",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -155,6 +177,9 @@ def fit(
             kpi=kpi,
             margin_rate=margin_rate,
             out=out,
+            halo=_split(halo),
+            mediator=mediator,
+            mediator_channel=mediator_channel,
         )
     for w in result.warnings:
         warn(w)

@@ -1,7 +1,8 @@
 """Bayesian marketing-mix models: adstock x saturation media effects, calibration with lift tests.
 
 Two kinds share one base (:class:`MixModel`): :class:`MMM` fits one national series, :class:`GeoMMM` a geo
-panel with hierarchical ROIs. :func:`fit_mix_model` fits either from a file, a DataFrame or a workspace and
+panel with hierarchical ROIs; :class:`HaloMMM` adds a halo through brand search (direct, indirect and
+total ROI). :func:`fit_mix_model` fits either from a file, a DataFrame or a workspace and
 saves it; :func:`load_model` restores either from its directory; :func:`write_model_report` writes either's
 HTML report; both hand the budget planner national response curves (``model.response_curves()``).
 
@@ -14,6 +15,7 @@ from trueroi.mmm.base import MixModel
 from trueroi.mmm.calibration import read_lift_tests
 from trueroi.mmm.fit import MixModelFit, fit_mix_model
 from trueroi.mmm.geo import GeoMMM
+from trueroi.mmm.halo import HaloMMM
 from trueroi.mmm.model import MMM
 from trueroi.mmm.nuts import use_cpu_cores
 from trueroi.mmm.persist import load_model, model_kind, save_model
@@ -25,6 +27,7 @@ __all__ = [
     "MMM",
     "SATURATIONS",
     "GeoMMM",
+    "HaloMMM",
     "MixModel",
     "MixModelFit",
     "fit_mix_model",

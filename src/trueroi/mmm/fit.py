@@ -25,6 +25,7 @@ from trueroi.io import read_csv
 from trueroi.mmm.base import MixModel
 from trueroi.mmm.data import infer_period_days
 from trueroi.mmm.geo import GeoMMM, roi_rows
+from trueroi.mmm.halo import HaloMMM
 from trueroi.mmm.model import MMM
 
 INTERVAL_KEYS = ("mean", "lower", "upper")
@@ -80,7 +81,9 @@ class MixModelFit:
                 }
                 for r in roi_rows(self.summary)
             ]
-        keys = ("contribution", "roi", "mroi", "roas", "mroas")
+        keys: tuple[str, ...] = ("contribution", "roi", "mroi", "roas", "mroas")
+        if self.kind == HaloMMM.KIND:  # roi is the total effect; its direct and indirect parts beside it
+            keys = (*keys, "roi_direct", "roi_indirect")
         return [
             {
                 "channel": c,
@@ -113,6 +116,9 @@ def fit_mix_model(
     kpi: str = "revenue",
     margin_rate: float | None = None,
     out: str | os.PathLike[str] | None = None,
+    halo: Sequence[str] = (),
+    mediator: str = "brand_clicks",
+    mediator_channel: str | None = None,
 ) -> MixModelFit:
     """Fit the national mix model, or the geo model when ``geo`` names a column, and save it.
 
@@ -142,6 +148,11 @@ def fit_mix_model(
         :func:`~trueroi.mmm.margin.workspace_margin_rate`); without either the summary gives ROAS only.
     out
         The model directory to write (see :mod:`trueroi.mmm.persist`); None writes nothing.
+    halo, mediator, mediator_channel
+        Upper-funnel channels that also act through brand-search volume, the column of that volume (brand
+        clicks or impressions) and the brand-search spend column: fits :class:`~trueroi.mmm.halo.HaloMMM`
+        (national only), whose channels' ``roi`` is the total effect beside ``roi_direct`` and
+        ``roi_indirect``.
 
     Raises
     ------
@@ -164,9 +175,18 @@ def fit_mix_model(
     settings.update(kpi=kpi, seed=seed, margin_rate=workspace_rate if margin_rate is None else margin_rate)
     roles: dict[str, Any] = dict(date=date, target=target, channels=list(channels or []))
     roles.update(controls=list(controls), lift_tests=calibration, source=source)
-    if geo is None:
+    model: MixModel
+    if halo:
+        if geo is not None:
+            raise UsageError("the halo model is national only for now; drop --geo or --halo")
         per_week = 7 // infer_period_days(frame, date, source)
-        model: MixModel = MMM(**settings, holdout_periods=holdout_weeks * per_week)
+        model = HaloMMM(
+            list(halo), mediator, mediator_channel, **settings, holdout_periods=holdout_weeks * per_week
+        )
+        model.fit(frame, events=list(events), **roles)
+    elif geo is None:
+        per_week = 7 // infer_period_days(frame, date, source)
+        model = MMM(**settings, holdout_periods=holdout_weeks * per_week)
         model.fit(frame, events=list(events), **roles)
     else:
         if events:

@@ -8,7 +8,8 @@ scaled data (as :mod:`trueroi.mmm.bayes`):
     m_t = base_m_t + sum_{h in halo} b_h * sat_h(adstock_h(x_h))_t + e_m,     e_m ~ Normal(0, sigma_m)
     y_t = baseline_t + sum_c beta_c * sat_c(adstock_c(x_c))_t + g * sat_m(adstock_m(m_t))_t + ... + e_y
 
-with ``base_m_t = exp(a_0 + a_1 trend_t + seasonality_t)``, the channels' own adstock and saturation shared
+with ``base_m_t = exp(a_0 + a_1 trend_t + seasonality_t)``, signed ``b_h ~ Normal(0, 0.5)`` (so a channel
+without halo can show an indirect interval around 0), the channels' own adstock and saturation shared
 by both equations, and the mediator (brand clicks or brand search impressions, scaled by its mean) with its
 own carry-over and saturation. This is the mediation analysis of Baron & Kenny (1986) in the form Chan &
 Perry (2017, "Challenges and opportunities in media mix modeling", section 3.2) and Chen et al. (2018,
@@ -129,8 +130,10 @@ def halo_model(arrays: dict[str, Any], spec: HaloSpec, y: Any = None) -> None:
         else:
             beta = numpyro.sample("beta", dist.HalfNormal(arrays["coef_sigma"]))
     # the mediator equation: a positive seasonal base plus what the halo channels cause
+    # signed: a channel without halo must be able to show an indirect interval around 0 (a HalfNormal
+    # would put every interval above 0)
     with numpyro.plate("halo", len(spec.halo)):
-        halo_coef = numpyro.sample("halo_coef", dist.HalfNormal(0.5))
+        halo_coef = numpyro.sample("halo_coef", dist.Normal(0.0, 0.5))
     log_m = numpyro.sample("m_intercept", dist.Normal(np.log(0.8), 0.7))
     log_m = log_m + numpyro.sample("m_trend", dist.Normal(0.0, 0.5)) * arrays["trend"]
     if arrays["fourier"].shape[1]:
