@@ -1,0 +1,126 @@
+"""The halo model (brand search as a mediator): recovery of known direct, indirect and total ROI.
+
+Expected values come from :func:`trueroi.mmm.halo_simulate.simulate_halo`, whose truth is computed
+counterfactually from the generating process (the halo share of brand clicks, each channel's direct and
+indirect incremental revenue per unit of spend). Fits use the Laplace approximation (seconds); the
+multi-seed coverage study and NUTS runs are in bench/bench_halo.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from trueroi.cli.main import build_app
+from trueroi.errors import DataValidationError, UsageError
+from trueroi.mmm import HaloMMM, load_model
+from trueroi.mmm.halo import public_halo_channels
+from trueroi.mmm.halo_simulate import HaloSimulation, simulate_halo
+
+SETTINGS = dict(method="laplace", draws=300, seed=0)
+
+
+def _fit(sim: HaloSimulation, **settings: object) -> HaloMMM:
+    model = HaloMMM(halo=sim.halo, mediator=sim.mediator, **{**SETTINGS, **settings})
+    return model.fit(sim.df, date="week", target="revenue", channels=sim.channels)
+
+
+@pytest.fixture(scope="module")
+def sim() -> HaloSimulation:
+    return simulate_halo(seed=0, halo_share=0.35)
+
+
+@pytest.fixture(scope="module")
+def fitted(sim: HaloSimulation) -> HaloMMM:
+    return _fit(sim)
+
+
+def _inside(block: dict[str, float], truth: float) -> bool:
+    return block["lower"] <= truth <= block["upper"]
+
+
+def test_intervals_cover_true_direct_indirect_and_total_roas(sim: HaloSimulation, fitted: HaloMMM) -> None:
+    channels = fitted.summary()["channels"]
+    for c in sim.channels:
+        for key, truth in (
+            ("roas_direct", sim.roi_direct[c]),
+            ("roas_indirect", sim.roi_indirect[c]),
+            ("roas", sim.roi_total[c]),
+        ):
+            assert _inside(channels[c][key], truth), (c, key, truth, channels[c][key])
+    for h in sim.halo:  # the halo is found, not just allowed: both indirect effects clearly above 0
+        assert channels[h]["roas_indirect"]["lower"] > 0, channels[h]
+
+
+def test_brand_search_net_of_halo_and_halo_share(sim: HaloSimulation, fitted: HaloMMM) -> None:
+    summary = fitted.summary()
+    brand = summary["channels"][sim.mediator_channel]
+    assert summary["halo"]["mediator_channel"] == sim.mediator_channel  # found by its name
+    assert _inside(brand["roas_net_of_halo"], sim.roi_net_of_halo), brand
+    assert brand["roas_gross_of_halo"]["mean"] > brand["roas_net_of_halo"]["mean"]
+    assert _inside(summary["halo"]["halo_share"], sim.halo_share), summary["halo"]
+
+
+def test_no_halo_in_truth_gives_indirect_intervals_around_zero() -> None:
+    sim = simulate_halo(seed=1, halo_share=0.0)
+    assert sim.roi_indirect == dict.fromkeys(sim.channels, 0.0)
+    channels = _fit(sim).summary()["channels"]
+    for h in sim.halo:
+        assert _inside(channels[h]["roas_indirect"], 0.0), channels[h]
+
+
+def test_roi_on_margin_is_direct_plus_indirect(fitted: HaloMMM) -> None:
+    """roi = margin x total ROAS - 1, roi_direct = margin x direct ROAS - 1, roi_indirect = margin x
+    indirect ROAS: the spend is charged once (hand algebra on the returned ROAS)."""
+    channels = public_halo_channels(fitted.halo_summary_, "revenue", 0.4)
+    for b in channels.values():
+        assert b["roi"]["mean"] == pytest.approx(0.4 * b["roas"]["mean"] - 1)
+        assert b["roi_direct"]["mean"] == pytest.approx(0.4 * b["roas_direct"]["mean"] - 1)
+        assert b["roi_indirect"]["mean"] == pytest.approx(0.4 * b["roas_indirect"]["mean"])
+        assert b["roi"]["mean"] == pytest.approx(b["roi_direct"]["mean"] + b["roi_indirect"]["mean"])
+
+
+def test_save_load_round_trip(fitted: HaloMMM, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    assert isinstance(loaded, HaloMMM)
+    assert loaded.get_params() == fitted.get_params()
+    assert _flat(loaded.summary()["channels"]) == pytest.approx(
+        _flat(fitted.summary()["channels"]), rel=1e-9, nan_ok=True
+    )  # data.csv is text: equal up to float rounding
+    assert "brand_clicks" in loaded.decomposition().columns
+
+
+def _flat(tree: object, prefix: str = "") -> dict[str, float]:
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items() for k, v in _flat(sub, f"{prefix}/{key}").items()}
+    return {prefix: float("nan") if tree is None else float(tree)}  # type: ignore[arg-type]
+
+
+def test_bad_roles_are_usage_errors(sim: HaloSimulation) -> None:
+    roles = dict(date="week", target="revenue", channels=sim.channels)
+    with pytest.raises(UsageError, match="not among the channels"):
+        HaloMMM(halo=["tv_spend"], **SETTINGS).fit(sim.df, **roles)
+    with pytest.raises(UsageError, match="no halo channels"):
+        HaloMMM(**SETTINGS).fit(sim.df, **roles)
+    with pytest.raises(DataValidationError, match="unknown column 'searches'"):
+        HaloMMM(halo=sim.halo, mediator="searches", **SETTINGS).fit(sim.df, **roles)
+
+
+def test_cli_json_gives_total_direct_indirect_and_net_of_halo(sim: HaloSimulation, tmp_path: Path) -> None:
+    csv = tmp_path / "weekly.csv"
+    sim.df.to_csv(csv, index=False)
+    args = ["mmm", "fit", str(csv), "--channels", ",".join(sim.channels), "--out", str(tmp_path / "m")]
+    args += ["--halo", "display_spend,video_spend", "--mediator", "brand_clicks", "--margin-rate", "0.5"]
+    args += ["--method", "laplace", "--draws", "100", "--format", "json"]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    channels = json.loads(result.stdout)["channels"]
+    for c, block in channels.items():
+        for key in ("roi", "roi_direct", "roi_indirect"):
+            assert set(block[key]) == {"mean", "lower", "upper"}, (c, key)
+    assert set(channels["brand_search_spend"]["roi_net_of_halo"]) == {"mean", "lower", "upper"}
+    assert "roi_net_of_halo" not in channels["display_spend"]
