@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from trueroi.budget.curves import ResponseCurves
 from trueroi.cli.main import build_app
 from trueroi.errors import DataValidationError, UsageError
-from trueroi.mmm import HaloMMM, load_model
+from trueroi.mmm import MMM, HaloMMM, load_model
+from trueroi.mmm.curves import MMMResponseCurves
 from trueroi.mmm.halo import public_halo_channels
+from trueroi.mmm.halo_curves import HaloResponseCurves
 from trueroi.mmm.halo_simulate import HaloSimulation, simulate_halo
 
 SETTINGS = dict(method="laplace", draws=300, seed=0)
@@ -124,3 +128,48 @@ def test_cli_json_gives_total_direct_indirect_and_net_of_halo(sim: HaloSimulatio
             assert set(block[key]) == {"mean", "lower", "upper"}, (c, key)
     assert set(channels["brand_search_spend"]["roi_net_of_halo"]) == {"mean", "lower", "upper"}
     assert "roi_net_of_halo" not in channels["display_spend"]
+
+
+def test_total_response_curves_by_hand() -> None:
+    """One draw, no carry-over (geometric alpha 0), Hill with half 1 and slope 1 (sat(x) = x / (1 + x)),
+    weekly periods: display's direct curve 1000 x 0.2 x sat(S / 700); its brand searches 0.4 x sat(S / 700)
+    on top of the mediator without it, 1 - 0.4 x sat(1) = 0.8; the mediator path 1000 x 0.5 x sat(m)."""
+    one = np.ones((1, 2))
+    direct = MMMResponseCurves(
+        ["display", "brand"],
+        np.array([700.0, 700.0]),
+        "revenue",
+        "geometric",
+        "hill",
+        {"adstock_alpha": 0 * one, "sat_half": one, "sat_slope": one, "beta": np.array([[0.2, 0.3]])},
+        np.array([700.0, 700.0]),
+        1000.0,
+        7,
+        4,
+    )
+    mediator = {"m_adstock_alpha": np.zeros(1), "m_sat_half": np.ones(1), "m_sat_slope": np.ones(1)}
+    channel = {"adstock_alpha": 0 * one, "sat_half": one, "sat_slope": one}
+    params = {**channel, **mediator, "halo_coef": np.array([[0.4]]), "m_coef": np.array([0.5])}
+    curves = HaloResponseCurves(
+        direct, (0,), params, 1.0, "geometric", "hill", np.array([700.0, 700.0]), 1000.0, 7, 4
+    )
+    assert isinstance(curves, ResponseCurves)
+    sat = lambda x: x / (1 + x)  # noqa: E731
+    m = 0.8 + 0.4 * sat(2.0)
+    expected = [1000 * 0.2 * sat(2.0) + 1000 * 0.5 * (sat(m) - sat(0.8)), 1000 * 0.3 * sat(1.0)]
+    np.testing.assert_allclose(curves.weekly_response(np.array([1400.0, 700.0]))[0], expected)
+    plan = curves.plan_response(np.array([[1400.0, 700.0], [1400.0, 700.0]]))  # no carry-over: the same
+    np.testing.assert_allclose(plan[0], [expected, expected])
+    now = curves.weekly_response(np.array([700.0, 0.0]))[0, 0]
+    assert now == pytest.approx(1000 * 0.2 * 0.5 + 1000 * 0.5 * (sat(1.0) - sat(0.8)))
+
+
+def test_fitted_curves_plan_on_total_effects(fitted: HaloMMM) -> None:
+    curves = fitted.response_curves()
+    direct = MMM.response_curves(fitted)
+    now = curves.current_spend
+    total, only_direct = curves.weekly_response(now), direct.weekly_response(now)
+    halo = [curves.channels.index(h) for h in fitted.halo]
+    others = [i for i in range(len(now)) if i not in halo]
+    np.testing.assert_allclose(total[:, others], only_direct[:, others])
+    assert (total[:, halo].mean(axis=0) > only_direct[:, halo].mean(axis=0)).all()  # the halo is positive

@@ -50,6 +50,7 @@ from trueroi.mmm import results as R
 from trueroi.mmm.bayes import ModelSpec, channel_effects, lagged_effects
 from trueroi.mmm.checks import fit_warnings
 from trueroi.mmm.data import MMMData, prepare
+from trueroi.mmm.halo_curves import HaloResponseCurves
 from trueroi.mmm.model import MMM
 from trueroi.mmm.transformers import lag_stack
 
@@ -463,11 +464,27 @@ class HaloMMM(MMM):
         out["fitted"] = out["fitted"] + out[self.mediator]
         return out
 
-    def response_curves(self, reference_weeks: int = 8) -> Any:
-        """Not available yet for the halo model: its indirect effects are not separable by channel."""
-        raise UsageError(
-            "the halo model gives no response curves yet (its indirect effects run through one shared "
-            "mediator); plan budgets on a model fitted without --halo"
+    def response_curves(self, reference_weeks: int = 8) -> HaloResponseCurves:
+        """Total-effect response curves over posterior draws for the budget planner (direct term plus the
+        path through brand search, other brand searches held at their level in the last
+        ``reference_weeks`` weeks; see :mod:`trueroi.mmm.halo_curves`)."""
+        direct = super().response_curves(reference_weeks)
+        data = self.data_
+        n_ref = max(1, int(round(reference_weeks * data.periods_per_week)))
+        m_ref = float(data.mediator_scaled()[max(0, data.n_train - n_ref) : data.n_train].mean())
+        keys = [f"{pre}adstock_{p}" for pre in ("", "m_") for p in self.spec_.adstock.params]
+        keys += [f"{pre}sat_{p}" for pre in ("", "m_") for p in self.spec_.saturation.params]
+        return HaloResponseCurves(
+            direct,
+            self.spec_.halo,
+            {k: self._draws[k] for k in [*keys, "halo_coef", "m_coef"]},
+            m_ref,
+            self.adstock,
+            self.saturation,
+            data.spend_scale,
+            data.target_scale,
+            data.period_days,
+            self.l_max,
         )
 
     # -- the model directory -----------------------------------------------------------------------------
