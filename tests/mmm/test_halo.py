@@ -190,3 +190,12 @@ def test_coverage_over_seeds() -> None:
             inside["roas_indirect"] += _inside(channels[h]["roas_indirect"], sim.roi_indirect[h])
             inside["roas"] += _inside(channels[h]["roas"], sim.roi_total[h])
     assert inside["roas_indirect"] >= 6 and inside["roas"] >= 8, inside
+
+
+def test_media_parameters_name_the_mediator_and_halo_coefficients(fitted: HaloMMM) -> None:
+    params = fitted.media_parameters()
+    mediator = params[params["channel"] == "brand_clicks"]
+    assert {"m_adstock_alpha", "m_sat_half", "m_sat_slope", "m_coef"} <= set(mediator["parameter"])
+    halo = params[params["parameter"] == "halo_coef"]
+    assert sorted(halo["channel"]) == ["display_spend", "video_spend"]
+    assert (halo["lower"] <= halo["mean"]).all() and (halo["mean"] <= halo["upper"]).all()

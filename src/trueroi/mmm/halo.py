@@ -464,6 +464,21 @@ class HaloMMM(MMM):
         out["fitted"] = out["fitted"] + out[self.mediator]
         return out
 
+    def media_parameters(self) -> pd.DataFrame:
+        """:meth:`trueroi.mmm.MMM.media_parameters` plus the mediator's rows (channel: the mediator column;
+        ``m_adstock_<p>``, ``m_sat_<p>``, ``m_coef``) and each halo channel's ``halo_coef`` (scaled brand
+        searches per unit of its saturated effect)."""
+        rows = super().media_parameters().to_dict(orient="records")
+        names = [f"m_adstock_{p}" for p in self.spec_.adstock.params]
+        names += [f"m_sat_{p}" for p in self.spec_.saturation.params] + ["m_coef"]
+        for name in names:
+            iv = R._floats(R.interval(self._draws[name]))
+            rows.append({"channel": self.mediator, "parameter": name, **iv})
+        coef = R.interval(self._draws["halo_coef"])
+        for j, h in enumerate(self.halo):
+            rows.append({"channel": h, "parameter": "halo_coef", **{k: float(v[j]) for k, v in coef.items()}})
+        return pd.DataFrame(rows)
+
     def response_curves(self, reference_weeks: int = 8) -> HaloResponseCurves:
         """Total-effect response curves over posterior draws for the budget planner (direct term plus the
         path through brand search, other brand searches held at their level in the last
