@@ -120,7 +120,7 @@ def halo_model(arrays: dict[str, Any], spec: HaloSpec, y: Any = None) -> None:
     import numpyro
     import numpyro.distributions as dist
 
-    n_train, halo = spec.n_train, np.asarray(spec.halo)
+    n_train = spec.n_train
     with numpyro.plate("channel", arrays["media"].shape[1]):
         params = _site_params("", spec)
         effect = lagged_effects(arrays["media_lags"], params, spec)  # (T, C)
@@ -130,19 +130,7 @@ def halo_model(arrays: dict[str, Any], spec: HaloSpec, y: Any = None) -> None:
             beta = numpyro.deterministic("beta", beta)
         else:
             beta = numpyro.sample("beta", dist.HalfNormal(arrays["coef_sigma"]))
-    # the mediator equation: a positive seasonal base plus what the halo channels cause
-    # signed: a channel without halo must be able to show an indirect interval around 0 (a HalfNormal
-    # would put every interval above 0)
-    with numpyro.plate("halo", len(spec.halo)):
-        halo_coef = numpyro.sample("halo_coef", dist.Normal(0.0, 0.5))
-    log_m = numpyro.sample("m_intercept", dist.Normal(np.log(0.8), 0.7))
-    log_m = log_m + numpyro.sample("m_trend", dist.Normal(0.0, 0.5)) * arrays["trend"]
-    if arrays["fourier"].shape[1]:
-        m_season = dist.Normal(0.0, 0.3).expand([arrays["fourier"].shape[1]]).to_event(1)
-        log_m = log_m + arrays["fourier"] @ numpyro.sample("m_season", m_season)
-    m_mu = jnp.exp(log_m) + effect[:, halo] @ halo_coef
-    m_sigma = numpyro.sample("m_sigma", dist.HalfNormal(0.3))
-    numpyro.sample("mediator_obs", dist.Normal(m_mu[:n_train], m_sigma), obs=arrays["mediator"][:n_train])
+    _mediator_likelihood(arrays, effect, spec)
     # the KPI equation: as mmm_model's, plus the mediator path
     med = {k: v[None] for k, v in _site_params("m_", spec).items()}
     med_coef = numpyro.sample("m_coef", dist.HalfNormal(1.0))
@@ -164,6 +152,28 @@ def halo_model(arrays: dict[str, Any], spec: HaloSpec, y: Any = None) -> None:
         mu = mu + arrays["controls"] @ theta
     sigma = numpyro.sample("sigma", dist.HalfNormal(0.3))
     numpyro.sample("y", dist.Normal(mu[:n_train], sigma), obs=y)
+
+
+def _mediator_likelihood(arrays: dict[str, Any], effect: Any, spec: HaloSpec) -> None:
+    """The mediator equation: a positive seasonal base plus what the halo channels cause (``effect``: the
+    channels' saturated effects, (T, C))."""
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    n_train, halo = spec.n_train, np.asarray(spec.halo)
+    # signed: a channel without halo must be able to show an indirect interval around 0 (a HalfNormal
+    # would put every interval above 0)
+    with numpyro.plate("halo", len(spec.halo)):
+        halo_coef = numpyro.sample("halo_coef", dist.Normal(0.0, 0.5))
+    log_m = numpyro.sample("m_intercept", dist.Normal(np.log(0.8), 0.7))
+    log_m = log_m + numpyro.sample("m_trend", dist.Normal(0.0, 0.5)) * arrays["trend"]
+    if arrays["fourier"].shape[1]:
+        m_season = dist.Normal(0.0, 0.3).expand([arrays["fourier"].shape[1]]).to_event(1)
+        log_m = log_m + arrays["fourier"] @ numpyro.sample("m_season", m_season)
+    m_mu = jnp.exp(log_m) + effect[:, halo] @ halo_coef
+    m_sigma = numpyro.sample("m_sigma", dist.HalfNormal(0.3))
+    numpyro.sample("mediator_obs", dist.Normal(m_mu[:n_train], m_sigma), obs=arrays["mediator"][:n_train])
 
 
 # -- effects over posterior draws (NumPy) -----------------------------------------------------------------

@@ -20,6 +20,7 @@ The truth is computed counterfactually, exactly as the model's summary defines i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,27 @@ def _spend(rng: np.random.Generator, n_periods: int, n_ch: int) -> np.ndarray:
     return spend
 
 
+def _truth(
+    channels: list[str],
+    spend: np.ndarray,
+    direct: np.ndarray,
+    parts: np.ndarray,
+    clicks: np.ndarray,
+    path: Any,
+) -> tuple[dict[str, float], dict[str, float], float]:
+    """True direct and indirect ROAS per channel (halo channels first, brand search third) and brand
+    search's ROAS net of halo, counterfactually: the mediator path with and without each halo channel's
+    brand clicks (``parts``, (T, H)); ``path`` maps a brand-click series to the path's revenue per period."""
+    total = spend.sum(axis=0)
+    indirect = [(path(clicks) - path(clicks - parts[:, j])).sum() for j in range(parts.shape[1])]
+    roi_direct = {c: float(direct[:, i].sum() / total[i]) for i, c in enumerate(channels)}
+    roi_indirect = {
+        c: float(indirect[i] / total[i]) if i < len(indirect) else 0.0 for i, c in enumerate(channels)
+    }
+    net = (direct[:, 2].sum() + path(clicks - parts.sum(axis=1)).sum()) / total[2]
+    return roi_direct, roi_indirect, float(net)
+
+
 def simulate_halo(
     seed: int = 0,
     n_periods: int = 104,
@@ -135,12 +157,7 @@ def simulate_halo(
     g /= path(clicks).mean()
     revenue = base_revenue + direct.sum(axis=1) + g * path(clicks)
     revenue = revenue + rng.normal(0, noise * revenue.mean(), n_periods)
-    indirect = {h: g * (path(clicks) - path(clicks - parts[:, j])).sum() for j, h in enumerate(halo)}
-    spent = dict(zip(channels, spend.sum(axis=0), strict=True))
-    roi_direct = {c: float(direct[:, i].sum() / spent[c]) for i, c in enumerate(channels)}
-    roi_indirect = {c: float(indirect.get(c, 0.0) / spent[c]) for c in channels}
-    brand = channels[2]
-    net = (direct[:, 2].sum() + g * path(clicks - parts.sum(axis=1)).sum()) / spent[brand]
+    roi_direct, roi_indirect, net = _truth(channels, spend, direct, parts, clicks, lambda m: g * path(m))
     df = pd.DataFrame({"week": pd.date_range(start, periods=n_periods, freq="7D"), "revenue": revenue})
     for i, c in enumerate(channels):
         df[c] = spend[:, i]
@@ -150,7 +167,7 @@ def simulate_halo(
         channels,
         halo,
         "brand_clicks",
-        brand,
+        channels[2],
         roi_direct,
         roi_indirect,
         {c: roi_direct[c] + roi_indirect[c] for c in channels},
