@@ -129,6 +129,10 @@ def test_cli_json_gives_total_direct_indirect_and_net_of_halo(sim: HaloSimulatio
             assert set(block[key]) == {"mean", "lower", "upper"}, (c, key)
     assert set(channels["brand_search_spend"]["roi_net_of_halo"]) == {"mean", "lower", "upper"}
     assert "roi_net_of_halo" not in channels["display_spend"]
+    table = CliRunner().invoke(build_app(), args[:-2])  # the table for people
+    assert table.exit_code == 0, table.output
+    assert "ROI via brand search" in table.stdout
+    assert "caused" in table.stdout and "brand_search_spend ROI net of halo" in table.stdout
 
 
 def test_total_response_curves_by_hand() -> None:
