@@ -92,8 +92,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--shares", default="0.35,0.0", help="true halo shares of brand clicks to run")
     args = parser.parse_args()
-    for share in (0.35, 0.0):
+    for share in map(float, args.shares.split(",")):
         rows = [run_seed(seed, share, args) for seed in range(args.seeds)]
         print(f"halo_share={share} {args.method}:", json.dumps(aggregate(rows), indent=1))
 
