@@ -103,6 +103,18 @@ def _truth(
     return roi_direct, roi_indirect, float(net)
 
 
+def _brand_clicks(
+    rng: np.random.Generator, eff: np.ndarray, season: np.ndarray, halo_share: float, noise: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Brand clicks: a trending seasonal base with its own noise, plus what the halo channels cause (their
+    saturated effects ``eff``, (T, 2), split 60/40 of ``halo_share``). Returns (parts (T, 2), clicks (T,))."""
+    n_periods = eff.shape[0]
+    base = 10_000 * np.exp(0.1 * season + 0.1 * np.arange(n_periods) / n_periods)
+    weights = np.array([0.6, 0.4]) * halo_share / (1 - halo_share) * base.mean() / eff.mean(axis=0)
+    parts = eff * weights
+    return parts, base * np.exp(rng.normal(0, noise, n_periods)) + parts.sum(axis=1)
+
+
 def simulate_halo(
     seed: int = 0,
     n_periods: int = 104,
@@ -139,13 +151,7 @@ def simulate_halo(
     spend = _spend(rng, n_periods, len(channels))
     scale = spend.mean(axis=0)
     eff = _effects(spend / scale, np.array([0.5, 0.6, 0.2, 0.3]), np.array([1.0, 1.2, 0.8, 1.0]), 1.2)
-    # brand clicks: a seasonal base with its own noise, plus what display and video cause
-    clicks_base = 10_000 * np.exp(0.1 * season + 0.1 * t / n_periods)
-    weights = (
-        np.array([0.6, 0.4]) * halo_share / (1 - halo_share) * clicks_base.mean() / eff[:, :2].mean(axis=0)
-    )
-    parts = eff[:, :2] * weights  # (T, 2) clicks caused by each halo channel
-    clicks = clicks_base * np.exp(rng.normal(0, mediator_noise, n_periods)) + parts.sum(axis=1)
+    parts, clicks = _brand_clicks(rng, eff[:, :2], season, halo_share, mediator_noise)
     m_scale = clicks.mean()  # the model scales the mediator by its mean, so the truth uses the same scale
 
     def path(m: np.ndarray) -> np.ndarray:
