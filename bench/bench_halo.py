@@ -13,6 +13,7 @@ and scored against the truth:
 
     .venv/bin/python bench/bench_halo.py --seeds 10 --method laplace
     .venv/bin/python bench/bench_halo.py --seeds 4 --method nuts --draws 500 --tune 500 --chains 2
+    .venv/bin/python bench/bench_halo.py --seeds 8 --method laplace --geos 4 --weeks 80   # the geo model
 """
 
 from __future__ import annotations
@@ -30,21 +31,20 @@ def _inside(block: dict[str, float], truth: float) -> bool:
 
 def run_seed(seed: int, halo_share: float, args: argparse.Namespace) -> dict:
     from trueroi.mmm import HaloMMM
-    from trueroi.mmm.halo_simulate import simulate_halo
+    from trueroi.mmm.halo_geo import GeoHaloMMM
+    from trueroi.mmm.halo_simulate import simulate_geo_halo, simulate_halo
 
-    sim = simulate_halo(seed=seed, halo_share=halo_share, n_periods=args.weeks)
-    model = HaloMMM(
-        halo=sim.halo,
-        mediator=sim.mediator,
-        method=args.method,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        chain_method="sequential",
-        seed=seed,
-    )
+    settings = dict(method=args.method, draws=args.draws, tune=args.tune, chains=args.chains, seed=seed)
+    roles = dict(date="week", target="revenue")
+    if args.geos:
+        sim = simulate_geo_halo(seed, args.geos, args.weeks, halo_share)
+        model = GeoHaloMMM(halo=sim.halo, mediator=sim.mediator, chain_method="sequential", **settings)
+        roles["geo"] = "geo"
+    else:
+        sim = simulate_halo(seed=seed, halo_share=halo_share, n_periods=args.weeks)
+        model = HaloMMM(halo=sim.halo, mediator=sim.mediator, chain_method="sequential", **settings)
     start = time.perf_counter()
-    model.fit(sim.df, date="week", target="revenue", channels=sim.channels)
+    model.fit(sim.df, channels=sim.channels, **roles)
     seconds = time.perf_counter() - start
     summary = model.summary()
     ch = summary["channels"]
@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--geos", type=int, default=0, help="fit the geo halo model on this many geos")
     parser.add_argument("--shares", default="0.35,0.0", help="true halo shares of brand clicks to run")
     args = parser.parse_args()
     for share in map(float, args.shares.split(",")):

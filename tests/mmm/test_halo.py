@@ -203,10 +203,3 @@ def test_media_parameters_name_the_mediator_and_halo_coefficients(fitted: HaloMM
     halo = params[params["parameter"] == "halo_coef"]
     assert sorted(halo["channel"]) == ["display_spend", "video_spend"]
     assert (halo["lower"] <= halo["mean"]).all() and (halo["mean"] <= halo["upper"]).all()
-
-
-def test_halo_with_geo_is_a_usage_error(sim: HaloSimulation) -> None:
-    from trueroi.mmm import fit_mix_model
-
-    with pytest.raises(UsageError, match="national only"):
-        fit_mix_model(sim.df.assign(region="north"), geo="region", channels=sim.channels, halo=sim.halo)

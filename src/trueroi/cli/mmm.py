@@ -222,7 +222,7 @@ _GEO_COLUMNS = [
 
 
 def _print_fit(summary: dict, rows: list[dict], kind: str, out: Path) -> None:
-    d, geo = summary["diagnostics"], kind == "geo"
+    d, geo = summary["diagnostics"], kind in ("geo", "geo_halo")
     held = "" if not geo or d["holdout_mape"] is None else f", holdout MAPE {d['holdout_mape']:.1%}"
     caption = (
         f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}{held}, divergences {d['divergences']}, "
@@ -230,6 +230,8 @@ def _print_fit(summary: dict, rows: list[dict], kind: str, out: Path) -> None:
     )
     if geo:
         print_table(rows, _GEO_COLUMNS, title="Geo mix model (90% intervals)", caption=caption)
+        if kind == "geo_halo":
+            _print_halo(summary)
     elif kind == "halo":
         title = "Marketing-mix model with halo through brand search (ROI = direct + via brand search)"
         print_table(rows, _HALO_COLUMNS, title=title, caption=caption)

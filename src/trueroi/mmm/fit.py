@@ -26,6 +26,7 @@ from trueroi.mmm.base import MixModel
 from trueroi.mmm.data import infer_period_days
 from trueroi.mmm.geo import GeoMMM, roi_rows
 from trueroi.mmm.halo import HaloMMM
+from trueroi.mmm.halo_geo import GeoHaloMMM
 from trueroi.mmm.model import MMM
 
 INTERVAL_KEYS = ("mean", "lower", "upper")
@@ -70,7 +71,7 @@ class MixModelFit:
         ``roi_*``, ``mroi_*``, ``roas_*``, ``mroas_*`` (``mean``, ``lower``, ``upper``; ROI on margin, null
         when no margin rate is known); geo: one per geo (``"national"`` first) and channel with ``spend``,
         ``roi_mean``, ``roi_lower``, ``roi_upper`` and ``roas_mean``."""
-        if self.kind == GeoMMM.KIND:
+        if self.kind in (GeoMMM.KIND, GeoHaloMMM.KIND):
             return [
                 {
                     "geo": r["geo"],
@@ -151,8 +152,8 @@ def fit_mix_model(
     halo, mediator, mediator_channel
         Upper-funnel channels that also act through brand-search volume, the column of that volume (brand
         clicks or impressions) and the brand-search spend column: fits :class:`~trueroi.mmm.halo.HaloMMM`
-        (national only), whose channels' ``roi`` is the total effect beside ``roi_direct`` and
-        ``roi_indirect``.
+        (with ``geo``: :class:`~trueroi.mmm.halo_geo.GeoHaloMMM`), whose channels' ``roi`` is the total
+        effect beside ``roi_direct`` and ``roi_indirect``.
 
     Raises
     ------
@@ -176,9 +177,16 @@ def fit_mix_model(
     roles: dict[str, Any] = dict(date=date, target=target, channels=list(channels or []))
     roles.update(controls=list(controls), lift_tests=calibration, source=source)
     model: MixModel
-    if halo:
-        if geo is not None:
-            raise UsageError("the halo model is national only for now; drop --geo or --halo")
+    if halo and geo is not None:
+        if events:
+            raise UsageError("the geo model takes no event columns; model events as national controls")
+        dates = frame.drop_duplicates(date) if date in frame.columns else frame
+        per_week = 7 // infer_period_days(dates, date, source)
+        model = GeoHaloMMM(
+            list(halo), mediator, mediator_channel, **settings, holdout_periods=holdout_weeks * per_week
+        )
+        model.fit(frame, geo=geo, **roles)
+    elif halo:
         per_week = 7 // infer_period_days(frame, date, source)
         model = HaloMMM(
             list(halo), mediator, mediator_channel, **settings, holdout_periods=holdout_weeks * per_week

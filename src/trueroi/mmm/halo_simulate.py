@@ -181,3 +181,51 @@ def simulate_halo(
         float(parts.sum() / clicks.sum()),
         {"halo_clicks": parts, "mediator_path": g * path(clicks)},
     )
+
+
+@dataclass
+class GeoHaloSimulation:
+    """A long geo panel (``geo`` column) of independent :func:`simulate_halo` series, and its national
+    truth (summed contributions over summed spend; the halo share over all brand clicks)."""
+
+    df: pd.DataFrame
+    channels: list[str]
+    halo: list[str]
+    mediator: str
+    mediator_channel: str
+    roi_direct: dict[str, float]
+    roi_indirect: dict[str, float]
+    roi_total: dict[str, float]
+    roi_net_of_halo: float
+    halo_share: float
+
+
+def simulate_geo_halo(
+    seed: int = 0, n_geos: int = 4, n_periods: int = 104, halo_share: float = 0.35
+) -> GeoHaloSimulation:
+    """Simulate ``n_geos`` geos, each a :func:`simulate_halo` series with its own seed (its own spend
+    levels, so geos differ in size and true ROAS), and the national truth."""
+    sims = [simulate_halo(seed * 1000 + g, n_periods, halo_share) for g in range(n_geos)]
+    first = sims[0]
+    spend = {c: [float(s.df[c].sum()) for s in sims] for c in first.channels}
+
+    def pooled(per_geo: list[float], c: str) -> float:
+        return float(np.dot(per_geo, spend[c]) / sum(spend[c]))
+
+    direct = {c: pooled([s.roi_direct[c] for s in sims], c) for c in first.channels}
+    indirect = {c: pooled([s.roi_indirect[c] for s in sims], c) for c in first.channels}
+    brand = first.mediator_channel
+    clicks = [float(s.df[first.mediator].sum()) for s in sims]
+    df = pd.concat([s.df.assign(geo=f"geo_{g}") for g, s in enumerate(sims)], ignore_index=True)
+    return GeoHaloSimulation(
+        df,
+        first.channels,
+        first.halo,
+        first.mediator,
+        brand,
+        direct,
+        indirect,
+        {c: direct[c] + indirect[c] for c in first.channels},
+        pooled([s.roi_net_of_halo for s in sims], brand),
+        float(np.dot([s.halo_share for s in sims], clicks) / sum(clicks)),
+    )
