@@ -18,7 +18,7 @@ totals (issue 17.14); ``roas``, ``mroas``, ``kpi``, ``roi_basis``, ``margin_rate
 fit`` (17.16, ``roi`` now on margin); ``margin``, ``tracking``, ``experiments``, ``next_steps_appendix`` and
 each step's ``evidence`` in the report (17.12-17.14); ``mmm fit --halo`` (``mmm_fit__halo``, issue 22:
 ``roi`` is the total effect, ``roi_direct``/``roi_indirect`` beside it, ``roi_net_of_halo`` for brand
-search, and a ``halo`` block).
+search, and a ``halo`` block; ``mmm_fit__geo_halo`` the same with ``geos``).
 
 Commands that write state (goal add, budget set, alert add/remove, monitor run/watch, experiment lift
 --save) run once, in order, on a copy of the small demo shop (the ``scenario`` fixture); the tests read
@@ -549,6 +549,28 @@ def test_mmm_fit_halo(tmp_path: Path) -> None:
     args = ["mmm", "fit", csv, "--channels", ",".join(sim.channels), "--out", tmp_path / "m"]
     args += ["--halo", ",".join(sim.halo), "--mediator", sim.mediator, "--margin-rate", "0.5"]
     check("mmm_fit__halo", parsed(invoke(*args, *FAST_MMM, *JSON)))
+
+
+@pytest.mark.slow
+def test_mmm_fit_geo_halo(tmp_path: Path) -> None:
+    from trueroi.mmm.halo_simulate import simulate_geo_halo
+
+    panel = simulate_geo_halo(seed=0, n_geos=3, n_periods=40)
+    csv = tmp_path / "panel.csv"
+    panel.df.to_csv(csv, index=False)
+    args = [
+        "mmm",
+        "fit",
+        csv,
+        "--geo",
+        "geo",
+        "--channels",
+        ",".join(panel.channels),
+        "--out",
+        tmp_path / "m",
+    ]
+    args += ["--halo", ",".join(panel.halo), "--mediator", panel.mediator, "--margin-rate", "0.5"]
+    check("mmm_fit__geo_halo", parsed(invoke(*args, *FAST_MMM, *JSON)))
 
 
 # -- coverage and the shape rules themselves --------------------------------------------------------------

@@ -98,7 +98,7 @@ def halo_data(data: MMMData, mediator_col: str, mediator: np.ndarray, source: st
     return HaloData(**own, mediator_col=mediator_col, mediator=np.asarray(mediator, dtype=float))
 
 
-def _site_params(prefix: str, spec: ModelSpec) -> dict[str, Any]:
+def sample_transform_params(prefix: str, spec: ModelSpec) -> dict[str, Any]:
     """Sample the adstock and saturation parameters (sites ``{prefix}adstock_<p>``, ``{prefix}sat_<p>``)
     from the components' priors; keys without the prefix, as :func:`~trueroi.mmm.bayes.lagged_effects`
     takes them."""
@@ -122,7 +122,7 @@ def halo_model(arrays: dict[str, Any], spec: HaloSpec, y: Any = None) -> None:
 
     n_train = spec.n_train
     with numpyro.plate("channel", arrays["media"].shape[1]):
-        params = _site_params("", spec)
+        params = sample_transform_params("", spec)
         effect = lagged_effects(arrays["media_lags"], params, spec)  # (T, C)
         if spec.prior == "roi":
             roi = numpyro.sample("roi", dist.LogNormal(arrays["roi_mu"], arrays["roi_sigma"]))
@@ -132,7 +132,7 @@ def halo_model(arrays: dict[str, Any], spec: HaloSpec, y: Any = None) -> None:
             beta = numpyro.sample("beta", dist.HalfNormal(arrays["coef_sigma"]))
     _mediator_likelihood(arrays, effect, spec)
     # the KPI equation: as mmm_model's, plus the mediator path
-    med = {k: v[None] for k, v in _site_params("m_", spec).items()}
+    med = {k: v[None] for k, v in sample_transform_params("m_", spec).items()}
     med_coef = numpyro.sample("m_coef", dist.HalfNormal(1.0))
     b0 = numpyro.sample("intercept", dist.Normal(np.log(0.6), 0.7))
     log_base = b0 + numpyro.sample("trend", dist.Normal(0.0, 0.5)) * arrays["trend"]

@@ -28,7 +28,7 @@ from trueroi.mmm import results as R
 from trueroi.mmm.bayes import channel_effects, lagged_effects
 from trueroi.mmm.geo import GeoMMM, GeoSpec
 from trueroi.mmm.geo_data import GeoData, prepare_geo, with_holdout
-from trueroi.mmm.halo import HaloEffects, _site_params, halo_channels, public_halo_channels
+from trueroi.mmm.halo import HaloEffects, halo_channels, public_halo_channels, sample_transform_params
 from trueroi.mmm.transformers import lag_stack
 
 __all__ = ["GeoHaloMMM", "GeoHaloSpec"]
@@ -62,7 +62,7 @@ class GeoHaloSpec(GeoSpec):
         m_sigma = numpyro.sample("m_sigma", dist.HalfNormal(0.3).expand([n_geo]).to_event(1))
         obs = arrays["mediator"][:n]
         numpyro.sample("mediator_obs", dist.Normal(m_mu[:n], m_sigma).to_event(2), obs=obs)
-        med = {k: v[None] for k, v in _site_params("m_", self).items()}
+        med = {k: v[None] for k, v in sample_transform_params("m_", self).items()}
         coef = numpyro.sample("m_coef", dist.HalfNormal(1.0))
         return coef * lagged_effects(arrays["mediator_lags"], med, self)[..., 0]
 
