@@ -169,6 +169,37 @@ def test_total_response_curves_by_hand() -> None:
     assert now == pytest.approx(1000 * 0.2 * 0.5 + 1000 * 0.5 * (sat(1.0) - sat(0.8)))
 
 
+def test_geo_curves_by_hand_are_the_sum_of_their_geos() -> None:
+    """Two identical geos, each with half the spend, half the spend scale and half the KPI scale of the case
+    above: each geo is that case at half size, so the national curve is the same numbers."""
+    one = np.ones((1, 2))
+    channel = {"adstock_alpha": 0 * one, "sat_half": one, "sat_slope": one}
+    direct = MMMResponseCurves(
+        ["display", "brand"],
+        np.array([700.0, 700.0]),
+        "revenue",
+        "geometric",
+        "hill",
+        {**channel, "beta": np.array([[[0.2, 0.3], [0.2, 0.3]]])},
+        np.full((2, 2), 350.0),
+        np.array([500.0, 500.0]),
+        7,
+        4,
+        geo_share=np.full((2, 2), 0.5),
+    )
+    mediator = {"m_adstock_alpha": np.zeros(1), "m_sat_half": np.ones(1), "m_sat_slope": np.ones(1)}
+    params = {**channel, **mediator, "halo_coef": np.array([[0.4]]), "m_coef": np.array([0.5])}
+    curves = HaloResponseCurves(
+        direct, (0,), params, np.ones(2), "geometric", "hill", np.full((2, 2), 350.0), np.full(2, 500.0), 7, 4
+    )
+    sat = lambda x: x / (1 + x)  # noqa: E731
+    m = 0.8 + 0.4 * sat(2.0)
+    expected = [1000 * 0.2 * sat(2.0) + 1000 * 0.5 * (sat(m) - sat(0.8)), 1000 * 0.3 * sat(1.0)]
+    np.testing.assert_allclose(curves.weekly_response(np.array([1400.0, 700.0]))[0], expected)
+    plan = curves.plan_response(np.array([[1400.0, 700.0]]))
+    np.testing.assert_allclose(plan[0], [expected])
+
+
 def test_fitted_curves_plan_on_total_effects(fitted: HaloMMM) -> None:
     curves = fitted.response_curves()
     direct = MMM.response_curves(fitted)

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from trueroi.budget import optimize_budget
 from trueroi.cli.main import build_app
 from trueroi.errors import UsageError
-from trueroi.mmm import GeoHaloMMM, fit_mix_model, load_model
+from trueroi.mmm import GeoHaloMMM, GeoMMM, fit_mix_model, load_model
 from trueroi.mmm.halo_simulate import GeoHaloSimulation, simulate_geo_halo
 
 SETTINGS = dict(method="laplace", draws=200, seed=0)
@@ -78,8 +79,23 @@ def test_save_load_round_trip(fitted: GeoHaloMMM, tmp_path: Path) -> None:
     got = loaded.summary()["channels"]["display_spend"]["roas_indirect"]
     assert got == pytest.approx(want, rel=1e-6)
     np.testing.assert_allclose(loaded.decomposition()["fitted"], fitted.decomposition()["fitted"], rtol=1e-6)
-    with pytest.raises(UsageError, match="no response curves yet"):
-        loaded.response_curves()
+    spend = fitted.response_curves().current_spend
+    np.testing.assert_allclose(
+        loaded.response_curves().weekly_response(spend), fitted.response_curves().weekly_response(spend)
+    )
+
+
+def test_geo_curves_plan_on_total_effects(fitted: GeoHaloMMM) -> None:
+    curves = fitted.response_curves()
+    direct = GeoMMM.response_curves(fitted)
+    now = curves.current_spend
+    total, only_direct = curves.weekly_response(now), direct.weekly_response(now)
+    halo = [curves.channels.index(h) for h in fitted.halo]
+    others = [i for i in range(len(now)) if i not in halo]
+    np.testing.assert_allclose(total[:, others], only_direct[:, others])
+    assert (total[:, halo].mean(axis=0) > only_direct[:, halo].mean(axis=0)).all()
+    plan = optimize_budget(curves, float(now.sum()), objective="revenue").to_dict()
+    assert sum(r["recommended"] for r in plan["explanation"]) <= now.sum() * (1 + 1e-6)
 
 
 def test_cli_geo_halo_json(sim: GeoHaloSimulation, tmp_path: Path) -> None:

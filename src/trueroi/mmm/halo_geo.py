@@ -28,7 +28,14 @@ from trueroi.mmm import results as R
 from trueroi.mmm.bayes import channel_effects, lagged_effects
 from trueroi.mmm.geo import GeoMMM, GeoSpec
 from trueroi.mmm.geo_data import GeoData, prepare_geo, with_holdout
-from trueroi.mmm.halo import HaloEffects, halo_channels, public_halo_channels, sample_transform_params
+from trueroi.mmm.halo import (
+    HaloEffects,
+    HaloMMM,
+    halo_channels,
+    public_halo_channels,
+    sample_transform_params,
+)
+from trueroi.mmm.halo_curves import HaloResponseCurves
 from trueroi.mmm.transformers import lag_stack
 
 __all__ = ["GeoHaloMMM", "GeoHaloSpec"]
@@ -196,8 +203,6 @@ class GeoHaloMMM(GeoMMM):
         source: str | None = None,
     ) -> GeoHaloMMM:
         """Fit to a long panel with a mediator column (see :meth:`trueroi.mmm.geo.GeoMMM.fit`)."""
-        from trueroi.mmm.halo import HaloMMM
-
         self._check_settings()
         if lift_tests is not None:
             raise UsageError("the halo model takes no lift tests yet; fit without --halo to calibrate")
@@ -302,11 +307,29 @@ class GeoHaloMMM(GeoMMM):
         out["fitted"] = out["fitted"] + out[self.mediator]
         return out
 
-    def response_curves(self, reference_weeks: int = 8) -> Any:
-        """Not available yet for the geo halo model."""
-        raise UsageError(
-            "the geo halo model gives no response curves yet; plan budgets on the national halo model "
-            "(--halo without --geo) or on a geo model without --halo"
+    def response_curves(self, reference_weeks: int = 8) -> HaloResponseCurves:
+        """National total-effect response curves for the budget planner: the geo direct curves
+        (:meth:`trueroi.mmm.geo.GeoMMM.response_curves`) plus each halo channel's path through brand search
+        per geo, other brand searches held at each geo's level in the last ``reference_weeks`` weeks (see
+        :mod:`trueroi.mmm.halo_curves`)."""
+        direct = super().response_curves(reference_weeks)
+        data, n = self.data_, self.data_.n_train
+        n_ref = max(1, int(round(reference_weeks * 7.0 / data.period_days)))
+        m_ref = data.mediator_scaled()[max(0, n - n_ref) : n].mean(axis=0)  # (G,)
+        draws = R.flatten(self.posterior_)  # the draws of the direct curves
+        keys = [f"{pre}adstock_{p}" for pre in ("", "m_") for p in self.spec_.adstock.params]
+        keys += [f"{pre}sat_{p}" for pre in ("", "m_") for p in self.spec_.saturation.params]
+        return HaloResponseCurves(
+            direct,
+            self.spec_.halo,
+            {k: draws[k] for k in [*keys, "halo_coef", "m_coef"]},
+            m_ref,
+            self.adstock,
+            self.saturation,
+            data.spend_scale,
+            data.target_scale,
+            data.period_days,
+            self.l_max,
         )
 
     # -- the model directory -----------------------------------------------------------------------------
