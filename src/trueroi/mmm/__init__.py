@@ -4,8 +4,8 @@ Two kinds share one base (:class:`MixModel`): :class:`MMM` fits one national ser
 panel with hierarchical ROIs; :class:`HaloMMM` and :class:`GeoHaloMMM` add a halo through brand search
 (direct, indirect and total ROI). :func:`fit_mix_model` fits any of them from a file, a DataFrame or a
 workspace and saves it; :func:`load_model` restores any from its directory; :func:`write_model_report`
-writes the HTML report; the national, geo and national halo models hand the budget planner national response
-curves (``model.response_curves()``).
+writes the HTML report; every kind hands the budget planner national response curves
+(``model.response_curves()``; the halo models' are of total effects).
 
 Importing this package is cheap: JAX and NumPyro load only when a model is fitted.
 """

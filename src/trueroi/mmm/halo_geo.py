@@ -10,7 +10,8 @@ geo means),
 with the halo coefficients ``b_h``, the mediator's carry-over, saturation and coefficient ``g`` shared by all
 geos (each geo has its own mediator level ``a_g`` and noise). Direct, indirect and total effects and brand
 search's ROI net of halo are defined as in :mod:`trueroi.mmm.halo`, computed per geo and summed over geos
-for the national figures (summed contribution over summed spend).
+for the national figures (summed contribution over summed spend). Its response curves for the budget
+planner are of total effects (:mod:`trueroi.mmm.halo_curves`).
 """
 
 from __future__ import annotations
