@@ -176,33 +176,18 @@ def fit_mix_model(
     settings.update(kpi=kpi, seed=seed, margin_rate=workspace_rate if margin_rate is None else margin_rate)
     roles: dict[str, Any] = dict(date=date, target=target, channels=list(channels or []))
     roles.update(controls=list(controls), lift_tests=calibration, source=source)
+    if geo is not None and events:
+        raise UsageError("the geo model takes no event columns; model events as national controls")
+    dates = frame.drop_duplicates(date) if geo is not None and date in frame.columns else frame
+    settings["holdout_periods"] = holdout_weeks * (7 // infer_period_days(dates, date, source))
+    halo_roles = dict(halo=list(halo), mediator=mediator, mediator_channel=mediator_channel)
     model: MixModel
-    if halo and geo is not None:
-        if events:
-            raise UsageError("the geo model takes no event columns; model events as national controls")
-        dates = frame.drop_duplicates(date) if date in frame.columns else frame
-        per_week = 7 // infer_period_days(dates, date, source)
-        model = GeoHaloMMM(
-            list(halo), mediator, mediator_channel, **settings, holdout_periods=holdout_weeks * per_week
-        )
+    if geo is not None:
+        model = GeoHaloMMM(**halo_roles, **settings) if halo else GeoMMM(**settings)
         model.fit(frame, geo=geo, **roles)
-    elif halo:
-        per_week = 7 // infer_period_days(frame, date, source)
-        model = HaloMMM(
-            list(halo), mediator, mediator_channel, **settings, holdout_periods=holdout_weeks * per_week
-        )
-        model.fit(frame, events=list(events), **roles)
-    elif geo is None:
-        per_week = 7 // infer_period_days(frame, date, source)
-        model = MMM(**settings, holdout_periods=holdout_weeks * per_week)
-        model.fit(frame, events=list(events), **roles)
     else:
-        if events:
-            raise UsageError("the geo model takes no event columns; model events as national controls")
-        dates = frame.drop_duplicates(date) if date in frame.columns else frame
-        per_week = 7 // infer_period_days(dates, date, source)
-        model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
-        model.fit(frame, geo=geo, **roles)
+        model = HaloMMM(**halo_roles, **settings) if halo else MMM(**settings)
+        model.fit(frame, events=list(events), **roles)
     written = model.save(out) if out is not None else None
     return MixModelFit(model, written, model.summary())
 
