@@ -16,7 +16,9 @@ A deliberate, additive change is recorded by rewriting only its snapshots (``-k 
 the diff adds keys and removes none. Recorded so far: ``paid_roas``, ``paid_cpa``, ``mer`` in the KPI
 totals (issue 17.14); ``roas``, ``mroas``, ``kpi``, ``roi_basis``, ``margin_rate``, ``roi_note`` in ``mmm
 fit`` (17.16, ``roi`` now on margin); ``margin``, ``tracking``, ``experiments``, ``next_steps_appendix`` and
-each step's ``evidence`` in the report (17.12-17.14).
+each step's ``evidence`` in the report (17.12-17.14); ``mmm fit --halo`` (``mmm_fit__halo``, issue 22:
+``roi`` is the total effect, ``roi_direct``/``roi_indirect`` beside it, ``roi_net_of_halo`` for brand
+search, and a ``halo`` block; ``mmm_fit__geo_halo`` the same with ``geos``).
 
 Commands that write state (goal add, budget set, alert add/remove, monitor run/watch, experiment lift
 --save) run once, in order, on a copy of the small demo shop (the ``scenario`` fixture); the tests read
@@ -535,6 +537,40 @@ def test_mmm_fit_geo(tmp_path: Path) -> None:
         tmp_path / "m",
     ]
     check("mmm_fit__geo", parsed(invoke(*args, "--holdout-weeks", "4", *FAST_MMM, *JSON)))
+
+
+@pytest.mark.slow
+def test_mmm_fit_halo(tmp_path: Path) -> None:
+    from trueroi.mmm.halo_simulate import simulate_halo
+
+    sim = simulate_halo(seed=0, n_periods=60)
+    csv = tmp_path / "weekly.csv"
+    sim.df.to_csv(csv, index=False)
+    args = ["mmm", "fit", csv, "--channels", ",".join(sim.channels), "--out", tmp_path / "m"]
+    args += ["--halo", ",".join(sim.halo), "--mediator", sim.mediator, "--margin-rate", "0.5"]
+    check("mmm_fit__halo", parsed(invoke(*args, *FAST_MMM, *JSON)))
+
+
+@pytest.mark.slow
+def test_mmm_fit_geo_halo(tmp_path: Path) -> None:
+    from trueroi.mmm.halo_simulate import simulate_geo_halo
+
+    panel = simulate_geo_halo(seed=0, n_geos=3, n_periods=40)
+    csv = tmp_path / "panel.csv"
+    panel.df.to_csv(csv, index=False)
+    args = [
+        "mmm",
+        "fit",
+        csv,
+        "--geo",
+        "geo",
+        "--channels",
+        ",".join(panel.channels),
+        "--out",
+        tmp_path / "m",
+    ]
+    args += ["--halo", ",".join(panel.halo), "--mediator", panel.mediator, "--margin-rate", "0.5"]
+    check("mmm_fit__geo_halo", parsed(invoke(*args, *FAST_MMM, *JSON)))
 
 
 # -- coverage and the shape rules themselves --------------------------------------------------------------

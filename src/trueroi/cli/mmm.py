@@ -124,6 +124,28 @@ def fit(
             "model, ROI per geo and national.",
         ),
     ] = None,
+    halo: Annotated[
+        str | None,
+        typer.Option(
+            "--halo",
+            help="Upper-funnel spend columns that also raise brand searches, comma-separated: fits the "
+            "halo model (direct, indirect and total ROI; needs --mediator).",
+        ),
+    ] = None,
+    mediator: Annotated[
+        str,
+        typer.Option(
+            "--mediator", help="Brand-search volume column (brand clicks or impressions) for --halo."
+        ),
+    ] = "brand_clicks",
+    mediator_channel: Annotated[
+        str | None,
+        typer.Option(
+            "--mediator-channel",
+            help="Brand-search spend column, reported net of the halo (default: the one channel named "
+            "*brand* outside --halo).",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -156,6 +178,9 @@ def fit(
             kpi=kpi,
             margin_rate=margin_rate,
             out=out,
+            halo=_split(halo),
+            mediator=mediator,
+            mediator_channel=mediator_channel,
         )
     for w in result.warnings:
         warn(w)
@@ -167,7 +192,7 @@ def fit(
     elif fmt == OutputFormat.csv:
         print_csv(result.rows())
     else:
-        _print_fit(result.to_dict(), result.rows(), result.kind == "geo", out)
+        _print_fit(result.to_dict(), result.rows(), result.kind, out)
 
 
 _NATIONAL_COLUMNS = [
@@ -180,6 +205,12 @@ _NATIONAL_COLUMNS = [
     ("roi_upper", "ROI 95%", "ratio"),
     ("mroi_mean", "mROI", "ratio"),
 ]
+_HALO_COLUMNS = [
+    *_NATIONAL_COLUMNS[:7],
+    ("roi_direct_mean", "ROI direct", "ratio"),
+    ("roi_indirect_mean", "ROI via brand search", "ratio"),
+    _NATIONAL_COLUMNS[7],
+]
 _GEO_COLUMNS = [
     ("geo", "geo", "text"),
     ("channel", "channel", "text"),
@@ -191,8 +222,8 @@ _GEO_COLUMNS = [
 ]
 
 
-def _print_fit(summary: dict, rows: list[dict], geo: bool, out: Path) -> None:
-    d = summary["diagnostics"]
+def _print_fit(summary: dict, rows: list[dict], kind: str, out: Path) -> None:
+    d, geo = summary["diagnostics"], kind in ("geo", "geo_halo")
     held = "" if not geo or d["holdout_mape"] is None else f", holdout MAPE {d['holdout_mape']:.1%}"
     caption = (
         f"R2 {d['r2']:.3f}, MAPE {d['mape']:.1%}{held}, divergences {d['divergences']}, "
@@ -200,8 +231,31 @@ def _print_fit(summary: dict, rows: list[dict], geo: bool, out: Path) -> None:
     )
     if geo:
         print_table(rows, _GEO_COLUMNS, title="Geo mix model (90% intervals)", caption=caption)
+        if kind == "geo_halo":
+            _print_halo(summary)
+    elif kind == "halo":
+        title = "Marketing-mix model with halo through brand search (ROI = direct + via brand search)"
+        print_table(rows, _HALO_COLUMNS, title=title, caption=caption)
+        _print_halo(summary)
     else:
         print_table(rows, _NATIONAL_COLUMNS, title="Marketing-mix model (90% intervals)", caption=caption)
+
+
+def _print_halo(summary: dict) -> None:
+    """One line on the halo: the share of brand searches the halo channels caused, and brand search's ROI
+    net of them."""
+    halo, share = summary["halo"], summary["halo"]["halo_share"]
+    line = (
+        f"{', '.join(halo['halo_channels'])} caused {share['mean']:.0%} of {halo['mediator']} "
+        f"(90% interval {share['lower']:.0%} to {share['upper']:.0%})"
+    )
+    brand = summary["channels"].get(halo["mediator_channel"] or "", {}).get("roi_net_of_halo")
+    if brand and brand["mean"] is not None:
+        line += (
+            f"; {halo['mediator_channel']} ROI net of halo {brand['mean']:.2f} "
+            f"({brand['lower']:.2f} to {brand['upper']:.2f})"
+        )
+    typer.echo(line)
 
 
 def report(

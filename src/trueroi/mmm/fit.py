@@ -25,6 +25,8 @@ from trueroi.io import read_csv
 from trueroi.mmm.base import MixModel
 from trueroi.mmm.data import infer_period_days
 from trueroi.mmm.geo import GeoMMM, roi_rows
+from trueroi.mmm.halo import HaloMMM
+from trueroi.mmm.halo_geo import GeoHaloMMM
 from trueroi.mmm.model import MMM
 
 INTERVAL_KEYS = ("mean", "lower", "upper")
@@ -69,7 +71,7 @@ class MixModelFit:
         ``roi_*``, ``mroi_*``, ``roas_*``, ``mroas_*`` (``mean``, ``lower``, ``upper``; ROI on margin, null
         when no margin rate is known); geo: one per geo (``"national"`` first) and channel with ``spend``,
         ``roi_mean``, ``roi_lower``, ``roi_upper`` and ``roas_mean``."""
-        if self.kind == GeoMMM.KIND:
+        if self.kind in (GeoMMM.KIND, GeoHaloMMM.KIND):
             return [
                 {
                     "geo": r["geo"],
@@ -80,7 +82,9 @@ class MixModelFit:
                 }
                 for r in roi_rows(self.summary)
             ]
-        keys = ("contribution", "roi", "mroi", "roas", "mroas")
+        keys: tuple[str, ...] = ("contribution", "roi", "mroi", "roas", "mroas")
+        if self.kind == HaloMMM.KIND:  # roi is the total effect; its direct and indirect parts beside it
+            keys = (*keys, "roi_direct", "roi_indirect")
         return [
             {
                 "channel": c,
@@ -113,6 +117,9 @@ def fit_mix_model(
     kpi: str = "revenue",
     margin_rate: float | None = None,
     out: str | os.PathLike[str] | None = None,
+    halo: Sequence[str] = (),
+    mediator: str = "brand_clicks",
+    mediator_channel: str | None = None,
 ) -> MixModelFit:
     """Fit the national mix model, or the geo model when ``geo`` names a column, and save it.
 
@@ -142,6 +149,11 @@ def fit_mix_model(
         :func:`~trueroi.mmm.margin.workspace_margin_rate`); without either the summary gives ROAS only.
     out
         The model directory to write (see :mod:`trueroi.mmm.persist`); None writes nothing.
+    halo, mediator, mediator_channel
+        Upper-funnel channels that also act through brand-search volume, the column of that volume (brand
+        clicks or impressions) and the brand-search spend column: fits :class:`~trueroi.mmm.halo.HaloMMM`
+        (with ``geo``: :class:`~trueroi.mmm.halo_geo.GeoHaloMMM`), whose channels' ``roi`` is the total
+        effect beside ``roi_direct`` and ``roi_indirect``.
 
     Raises
     ------
@@ -164,17 +176,18 @@ def fit_mix_model(
     settings.update(kpi=kpi, seed=seed, margin_rate=workspace_rate if margin_rate is None else margin_rate)
     roles: dict[str, Any] = dict(date=date, target=target, channels=list(channels or []))
     roles.update(controls=list(controls), lift_tests=calibration, source=source)
-    if geo is None:
-        per_week = 7 // infer_period_days(frame, date, source)
-        model: MixModel = MMM(**settings, holdout_periods=holdout_weeks * per_week)
-        model.fit(frame, events=list(events), **roles)
-    else:
-        if events:
-            raise UsageError("the geo model takes no event columns; model events as national controls")
-        dates = frame.drop_duplicates(date) if date in frame.columns else frame
-        per_week = 7 // infer_period_days(dates, date, source)
-        model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
+    if geo is not None and events:
+        raise UsageError("the geo model takes no event columns; model events as national controls")
+    dates = frame.drop_duplicates(date) if geo is not None and date in frame.columns else frame
+    settings["holdout_periods"] = holdout_weeks * (7 // infer_period_days(dates, date, source))
+    halo_roles = dict(halo=list(halo), mediator=mediator, mediator_channel=mediator_channel)
+    model: MixModel
+    if geo is not None:
+        model = GeoHaloMMM(**halo_roles, **settings) if halo else GeoMMM(**settings)
         model.fit(frame, geo=geo, **roles)
+    else:
+        model = HaloMMM(**halo_roles, **settings) if halo else MMM(**settings)
+        model.fit(frame, events=list(events), **roles)
     written = model.save(out) if out is not None else None
     return MixModelFit(model, written, model.summary())
 

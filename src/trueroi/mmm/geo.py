@@ -106,6 +106,9 @@ def geo_model(arrays: dict[str, Any], spec: GeoSpec, y: Any = None) -> None:
             "control", dist.Normal(0.0, 0.3).expand([arrays["controls"].shape[1]]).to_event(1)
         )
         mean = mean + (arrays["controls"] @ theta)[:, None]
+    extra = getattr(spec, "extra_mean", None)
+    if extra is not None:  # a term another model adds (trueroi.mmm.halo_geo: the brand-search mediator path)
+        mean = mean + extra(arrays, effect)
     sigma = numpyro.sample("sigma", dist.HalfNormal(0.3).expand([n_geo]).to_event(1))
     numpyro.sample("y", dist.Normal(mean[:n], sigma).to_event(2), obs=y)
     if "lift_channel" in arrays:  # each lift test: modelled extra KPI over its window ~ its measurement

@@ -2,10 +2,12 @@
 
 A model directory holds:
 
-- ``config.json``: ``kind`` (``"national"`` or ``"geo"``; a directory written before the kind was recorded
-  is national), ``format_version``, the model's settings (``params``), the column roles (national: ``date``,
-  ``target``, ``channels``, ``controls``, ``events``, ``n_train``; geo: ``columns``, ``geos``,
-  ``channels``, ``controls``), the fit's seconds and sampler extras;
+- ``config.json``: ``kind`` (``"national"``, ``"geo"``, ``"halo"`` or ``"geo_halo"``: the national or geo
+  model with a halo through brand search, whose params name its halo channels and mediator; a directory
+  written before the kind was recorded is national), ``format_version``, the model's settings
+  (``params``), the column roles (national and halo: ``date``, ``target``, ``channels``, ``controls``,
+  ``events``, ``n_train``; geo and geo halo: ``columns``, ``geos``, ``channels``, ``controls``), the fit's
+  seconds and sampler extras;
 - ``posterior.npz``: every posterior array, shaped (chain, draw, ...);
 - ``data.csv``: the series (or the long geo panel) the model was fitted on, the holdout included, with the
   user's column names;
@@ -25,11 +27,18 @@ from typing import Any
 from trueroi.errors import UsageError
 from trueroi.mmm.base import FORMAT_VERSION, MixModel, read_config
 from trueroi.mmm.geo import GeoMMM
+from trueroi.mmm.halo import HaloMMM
+from trueroi.mmm.halo_geo import GeoHaloMMM
 from trueroi.mmm.model import MMM
 
 __all__ = ["FORMAT_VERSION", "KINDS", "load_model", "model_kind", "save_model"]
 
-KINDS: dict[str, type[MixModel]] = {MMM.KIND: MMM, GeoMMM.KIND: GeoMMM}
+KINDS: dict[str, type[MixModel]] = {
+    MMM.KIND: MMM,
+    GeoMMM.KIND: GeoMMM,
+    HaloMMM.KIND: HaloMMM,
+    GeoHaloMMM.KIND: GeoHaloMMM,
+}
 """The model class of each ``kind`` a model directory can hold."""
 
 
