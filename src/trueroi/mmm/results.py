@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from trueroi.mmm.bayes import ModelSpec, channel_effects
+from trueroi.mmm.bayes import RETRY_DIVERGENCE_SHARE, ModelSpec, channel_effects
 from trueroi.mmm.checks import ESS_LIMIT, R_HAT_LIMIT
 from trueroi.mmm.data import MMMData
 
@@ -208,7 +208,7 @@ def sampler_diagnostics(samples: dict[str, np.ndarray]) -> dict[str, float]:
     }
 
 
-DIVERGENCE_SHARE = 0.001
+DIVERGENCE_SHARE = RETRY_DIVERGENCE_SHARE
 """Share of post-warm-up draws that may diverge before a NUTS fit counts as unconverged (4 of 4,000)."""
 
 
