@@ -79,6 +79,8 @@ def with_lags(arrays: dict[str, Any], l_max: int) -> dict[str, Any]:
     (T, G, C) media give (L, T, G, C) and (L, T, G, N))."""
     out = dict(arrays)
     out["media_lags"] = lag_stack(arrays["media"], l_max)
+    if "organic" in arrays:  # unpaid media inputs (T, O), see trueroi.mmm.organic
+        out["organic_lags"] = lag_stack(arrays["organic"], l_max)
     if "lift_channel" in arrays:
         base = np.take(np.asarray(arrays["media"]), np.asarray(arrays["lift_channel"]), axis=-1)
         out["lift_lags"] = lag_stack(np.maximum(base + np.asarray(arrays["lift_delta"]), 0.0), l_max)
@@ -87,7 +89,8 @@ def with_lags(arrays: dict[str, Any], l_max: int) -> dict[str, Any]:
 
 def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
     """NumPyro model. ``arrays`` holds media (T, C), trend (T,), fourier (T, F), controls (T, K),
-    events (T, E), roi_factor (C,) = training spend / KPI scale, and optional lift arrays."""
+    events (T, E), roi_factor (C,) = training spend / KPI scale, and optional lift arrays and organic
+    inputs (T, O) (:mod:`trueroi.mmm.organic`)."""
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
@@ -109,6 +112,8 @@ def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
         else:
             beta = numpyro.sample("beta", dist.HalfNormal(arrays["coef_sigma"]))
     mu = jnp.exp(log_baseline(arrays)) + effect @ beta
+    if "organic_lags" in arrays and arrays["organic_lags"].shape[-1]:
+        mu = mu + organic_sample(arrays, spec).sum(axis=-1)
     if arrays["controls"].shape[1]:
         theta = numpyro.sample(
             "control", dist.Normal(0.0, 0.3).expand([arrays["controls"].shape[1]]).to_event(1)
@@ -157,6 +162,30 @@ def log_baseline(arrays: dict[str, Any]) -> Any:
             swing = numpyro.sample(f"{name}_swing", prior)
             log_base = log_base + cols @ numpyro.deterministic(name, swing * rel)
     return log_base
+
+
+ORGANIC_BETA_SD = 0.3
+"""Prior sd (HalfNormal) of an organic input's coefficient: its largest effect per period, as a share of the
+mean KPI (the KPI is scaled to mean one)."""
+ORGANIC_PREFIX = "organic_"
+
+
+def organic_sample(arrays: dict[str, Any], spec: ModelSpec) -> Any:
+    """Sample the organic terms inside the NumPyro model and return their effect (T, O) on the scaled KPI
+    (the parameters are the sites ``organic_adstock_*``, ``organic_sat_*`` and ``organic_beta``)."""
+    import numpyro
+    import numpyro.distributions as dist
+
+    params: dict[str, Any] = {}
+    with numpyro.plate("organic", arrays["organic_lags"].shape[-1]):
+        for p in spec.adstock.params:
+            site = f"{ORGANIC_PREFIX}adstock_{p}"
+            params[f"adstock_{p}"] = numpyro.sample(site, _dist(*spec.adstock.priors[p]))
+        for p in spec.saturation.params:
+            site = f"{ORGANIC_PREFIX}sat_{p}"
+            params[f"sat_{p}"] = numpyro.sample(site, _dist(*spec.saturation.priors[p]))
+        beta = numpyro.sample(f"{ORGANIC_PREFIX}beta", dist.HalfNormal(ORGANIC_BETA_SD))
+    return lagged_effects(arrays["organic_lags"], params, spec) * beta
 
 
 def _lift_likelihood(
@@ -322,9 +351,9 @@ def fit_posterior(
 
 RETRY_TARGET_ACCEPT = 0.99
 """Target acceptance of the second run when the first diverged too often (see :func:`run_nuts`)."""
-RETRY_DIVERGENCE_SHARE = 0.001
-"""Share of draws above which a NUTS run's divergences call for a second run at a higher target acceptance
-(the share above which :func:`trueroi.mmm.results.convergence_problems` calls a fit untrustworthy)."""
+RETRY_DIVERGENCE_SHARE = 0.0
+"""Share of draws above which a NUTS run's divergences call for a second run at a higher target acceptance:
+any divergence, as any makes :func:`trueroi.mmm.checks.trust_problems` call the fit not to be trusted."""
 
 
 def needs_retry(divergences: int, n_draws: int, target_accept: float, retry: float | None) -> bool:

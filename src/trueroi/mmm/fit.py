@@ -100,6 +100,8 @@ def fit_mix_model(
     channels: Sequence[str] | None = None,
     controls: Sequence[str] = (),
     events: Sequence[str] = (),
+    organic: Sequence[str] = (),
+    treatments: Sequence[str] = (),
     geo: str | None = None,
     adstock: str = "geometric",
     saturation: str = "hill",
@@ -128,6 +130,9 @@ def fit_mix_model(
     date, target, channels, controls, events
         Column roles: period start, KPI, spend columns (base currency; default with the workspace: every
         channel), additive controls, 0/1 event columns (national model only).
+    organic, treatments
+        National model only: unpaid media inputs (contribution, no ROI) and price or promotion columns
+        (effect per unit and contribution); see :mod:`trueroi.mmm.organic`.
     geo
         The geo column of a long panel: fits :class:`~trueroi.mmm.geo.GeoMMM`.
     adstock, saturation, method, draws, tune, chains, seed, kpi
@@ -167,10 +172,14 @@ def fit_mix_model(
     if geo is None:
         per_week = 7 // infer_period_days(frame, date, source)
         model: MixModel = MMM(**settings, holdout_periods=holdout_weeks * per_week)
-        model.fit(frame, events=list(events), **roles)
+        model.fit(frame, events=list(events), organic=list(organic), treatments=list(treatments), **roles)
     else:
         if events:
             raise UsageError("the geo model takes no event columns; model events as national controls")
+        if organic or treatments:
+            raise UsageError(
+                "the geo model takes no organic or treatment columns yet; fit the national model for them"
+            )
         dates = frame.drop_duplicates(date) if date in frame.columns else frame
         per_week = 7 // infer_period_days(dates, date, source)
         model = GeoMMM(**settings, holdout_periods=holdout_weeks * per_week)
