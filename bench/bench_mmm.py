@@ -72,7 +72,7 @@ def run_trueroi(
     start = time.perf_counter()
     model.fit(df, date="week", target="revenue", channels=channels, controls=controls)
     total = time.perf_counter() - start
-    rois = {c: s["roi"] for c, s in model.summary()["channels"].items()}
+    rois = {c: s["roas"] for c, s in model.summary()["channels"].items()}  # the simulator's roi is a ROAS
     d = model.diagnostics_
     out = {"seconds": total, "rois": rois, "r_hat_max": d["r_hat_max"], "divergences": d["divergences"]}
     out["engine_import"] = engine_import
@@ -82,7 +82,8 @@ def run_trueroi(
         start = time.perf_counter()
         model.fit(df, date="week", target="revenue", channels=channels, controls=controls)
         out["seconds_compiled"] = time.perf_counter() - start
-    print(f"  done: {out['seconds']:.1f} s, {out['extras']}; {_load()}", flush=True)
+    again = f", second fit {out['seconds_compiled']:.1f} s" if "seconds_compiled" in out else ""
+    print(f"  done: {out['seconds']:.1f} s{again}, {out['extras']}; {_load()}", flush=True)
     return out
 
 

@@ -80,7 +80,11 @@ def test_fit_json_contract_then_report(csv_path: Path, tmp_path: Path) -> None:
         "r2",
         "mape",
         "holdout_mape",
+        "trusted",  # added by issue 22 (sampler health): additive keys after the contract's
+        "trust_problems",
+        "target_accept",
     ]
+    assert payload["diagnostics"]["trusted"] is True  # Laplace: judged by its own warning, not the sampler's
     assert isinstance(payload["diagnostics"]["holdout_mape"], float) and payload["fit_seconds"] > 0
     assert (out / "posterior.npz").is_file()
 
@@ -194,3 +198,21 @@ def test_fit_with_a_margin_rate_gives_roi_on_margin(csv_path: Path, tmp_path: Pa
         assert s["roi"]["mean"] == pytest.approx(0.4 * s["roas"]["mean"] - 1.0, rel=1e-9, abs=1e-12)
     table = CliRunner().invoke(build_app(), [*args, "--out", str(tmp_path / "t"), *FAST])
     assert table.exit_code == 0 and "ROAS" in table.stdout and "ROI (margin)" in table.stdout
+
+
+def test_fit_with_organic_inputs_and_treatments(tmp_path: Path) -> None:
+    """--organic and --treatments: their blocks in the JSON (additive keys) and their tables."""
+    sim = simulate(seed=3, n_periods=80, rois=(2.0, 1.0), organic=0.1)
+    path = tmp_path / "weekly.csv"
+    sim.df.assign(promo=np.arange(80) % 4 == 0).astype({"promo": float}).to_csv(path, index=False)
+    args = ["mmm", "fit", str(path), "--channels", "channel_0,channel_1", "--organic", "organic_0"]
+    args += ["--treatments", "promo", "--out", str(tmp_path / "m"), *FAST]
+    result = CliRunner().invoke(build_app(), [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert list(payload["channels"]) == ["channel_0", "channel_1"]
+    assert list(payload["organic"]["organic_0"]) == ["volume", "contribution", "share"]
+    assert list(payload["treatments"]["promo"]) == ["effect_per_unit", "contribution"]
+    table = CliRunner().invoke(build_app(), args)
+    assert table.exit_code == 0, table.output
+    assert "Organic media" in table.stdout and "Treatments" in table.stdout

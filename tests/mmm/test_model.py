@@ -90,6 +90,9 @@ def test_summary_follows_the_cli_contract(fitted: MMM, sim: Simulation) -> None:
         "r2",
         "mape",
         "holdout_mape",
+        "trusted",  # added by issue 22 (sampler health)
+        "trust_problems",
+        "target_accept",
     }
     # spend is the training spend, summed by hand from the data (the last 8 weeks are the holdout)
     assert summary["channels"]["channel_0"]["spend"] == pytest.approx(sim.df.channel_0.iloc[:-8].sum())

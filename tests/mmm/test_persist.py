@@ -46,7 +46,7 @@ def _flat(d: dict, prefix: str = "") -> dict[str, float]:
     for k, v in d.items():
         if isinstance(v, dict):
             out.update(_flat(v, f"{prefix}{k}."))
-        elif isinstance(v, str):  # the words of the summary (kpi, roi_basis, roi_note) are compared as such
+        elif isinstance(v, str | list | bool):  # words (kpi, roi_note, trust_problems) compared as such
             continue
         else:
             out[prefix + k] = float("nan") if v is None else v

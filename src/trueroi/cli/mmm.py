@@ -88,6 +88,22 @@ def fit(
     events: Annotated[
         str | None, typer.Option("--events", help="0/1 holiday or event columns, comma-separated.")
     ] = None,
+    organic: Annotated[
+        str | None,
+        typer.Option(
+            "--organic",
+            help="Unpaid media inputs (e-mails sent, posts, SEO visibility), comma-separated: carry-over "
+            "and saturation, reported as contribution (no ROI).",
+        ),
+    ] = None,
+    treatments: Annotated[
+        str | None,
+        typer.Option(
+            "--treatments",
+            help="Price or promotion columns, comma-separated: linear effect, reported per unit and "
+            "in total.",
+        ),
+    ] = None,
     adstock: Annotated[
         str, typer.Option("--adstock", help="geometric, delayed, weibull or weibull_cdf.")
     ] = "geometric",
@@ -165,6 +181,8 @@ def fit(
             channels=_split(channels),
             controls=_split(controls),
             events=_split(events),
+            organic=_split(organic),
+            treatments=_split(treatments),
             geo=geo,
             adstock=adstock,
             saturation=saturation,
@@ -239,6 +257,37 @@ def _print_fit(summary: dict, rows: list[dict], kind: str, out: Path) -> None:
         _print_halo(summary)
     else:
         print_table(rows, _NATIONAL_COLUMNS, title="Marketing-mix model (90% intervals)", caption=caption)
+        _print_inputs(summary)
+
+
+def _print_inputs(summary: dict) -> None:
+    """Organic inputs (contribution, share of the KPI) and treatments (effect per unit), when fitted."""
+    organic = [
+        {"input": k, **{f"c_{b}": v["contribution"][b] for b in ("mean", "lower", "upper")}}
+        | {"share": v["share"]["mean"]}
+        for k, v in summary.get("organic", {}).items()
+    ]
+    if organic:
+        columns = [("input", "organic input", "text"), ("c_mean", "contribution", "money")]
+        columns += [
+            ("c_lower", "5%", "money"),
+            ("c_upper", "95%", "money"),
+            ("share", "share of KPI", "percent"),
+        ]
+        print_table(organic, columns, title="Organic media (contribution, no spend)")
+    treated = [
+        {"treatment": k, **{f"e_{b}": v["effect_per_unit"][b] for b in ("mean", "lower", "upper")}}
+        | {"total": v["contribution"]["mean"]}
+        for k, v in summary.get("treatments", {}).items()
+    ]
+    if treated:
+        columns = [("treatment", "treatment", "text"), ("e_mean", "effect per unit", "money")]
+        columns += [
+            ("e_lower", "5%", "money"),
+            ("e_upper", "95%", "money"),
+            ("total", "contribution", "money"),
+        ]
+        print_table(treated, columns, title="Treatments (effect per unit of the column)")
 
 
 def _print_halo(summary: dict) -> None:

@@ -30,6 +30,7 @@ from trueroi.io import write_atomically, write_json
 from trueroi.mmm import bayes
 from trueroi.mmm import results as R
 from trueroi.mmm.calibration import read_lift_tests
+from trueroi.mmm.checks import trust_problems
 from trueroi.mmm.nuts import CHAIN_METHODS
 from trueroi.mmm.transformers import get_adstock, get_saturation
 
@@ -208,7 +209,12 @@ class MixModel(ABC):
 
     def _diagnostics_summary(self) -> dict[str, Any]:
         """The diagnostics of the JSON summary, in the contract's order."""
-        return {k: self.diagnostics_[k] for k in DIAGNOSTIC_KEYS}
+        out = {k: self.diagnostics_[k] for k in DIAGNOSTIC_KEYS}
+        problems = trust_problems(self.diagnostics_, self.method, self.chains)
+        out["trusted"] = not problems  # additive keys: the contract's keys come first, unchanged
+        out["trust_problems"] = problems
+        out["target_accept"] = getattr(self, "extras_", {}).get("target_accept")
+        return out
 
     def _roi_header(self) -> dict[str, Any]:
         """``kpi``, ``roi_basis``, ``margin_rate`` and ``roi_note`` of the summary."""

@@ -79,6 +79,8 @@ def with_lags(arrays: dict[str, Any], l_max: int) -> dict[str, Any]:
     (T, G, C) media give (L, T, G, C) and (L, T, G, N))."""
     out = dict(arrays)
     out["media_lags"] = lag_stack(arrays["media"], l_max)
+    if "organic" in arrays:  # unpaid media inputs (T, O), see trueroi.mmm.organic
+        out["organic_lags"] = lag_stack(arrays["organic"], l_max)
     if "lift_channel" in arrays:
         base = np.take(np.asarray(arrays["media"]), np.asarray(arrays["lift_channel"]), axis=-1)
         out["lift_lags"] = lag_stack(np.maximum(base + np.asarray(arrays["lift_delta"]), 0.0), l_max)
@@ -87,7 +89,8 @@ def with_lags(arrays: dict[str, Any], l_max: int) -> dict[str, Any]:
 
 def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
     """NumPyro model. ``arrays`` holds media (T, C), trend (T,), fourier (T, F), controls (T, K),
-    events (T, E), roi_factor (C,) = training spend / KPI scale, and optional lift arrays."""
+    events (T, E), roi_factor (C,) = training spend / KPI scale, and optional lift arrays and organic
+    inputs (T, O) (:mod:`trueroi.mmm.organic`)."""
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
@@ -108,14 +111,9 @@ def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
             beta = numpyro.deterministic("beta", beta)
         else:
             beta = numpyro.sample("beta", dist.HalfNormal(arrays["coef_sigma"]))
-    b0 = numpyro.sample("intercept", dist.Normal(np.log(0.6), 0.7))
-    log_base = b0 + numpyro.sample("trend", dist.Normal(0.0, 0.5)) * arrays["trend"]
-    for name, key, scale in (("season", "fourier", 0.3), ("event", "events", 0.5)):
-        cols = arrays[key]
-        if cols.shape[1]:
-            coef = numpyro.sample(name, dist.Normal(0.0, scale).expand([cols.shape[1]]).to_event(1))
-            log_base = log_base + cols @ coef
-    mu = jnp.exp(log_base) + effect @ beta
+    mu = jnp.exp(log_baseline(arrays)) + effect @ beta
+    if "organic_lags" in arrays and arrays["organic_lags"].shape[-1]:
+        mu = mu + organic_sample(arrays, spec).sum(axis=-1)
     if arrays["controls"].shape[1]:
         theta = numpyro.sample(
             "control", dist.Normal(0.0, 0.3).expand([arrays["controls"].shape[1]]).to_event(1)
@@ -125,6 +123,69 @@ def mmm_model(arrays: dict[str, Any], spec: ModelSpec, y: Any = None) -> None:
     numpyro.sample("y", dist.Normal(mu[:n_train], sigma), obs=y)
     if "lift_channel" in arrays:
         _lift_likelihood(arrays, params, beta, effect, spec)
+
+
+BASE_REF = float(np.log(0.6))
+"""Log of the reference baseline level (KPI scaled to mean one) at which the baseline's shape priors are
+stated: the centre of the intercept's prior."""
+
+BASELINE_TERMS = (("trend", "trend", 0.5), ("season", "fourier", 0.3), ("event", "events", 0.5))
+"""Multiplicative baseline terms: (site, array, prior sd of the coefficient at the reference level)."""
+
+
+def log_baseline(arrays: dict[str, Any]) -> Any:
+    """Sample the baseline and return its log, ``b0 + k trend_t + sum_j gamma_j f_jt + sum_e delta_e d_et``.
+
+    The shape coefficients are sampled as swings in KPI units (``<site>_swing``, prior sd as stated in
+    :data:`BASELINE_TERMS` at the reference level :data:`BASE_REF`) and turned into the multiplicative
+    coefficients ``coef = swing * exp(BASE_REF - b0)`` (deterministic sites ``trend``, ``season``,
+    ``event``). With the coefficients sampled directly, the data fix the swing ``exp(b0) * coef`` in KPI
+    units, so every coefficient lies on a curved ridge ``coef ~ 1 / exp(b0)`` (correlation -0.9 with the
+    intercept on the simulations) and NUTS diverges where the baseline is low and the curvature high, the
+    geometry Betancourt & Girolami (2015) fix by reparameterisation; the swing is nearly uncorrelated with
+    ``b0`` (``bench/RESULTS.md``, sampler health).
+    """
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    b0 = numpyro.sample("intercept", dist.Normal(BASE_REF, 0.7))
+    rel = jnp.exp(BASE_REF - b0)
+    log_base = b0
+    for name, key, scale in BASELINE_TERMS:
+        cols = arrays[key]
+        if cols.ndim == 1:
+            swing = numpyro.sample(f"{name}_swing", dist.Normal(0.0, scale))
+            log_base = log_base + numpyro.deterministic(name, swing * rel) * cols
+        elif cols.shape[1]:
+            prior = dist.Normal(0.0, scale).expand([cols.shape[1]]).to_event(1)
+            swing = numpyro.sample(f"{name}_swing", prior)
+            log_base = log_base + cols @ numpyro.deterministic(name, swing * rel)
+    return log_base
+
+
+ORGANIC_BETA_SD = 0.3
+"""Prior sd (HalfNormal) of an organic input's coefficient: its largest effect per period, as a share of the
+mean KPI (the KPI is scaled to mean one)."""
+ORGANIC_PREFIX = "organic_"
+
+
+def organic_sample(arrays: dict[str, Any], spec: ModelSpec) -> Any:
+    """Sample the organic terms inside the NumPyro model and return their effect (T, O) on the scaled KPI
+    (the parameters are the sites ``organic_adstock_*``, ``organic_sat_*`` and ``organic_beta``)."""
+    import numpyro
+    import numpyro.distributions as dist
+
+    params: dict[str, Any] = {}
+    with numpyro.plate("organic", arrays["organic_lags"].shape[-1]):
+        for p in spec.adstock.params:
+            site = f"{ORGANIC_PREFIX}adstock_{p}"
+            params[f"adstock_{p}"] = numpyro.sample(site, _dist(*spec.adstock.priors[p]))
+        for p in spec.saturation.params:
+            site = f"{ORGANIC_PREFIX}sat_{p}"
+            params[f"sat_{p}"] = numpyro.sample(site, _dist(*spec.saturation.priors[p]))
+        beta = numpyro.sample(f"{ORGANIC_PREFIX}beta", dist.HalfNormal(ORGANIC_BETA_SD))
+    return lagged_effects(arrays["organic_lags"], params, spec) * beta
 
 
 def _lift_likelihood(
@@ -288,6 +349,19 @@ def fit_posterior(
     return run_map(arrays, y, spec, seed=seed, laplace_draws=draws if method == "laplace" else 0)
 
 
+RETRY_TARGET_ACCEPT = 0.99
+"""Target acceptance of the second run when the first diverged too often (see :func:`run_nuts`)."""
+RETRY_DIVERGENCE_SHARE = 0.0
+"""Share of draws above which a NUTS run's divergences call for a second run at a higher target acceptance:
+any divergence, as any makes :func:`trueroi.mmm.checks.trust_problems` call the fit not to be trusted."""
+
+
+def needs_retry(divergences: int, n_draws: int, target_accept: float, retry: float | None) -> bool:
+    """Whether a run with ``divergences`` of ``n_draws`` should be repeated at ``retry`` acceptance."""
+    too_many = divergences > RETRY_DIVERGENCE_SHARE * max(n_draws, 1)
+    return bool(too_many and retry is not None and retry > target_accept)
+
+
 def run_nuts(
     arrays: dict[str, Any],
     y: np.ndarray,
@@ -302,13 +376,20 @@ def run_nuts(
     dense_mass: bool = True,
     init: dict[str, Any] | None = None,
     init_at_mode: bool = True,
+    retry_target_accept: float | None = RETRY_TARGET_ACCEPT,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Sample with NUTS (Hoffman & Gelman 2014) through :func:`trueroi.mmm.nuts.sample`; returns samples
     (chain, draw, ...) and extras. ``init``: unconstrained starting points ``{site: (chains, ...)}``;
     by default each chain starts at the posterior mode (one BFGS run) plus Normal(0, 0.1) jitter, so no
     chain begins in a corner of the prior where it can get stuck (uniform in (-0.5, 0.5), NumPyro's
     ``init_to_uniform``, if the mode search fails or ``init_at_mode`` is False: a centred hierarchical
-    model's mode sits in the neck of its funnel, where chains get stuck)."""
+    model's mode sits in the neck of its funnel, where chains get stuck).
+
+    When more than :data:`RETRY_DIVERGENCE_SHARE` of the draws diverged, the chains are run again from
+    the same starts with ``target_accept = retry_target_accept`` (smaller steps, as Stan's and PyMC's
+    advice for divergences; None: never): extras then hold ``divergences_first_run`` and the
+    ``target_accept`` used. Extras also hold ``divergences_per_chain``.
+    """
 
     model = _Unconstrained(arrays, y, spec)
     rng = np.random.default_rng(seed)
@@ -318,20 +399,31 @@ def run_nuts(
             init = model.init(rng, 0.5, (chains,))
         else:
             init = model.unflatten(best.x + rng.normal(0.0, 0.1, (chains, best.x.shape[0])))
-    z, extras = nuts.sample(
-        _compiled("potential", spec),  # jitted: traced once, not at every use inside the sampler
-        spec,
-        (model.arrays, model.y),
-        init,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        chain_method=chain_method,
-        target_accept=target_accept,
-        dense_mass=dense_mass,
-        seed=seed,
-        xla_options=xla_options(spec),
-    )
+
+    def sample(accept: float) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        z, extras = nuts.sample(
+            _compiled("potential", spec),  # jitted: traced once, not at every use inside the sampler
+            spec,
+            (model.arrays, model.y),
+            init,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            chain_method=chain_method,
+            target_accept=accept,
+            dense_mass=dense_mass,
+            seed=seed,
+            xla_options=xla_options(spec),
+        )
+        extras["divergences_per_chain"] = [int(n) for n in extras.pop("diverging").sum(axis=1)]
+        extras["target_accept"] = float(accept)
+        return z, extras
+
+    z, extras = sample(target_accept)
+    first = extras["divergences"]
+    if needs_retry(first, chains * draws, target_accept, retry_target_accept):
+        z, extras = sample(float(retry_target_accept))  # type: ignore[arg-type]
+        extras["divergences_first_run"] = first
     flat = {k: v.reshape((chains * draws,) + v.shape[2:]) for k, v in z.items()}
     samples = {k: v.reshape((chains, draws) + v.shape[1:]) for k, v in model.constrain(flat).items()}
     return samples, extras

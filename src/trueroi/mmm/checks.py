@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 R_HAT_LIMIT = 1.05
 ESS_LIMIT = 100
+R_HAT_TRUST = 1.01  # Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021), "Rank-normalization ...", sec. 5
+ESS_TRUST_PER_CHAIN = 100  # ibid.: bulk ESS of at least 100 per chain
 MIN_SPEND_CV = 0.10  # coefficient of variation of a channel's spend below which it is hard to identify
 MIN_ACTIVE_SHARE = 0.10  # share of periods with spend below which it is hard to identify
 ROI_SPAN = 10.0  # upper / lower of the 90% ROI interval above which the ROI is unknown within 10x
@@ -28,9 +30,40 @@ def fit_warnings(model: MMM) -> list[str]:
     )
 
 
+def trust_problems(diagnostics: dict[str, Any], method: str, chains: int) -> list[str]:
+    """Why a NUTS fit is not to be trusted yet, one phrase each (empty: trusted; Laplace and MAP fits
+    are judged by their own warnings): any divergent transition after warm-up, split R-hat above
+    :data:`R_HAT_TRUST`, or bulk ESS below :data:`ESS_TRUST_PER_CHAIN` per chain (the thresholds of
+    Vehtari et al. 2021, stricter than :func:`trueroi.mmm.results.convergence_problems`, which decides
+    when a report refuses a fit)."""
+    if method != "nuts":
+        return []
+    found = []
+    div = int(diagnostics.get("divergences") or 0)
+    if div:
+        found.append(f"{div} divergent transitions")
+    r_hat = diagnostics.get("r_hat_max")
+    if r_hat is None or not np.isfinite(r_hat):
+        found.append("R-hat not computable")
+    elif r_hat > R_HAT_TRUST:
+        found.append(f"R-hat {r_hat:.3f} > {R_HAT_TRUST}")
+    ess, floor = diagnostics.get("ess_bulk_min"), ESS_TRUST_PER_CHAIN * max(chains, 1)
+    if ess is not None and np.isfinite(ess) and ess < floor:
+        found.append(f"bulk ESS {ess:.0f} < {floor}")
+    return found
+
+
 def sampler_warnings(model: MixModel) -> list[str]:
-    """Warnings about how the posterior was found (divergences, R-hat, ESS, MAP or Laplace), any kind."""
+    """Warnings about how the posterior was found (divergences, R-hat, ESS, MAP or Laplace), any kind;
+    the first says "not to be trusted" when :func:`trust_problems` finds any."""
     d, out = model.diagnostics_, []
+    problems = trust_problems(d, model.method, model.chains)
+    if problems:
+        out.append(
+            f"NOT TO BE TRUSTED: the sampler did not converge cleanly ({'; '.join(problems)}); rerun with "
+            "more --tune and --draws (or tighter priors) before acting on these numbers."
+        )
+    out += _retry_notes(getattr(model, "extras_", {}))
     if d["divergences"]:
         out.append(
             f"{d['divergences']} divergent transitions: the sampler could not explore part of the posterior;"
@@ -57,6 +90,17 @@ def sampler_warnings(model: MixModel) -> list[str]:
             " uncertainty."
         )
     return out
+
+
+def _retry_notes(extras: dict[str, Any]) -> list[str]:
+    """Say when NUTS ran twice: the first run diverged and the chains were run again with smaller steps."""
+    first = extras.get("divergences_first_run")
+    if first is None:
+        return []
+    return [
+        f"the first NUTS run had {first} divergent transitions; the chains were run again with "
+        f"target_accept {extras.get('target_accept', float('nan')):.2f} (smaller steps), which took longer."
+    ]
 
 
 def _identification_warnings(model: MMM) -> list[str]:

@@ -36,6 +36,11 @@ class MMMData:
         baseline).
     n_train
         The first ``n_train`` periods are fitted; the rest form the holdout.
+    organic_cols, organic
+        Unpaid media inputs (e-mails sent, posts, SEO visibility), shape (T, O): carry-over and saturation,
+        no spend (see :mod:`trueroi.mmm.organic`).
+    treatment_cols
+        Controls reported as treatments (price, promotions): effect per unit and contribution.
     """
 
     dates: pd.DatetimeIndex
@@ -50,13 +55,20 @@ class MMMData:
     events: np.ndarray
     n_train: int
     period_days: int
+    organic_cols: list[str] = field(default_factory=list)
+    organic: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    treatment_cols: list[str] = field(default_factory=list)
     spend_scale: np.ndarray = field(init=False)
     target_scale: float = field(init=False)
     control_mean: np.ndarray = field(init=False)
     control_std: np.ndarray = field(init=False)
+    organic_scale: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         train = slice(0, self.n_train)
+        if self.organic.shape[0] != len(self.dates):
+            self.organic = np.zeros((len(self.dates), len(self.organic_cols)))
+        self.organic_scale = self.organic[train].mean(axis=0)
         self.spend_scale = self.spend[train].mean(axis=0)
         self.target_scale = float(np.abs(self.target[train]).mean())
         self.control_mean = self.controls[train].mean(axis=0) if self.controls.size else np.zeros(0)
@@ -78,6 +90,10 @@ class MMMData:
     def media_scaled(self, spend: np.ndarray | None = None) -> np.ndarray:
         """Spend divided by each channel's training mean, shape (T, C)."""
         return (self.spend if spend is None else spend) / self.spend_scale
+
+    def organic_scaled(self) -> np.ndarray:
+        """Organic inputs divided by their training means, shape (T, O)."""
+        return self.organic / self.organic_scale
 
     def controls_scaled(self) -> np.ndarray:
         return (self.controls - self.control_mean) / self.control_std
@@ -104,6 +120,8 @@ class MMMData:
             out[c] = self.controls[:, i]
         for i, c in enumerate(self.events_cols):
             out[c] = self.events[:, i]
+        for i, c in enumerate(self.organic_cols):
+            out[c] = self.organic[:, i]
         return out
 
 
@@ -116,8 +134,13 @@ def prepare(
     events: list[str] | None = None,
     holdout_periods: int = 0,
     source: str | None = None,
+    organic: list[str] | None = None,
+    treatments: list[str] | None = None,
 ) -> MMMData:
     """Check a DataFrame and turn it into :class:`MMMData`.
+
+    ``organic``: unpaid media inputs (non-negative, varying); ``treatments``: columns to report as
+    treatments, added to the controls when not among them.
 
     Raises
     ------
@@ -125,10 +148,12 @@ def prepare(
         Unknown or duplicated column, NaN, negative spend, a constant or all-zero column, irregular or
         duplicated dates, or too few periods to fit; the message names the file, row and column.
     """
-    controls, events = list(controls or []), list(events or [])
+    controls, events, organic = list(controls or []), list(events or []), list(organic or [])
+    treatments = list(treatments or [])
+    controls += [t for t in treatments if t not in controls]
     if not channels:
         raise UsageError("no media channels given; name the spend columns (channels), e.g. search, social")
-    names = [date, target, *channels, *controls, *events]
+    names = [date, target, *channels, *controls, *events, *organic]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise UsageError(
@@ -140,7 +165,9 @@ def prepare(
     order = np.argsort(dates.to_numpy(), kind="stable")
     df, dates = df.iloc[order].reset_index(drop=True), dates[order]
     period_days = _period_days(dates, date, source)
-    numeric = {c: _numeric(df[c], c, source, order) for c in [target, *channels, *controls, *events]}
+    numeric = {
+        c: _numeric(df[c], c, source, order) for c in [target, *channels, *controls, *events, *organic]
+    }
     n_train = len(df) - holdout_periods
     if holdout_periods < 0 or n_train < MIN_TRAIN_PERIODS:
         raise DataValidationError(
@@ -148,7 +175,7 @@ def prepare(
             file=source,
             expected=f"at least {MIN_TRAIN_PERIODS} training periods (about two years of weeks is better)",
         )
-    for c in channels:
+    for c in [*channels, *organic]:
         _check_spend(numeric[c][:n_train], c, source, order)
     for c in [target, *controls]:
         if np.ptp(numeric[c][:n_train]) == 0:
@@ -173,6 +200,9 @@ def prepare(
         events=stack(events),
         n_train=n_train,
         period_days=period_days,
+        organic_cols=organic,
+        organic=stack(organic),
+        treatment_cols=treatments,
     )
 
 

@@ -104,6 +104,8 @@ def fit_mix_model(
     channels: Sequence[str] | None = None,
     controls: Sequence[str] = (),
     events: Sequence[str] = (),
+    organic: Sequence[str] = (),
+    treatments: Sequence[str] = (),
     geo: str | None = None,
     adstock: str = "geometric",
     saturation: str = "hill",
@@ -135,6 +137,9 @@ def fit_mix_model(
     date, target, channels, controls, events
         Column roles: period start, KPI, spend columns (base currency; default with the workspace: every
         channel), additive controls, 0/1 event columns (national model only).
+    organic, treatments
+        National model only: unpaid media inputs (contribution, no ROI) and price or promotion columns
+        (effect per unit and contribution); see :mod:`trueroi.mmm.organic`.
     geo
         The geo column of a long panel: fits :class:`~trueroi.mmm.geo.GeoMMM`.
     adstock, saturation, method, draws, tune, chains, seed, kpi
@@ -178,6 +183,11 @@ def fit_mix_model(
     roles.update(controls=list(controls), lift_tests=calibration, source=source)
     if geo is not None and events:
         raise UsageError("the geo model takes no event columns; model events as national controls")
+    if (organic or treatments) and (geo is not None or halo):
+        raise UsageError(
+            "organic and treatment columns go into the national model without halo for now; "
+            "fit the national model for them"
+        )
     dates = frame.drop_duplicates(date) if geo is not None and date in frame.columns else frame
     settings["holdout_periods"] = holdout_weeks * (7 // infer_period_days(dates, date, source))
     halo_roles = dict(halo=list(halo), mediator=mediator, mediator_channel=mediator_channel)
@@ -185,9 +195,12 @@ def fit_mix_model(
     if geo is not None:
         model = GeoHaloMMM(**halo_roles, **settings) if halo else GeoMMM(**settings)
         model.fit(frame, geo=geo, **roles)
-    else:
-        model = HaloMMM(**halo_roles, **settings) if halo else MMM(**settings)
+    elif halo:
+        model = HaloMMM(**halo_roles, **settings)
         model.fit(frame, events=list(events), **roles)
+    else:
+        model = MMM(**settings)
+        model.fit(frame, events=list(events), organic=list(organic), treatments=list(treatments), **roles)
     written = model.save(out) if out is not None else None
     return MixModelFit(model, written, model.summary())
 

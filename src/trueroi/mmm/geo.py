@@ -286,6 +286,9 @@ class GeoMMM(MixModel):
         return {
             "dense_mass": self.dense_mass,
             "init_at_mode": not (self.centered and self.pooling == "partial"),
+            # no automatic rerun at a higher target acceptance (the national model's, issue 22): not
+            # measured on the geo model, whose fits take minutes; the trust warning says when to rerun
+            "retry_target_accept": None,
         }
 
     def _set_fitted(self, data: GeoData, samples: dict[str, np.ndarray], extras: dict[str, Any]) -> None:

@@ -87,7 +87,9 @@ def dict_table(d: dict[str, Any]) -> str:
     """A two-column table of names and values (floats to 4 significant digits, None as a dash)."""
 
     def fmt(v: Any) -> str:
-        return "–" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+        if isinstance(v, list):  # trust_problems: phrases
+            return html.escape("; ".join(map(str, v)) or "none")
+        return "–" if v is None else f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
 
     return (
         "<table>"

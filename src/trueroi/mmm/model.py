@@ -22,6 +22,7 @@ from trueroi.mmm.calibration import lift_arrays
 from trueroi.mmm.checks import fit_warnings
 from trueroi.mmm.curves import MMMResponseCurves
 from trueroi.mmm.data import MMMData, prepare
+from trueroi.mmm.organic import organic_summary, treatment_summary
 from trueroi.mmm.transformers import get_adstock, get_saturation
 
 __all__ = ["METHODS", "MMM"]
@@ -130,6 +131,8 @@ class MMM(MixModel):
         events: list[str] | None = None,
         lift_tests: pd.DataFrame | str | os.PathLike[str] | None = None,
         source: str | None = None,
+        organic: list[str] | None = None,
+        treatments: list[str] | None = None,
     ) -> MMM:
         """Fit the model to a weekly (or daily) series.
 
@@ -139,6 +142,11 @@ class MMM(MixModel):
             One row per period: ``date``, the KPI ``target``, one spend column per channel (base currency),
             optional ``controls`` (numeric, additive) and ``events`` (0/1 dummies, multiplicative on the
             baseline).
+        organic
+            Unpaid media inputs (e-mails sent, posts, SEO visibility): adstock and saturation, no spend;
+            reported as contribution in ``summary()["organic"]`` (:mod:`trueroi.mmm.organic`).
+        treatments
+            Price or promotion columns: linear, sign-free controls reported in ``summary()["treatments"]``.
         lift_tests
             Lift-test results (see :func:`~trueroi.mmm.calibration.read_lift_tests`) to calibrate with.
         source
@@ -150,7 +158,18 @@ class MMM(MixModel):
             ``self``, with ``posterior_``, ``data_``, ``fit_seconds_``, ``diagnostics_`` and ``warnings_``.
         """
         self._check_settings()
-        data = prepare(df, date, target, list(channels), controls, events, self.holdout_periods, source)
+        data = prepare(
+            df,
+            date,
+            target,
+            list(channels),
+            controls,
+            events,
+            self.holdout_periods,
+            source,
+            organic=organic,
+            treatments=treatments,
+        )
         return self._fit_data(data, lift_tests)
 
     def _check_settings(self) -> None:
@@ -178,6 +197,8 @@ class MMM(MixModel):
         draws = R.flatten(samples)
         self._draws = draws
         self.channel_summary_ = R.channel_summary(draws, self.spec_, data)
+        self.organic_summary_ = organic_summary(draws, self.spec_, data)
+        self.treatment_summary_ = treatment_summary(draws, data)
         mu = R.fitted(draws, self.spec_, data, self.n_fourier)
         diag = self._sampler_diagnostics()
         diag.update(R.fit_statistics(mu, data))
@@ -222,6 +243,7 @@ class MMM(MixModel):
             "roi_mu": np.asarray(spec.roi_mu),
             "roi_sigma": np.asarray(spec.roi_sigma),
             "coef_sigma": np.asarray(spec.coef_sigma),
+            **({"organic": data.organic_scaled()} if data.organic_cols else {}),
         }
 
     # -- outputs -----------------------------------------------------------------------------------------
@@ -234,6 +256,8 @@ class MMM(MixModel):
             "diagnostics": self._diagnostics_summary(),
             "fit_seconds": float(self.fit_seconds_),
             **self._roi_header(),
+            **({"organic": self.organic_summary_} if self.organic_summary_ else {}),
+            **({"treatments": self.treatment_summary_} if self.treatment_summary_ else {}),
         }
 
     def decomposition(self) -> pd.DataFrame:
@@ -293,6 +317,8 @@ class MMM(MixModel):
             "controls": data.controls_cols,
             "events": data.events_cols,
             "n_train": data.n_train,
+            "organic": data.organic_cols,
+            "treatments": data.treatment_cols,
         }
 
     def _data_frame(self) -> pd.DataFrame:
@@ -311,6 +337,8 @@ class MMM(MixModel):
             config["events"],
             len(frame) - config["n_train"],
             source=str(root / "data.csv"),
+            organic=config.get("organic", []),
+            treatments=config.get("treatments", []),
         )
 
     def _summary_file(self) -> dict[str, Any]:

@@ -305,7 +305,8 @@ def sample(
     -------
     samples, extras
         Unconstrained draws ``{site: (chains, draws, ...)}``; ``divergences`` (total after warm-up),
-        ``mean_tree_steps`` (leapfrog steps per draw), ``chain_method``.
+        ``diverging`` (chains, draws) flags of the divergent draws, ``mean_tree_steps`` (leapfrog steps
+        per draw), ``chain_method``.
     """
     import jax
 
@@ -331,6 +332,7 @@ def sample(
     samples = {k: np.asarray(v) for k, v in z.items()}
     extras = {
         "divergences": int(np.asarray(diverging).sum()),
+        "diverging": np.asarray(diverging, dtype=bool),
         "mean_tree_steps": float(np.asarray(steps).mean()),
         "chain_method": method,
     }

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from trueroi.mmm.bayes import ModelSpec, channel_effects
+from trueroi.mmm.bayes import ORGANIC_PREFIX, ModelSpec, channel_effects
 from trueroi.mmm.checks import ESS_LIMIT, R_HAT_LIMIT
 from trueroi.mmm.data import MMMData
 
@@ -58,6 +58,19 @@ def contributions(
     x = np.broadcast_to(media[:, None, :], (media.shape[0], n_draws, media.shape[1]))
     effect = channel_effects(x, media_params(draws, spec), spec)  # (T, D, C)
     return np.transpose(effect * draws["beta"][None], (1, 0, 2)) * data.target_scale
+
+
+def organic_contributions(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData) -> np.ndarray:
+    """Contribution of each organic input per draw and period in KPI units, shape (D, T, O)."""
+    n_draws = draws["sigma"].shape[0]
+    if not data.organic_cols:
+        return np.zeros((n_draws, data.n_periods, 0))
+    z = data.organic_scaled()
+    x = np.broadcast_to(z[:, None, :], (z.shape[0], n_draws, z.shape[1]))
+    keys = [f"adstock_{p}" for p in spec.adstock.params] + [f"sat_{p}" for p in spec.saturation.params]
+    params = {k: draws[ORGANIC_PREFIX + k] for k in keys}
+    effect = channel_effects(x, params, spec)  # (T, D, O)
+    return np.transpose(effect * draws[f"{ORGANIC_PREFIX}beta"][None], (1, 0, 2)) * data.target_scale
 
 
 def baseline(draws: dict[str, np.ndarray], data: MMMData, n_fourier: int) -> np.ndarray:
@@ -164,6 +177,7 @@ def fitted(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, n_fouri
         baseline(draws, data, n_fourier)
         + contributions(draws, spec, data).sum(axis=2)
         + control_effects(draws, data).sum(axis=2)
+        + organic_contributions(draws, spec, data).sum(axis=2)
     )
 
 
@@ -254,6 +268,9 @@ def decomposition(draws: dict[str, np.ndarray], spec: ModelSpec, data: MMMData, 
     contrib = contributions(draws, spec, data).mean(axis=0)
     for i, c in enumerate(data.channels):
         out[c] = contrib[:, i]
+    organic = organic_contributions(draws, spec, data).mean(axis=0)
+    for i, c in enumerate(data.organic_cols):
+        out[c] = organic[:, i]
     out["fitted"] = out.drop(columns=[data.date_col]).sum(axis=1)
     out["actual"] = data.target
     out["holdout"] = np.arange(data.n_periods) >= data.n_train

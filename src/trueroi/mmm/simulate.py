@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trueroi.mmm.transformers import get_adstock, get_saturation
+from trueroi.mmm.transformers import geometric_adstock, get_adstock, get_saturation, hill
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Simulation:
     spend_scale: np.ndarray
     l_max: int
     contributions: np.ndarray = field(repr=False)
+    organic: dict[str, float] = field(default_factory=dict)
+    """True contribution of each organic input over the series (revenue units); empty without."""
 
     def effect(self, spend: np.ndarray) -> np.ndarray:
         """True contribution per period and channel of a spend matrix (T, C)."""
@@ -75,6 +77,7 @@ def simulate(
     confounding: float = 0.0,
     l_max: int = 8,
     start: str = "2022-01-03",
+    organic: float = 0.0,
 ) -> Simulation:
     """Simulate weekly revenue for geometric adstock and Hill saturation with known ROIs.
 
@@ -89,6 +92,11 @@ def simulate(
     confounding
         Strength of an unobserved demand driver that raises both channel 0's spend and revenue; above zero
         the data alone overstate channel 0's ROI (for calibration tests).
+    organic
+        Above zero: one unpaid input ``organic_0`` (e-mails sent, say) whose volume moves with channel 0's
+        spend, with geometric adstock (0.5) and Hill saturation (half 1, slope 1), adding ``organic`` times
+        the baseline's revenue over the series (truth in ``Simulation.organic``); left out of a model, it
+        inflates channel 0's ROI. Drawn from its own generator: the rest of the data stays as without it.
     """
     rng = np.random.default_rng(seed)
     n_ch = len(rois)
@@ -126,6 +134,8 @@ def simulate(
     control_effect = controls @ rng.uniform(-0.04, 0.04, n_controls) * base_level
     confound = confounding * 0.08 * base_level * demand
     revenue = baseline + contrib.sum(axis=1) + control_effect + confound
+    organic_volume, organic_contrib = _organic(seed, spend[:, 0], baseline, organic, l_max)
+    revenue = revenue + organic_contrib
     revenue = revenue + rng.normal(0, noise * revenue.mean(), n_periods)
     df = pd.DataFrame({"week": pd.date_range(start, periods=n_periods, freq="7D"), "revenue": revenue})
     for i, c in enumerate(channels):
@@ -133,6 +143,8 @@ def simulate(
     control_names = [f"control_{k}" for k in range(n_controls)]
     for k, c in enumerate(control_names):
         df[c] = controls[:, k]
+    if organic > 0:
+        df["organic_0"] = organic_volume
     return Simulation(
         df,
         channels,
@@ -145,7 +157,22 @@ def simulate(
         spend_scale,
         l_max,
         contrib,
+        {"organic_0": float(organic_contrib.sum())} if organic > 0 else {},
     )
+
+
+def _organic(
+    seed: int, paid: np.ndarray, baseline: np.ndarray, share: float, l_max: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """An organic input's volume (moving with ``paid``) and its contribution, ``share`` of the baseline's
+    total (zeros when ``share`` is 0)."""
+    if share <= 0:
+        return np.zeros_like(paid), np.zeros_like(paid)
+    rng = np.random.default_rng([seed, 7])
+    n = paid.shape[0]
+    volume = 5_000 * (paid / paid.mean()) ** 0.8 * rng.lognormal(0, 0.3, n)
+    raw = hill(geometric_adstock(volume / volume.mean(), 0.5, l_max=l_max), half=1.0, slope=1.0)
+    return volume, raw * share * baseline.sum() / raw.sum()
 
 
 @dataclass

@@ -236,7 +236,11 @@ SATURATIONS: dict[str, Component] = {
         "hill",
         hill,
         ("half", "slope"),
-        {"half": ("LogNormal", (0.0, 0.6)), "slope": ("Gamma", (4.0, 3.0))},
+        # slope: median 1.2, 95% in (0.55, 2.6), 1.5% below 0.5. Gamma(4, 3) left 6.6% below 0.5, where
+        # the curve is nearly flat in spend, the channel acts as a second intercept and half and adstock
+        # lose their meaning: a funnel where NUTS diverged (bench/RESULTS.md, sampler health); Robyn bounds
+        # the slope below at 0.5 and Meridian fixes it at 1
+        {"half": ("LogNormal", (0.0, 0.6)), "slope": ("LogNormal", (0.18, 0.4))},
         "x**s/(x**s+K**s) (Jin et al. 2017)",
     ),
     "logistic": Component(

@@ -447,6 +447,15 @@ PLAN_COLUMNS = [
 ]
 
 
+def _diagnostic_value(value: Any) -> Any:
+    """A diagnostics entry as a table cell: words for ``trusted`` and ``trust_problems`` (issue 22)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) or "none"
+    return value
+
+
 def _mmm_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
     m = content["mmm"]
     heading = "Mix model and budget recommendation"
@@ -467,7 +476,7 @@ def _mmm_section(content: dict[str, Any], charts: dict[str, Chart]) -> Section:
     )
     diagnostics = table(
         "Diagnostics",
-        [{"name": k, "value": v} for k, v in d.items()],
+        [{"name": k, "value": _diagnostic_value(v)} for k, v in d.items()],
         [("name", "", "text"), ("value", "", "ratio")],
     )
     if "budget" not in m:  # not converged: its figures are shown to diagnose it, not to act on
