@@ -68,7 +68,7 @@ class HaloSpec(ModelSpec):
         return halo_model
 
 
-@dataclass
+@dataclass(kw_only=True)  # after MMMData's defaulted fields (organic inputs, treatments)
 class HaloData(MMMData):
     """:class:`~trueroi.mmm.data.MMMData` plus the mediator series (brand clicks or impressions), (T,)."""
 
