@@ -159,7 +159,12 @@ def _attribution_steps(section: dict[str, Any], advised: set[str]) -> list[dict[
                 "model, so test its incrementality (lift or geo test) before moving budget.",
                 "attribution",
                 "low",
-                {"level": "attribution", "label": LABELS["attribution"], "channel": r["channel"], **figures},
+                {
+                    "level": "attribution",
+                    "label": LABELS["attribution"],
+                    "channel": r["channel"],
+                    "figures": figures,
+                },
             )
         )
     return out[:3]
