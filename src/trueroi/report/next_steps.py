@@ -163,7 +163,8 @@ def _attribution_steps(section: dict[str, Any], advised: set[str]) -> list[dict[
                     "level": "attribution",
                     "label": LABELS["attribution"],
                     "channel": r["channel"],
-                    "figures": figures,
+                    **figures,  # recorded here first (the report's JSON contract)
+                    "figures": figures,  # and where every other step's evidence has them
                 },
             )
         )
