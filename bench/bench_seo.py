@@ -146,23 +146,46 @@ def _pick(rng, table: dict[str, float], n: int):  # noqa: ANN001, ANN202
     return rng.choice(len(table), size=n, p=p / p.sum())
 
 
+def _draw(rng, m: int, cdf, n_urls: int):  # noqa: ANN001, ANN202
+    """``m`` draws of (query id, URL id, country, device, search type, anonymized) and their joint key."""
+    import numpy as np
+
+    q = np.searchsorted(cdf, rng.random(m)).astype(np.int64)
+    anonymized = rng.random(m) < 0.05
+    q[anonymized] = -1
+    u = (q * 7919 + rng.integers(0, 3, m)) % n_urls  # a query lands on one of three pages
+    u[anonymized] = rng.integers(0, n_urls, int(anonymized.sum()))
+    c, d, s = _pick(rng, COUNTRIES, m), _pick(rng, DEVICES, m), _pick(rng, SEARCH_TYPES, m)
+    key = (((((q + 1) * n_urls + u) * 32 + c) * 4 + d) * 8) + s
+    return key, (q, u, c, d, s, anonymized)
+
+
+def _day_keys(rng, n: int, cdf, n_urls: int):  # noqa: ANN001, ANN202
+    """``n`` distinct draws of :func:`_draw` (the export holds each key once a day), drawn until enough."""
+    import numpy as np
+
+    keys, parts = [], []
+    have = 0
+    for _ in range(50):
+        key, drawn = _draw(rng, 2 * (n - have) + 100, cdf, n_urls)
+        keys.append(key)
+        parts.append(drawn)
+        allkeys = np.concatenate(keys)
+        _, first = np.unique(allkeys, return_index=True)
+        have = len(first)
+        if have >= n:
+            break
+    keep = np.sort(rng.permutation(first)[:n])
+    return tuple(np.concatenate([p[i] for p in parts])[keep] for i in range(6))
+
+
 def _day_table(rng, day: date, n: int, cdf, n_urls: int, urls, schema):  # noqa: ANN001, ANN202
     """``n`` rows of one day, each key once."""
     import numpy as np
     import pyarrow as pa
 
-    m = int(n * 1.25) + 100
-    q = np.searchsorted(cdf, rng.random(m)).astype(np.int64)
-    anonymized = rng.random(m) < 0.05
-    q[anonymized] = -1
-    u = (q * 7919 + rng.integers(0, 3, m)) % n_urls
-    u[anonymized] = rng.integers(0, n_urls, int(anonymized.sum()))
-    c, d, s = _pick(rng, COUNTRIES, m), _pick(rng, DEVICES, m), _pick(rng, SEARCH_TYPES, m)
-    key = (((((q + 1) * n_urls + u) * 32 + c) * 4 + d) * 8) + s
-    _, first = np.unique(key, return_index=True)
-    keep = np.sort(rng.permutation(first)[:n])
-    q, u, c, d, s, anonymized = q[keep], u[keep], c[keep], d[keep], s[keep], anonymized[keep]
-    k = len(keep)
+    q, u, c, d, s, anonymized = _day_keys(rng, n, cdf, n_urls)
+    k = len(q)
     position = np.minimum(1.0 + rng.lognormal(1.6, 0.9, k), 100.0)
     popular = 1.0 + 20.0 / (1.0 + np.maximum(q, 0) / 50.0)
     impressions = 1 + rng.poisson(rng.lognormal(0.0, 1.2, k) * popular / np.sqrt(position))
