@@ -93,6 +93,10 @@ class Staging:
         self.con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(self.path))
         self.con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
         self.con.execute("SET enable_progress_bar = false")
+        # Appends come one Arrow chunk at a time: with several threads DuckDB splits each into partial row
+        # groups and spends 3x the CPU (1 M Search Console rows in chunks of 200,000: 6.1 s CPU, 1.9 s
+        # with one thread, on 2 cores).
+        self.con.execute("SET threads = 1")
         self.tables: dict[str, int] = {}
 
     def create(self, table: str) -> None:
