@@ -1,5 +1,5 @@
-"""Benchmark: a 12-month Search Console bulk export (``searchdata_url_impression``, Parquet) imported and asked
-for its SEO KPIs, next to pandas on the same file.
+"""Benchmark: a 12-month Search Console bulk export (``searchdata_url_impression``, Parquet) imported and
+asked for its SEO KPIs, next to pandas on the same file.
 
     python bench/bench_seo.py --rows 5000000         # try the size first
     python bench/bench_seo.py                        # 50 M rows (issue 21)
@@ -54,7 +54,7 @@ QUESTIONS = (  # (label, from, to, by)
     ("year", "2025-01-01", "2025-12-31", "query"),
 )
 COLUMN = {"device": "device", "page": "url", "query": "query"}
-WORDS = (
+WORDS = (  # noqa: SIM905
     "jacke herren damen kinder regenjacke wasserdicht winter sommer schuhe sneaker laufschuhe wanderschuhe "
     "hose jeans chino shorts hemd bluse pullover strickjacke mantel parka daunenjacke weste fleece shirt "
     "t-shirt polo kleid rock socken mütze schal handschuhe gürtel tasche rucksack koffer uhr sonnenbrille "
@@ -65,7 +65,7 @@ WORDS = (
     "xs s m l xl xxl 3xl slim regular oversize lang kurz 2024 2025 neu marke acme acme-shop versand "
     "retoure gutschein rabatt code lieferzeit filiale berlin hamburg münchen köln wien zürich"
 ).split()
-CATEGORIES = (
+CATEGORIES = (  # noqa: SIM905
     "herren/jacken damen/jacken herren/schuhe damen/schuhe kinder/jacken kinder/schuhe herren/hosen "
     "damen/hosen damen/kleider herren/hemden accessoires/taschen accessoires/muetzen outdoor/wandern "
     "outdoor/camping sport/laufen sport/yoga sale/herren sale/damen marken/acme ratgeber blog"
@@ -215,7 +215,7 @@ def _day_table(rng, day: date, n: int, cdf, n_urls: int, urls, schema):  # noqa:
 
 
 def generate(path: Path, rows: int, seed: int) -> dict:
-    """Write the bulk URL table of ``rows`` rows over the days of :data:`YEAR` to ``path``, a day at a time."""
+    """Write the bulk URL table of ``rows`` rows over the days of :data:`YEAR` to ``path``, day by day."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -257,8 +257,9 @@ def step_import(root: Path, profile: bool) -> dict:
     shutil.rmtree(root / "ws", ignore_errors=True)
     with Workspace.init(root / "ws") as ws:
         t0, c0 = time.perf_counter(), _cpu_s()
-        result = _profiled(lambda: import_file(ws, "search-console", root / "searchdata_url_impression.parquet"),
-                           root / "profile-import.txt" if profile else None)  # fmt: skip
+        file = root / "searchdata_url_impression.parquet"
+        prof = root / "profile-import.txt" if profile else None
+        result = _profiled(lambda: import_file(ws, "search-console", file), prof)
         wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
     size = sum(p.stat().st_size for p in (root / "ws").iterdir() if p.is_file())
     return {"wall_s": wall, "cpu_s": cpu, "peak_mb": _peak_mb(), "rows": result.rows, "ws_mb": size / 2**20}
@@ -385,8 +386,8 @@ def run(root: Path, rows: int, seed: int, profile: bool, only: str | None) -> No
         _same(ours["found"], theirs["found"], f"{label} by {by}")
         ratio = ours["wall_s"] / theirs["wall_s"]
         f = theirs["found"]
-        print(f"{label} by {by}: {f['rows']:,} rows, clicks {f['clicks']:,}, impressions {f['impressions']:,}, "
-              f"position {f['position']:.3f}, same in both")  # fmt: skip
+        print(f"{label} by {by}: {f['rows']:,} rows, clicks {f['clicks']:,}, "
+              f"impressions {f['impressions']:,}, position {f['position']:.3f}, same in both")  # fmt: skip
         print(f"  family_kpis {_took(ours)}")
         print(f"  pandas      {_took(theirs)}  -> trueroi / pandas wall {ratio:.2f}; {_load()}")
 
