@@ -131,6 +131,27 @@ def test_the_bulk_url_table_keeps_pages_and_search_appearance(workspace, tmp_pat
     assert rows[1]["sum_position"] == pytest.approx(140.0 + 70)  # 0-based 2.0 average -> 3.0
 
 
+def test_many_appearance_flags_are_named_in_column_order(workspace, tmp_path) -> None:
+    """More flags than one 62-bit code holds (the importer renumbers its codes): each row names exactly the
+    flags it sets, in the file's column order; a row setting none has no appearance."""
+    flags = [f"is_flag{i:02d}" for i in range(70)]
+    on = {0: [0, 65, 69], 1: [], 2: [3], 3: [0, 65, 69]}  # row -> flags set (rows 0 and 3 alike)
+    table = {
+        "data_date": [date(2025, 3, d) for d in (1, 2, 3, 4)],
+        "url": ["https://www.acme-shop.de/"] * 4,
+        "query": ["acme"] * 4,
+        **{f: [i in on[r] for r in range(4)] for i, f in enumerate(flags)},
+        "impressions": [10, 20, 30, 40],
+        "clicks": [1, 2, 3, 4],
+        "sum_position": [0.0] * 4,
+    }
+    path = tmp_path / "searchdata_url_impression.parquet"
+    pq.write_table(pa.table(table), path)
+    import_owned(workspace, "search-console", path)
+    got = {r["impressions"]: r["appearance"] for r in _rows(workspace)}
+    assert got == {10: "flag00,flag65,flag69", 20: None, 30: "flag03", 40: "flag00,flag65,flag69"}
+
+
 def test_a_bulk_file_repeating_a_key_is_refused_naming_the_row(workspace, tmp_path) -> None:
     path = tmp_path / "site.parquet"
     pq.write_table(_site_table([*SITE_ROWS, SITE_ROWS[1]]), path)

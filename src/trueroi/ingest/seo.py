@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -173,16 +174,28 @@ def _rows(
 
 
 def _flags_text(table: pa.Table, flags: list[str]) -> pa.Array:
-    """The set appearance flags of each row, joined by commas (``amp_top_stories,video``), or null."""
-    parts = []
-    for flag in flags:
+    """The set appearance flags of each row, joined by commas (``amp_top_stories,video``), or null.
+
+    Rows are grouped by which flags they set (a handful of combinations per file) through one integer code
+    per row, and each combination's text is built once, so the cost does not grow with the ~30 flags of the
+    URL table times its rows (joining and cleaning text per row took a third of the parsing time).
+    """
+    n = table.num_rows
+    matrix = np.zeros((n, len(flags)), dtype=bool)
+    code, bits = np.zeros(n, dtype=np.int64), 0
+    for i, flag in enumerate(flags):
         values = table[flag].combine_chunks() if isinstance(table[flag], pa.ChunkedArray) else table[flag]
         if not pa.types.is_boolean(values.type):
             values = pc.is_in(pc.utf8_lower(as_strings(values)), value_set=pa.array(["true", "1"]))
-        parts.append(pc.if_else(pc.fill_null(values, False), flag[3:], pa.scalar(None, pa.string())))
-    joined = pc.binary_join_element_wise(*parts, pa.scalar(","), null_handling="replace", null_replacement="")
-    joined = pc.replace_substring_regex(pc.replace_substring_regex(joined, ",+", ","), "^,|,$", "")
-    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+        matrix[:, i] = pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+        if bits >= 62:  # renumber the combinations so far densely before the code overflows
+            code = np.unique(code, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            bits = int(code.max(initial=0)).bit_length()
+        code, bits = code * 2 + matrix[:, i], bits + 1
+    _, first, which = np.unique(code, return_index=True, return_inverse=True)
+    names = [flag[3:] for flag in flags]
+    texts = [",".join(x for x, on in zip(names, matrix[r], strict=True) if on) or None for r in first]
+    return pa.array(texts, pa.string()).take(pa.array(which.reshape(-1)))
 
 
 def _devices(values: pa.Array) -> pa.Array:
