@@ -43,9 +43,23 @@ def demo_shop(tmp_path_factory):
 @pytest.fixture(scope="session")
 def spark():
     """One PySpark local-mode session per test process (it takes 30-40 s to start; `make test` has two)."""
+    import warnings
+
     from pyspark.sql import SparkSession
 
-    session = (
+    # PySpark starts its JVM with subprocess and a preexec_fn, which forks; JAX (loaded by earlier tests of
+    # the same worker) warns at any fork. The child execs the JVM at once, so the deadlock JAX fears cannot
+    # happen there.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "os.fork\\(\\) was called", RuntimeWarning)
+        session = _spark_session(SparkSession)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _spark_session(SparkSession):  # noqa: ANN001, ANN202, N803
+    return (
         SparkSession.builder.master("local[2]")
         .appName("trueroi-tests")
         .config("spark.sql.session.timeZone", "UTC")
@@ -55,9 +69,6 @@ def spark():
         .config("spark.default.parallelism", "2")
         .getOrCreate()
     )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 # -- the web app and its server home (tests/server, tests/web) --------------------------------------------

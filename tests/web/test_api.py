@@ -119,6 +119,7 @@ def test_openapi_document_lists_the_api_routes_only(web_site) -> None:
 def test_kpis_are_computed_once_per_workspace_version(web_site, web_workspaces, monkeypatch) -> None:
     import os
 
+    from trueroi.server.cache import RESULTS
     from trueroi.web import api
 
     calls: list[dict] = []
@@ -126,8 +127,10 @@ def test_kpis_are_computed_once_per_workspace_version(web_site, web_workspaces, 
     monkeypatch.setattr(api, "kpi_query", lambda *a, **k: calls.append(k) or real(*a, **k))
     url = "/api/v1/workspaces/acme/kpis?by=channel&period=2026-Q1"
     web_site.call("GET", url, "viewer", "token")  # a first answer may build derived tables: a new version
+    RESULTS.forget(web_workspaces.paths["acme"])  # nothing kept from this or earlier tests of this process
     calls.clear()
     first = web_site.call("GET", url, "viewer", "token")
+    assert len(calls) == 1
     again = web_site.call("GET", url, "viewer", "token")
     assert first.status_code == again.status_code == 200 and first.json() == again.json()
     assert len(calls) == 1  # the second viewer got the kept answer (the same numbers, not a recomputation)
