@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/bench_collect.py                          # about 5 minutes
     .venv/bin/python bench/bench_collect.py --sustained-seconds 600  # the issue's 10-minute memory run
+    .venv/bin/python bench/bench_collect.py --only sustained --sustained-seconds 600  # phases 4 and 5 alone
 
 A fresh server home (one workspace ``shop``, EUR, Europe/Berlin) under a temporary folder is served by one
 ``uvicorn`` process (``trueroi.web.app:app_from_environment``, one web process, as the tests start it) on
 127.0.0.1. An async httpx load generator in this process posts ``POST /collect/v1/events`` with
 ``Authorization: Bearer SECRET`` over ``--concurrency`` connections, a fixed number of requests per run;
-every batch is 60 % purchases, 20 % leads and 20 % page views (UTM-tagged URLs; from a backend they are kept
-as raw events only: sessions come from browser events), dated two days ago so that they stay out of the
-live page's "today" window. Phases, in this order:
+every batch is 60 % purchases, 20 % leads and 20 % page views (UTM-tagged URLs; server-side page views
+make sessions and touchpoints as the browser's do), dated two days ago so that they stay out of the live
+page's "today" window; in the sustained phase the dates move on with the clock and visitors come and go
+(:func:`batch_body`; ``--returning-users`` for the first run's generator). Phases, in this order:
 
 1. **durable** (the default ``[collector] durable = true``: WAL, group commit, ``fdatasync`` before the
    answer), batches of 1, 10 and 100 events, the loader not running: events/s acknowledged, p50/p99 time to
@@ -129,14 +131,28 @@ def rss_mib(pid: int) -> float:
 
 
 # -- the load generator --------------------------------------------------------------------------------
-def batch_body(prefix: str, seq: int, size: int) -> bytes:
+def batch_body(prefix: str, seq: int, size: int, clock: float | None = None) -> bytes:
     """One request's body: ``size`` events (60 % purchases, 20 % leads, 20 % page views), dated
-    :data:`OLD_TS`."""
+    :data:`OLD_TS`.
+
+    With ``clock`` (seconds since the run began) the stream moves on as real traffic does: events are dated
+    :data:`OLD_TS` plus ``clock``, and each 20 events belong to a visitor of their own, who does not come
+    back. Without it (the short runs) every run dates its events from :data:`OLD_TS` again and 5,000 users
+    come back in every run, so that over a long run every visitor's one session grows without end and each
+    load rebuilds it from all of its events (the first sustained run's generator).
+    """
     events = []
     for i in range(size):
         n = seq * size + i
-        ts = (OLD_TS + timedelta(milliseconds=n)).isoformat().replace("+00:00", "Z")
-        event = {"event_id": f"{prefix}-{seq}-{i}", "ts": ts, "user_id": f"u{n % 5000}"}
+        if clock is None:
+            ts, user = OLD_TS + timedelta(milliseconds=n), f"u{n % 5000}"
+        else:
+            ts, user = OLD_TS + timedelta(seconds=clock, milliseconds=i), f"{prefix}-{seq}-u{i // 20}"
+        event = {
+            "event_id": f"{prefix}-{seq}-{i}",
+            "ts": ts.isoformat().replace("+00:00", "Z"),
+            "user_id": user,
+        }
         if n % 5 < 3:
             event.update(type="purchase", order_id=f"{prefix}-o{n}", revenue=59.9, currency="EUR", cogs=31.0)
         elif n % 5 == 3:
@@ -157,9 +173,12 @@ async def post_many(
     prefix: str,
     expect: int = 200,
     rate: float = 0.0,
+    since: float | None = None,
 ) -> dict:
     """Post ``requests`` batches of ``size`` events over ``concurrency`` connections; latencies in ms.
-    With ``rate`` (events/s) request k is not sent before ``k * size / rate`` s (open loop, paced)."""
+    With ``rate`` (events/s) request k is not sent before ``k * size / rate`` s (open loop, paced).
+    With ``since`` (a ``time.perf_counter()`` value) the events move on in time (``clock`` of
+    :func:`batch_body`)."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     latencies: list[float] = []
     errors = [0]
@@ -168,7 +187,8 @@ async def post_many(
 
     async def worker(client: httpx.AsyncClient) -> None:
         for seq in seqs:
-            body = batch_body(prefix, seq, size)
+            clock = None if since is None else time.perf_counter() - since
+            body = batch_body(prefix, seq, size, clock)
             if rate:
                 await asyncio.sleep(began + seq * size / rate - time.perf_counter())
             start = time.perf_counter()
@@ -278,12 +298,19 @@ def sustained(url: str, key: str, args, collector: subprocess.Popen, loader: sub
     """Post batches for ``args.sustained_seconds`` (closed loop) in chunks of ``args.chunk_requests``
     requests; events/s, latency and the two processes' memory after each chunk."""
     intervals, memory = [], [(0.0, rss_mib(collector.pid), rss_mib(loader.pid), load_avg())]
-    began, seq = time.monotonic(), 0
+    began, seq, clock0 = time.monotonic(), 0, time.perf_counter()
     while time.monotonic() - began < args.sustained_seconds:
         size = args.sustained_batch
         row = asyncio.run(
             post_many(
-                url, key, size, args.chunk_requests, args.concurrency, f"s{seq}", rate=args.sustained_rate
+                url,
+                key,
+                size,
+                args.chunk_requests,
+                args.concurrency,
+                f"s{seq}",
+                rate=args.sustained_rate,
+                since=None if args.returning_users else clock0,
             )
         )
         seq += 1
@@ -401,6 +428,14 @@ def main() -> None:
     parser.add_argument("--kind-events", type=int, default=5000, help="events per type, loader by type")
     parser.add_argument("--backlog-wait", type=float, default=60.0, help="s to wait for the loader")
     parser.add_argument("--probes", type=int, default=5, help="end-to-end probes with the machine idle")
+    parser.add_argument(
+        "--only", choices=("sustained",), default=None, help="phases 4 and 5 alone (collector with loader)"
+    )
+    parser.add_argument(
+        "--returning-users",
+        action="store_true",
+        help="sustained run with the first run's generator (5,000 users whose sessions never end)",
+    )
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_collect.json")
     args = parser.parse_args()
     requests = dict(zip(BATCHES, args.requests, strict=True))
@@ -416,9 +451,13 @@ def main() -> None:
 def phases(root: Path, requests: dict[int, int], args) -> dict:
     """Phases 1 to 3, then (on the first home) 4 and 5; durability off runs on a second home."""
     out: dict = {}
-    home, key, _ = make_home(root / "durable")
     port = 8700 + os.getpid() % 200
     url = f"http://127.0.0.1:{port}"
+    if args.only == "sustained":
+        live, live_key, live_token = make_home(root / "serving")
+        out.update(serving(live, url, live_key, live_token, args))
+        return out
+    home, key, _ = make_home(root / "durable")
     collector = start_collector(home, port)
     try:
         print("1. durable", flush=True)
